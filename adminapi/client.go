@@ -1,0 +1,70 @@
+// Package adminapi is a typed client for the parts of the Synapse admin API
+// that a moderator needs: event and user reports, media quarantine and
+// protection, rooms and users.
+//
+// It builds on mautrix's synapseadmin.Client, which escapes every path
+// segment and supplies authentication, retries and mautrix.HTTPError. Every
+// id is validated before a request is made: a malformed one returns an
+// *InvalidInputError and sends nothing. Failed requests return an *Error that
+// carries Synapse's HTTP status, errcode and message.
+package adminapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/synapseadmin"
+)
+
+// Client calls the Synapse admin API with a server admin's access token.
+type Client struct {
+	// Synapse is the mautrix admin client underneath. Its methods are
+	// available for calls this package does not wrap; they do not validate
+	// their input.
+	Synapse *synapseadmin.Client
+}
+
+// New returns a Client for the homeserver at homeserverURL, authenticating
+// with accessToken, which must belong to a server admin for most calls.
+func New(homeserverURL, accessToken string) (*Client, error) {
+	cli, err := mautrix.NewClient(homeserverURL, "", accessToken)
+	if err != nil {
+		return nil, err
+	}
+	return Wrap(cli), nil
+}
+
+// Wrap returns a Client that sends its requests through cli, sharing its
+// homeserver, access token, HTTP client, logger and retry settings.
+func Wrap(cli *mautrix.Client) *Client {
+	return &Client{Synapse: &synapseadmin.Client{Client: cli}}
+}
+
+// Matrix returns the underlying Matrix client.
+func (c *Client) Matrix() *mautrix.Client { return c.Synapse.Client }
+
+// adminURL builds /_synapse/admin/<path...>?<query>, escaping each path
+// segment.
+func (c *Client) adminURL(query url.Values, path ...any) string {
+	return c.Synapse.Client.BuildURLWithFullQuery(mautrix.SynapseAdminURLPath(path), func(q url.Values) {
+		for k, v := range query {
+			q[k] = v
+		}
+	})
+}
+
+// call makes one admin API request and converts failures into *Error.
+func (c *Client) call(ctx context.Context, method, reqURL string, reqBody, respBody any) error {
+	_, err := c.Synapse.Client.MakeRequest(ctx, method, reqURL, reqBody, respBody)
+	return wrapError(err)
+}
+
+func (c *Client) get(ctx context.Context, reqURL string, respBody any) error {
+	return c.call(ctx, http.MethodGet, reqURL, nil, respBody)
+}
+
+func (c *Client) post(ctx context.Context, reqURL string, respBody any) error {
+	return c.call(ctx, http.MethodPost, reqURL, struct{}{}, respBody)
+}

@@ -1,0 +1,179 @@
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// EventReport is one abuse report about an event, as listed by Synapse.
+//
+// Report ids start at 2 on a fresh server and can be handed out again after
+// the newest report is deleted and Synapse restarts, so (ID, ReceivedTS)
+// identifies a report; ID alone does not.
+type EventReport struct {
+	// ID is Synapse's id for the report.
+	ID int64 `json:"id"`
+	// ReceivedTS is when Synapse received the report, in milliseconds since
+	// the Unix epoch.
+	ReceivedTS int64 `json:"received_ts"`
+	// RoomID and EventID name the reported event.
+	RoomID  id.RoomID  `json:"room_id"`
+	EventID id.EventID `json:"event_id"`
+	// UserID is the reporter.
+	UserID id.UserID `json:"user_id"`
+	// Sender is the reported event's sender; empty when Synapse no longer
+	// knows the event.
+	Sender id.UserID `json:"sender"`
+	// Reason is the reporter's free text; empty when none was given.
+	Reason string `json:"reason"`
+	// Score is the reporter's score from -100 (most offensive) to 0, or nil.
+	Score *int `json:"score"`
+	// CanonicalAlias and Name describe the room when it has them.
+	CanonicalAlias id.RoomAlias `json:"canonical_alias"`
+	Name           string       `json:"name"`
+}
+
+// Received returns ReceivedTS as a time.
+func (r EventReport) Received() time.Time { return time.UnixMilli(r.ReceivedTS) }
+
+type reportKey struct{ id, ts int64 }
+
+// EventReportDetail is one event report with the reported event as Synapse
+// stored it.
+type EventReportDetail struct {
+	EventReport
+	// EventJSON is the reported event exactly as Synapse returned it.
+	EventJSON json.RawMessage `json:"event_json"`
+	// Event is EventJSON parsed, with its content parsed where mautrix knows
+	// the event type; nil when EventJSON is missing or is not an event.
+	Event *event.Event `json:"-"`
+}
+
+// EventReportsQuery selects the event reports to list.
+type EventReportsQuery struct {
+	PageQuery
+	// UserID keeps reports filed by this user. Synapse matches it as a
+	// substring of the reporter's id.
+	UserID id.UserID
+	// RoomID keeps reports about events in this room. Synapse matches it as
+	// a substring of the room id.
+	RoomID id.RoomID
+	// EventSenderUserID keeps reports about events sent by this user
+	// (exact match; Synapse 1.122 and later).
+	EventSenderUserID id.UserID
+}
+
+func (q EventReportsQuery) validate() error {
+	if err := q.PageQuery.validate(); err != nil {
+		return err
+	}
+	if q.UserID != "" {
+		if err := ValidateUserID(q.UserID); err != nil {
+			return err
+		}
+	}
+	if q.RoomID != "" {
+		if err := ValidateRoomID(q.RoomID); err != nil {
+			return err
+		}
+	}
+	if q.EventSenderUserID != "" {
+		return ValidateUserID(q.EventSenderUserID)
+	}
+	return nil
+}
+
+type respEventReports struct {
+	EventReports []EventReport `json:"event_reports"`
+	NextToken    *int64        `json:"next_token"`
+	Total        int64         `json:"total"`
+}
+
+// ListEventReports returns one page of event reports.
+func (c *Client) ListEventReports(ctx context.Context, q EventReportsQuery) (*Page[EventReport], error) {
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	v := q.values()
+	setIfNotEmpty(v, "user_id", string(q.UserID))
+	setIfNotEmpty(v, "room_id", string(q.RoomID))
+	setIfNotEmpty(v, "event_sender_user_id", string(q.EventSenderUserID))
+	var resp respEventReports
+	if err := c.get(ctx, c.adminURL(v, "v1", "event_reports"), &resp); err != nil {
+		return nil, err
+	}
+	return &Page[EventReport]{Items: resp.EventReports, NextToken: resp.NextToken, Total: resp.Total}, nil
+}
+
+// EventReports iterates over all event reports matching q, page after page,
+// starting at q.From. It ends after the last page, yields an error and ends
+// when a request fails, and never yields the same report twice.
+func (c *Client) EventReports(ctx context.Context, q EventReportsQuery) iter.Seq2[EventReport, error] {
+	return paginate(ctx, q.From, func(r EventReport) reportKey { return reportKey{r.ID, r.ReceivedTS} },
+		func(ctx context.Context, from int64) (*Page[EventReport], error) {
+			q.From = from
+			return c.ListEventReports(ctx, q)
+		})
+}
+
+// EventReport returns one event report with the reported event. Synapse
+// answers 404 (see IsNotFound) for an unknown id, and also when the reported
+// room or event has been purged.
+func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportDetail, error) {
+	if err := ValidateReportID(reportID); err != nil {
+		return nil, err
+	}
+	var detail EventReportDetail
+	if err := c.get(ctx, c.adminURL(nil, "v1", "event_reports", reportID), &detail); err != nil {
+		return nil, err
+	}
+	detail.Event = parseEvent(detail.EventJSON, detail.EventID)
+	return &detail, nil
+}
+
+// DeleteEventReport deletes one event report. It does not touch the
+// reported event.
+func (c *Client) DeleteEventReport(ctx context.Context, reportID int64) error {
+	if err := ValidateReportID(reportID); err != nil {
+		return err
+	}
+	return c.call(ctx, http.MethodDelete, c.adminURL(nil, "v1", "event_reports", reportID), nil, nil)
+}
+
+// parseEvent parses a stored event, filling in the event id, which room
+// versions 3 and later leave out of the stored form. It returns nil when raw
+// is not an event.
+func parseEvent(raw json.RawMessage, eventID id.EventID) *event.Event {
+	if len(raw) == 0 {
+		return nil
+	}
+	var evt event.Event
+	if err := json.Unmarshal(raw, &evt); err != nil || evt.Type.Type == "" {
+		return nil
+	}
+	if evt.ID == "" {
+		evt.ID = eventID
+	}
+	if evt.StateKey != nil {
+		evt.Type.Class = event.StateEventType
+	} else {
+		evt.Type.Class = event.MessageEventType
+	}
+	// Unknown types and malformed content keep only Content.Raw.
+	if err := evt.Content.ParseRaw(evt.Type); err != nil {
+		evt.Content.Parsed = nil
+	}
+	return &evt
+}
+
+func setIfNotEmpty(v interface{ Set(string, string) }, key, value string) {
+	if value != "" {
+		v.Set(key, value)
+	}
+}

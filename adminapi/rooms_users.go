@@ -1,0 +1,127 @@
+package adminapi
+
+import (
+	"context"
+
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
+)
+
+// The calls in this file are mautrix's synapseadmin calls with the input
+// validated first and failures returned as *Error.
+
+// RoomInfo returns the admin API's view of a room: name, alias, members,
+// creator, encryption and more.
+func (c *Client) RoomInfo(ctx context.Context, roomID id.RoomID) (*synapseadmin.RoomInfo, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	info, err := c.Synapse.RoomInfo(ctx, roomID)
+	return info, wrapError(err)
+}
+
+// DeleteRoom starts deleting a room in the background (delete room API v2):
+// local users are removed, and depending on req the room is blocked and
+// purged. DeleteRoomStatus follows its progress.
+func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req synapseadmin.ReqDeleteRoom) (string, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return "", err
+	}
+	if req.NewRoomUserID != "" {
+		if err := ValidateUserID(req.NewRoomUserID); err != nil {
+			return "", err
+		}
+	}
+	resp, err := c.Synapse.DeleteRoom(ctx, roomID, req)
+	return resp.DeleteID, wrapError(err)
+}
+
+// DeleteRoomStatus returns the progress of a deletion that DeleteRoom
+// started.
+func (c *Client) DeleteRoomStatus(ctx context.Context, deleteID string) (synapseadmin.RespDeleteRoomStatus, error) {
+	if err := validateToken("delete id", deleteID); err != nil {
+		return synapseadmin.RespDeleteRoomStatus{}, err
+	}
+	resp, err := c.Synapse.DeleteRoomStatus(ctx, deleteID)
+	return resp, wrapError(err)
+}
+
+// BlockRoom blocks (or with block false, unblocks) a room: local users can
+// no longer join it. The room does not need to be known to the server.
+func (c *Client) BlockRoom(ctx context.Context, roomID id.RoomID, block bool) error {
+	if err := ValidateRoomID(roomID); err != nil {
+		return err
+	}
+	return wrapError(c.Synapse.BlockRoom(ctx, roomID, synapseadmin.ReqBlockRoom{Block: block}))
+}
+
+// RoomBlockStatus reports whether a room is blocked, and by whom.
+func (c *Client) RoomBlockStatus(ctx context.Context, roomID id.RoomID) (synapseadmin.RoomsBlockResponse, error) {
+	if err := ValidateRoomID(roomID); err != nil {
+		return synapseadmin.RoomsBlockResponse{}, err
+	}
+	resp, err := c.Synapse.GetRoomBlockStatus(ctx, roomID)
+	return resp, wrapError(err)
+}
+
+// UserInfo returns the admin API's view of a user account.
+func (c *Client) UserInfo(ctx context.Context, userID id.UserID) (*synapseadmin.RespUserInfo, error) {
+	if err := ValidateUserID(userID); err != nil {
+		return nil, err
+	}
+	info, err := c.Synapse.GetUserInfo(ctx, userID)
+	return info, wrapError(err)
+}
+
+// DeactivateAccount deactivates a local account; with erase, Synapse also
+// marks it erased (its messages are hidden from new members).
+func (c *Client) DeactivateAccount(ctx context.Context, userID id.UserID, erase bool) error {
+	if err := ValidateUserID(userID); err != nil {
+		return err
+	}
+	return wrapError(c.Synapse.DeactivateAccount(ctx, userID, synapseadmin.ReqDeleteUser{Erase: erase}))
+}
+
+// SuspendAccount suspends (or with suspend false, unsuspends) a local
+// account: a suspended user can read but not send.
+func (c *Client) SuspendAccount(ctx context.Context, userID id.UserID, suspend bool) error {
+	if err := ValidateUserID(userID); err != nil {
+		return err
+	}
+	return wrapError(c.Synapse.SuspendAccount(ctx, userID, synapseadmin.ReqSuspendUser{Suspend: suspend}))
+}
+
+// RedactUser starts redacting a user's events in the background, in the
+// rooms req names or, when it names none, in every room the user is in.
+// RedactUserStatus follows its progress.
+func (c *Client) RedactUser(ctx context.Context, userID id.UserID, req synapseadmin.ReqRedactUser) (string, error) {
+	if err := ValidateUserID(userID); err != nil {
+		return "", err
+	}
+	for _, roomID := range req.Rooms {
+		if err := ValidateRoomID(roomID); err != nil {
+			return "", err
+		}
+	}
+	resp, err := c.Synapse.RedactUser(ctx, userID, req)
+	return resp.RedactID, wrapError(err)
+}
+
+// RedactUserStatus returns the progress of a redaction that RedactUser
+// started.
+func (c *Client) RedactUserStatus(ctx context.Context, redactID string) (synapseadmin.RespRedactUserStatus, error) {
+	if err := validateToken("redaction id", redactID); err != nil {
+		return synapseadmin.RespRedactUserStatus{}, err
+	}
+	resp, err := c.Synapse.RedactUserStatus(ctx, redactID)
+	return resp, wrapError(err)
+}
+
+// validateToken checks an opaque id that Synapse handed out (a deletion or
+// redaction id): letters, digits, "_" and "-" only.
+func validateToken(what, token string) error {
+	if !id.IsValidMediaID(token) {
+		return &InvalidInputError{What: what, Value: token, Reason: "may contain only letters, digits, _ and -"}
+	}
+	return nil
+}
