@@ -128,7 +128,7 @@ var ErrUnsupported = errors.New("not supported by this Synapse")
 // ErrPagingStuck is returned by the iterators when Synapse hands out a
 // next_token that does not move past the current page; following it would
 // loop forever.
-var ErrPagingStuck = errors.New("Synapse's next_token does not advance")
+var ErrPagingStuck = errors.New("paging stuck: next_token from Synapse does not advance")
 
 // InvalidInputError is returned, before any request is made, when an id
 // passed to the client is malformed.

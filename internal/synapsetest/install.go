@@ -38,7 +38,7 @@ func ensureInstalled(ctx context.Context) (string, error) {
 		return root, nil
 	}
 	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("Synapse is not installed in %s, and installing it (debootstrap, chroot) needs root: run scripts/synapse.sh install as root", root)
+		return "", fmt.Errorf("no Synapse installed in %s, and installing it (debootstrap, chroot) needs root: run scripts/synapse.sh install as root", root)
 	}
 	script, err := findScript()
 	if err != nil {

@@ -213,7 +213,7 @@ func (s *Server) start(ctx context.Context) error {
 	}()
 	if err := s.waitReady(ctx, s.exited); err != nil {
 		s.kill()
-		return fmt.Errorf("Synapse on port %d did not start: %w\nlast lines of %s:\n%s", s.port, err, s.logPath, s.LogTail(25))
+		return fmt.Errorf("starting Synapse on port %d failed: %w\nlast lines of %s:\n%s", s.port, err, s.logPath, s.LogTail(25))
 	}
 	return s.readVersion(ctx)
 }
@@ -312,7 +312,7 @@ func (s *Server) stopProcess() error {
 		return nil
 	case <-time.After(stopTimeout):
 		s.kill()
-		return fmt.Errorf("Synapse did not stop within %s of SIGTERM; killed it", stopTimeout)
+		return fmt.Errorf("stopping Synapse: still running %s after SIGTERM; killed it", stopTimeout)
 	}
 }
 
