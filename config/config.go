@@ -1,0 +1,285 @@
+// Package config loads and validates Gavel's configuration file.
+//
+// The file is YAML (JSON is YAML too). Unknown keys and values of the wrong
+// type are errors that name the key and its line; every problem found is
+// reported at once, so a new user fixes the file in one go.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+)
+
+// Config is Gavel's whole configuration. The yaml tags are the keys of
+// config.example.yaml; they are Gavel's interface and keep their names.
+type Config struct {
+	Matrix   Matrix   `yaml:"matrix"`
+	Synapse  Synapse  `yaml:"synapse"`
+	Database Database `yaml:"database"`
+	Commands Commands `yaml:"commands"`
+	Reports  Reports  `yaml:"reports"`
+	Logging  Logging  `yaml:"logging"`
+}
+
+// Matrix is the bot's own account and the room it works in.
+type Matrix struct {
+	// Homeserver is the client-server API base URL.
+	Homeserver string `yaml:"homeserver"`
+	// UserID is the bot's user id; start-up checks that the access token
+	// belongs to it.
+	UserID id.UserID `yaml:"user_id"`
+	// AccessToken is the bot's access token; GAVEL_ACCESS_TOKEN overrides it.
+	AccessToken string `yaml:"access_token"`
+	// ManagementRoom is the moderators' room.
+	ManagementRoom id.RoomID `yaml:"management_room"`
+}
+
+// Synapse holds what the admin API needs.
+type Synapse struct {
+	// AdminAccessToken is a server admin's token for the admin API;
+	// GAVEL_ADMIN_ACCESS_TOKEN overrides it. Empty means Matrix.AccessToken.
+	AdminAccessToken string `yaml:"admin_access_token"`
+}
+
+// Database says where Gavel keeps its state.
+type Database struct {
+	// URI is a SQLite file path, or a postgres:// URI.
+	URI string `yaml:"uri"`
+}
+
+// Commands configures the moderators' commands.
+type Commands struct {
+	// Prefix starts every command, e.g. "!" in "!help".
+	Prefix string `yaml:"prefix"`
+	// MinPowerLevel is the power level in the management room needed to run
+	// commands.
+	MinPowerLevel int `yaml:"min_power_level"`
+}
+
+// Reports configures the report feed.
+type Reports struct {
+	// PollInterval is how often Synapse is asked for new reports.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// OnFirstStart is "skip" or "post": what to do with the reports already
+	// open the very first time Gavel runs.
+	OnFirstStart string `yaml:"on_first_start"`
+}
+
+// Logging configures the log output.
+type Logging struct {
+	// Level is trace, debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is pretty (for people) or json (for log collectors).
+	Format string `yaml:"format"`
+}
+
+// The choices for Reports.OnFirstStart.
+const (
+	FirstStartSkip = "skip"
+	FirstStartPost = "post"
+)
+
+// Defaults returns the configuration that applies to keys the file leaves
+// out.
+func Defaults() Config {
+	return Config{
+		Database: Database{URI: "gavel.db"},
+		Commands: Commands{Prefix: "!", MinPowerLevel: 50},
+		Reports:  Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip},
+		Logging:  Logging{Level: "info", Format: "pretty"},
+	}
+}
+
+// AdminToken returns the token for the admin API.
+func (c *Config) AdminToken() string {
+	if c.Synapse.AdminAccessToken != "" {
+		return c.Synapse.AdminAccessToken
+	}
+	return c.Matrix.AccessToken
+}
+
+// IsPostgres reports whether Database.URI names a PostgreSQL database.
+func (c *Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database.URI, "postgres://") || strings.HasPrefix(c.Database.URI, "postgresql://")
+}
+
+// Load reads the file at path, applies the environment overrides
+// (GAVEL_ACCESS_TOKEN, GAVEL_ADMIN_ACCESS_TOKEN) and validates the result.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("config file %s does not exist: copy config.example.yaml to %s and fill it in, or name another file with -config", path, path)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse is Load without the file: it decodes data, applies the environment
+// overrides and validates.
+func Parse(data []byte) (*Config, error) {
+	cfg := Defaults()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("not valid YAML or JSON: %w", err)
+	}
+	if len(root.Content) > 0 {
+		if errs := decode(root.Content[0], reflect.ValueOf(&cfg).Elem(), ""); len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+	}
+	if token := os.Getenv("GAVEL_ACCESS_TOKEN"); token != "" {
+		cfg.Matrix.AccessToken = token
+	}
+	if token := os.Getenv("GAVEL_ADMIN_ACCESS_TOKEN"); token != "" {
+		cfg.Synapse.AdminAccessToken = token
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// decode walks a YAML mapping into the struct v, reporting unknown keys and
+// values of the wrong type by their dotted key and line.
+func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
+	if node.Kind != yaml.MappingNode {
+		what := "the file"
+		if prefix != "" {
+			what = strings.TrimSuffix(prefix, ".")
+		}
+		return []error{fmt.Errorf("line %d: %s must be a mapping of keys to values", node.Line, what)}
+	}
+	fields := make(map[string]reflect.Value)
+	for i := 0; i < v.NumField(); i++ {
+		fields[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i)
+	}
+	var errs []error
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		keyNode, valueNode := node.Content[i], node.Content[i+1]
+		key := prefix + keyNode.Value
+		field, ok := fields[keyNode.Value]
+		if !ok {
+			errs = append(errs, fmt.Errorf("line %d: unknown key %s%s", keyNode.Line, key, suggest(keyNode.Value, fields)))
+			continue
+		}
+		if field.Kind() == reflect.Struct && field.Type() != reflect.TypeFor[time.Time]() {
+			errs = append(errs, decode(valueNode, field, key+".")...)
+			continue
+		}
+		if valueNode.Kind == yaml.ScalarNode && valueNode.Tag == "!!null" {
+			continue // "key:" with no value keeps the default
+		}
+		if err := valueNode.Decode(field.Addr().Interface()); err != nil || valueNode.Kind != yaml.ScalarNode {
+			errs = append(errs, fmt.Errorf("line %d: %s: %s", valueNode.Line, key, typeProblem(field.Type())))
+		}
+	}
+	return errs
+}
+
+func typeProblem(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "must be a duration like 2s, 500ms or 1m"
+	case t.Kind() == reflect.Int:
+		return "must be a whole number"
+	default:
+		return "must be a single value (quote it if it starts with ! or @)"
+	}
+}
+
+// suggest offers the known key closest to an unknown one, for typos.
+func suggest(key string, fields map[string]reflect.Value) string {
+	best, bestDist := "", 3
+	for known := range fields {
+		if d := editDistance(key, known); d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// Validate checks every key and returns all problems, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+
+	if c.Matrix.Homeserver == "" {
+		bad("matrix.homeserver", "missing; set it to your homeserver's client API URL, like https://matrix.example.org")
+	} else if u, err := url.Parse(c.Matrix.Homeserver); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("matrix.homeserver", "must be an http:// or https:// URL, like https://matrix.example.org")
+	}
+	if c.Matrix.UserID == "" {
+		bad("matrix.user_id", "missing; set it to the bot's user id, like @gavel:example.org")
+	} else if err := adminapi.ValidateUserID(c.Matrix.UserID); err != nil {
+		bad("matrix.user_id", "must be a user id like @gavel:example.org")
+	}
+	if c.Matrix.AccessToken == "" {
+		bad("matrix.access_token", "missing; set it here or in the GAVEL_ACCESS_TOKEN environment variable")
+	}
+	if c.Matrix.ManagementRoom == "" {
+		bad("matrix.management_room", "missing; set it to the moderators' room id, like !abc:example.org")
+	} else if err := adminapi.ValidateRoomID(c.Matrix.ManagementRoom); err != nil {
+		bad("matrix.management_room", "must be a room id like !abc:example.org")
+	}
+	if c.Database.URI == "" {
+		bad("database.uri", "must not be empty; use a file name like gavel.db, or postgres://user:pass@host/db")
+	}
+	if c.Commands.Prefix == "" || strings.ContainsAny(c.Commands.Prefix, " \t\r\n") || len(c.Commands.Prefix) > 8 {
+		bad("commands.prefix", "must be 1 to 8 characters without spaces, like !")
+	}
+	if c.Reports.PollInterval < 100*time.Millisecond || c.Reports.PollInterval > time.Hour {
+		bad("reports.poll_interval", "must be between 100ms and 1h, like 2s")
+	}
+	if c.Reports.OnFirstStart != FirstStartSkip && c.Reports.OnFirstStart != FirstStartPost {
+		bad("reports.on_first_start", "must be skip or post")
+	}
+	switch c.Logging.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		bad("logging.level", "must be one of trace, debug, info, warn, error")
+	}
+	if c.Logging.Format != "pretty" && c.Logging.Format != "json" {
+		bad("logging.format", "must be pretty or json")
+	}
+	return errors.Join(errs...)
+}

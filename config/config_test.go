@@ -1,0 +1,161 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+)
+
+const minimal = `
+matrix:
+  homeserver: https://matrix.example.org
+  user_id: "@gavel:example.org"
+  access_token: tok
+  management_room: "!mods:example.org"
+`
+
+func TestExampleConfigIsValidOnceFilledIn(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	require.NoError(t, err)
+	// The example leaves the token empty on purpose.
+	_, err = Parse(data)
+	require.EqualError(t, err, "matrix.access_token: missing; set it here or in the GAVEL_ACCESS_TOKEN environment variable")
+
+	t.Setenv("GAVEL_ACCESS_TOKEN", "from-env")
+	cfg, err := Parse(data)
+	require.NoError(t, err)
+	// The example shows the defaults.
+	defaults := Defaults()
+	assert.Equal(t, defaults.Database, cfg.Database)
+	assert.Equal(t, defaults.Commands, cfg.Commands)
+	assert.Equal(t, defaults.Reports, cfg.Reports)
+	assert.Equal(t, defaults.Logging, cfg.Logging)
+	assert.Equal(t, "from-env", cfg.Matrix.AccessToken)
+	assert.Equal(t, "from-env", cfg.AdminToken(), "the admin token defaults to the bot's")
+}
+
+func TestMinimalConfigTakesDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	require.NoError(t, err)
+	assert.Equal(t, id.UserID("@gavel:example.org"), cfg.Matrix.UserID)
+	assert.Equal(t, id.RoomID("!mods:example.org"), cfg.Matrix.ManagementRoom)
+	assert.Equal(t, "gavel.db", cfg.Database.URI)
+	assert.False(t, cfg.IsPostgres())
+	assert.Equal(t, "!", cfg.Commands.Prefix)
+	assert.Equal(t, 50, cfg.Commands.MinPowerLevel)
+	assert.Equal(t, 2*time.Second, cfg.Reports.PollInterval)
+	assert.Equal(t, FirstStartSkip, cfg.Reports.OnFirstStart)
+	assert.Equal(t, "info", cfg.Logging.Level)
+	assert.Equal(t, "pretty", cfg.Logging.Format)
+}
+
+func TestEveryKeyIsRead(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `
+synapse:
+  admin_access_token: admintok
+database:
+  uri: postgres://gavel:pw@db/gavel
+commands:
+  prefix: "?"
+  min_power_level: 0
+reports:
+  poll_interval: 500ms
+  on_first_start: post
+logging:
+  level: debug
+  format: json
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "admintok", cfg.AdminToken())
+	assert.True(t, cfg.IsPostgres())
+	assert.Equal(t, "?", cfg.Commands.Prefix)
+	assert.Equal(t, 0, cfg.Commands.MinPowerLevel, "an explicit 0 is not the default 50")
+	assert.Equal(t, 500*time.Millisecond, cfg.Reports.PollInterval)
+	assert.Equal(t, FirstStartPost, cfg.Reports.OnFirstStart)
+	assert.Equal(t, "debug", cfg.Logging.Level)
+	assert.Equal(t, "json", cfg.Logging.Format)
+}
+
+func TestJSONIsAccepted(t *testing.T) {
+	cfg, err := Parse([]byte(`{"matrix": {"homeserver": "http://127.0.0.1:8008", "user_id": "@gavel:localhost",
+		"access_token": "tok", "management_room": "!m:localhost"}, "reports": {"poll_interval": "1s"}}`))
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, cfg.Reports.PollInterval)
+}
+
+func TestEnvironmentOverridesTokens(t *testing.T) {
+	t.Setenv("GAVEL_ACCESS_TOKEN", "env-bot")
+	t.Setenv("GAVEL_ADMIN_ACCESS_TOKEN", "env-admin")
+	cfg, err := Parse([]byte(minimal))
+	require.NoError(t, err)
+	assert.Equal(t, "env-bot", cfg.Matrix.AccessToken)
+	assert.Equal(t, "env-admin", cfg.AdminToken())
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"bad room", strings.Replace(minimal, `"!mods:example.org"`, `"#mods:example.org"`, 1),
+			[]string{"matrix.management_room: must be a room id like !abc:example.org"}},
+		{"bad user", strings.Replace(minimal, `"@gavel:example.org"`, `gavel`, 1),
+			[]string{"matrix.user_id: must be a user id like @gavel:example.org"}},
+		{"bad homeserver", strings.Replace(minimal, `https://matrix.example.org`, `matrix.example.org`, 1),
+			[]string{"matrix.homeserver: must be an http:// or https:// URL"}},
+		{"unknown key with suggestion", minimal + "  acess_token: x\n",
+			[]string{"line 7: unknown key matrix.acess_token (did you mean access_token?)"}},
+		{"unknown section", minimal + "extras:\n  a: 1\n",
+			[]string{"line 7: unknown key extras"}},
+		{"duration", minimal + "reports:\n  poll_interval: often\n",
+			[]string{"line 8: reports.poll_interval: must be a duration like 2s"}},
+		{"duration out of range", minimal + "reports:\n  poll_interval: 1ms\n",
+			[]string{"reports.poll_interval: must be between 100ms and 1h"}},
+		{"number", minimal + "commands:\n  min_power_level: high\n",
+			[]string{"line 8: commands.min_power_level: must be a whole number"}},
+		{"section is not a mapping", minimal + "commands: yes\n",
+			[]string{"line 7: commands must be a mapping of keys to values"}},
+		{"list instead of value", minimal + "commands:\n  prefix: [a, b]\n",
+			[]string{"line 8: commands.prefix: must be a single value"}},
+		{"choices", minimal + "reports:\n  on_first_start: maybe\nlogging:\n  level: loud\n  format: xml\n",
+			[]string{"reports.on_first_start: must be skip or post", "logging.level: must be one of trace, debug, info, warn, error", "logging.format: must be pretty or json"}},
+		{"prefix", minimal + "commands:\n  prefix: \"! \"\n",
+			[]string{"commands.prefix: must be 1 to 8 characters without spaces"}},
+		{"empty file", "", []string{"matrix.homeserver: missing", "matrix.user_id: missing", "matrix.access_token: missing", "matrix.management_room: missing"}},
+		{"not yaml", "matrix: [", []string{"not valid YAML or JSON"}},
+		{"top level list", "- a\n", []string{"line 1: the file must be a mapping"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			require.Error(t, err)
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.NotContains(t, err.Error(), "tok\n", "tokens are never echoed")
+		})
+	}
+}
+
+func TestErrorsNeverEchoTokens(t *testing.T) {
+	_, err := Parse([]byte(strings.Replace(minimal, "access_token: tok", "access_token: [s3cr3t-token]", 1)))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.Contains(t, err.Error(), "matrix.access_token: must be a single value")
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(filepath.Join(dir, "config.yaml"))
+	assert.ErrorContains(t, err, "does not exist: copy config.example.yaml to")
+
+	path := filepath.Join(dir, "gavel.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(minimal+"database:\n  uri: ''\n"), 0o600))
+	_, err = Load(path)
+	assert.EqualError(t, err, "config file "+path+": database.uri: must not be empty; use a file name like gavel.db, or postgres://user:pass@host/db")
+}

@@ -1,0 +1,212 @@
+// Package pgtest gives tests a real PostgreSQL database.
+//
+// It starts one throwaway server per test package from Debian's postgresql
+// package (initdb and postgres under /usr/lib/postgresql), on a free
+// loopback port, in a temporary directory, and creates a fresh database per
+// test. With GAVEL_TEST_POSTGRES set to a URI of an existing server (whose
+// user may create databases), it uses that server instead. When neither is
+// possible the test is skipped, or fails when CI is set.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+)
+
+type server struct {
+	uri  *url.URL // with no database path
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+var shared struct {
+	once sync.Once
+	srv  *server
+	err  error
+}
+
+// URI returns the URI of a new, empty database that is dropped when the
+// test ends.
+func URI(t testing.TB) string {
+	t.Helper()
+	shared.once.Do(func() { shared.srv, shared.err = start() })
+	if shared.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("test needs PostgreSQL and none could be started (CI is set, so this is a failure, not a skip): %v", shared.err)
+		}
+		t.Skipf("skipping: no PostgreSQL: %v (set CI=1 to make this a failure)", shared.err)
+	}
+	name := "gavel_test_" + strings.ToLower(rand.Text()[:10])
+	admin, err := sql.Open("postgres", shared.srv.uri.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("postgres", shared.srv.uri.String())
+		if err == nil {
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	u := *shared.srv.uri
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Stop stops the shared server, if this package started one.
+func Stop() {
+	if s := shared.srv; s != nil && s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
+func start() (*server, error) {
+	if uri := os.Getenv("GAVEL_TEST_POSTGRES"); uri != "" {
+		u, err := url.Parse(uri)
+		if err != nil {
+			return nil, fmt.Errorf("GAVEL_TEST_POSTGRES: %w", err)
+		}
+		return &server{uri: u}, nil
+	}
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	// PostgreSQL refuses to run as root; run it as the postgres user that
+	// Debian's package creates.
+	var cred *syscall.Credential
+	var owner *user.User
+	if os.Geteuid() == 0 {
+		owner, err = user.Lookup("postgres")
+		if err != nil {
+			return nil, errors.New("running as root and there is no postgres user to run PostgreSQL as (install Debian's postgresql package)")
+		}
+		uid, _ := strconv.Atoi(owner.Uid)
+		gid, _ := strconv.Atoi(owner.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	dir, err := os.MkdirTemp("", "gavel-pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (*server, error) {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("initdb failed: %w\n%s", err, out))
+	}
+	port, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	s := &server{dir: dir, done: make(chan struct{})}
+	s.uri = &url.URL{Scheme: "postgres", User: url.User("postgres"), Host: "127.0.0.1:" + strconv.Itoa(port), RawQuery: "sslmode=disable"}
+	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		return fail(err)
+	}
+	defer logFile.Close()
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return fail(fmt.Errorf("starting postgres: %w", err))
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+
+	db, err := sql.Open("postgres", s.uri.String())
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+			return fail(fmt.Errorf("postgres exited: %s", log))
+		default:
+		}
+		if time.Now().After(deadline) {
+			Stop()
+			return fail(fmt.Errorf("postgres did not answer within 30s: %w", err))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var version string
+	_ = db.QueryRow("SHOW server_version").Scan(&version)
+	fmt.Printf("pgtest: started PostgreSQL %s at 127.0.0.1:%d\n", version, port)
+	return s, nil
+}
+
+// findBin returns the newest /usr/lib/postgresql/<version>/bin.
+func findBin() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return vi < vj
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	return "", errors.New("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; apt-get install postgresql)")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

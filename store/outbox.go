@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Message is a message in the outbox: posted once, in order of Priority
+// then queueing.
+type Message struct {
+	// Key identifies the message and is the transaction id of its send.
+	Key string
+	// Priority orders the outbox: lower goes first. Command replies go
+	// before report notices, so moderators get answers during a flood.
+	Priority int
+	RoomID   id.RoomID
+	// Content is the event content as JSON.
+	Content json.RawMessage
+	// AttemptedAt is when a send was first tried; zero before that.
+	AttemptedAt time.Time
+	// SentAt and EventID are set once the homeserver accepted the message.
+	SentAt  time.Time
+	EventID id.EventID
+}
+
+// Outbox priorities.
+const (
+	PriorityReply  = 0
+	PriorityNotice = 1
+)
+
+var lastQueued atomic.Int64
+
+// queueTime returns nanoseconds since the epoch, strictly increasing within
+// this process, so that messages queued together keep their order.
+func queueTime() int64 {
+	for {
+		last, now := lastQueued.Load(), time.Now().UnixNano()
+		if now <= last {
+			now = last + 1
+		}
+		if lastQueued.CompareAndSwap(last, now) {
+			return now
+		}
+	}
+}
+
+func (s *Store) enqueue(ctx context.Context, m Message) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO outbox (key, priority, room_id, content, queued_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
+		m.Key, m.Priority, m.RoomID, string(m.Content), queueTime())
+	return err
+}
+
+// Enqueue adds a message to the outbox unless one with its key is there.
+func (s *Store) Enqueue(ctx context.Context, m Message) error {
+	return s.enqueue(ctx, m)
+}
+
+// Unsent returns up to limit unsent messages in send order.
+func (s *Store) Unsent(ctx context.Context, limit int) ([]Message, error) {
+	rows, err := s.db.Query(ctx, `SELECT key, priority, room_id, content, attempted_at FROM outbox
+		WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []Message
+	for rows.Next() {
+		var m Message
+		var content string
+		var attempted sql.NullInt64
+		if err := rows.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		m.Content = json.RawMessage(content)
+		if attempted.Valid {
+			m.AttemptedAt = time.UnixMilli(attempted.Int64)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, errors.Join(rows.Err(), rows.Close())
+}
+
+// Message returns the outbox message with the given key, or nil.
+func (s *Store) Message(ctx context.Context, key string) (*Message, error) {
+	var m Message
+	var content string
+	var attempted, sent sql.NullInt64
+	var eventID sql.NullString
+	err := s.db.QueryRow(ctx, `SELECT key, priority, room_id, content, attempted_at, sent_at, event_id FROM outbox WHERE key=$1`, key).
+		Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	m.Content = json.RawMessage(content)
+	if attempted.Valid {
+		m.AttemptedAt = time.UnixMilli(attempted.Int64)
+	}
+	if sent.Valid {
+		m.SentAt = time.UnixMilli(sent.Int64)
+	}
+	m.EventID = id.EventID(eventID.String)
+	return &m, nil
+}
+
+// MarkAttempted records that a send of the message is about to be tried;
+// the first attempt's time is kept.
+func (s *Store) MarkAttempted(ctx context.Context, key string) error {
+	_, err := s.db.Exec(ctx, "UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL", key, time.Now().UnixMilli())
+	return err
+}
+
+// MarkSent records that the homeserver accepted the message as eventID.
+func (s *Store) MarkSent(ctx context.Context, key string, eventID id.EventID) error {
+	_, err := s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1", key, time.Now().UnixMilli(), eventID)
+	return err
+}

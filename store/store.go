@@ -1,0 +1,196 @@
+// Package store keeps Gavel's state in SQLite or PostgreSQL: the sync
+// token, every report seen, the outbox of messages to post exactly once,
+// handled commands and the moderators' action log.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+
+	// Database drivers: pure-Go SQLite, so CGO_ENABLED=0 builds work, and
+	// PostgreSQL.
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+)
+
+//go:embed upgrades/*.sql
+var upgradeFS embed.FS
+
+var upgrades = dbutil.BuildUpgradeTable().WithFSPath(upgradeFS, "upgrades").Finish()
+
+// Store is Gavel's database.
+type Store struct {
+	db *dbutil.Database
+}
+
+// Open opens the database that uri names — a postgres:// or postgresql://
+// URI, or otherwise a SQLite file path, created if missing — and brings its
+// schema up to date.
+func Open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
+	var db *dbutil.Database
+	var err error
+	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+		db, err = dbutil.NewWithDialect(uri, "postgres")
+	} else {
+		db, err = dbutil.NewWithDialect(sqliteDSN(uri), "sqlite")
+		if err == nil {
+			// One connection: SQLite has one writer anyway, and this keeps
+			// "database is locked" out of the picture.
+			db.RawDB.SetMaxOpenConns(1)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	db.Owner = "gavel"
+	db.UpgradeTable = upgrades
+	db.Log = dbutil.ZeroLogger(log.With().Str("component", "database").Logger())
+	if err := db.RawDB.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	if err := db.Upgrade(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("upgrading the database schema: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// sqliteDSN turns a file path into a modernc.org/sqlite DSN with the
+// pragmas Gavel relies on.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect names the database engine, "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.db.Dialect.String() }
+
+// Get returns the value stored under key, or "" when there is none.
+func (s *Store) Get(ctx context.Context, key string) (string, error) {
+	var value string
+	err := s.db.QueryRow(ctx, "SELECT value FROM kv WHERE key=$1", key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return value, err
+}
+
+// Set stores value under key.
+func (s *Store) Set(ctx context.Context, key, value string) error {
+	_, err := s.db.Exec(ctx, "INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value=excluded.value", key, value)
+	return err
+}
+
+// ReportKey identifies a report: Synapse's id and the time it received it.
+type ReportKey struct {
+	ID         int64
+	ReceivedTS int64
+}
+
+func (k ReportKey) String() string { return fmt.Sprintf("%d@%d", k.ID, k.ReceivedTS) }
+
+// Report is a report Gavel has seen.
+type Report struct {
+	ReportKey
+	RoomID  id.RoomID
+	EventID id.EventID
+}
+
+// Report states.
+const (
+	ReportNotice  = "notice"  // a notice is queued or sent
+	ReportSkipped = "skipped" // open at the first start, summarised instead
+)
+
+// Unseen returns the reports among keys that the store has no row for, in
+// the order given.
+func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, error) {
+	var unseen []ReportKey
+	for _, k := range keys {
+		var one int
+		err := s.db.QueryRow(ctx, "SELECT 1 FROM report WHERE report_id=$1 AND received_ts=$2", k.ID, k.ReceivedTS).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			unseen = append(unseen, k)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return unseen, nil
+}
+
+// CountReports returns how many reports the store has seen, by state.
+func (s *Store) CountReports(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, "SELECT state, COUNT(*) FROM report GROUP BY state")
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int)
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		counts[state] = n
+	}
+	return counts, errors.Join(rows.Err(), rows.Close())
+}
+
+// AddReportNotice records a report as seen and queues its notice, in one
+// transaction: either both happen or neither does. A report already
+// recorded is left alone and nothing is queued.
+func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportNotice, notice.Key, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.enqueue(ctx, notice)
+	})
+}
+
+// SkipReports records reports as seen without a notice each, queues one
+// summary message instead, and stores kv key=value, all in one transaction.
+// It is the first start with on_first_start: skip.
+func (s *Store) SkipReports(ctx context.Context, reports []Report, summary Message, key, value string) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		now := time.Now().UnixMilli()
+		for _, r := range reports {
+			_, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, seen_at)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+				r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportSkipped, now)
+			if err != nil {
+				return err
+			}
+		}
+		if err := s.enqueue(ctx, summary); err != nil {
+			return err
+		}
+		return s.Set(ctx, key, value)
+	})
+}

@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+var ctx = context.Background()
+
+// backends runs a test once on SQLite and once on PostgreSQL.
+func backends(t *testing.T, test func(t *testing.T, open func() *Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "gavel.db")
+		test(t, func() *Store { return openStore(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		uri := pgtest.URI(t)
+		test(t, func() *Store { return openStore(t, uri) })
+	})
+}
+
+func openStore(t *testing.T, uri string) *Store {
+	t.Helper()
+	s, err := Open(ctx, uri, zerolog.Nop())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func notice(key string) Message {
+	return Message{Key: key, Priority: PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body":"` + key + `"}`)}
+}
+
+func TestKV(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		v, err := s.Get(ctx, "sync.next_batch")
+		require.NoError(t, err)
+		assert.Empty(t, v)
+		require.NoError(t, s.Set(ctx, "sync.next_batch", "s1"))
+		require.NoError(t, s.Set(ctx, "sync.next_batch", "s2"))
+		v, err = s.Get(ctx, "sync.next_batch")
+		require.NoError(t, err)
+		assert.Equal(t, "s2", v)
+
+		// State survives reopening: that is how a restart resumes.
+		s.Close()
+		s = open()
+		v, err = s.Get(ctx, "sync.next_batch")
+		require.NoError(t, err)
+		assert.Equal(t, "s2", v)
+	})
+}
+
+func TestReportsAreSeenOnceByIDAndTime(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		r := Report{ReportKey: ReportKey{ID: 2, ReceivedTS: 1000}, RoomID: "!r:example.org", EventID: "$e"}
+		unseen, err := s.Unseen(ctx, []ReportKey{r.ReportKey, {ID: 3, ReceivedTS: 1001}})
+		require.NoError(t, err)
+		assert.Equal(t, []ReportKey{{2, 1000}, {3, 1001}}, unseen)
+
+		require.NoError(t, s.AddReportNotice(ctx, r, notice("report-2-1000")))
+		// Adding it again queues nothing more.
+		require.NoError(t, s.AddReportNotice(ctx, r, notice("report-2-1000-again")))
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, unsent, 1)
+		assert.Equal(t, "report-2-1000", unsent[0].Key)
+
+		// Synapse handed id 2 out again after a restart: a new report.
+		unseen, err = s.Unseen(ctx, []ReportKey{{2, 1000}, {2, 5000}})
+		require.NoError(t, err)
+		assert.Equal(t, []ReportKey{{2, 5000}}, unseen)
+
+		counts, err := s.CountReports(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{ReportNotice: 1}, counts)
+	})
+}
+
+func TestOutboxOrderAndLifecycle(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		for _, key := range []string{"n1", "n2", "n3"} {
+			require.NoError(t, s.Enqueue(ctx, notice(key)))
+		}
+		reply := Message{Key: "reply", Priority: PriorityReply, RoomID: "!mods:example.org", Content: json.RawMessage(`{}`)}
+		require.NoError(t, s.Enqueue(ctx, reply))
+		require.NoError(t, s.Enqueue(ctx, notice("n1")), "queueing a key twice is a no-op")
+
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"reply", "n1", "n2", "n3"}, keys(unsent), "replies first, then in queue order")
+		assert.True(t, unsent[1].AttemptedAt.IsZero())
+		assert.JSONEq(t, `{"body":"n1"}`, string(unsent[1].Content))
+		assert.Equal(t, id.RoomID("!mods:example.org"), unsent[1].RoomID)
+
+		require.NoError(t, s.MarkAttempted(ctx, "n1"))
+		first, err := s.Message(ctx, "n1")
+		require.NoError(t, err)
+		require.False(t, first.AttemptedAt.IsZero())
+		require.NoError(t, s.MarkAttempted(ctx, "n1"))
+		again, err := s.Message(ctx, "n1")
+		require.NoError(t, err)
+		assert.Equal(t, first.AttemptedAt, again.AttemptedAt, "the first attempt's time is kept")
+
+		require.NoError(t, s.MarkSent(ctx, "reply", "$r"))
+		require.NoError(t, s.MarkSent(ctx, "n1", "$n1"))
+		unsent, err = s.Unsent(ctx, 1)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"n2"}, keys(unsent))
+
+		sent, err := s.Message(ctx, "n1")
+		require.NoError(t, err)
+		assert.Equal(t, id.EventID("$n1"), sent.EventID)
+		assert.False(t, sent.SentAt.IsZero())
+		missing, err := s.Message(ctx, "nope")
+		require.NoError(t, err)
+		assert.Nil(t, missing)
+	})
+}
+
+func TestSkipReports(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		reports := []Report{
+			{ReportKey: ReportKey{2, 10}, RoomID: "!r:x", EventID: "$a"},
+			{ReportKey: ReportKey{3, 11}, RoomID: "!r:x", EventID: "$b"},
+		}
+		summary := Message{Key: "summary", Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		require.NoError(t, s.SkipReports(ctx, reports, summary, "feed.initialized", "1"))
+		unseen, err := s.Unseen(ctx, []ReportKey{{2, 10}, {3, 11}, {4, 12}})
+		require.NoError(t, err)
+		assert.Equal(t, []ReportKey{{4, 12}}, unseen)
+		counts, err := s.CountReports(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{ReportSkipped: 2}, counts)
+		v, err := s.Get(ctx, "feed.initialized")
+		require.NoError(t, err)
+		assert.Equal(t, "1", v)
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"summary"}, keys(unsent))
+	})
+}
+
+func TestCommandsAreFinishedOnce(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		handled, err := s.CommandHandled(ctx, "$cmd")
+		require.NoError(t, err)
+		assert.False(t, handled)
+
+		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist"}
+		reply := Message{Key: "reply-$cmd", RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		first, err := s.FinishCommand(ctx, "$cmd", action, reply)
+		require.NoError(t, err)
+		assert.True(t, first)
+		first, err = s.FinishCommand(ctx, "$cmd", action, Message{Key: "reply-$cmd-2", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
+		require.NoError(t, err)
+		assert.False(t, first, "a replayed command is not recorded twice")
+
+		handled, err = s.CommandHandled(ctx, "$cmd")
+		require.NoError(t, err)
+		assert.True(t, handled)
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"reply-$cmd"}, keys(unsent))
+
+		_, err = s.FinishCommand(ctx, "$other", nil, Message{Key: "reply-$other", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
+		require.NoError(t, err)
+		actions, err := s.Actions(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, actions, 1, "commands without an action (help) are not logged as actions")
+		assert.Equal(t, "report delete 12", actions[0].Command)
+		assert.Equal(t, id.UserID("@mod:x"), actions[0].Sender)
+		assert.False(t, actions[0].OK)
+		assert.Equal(t, "report 12 does not exist", actions[0].Result)
+	})
+}
+
+// Feed and command goroutines write at the same time.
+func TestConcurrentWriters(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 25 {
+					r := Report{ReportKey: ReportKey{int64(g*100 + i + 2), int64(i)}, RoomID: "!r:x", EventID: "$e"}
+					assert.NoError(t, s.AddReportNotice(ctx, r, notice(r.String())))
+				}
+			}()
+		}
+		wg.Wait()
+		unsent, err := s.Unsent(ctx, 1000)
+		require.NoError(t, err)
+		assert.Len(t, unsent, 100)
+	})
+}
+
+func TestOpenReportsBadLocations(t *testing.T) {
+	_, err := Open(ctx, filepath.Join(t.TempDir(), "missing-dir", "gavel.db"), zerolog.Nop())
+	assert.ErrorContains(t, err, "connecting to the database")
+	_, err = Open(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", zerolog.Nop())
+	assert.ErrorContains(t, err, "connecting to the database")
+}
+
+func keys(msgs []Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Key
+	}
+	return out
+}
