@@ -1,0 +1,212 @@
+package commands
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+func newParser(t *testing.T, prefix string) *Parser {
+	cli, err := mautrix.NewClient("https://matrix.example.org", "@gavel:example.org", "")
+	require.NoError(t, err)
+	return NewParser(cli, prefix)
+}
+
+func message(body string) *event.Event {
+	return &event.Event{
+		Type: event.EventMessage, ID: "$cmd", Sender: "@mod:example.org", RoomID: "!mods:example.org",
+		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: body}},
+	}
+}
+
+func parse(t *testing.T, p *Parser, body string) (Command, error) {
+	t.Helper()
+	cmd, isCommand, err := p.Parse(context.Background(), message(body))
+	require.True(t, isCommand, "%q is a command", body)
+	return cmd, err
+}
+
+func TestParseEveryCommand(t *testing.T) {
+	p := newParser(t, "!")
+	for body, want := range map[string]Command{
+		"!help":               Help{},
+		"!help quarantine":    Help{Topic: "quarantine"},
+		"!HELP Report Delete": Help{Topic: "report delete"},
+		"!reports":            ListReports{Limit: DefaultReportsLimit},
+		"!reports --limit 5":  ListReports{Limit: 5},
+		"!reports --limit=50": ListReports{Limit: 50},
+		"!reports --user @alice:example.org --sender @bob:example.org --room !r:example.org": ListReports{
+			Reporter: "@alice:example.org", Sender: "@bob:example.org", Room: RoomRef{ID: "!r:example.org"}, Limit: DefaultReportsLimit},
+		"!reports --room #spam:example.org":                            ListReports{Room: RoomRef{Alias: "#spam:example.org"}, Limit: DefaultReportsLimit},
+		"!reports --sender https://matrix.to/#/@bob:example.org":       ListReports{Sender: "@bob:example.org", Limit: DefaultReportsLimit},
+		"!reports --room https://matrix.to/#/%21r%3Aexample.org?via=x": ListReports{Room: RoomRef{ID: "!r:example.org"}, Limit: DefaultReportsLimit},
+		"!report 12":        ShowReport{ID: 12},
+		"!report #12":       ShowReport{ID: 12},
+		"!report show 12":   ShowReport{ID: 12},
+		"!report delete 12": DeleteReport{ID: 12},
+		"!REPORT DELETE 7":  DeleteReport{ID: 7},
+		"!quarantine media mxc://example.org/AbC_1-x": QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC_1-x"}},
+		"!quarantine media example.org AbC":           QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!quarantine media AbC":                       QuarantineMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!quarantine media https://example.org/_matrix/client/v1/media/download/example.org/AbC/cat.png": QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!quarantine media https://example.org/_matrix/media/v3/thumbnail/other.org:8448/XyZ?width=32":   QuarantineMedia{Media: MediaRef{Server: "other.org:8448", MediaID: "XyZ"}},
+		"!unquarantine media mxc://example.org/AbC":                                                      UnquarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!quarantine room !abc:example.org":                                                              QuarantineRoom{Room: RoomRef{ID: "!abc:example.org"}},
+		"!quarantine room #spam:example.org":                                                             QuarantineRoom{Room: RoomRef{Alias: "#spam:example.org"}},
+		"!quarantine room matrix:roomid/abc:example.org":                                                 QuarantineRoom{Room: RoomRef{ID: "!abc:example.org"}},
+		"!quarantine room https://matrix.to/#/!abc:example.org/$event?via=example.org":                   QuarantineRoom{Room: RoomRef{ID: "!abc:example.org"}},
+		"!quarantine user @spam:example.org":                                                             QuarantineUser{User: "@spam:example.org"},
+		"!quarantine user matrix:u/spam:example.org":                                                     QuarantineUser{User: "@spam:example.org"},
+		"!protect media AbC":                   ProtectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!protect media mxc://example.org/AbC": ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!unprotect media AbC":                 UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!status":                              Status{},
+		"  !status  ":                          Status{},
+	} {
+		t.Run(body, func(t *testing.T) {
+			cmd, err := parse(t, p, body)
+			require.NoError(t, err)
+			assert.Equal(t, want, cmd)
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	p := newParser(t, "!")
+	for body, want := range map[string]string{
+		"!frobnicate":                              "unknown command !frobnicate: !help lists the commands",
+		"!report":                                  "!report needs one of: !report [show] <id>; !report delete <id>",
+		"!report abc":                              `report id must be a positive whole number, like 12 (got "abc"); usage: report [show] <id>`,
+		"!report delete":                           "give exactly one report id, like 12; usage: report delete <id>",
+		"!report delete 0":                         `report id must be a positive whole number, like 12 (got "0")`,
+		"!report delete -4":                        `report id must be a positive whole number, like 12 (got "-4")`,
+		"!report delete 1 2":                       "give exactly one report id",
+		"!report delete 99999999999999999999":      "report id must be a positive whole number",
+		"!quarantine":                              "!quarantine needs one of: !quarantine media",
+		"!quarantine everything":                   "unknown quarantine command everything; !quarantine needs one of:",
+		"!quarantine media":                        "which media? give its mxc:// URI",
+		"!quarantine media mxc://example.org/../x": `"mxc://example.org/../x" is not a media URI like mxc://example.org/AbCdEf`,
+		"!quarantine media mxc://../x":             "is not a media URI",
+		"!quarantine media ../x":                   `"../x" is not a media id`,
+		"!quarantine media ex..org AbC":            `"ex..org" is not a server name like example.org`,
+		"!quarantine media example.org a/b":        `"a/b" is not a media id`,
+		"!quarantine media a b c":                  "too many arguments",
+		"!quarantine media https://example.org/x":  "is not a Matrix media download link; give the mxc:// URI",
+		"!quarantine room":                         "give exactly one room",
+		"!quarantine room abc":                     `"abc" is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link`,
+		"!quarantine room #nope":                   `"#nope" is not a room alias like #room:example.org`,
+		"!quarantine room https://matrix.to/#/@bob:example.org": "does not point to a room",
+		"!quarantine room https://matrix.to/#/nothing":          "does not point to a room",
+		"!quarantine user bob":                                  `"bob" is not a user id like @spammer:example.org`,
+		"!quarantine user @bob":                                 `"@bob" is not a user id`,
+		"!quarantine user https://matrix.to/#/!r:example.org":   "does not point to a user",
+		"!quarantine user @a:x @b:x":                            "give exactly one user",
+		"!unquarantine":                                         "!unquarantine needs one of: !unquarantine media",
+		"!protect thing x":                                      "unknown protect command thing",
+		"!reports --limit 0":                                    `--limit must be a number from 1 to 50 (got "0")`,
+		"!reports --limit lots":                                 "--limit must be a number",
+		"!reports --limit":                                      "--limit needs a value",
+		"!reports --colour red":                                 "unknown option --colour",
+		"!reports spam":                                         `unexpected "spam": options are --user, --room, --sender and --limit`,
+		"!reports --user bob":                                   `"bob" is not a user id`,
+		"!status now":                                           "status takes no arguments",
+	} {
+		t.Run(body, func(t *testing.T) {
+			cmd, err := parse(t, p, body)
+			require.Error(t, err)
+			assert.Nil(t, cmd)
+			var usage *UsageError
+			require.ErrorAs(t, err, &usage)
+			assert.Contains(t, err.Error(), want)
+		})
+	}
+}
+
+func TestUsageErrorsCarryTheUsage(t *testing.T) {
+	p := newParser(t, "!")
+	_, err := parse(t, p, "!quarantine room abc")
+	var usage *UsageError
+	require.ErrorAs(t, err, &usage)
+	assert.Equal(t, "quarantine room", usage.Command)
+	assert.Equal(t, "quarantine room <!room:server | #alias:server>", usage.Usage)
+}
+
+func TestNotCommands(t *testing.T) {
+	p := newParser(t, "!")
+	for name, evt := range map[string]*event.Event{
+		"chat":         message("hello !help"),
+		"other prefix": message("?help"),
+		"empty":        message(""),
+		"notice": {Type: event.EventMessage, Content: event.Content{Parsed: &event.MessageEventContent{
+			MsgType: event.MsgNotice, Body: "!help"}}},
+		"edit": {Type: event.EventMessage, Content: event.Content{Parsed: &event.MessageEventContent{
+			MsgType: event.MsgText, Body: "!help", RelatesTo: &event.RelatesTo{Type: event.RelReplace, EventID: "$orig"}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd, isCommand, err := p.Parse(context.Background(), evt)
+			assert.False(t, isCommand)
+			assert.Nil(t, cmd)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestCustomPrefix(t *testing.T) {
+	p := newParser(t, "gavel:")
+	cmd, err := parse(t, p, "gavel:report delete 3")
+	require.NoError(t, err)
+	assert.Equal(t, DeleteReport{ID: 3}, cmd)
+	_, isCommand, _ := p.Parse(context.Background(), message("!report delete 3"))
+	assert.False(t, isCommand)
+	_, err = parse(t, p, "gavel:nope")
+	assert.ErrorContains(t, err, "unknown command gavel:nope: gavel:help lists the commands")
+}
+
+func TestMentionPillsBecomeIDs(t *testing.T) {
+	p := newParser(t, "!")
+	evt := message("!quarantine user Spammer")
+	content := evt.Content.Parsed.(*event.MessageEventContent)
+	content.Format = event.FormatHTML
+	content.FormattedBody = `!quarantine user <a href="https://matrix.to/#/@spam:example.org">Spammer</a>`
+	cmd, isCommand, err := p.Parse(context.Background(), evt)
+	require.True(t, isCommand)
+	require.NoError(t, err)
+	assert.Equal(t, QuarantineUser{User: id.UserID("@spam:example.org")}, cmd)
+}
+
+func TestLookup(t *testing.T) {
+	names := func(specs []Spec) []string {
+		var out []string
+		for _, s := range specs {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"quarantine media", "quarantine room", "quarantine user"}, names(Lookup("quarantine")))
+	assert.Equal(t, []string{"report show", "report delete"}, names(Lookup("report")))
+	assert.Equal(t, []string{"report delete"}, names(Lookup(" Report   delete ")))
+	assert.Equal(t, []string{"status"}, names(Lookup("status")))
+	assert.Empty(t, Lookup("nothing"))
+	for _, s := range Specs {
+		assert.NotEmpty(t, s.Usage, s.Name)
+		assert.NotEmpty(t, s.Summary, s.Name)
+		assert.Equal(t, s.Name, mustParseName(t, s), "the spec's name is what its parser produces")
+	}
+}
+
+// mustParseName finds arguments that parse for s and returns the name of the
+// resulting command.
+func mustParseName(t *testing.T, s Spec) string {
+	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}} {
+		if cmd, err := s.parse(args); err == nil {
+			return cmd.Name()
+		}
+	}
+	t.Fatalf("no arguments parse for %s", s.Name)
+	return ""
+}
