@@ -23,12 +23,18 @@ var shared struct {
 //	func TestMain(m *testing.M) { synapsetest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the package's shared server, if it was started. A
+// TestMain that needs more than Main does calls it after m.Run.
+func StopShared() {
 	if shared.srv != nil {
 		if err := shared.srv.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "synapsetest: stopping Synapse:", err)
 		}
 	}
-	os.Exit(code)
 }
 
 // Shared returns the package's Synapse, starting it on first use; Main

@@ -1,0 +1,228 @@
+// Package bot is Gavel itself: it joins the management room, posts every
+// new abuse report there exactly once, and runs moderators' commands.
+//
+// Three loops run side by side: the sync loop reads the management room and
+// handles commands, the feed polls Synapse for reports, and the sender posts
+// the outbox. Everything Gavel posts goes through the outbox in the
+// database, keyed by a transaction id, which is what makes "exactly once"
+// hold across crashes and restarts.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Bot is a running Gavel.
+type Bot struct {
+	cfg     *config.Config
+	version string
+	client  *mautrix.Client  // the bot's own account
+	admin   *adminapi.Client // the admin token
+	store   *store.Store
+	parser  *commands.Parser
+	log     zerolog.Logger
+
+	wake chan struct{} // the outbox has something new
+
+	mu             sync.Mutex
+	powerLevels    *event.PowerLevelsEventContent
+	synapseVersion string
+	lastPoll       time.Time
+	lastPollErr    error
+
+	// afterSend, when set, runs after a message was sent and before that
+	// is recorded; tests use it to crash at the worst moment.
+	afterSend func(key string) error
+}
+
+// Options are the parts of a Bot that are not in the configuration.
+type Options struct {
+	// Version is Gavel's version, for !status.
+	Version string
+	// HTTPClient, when set, replaces the default HTTP client for both
+	// Matrix clients.
+	HTTPClient *http.Client
+}
+
+// New builds a Bot from a validated configuration and an open store.
+func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) (*Bot, error) {
+	cli, err := mautrix.NewClient(cfg.Matrix.Homeserver, cfg.Matrix.UserID, cfg.Matrix.AccessToken)
+	if err != nil {
+		return nil, fmt.Errorf("matrix.homeserver: %w", err)
+	}
+	// mautrix logs every failed or cancelled request as a warning; Gavel
+	// logs the failures that matter itself, so below debug only errors pass.
+	matrixLog := log
+	if log.GetLevel() > zerolog.DebugLevel {
+		matrixLog = log.Level(zerolog.ErrorLevel)
+	}
+	cli.Log = matrixLog.With().Str("component", "matrix").Logger()
+	adminCli, err := mautrix.NewClient(cfg.Matrix.Homeserver, "", cfg.AdminToken())
+	if err != nil {
+		return nil, fmt.Errorf("matrix.homeserver: %w", err)
+	}
+	adminCli.Log = matrixLog.With().Str("component", "adminapi").Logger()
+	if opts.HTTPClient != nil {
+		cli.Client, adminCli.Client = opts.HTTPClient, opts.HTTPClient
+	}
+	for _, c := range []*mautrix.Client{cli, adminCli} {
+		// Gavel retries on its own terms (backoff, logging, never giving
+		// up on a report), so mautrix should not retry underneath.
+		c.DefaultHTTPRetries = 0
+		c.IgnoreRateLimit = true
+		c.Client.Timeout = 60 * time.Second
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	return &Bot{
+		cfg:     cfg,
+		version: opts.Version,
+		client:  cli,
+		admin:   adminapi.Wrap(adminCli),
+		store:   st,
+		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
+		log:     log,
+		wake:    make(chan struct{}, 1),
+	}, nil
+}
+
+// StartupError is a problem Gavel cannot work around by waiting: a bad
+// token, a token that is not an admin's, a room it cannot join.
+type StartupError struct{ msg string }
+
+func (e *StartupError) Error() string { return e.msg }
+
+func startupErr(format string, args ...any) error {
+	return &StartupError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Start checks the tokens, joins the management room and reads Synapse's
+// version. While the homeserver cannot be reached or answers 5xx it keeps
+// trying, saying so in the log; problems that waiting cannot fix return a
+// *StartupError that says what to change.
+func (b *Bot) Start(ctx context.Context) error {
+	var who *mautrix.RespWhoami
+	err := b.untilReachable(ctx, "checking matrix.access_token", func() (err error) {
+		who, err = b.client.Whoami(ctx)
+		return err
+	})
+	if err != nil {
+		if isStatus(err, http.StatusUnauthorized) {
+			return startupErr("the homeserver rejected matrix.access_token (%s): log the bot in again and put the new token in the config or GAVEL_ACCESS_TOKEN", errcode(err))
+		}
+		return startupErr("checking matrix.access_token: %v", err)
+	}
+	if who.UserID != b.cfg.Matrix.UserID {
+		return startupErr("matrix.access_token belongs to %s, not to matrix.user_id %s: fix one of them", who.UserID, b.cfg.Matrix.UserID)
+	}
+	b.client.DeviceID = who.DeviceID
+
+	var adminUser id.UserID
+	var isAdmin bool
+	err = b.untilReachable(ctx, "checking the admin token", func() (err error) {
+		adminUser, isAdmin, err = b.admin.IsServerAdmin(ctx)
+		return err
+	})
+	switch {
+	case adminapi.IsUnauthorized(err):
+		return startupErr("the homeserver rejected synapse.admin_access_token (%s): put a valid server admin's token there or in GAVEL_ADMIN_ACCESS_TOKEN", adminapi.ErrCode(err))
+	case err != nil:
+		return startupErr("checking the admin token: %v", err)
+	case !isAdmin:
+		which := "synapse.admin_access_token"
+		if b.cfg.Synapse.AdminAccessToken == "" {
+			which = "matrix.access_token (used because synapse.admin_access_token is empty)"
+		}
+		return startupErr("%s belongs to %s, who is not a Synapse server admin: make that account an admin, or put a server admin's token in synapse.admin_access_token", which, adminUser)
+	}
+
+	err = b.untilReachable(ctx, "reading Synapse's version", func() (err error) {
+		version, err := b.admin.ServerVersion(ctx)
+		b.mu.Lock()
+		b.synapseVersion = version
+		b.mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return startupErr("reading Synapse's version: %v", err)
+	}
+
+	room := b.cfg.Matrix.ManagementRoom
+	err = b.untilReachable(ctx, "joining the management room", func() error {
+		_, err := b.client.JoinRoomByID(ctx, room)
+		return err
+	})
+	if err != nil {
+		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, errcode(err), b.cfg.Matrix.UserID)
+	}
+	b.log.Info().Stringer("user_id", who.UserID).Stringer("admin", adminUser).Str("synapse", b.synapseVersion).
+		Stringer("management_room", room).Str("database", b.store.Dialect()).Msg("Gavel started")
+	return nil
+}
+
+// untilReachable runs fn until it gets an answer that is not a network error
+// or a 5xx, waiting longer between tries. It returns fn's last error, or
+// the context's.
+func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) error {
+	var bo backoff
+	for {
+		err := fn()
+		if err == nil || !isTransient(err) {
+			return err
+		}
+		wait := bo.next()
+		b.log.Warn().Err(err).Dur("retry_in", wait).Msgf("Homeserver unavailable while %s; retrying", what)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// Run runs the sync loop, the report feed and the sender until ctx ends,
+// then lets each finish its current step. It returns nil after a clean
+// shutdown, or the error that stopped Gavel.
+func (b *Bot) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	run := func(name string, loop func(context.Context) error) {
+		wg.Go(func() {
+			if err := loop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				b.log.Error().Err(err).Str("loop", name).Msg("Stopping Gavel")
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		})
+	}
+	run("sender", b.sendLoop)
+	run("sync", b.syncLoop)
+	run("feed", b.feedLoop)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// notify wakes the sender.
+func (b *Bot) notify() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,292 @@
+package bot
+
+// The integration test environment: a real Synapse, a management room with
+// a moderator and a low-power member, a public room with a spammer and a
+// reporter, and Gavel running in-process against them.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/store"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	synapsetest.StopShared()
+	os.Exit(code)
+}
+
+var bg = context.Background()
+
+type env struct {
+	t        *testing.T
+	srv      *synapsetest.Server
+	botCli   *mautrix.Client // Gavel's account, a server admin
+	admin    *adminapi.Client
+	mod      *mautrix.Client // power 100 in the management room
+	member   *mautrix.Client // power 0 in the management room
+	spammer  *mautrix.Client
+	reporter *mautrix.Client
+	room     id.RoomID // management room
+	public   id.RoomID // where the spam is
+	cfg      *config.Config
+}
+
+// newEnv sets up users and rooms on srv (the package's shared Synapse when
+// nil) and a configuration whose database is a fresh SQLite file.
+func newEnv(t *testing.T, srv *synapsetest.Server) *env {
+	t.Helper()
+	if srv == nil {
+		srv = synapsetest.Shared(t)
+	}
+	e := &env{t: t, srv: srv}
+	e.botCli = srv.User(t, "gavel", true)
+	e.admin = adminapi.Wrap(srv.Client(e.botCli.AccessToken))
+	e.mod = srv.User(t, "mod", false)
+	e.member = srv.User(t, "member", false)
+	e.spammer = srv.User(t, "spammer", false)
+	e.reporter = srv.User(t, "reporter", false)
+
+	resp, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{
+		Name:   "Moderators",
+		Invite: []id.UserID{e.botCli.UserID, e.member.UserID},
+	})
+	require.NoError(t, err)
+	e.room = resp.RoomID
+	_, err = e.member.JoinRoomByID(bg, e.room)
+	require.NoError(t, err)
+
+	alias := "spam-" + strings.ToLower(strings.TrimPrefix(string(e.spammer.UserID.Localpart()), "spammer-"))
+	pub, err := e.spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "Free <b>stuff</b>", RoomAliasName: alias})
+	require.NoError(t, err)
+	e.public = pub.RoomID
+	_, err = e.reporter.JoinRoomByID(bg, e.public)
+	require.NoError(t, err)
+
+	cfg := config.Defaults()
+	cfg.Matrix = config.Matrix{Homeserver: srv.URL, UserID: e.botCli.UserID, AccessToken: e.botCli.AccessToken, ManagementRoom: e.room}
+	cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
+	cfg.Reports.PollInterval = 200 * time.Millisecond
+	cfg.Reports.OnFirstStart = config.FirstStartPost
+	cfg.Logging.Level = "debug"
+	require.NoError(t, cfg.Validate())
+	e.cfg = &cfg
+	return e
+}
+
+// usePostgres switches the environment's database to a fresh PostgreSQL one.
+func (e *env) usePostgres() { e.cfg.Database.URI = pgtest.URI(e.t) }
+
+// running is a Gavel running in the background.
+type running struct {
+	bot    *Bot
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// start opens the store and runs Gavel until the test ends or stop is called.
+func (e *env) start(configure ...func(*Bot)) *running {
+	e.t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(e.t)).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	st, err := store.Open(bg, e.cfg.Database.URI, log)
+	require.NoError(e.t, err)
+	b, err := New(e.cfg, st, log, Options{Version: "test"})
+	require.NoError(e.t, err)
+	for _, f := range configure {
+		f(b)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	r := &running{bot: b, cancel: cancel, done: make(chan error, 1)}
+	require.NoError(e.t, b.Start(ctx))
+	go func() {
+		err := b.Run(ctx)
+		st.Close()
+		r.done <- err
+	}()
+	e.t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// stop shuts Gavel down as SIGTERM would and returns Run's error.
+func (r *running) stop() error {
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case r.err = <-r.done:
+		case <-time.After(time.Minute):
+			r.err = errors.New("gavel did not stop within a minute")
+		}
+	})
+	return r.err
+}
+
+// say sends a message as cli into the management room.
+func (e *env) say(cli *mautrix.Client, body string) id.EventID {
+	e.t.Helper()
+	resp, err := cli.SendText(bg, e.room, body)
+	require.NoError(e.t, err)
+	return resp.EventID
+}
+
+// spam sends a message as the spammer into the public room.
+func (e *env) spam(body string) id.EventID {
+	e.t.Helper()
+	resp, err := e.spammer.SendText(bg, e.public, body)
+	require.NoError(e.t, err)
+	return resp.EventID
+}
+
+// report files a report as the reporter.
+func (e *env) report(eventID id.EventID, reason string) {
+	e.t.Helper()
+	url := e.reporter.BuildClientURL("v3", "rooms", e.public, "report", eventID)
+	_, err := e.reporter.MakeRequest(bg, http.MethodPost, url, map[string]any{"reason": reason, "score": -100}, nil)
+	require.NoError(e.t, err)
+}
+
+// reportID returns Synapse's id of the newest report about eventID.
+func (e *env) reportID(eventID id.EventID) int64 {
+	e.t.Helper()
+	page, err := e.admin.ListEventReports(bg, adminapi.EventReportsQuery{RoomID: e.public})
+	require.NoError(e.t, err)
+	for _, r := range page.Items {
+		if r.EventID == eventID {
+			return r.ID
+		}
+	}
+	e.t.Fatalf("no report about %s", eventID)
+	return 0
+}
+
+// botMessages returns Gavel's messages in the management room, oldest first.
+func (e *env) botMessages() []*event.Event {
+	e.t.Helper()
+	filter := &mautrix.FilterPart{Senders: []id.UserID{e.botCli.UserID}, Types: []event.Type{event.EventMessage}}
+	resp, err := e.mod.Messages(bg, e.room, "", "", mautrix.DirectionBackward, filter, 500)
+	require.NoError(e.t, err)
+	var out []*event.Event
+	for i := len(resp.Chunk) - 1; i >= 0; i-- {
+		evt := resp.Chunk[i]
+		_ = evt.Content.ParseRaw(evt.Type)
+		out = append(out, evt)
+	}
+	return out
+}
+
+// notices returns Gavel's notices about reports in this environment's
+// public room, oldest first. (With on_first_start: post, Gavel also posts
+// other tests' reports on a shared server.)
+func (e *env) notices() []*event.Event {
+	var out []*event.Event
+	for _, evt := range e.botMessages() {
+		if _, ok := evt.Content.Raw["gavel.report"]; ok && field(e.t, evt).RoomID == e.public {
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
+// waitNotices waits until Gavel has posted n report notices, and returns
+// them.
+func (e *env) waitNotices(n int) []*event.Event {
+	e.t.Helper()
+	var got []*event.Event
+	require.Eventuallyf(e.t, func() bool {
+		got = e.notices()
+		return len(got) >= n
+	}, 30*time.Second, 100*time.Millisecond, "waiting for %d notices", n)
+	return got
+}
+
+// command sends a command as cli and returns Gavel's reply to it.
+func (e *env) command(cli *mautrix.Client, body string) *event.MessageEventContent {
+	e.t.Helper()
+	cmd := e.say(cli, body)
+	reply := e.waitReply(cmd)
+	return reply.Content.AsMessage()
+}
+
+// waitReply waits for Gavel's reply to the event cmd.
+func (e *env) waitReply(cmd id.EventID) *event.Event {
+	e.t.Helper()
+	var reply *event.Event
+	require.Eventuallyf(e.t, func() bool {
+		replies := e.replies(cmd)
+		if len(replies) > 0 {
+			reply = replies[0]
+		}
+		return reply != nil
+	}, 30*time.Second, 100*time.Millisecond, "waiting for the reply to %s", cmd)
+	return reply
+}
+
+// replies returns all of Gavel's replies to cmd.
+func (e *env) replies(cmd id.EventID) []*event.Event {
+	var out []*event.Event
+	for _, evt := range e.botMessages() {
+		if msg := evt.Content.AsMessage(); msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == cmd {
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
+// setPowerLevel sets a user's power level in the management room.
+func (e *env) setPowerLevel(userID id.UserID, level int) {
+	e.t.Helper()
+	var pl event.PowerLevelsEventContent
+	require.NoError(e.t, e.mod.StateEvent(bg, e.room, event.StatePowerLevels, "", &pl))
+	pl.SetUserLevel(userID, level)
+	_, err := e.mod.SendStateEvent(bg, e.room, event.StatePowerLevels, "", &pl)
+	require.NoError(e.t, err)
+}
+
+func field(t *testing.T, evt *event.Event) noticeFields {
+	t.Helper()
+	data, err := json.Marshal(evt.Content.Raw["gavel.report"])
+	require.NoError(t, err)
+	var f noticeFields
+	require.NoError(t, json.Unmarshal(data, &f))
+	return f
+}
+
+func describe(evts []*event.Event) string {
+	var b strings.Builder
+	for _, evt := range evts {
+		fmt.Fprintf(&b, "%s: %q\n", evt.ID, evt.Content.AsMessage().Body)
+	}
+	return b.String()
+}
+
+// newServer starts a Synapse for one test, for tests that count every
+// report on the server or restart it.
+func newServer(t *testing.T) *synapsetest.Server {
+	return synapsetest.New(t, synapsetest.Options{})
+}
+
+var allReports = adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -1,0 +1,215 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
+)
+
+const (
+	// kvInitialized is set once the reports open at the first start have
+	// been dealt with (on_first_start).
+	kvInitialized = "feed.initialized"
+	// fullScanEvery is how many polls pass between scans of every open
+	// report; the polls in between read only the newest pages.
+	fullScanEvery = 30
+	// pageSize is the page size of report listings.
+	pageSize = 100
+)
+
+// feedLoop polls Synapse for new reports every poll_interval. When Synapse
+// cannot be reached or fails, it backs off and keeps trying; it never skips
+// a report, because what is new is decided by the database, not by where
+// the last poll stopped.
+func (b *Bot) feedLoop(ctx context.Context) error {
+	var bo backoff
+	for polls := 0; ; polls++ {
+		err := b.poll(ctx, polls%fullScanEvery == 0)
+		b.mu.Lock()
+		b.lastPoll, b.lastPollErr = time.Now(), err
+		b.mu.Unlock()
+		wait := b.cfg.Reports.PollInterval
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			wait = max(wait, bo.next())
+			b.log.Warn().Err(err).Dur("retry_in", wait).Msg("Polling reports failed; retrying")
+			polls = -1 // the next successful poll is a full scan
+		} else {
+			bo.reset()
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// poll finds reports the database has not seen and queues a notice for
+// each, oldest first.
+func (b *Bot) poll(ctx context.Context, full bool) error {
+	initialized, err := b.store.Get(ctx, kvInitialized)
+	if err != nil {
+		return err
+	}
+	if initialized == "" {
+		return b.firstStart(ctx)
+	}
+	reports, err := b.listReports(ctx, full)
+	if err != nil {
+		return err
+	}
+	unseen, err := b.unseen(ctx, reports)
+	if err != nil {
+		return err
+	}
+	// Listings are newest first; post oldest first.
+	slices.Reverse(unseen)
+	for _, r := range unseen {
+		if err := b.queueNotice(ctx, r); err != nil {
+			return err
+		}
+		b.notify()
+	}
+	return nil
+}
+
+// listReports reads open reports newest first. A full scan reads every
+// page; otherwise reading stops at the first page whose reports are all
+// known. New reports are the newest, so they are always on the pages read;
+// the full scans cover the rest (a clock that went backwards, say).
+func (b *Bot) listReports(ctx context.Context, full bool) ([]adminapi.EventReport, error) {
+	var all []adminapi.EventReport
+	seen := map[store.ReportKey]bool{}
+	for from := int64(0); ; {
+		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
+			PageQuery: adminapi.PageQuery{From: from, Limit: pageSize, Dir: mautrix.DirectionBackward},
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Items {
+			// Reports filed while paging shift the offsets: skip repeats.
+			if k := keyOf(r); !seen[k] {
+				seen[k] = true
+				all = append(all, r)
+			}
+		}
+		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 {
+			return all, nil
+		}
+		if !full {
+			unseen, err := b.unseen(ctx, page.Items)
+			if err != nil {
+				return nil, err
+			}
+			if len(unseen) == 0 {
+				return all, nil
+			}
+		}
+		from = *page.NextToken
+	}
+}
+
+func keyOf(r adminapi.EventReport) store.ReportKey {
+	return store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS}
+}
+
+// unseen keeps the reports the database has no row for.
+func (b *Bot) unseen(ctx context.Context, reports []adminapi.EventReport) ([]adminapi.EventReport, error) {
+	keys := make([]store.ReportKey, len(reports))
+	for i, r := range reports {
+		keys[i] = keyOf(r)
+	}
+	unseenKeys, err := b.store.Unseen(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	want := map[store.ReportKey]bool{}
+	for _, k := range unseenKeys {
+		want[k] = true
+	}
+	var out []adminapi.EventReport
+	for _, r := range reports {
+		if want[keyOf(r)] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// queueNotice renders a report's notice, with the reported event when
+// Synapse still has it, and records the report and the notice together.
+func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
+	detail, err := b.admin.EventReport(ctx, r.ID)
+	switch {
+	case adminapi.IsNotFound(err):
+		// Deleted since the listing, or its room or event was purged.
+		detail = nil
+	case err != nil:
+		return err
+	case detail.ReceivedTS != r.ReceivedTS:
+		// The id now belongs to another report; the next poll sorts it out.
+		return nil
+	}
+	notice := store.Message{
+		Key:      "gavel-report-" + strconv.FormatInt(r.ID, 10) + "-" + strconv.FormatInt(r.ReceivedTS, 10),
+		Priority: store.PriorityNotice,
+		RoomID:   b.cfg.Matrix.ManagementRoom,
+		Content:  reportNotice(r, detail),
+	}
+	err = b.store.AddReportNotice(ctx, store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}, notice)
+	if err == nil {
+		b.log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
+			Stringer("room_id", r.RoomID).Msg("New report")
+	}
+	return err
+}
+
+// firstStart deals with the reports open when Gavel runs for the first
+// time: with on_first_start: skip they are recorded as seen and summed up in
+// one line; with post they are posted like new ones.
+func (b *Bot) firstStart(ctx context.Context) error {
+	if b.cfg.Reports.OnFirstStart == config.FirstStartPost {
+		b.log.Info().Msg("First start: posting the reports already open")
+		return b.store.Set(ctx, kvInitialized, config.FirstStartPost)
+	}
+	reports, err := b.listReports(ctx, true)
+	if err != nil {
+		return err
+	}
+	seen := make([]store.Report, len(reports))
+	for i, r := range reports {
+		seen[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+	}
+	t := &text{}
+	switch len(reports) {
+	case 0:
+		t.raw("Gavel is watching for reports. None were open; new ones will be posted here.")
+	case 1:
+		t.raw("1 report was already open: ").code(b.cfg.Commands.Prefix + "reports").raw(" lists it.")
+	default:
+		t.raw(fmt.Sprintf("%d reports were already open: ", len(reports))).code(b.cfg.Commands.Prefix + "reports").raw(" lists them.")
+	}
+	summary := store.Message{
+		Key:      "gavel-first-start-summary",
+		Priority: store.PriorityNotice,
+		RoomID:   b.cfg.Matrix.ManagementRoom,
+		Content:  t.content(event.MsgText, nil),
+	}
+	if err := b.store.SkipReports(ctx, seen, summary, kvInitialized, config.FirstStartSkip); err != nil {
+		return err
+	}
+	b.log.Info().Int("open_reports", len(reports)).Msg("First start: recorded the reports already open as seen")
+	b.notify()
+	return nil
+}

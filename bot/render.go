@@ -1,0 +1,268 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+)
+
+// Everything Gavel posts is built here. Rules:
+//   - every string that came from users (message content, reasons, room
+//     names) goes through inert() and html.EscapeString;
+//   - the only links are ones Gavel builds itself, to matrix.to;
+//   - content and reasons sit in <code>/<pre>, which clients do not
+//     linkify, and "://" is defanged in case a client linkifies anyway;
+//   - "m.mentions": {} is always set, so nothing can ping anyone.
+
+// excerptLimit is how much of a reported event's content a notice shows.
+const excerptLimit = 500
+
+// text is a message in both forms: plain body and HTML.
+type text struct {
+	plain strings.Builder
+	html  strings.Builder
+}
+
+// raw appends trusted text (Gavel's own words) to both forms.
+func (t *text) raw(s string) *text {
+	t.plain.WriteString(s)
+	t.html.WriteString(html.EscapeString(s))
+	return t
+}
+
+// user appends untrusted text, made inert, to both forms.
+func (t *text) user(s string) *text {
+	s = inert(s)
+	t.plain.WriteString(s)
+	t.html.WriteString(html.EscapeString(s))
+	return t
+}
+
+// code appends untrusted text as inline code.
+func (t *text) code(s string) *text {
+	s = inert(s)
+	t.plain.WriteString("`" + s + "`")
+	t.html.WriteString("<code>" + html.EscapeString(s) + "</code>")
+	return t
+}
+
+// link appends a link Gavel built, with untrusted link text.
+func (t *text) link(label, href string) *text {
+	label = inert(label)
+	t.plain.WriteString(label)
+	t.html.WriteString(`<a href="` + html.EscapeString(href) + `">` + html.EscapeString(label) + "</a>")
+	return t
+}
+
+// bold appends trusted text in bold.
+func (t *text) bold(s string) *text {
+	t.plain.WriteString(s)
+	t.html.WriteString("<b>" + html.EscapeString(s) + "</b>")
+	return t
+}
+
+// newline ends a line.
+func (t *text) newline() *text {
+	t.plain.WriteString("\n")
+	t.html.WriteString("<br>")
+	return t
+}
+
+// quote appends an untrusted multi-line excerpt as a quoted code block.
+func (t *text) quote(s string) *text {
+	s = inert(s)
+	for _, line := range strings.Split(s, "\n") {
+		t.plain.WriteString("\n> " + line)
+	}
+	t.html.WriteString("<blockquote><pre><code>" + html.EscapeString(s) + "</code></pre></blockquote>")
+	return t
+}
+
+// inert makes untrusted text safe to show as text: control characters go
+// (newlines and tabs stay), bidirectional overrides go, and "://" becomes
+// "[:]//" so that no client turns a URL into a clickable link.
+func inert(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
+			return -1
+		}
+		return r
+	}, s)
+	return strings.ReplaceAll(s, "://", "[:]//")
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n]) + "…"
+}
+
+func userLink(t *text, userID id.UserID) *text {
+	if userID == "" {
+		return t.raw("(unknown user)")
+	}
+	return t.link(string(userID), userID.URI().MatrixToURL())
+}
+
+func roomLink(t *text, r adminapi.EventReport) *text {
+	label := string(r.RoomID)
+	if r.Name != "" {
+		label = truncate(r.Name, 80)
+	} else if r.CanonicalAlias != "" {
+		label = string(r.CanonicalAlias)
+	}
+	t.link(label, r.RoomID.URI().MatrixToURL())
+	if r.CanonicalAlias != "" && label != string(r.CanonicalAlias) {
+		t.raw(" (").user(string(r.CanonicalAlias)).raw(")")
+	}
+	return t
+}
+
+// content builds the event content of a message Gavel sends.
+func (t *text) content(msgType event.MessageType, extra map[string]any) json.RawMessage {
+	c := &event.MessageEventContent{
+		MsgType:       msgType,
+		Body:          t.plain.String(),
+		Format:        event.FormatHTML,
+		FormattedBody: t.html.String(),
+		Mentions:      &event.Mentions{},
+	}
+	return marshalContent(c, extra)
+}
+
+func marshalContent(c *event.MessageEventContent, extra map[string]any) json.RawMessage {
+	data, err := json.Marshal(&event.Content{Parsed: c, Raw: extra})
+	if err != nil {
+		panic(err) // only plain data goes in
+	}
+	return data
+}
+
+// noticeFields is the machine-readable "gavel.report" field of a notice.
+type noticeFields struct {
+	ReportID   int64      `json:"report_id"`
+	ReceivedTS int64      `json:"received_ts"`
+	EventID    id.EventID `json:"event_id"`
+	RoomID     id.RoomID  `json:"room_id"`
+	Sender     id.UserID  `json:"sender"`
+	Reporter   id.UserID  `json:"reporter"`
+}
+
+// renderReport writes a report: who reported whom, where, why, when, and
+// an excerpt of the reported event. detail may be nil when Synapse no
+// longer has the event.
+func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportDetail) {
+	t.bold(fmt.Sprintf("Report %d", r.ID)).raw(": ")
+	userLink(t, r.UserID).raw(" reported ")
+	if r.Sender != "" {
+		userLink(t, r.Sender).raw("'s ")
+	}
+	t.link("event", r.RoomID.EventURI(r.EventID).MatrixToURL()).raw(" in ")
+	roomLink(t, r).newline()
+	t.raw("Reason: ")
+	if r.Reason == "" {
+		t.raw("(none given)")
+	} else {
+		t.code(truncate(r.Reason, 300))
+	}
+	if r.Score != nil {
+		t.raw(fmt.Sprintf(" · score %d", *r.Score))
+	}
+	t.raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
+	t.newline()
+	if detail == nil || detail.Event == nil {
+		t.raw("The reported event is no longer available in Synapse.")
+		return
+	}
+	kind, excerpt := describeEvent(detail.Event)
+	t.raw("Reported " + kind + ":")
+	t.quote(truncate(excerpt, excerptLimit))
+}
+
+// describeEvent names an event's type and gives the text to quote from it.
+func describeEvent(evt *event.Event) (kind, excerpt string) {
+	kind = evt.Type.Type
+	if evt.Type == event.EventMessage || evt.Type == event.EventSticker {
+		if msg, ok := evt.Content.Parsed.(*event.MessageEventContent); ok {
+			if msg.MsgType != "" {
+				kind += " (" + string(msg.MsgType) + ")"
+			}
+			excerpt = msg.Body
+			if msg.URL != "" {
+				excerpt += "\n[media: " + string(msg.URL) + "]"
+			} else if msg.File != nil && msg.File.URL != "" {
+				excerpt += "\n[encrypted media: " + string(msg.File.URL) + "]"
+			}
+			if strings.TrimSpace(excerpt) != "" {
+				return kind, excerpt
+			}
+		}
+	}
+	if evt.Type == event.EventEncrypted {
+		return kind, "(encrypted: Synapse cannot show the content)"
+	}
+	if len(evt.Content.Raw) == 0 {
+		return kind, "(no content: the event may have been redacted)"
+	}
+	return kind, compactJSON(evt.Content.Raw)
+}
+
+// compactJSON renders a content object as key: value lines, keys sorted.
+func compactJSON(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		v, _ := json.Marshal(m[k])
+		fmt.Fprintf(&b, "%s: %s\n", k, v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// reportNotice builds the notice for a new report: m.text, so that
+// moderators' clients notify them.
+func reportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) json.RawMessage {
+	t := &text{}
+	renderReport(t, r, detail)
+	return t.content(event.MsgText, map[string]any{"gavel.report": noticeFields{
+		ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
+		RoomID: r.RoomID, Sender: r.Sender, Reporter: r.UserID,
+	}})
+}
+
+// ago says how long ago t was, roughly.
+func ago(t time.Time, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	}
+}

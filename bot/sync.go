@@ -1,0 +1,162 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// Database keys of the sync state.
+const (
+	kvNextBatch = "sync.next_batch"
+	kvFilterID  = "sync.filter_id:" // + management room
+)
+
+// syncLoop follows the management room. It keeps its own loop instead of
+// mautrix's Client.Sync, which saves the sync token before handling the
+// events: here the token is saved after, and handled commands are recorded,
+// so a crash replays a command at most into its recorded reply.
+//
+// The very first sync (no token in the database) is not handled at all:
+// the messages it returns are history, not commands to run now.
+func (b *Bot) syncLoop(ctx context.Context) error {
+	syncer := mautrix.NewDefaultSyncer()
+	syncer.OnEventType(event.EventMessage, b.onMessage)
+	syncer.OnEventType(event.StatePowerLevels, b.onPowerLevels)
+	syncer.OnEventType(event.StateMember, b.onMember)
+
+	since, err := b.store.Get(ctx, kvNextBatch)
+	if err != nil {
+		return err
+	}
+	filterID, err := b.filterID(ctx)
+	if err != nil {
+		return err
+	}
+	var bo backoff
+	for {
+		timeout := 30000
+		if since == "" {
+			timeout = 0
+		}
+		resp, err := b.client.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: timeout, Since: since, FilterID: filterID})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if isStatus(err, http.StatusUnauthorized) {
+				return startupErr("the homeserver no longer accepts matrix.access_token (%s): log the bot in again", errcode(err))
+			}
+			wait := bo.next()
+			b.log.Warn().Err(err).Dur("retry_in", wait).Msg("Sync failed; retrying")
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			continue
+		}
+		bo.reset()
+		if since == "" {
+			b.log.Info().Msg("First sync: earlier messages in the management room are not run as commands")
+		} else if err := syncer.ProcessResponse(ctx, resp, since); err != nil {
+			// A panic while handling one event must not stop the bot, nor
+			// make it handle the same event for ever.
+			b.log.Error().Err(err).Msg("Handling a sync response failed")
+		}
+		if err := b.store.Set(context.WithoutCancel(ctx), kvNextBatch, resp.NextBatch); err != nil {
+			return err
+		}
+		since = resp.NextBatch
+	}
+}
+
+// filterID returns the sync filter for the management room, creating and
+// storing it the first time.
+func (b *Bot) filterID(ctx context.Context) (string, error) {
+	key := kvFilterID + string(b.cfg.Matrix.ManagementRoom)
+	filterID, err := b.store.Get(ctx, key)
+	if err != nil || filterID != "" {
+		return filterID, err
+	}
+	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
+	rooms := []id.RoomID{b.cfg.Matrix.ManagementRoom}
+	filter := &mautrix.Filter{
+		Presence:    none,
+		AccountData: none,
+		Room: &mautrix.RoomFilter{
+			Rooms:       rooms,
+			Timeline:    &mautrix.FilterPart{Limit: 50, Types: []event.Type{event.EventMessage, event.StatePowerLevels, event.StateMember}},
+			State:       &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember}, LazyLoadMembers: true},
+			Ephemeral:   none,
+			AccountData: none,
+		},
+	}
+	err = b.untilReachable(ctx, "creating the sync filter", func() error {
+		resp, err := b.client.CreateFilter(ctx, filter)
+		if err == nil {
+			filterID = resp.FilterID
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return filterID, b.store.Set(ctx, key, filterID)
+}
+
+func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
+		return
+	}
+	b.handleCommand(ctx, evt)
+}
+
+func (b *Bot) onPowerLevels(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom {
+		return
+	}
+	if pl, ok := evt.Content.Parsed.(*event.PowerLevelsEventContent); ok {
+		b.mu.Lock()
+		b.powerLevels = pl
+		b.mu.Unlock()
+	}
+}
+
+// onMember joins the management room when invited back into it, and says
+// so when the bot is removed. Invites to other rooms never reach here: the
+// sync filter covers only the management room.
+func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.GetStateKey() != string(b.client.UserID) {
+		return
+	}
+	switch evt.Content.AsMember().Membership {
+	case event.MembershipInvite:
+		if _, err := b.client.JoinRoomByID(ctx, evt.RoomID); err != nil {
+			b.log.Error().Err(err).Msg("Invited back into the management room, but joining failed")
+		} else {
+			b.log.Info().Stringer("by", evt.Sender).Msg("Invited back into the management room; joined")
+		}
+	case event.MembershipLeave, event.MembershipBan:
+		b.log.Error().Stringer("by", evt.Sender).Msg("Removed from the management room: reports wait in the outbox until the bot is invited back")
+	}
+}
+
+// powerLevel returns a user's power level in the management room, from the
+// cached power levels or, the first time, from the homeserver.
+func (b *Bot) powerLevel(ctx context.Context, userID id.UserID) (int, error) {
+	b.mu.Lock()
+	pl := b.powerLevels
+	b.mu.Unlock()
+	if pl == nil {
+		pl = &event.PowerLevelsEventContent{}
+		if err := b.client.StateEvent(ctx, b.cfg.Matrix.ManagementRoom, event.StatePowerLevels, "", pl); err != nil {
+			return 0, err
+		}
+		b.mu.Lock()
+		b.powerLevels = pl
+		b.mu.Unlock()
+	}
+	return pl.GetUserLevel(userID), nil
+}

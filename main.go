@@ -1,0 +1,145 @@
+// Command gavel is a Matrix moderation bot for Synapse homeservers: it
+// posts every abuse report into a moderators' room, once, and runs their
+// commands against Synapse's admin API.
+//
+//	gavel -config config.yaml
+//	gavel -version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gavel-bot/gavel/bot"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise it comes from the module and VCS information Go records.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("gavel", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "config.yaml", "the configuration file (YAML or JSON)")
+	showVersion := flags.Bool("version", false, "print the version and exit")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: gavel [-config config.yaml] [-version]")
+		fmt.Fprintln(stderr, "Gavel posts Synapse's abuse reports into a moderators' Matrix room and runs their commands.")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "gavel: unexpected argument %q\n", flags.Arg(0))
+		flags.Usage()
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "gavel", Version())
+		return 0
+	}
+
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "gavel:", err)
+		return 1
+	}
+	log := newLogger(cfg.Logging, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := runBot(ctx, cfg, log); err != nil {
+		var startup *bot.StartupError
+		if errors.As(err, &startup) || ctx.Err() == nil {
+			log.Error().Msg(err.Error())
+			fmt.Fprintln(stderr, "gavel:", err)
+			return 1
+		}
+	}
+	log.Info().Msg("Stopped")
+	return 0
+}
+
+func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, err := store.Open(openCtx, cfg.Database.URI, log)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("database.uri: %w", err)
+	}
+	defer st.Close()
+	b, err := bot.New(cfg, st, log, bot.Options{Version: Version()})
+	if err != nil {
+		return err
+	}
+	if err := b.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while waiting for the homeserver
+		}
+		return err
+	}
+	return b.Run(ctx)
+}
+
+func newLogger(cfg config.Logging, out io.Writer) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.Level)
+	var w io.Writer = out
+	if cfg.Format == "pretty" {
+		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.DateTime}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// Version returns Gavel's version: the one set at build time, or the
+// module version, or the VCS revision Go recorded.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
+}
