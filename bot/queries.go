@@ -19,7 +19,7 @@ func (b *Bot) help(topic string) outcome {
 	if topic != "" {
 		specs = commands.Lookup(topic)
 		if len(specs) == 0 {
-			return answer((&text{}).raw("There is no command ").code(prefix+topic).raw(". ").code(prefix+"help").raw(" lists them."))
+			return answer((&text{}).raw("There is no command ").code(prefix + topic).raw(". ").code(prefix + "help").raw(" lists them."))
 		}
 	}
 	t := &text{}
@@ -30,7 +30,7 @@ func (b *Bot) help(topic string) outcome {
 	for _, s := range specs {
 		t.plain.WriteString("\n• ")
 		t.html.WriteString("<li>")
-		t.code(prefix+s.Usage).raw(" — " + s.Summary)
+		t.code(prefix + s.Usage).raw(" — " + s.Summary)
 		if topic != "" && s.Details != "" {
 			t.plain.WriteString("\n  ")
 			t.html.WriteString("<br>")
@@ -49,7 +49,7 @@ func (b *Bot) status(ctx context.Context) outcome {
 	if v, err := b.admin.ServerVersion(ctx); err == nil {
 		version = v
 	}
-	t := (&text{}).bold("Gavel "+b.version).raw(" · Synapse "+version).raw(" · database "+b.store.Dialect()).newline()
+	t := (&text{}).bold("Gavel " + b.version).raw(" · Synapse " + version).raw(" · database " + b.store.Dialect()).newline()
 	switch {
 	case lastPoll.IsZero():
 		t.raw("Reports: not polled yet.")
@@ -118,7 +118,7 @@ func (b *Bot) listOpenReports(ctx context.Context, c commands.ListReports) outco
 		t.html.WriteString("</li>")
 	}
 	t.html.WriteString("</ul>")
-	t.code(b.cfg.Commands.Prefix+"report <id>").raw(" shows one.")
+	t.code(b.cfg.Commands.Prefix + "report <id>").raw(" shows one.")
 	return answer(t)
 }
 
