@@ -69,10 +69,11 @@ func (c *Client) MediaInfo(ctx context.Context, uri id.ContentURI) (*MediaInfo, 
 }
 
 // QuarantineMedia quarantines one media item so that nobody can download it
-// from this server. Synapse reports success even for ids it does not know,
-// so this first asks for the item's info: an unknown item returns that
-// not-found error and quarantines nothing. It returns the item's info as it
-// was before the change.
+// from this server; Synapse also quarantines other items with the same
+// content, and leaves protected items alone. Synapse reports success even
+// for ids it does not know, so this first asks for the item's info: an
+// unknown item returns that not-found error and quarantines nothing. It
+// returns the item's info as it was before the change.
 func (c *Client) QuarantineMedia(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
 	return c.changeMedia(ctx, uri, "quarantine", uri.Homeserver, uri.FileID)
 }
@@ -118,8 +119,9 @@ type respNumQuarantined struct {
 }
 
 // QuarantineRoomMedia quarantines all media referenced by unencrypted
-// events in a room, local and remote, except protected items. It returns the
-// number of items quarantined.
+// events in a room, local and remote, except protected items. It returns
+// Synapse's count of the items it marked, which includes items that were
+// quarantined already.
 func (c *Client) QuarantineRoomMedia(ctx context.Context, roomID id.RoomID) (int, error) {
 	if err := ValidateRoomID(roomID); err != nil {
 		return 0, err
@@ -130,7 +132,8 @@ func (c *Client) QuarantineRoomMedia(ctx context.Context, roomID id.RoomID) (int
 }
 
 // QuarantineUserMedia quarantines all media a local user uploaded, except
-// protected items. It returns the number of items quarantined.
+// protected items. It returns the number of items newly quarantined: items
+// quarantined already are not counted again.
 func (c *Client) QuarantineUserMedia(ctx context.Context, userID id.UserID) (int, error) {
 	if err := ValidateUserID(userID); err != nil {
 		return 0, err

@@ -290,3 +290,13 @@ func newServer(t *testing.T) *synapsetest.Server {
 var allReports = adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}}
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// openStore opens a second connection to Gavel's database, to look at what
+// it recorded.
+func (e *env) openStore() *store.Store {
+	e.t.Helper()
+	st, err := store.Open(bg, e.cfg.Database.URI, zerolog.Nop())
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() { st.Close() })
+	return st
+}

@@ -35,7 +35,7 @@ func answer(t *text) outcome { return outcome{reply: t} }
 
 func failed(format string, args ...any) outcome {
 	msg := fmt.Sprintf(format, args...)
-	return outcome{reply: (&text{}).user(msg), action: true, result: msg}
+	return outcome{reply: (&text{}).raw(msg), action: true, result: msg}
 }
 
 func done(t *text) outcome {
@@ -148,13 +148,13 @@ func (b *Bot) execute(ctx context.Context, cmd commands.Command) outcome {
 		if err != nil {
 			return failed("%s", b.explain(err, "room "+string(roomID)))
 		}
-		return done((&text{}).raw(fmt.Sprintf("Quarantined %s in ", items(n))).user(c.Room.String()).raw(roomSuffix(c.Room, roomID) + "."))
+		return done((&text{}).raw(fmt.Sprintf("Quarantined %s in ", items(n))).raw(c.Room.String()).raw(roomSuffix(c.Room, roomID) + "."))
 	case commands.QuarantineUser:
 		n, err := b.admin.QuarantineUserMedia(ctx, c.User)
 		if err != nil {
 			return failed("%s", b.explain(err, "user "+string(c.User)))
 		}
-		t := (&text{}).raw(fmt.Sprintf("Quarantined %s uploaded by ", items(n))).user(string(c.User)).raw(".")
+		t := (&text{}).raw(fmt.Sprintf("Quarantined %s uploaded by %s.", items(n), c.User))
 		if n == 0 && c.User.Homeserver() != b.serverName() {
 			t.raw(" Only media uploaded to this server (" + b.serverName() + ") can be quarantined by user.")
 		}
@@ -214,20 +214,20 @@ func (b *Bot) mediaAction(ctx context.Context, ref commands.MediaRef, action str
 		before, err = b.admin.UnprotectMedia(ctx, uri)
 	}
 	if err != nil {
-		return failed("%s", b.explain(err, uri.String()))
+		return failed("%s", b.explain(err, "media "+uri.String()))
 	}
 	t := &text{}
 	switch {
 	case action == "quarantine" && before.Quarantined():
-		t.raw("Already quarantined: ").user(uri.String()).raw(" (by ").user(string(before.QuarantinedBy)).raw(").")
+		t.raw("Already quarantined: " + uri.String() + " (by " + string(before.QuarantinedBy) + ").")
 	case action == "quarantine" && bool(before.SafeFromQuarantine):
-		t.raw("Not quarantined: ").user(uri.String()).raw(" is protected. ").code(b.cfg.Commands.Prefix + "unprotect media " + uri.String()).raw(" first if it should be.")
+		t.raw("Not quarantined: " + uri.String() + " is protected. Run " + b.cfg.Commands.Prefix + "unprotect media " + uri.String() + " first if it should be.")
 		return failed("%s", t.plain.String())
 	case action == "unquarantine" && !before.Quarantined():
-		t.raw("Not quarantined, nothing to lift: ").user(uri.String()).raw(".")
+		t.raw("Not quarantined, nothing to lift: " + uri.String() + ".")
 	default:
 		past := map[string]string{"quarantine": "Quarantined", "unquarantine": "Lifted the quarantine of", "protect": "Protected", "unprotect": "Removed the protection of"}[action]
-		t.raw(past + " ").user(uri.String())
+		t.raw(past + " " + uri.String())
 		describeMedia(t, before)
 		t.raw(".")
 	}

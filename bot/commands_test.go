@@ -1,0 +1,242 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// upload uploads a file as the spammer and posts it in the public room.
+func (e *env) upload(name string) id.ContentURI {
+	e.t.Helper()
+	resp, err := e.spammer.UploadBytesWithName(bg, []byte(name+time.Now().String()), "image/png", name)
+	require.NoError(e.t, err)
+	_, err = e.spammer.SendMessageEvent(bg, e.public, event.EventMessage, &event.MessageEventContent{
+		MsgType: event.MsgImage, Body: name, URL: resp.ContentURI.CUString(),
+	})
+	require.NoError(e.t, err)
+	return resp.ContentURI
+}
+
+func (e *env) quarantinedBy(uri id.ContentURI) id.UserID {
+	e.t.Helper()
+	info, err := e.admin.MediaInfo(bg, uri)
+	require.NoError(e.t, err)
+	return info.QuarantinedBy
+}
+
+func (e *env) protected(uri id.ContentURI) bool {
+	e.t.Helper()
+	info, err := e.admin.MediaInfo(bg, uri)
+	require.NoError(e.t, err)
+	return bool(info.SafeFromQuarantine)
+}
+
+func TestCommands(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("buy cheap <b>stuff</b>")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+	e.waitNotices(1)
+
+	t.Run("help", func(t *testing.T) {
+		reply := e.command(e.mod, "!help")
+		assert.Equal(t, event.MsgNotice, reply.MsgType)
+		for _, usage := range []string{"!help [command]", "!reports [--user", "!report [show] <id>", "!report delete <id>",
+			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media", "!status"} {
+			assert.Contains(t, reply.Body, usage)
+		}
+		reply = e.command(e.mod, "!help quarantine")
+		assert.Contains(t, reply.Body, "Quarantines every media item the user uploaded")
+		assert.NotContains(t, reply.Body, "!status")
+		reply = e.command(e.mod, "!help frobnicate")
+		assert.Equal(t, "There is no command `!frobnicate`. `!help` lists them.", reply.Body)
+	})
+
+	t.Run("replies are inert notices that reply to the command", func(t *testing.T) {
+		cmd := e.say(e.mod, "!status")
+		reply := e.waitReply(cmd)
+		msg := reply.Content.AsMessage()
+		assert.Equal(t, event.MsgNotice, msg.MsgType)
+		assert.Equal(t, cmd, msg.RelatesTo.GetReplyTo())
+		mentions, ok := reply.Content.Raw["m.mentions"].(map[string]any)
+		require.True(t, ok)
+		assert.Empty(t, mentions)
+	})
+
+	t.Run("status", func(t *testing.T) {
+		reply := e.command(e.mod, "!status")
+		assert.Contains(t, reply.Body, "Gavel test · Synapse "+e.srv.Version+" · database sqlite3")
+		assert.Regexp(t, `Reports: last polled \d+s ago\. \d+ open in Synapse\.`, reply.Body)
+	})
+
+	t.Run("reports", func(t *testing.T) {
+		reply := e.command(e.mod, "!reports --room "+string(e.public))
+		assert.Contains(t, reply.Body, "1 open reports, newest first:")
+		assert.Contains(t, reply.Body, fmt.Sprintf("• %d · %s reported %s in Free <b>stuff</b>", reportID, e.reporter.UserID, e.spammer.UserID))
+		assert.Contains(t, reply.FormattedBody, "Free &lt;b&gt;stuff&lt;/b&gt;")
+
+		alias := e.alias()
+		reply = e.command(e.mod, "!reports --room "+alias+" --sender "+string(e.spammer.UserID)+" --user "+string(e.reporter.UserID))
+		assert.Contains(t, reply.Body, fmt.Sprintf("• %d ·", reportID))
+
+		reply = e.command(e.mod, "!reports --sender "+string(e.mod.UserID))
+		assert.Equal(t, "No open reports match.", reply.Body)
+
+		reply = e.command(e.mod, "!reports --room #nowhere:"+e.srv.ServerName)
+		assert.Contains(t, reply.Body, "Room alias #nowhere:"+e.srv.ServerName+" does not exist (M_NOT_FOUND).")
+	})
+
+	t.Run("report show", func(t *testing.T) {
+		for _, cmd := range []string{"!report %d", "!report show %d"} {
+			reply := e.command(e.mod, fmt.Sprintf(cmd, reportID))
+			assert.Contains(t, reply.Body, fmt.Sprintf("Report %d:", reportID))
+			assert.Contains(t, reply.Body, "> buy cheap <b>stuff</b>")
+			assert.Contains(t, reply.FormattedBody, "buy cheap &lt;b&gt;stuff&lt;/b&gt;")
+		}
+		reply := e.command(e.mod, "!report 999999")
+		assert.Equal(t, "Report 999999 does not exist (Synapse: M_NOT_FOUND).", reply.Body)
+	})
+
+	t.Run("report delete", func(t *testing.T) {
+		reply := e.command(e.mod, fmt.Sprintf("!report delete %d", reportID))
+		assert.Equal(t, fmt.Sprintf("Deleted report %d.", reportID), reply.Body)
+		_, err := e.admin.EventReport(bg, reportID)
+		assert.Error(t, err, "the report is gone from Synapse")
+
+		reply = e.command(e.mod, fmt.Sprintf("!report delete %d", reportID))
+		assert.Equal(t, fmt.Sprintf("Report %d does not exist (Synapse: M_NOT_FOUND).", reportID), reply.Body)
+	})
+
+	t.Run("media", func(t *testing.T) {
+		cat, dog, fox := e.upload("cat.png"), e.upload("dog.png"), e.upload("fox.png")
+
+		reply := e.command(e.mod, "!quarantine media "+cat.String())
+		assert.True(t, strings.HasPrefix(reply.Body, "Quarantined "+cat.String()+" (image/png, "), reply.Body)
+		assert.Contains(t, reply.Body, "uploaded by "+string(e.spammer.UserID))
+		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(cat))
+
+		reply = e.command(e.mod, "!quarantine media "+cat.Homeserver+" "+cat.FileID)
+		assert.Equal(t, "Already quarantined: "+cat.String()+" (by "+string(e.botCli.UserID)+").", reply.Body)
+
+		reply = e.command(e.mod, "!unquarantine media "+cat.String())
+		assert.True(t, strings.HasPrefix(reply.Body, "Lifted the quarantine of "+cat.String()), reply.Body)
+		assert.Empty(t, e.quarantinedBy(cat))
+
+		reply = e.command(e.mod, "!protect media "+dog.FileID)
+		assert.True(t, strings.HasPrefix(reply.Body, "Protected "+dog.String()), reply.Body)
+		assert.True(t, e.protected(dog))
+
+		reply = e.command(e.mod, "!quarantine media "+dog.String())
+		assert.Contains(t, reply.Body, "Not quarantined: "+dog.String()+" is protected.")
+		assert.Empty(t, e.quarantinedBy(dog))
+
+		reply = e.command(e.mod, "!quarantine room "+string(e.public))
+		assert.Equal(t, "Quarantined 2 media items in "+string(e.public)+".", reply.Body, "cat and fox; dog is protected")
+		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(fox))
+		assert.Empty(t, e.quarantinedBy(dog))
+
+		reply = e.command(e.mod, "!unprotect media "+dog.String())
+		assert.True(t, strings.HasPrefix(reply.Body, "Removed the protection of "+dog.String()), reply.Body)
+		assert.False(t, e.protected(dog))
+
+		alias := e.alias()
+		reply = e.command(e.mod, "!quarantine room "+alias)
+		// Synapse counts every unprotected item in the room, also those
+		// quarantined before.
+		assert.Equal(t, "Quarantined 3 media items in "+alias+" ("+string(e.public)+").", reply.Body)
+		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(dog), "no longer protected")
+
+		_, err := e.admin.UnquarantineMedia(bg, fox)
+		require.NoError(t, err)
+		reply = e.command(e.mod, "!quarantine user https://matrix.to/#/"+string(e.spammer.UserID))
+		assert.Equal(t, "Quarantined 1 media item uploaded by "+string(e.spammer.UserID)+".", reply.Body)
+		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(fox))
+
+		reply = e.command(e.mod, "!quarantine media mxc://"+e.srv.ServerName+"/doesNotExist")
+		assert.Equal(t, "Media mxc://"+e.srv.ServerName+"/doesNotExist does not exist (Synapse: M_NOT_FOUND).", reply.Body)
+	})
+
+	t.Run("mistakes", func(t *testing.T) {
+		for cmd, want := range map[string]string{
+			"!frobnicate":            "Unknown command !frobnicate: !help lists the commands.",
+			"!report delete abc":     "Report id must be a positive whole number, like 12 (got \"abc\"); usage: report delete <id>. See `!help report delete`.",
+			"!quarantine room abc":   "\"abc\" is not a room",
+			"!quarantine media ../x": "\"../x\" is not a media id",
+		} {
+			reply := e.command(e.mod, cmd)
+			assert.Contains(t, reply.Body, want, cmd)
+		}
+	})
+
+	t.Run("actions are logged", func(t *testing.T) {
+		st := e.openStore()
+		actions, err := st.Actions(bg, 100)
+		require.NoError(t, err)
+		var deletes int
+		for _, a := range actions {
+			if a.Command == fmt.Sprintf("!report delete %d", reportID) {
+				deletes++
+				assert.Equal(t, e.mod.UserID, a.Sender)
+			}
+		}
+		assert.Equal(t, 2, deletes, "both attempts, the failed one too")
+	})
+}
+
+func TestRefusalForLowPower(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+
+	reply := e.command(e.member, fmt.Sprintf("!report delete %d", reportID))
+	assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 0.", reply.Body)
+	_, err := e.admin.EventReport(bg, reportID)
+	assert.NoError(t, err, "nothing ran")
+
+	reply = e.command(e.member, "!frobnicate")
+	assert.Contains(t, reply.Body, "Sorry", "even unknown commands are refused, so nothing is revealed")
+
+	// Chat is not a command and gets no reply.
+	chat := e.say(e.member, "hello everyone")
+	e.setPowerLevel(e.member.UserID, 50)
+	reply = e.command(e.member, fmt.Sprintf("!report delete %d", reportID))
+	assert.Equal(t, fmt.Sprintf("Deleted report %d.", reportID), reply.Body, "power level changes are picked up")
+	assert.Empty(t, e.replies(chat))
+}
+
+func TestIgnoresNoticesEditsAndItself(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	notice, err := e.mod.SendNotice(bg, e.room, "!status")
+	require.NoError(t, err)
+	edit, err := e.mod.SendMessageEvent(bg, e.room, event.EventMessage, &event.MessageEventContent{
+		MsgType: event.MsgText, Body: "* !status",
+		NewContent: &event.MessageEventContent{MsgType: event.MsgText, Body: "!status"},
+		RelatesTo:  (&event.RelatesTo{}).SetReplace(notice.EventID),
+	})
+	require.NoError(t, err)
+	own, err := e.botCli.SendText(bg, e.room, "!status")
+	require.NoError(t, err)
+	// A real command afterwards: once it is answered, the others would have been.
+	e.command(e.mod, "!help")
+	for _, evt := range []id.EventID{notice.EventID, edit.EventID, own.EventID} {
+		assert.Empty(t, e.replies(evt), "no reply to %s", evt)
+	}
+}
+
+func (e *env) alias() string {
+	e.t.Helper()
+	var content event.CanonicalAliasEventContent
+	require.NoError(e.t, e.spammer.StateEvent(bg, e.public, event.StateCanonicalAlias, "", &content))
+	return string(content.Alias)
+}
