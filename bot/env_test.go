@@ -6,6 +6,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,17 +41,18 @@ func TestMain(m *testing.M) {
 var bg = context.Background()
 
 type env struct {
-	t        *testing.T
-	srv      *synapsetest.Server
-	botCli   *mautrix.Client // Gavel's account, a server admin
-	admin    *adminapi.Client
-	mod      *mautrix.Client // power 100 in the management room
-	member   *mautrix.Client // power 0 in the management room
-	spammer  *mautrix.Client
-	reporter *mautrix.Client
-	room     id.RoomID // management room
-	public   id.RoomID // where the spam is
-	cfg      *config.Config
+	t           *testing.T
+	srv         *synapsetest.Server
+	botCli      *mautrix.Client // Gavel's account, a server admin
+	botPassword string
+	admin       *adminapi.Client
+	mod         *mautrix.Client // power 100 in the management room
+	member      *mautrix.Client // power 0 in the management room
+	spammer     *mautrix.Client
+	reporter    *mautrix.Client
+	room        id.RoomID // management room
+	public      id.RoomID // where the spam is
+	cfg         *config.Config
 }
 
 // newEnv sets up users and rooms on srv (the package's shared Synapse when
@@ -61,7 +63,10 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 		srv = synapsetest.Shared(t)
 	}
 	e := &env{t: t, srv: srv}
-	e.botCli = srv.User(t, "gavel", true)
+	e.botPassword = "pw-" + strings.ToLower(rand.Text())
+	var err error
+	e.botCli, err = srv.Register(bg, "gavel-"+strings.ToLower(rand.Text()[:8]), e.botPassword, true)
+	require.NoError(t, err)
 	e.admin = adminapi.Wrap(srv.Client(e.botCli.AccessToken))
 	e.mod = srv.User(t, "mod", false)
 	e.member = srv.User(t, "member", false)
@@ -110,7 +115,7 @@ type running struct {
 // start opens the store and runs Gavel until the test ends or stop is called.
 func (e *env) start(configure ...func(*Bot)) *running {
 	e.t.Helper()
-	log := zerolog.New(zerolog.NewTestWriter(e.t)).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	log := testLog(e.t)
 	st, err := store.Open(bg, e.cfg.Database.URI, log)
 	require.NoError(e.t, err)
 	b, err := New(e.cfg, st, log, Options{Version: "test"})
@@ -299,4 +304,8 @@ func (e *env) openStore() *store.Store {
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() { st.Close() })
 	return st
+}
+
+func testLog(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel).With().Timestamp().Logger()
 }
