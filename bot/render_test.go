@@ -1,0 +1,259 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/config"
+)
+
+func sampleReport() adminapi.EventReport {
+	score := -100
+	return adminapi.EventReport{
+		ID: 12, ReceivedTS: time.Date(2026, 11, 22, 18, 40, 12, 0, time.UTC).UnixMilli(),
+		RoomID: "!room:example.org", EventID: "$ev", UserID: "@alice:example.org", Sender: "@bob:example.org",
+		Reason: "spam", Score: &score, CanonicalAlias: "#free:example.org", Name: "Free stuff",
+	}
+}
+
+func detailWith(content map[string]any, evtType string) *adminapi.EventReportDetail {
+	raw, _ := json.Marshal(map[string]any{"type": evtType, "sender": "@bob:example.org", "content": content})
+	d := &adminapi.EventReportDetail{EventReport: sampleReport(), EventJSON: raw}
+	var evt event.Event
+	_ = json.Unmarshal(raw, &evt)
+	evt.Type.Class = event.MessageEventType
+	_ = evt.Content.ParseRaw(evt.Type)
+	d.Event = &evt
+	return d
+}
+
+func decodeNotice(t *testing.T, raw json.RawMessage) (map[string]any, *event.MessageEventContent) {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	var msg event.MessageEventContent
+	require.NoError(t, json.Unmarshal(raw, &msg))
+	return m, &msg
+}
+
+func TestNoticeContent(t *testing.T) {
+	raw := reportNotice(sampleReport(), detailWith(map[string]any{"msgtype": "m.text", "body": "hello\nworld"}, "m.room.message"))
+	m, msg := decodeNotice(t, raw)
+	assert.Equal(t, event.MsgText, msg.MsgType)
+	assert.Equal(t, event.FormatHTML, msg.Format)
+	assert.Equal(t, map[string]any{}, m["m.mentions"])
+	assert.Equal(t, map[string]any{"report_id": float64(12), "received_ts": float64(sampleReport().ReceivedTS),
+		"event_id": "$ev", "room_id": "!room:example.org", "sender": "@bob:example.org", "reporter": "@alice:example.org"}, m["gavel.report"])
+	assert.Equal(t, "Report 12: @alice:example.org reported @bob:example.org's event in Free stuff (#free:example.org)\n"+
+		"Reason: `spam` · score -100 · 2026-11-22 18:40:12 UTC\n"+
+		"Reported m.room.message (m.text):\n> hello\n> world", msg.Body)
+	assert.Equal(t, `<b>Report 12</b>: <a href="https://matrix.to/#/@alice:example.org">@alice:example.org</a> reported `+
+		`<a href="https://matrix.to/#/@bob:example.org">@bob:example.org</a>&#39;s `+
+		`<a href="https://matrix.to/#/%21room:example.org/$ev">event</a> in `+
+		`<a href="https://matrix.to/#/%21room:example.org">Free stuff</a> (#free:example.org)<br>`+
+		`Reason: <code>spam</code> · score -100 · 2026-11-22 18:40:12 UTC<br>`+
+		"Reported m.room.message (m.text):<blockquote><pre><code>hello\nworld</code></pre></blockquote>", msg.FormattedBody)
+}
+
+func TestNoticeEscapesEverythingUserControlled(t *testing.T) {
+	r := sampleReport()
+	r.Reason = `</code><a href="https://evil.example">x</a>`
+	r.Name = `<img src=x onerror=alert(1)> @room`
+	r.CanonicalAlias = ""
+	body := `<b>bold</b> <a href="https://evil.example/phish">login</a> <img src="mxc://evil/x"> @room ` +
+		`<a href="https://matrix.to/#/@admin:example.org">Admin</a> javascript:alert(1) ` + "\u202Egnp.exe\u0007"
+	raw := reportNotice(r, detailWith(map[string]any{"msgtype": "m.text", "body": body,
+		"format": "org.matrix.custom.html", "formatted_body": body}, "m.room.message"))
+	m, msg := decodeNotice(t, raw)
+	html := msg.FormattedBody
+	for _, bad := range []string{"<img", "<a href=\"https://evil", "https://evil", "<b>bold", "</code><a", "onerror=alert(1)>", "\u202E", "\u0007", `href="https://matrix.to/#/@admin`} {
+		assert.NotContains(t, html, bad)
+	}
+	assert.Contains(t, html, "&lt;b&gt;bold&lt;/b&gt; &lt;a href=&#34;https[:]//evil.example/phish&#34;&gt;login&lt;/a&gt;")
+	assert.Contains(t, html, "&lt;img src=x onerror=alert(1)&gt; @room")
+	assert.NotContains(t, msg.Body, "https://", "URLs are defanged in the plain body too")
+	assert.Equal(t, map[string]any{}, m["m.mentions"], "@room and pills ping nobody")
+	// Only Gavel's own links: reporter, sender, event, room.
+	assert.Equal(t, 4, strings.Count(html, "<a href="))
+	assert.Equal(t, 4, strings.Count(html, `<a href="https://matrix.to/#/`))
+}
+
+func TestNoticeExcerpts(t *testing.T) {
+	t.Run("truncated to about 500 characters", func(t *testing.T) {
+		long := strings.Repeat("é", 600)
+		_, msg := decodeNotice(t, reportNotice(sampleReport(), detailWith(map[string]any{"msgtype": "m.text", "body": long}, "m.room.message")))
+		assert.Contains(t, msg.Body, strings.Repeat("é", 500)+"…")
+		assert.NotContains(t, msg.Body, strings.Repeat("é", 501))
+	})
+	t.Run("media shows its mxc as text", func(t *testing.T) {
+		_, msg := decodeNotice(t, reportNotice(sampleReport(), detailWith(map[string]any{"msgtype": "m.image", "body": "cat.png", "url": "mxc://example.org/AbC"}, "m.room.message")))
+		assert.Contains(t, msg.Body, "Reported m.room.message (m.image):\n> cat.png\n> [media: mxc[:]//example.org/AbC]")
+		assert.NotContains(t, msg.FormattedBody, "<img")
+	})
+	t.Run("other event types show their content", func(t *testing.T) {
+		_, msg := decodeNotice(t, reportNotice(sampleReport(), detailWith(map[string]any{"topic": "<b>buy</b>", "x": 1}, "org.example.custom")))
+		assert.Contains(t, msg.Body, "Reported org.example.custom:\n> topic: \"\\u003cb\\u003ebuy\\u003c/b\\u003e\"\n> x: 1")
+	})
+	t.Run("encrypted", func(t *testing.T) {
+		_, msg := decodeNotice(t, reportNotice(sampleReport(), detailWith(map[string]any{"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "abc"}, "m.room.encrypted")))
+		assert.Contains(t, msg.Body, "(encrypted: Synapse cannot show the content)")
+	})
+	t.Run("redacted", func(t *testing.T) {
+		_, msg := decodeNotice(t, reportNotice(sampleReport(), detailWith(map[string]any{}, "m.room.message")))
+		assert.Contains(t, msg.Body, "(no content: the event may have been redacted)")
+	})
+	t.Run("gone", func(t *testing.T) {
+		r := sampleReport()
+		r.Sender, r.Reason, r.Score, r.Name, r.CanonicalAlias = "", "", nil, "", ""
+		_, msg := decodeNotice(t, reportNotice(r, nil))
+		assert.Contains(t, msg.Body, "@alice:example.org reported event in !room:example.org")
+		assert.Contains(t, msg.Body, "Reason: (none given) · 2026")
+		assert.NotContains(t, msg.Body, "score")
+		assert.Contains(t, msg.Body, "The reported event is no longer available in Synapse.")
+	})
+}
+
+func TestInert(t *testing.T) {
+	assert.Equal(t, "a[:]//b\tc\nd", inert("a://b\tc\nd\r\x00"))
+	assert.Equal(t, "evil", inert("e\u202Ev\u2066i\u200Fl"))
+	assert.Equal(t, "\uFFFDx", inert("\xffx"))
+	assert.Equal(t, "abc…", truncate("abcdef", 3))
+	assert.Equal(t, "abc", truncate("abc", 3))
+}
+
+func TestReplyContent(t *testing.T) {
+	cmd := &event.Event{ID: "$cmd", Sender: "@mod:example.org"}
+	raw := replyContent((&text{}).raw("Deleted <report> 12."), cmd)
+	m, msg := decodeNotice(t, raw)
+	assert.Equal(t, event.MsgNotice, msg.MsgType)
+	assert.Equal(t, id.EventID("$cmd"), msg.RelatesTo.GetReplyTo())
+	assert.Equal(t, map[string]any{}, m["m.mentions"], "a reply pings nobody, not even the moderator")
+	assert.Equal(t, "Deleted <report> 12.", msg.Body)
+	assert.Equal(t, "Deleted &lt;report&gt; 12.", msg.FormattedBody)
+	assert.Equal(t, replyKey("$cmd"), replyKey("$cmd"))
+	assert.NotEqual(t, replyKey("$cmd"), replyKey("$cmd2"))
+	assert.Regexp(t, `^gavel-reply-[0-9a-f]{24}$`, replyKey("$a/b+c=:example.org"))
+}
+
+// testBot is a Bot that needs no homeserver: power levels are cached.
+func testBot(t *testing.T, levels map[id.UserID]int) *Bot {
+	cfg := config.Defaults()
+	cfg.Matrix = config.Matrix{Homeserver: "https://matrix.example.org", UserID: "@gavel:example.org", AccessToken: "x", ManagementRoom: "!mods:example.org"}
+	b, err := New(&cfg, nil, testLog(t), Options{})
+	require.NoError(t, err)
+	b.powerLevels = &event.PowerLevelsEventContent{Users: levels}
+	return b
+}
+
+func commandEvent(sender id.UserID, age time.Duration) *event.Event {
+	return &event.Event{ID: "$c", Sender: sender, RoomID: "!mods:example.org", Timestamp: time.Now().Add(-age).UnixMilli()}
+}
+
+func TestPermissions(t *testing.T) {
+	b := testBot(t, map[id.UserID]int{"@mod:example.org": 50, "@admin:example.org": 100, "@helper:example.org": 49})
+	for user, allowed := range map[id.UserID]bool{"@mod:example.org": true, "@admin:example.org": true, "@helper:example.org": false, "@stranger:example.org": false} {
+		out := b.decide(bg, commandEvent(user, 0), commands.Help{}, nil)
+		if allowed {
+			assert.Contains(t, out.reply.plain.String(), "Gavel's commands", user)
+			assert.False(t, out.action, "help is not an action")
+		} else {
+			assert.True(t, strings.HasPrefix(out.reply.plain.String(), "Sorry, Gavel's commands need power level 50 in this room; yours is "), user)
+			assert.True(t, out.action, "a refusal is logged")
+			assert.False(t, out.ok)
+		}
+	}
+	b.cfg.Commands.MinPowerLevel = 0
+	out := b.decide(bg, commandEvent("@stranger:example.org", 0), commands.Help{}, nil)
+	assert.Contains(t, out.reply.plain.String(), "Gavel's commands", "min_power_level 0 lets every member in")
+}
+
+func TestStaleCommandsDoNotRun(t *testing.T) {
+	b := testBot(t, map[id.UserID]int{"@mod:example.org": 100})
+	out := b.decide(bg, commandEvent("@mod:example.org", 3*time.Hour), commands.DeleteReport{ID: 12}, nil)
+	assert.Contains(t, out.reply.plain.String(), "Not run: this command is from")
+	assert.Contains(t, out.reply.plain.String(), "3 h ago, while Gavel was not running. Send it again if it still applies.")
+}
+
+func TestUsageErrorsPointToHelp(t *testing.T) {
+	b := testBot(t, map[id.UserID]int{"@mod:example.org": 100})
+	err := &commands.UsageError{Command: "report delete", Problem: "give exactly one report id, like 12", Usage: "report delete <id>"}
+	out := b.decide(bg, commandEvent("@mod:example.org", 0), nil, err)
+	assert.Equal(t, "Give exactly one report id, like 12; usage: report delete <id>. See `!help report delete`.", out.reply.plain.String())
+}
+
+func TestExplain(t *testing.T) {
+	b := testBot(t, nil)
+	apiErr := func(status int, code, msg string) error {
+		return &adminapi.Error{Method: "GET", Path: "/x", StatusCode: status, ErrCode: code, Message: msg}
+	}
+	for want, err := range map[string]error{
+		"Report 12 does not exist (Synapse: M_NOT_FOUND).":                                                              apiErr(404, "M_NOT_FOUND", "Event report not found"),
+		"Synapse refused (M_FORBIDDEN): You are not a server admin. Gavel's admin token must belong to a server admin.": apiErr(403, "M_FORBIDDEN", "You are not a server admin"),
+		"Synapse rejected Gavel's admin token (M_UNKNOWN_TOKEN). Check synapse.admin_access_token.":                     apiErr(401, "M_UNKNOWN_TOKEN", ""),
+		"Synapse could not do that for report 12 (M_UNKNOWN): Internal server error.":                                   apiErr(500, "M_UNKNOWN", "Internal server error"),
+		"Synapse could not do that for report 12 (HTTP 502): no details.":                                               apiErr(502, "", ""),
+		"Synapse did not answer; try again in a moment.":                                                                apiErr(0, "", ""),
+		"Invalid report id \"0\": must be a positive number.":                                                           &adminapi.InvalidInputError{What: "report id", Value: "0", Reason: "must be a positive number"},
+	} {
+		assert.Equal(t, want, b.explain(err, "report 12"))
+	}
+}
+
+func TestRateLimitWait(t *testing.T) {
+	limited := func(body map[string]any, header string) error {
+		h := http.Header{}
+		if header != "" {
+			h.Set("Retry-After", header)
+		}
+		return mautrix.HTTPError{
+			Response:  &http.Response{StatusCode: 429, Header: h},
+			RespError: &mautrix.RespError{ErrCode: "M_LIMIT_EXCEEDED", ExtraData: body, StatusCode: 429},
+		}
+	}
+	wait, ok := rateLimitWait(limited(map[string]any{"retry_after_ms": float64(1500)}, "9"), time.Second)
+	assert.True(t, ok)
+	assert.Equal(t, 1500*time.Millisecond, wait, "the body's retry_after_ms wins")
+	wait, _ = rateLimitWait(limited(nil, "3"), time.Second)
+	assert.Equal(t, 3*time.Second, wait)
+	wait, _ = rateLimitWait(limited(nil, ""), 7*time.Second)
+	assert.Equal(t, 7*time.Second, wait)
+	_, ok = rateLimitWait(errors.New("other"), time.Second)
+	assert.False(t, ok)
+	_, ok = rateLimitWait(mautrix.HTTPError{Response: &http.Response{StatusCode: 500}}, time.Second)
+	assert.False(t, ok)
+}
+
+func TestBackoffGrowsAndCaps(t *testing.T) {
+	var bo backoff
+	prev := time.Duration(0)
+	for i := 0; i < 5; i++ {
+		d := bo.next()
+		assert.Greater(t, d, prev)
+		prev = d
+	}
+	for i := 0; i < 20; i++ {
+		assert.LessOrEqual(t, bo.next(), time.Minute)
+	}
+	bo.reset()
+	assert.LessOrEqual(t, bo.next(), time.Second)
+}
+
+func TestTransientErrors(t *testing.T) {
+	assert.True(t, isTransient(mautrix.HTTPError{Message: "request error", WrappedError: errors.New("connection refused")}))
+	assert.True(t, isTransient(mautrix.HTTPError{Response: &http.Response{StatusCode: 502}}))
+	assert.False(t, isTransient(mautrix.HTTPError{Response: &http.Response{StatusCode: 401}}))
+	assert.False(t, isTransient(errors.New("plain")))
+	assert.False(t, isTransient(nil))
+}
