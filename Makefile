@@ -4,12 +4,16 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint synapse
+.PHONY: all build test lint synapse bench demo
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DEMO_PORT ?= 8008
 
 all: lint test
 
+# bin/gavel, statically linked (pure-Go SQLite, no cgo).
 build:
-	CGO_ENABLED=0 $(GO) build ./...
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/gavel .
 
 # Installs Synapse into its cache chroot once per machine (about a minute the
 # first time, a no-op after). Without root, and outside CI, the integration
@@ -25,6 +29,15 @@ synapse:
 # against; RUN/PAUSE/CONT lines and passing subtests are filtered out.
 test: synapse
 	$(GO) test -race -count=1 -v ./... | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)'
+
+# Benchmarks: rendering a notice, and the database side of a poll.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bot/ ./store/
+
+# A local Synapse with a bot, a moderator, a management room and a reported
+# message, and Gavel running against it; see the README.
+demo: build synapse
+	$(GO) run ./internal/demo -gavel bin/gavel -port $(DEMO_PORT)
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \

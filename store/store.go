@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,16 +123,37 @@ const (
 )
 
 // Unseen returns the reports among keys that the store has no row for, in
-// the order given.
+// the order given. It asks the database once for all of them.
 func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	placeholders := make([]string, len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		placeholders[i] = "$" + strconv.Itoa(i+1)
+		args[i] = k.ID
+	}
+	rows, err := s.db.Query(ctx, "SELECT report_id, received_ts FROM report WHERE report_id IN ("+strings.Join(placeholders, ",")+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[ReportKey]bool, len(keys))
+	for rows.Next() {
+		var k ReportKey
+		if err := rows.Scan(&k.ID, &k.ReceivedTS); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		known[k] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
 	var unseen []ReportKey
 	for _, k := range keys {
-		var one int
-		err := s.db.QueryRow(ctx, "SELECT 1 FROM report WHERE report_id=$1 AND received_ts=$2", k.ID, k.ReceivedTS).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		if !known[k] {
 			unseen = append(unseen, k)
-		} else if err != nil {
-			return nil, err
 		}
 	}
 	return unseen, nil
