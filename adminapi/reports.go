@@ -1,10 +1,15 @@
 package adminapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"iter"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -32,8 +37,9 @@ type EventReport struct {
 	Sender id.UserID `json:"sender"`
 	// Reason is the reporter's free text; empty when none was given.
 	Reason string `json:"reason"`
-	// Score is the reporter's score from -100 (most offensive) to 0, or nil.
-	Score *int `json:"score"`
+	// Score is the reporter's score, meant to be from -100 (most offensive)
+	// to 0; nil when none was given.
+	Score *Score `json:"score"`
 	// CanonicalAlias and Name describe the room when it has them.
 	CanonicalAlias id.RoomAlias `json:"canonical_alias"`
 	Name           string       `json:"name"`
@@ -41,6 +47,21 @@ type EventReport struct {
 
 // Received returns ReceivedTS as a time.
 func (r EventReport) Received() time.Time { return time.UnixMilli(r.ReceivedTS) }
+
+// Score is a report's score. Synapse stores any integer the reporter sends,
+// however large, so decoding clamps values beyond 32 bits instead of
+// failing: one hostile report must not make the whole listing unreadable.
+type Score int32
+
+// UnmarshalJSON reads any JSON number, clamping it to the int32 range.
+func (s *Score) UnmarshalJSON(data []byte) error {
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(data)), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // out of float range is ±Inf: clamped too
+		return fmt.Errorf("adminapi: report score %s is not a number", data)
+	}
+	*s = Score(max(math.MinInt32, min(math.MaxInt32, f)))
+	return nil
+}
 
 type reportKey struct{ id, ts int64 }
 

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"testing"
@@ -55,7 +56,7 @@ func TestRequests(t *testing.T) {
 			}, ""}},
 			result: &Page[EventReport]{Items: []EventReport{{
 				ID: 2, ReceivedTS: 1700000000000, RoomID: roomID, EventID: "$ev", UserID: "@alice:example.org",
-				Sender: userID, Score: ptr(-100), Name: "Room",
+				Sender: userID, Score: ptr[Score](-100), Name: "Room",
 			}}, NextToken: ptr[int64](1), Total: 7},
 		},
 		{
@@ -411,6 +412,22 @@ func TestMediaChangesStopAtUnknownMedia(t *testing.T) {
 			assert.Equal(t, http.MethodGet, got[0].Method)
 		})
 	}
+}
+
+func TestHugeScoresDoNotBreakTheListing(t *testing.T) {
+	c, _ := newFake(t, answerOK(`{"event_reports": [
+		{"id": 2, "score": 99999999999999999999}, {"id": 3, "score": -99999999999999999999},
+		{"id": 4, "score": 1e999}, {"id": 5, "score": -50}, {"id": 6, "score": null}], "total": 5}`))
+	page, err := c.ListEventReports(ctx, EventReportsQuery{})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 5)
+	assert.Equal(t, Score(math.MaxInt32), *page.Items[0].Score)
+	assert.Equal(t, Score(math.MinInt32), *page.Items[1].Score)
+	assert.Equal(t, Score(math.MaxInt32), *page.Items[2].Score)
+	assert.Equal(t, Score(-50), *page.Items[3].Score)
+	assert.Nil(t, page.Items[4].Score)
+	var s Score
+	assert.Error(t, json.Unmarshal([]byte(`"high"`), &s))
 }
 
 func TestBoolAcceptsSynapsesEncodings(t *testing.T) {

@@ -67,6 +67,9 @@ func ValidateRoomID(roomID id.RoomID) error {
 	if !isPrintableASCII(opaque) {
 		return invalid("contains spaces, control or non-ASCII characters")
 	}
+	if strings.ContainsAny(opaque, pathChars) {
+		return invalid("contains one of " + pathChars + ", which no server puts in a room id")
+	}
 	if hasServer {
 		if err := ValidateServerName(server); err != nil {
 			return invalid("the part after : is not a valid server name")
@@ -99,6 +102,8 @@ func ValidateUserID(userID id.UserID) error {
 		return invalid("has an empty name before the colon")
 	case !isPrintableASCII(localpart):
 		return invalid("contains spaces, control or non-ASCII characters")
+	case strings.ContainsAny(localpart, userPathChars):
+		return invalid("contains one of " + userPathChars + ", which user ids do not have")
 	}
 	if err := ValidateServerName(server); err != nil {
 		return invalid("the part after : is not a valid server name")
@@ -147,6 +152,16 @@ func ValidateReportID(reportID int64) error {
 	}
 	return nil
 }
+
+// pathChars are refused inside ids even though the path escaping would
+// keep them in one segment: a reverse proxy in front of Synapse that
+// decodes %2F and friends would route such an id elsewhere.
+const pathChars = `/?#%\`
+
+// userPathChars is pathChars without "/", which the user id grammar allows
+// (it is escaped as %2F; Synapse's reverse proxy guide says not to let the
+// proxy decode paths).
+const userPathChars = `?#%\`
 
 func isPrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

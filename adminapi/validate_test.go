@@ -36,6 +36,11 @@ func TestValidateRoomID(t *testing.T) {
 		"!abc:..":                  "not a valid server name",
 		"!abc\n:example.org":       "control",
 		"!é:example.org":           "non-ASCII",
+		"!a/../b:example.org":      "which no server puts in a room id",
+		"!a%2Fb:example.org":       "which no server puts",
+		"!a?x:example.org":         "which no server puts",
+		"!a#x:example.org":         "which no server puts",
+		`!a\b:example.org`:         "which no server puts",
 		id.RoomID("!" + long(300)): "longer than 255",
 	} {
 		err := ValidateRoomID(bad)
@@ -55,6 +60,8 @@ func TestValidateUserID(t *testing.T) {
 		"@alice":                   "server name after a colon",
 		"@:example.org":            "empty name",
 		"@al ice:example.org":      "spaces",
+		"@a?b:example.org":         "which user ids do not have",
+		"@a%2e:example.org":        "which user ids do not have",
 		"@alice:exa/mple.org":      "not a valid server name",
 		"@alice:":                  "not a valid server name",
 		id.UserID("@" + long(300)): "longer than 255",
@@ -185,15 +192,15 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 	}
 }
 
-func TestHostileIDsStayInOnePathSegment(t *testing.T) {
+func TestIDsStayInOnePathSegment(t *testing.T) {
 	c, f := newFake(t, answerOK(`{"num_quarantined": 0}`))
-	// Room ids are opaque: anything printable may follow the !, so it is
-	// escaped, never interpreted.
-	_, err := c.QuarantineRoomMedia(ctx, "!a/../../v1/users?x=#y:example.org")
+	// Room ids are opaque: what may follow the ! is escaped, never
+	// interpreted.
+	_, err := c.QuarantineRoomMedia(ctx, "!a$b+c=d&e;f,g@h:example.org")
 	require.NoError(t, err)
 	got := f.requests()
 	require.Len(t, got, 1)
-	assert.Equal(t, "/_synapse/admin/v1/room/%21a%2F..%2F..%2Fv1%2Fusers%3Fx=%23y:example.org/media/quarantine", got[0].Path)
+	assert.Equal(t, "/_synapse/admin/v1/room/%21a$b+c=d&e%3Bf%2Cg@h:example.org/media/quarantine", got[0].Path)
 	assert.Empty(t, got[0].Query)
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -39,8 +40,13 @@ type Bot struct {
 
 	wake chan struct{} // the outbox has something new
 
+	// syncFailed is set while handling a sync response when something
+	// could not be recorded; the sync loop then handles it again.
+	syncFailed atomic.Bool
+
 	mu             sync.Mutex
 	powerLevels    *event.PowerLevelsEventContent
+	createEvent    *event.Event // the management room's, for room v12 creators
 	synapseVersion string
 	lastPoll       time.Time
 	lastPollErr    error
@@ -48,6 +54,9 @@ type Bot struct {
 	// afterSend, when set, runs after a message was sent and before that
 	// is recorded; tests use it to crash at the worst moment.
 	afterSend func(key string) error
+	// feedAlertAfter is how long polling may fail before the moderators
+	// are told.
+	feedAlertAfter time.Duration
 }
 
 // Options are the parts of a Bot that are not in the configuration.
@@ -99,6 +108,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
 		log:     log,
 		wake:    make(chan struct{}, 1),
+
+		feedAlertAfter: 5 * time.Minute,
 	}, nil
 }
 

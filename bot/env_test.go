@@ -5,6 +5,7 @@ package bot
 // reporter, and Gavel running in-process against them.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -306,6 +307,32 @@ func (e *env) openStore() *store.Store {
 	return st
 }
 
+// testLog returns a logger whose output shows only when the test fails,
+// so that passing runs stay readable.
 func testLog(t *testing.T) zerolog.Logger {
-	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	buf := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Gavel's log:\n%s", buf.String())
+		}
+	})
+	return zerolog.New(zerolog.ConsoleWriter{Out: buf, NoColor: true, TimeFormat: "15:04:05.000"}).
+		Level(zerolog.DebugLevel).With().Timestamp().Logger()
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

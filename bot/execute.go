@@ -43,28 +43,39 @@ func done(t *text) outcome {
 }
 
 // handleCommand runs one message from the management room, if it is a
-// command, and queues exactly one reply to it.
+// command, and queues exactly one reply to it. When the database fails it
+// marks the sync response as not handled, so that the sync loop tries the
+// same events again instead of losing the command.
 func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	cmd, isCommand, parseErr := b.parser.Parse(ctx, evt)
 	if !isCommand {
 		return
 	}
+	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Logger()
 	// Once begun, a command runs to its recorded reply even if shutdown
 	// starts meanwhile.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*stepTimeout)
-	defer cancel()
-	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Logger()
-	if handled, err := b.store.CommandHandled(ctx, evt.ID); err != nil {
-		log.Error().Err(err).Msg("Database error; command not run")
+	ctx = context.WithoutCancel(ctx)
+	state, err := b.store.StartCommand(ctx, evt.ID)
+	if err != nil {
+		log.Error().Err(err).Msg("Database error; the command will be tried again")
+		b.syncFailed.Store(true)
 		return
-	} else if handled {
-		return
+	}
+	var out outcome
+	switch state {
+	case store.CommandHandled:
+		return // a replayed sync
+	case store.CommandStarted:
+		out = failed("Gavel stopped while running this command, so it may or may not have taken effect. Check, then send it again if needed.")
+	default:
+		execCtx, cancel := context.WithTimeout(ctx, commandTimeout)
+		out = b.decide(execCtx, evt, cmd, parseErr)
+		cancel()
 	}
 	name := "unknown"
 	if cmd != nil {
 		name = cmd.Name()
 	}
-	out := b.decide(ctx, evt, cmd, parseErr)
 	if out.action {
 		level := log.Info()
 		if !out.ok {
@@ -84,12 +95,19 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 		RoomID:   evt.RoomID,
 		Content:  replyContent(out.reply, evt),
 	}
-	if _, err := b.store.FinishCommand(ctx, evt.ID, action, reply); err != nil {
-		log.Error().Err(err).Msg("Database error; the command's reply is lost")
+	finishCtx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if _, err := b.store.FinishCommand(finishCtx, evt.ID, action, reply); err != nil {
+		log.Error().Err(err).Msg("Database error; the command will be answered when the sync is tried again")
+		b.syncFailed.Store(true)
 		return
 	}
 	b.notify()
 }
+
+// commandTimeout bounds one command's calls to Synapse; recording its
+// reply has a deadline of its own.
+const commandTimeout = 45 * time.Second
 
 // decide checks age and permission, then runs the command.
 func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) outcome {

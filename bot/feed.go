@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -32,26 +33,56 @@ const (
 // the last poll stopped.
 func (b *Bot) feedLoop(ctx context.Context) error {
 	var bo backoff
+	var failingSince time.Time
+	alerted := false
 	for polls := 0; ; polls++ {
 		err := b.poll(ctx, polls%fullScanEvery == 0)
+		now := time.Now()
 		b.mu.Lock()
-		b.lastPoll, b.lastPollErr = time.Now(), err
+		b.lastPoll, b.lastPollErr = now, err
 		b.mu.Unlock()
 		wait := b.cfg.Reports.PollInterval
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			if !alerted && now.Sub(failingSince) >= b.feedAlertAfter {
+				alerted = b.alert(ctx, "gavel-alert-feed-"+strconv.FormatInt(failingSince.UnixMilli(), 10),
+					fmt.Sprintf("Gavel cannot read reports from Synapse since %s (%s). It keeps trying; reports filed meanwhile will be posted once it can.",
+						failingSince.UTC().Format("15:04 UTC"), pollFailure(err)))
+			}
 			wait = max(wait, bo.next())
 			b.log.Warn().Err(err).Dur("retry_in", wait).Msg("Polling reports failed; retrying")
 			polls = -1 // the next successful poll is a full scan
 		} else {
+			if alerted {
+				b.alert(ctx, "gavel-alert-feed-"+strconv.FormatInt(failingSince.UnixMilli(), 10)+"-ok",
+					fmt.Sprintf("Gavel reads reports from Synapse again (it could not from %s to %s).",
+						failingSince.UTC().Format("15:04"), now.UTC().Format("15:04 UTC")))
+			}
+			failingSince, alerted = time.Time{}, false
 			bo.reset()
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+// alert queues a message for the moderators about Gavel itself, and
+// reports whether it was queued.
+func (b *Bot) alert(ctx context.Context, key, msg string) bool {
+	err := b.store.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityNotice,
+		RoomID: b.cfg.Matrix.ManagementRoom, Content: (&text{}).raw(msg).content(event.MsgText, nil)})
+	if err != nil {
+		b.log.Error().Err(err).Msg("Could not queue an alert for the moderators")
+		return false
+	}
+	b.notify()
+	return true
 }
 
 // poll finds reports the database has not seen and queues a notice for
@@ -120,6 +151,29 @@ func (b *Bot) listReports(ctx context.Context, full bool) ([]adminapi.EventRepor
 	}
 }
 
+// pollFailure says in a few words why a poll failed.
+func pollFailure(err error) string {
+	switch status := adminapi.StatusCode(err); {
+	case status == 0 && adminapi.ErrCode(err) == "":
+		var apiErr *adminapi.Error
+		if errors.As(err, &apiErr) {
+			return "Synapse does not answer"
+		}
+		return err.Error()
+	case adminapi.ErrCode(err) != "":
+		return fmt.Sprintf("Synapse answers %s, HTTP %d", adminapi.ErrCode(err), status)
+	default:
+		return fmt.Sprintf("Synapse answers HTTP %d", status)
+	}
+}
+
+// retryable reports whether an admin API error may go away by itself: no
+// answer, a 5xx, a rate limit, or a token problem an admin can fix.
+func retryable(err error) bool {
+	status := adminapi.StatusCode(err)
+	return status == 0 || status >= 500 || status == 429 || status == 401 || status == 403
+}
+
 func keyOf(r adminapi.EventReport) store.ReportKey {
 	return store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS}
 }
@@ -155,8 +209,12 @@ func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 	case adminapi.IsNotFound(err):
 		// Deleted since the listing, or its room or event was purged.
 		detail = nil
-	case err != nil:
+	case err != nil && retryable(err):
 		return err
+	case err != nil:
+		// One report Synapse cannot show must not hold up the others.
+		b.log.Warn().Err(err).Int64("report_id", r.ID).Msg("Could not read the reported event; posting the report without it")
+		detail = nil
 	case detail.ReceivedTS != r.ReceivedTS:
 		// The id now belongs to another report; the next poll sorts it out.
 		return nil

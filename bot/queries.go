@@ -13,6 +13,9 @@ import (
 
 // The commands here only read; they are not logged as actions.
 
+// maxListSize caps the size of a listing reply (plain and HTML together).
+const maxListSize = 30000
+
 func (b *Bot) help(topic string) outcome {
 	prefix := b.cfg.Commands.Prefix
 	specs := commands.Specs
@@ -104,7 +107,14 @@ func (b *Bot) listOpenReports(ctx context.Context, c commands.ListReports) outco
 	}
 	t.html.WriteString("<ul>")
 	now := time.Now()
-	for _, r := range page.Items {
+	for i, r := range page.Items {
+		// Stay far below Synapse's 64 KiB event limit, whatever the
+		// reports hold.
+		if t.size() > maxListSize {
+			t.plain.WriteString(fmt.Sprintf("\n… and %d more", len(page.Items)-i))
+			t.html.WriteString(fmt.Sprintf("<li>… and %d more</li>", len(page.Items)-i))
+			break
+		}
 		t.plain.WriteString("\n• ")
 		t.html.WriteString("<li>")
 		t.bold(fmt.Sprintf("%d", r.ID)).raw(" · ")

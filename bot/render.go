@@ -40,17 +40,17 @@ func (t *text) raw(s string) *text {
 	return t
 }
 
-// user appends untrusted text, made inert, to both forms.
+// user appends untrusted single-line text, made inert, to both forms.
 func (t *text) user(s string) *text {
-	s = inert(s)
+	s = inertLine(s)
 	t.plain.WriteString(s)
 	t.html.WriteString(html.EscapeString(s))
 	return t
 }
 
-// code appends untrusted text as inline code.
+// code appends untrusted single-line text as inline code.
 func (t *text) code(s string) *text {
-	s = inert(s)
+	s = inertLine(s)
 	t.plain.WriteString("`" + s + "`")
 	t.html.WriteString("<code>" + html.EscapeString(s) + "</code>")
 	return t
@@ -58,7 +58,7 @@ func (t *text) code(s string) *text {
 
 // link appends a link Gavel built, with untrusted link text.
 func (t *text) link(label, href string) *text {
-	label = inert(label)
+	label = inertLine(label)
 	t.plain.WriteString(label)
 	t.html.WriteString(`<a href="` + html.EscapeString(href) + `">` + html.EscapeString(label) + "</a>")
 	return t
@@ -106,6 +106,21 @@ func inert(s string) string {
 	}, s)
 	return strings.ReplaceAll(s, "://", "[:]//")
 }
+
+// inertLine is inert for text shown on one line: line breaks and tabs
+// become spaces, so a hostile reason or room name cannot add lines that
+// look like Gavel's own.
+func inertLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, inert(s))
+}
+
+// size is the length of both forms together, in bytes.
+func (t *text) size() int { return t.plain.Len() + t.html.Len() }
 
 // truncate cuts s to at most n runes, marking the cut.
 func truncate(s string, n int) string {
@@ -194,7 +209,8 @@ func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportD
 		return
 	}
 	kind, excerpt := describeEvent(detail.Event)
-	t.raw("Reported " + kind + ":")
+	// The type and msgtype come from the reported event too.
+	t.raw("Reported ").user(truncate(kind, 100)).raw(":")
 	t.quote(truncate(excerpt, excerptLimit))
 }
 

@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
@@ -17,10 +22,11 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
 )
 
 func sampleReport() adminapi.EventReport {
-	score := -100
+	score := adminapi.Score(-100)
 	return adminapi.EventReport{
 		ID: 12, ReceivedTS: time.Date(2026, 11, 22, 18, 40, 12, 0, time.UTC).UnixMilli(),
 		RoomID: "!room:example.org", EventID: "$ev", UserID: "@alice:example.org", Sender: "@bob:example.org",
@@ -154,6 +160,8 @@ func testBot(t *testing.T, levels map[id.UserID]int) *Bot {
 	b, err := New(&cfg, nil, testLog(t), Options{})
 	require.NoError(t, err)
 	b.powerLevels = &event.PowerLevelsEventContent{Users: levels}
+	b.createEvent = &event.Event{Type: event.StateCreate, Sender: "@creator:example.org",
+		Content: event.Content{Parsed: &event.CreateEventContent{RoomVersion: "10"}}}
 	return b
 }
 
@@ -177,6 +185,16 @@ func TestPermissions(t *testing.T) {
 	b.cfg.Commands.MinPowerLevel = 0
 	out := b.decide(bg, commandEvent("@stranger:example.org", 0), commands.Help{}, nil)
 	assert.Contains(t, out.reply.plain.String(), "Gavel's commands", "min_power_level 0 lets every member in")
+
+	// In room version 12 the creator outranks every level without being
+	// listed.
+	b.cfg.Commands.MinPowerLevel = 50
+	b.createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "12"}
+	out = b.decide(bg, commandEvent("@creator:example.org", 0), commands.Help{}, nil)
+	assert.Contains(t, out.reply.plain.String(), "Gavel's commands")
+	b.createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "10"}
+	out = b.decide(bg, commandEvent("@creator:example.org", 0), commands.Help{}, nil)
+	assert.Contains(t, out.reply.plain.String(), "Sorry", "before v12 the creator has only its listed level")
 }
 
 func TestStaleCommandsDoNotRun(t *testing.T) {
@@ -256,4 +274,95 @@ func TestTransientErrors(t *testing.T) {
 	assert.False(t, isTransient(mautrix.HTTPError{Response: &http.Response{StatusCode: 401}}))
 	assert.False(t, isTransient(errors.New("plain")))
 	assert.False(t, isTransient(nil))
+}
+
+func TestNoticeHostileTypesAndLines(t *testing.T) {
+	r := sampleReport()
+	r.Reason = "spam\nReport 14: @admin:example.org reported nothing\tok"
+	r.Name = "Room\nwith lines"
+	detail := detailWith(map[string]any{"msgtype": "https://evil.example/login\u202E" + strings.Repeat("<", 30000), "body": "x"}, "m.room.message")
+	raw := reportNotice(r, detail)
+	_, msg := decodeNotice(t, raw)
+	assert.Less(t, len(raw), 10000, "a hostile msgtype cannot blow up the notice")
+	assert.NotContains(t, msg.Body, "https://evil")
+	assert.NotContains(t, msg.Body, "\u202E")
+	assert.NotContains(t, msg.FormattedBody, "<<")
+	assert.Contains(t, msg.Body, "Reason: `spam Report 14: @admin:example.org reported nothing ok`", "one line")
+	assert.Contains(t, msg.Body, "in Room with lines (#free:example.org)")
+	lines := strings.Split(msg.Body, "\n")
+	assert.True(t, strings.HasPrefix(lines[1], "Reason: "), "the reason stays on its own line: %q", lines)
+}
+
+func TestReportListStaysSmall(t *testing.T) {
+	// A fake admin API with 50 reports whose every free-text field is as
+	// long as Synapse allows.
+	var items []map[string]any
+	for i := range 50 {
+		items = append(items, map[string]any{
+			"id": i + 2, "received_ts": 1, "room_id": "!" + strings.Repeat("r", 200) + ":example.org", "event_id": "$e",
+			"user_id": "@" + strings.Repeat("u", 200) + ":example.org", "sender": "@" + strings.Repeat("s", 200) + ":example.org",
+			"reason": strings.Repeat("<&>", 1000), "name": strings.Repeat("<b>", 1000), "canonical_alias": "#" + strings.Repeat("a", 200) + ":example.org",
+		})
+	}
+	page, _ := json.Marshal(map[string]any{"event_reports": items, "total": 50})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(page) }))
+	defer srv.Close()
+	b := testBot(t, nil)
+	b.admin = adminapi.Wrap(&mautrix.Client{HomeserverURL: mustParseURL(srv.URL), Client: srv.Client()})
+
+	out := b.listOpenReports(bg, commands.ListReports{Limit: 50})
+	content := replyContent(out.reply, &event.Event{ID: "$cmd"})
+	assert.Less(t, len(content), 60000, "below Synapse's 64 KiB event limit")
+	assert.Contains(t, out.reply.plain.String(), "50 open reports, newest first:")
+	assert.Regexp(t, `… and \d+ more`, out.reply.plain.String())
+}
+
+func mustParseURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
+	var sent []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "-failed") {
+			_, _ = w.Write([]byte(`{"event_id": "$note"}`))
+			return
+		}
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_, _ = w.Write([]byte(`{"errcode": "M_TOO_LARGE", "error": "event too large"}`))
+	}))
+	defer srv.Close()
+	st, err := store.Open(bg, filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	require.NoError(t, err)
+	defer st.Close()
+	b := testBot(t, nil)
+	b.store = st
+	b.client.HomeserverURL = mustParseURL(srv.URL)
+
+	big := store.Message{Key: "gavel-report-12-34", Priority: store.PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body": "huge"}`)}
+	require.NoError(t, st.Enqueue(bg, big))
+	require.NoError(t, b.sendOne(bg, big))
+
+	m, err := st.Message(bg, big.Key)
+	require.NoError(t, err)
+	assert.Equal(t, "M_TOO_LARGE", m.Error, "given up, not retried for ever")
+	unsent, err := st.Unsent(bg, 10)
+	require.NoError(t, err)
+	require.Len(t, unsent, 1)
+	assert.Equal(t, "gavel-report-12-34-failed", unsent[0].Key)
+	assert.Contains(t, string(unsent[0].Content), "Gavel could not post one of its messages: the homeserver refused it (M_TOO_LARGE). It was the notice of report 12; !report 12 shows the report.")
+
+	require.NoError(t, b.sendOne(bg, unsent[0]))
+	unsent, err = st.Unsent(bg, 10)
+	require.NoError(t, err)
+	assert.Empty(t, unsent)
+	assert.Len(t, sent, 2, "one try each")
 }

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // assertOnePerReport checks that every report in the public room got
@@ -108,16 +109,29 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 func TestHomeserverRestart(t *testing.T) {
 	srv := newServer(t)
 	e := newEnv(t, srv)
-	e.start()
+	e.start(func(b *Bot) { b.feedAlertAfter = time.Second })
 	first := e.spam("before")
 	e.report(first, "before")
 	e.waitNotices(1)
 	firstID := e.reportID(first)
 
-	// Synapse goes away; Gavel keeps retrying instead of exiting.
+	// Synapse goes away; Gavel keeps retrying instead of exiting, and once
+	// it is back says what happened.
 	require.NoError(t, srv.StopProcess())
-	time.Sleep(2 * time.Second)
+	time.Sleep(3 * time.Second)
 	require.NoError(t, srv.Restart(bg))
+	var alerts []string
+	require.Eventually(t, func() bool {
+		alerts = nil
+		for _, evt := range e.botMessages() {
+			if body := evt.Content.AsMessage().Body; strings.Contains(body, "reports from Synapse") {
+				alerts = append(alerts, body)
+			}
+		}
+		return len(alerts) == 2
+	}, 30*time.Second, 200*time.Millisecond)
+	assert.Regexp(t, `^Gavel cannot read reports from Synapse since \d\d:\d\d UTC \(Synapse does not answer\)\. It keeps trying`, alerts[0])
+	assert.Regexp(t, `^Gavel reads reports from Synapse again \(it could not from \d\d:\d\d to \d\d:\d\d UTC\)\.$`, alerts[1])
 
 	// The newest report is deleted and Synapse restarts: Synapse hands its
 	// id out again. The new report with the reused id is still new.
@@ -242,4 +256,49 @@ func TestReinvitedIntoManagementRoom(t *testing.T) {
 	require.NoError(t, err)
 	// Gavel rejoins and posts what waited in the outbox.
 	e.assertOnePerReport(1)
+}
+
+func TestCommandsInASyncGapAreAnswered(t *testing.T) {
+	e := newEnv(t, nil)
+	gavel := e.start()
+	e.command(e.mod, "!help")
+	require.NoError(t, gavel.stop())
+
+	// While Gavel is down: chat, a command, and then more chat than one
+	// sync returns. (Synapse may hand the first few events over in a sync
+	// of their own, hence the chat before the command.)
+	for i := range 20 {
+		e.say(e.member, "chatter "+itoa(int64(i)))
+	}
+	status := e.say(e.mod, "!status")
+	for i := range timelineLimit + 20 {
+		e.say(e.member, "more chatter "+itoa(int64(i)))
+	}
+	e.start()
+	reply := e.waitReply(status)
+	assert.Contains(t, reply.Content.AsMessage().Body, "Gavel test · Synapse")
+}
+
+func TestCommandInterruptedByACrash(t *testing.T) {
+	e := newEnv(t, nil)
+	gavel := e.start()
+	e.command(e.mod, "!help")
+	require.NoError(t, gavel.stop())
+
+	// Gavel had started this command when it stopped.
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+	cmd := e.say(e.mod, "!report delete "+itoa(reportID))
+	st := e.openStore()
+	state, err := st.StartCommand(bg, cmd)
+	require.NoError(t, err)
+	require.Equal(t, store.CommandNew, state)
+	require.NoError(t, st.Close())
+
+	e.start()
+	reply := e.waitReply(cmd).Content.AsMessage()
+	assert.Equal(t, "Gavel stopped while running this command, so it may or may not have taken effect. Check, then send it again if needed.", reply.Body)
+	_, err = e.admin.EventReport(bg, reportID)
+	assert.NoError(t, err, "not run a second time")
 }

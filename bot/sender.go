@@ -3,6 +3,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -26,8 +29,16 @@ const stepTimeout = 30 * time.Second
 // longer than the homeserver remembers transaction ids, by looking for the
 // message in the room first (recoverSent).
 func (b *Bot) sendLoop(ctx context.Context) error {
-	if err := b.recoverSent(ctx); err != nil && ctx.Err() == nil {
+	if err := b.recoverSent(ctx); err != nil {
 		return err
+	}
+	moved, dropped, err := b.store.Readdress(ctx, b.cfg.Matrix.ManagementRoom)
+	if err != nil {
+		return err
+	}
+	if moved+dropped > 0 {
+		b.log.Warn().Int64("moved", moved).Int64("dropped_replies", dropped).
+			Msg("The management room changed: unsent notices go to the new room, replies to commands in the old one are dropped")
 	}
 	for {
 		msgs, err := b.store.Unsent(ctx, 20)
@@ -58,7 +69,8 @@ func (b *Bot) sendLoop(ctx context.Context) error {
 }
 
 // sendOne sends one message, retrying until the homeserver accepts it or
-// ctx ends. Rate limits are honoured; other failures back off.
+// ctx ends. Rate limits are honoured; other failures back off, except those
+// that no retry can fix (see giveUp).
 func (b *Bot) sendOne(ctx context.Context, m store.Message) error {
 	log := b.log.With().Str("key", m.Key).Logger()
 	var bo backoff
@@ -67,25 +79,26 @@ func (b *Bot) sendOne(ctx context.Context, m store.Message) error {
 			return ctx.Err()
 		}
 		// Once started, a step finishes even if shutdown begins.
-		stepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
-		eventID, err := b.send(stepCtx, m)
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+		eventID, err := b.send(sendCtx, m)
+		cancel()
 		if err == nil && b.afterSend != nil {
-			err = b.afterSend(m.Key)
-			if err != nil {
-				cancel()
+			if err := b.afterSend(m.Key); err != nil {
 				return err
 			}
 		}
 		if err == nil {
-			err = b.store.MarkSent(stepCtx, m.Key, eventID)
-			cancel()
-			if err != nil {
+			recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+			defer cancel()
+			if err := b.store.MarkSent(recordCtx, m.Key, eventID); err != nil {
 				return err
 			}
 			log.Debug().Stringer("event_id", eventID).Msg("Posted")
 			return nil
 		}
-		cancel()
+		if reason, permanent := permanentFailure(err); permanent {
+			return b.giveUp(ctx, m, reason)
+		}
 		if wait, limited := rateLimitWait(err, 5*time.Second); limited {
 			log.Info().Dur("retry_in", wait).Msg("Rate limited by the homeserver; waiting")
 			if err := sleep(ctx, wait); err != nil {
@@ -100,6 +113,45 @@ func (b *Bot) sendOne(ctx context.Context, m store.Message) error {
 		}
 	}
 }
+
+// permanentFailure reports whether the homeserver refused a message in a way
+// that sending it again cannot change: 400 (malformed) or 413 (too large).
+// A 403 is not: the bot may be invited back into the room.
+func permanentFailure(err error) (string, bool) {
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return "its stored content is not valid JSON", true
+	}
+	if isStatus(err, http.StatusBadRequest) || isStatus(err, http.StatusRequestEntityTooLarge) {
+		return errcode(err), true
+	}
+	return "", false
+}
+
+// giveUp records a message the homeserver will never accept and queues a
+// short note in its place, so that the outbox moves on and moderators hear
+// about it.
+func (b *Bot) giveUp(ctx context.Context, m store.Message, reason string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+	defer cancel()
+	b.log.Error().Str("key", m.Key).Str("reason", reason).Msg("The homeserver refused a message for good; posting a short note instead")
+	if err := b.store.MarkFailed(ctx, m.Key, reason); err != nil {
+		return err
+	}
+	if strings.HasSuffix(m.Key, failedSuffix) {
+		return nil // the note itself failed; nothing smaller to send
+	}
+	t := (&text{}).raw("Gavel could not post one of its messages: the homeserver refused it (" + reason + ").")
+	if reportID, ok := strings.CutPrefix(m.Key, "gavel-report-"); ok {
+		reportID, _, _ = strings.Cut(reportID, "-")
+		t.raw(" It was the notice of report " + reportID + "; ").raw(b.cfg.Commands.Prefix + "report " + reportID).raw(" shows the report.")
+	}
+	return b.store.Enqueue(ctx, store.Message{Key: m.Key + failedSuffix, Priority: m.Priority, RoomID: m.RoomID,
+		Content: t.content(event.MsgText, nil)})
+}
+
+// failedSuffix marks the note that replaces a refused message.
+const failedSuffix = "-failed"
 
 func (b *Bot) send(ctx context.Context, m store.Message) (id.EventID, error) {
 	if err := b.store.MarkAttempted(ctx, m.Key); err != nil {
@@ -141,8 +193,14 @@ func (b *Bot) recoverSent(ctx context.Context) error {
 			found, err = b.findSent(ctx, roomID, keys)
 			return err
 		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
-			return err
+			// The room may be gone or closed to the bot (the management
+			// room changed): resending is all that is left.
+			b.log.Warn().Err(err).Stringer("room_id", roomID).Msg("Could not look for messages sent before a crash; they may be posted twice")
+			continue
 		}
 		for key, eventID := range found {
 			if err := b.store.MarkSent(ctx, key, eventID); err != nil {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -24,6 +25,15 @@ const (
 // the messages it returns are history, not commands to run now.
 func (b *Bot) syncLoop(ctx context.Context) error {
 	syncer := mautrix.NewDefaultSyncer()
+	parseErrors := syncer.ParseErrorHandler
+	syncer.ParseErrorHandler = func(evt *event.Event, err error) bool {
+		if evt.Type == event.StatePowerLevels {
+			// A power level change Gavel cannot read must not leave the
+			// old, perhaps more generous, levels in force.
+			b.forgetPowerLevels()
+		}
+		return parseErrors(evt, err)
+	}
 	syncer.OnEventType(event.EventMessage, b.onMessage)
 	syncer.OnEventType(event.StatePowerLevels, b.onPowerLevels)
 	syncer.OnEventType(event.StateMember, b.onMember)
@@ -60,10 +70,22 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		bo.reset()
 		if since == "" {
 			b.log.Info().Msg("First sync: earlier messages in the management room are not run as commands")
-		} else if err := syncer.ProcessResponse(ctx, resp, since); err != nil {
-			// A panic while handling one event must not stop the bot, nor
-			// make it handle the same event for ever.
-			b.log.Error().Err(err).Msg("Handling a sync response failed")
+		} else {
+			b.fillGap(ctx, resp)
+			b.syncFailed.Store(false)
+			if err := syncer.ProcessResponse(ctx, resp, since); err != nil {
+				// A panic while handling one event must not stop the bot,
+				// nor make it handle the same event for ever.
+				b.log.Error().Err(err).Msg("Handling a sync response failed")
+			}
+			if b.syncFailed.Load() {
+				// Keep the token: the same events come again, and those
+				// already handled are skipped.
+				if err := sleep(ctx, bo.next()); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err := b.store.Set(context.WithoutCancel(ctx), kvNextBatch, resp.NextBatch); err != nil {
 			return err
@@ -86,8 +108,11 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 		Presence:    none,
 		AccountData: none,
 		Room: &mautrix.RoomFilter{
-			Rooms:       rooms,
-			Timeline:    &mautrix.FilterPart{Limit: 50, Types: []event.Type{event.EventMessage, event.StatePowerLevels, event.StateMember}},
+			Rooms: rooms,
+			// Gavel's own messages would only crowd commands out of the
+			// timeline.
+			Timeline: &mautrix.FilterPart{Limit: timelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
+				Types: []event.Type{event.EventMessage, event.StatePowerLevels, event.StateMember}},
 			State:       &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember}, LazyLoadMembers: true},
 			Ephemeral:   none,
 			AccountData: none,
@@ -106,6 +131,43 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 	return filterID, b.store.Set(ctx, key, filterID)
 }
 
+// timelineLimit is how many events a sync returns per room; more between
+// two syncs leave a gap that fillGap reads.
+const timelineLimit = 100
+
+// fillGap reads the messages a limited sync left out of the management
+// room's timeline, so that commands in the gap are answered too. It reads at
+// most gapPages pages back; commands further back are left unanswered.
+func (b *Bot) fillGap(ctx context.Context, resp *mautrix.RespSync) {
+	room, ok := resp.Rooms.Join[b.cfg.Matrix.ManagementRoom]
+	if !ok || !room.Timeline.Limited || room.Timeline.PrevBatch == "" {
+		return
+	}
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
+	var older []*event.Event
+	from := room.Timeline.PrevBatch
+	for page := 0; page < gapPages && from != ""; page++ {
+		msgs, err := b.client.Messages(ctx, b.cfg.Matrix.ManagementRoom, from, "", mautrix.DirectionBackward, filter, 100)
+		if err != nil {
+			b.log.Warn().Err(err).Msg("Could not read the messages a sync skipped; commands among them go unanswered")
+			break
+		}
+		older = append(older, msgs.Chunk...)
+		if len(msgs.Chunk) == 0 {
+			break
+		}
+		from = msgs.End
+	}
+	if len(older) == 0 {
+		return
+	}
+	b.log.Info().Int("messages", len(older)).Msg("Read the messages a sync skipped")
+	slices.Reverse(older) // oldest first, before the timeline's own events
+	room.Timeline.Events = append(older, room.Timeline.Events...)
+}
+
+const gapPages = 5
+
 func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
 		return
@@ -114,7 +176,9 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 }
 
 func (b *Bot) onPowerLevels(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom {
+	// Invites carry stripped state that the inviting server vouches for,
+	// not the room: only the joined room's own state counts.
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Mautrix.EventSource&event.SourceInvite != 0 {
 		return
 	}
 	if pl, ok := evt.Content.Parsed.(*event.PowerLevelsEventContent); ok {
@@ -122,6 +186,12 @@ func (b *Bot) onPowerLevels(ctx context.Context, evt *event.Event) {
 		b.powerLevels = pl
 		b.mu.Unlock()
 	}
+}
+
+func (b *Bot) forgetPowerLevels() {
+	b.mu.Lock()
+	b.powerLevels = nil
+	b.mu.Unlock()
 }
 
 // onMember joins the management room when invited back into it, and says
@@ -144,19 +214,37 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 }
 
 // powerLevel returns a user's power level in the management room, from the
-// cached power levels or, the first time, from the homeserver.
+// cached power levels or, the first time, from the homeserver. The room's
+// create event comes along: in room version 12 and later its creators
+// outrank every level.
 func (b *Bot) powerLevel(ctx context.Context, userID id.UserID) (int, error) {
+	room := b.cfg.Matrix.ManagementRoom
+	b.mu.Lock()
+	create := b.createEvent
+	b.mu.Unlock()
+	if create == nil {
+		var err error
+		if create, err = b.client.FullStateEvent(ctx, room, event.StateCreate, ""); err != nil {
+			return 0, err
+		}
+		b.mu.Lock()
+		b.createEvent = create
+		b.mu.Unlock()
+	}
 	b.mu.Lock()
 	pl := b.powerLevels
 	b.mu.Unlock()
 	if pl == nil {
 		pl = &event.PowerLevelsEventContent{}
-		if err := b.client.StateEvent(ctx, b.cfg.Matrix.ManagementRoom, event.StatePowerLevels, "", pl); err != nil {
+		if err := b.client.StateEvent(ctx, room, event.StatePowerLevels, "", pl); err != nil {
 			return 0, err
 		}
 		b.mu.Lock()
 		b.powerLevels = pl
 		b.mu.Unlock()
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pl.CreateEvent = create
 	return pl.GetUserLevel(userID), nil
 }

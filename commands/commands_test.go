@@ -167,6 +167,15 @@ func TestCustomPrefix(t *testing.T) {
 	assert.ErrorContains(t, err, "unknown command gavel:nope: gavel:help lists the commands")
 }
 
+func TestUpperCasePrefix(t *testing.T) {
+	p := newParser(t, "G!")
+	for _, body := range []string{"G!status", "g!status", "G!STATUS"} {
+		cmd, err := parse(t, p, body)
+		require.NoError(t, err)
+		assert.Equal(t, Status{}, cmd)
+	}
+}
+
 func TestMentionPillsBecomeIDs(t *testing.T) {
 	p := newParser(t, "!")
 	evt := message("!quarantine user Spammer")

@@ -32,7 +32,9 @@ type result struct {
 // handling panicked.
 func NewParser(cli *mautrix.Client, prefix string) *Parser {
 	proc := mcmd.NewProcessor[struct{}](cli)
-	proc.PreValidator = mcmd.ValidatePrefixSubstring[struct{}](prefix)
+	// mautrix lowercases the command word, prefix included, before this
+	// check: "G!help" arrives as "g!help".
+	proc.PreValidator = mcmd.ValidatePrefixSubstring[struct{}](strings.ToLower(prefix))
 	p := &Parser{prefix: prefix, proc: proc}
 
 	parents := map[string]*mcmd.Handler[struct{}]{}

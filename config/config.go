@@ -108,11 +108,6 @@ func (c *Config) AdminToken() string {
 	return c.Matrix.AccessToken
 }
 
-// IsPostgres reports whether Database.URI names a PostgreSQL database.
-func (c *Config) IsPostgres() bool {
-	return strings.HasPrefix(c.Database.URI, "postgres://") || strings.HasPrefix(c.Database.URI, "postgresql://")
-}
-
 // Load reads the file at path, applies the environment overrides
 // (GAVEL_ACCESS_TOKEN, GAVEL_ADMIN_ACCESS_TOKEN) and validates the result.
 func Load(path string) (*Config, error) {

@@ -19,24 +19,47 @@ type Action struct {
 	Result  string
 }
 
-// CommandHandled reports whether the command event was already handled.
-func (s *Store) CommandHandled(ctx context.Context, eventID id.EventID) (bool, error) {
-	var one int
-	err := s.db.QueryRow(ctx, "SELECT 1 FROM command WHERE event_id=$1", eventID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// CommandState is how far a command event got.
+type CommandState int
+
+// Command states.
+const (
+	CommandNew         CommandState = iota // never seen
+	CommandStarted                         // started, not finished: Gavel stopped while running it
+	CommandHandled                         // finished, its reply queued
+)
+
+// StartCommand records that a command event is about to run and returns
+// the state it was in before.
+func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (CommandState, error) {
+	res, err := s.db.Exec(ctx, "INSERT INTO command (event_id, started_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+		eventID, time.Now().UnixMilli())
+	if err != nil {
+		return 0, err
 	}
-	return err == nil, err
+	if n, _ := res.RowsAffected(); n == 1 {
+		return CommandNew, nil
+	}
+	var handled sql.NullInt64
+	if err := s.db.QueryRow(ctx, "SELECT handled_at FROM command WHERE event_id=$1", eventID).Scan(&handled); err != nil {
+		return 0, err
+	}
+	if handled.Valid {
+		return CommandHandled, nil
+	}
+	return CommandStarted, nil
 }
 
 // FinishCommand records, in one transaction, that the command event was
 // handled, the action (when it is not nil) and the reply to post. A command
-// already recorded is left alone; FinishCommand then returns false.
+// already finished is left alone; FinishCommand then returns false.
 func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *Action, reply Message) (bool, error) {
 	first := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, "INSERT INTO command (event_id, handled_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-			eventID, time.Now().UnixMilli())
+		now := time.Now().UnixMilli()
+		res, err := s.db.Exec(ctx, `INSERT INTO command (event_id, started_at, handled_at) VALUES ($1, $2, $2)
+			ON CONFLICT (event_id) DO UPDATE SET handled_at=excluded.handled_at WHERE command.handled_at IS NULL`,
+			eventID, now)
 		if err != nil {
 			return err
 		}

@@ -24,9 +24,11 @@ type Message struct {
 	Content json.RawMessage
 	// AttemptedAt is when a send was first tried; zero before that.
 	AttemptedAt time.Time
-	// SentAt and EventID are set once the homeserver accepted the message.
+	// SentAt and EventID are set once the homeserver accepted the message;
+	// SentAt and Error when it refused it for good.
 	SentAt  time.Time
 	EventID id.EventID
+	Error   string
 }
 
 // Outbox priorities.
@@ -93,9 +95,9 @@ func (s *Store) Message(ctx context.Context, key string) (*Message, error) {
 	var m Message
 	var content string
 	var attempted, sent sql.NullInt64
-	var eventID sql.NullString
-	err := s.db.QueryRow(ctx, `SELECT key, priority, room_id, content, attempted_at, sent_at, event_id FROM outbox WHERE key=$1`, key).
-		Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID)
+	var eventID, failure sql.NullString
+	err := s.db.QueryRow(ctx, `SELECT key, priority, room_id, content, attempted_at, sent_at, event_id, error FROM outbox WHERE key=$1`, key).
+		Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -108,7 +110,7 @@ func (s *Store) Message(ctx context.Context, key string) (*Message, error) {
 	if sent.Valid {
 		m.SentAt = time.UnixMilli(sent.Int64)
 	}
-	m.EventID = id.EventID(eventID.String)
+	m.EventID, m.Error = id.EventID(eventID.String), failure.String
 	return &m, nil
 }
 
@@ -117,6 +119,35 @@ func (s *Store) Message(ctx context.Context, key string) (*Message, error) {
 func (s *Store) MarkAttempted(ctx context.Context, key string) error {
 	_, err := s.db.Exec(ctx, "UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL", key, time.Now().UnixMilli())
 	return err
+}
+
+// MarkFailed records that the homeserver refused the message for good
+// (too large, malformed): it is not sent again.
+func (s *Store) MarkFailed(ctx context.Context, key, reason string) error {
+	_, err := s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1", key, time.Now().UnixMilli(), reason)
+	return err
+}
+
+// Readdress points the unsent messages queued for other rooms at room:
+// notices follow the management room when it changes; replies to commands
+// in another room are dropped, since what they reply to is not in room.
+// It returns how many messages were moved and dropped.
+func (s *Store) Readdress(ctx context.Context, room id.RoomID) (moved, dropped int64, err error) {
+	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, "UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2", room, PriorityReply)
+		if err != nil {
+			return err
+		}
+		moved, _ = res.RowsAffected()
+		res, err = s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1",
+			room, time.Now().UnixMilli(), "the management room changed")
+		if err != nil {
+			return err
+		}
+		dropped, _ = res.RowsAffected()
+		return nil
+	})
+	return moved, dropped, err
 }
 
 // MarkSent records that the homeserver accepted the message as eventID.

@@ -38,9 +38,14 @@ type Store struct {
 // URI, or otherwise a SQLite file path, created if missing — and brings its
 // schema up to date.
 func Open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
+	s, err := open(ctx, uri, log)
+	return s, redact(err, uri)
+}
+
+func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 	var db *dbutil.Database
 	var err error
-	if strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://") {
+	if isPostgres(uri) {
 		db, err = dbutil.NewWithDialect(uri, "postgres")
 	} else {
 		db, err = dbutil.NewWithDialect(sqliteDSN(uri), "sqlite")
@@ -65,6 +70,30 @@ func Open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("upgrading the database schema: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+func isPostgres(uri string) bool {
+	return strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://")
+}
+
+// redact keeps a PostgreSQL password out of an error message: drivers and
+// URL parsing quote the URI they were given.
+func redact(err error, uri string) error {
+	if err == nil || !isPostgres(uri) {
+		return err
+	}
+	msg := err.Error()
+	if u, parseErr := url.Parse(uri); parseErr == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	} else if _, rest, ok := strings.Cut(uri, "://"); ok {
+		// Unparseable: hide everything between :// and the last @.
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			msg = strings.ReplaceAll(msg, rest[:at], "xxxxx")
+		}
+	}
+	return errors.New(msg)
 }
 
 // sqliteDSN turns a file path into a modernc.org/sqlite DSN with the

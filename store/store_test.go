@@ -165,9 +165,12 @@ func TestSkipReports(t *testing.T) {
 func TestCommandsAreFinishedOnce(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
-		handled, err := s.CommandHandled(ctx, "$cmd")
+		state, err := s.StartCommand(ctx, "$cmd")
 		require.NoError(t, err)
-		assert.False(t, handled)
+		assert.Equal(t, CommandNew, state)
+		state, err = s.StartCommand(ctx, "$cmd")
+		require.NoError(t, err)
+		assert.Equal(t, CommandStarted, state, "started but not finished: Gavel stopped while running it")
 
 		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist"}
 		reply := Message{Key: "reply-$cmd", RoomID: "!m:x", Content: json.RawMessage(`{}`)}
@@ -178,15 +181,21 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, first, "a replayed command is not recorded twice")
 
-		handled, err = s.CommandHandled(ctx, "$cmd")
+		state, err = s.StartCommand(ctx, "$cmd")
 		require.NoError(t, err)
-		assert.True(t, handled)
+		assert.Equal(t, CommandHandled, state)
 		unsent, err := s.Unsent(ctx, 10)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"reply-$cmd"}, keys(unsent))
 
-		_, err = s.FinishCommand(ctx, "$other", nil, Message{Key: "reply-$other", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
+		// Finishing without starting (a refusal) works too.
+		first, err = s.FinishCommand(ctx, "$other", nil, Message{Key: "reply-$other", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
 		require.NoError(t, err)
+		assert.True(t, first)
+		state, err = s.StartCommand(ctx, "$other")
+		require.NoError(t, err)
+		assert.Equal(t, CommandHandled, state)
+
 		actions, err := s.Actions(ctx, 10)
 		require.NoError(t, err)
 		require.Len(t, actions, 1, "commands without an action (help) are not logged as actions")
@@ -194,6 +203,30 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		assert.Equal(t, id.UserID("@mod:x"), actions[0].Sender)
 		assert.False(t, actions[0].OK)
 		assert.Equal(t, "report 12 does not exist", actions[0].Result)
+	})
+}
+
+func TestFailedAndReaddressedMessages(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		require.NoError(t, s.Enqueue(ctx, notice("n1")))
+		require.NoError(t, s.Enqueue(ctx, Message{Key: "old-notice", Priority: PriorityNotice, RoomID: "!old:x", Content: json.RawMessage(`{}`)}))
+		require.NoError(t, s.Enqueue(ctx, Message{Key: "old-reply", Priority: PriorityReply, RoomID: "!old:x", Content: json.RawMessage(`{}`)}))
+
+		require.NoError(t, s.MarkFailed(ctx, "n1", "M_TOO_LARGE"))
+		failed, err := s.Message(ctx, "n1")
+		require.NoError(t, err)
+		assert.Equal(t, "M_TOO_LARGE", failed.Error)
+		assert.Empty(t, failed.EventID)
+
+		moved, dropped, err := s.Readdress(ctx, "!mods:example.org")
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), moved)
+		assert.Equal(t, int64(1), dropped)
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"old-notice"}, keys(unsent))
+		assert.Equal(t, id.RoomID("!mods:example.org"), unsent[0].RoomID)
 	})
 }
 
@@ -232,4 +265,15 @@ func keys(msgs []Message) []string {
 		out[i] = m.Key
 	}
 	return out
+}
+
+func TestOpenNeverEchoesThePassword(t *testing.T) {
+	for _, uri := range []string{
+		"postgres://gavel:s3cret-pw@127.0.0.1:1/gavel?sslmode=disable&connect_timeout=2",
+		"postgres://gavel:s3cret-pw@db host/gavel",
+	} {
+		_, err := Open(ctx, uri, zerolog.Nop())
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cret-pw", uri)
+	}
 }

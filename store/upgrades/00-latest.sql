@@ -29,15 +29,21 @@ CREATE TABLE outbox (
 	-- Nanoseconds, strictly increasing within a process: the send order.
 	queued_at    BIGINT NOT NULL,
 	attempted_at BIGINT,
+	-- Set when the message is done with: sent (event_id set) or given up
+	-- (error set: the homeserver refused it for good).
 	sent_at      BIGINT,
-	event_id     TEXT
+	event_id     TEXT,
+	error        TEXT
 );
 CREATE INDEX outbox_unsent_idx ON outbox (priority, queued_at) WHERE sent_at IS NULL;
 
--- Command events already handled, so a replayed sync never runs one twice.
+-- Command events seen. A command is started before it runs and handled
+-- once its reply is queued, so a replayed sync never runs one twice, and a
+-- crash in between is noticed.
 CREATE TABLE command (
 	event_id   TEXT PRIMARY KEY,
-	handled_at BIGINT NOT NULL
+	started_at BIGINT NOT NULL,
+	handled_at BIGINT
 );
 
 -- What moderators did: who, what, and the result.
