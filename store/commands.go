@@ -24,9 +24,9 @@ type CommandState int
 
 // Command states.
 const (
-	CommandNew         CommandState = iota // never seen
-	CommandStarted                         // started, not finished: Gavel stopped while running it
-	CommandHandled                         // finished, its reply queued
+	CommandNew     CommandState = iota // never seen
+	CommandStarted                     // started, not finished: Gavel stopped while running it
+	CommandHandled                     // finished, its reply queued
 )
 
 // StartCommand records that a command event is about to run and returns

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/synapsetest"
+)
+
+func TestMain(m *testing.M) { synapsetest.Main(m) }
+
+// syncBuffer is a bytes.Buffer that run may write while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errOut syncBuffer
+	assert.Equal(t, 0, run([]string{"-version"}, &out, &errOut))
+	assert.Regexp(t, `^gavel \S+\n$`, out.String())
+
+	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "Usage: gavel [-config config.yaml] [-version]")
+}
+
+func TestConfigProblemsExitWithAMessage(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut syncBuffer
+	assert.Equal(t, 1, run([]string{"-config", filepath.Join(dir, "missing.yaml")}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "does not exist: copy config.example.yaml to")
+
+	path := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("matrix:\n  homeserver: nope\n  management_room: \"#mods:x\"\n"), 0o600))
+	errOut = syncBuffer{}
+	assert.Equal(t, 1, run([]string{"-config", path}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "matrix.homeserver: must be an http:// or https:// URL")
+	assert.Contains(t, errOut.String(), "matrix.management_room: must be a room id like !abc:example.org")
+	assert.NotContains(t, errOut.String(), "goroutine", "no stack trace")
+}
+
+// TestRunsAndStopsOnSIGTERM runs Gavel as main does against a real Synapse,
+// then sends it SIGTERM.
+func TestRunsAndStopsOnSIGTERM(t *testing.T) {
+	srv := synapsetest.Shared(t)
+	bot := srv.User(t, "gavel", true)
+	mod := srv.User(t, "mod", false)
+	room, err := mod.CreateRoom(bg(), &mautrix.ReqCreateRoom{Invite: []id.UserID{bot.UserID}})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	config := fmt.Sprintf(`{"matrix": {"homeserver": %q, "user_id": %q, "management_room": %q},
+		"database": {"uri": %q}, "logging": {"format": "json"}}`, srv.URL, bot.UserID, room.RoomID, filepath.Join(dir, "gavel.db"))
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+	t.Setenv("GAVEL_ACCESS_TOKEN", bot.AccessToken)
+
+	var out, errOut syncBuffer
+	code := make(chan int, 1)
+	go func() { code <- run([]string{"-config", path}, &out, &errOut) }()
+	require.Eventually(t, func() bool { return strings.Contains(errOut.String(), "Gavel started") }, 30*time.Second, 50*time.Millisecond,
+		"log: %s", errOut.String())
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case c := <-code:
+		assert.Equal(t, 0, c, "log: %s", errOut.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("Gavel did not stop after SIGTERM")
+	}
+	assert.Contains(t, errOut.String(), `"message":"Stopped"`)
+	assert.NotContains(t, errOut.String(), bot.AccessToken, "the token is never logged")
+	_, err = os.Stat(filepath.Join(dir, "gavel.db"))
+	assert.NoError(t, err)
+}
+
+func bg() context.Context { return context.Background() }
