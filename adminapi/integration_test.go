@@ -139,7 +139,7 @@ func TestEventReports(t *testing.T) {
 		assert.Equal(t, f.bob.UserID, newest.Sender)
 		assert.Equal(t, "reason spam five", newest.Reason)
 		require.NotNil(t, newest.Score)
-		assert.Equal(t, -96, *newest.Score)
+		assert.Equal(t, adminapi.Score(-96), *newest.Score)
 		assert.Equal(t, "Spam <b>room</b>", newest.Name)
 		assert.WithinDuration(t, time.Now(), newest.Received(), time.Minute)
 	})
