@@ -6,7 +6,9 @@ package adminapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"testing"
@@ -502,4 +504,22 @@ func TestRoomsAndUsers(t *testing.T) {
 		_, err = dave.Whoami(ctx)
 		assert.Error(t, err, "a deactivated user's token stops working")
 	})
+}
+
+// Synapse stores any integer score; a reporter must not be able to make the
+// listing unreadable with a huge one.
+func TestHugeScoreFromARealReport(t *testing.T) {
+	f := setup(t)
+	eventID := f.send(t, "score me")
+	url := f.alice.BuildClientURL("v3", "rooms", f.room, "report", eventID)
+	_, err := f.alice.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": "huge", "score": json.Number("99999999999999999999")}, nil)
+	require.NoError(t, err)
+	page, err := f.admin.ListEventReports(ctx, adminapi.EventReportsQuery{RoomID: f.room})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	require.NotNil(t, page.Items[0].Score)
+	assert.Equal(t, adminapi.Score(math.MaxInt32), *page.Items[0].Score)
+	detail, err := f.admin.EventReport(ctx, page.Items[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, adminapi.Score(math.MaxInt32), *detail.Score)
 }
