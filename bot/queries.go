@@ -66,7 +66,7 @@ func (b *Bot) status(ctx context.Context) outcome {
 	} else {
 		t.raw(" Open reports unknown: ").user(b.explain(err, "the report list"))
 	}
-	if unsent, err := b.store.Unsent(ctx, 1000); err == nil && len(unsent) > 1 {
+	if unsent, err := b.store.Unsent(ctx, 1000); err == nil && len(unsent) > 0 {
 		// This reply itself is not in the outbox yet; anything there waits.
 		t.raw(fmt.Sprintf(" %d messages waiting to be posted.", len(unsent)))
 	}

@@ -41,7 +41,9 @@ func (b *Bot) sendLoop(ctx context.Context) error {
 			Msg("The management room changed: unsent notices go to the new room, replies to commands in the old one are dropped")
 	}
 	for {
-		msgs, err := b.store.Unsent(ctx, 20)
+		// One at a time: a reply queued during a flood of notices goes
+		// next, not after the batch.
+		msgs, err := b.store.Unsent(ctx, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -57,13 +59,8 @@ func (b *Bot) sendLoop(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, m := range msgs {
-			if err := b.sendOne(ctx, m); err != nil {
-				return err
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		if err := b.sendOne(ctx, msgs[0]); err != nil {
+			return err
 		}
 	}
 }
