@@ -182,6 +182,17 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err != nil {
 		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, errcode(err), b.cfg.Matrix.UserID)
 	}
+	// Gavel has no end-to-end encryption: in an encrypted room it could
+	// not read a single command.
+	var encryption event.EncryptionEventContent
+	err = b.untilReachable(ctx, "reading the management room's state", func() error {
+		return b.client.StateEvent(ctx, room, event.StateEncryption, "", &encryption)
+	})
+	if err == nil {
+		return startupErr("matrix.management_room %s is encrypted, and Gavel cannot read encrypted messages yet: use an unencrypted room for moderation", room)
+	} else if !isStatus(err, http.StatusNotFound) {
+		return startupErr("reading the state of matrix.management_room %s: %v", room, err)
+	}
 	b.log.Info().Stringer("user_id", who.UserID).Stringer("admin", adminUser).Str("synapse", b.synapseVersion).
 		Stringer("management_room", room).Str("database", b.store.Dialect()).Msg("Gavel started")
 	return nil

@@ -224,6 +224,17 @@ func TestStartupErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "the homeserver rejected synapse.admin_access_token (M_UNKNOWN_TOKEN)")
 	})
 
+	t.Run("encrypted room", func(t *testing.T) {
+		encrypted, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.botCli.UserID},
+			InitialState: []*event.Event{{Type: event.StateEncryption, Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}}})
+		require.NoError(t, err)
+		e.cfg.Matrix.ManagementRoom = encrypted.RoomID
+		err = startErr()
+		e.cfg.Matrix.ManagementRoom = e.room
+		require.ErrorAs(t, err, &startup)
+		assert.Equal(t, "matrix.management_room "+string(encrypted.RoomID)+" is encrypted, and Gavel cannot read encrypted messages yet: use an unencrypted room for moderation", err.Error())
+	})
+
 	t.Run("token of another user", func(t *testing.T) {
 		e.cfg.Matrix.UserID = "@someone-else:" + id.UserID(e.srv.ServerName)
 		err := startErr()
