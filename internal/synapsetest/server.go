@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"maunium.net/go/mautrix"
+	"github.com/gavel-bot/gavel/adminapi"
 )
 
 // Server is a running Synapse: either one this package started, or an
@@ -246,18 +246,13 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan struct{}) error {
 }
 
 func (s *Server) readVersion(ctx context.Context) error {
-	cli, err := mautrix.NewClient(s.URL, "", "")
+	cli, err := adminapi.New(s.URL, "")
 	if err != nil {
 		return err
 	}
-	var resp struct {
-		ServerVersion string `json:"server_version"`
-	}
-	_, err = cli.MakeRequest(ctx, http.MethodGet, cli.BuildURL(mautrix.SynapseAdminURLPath{"v1", "server_version"}), nil, &resp)
-	if err != nil {
+	if s.Version, err = cli.ServerVersion(ctx); err != nil {
 		return fmt.Errorf("reading Synapse's version: %w", err)
 	}
-	s.Version = resp.ServerVersion
 	return nil
 }
 
