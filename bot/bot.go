@@ -44,6 +44,8 @@ type Bot struct {
 	// could not be recorded; the sync loop then handles it again.
 	syncFailed atomic.Bool
 
+	startedAt time.Time // when Start began: older messages are history
+
 	mu             sync.Mutex
 	powerLevels    *event.PowerLevelsEventContent
 	createEvent    *event.Event // the management room's, for room v12 creators
@@ -128,6 +130,7 @@ func startupErr(format string, args ...any) error {
 // trying, saying so in the log; problems that waiting cannot fix return a
 // *StartupError that says what to change.
 func (b *Bot) Start(ctx context.Context) error {
+	b.startedAt = time.Now()
 	var who *mautrix.RespWhoami
 	err := b.untilReachable(ctx, "checking matrix.access_token", func() (err error) {
 		who, err = b.client.Whoami(ctx)

@@ -240,3 +240,14 @@ func (e *env) alias() string {
 	require.NoError(e.t, e.spammer.StateEvent(bg, e.public, event.StateCanonicalAlias, "", &content))
 	return string(content.Alias)
 }
+
+func TestOldMessagesAreNotRunAtFirstStart(t *testing.T) {
+	e := newEnv(t, nil)
+	old := e.say(e.mod, "!status")
+	time.Sleep(10 * time.Millisecond) // a different millisecond than Gavel's start
+	e.start()
+	// Sent right away, possibly before Gavel's first sync: still answered.
+	fresh := e.say(e.mod, "!help")
+	e.waitReply(fresh)
+	assert.Empty(t, e.replies(old), "a command from before Gavel ever ran is history")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -21,8 +22,8 @@ const (
 // events: here the token is saved after, and handled commands are recorded,
 // so a crash replays a command at most into its recorded reply.
 //
-// The very first sync (no token in the database) is not handled at all:
-// the messages it returns are history, not commands to run now.
+// In the very first sync (no token in the database) only messages sent
+// after Gavel started count: the others are history (dropHistory).
 func (b *Bot) syncLoop(ctx context.Context) error {
 	syncer := mautrix.NewDefaultSyncer()
 	parseErrors := syncer.ParseErrorHandler
@@ -69,23 +70,23 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		}
 		bo.reset()
 		if since == "" {
-			b.log.Info().Msg("First sync: earlier messages in the management room are not run as commands")
+			b.dropHistory(resp)
 		} else {
 			b.fillGap(ctx, resp)
-			b.syncFailed.Store(false)
-			if err := syncer.ProcessResponse(ctx, resp, since); err != nil {
-				// A panic while handling one event must not stop the bot,
-				// nor make it handle the same event for ever.
-				b.log.Error().Err(err).Msg("Handling a sync response failed")
+		}
+		b.syncFailed.Store(false)
+		if err := syncer.ProcessResponse(ctx, resp, since); err != nil {
+			// A panic while handling one event must not stop the bot, nor
+			// make it handle the same event for ever.
+			b.log.Error().Err(err).Msg("Handling a sync response failed")
+		}
+		if b.syncFailed.Load() {
+			// Keep the token: the same events come again, and those
+			// already handled are skipped.
+			if err := sleep(ctx, bo.next()); err != nil {
+				return err
 			}
-			if b.syncFailed.Load() {
-				// Keep the token: the same events come again, and those
-				// already handled are skipped.
-				if err := sleep(ctx, bo.next()); err != nil {
-					return err
-				}
-				continue
-			}
+			continue
 		}
 		if err := b.store.Set(context.WithoutCancel(ctx), kvNextBatch, resp.NextBatch); err != nil {
 			return err
@@ -129,6 +130,25 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return filterID, b.store.Set(ctx, key, filterID)
+}
+
+// dropHistory removes, from the very first sync, the messages sent before
+// Gavel started: they are history, not commands to run now. Messages sent
+// since (while the first sync was on its way) stay.
+func (b *Bot) dropHistory(resp *mautrix.RespSync) {
+	dropped := 0
+	for _, room := range resp.Rooms.Join {
+		kept := room.Timeline.Events[:0]
+		for _, evt := range room.Timeline.Events {
+			if evt.Type == event.EventMessage && time.UnixMilli(evt.Timestamp).Before(b.startedAt) {
+				dropped++
+				continue
+			}
+			kept = append(kept, evt)
+		}
+		room.Timeline.Events = kept
+	}
+	b.log.Info().Int("messages", dropped).Msg("First sync: messages sent before Gavel started are not run as commands")
 }
 
 // timelineLimit is how many events a sync returns per room; more between
