@@ -167,6 +167,9 @@ func TestPostgresBackend(t *testing.T) {
 
 func TestSendHonoursRateLimits(t *testing.T) {
 	e := newEnv(t, nil)
+	// Only this test's reports, not every report on the shared server, at
+	// one message a second.
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
 	// The homeserver rate-limits the bot's messages hard.
 	require.NoError(t, e.admin.Synapse.SetUserRatelimit(bg, e.botCli.UserID, synapseadmin.ReqSetRatelimit{MessagesPerSecond: 1, BurstCount: 2}))
 	e.start()

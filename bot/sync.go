@@ -221,14 +221,16 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.GetStateKey() != string(b.client.UserID) {
 		return
 	}
-	switch evt.Content.AsMember().Membership {
-	case event.MembershipInvite:
+	switch membership := evt.Content.AsMember().Membership; {
+	case membership == event.MembershipInvite && evt.Mautrix.EventSource&event.SourceInvite != 0:
+		// A pending invite (not an old invite event in the joined room's
+		// timeline).
 		if _, err := b.client.JoinRoomByID(ctx, evt.RoomID); err != nil {
 			b.log.Error().Err(err).Msg("Invited back into the management room, but joining failed")
 		} else {
 			b.log.Info().Stringer("by", evt.Sender).Msg("Invited back into the management room; joined")
 		}
-	case event.MembershipLeave, event.MembershipBan:
+	case membership == event.MembershipLeave || membership == event.MembershipBan:
 		b.log.Error().Stringer("by", evt.Sender).Msg("Removed from the management room: reports wait in the outbox until the bot is invited back")
 	}
 }
