@@ -95,11 +95,7 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 	if initialized == "" {
 		return b.firstStart(ctx)
 	}
-	reports, err := b.listReports(ctx, full)
-	if err != nil {
-		return err
-	}
-	unseen, err := b.unseen(ctx, reports)
+	unseen, err := b.newReports(ctx, full)
 	if err != nil {
 		return err
 	}
@@ -114,12 +110,13 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 	return nil
 }
 
-// listReports reads open reports newest first. A full scan reads every
-// page; otherwise reading stops at the first page whose reports are all
-// known. New reports are the newest, so they are always on the pages read;
-// the full scans cover the rest (a clock that went backwards, say).
-func (b *Bot) listReports(ctx context.Context, full bool) ([]adminapi.EventReport, error) {
-	var all []adminapi.EventReport
+// newReports returns the open reports the database has no row for, newest
+// first, asking the database once per page. A full scan reads every page;
+// otherwise reading stops at the first page without a new report. New
+// reports are the newest, so they are always on the pages read; the full
+// scans cover the rest (a clock that went backwards, say).
+func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport, error) {
+	var unseen []adminapi.EventReport
 	seen := map[store.ReportKey]bool{}
 	for from := int64(0); ; {
 		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
@@ -128,24 +125,21 @@ func (b *Bot) listReports(ctx context.Context, full bool) ([]adminapi.EventRepor
 		if err != nil {
 			return nil, err
 		}
+		var fresh []adminapi.EventReport
 		for _, r := range page.Items {
 			// Reports filed while paging shift the offsets: skip repeats.
 			if k := keyOf(r); !seen[k] {
 				seen[k] = true
-				all = append(all, r)
+				fresh = append(fresh, r)
 			}
 		}
-		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 {
-			return all, nil
+		pageUnseen, err := b.unseen(ctx, fresh)
+		if err != nil {
+			return nil, err
 		}
-		if !full {
-			unseen, err := b.unseen(ctx, page.Items)
-			if err != nil {
-				return nil, err
-			}
-			if len(unseen) == 0 {
-				return all, nil
-			}
+		unseen = append(unseen, pageUnseen...)
+		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 || (!full && len(pageUnseen) == 0) {
+			return unseen, nil
 		}
 		from = *page.NextToken
 	}
@@ -241,7 +235,8 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		b.log.Info().Msg("First start: posting the reports already open")
 		return b.store.Set(ctx, kvInitialized, config.FirstStartPost)
 	}
-	reports, err := b.listReports(ctx, true)
+	// The database has no report rows yet: every open report is new.
+	reports, err := b.newReports(ctx, true)
 	if err != nil {
 		return err
 	}
