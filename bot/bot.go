@@ -59,15 +59,16 @@ type Bot struct {
 	// feedAlertAfter is how long polling may fail before the moderators
 	// are told.
 	feedAlertAfter time.Duration
+	// pageSize is the page size of report listings; tests make it small.
+	pageSize int
 }
 
 // Options are the parts of a Bot that are not in the configuration.
 type Options struct {
 	// Version is Gavel's version, for !status.
 	Version string
-	// HTTPClient, when set, replaces the default HTTP client for both
-	// Matrix clients.
-	HTTPClient *http.Client
+	// AdminTimeout bounds one admin API request (default: a minute).
+	AdminTimeout time.Duration
 }
 
 // New builds a Bot from a validated configuration and an open store.
@@ -88,15 +89,15 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		return nil, fmt.Errorf("matrix.homeserver: %w", err)
 	}
 	adminCli.Log = matrixLog.With().Str("component", "adminapi").Logger()
-	if opts.HTTPClient != nil {
-		cli.Client, adminCli.Client = opts.HTTPClient, opts.HTTPClient
-	}
 	for _, c := range []*mautrix.Client{cli, adminCli} {
 		// Gavel retries on its own terms (backoff, logging, never giving
 		// up on a report), so mautrix should not retry underneath.
 		c.DefaultHTTPRetries = 0
 		c.IgnoreRateLimit = true
 		c.Client.Timeout = 60 * time.Second
+	}
+	if opts.AdminTimeout > 0 {
+		adminCli.Client.Timeout = opts.AdminTimeout
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
@@ -112,6 +113,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		wake:    make(chan struct{}, 1),
 
 		feedAlertAfter: 5 * time.Minute,
+		pageSize:       pageSize,
 	}, nil
 }
 

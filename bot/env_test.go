@@ -27,6 +27,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/pgtest"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 	"github.com/gavel-bot/gavel/store"
@@ -54,6 +55,9 @@ type env struct {
 	room        id.RoomID // management room
 	public      id.RoomID // where the spam is
 	cfg         *config.Config
+	opts        Options
+	// proxy, after viaProxy, stands between Gavel and Synapse.
+	proxy *faultproxy.Proxy
 }
 
 // newEnv sets up users and rooms on srv (the package's shared Synapse when
@@ -101,6 +105,18 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 	return e
 }
 
+// viaProxy puts a fault-injecting, recording proxy between Gavel and
+// Synapse. The test's own clients still talk to Synapse directly.
+func (e *env) viaProxy() *faultproxy.Proxy {
+	e.t.Helper()
+	p, err := faultproxy.New(e.srv.URL)
+	require.NoError(e.t, err)
+	e.t.Cleanup(p.Close)
+	e.proxy = p
+	e.cfg.Matrix.Homeserver = p.URL
+	return p
+}
+
 // usePostgres switches the environment's database to a fresh PostgreSQL one.
 func (e *env) usePostgres() { e.cfg.Database.URI = pgtest.URI(e.t) }
 
@@ -119,7 +135,9 @@ func (e *env) start(configure ...func(*Bot)) *running {
 	log := testLog(e.t)
 	st, err := store.Open(bg, e.cfg.Database.URI, log)
 	require.NoError(e.t, err)
-	b, err := New(e.cfg, st, log, Options{Version: "test"})
+	opts := e.opts
+	opts.Version = "test"
+	b, err := New(e.cfg, st, log, opts)
 	require.NoError(e.t, err)
 	for _, f := range configure {
 		f(b)

@@ -120,7 +120,7 @@ func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport
 	seen := map[store.ReportKey]bool{}
 	for from := int64(0); ; {
 		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
-			PageQuery: adminapi.PageQuery{From: from, Limit: pageSize, Dir: mautrix.DirectionBackward},
+			PageQuery: adminapi.PageQuery{From: from, Limit: b.pageSize, Dir: mautrix.DirectionBackward},
 		})
 		if err != nil {
 			return nil, err

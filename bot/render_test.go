@@ -262,7 +262,7 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		prev = d
 	}
 	for i := 0; i < 20; i++ {
-		assert.LessOrEqual(t, bo.next(), time.Minute)
+		assert.LessOrEqual(t, bo.next(), 15*time.Second)
 	}
 	bo.reset()
 	assert.LessOrEqual(t, bo.next(), time.Second)

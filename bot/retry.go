@@ -11,8 +11,9 @@ import (
 	"maunium.net/go/mautrix"
 )
 
-// backoff hands out growing waits: 1s, 2s, 4s ... up to max (default one
-// minute), with a little jitter so that restarts do not synchronise.
+// backoff hands out growing waits: 1s, 2s, 4s ... up to max (default 15
+// seconds, so that Gavel is back soon after an outage ends), with a little
+// jitter so that restarts do not synchronise.
 type backoff struct {
 	n   int
 	max time.Duration
@@ -21,7 +22,7 @@ type backoff struct {
 func (b *backoff) next() time.Duration {
 	limit := b.max
 	if limit == 0 {
-		limit = time.Minute
+		limit = 15 * time.Second
 	}
 	d := time.Second << min(b.n, 10)
 	b.n++

@@ -1,0 +1,218 @@
+package bot
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/faultproxy"
+)
+
+// stillRunning fails the test if Gavel has stopped.
+func (r *running) stillRunning(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the cleanup's stop()
+		t.Fatalf("Gavel stopped: %v", err)
+	default:
+	}
+}
+
+// waitFaulted waits until the proxy has answered n requests with a fault
+// since mark, so that a fault is known to have hit Gavel.
+func waitFaulted(t *testing.T, p *faultproxy.Proxy, mark, n int) {
+	t.Helper()
+	require.Eventuallyf(t, func() bool {
+		faulted := 0
+		for _, r := range p.Since(mark) {
+			if r.Faulted {
+				faulted++
+			}
+		}
+		return faulted >= n
+	}, time.Minute, 100*time.Millisecond, "waiting for %d faulted requests", n)
+}
+
+// TestSurvivesHomeserverFaults puts Gavel behind a proxy that makes the
+// homeserver fail in the ways real ones do. After each fault Gavel is still
+// running, recovers by itself, and every report filed meanwhile gets
+// exactly one notice.
+func TestSurvivesHomeserverFaults(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	p := e.viaProxy()
+	e.opts.AdminTimeout = 2 * time.Second
+	gavel := e.start()
+	e.report(e.spam("before the faults"), "before")
+	e.waitNotices(1)
+	total := 1
+
+	adminFault := func(f faultproxy.Fault) faultproxy.Rule {
+		return func(r *http.Request) faultproxy.Fault {
+			if faultproxy.IsAdmin(r) {
+				return f
+			}
+			return nil
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		fault faultproxy.Fault
+		// reply is what a command run during the fault is answered.
+		reply string
+	}{
+		{"admin API answers 500", faultproxy.Status(http.StatusInternalServerError, "M_UNKNOWN"),
+			"Synapse could not do that for report 1 (M_UNKNOWN): injected by faultproxy."},
+		{"admin API answers 502", faultproxy.Status(http.StatusBadGateway, ""),
+			"Synapse could not do that for report 1 (HTTP 502)"},
+		{"admin API does not answer", faultproxy.Hang,
+			"Synapse took too long to answer; the action may still complete. Check before trying again."},
+		{"admin API drops the connection", faultproxy.Drop,
+			"Synapse did not answer; try again in a moment."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mark := p.Mark()
+			p.SetRule(adminFault(tt.fault))
+			e.report(e.spam(tt.name+" 1"), tt.name)
+			e.report(e.spam(tt.name+" 2"), tt.name)
+			total += 2
+			waitFaulted(t, p, mark, 2)
+			reply := e.command(e.mod, "!report show 1")
+			assert.Contains(t, reply.Body, tt.reply)
+			gavel.stillRunning(t)
+			p.SetRule(nil)
+			e.assertOnePerReport(total)
+			gavel.stillRunning(t)
+		})
+	}
+
+	t.Run("sends answered 429", func(t *testing.T) {
+		var limited atomic.Int32
+		mark := p.Mark()
+		p.SetRule(func(r *http.Request) faultproxy.Fault {
+			// The first five sends are refused, each with a short wait.
+			if faultproxy.IsSend(r) && limited.Add(1) <= 5 {
+				return faultproxy.RateLimit(300 * time.Millisecond)
+			}
+			return nil
+		})
+		for i := range 3 {
+			e.report(e.spam("rate limited "+itoa(int64(i))), "429")
+		}
+		total += 3
+		e.assertOnePerReport(total)
+		waitFaulted(t, p, mark, 5)
+		// Each refused send was tried again with the same transaction id,
+		// which is what keeps a retried send from posting twice.
+		txns := map[string]int{}
+		for _, r := range p.Since(mark) {
+			if r.Method == http.MethodPut && strings.Contains(r.Path, "/send/") {
+				txns[r.Path]++
+			}
+		}
+		retried := 0
+		for _, n := range txns {
+			if n > 1 {
+				retried++
+			}
+		}
+		assert.Positive(t, retried, "a refused send is retried under its own transaction id")
+		gavel.stillRunning(t)
+		p.SetRule(nil)
+	})
+
+	t.Run("homeserver unreachable for 30 s", func(t *testing.T) {
+		p.Down()
+		e.report(e.spam("unreachable 1"), "down")
+		e.report(e.spam("unreachable 2"), "down")
+		total += 2
+		time.Sleep(30 * time.Second)
+		gavel.stillRunning(t)
+		require.NoError(t, p.Up())
+		e.assertOnePerReport(total)
+		reply := e.command(e.mod, "!status")
+		assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
+		gavel.stillRunning(t)
+	})
+}
+
+// TestReportsDeletedBySomeoneElse: another admin deletes reports while
+// Gavel works. A report deleted between the listing and the look at its
+// event is still posted (without the event); deleting seen reports, which
+// shifts every offset in the listing, neither loses nor repeats one.
+func TestReportsDeletedBySomeoneElse(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	p := e.viaProxy()
+	gavel := e.start(func(b *Bot) { b.pageSize = 3 })
+
+	// Deleted between Gavel's listing and its request for the details.
+	doomedEvent := e.spam("deleted under Gavel's feet")
+	e.report(doomedEvent, "doomed")
+	doomed := e.reportID(doomedEvent)
+	var deleted atomic.Bool
+	p.SetRule(func(r *http.Request) faultproxy.Fault {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/event_reports/"+itoa(doomed)) && !deleted.Swap(true) {
+			require.NoError(t, e.admin.DeleteEventReport(bg, doomed))
+		}
+		return nil
+	})
+	notices := e.waitNotices(1)
+	assert.Contains(t, notices[0].Content.AsMessage().Body, "The reported event is no longer available in Synapse.")
+	p.SetRule(nil)
+
+	// Rounds of new reports while old, already posted ones are deleted.
+	total := 1
+	for round := range 4 {
+		for i := range 4 {
+			e.report(e.spam("round "+itoa(int64(round))+" report "+itoa(int64(i))), "round")
+			total++
+		}
+		// Delete two reports Gavel has already posted.
+		deletedNow := 0
+		for _, n := range e.notices() {
+			f := field(t, n)
+			if deletedNow == 2 || f.ReportID == doomed {
+				continue
+			}
+			if err := e.admin.DeleteEventReport(bg, f.ReportID); err == nil {
+				deletedNow++
+			} else {
+				require.True(t, adminapi.IsNotFound(err), "deleting report %d: %v", f.ReportID, err)
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	e.assertOnePerReport(total)
+	gavel.stillRunning(t)
+}
+
+// TestReportsArrivingWhileGavelPages: reports filed while Gavel reads a
+// long listing page by page shift the offsets under it; every report is
+// still posted exactly once.
+func TestReportsArrivingWhileGavelPages(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	p := e.viaProxy()
+	const before = 23
+	for i := range before {
+		e.report(e.spam("backlog "+itoa(int64(i))), "backlog")
+	}
+	var filed atomic.Int32
+	p.SetRule(func(r *http.Request) faultproxy.Fault {
+		// Before Synapse answers for a later page, a new report arrives.
+		if faultproxy.IsReportListing(r) && r.URL.Query().Get("from") != "" && r.URL.Query().Get("from") != "0" && filed.Load() < 10 {
+			filed.Add(1)
+			e.report(e.spam("filed while paging "+itoa(int64(filed.Load()))), "paging")
+		}
+		return nil
+	})
+	e.start(func(b *Bot) { b.pageSize = 4 })
+	require.Eventually(t, func() bool { return filed.Load() >= 10 }, time.Minute, 100*time.Millisecond)
+	p.SetRule(nil)
+	e.assertOnePerReport(before + int(filed.Load()))
+}
