@@ -65,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(cfg.Logging, stderr)
+	for _, warning := range cfg.Warnings() {
+		log.Warn().Msg(warning)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

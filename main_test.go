@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,8 +94,73 @@ func TestRunsAndStopsOnSIGTERM(t *testing.T) {
 	}
 	assert.Contains(t, errOut.String(), `"message":"Stopped"`)
 	assert.NotContains(t, errOut.String(), bot.AccessToken, "the token is never logged")
+	assert.NotContains(t, errOut.String(), "readable by other users", "a 0600 file with the token in the environment is fine")
 	_, err = os.Stat(filepath.Join(dir, "gavel.db"))
 	assert.NoError(t, err)
+}
+
+// TestWarnsAboutAReadableConfigFileWithAToken runs main up to the database,
+// which is made to fail so that no homeserver is needed: the warning comes
+// first, once, as a log line, without the token, and Gavel carries on.
+func TestWarnsAboutAReadableConfigFileWithAToken(t *testing.T) {
+	const token = "syt_Z2F2ZWw_kEEpItS3cr3t_1x2y3z"
+	for _, tt := range []struct {
+		name     string
+		mode     os.FileMode
+		inFile   bool
+		wantWarn string
+	}{
+		{"world-readable with the token", 0o644, true, "(mode 0644)"},
+		{"group-readable with the token", 0o640, true, "(mode 0640)"},
+		{"private with the token", 0o600, true, ""},
+		{"world-readable with the token in the environment", 0o644, false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "config.yaml")
+			tokenLine := ""
+			if tt.inFile {
+				tokenLine = "  access_token: " + token + "\n"
+				t.Setenv("GAVEL_ACCESS_TOKEN", "")
+			} else {
+				t.Setenv("GAVEL_ACCESS_TOKEN", token)
+			}
+			t.Setenv("GAVEL_ADMIN_ACCESS_TOKEN", "")
+			config := "matrix:\n  homeserver: http://127.0.0.1:9\n  user_id: \"@gavel:localhost\"\n" + tokenLine +
+				"  management_room: \"!mods:localhost\"\n" +
+				"database:\n  uri: " + filepath.Join(dir, "no such dir", "gavel.db") + "\nlogging:\n  format: json\n"
+			require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+			require.NoError(t, os.Chmod(path, tt.mode))
+
+			var out, errOut syncBuffer
+			assert.Equal(t, 1, run([]string{"-config", path}, &out, &errOut), "the database cannot be opened")
+			log := errOut.String()
+			assert.Contains(t, log, "database.uri:", "Gavel went on after the warning")
+			assert.NotContains(t, log, token)
+			assert.NotContains(t, log, "kEEpItS3cr3t")
+			if tt.wantWarn == "" {
+				assert.NotContains(t, log, "readable by other users")
+				return
+			}
+			want := path + " is readable by other users " + tt.wantWarn +
+				" and holds an access token (matrix.access_token): run chmod 600 " + path + ", or pass the token in GAVEL_ACCESS_TOKEN instead"
+			lines := strings.Split(strings.TrimSpace(log), "\n")
+			require.NotEmpty(t, lines)
+			assert.JSONEq(t, fmt.Sprintf(`{"level":"warn","message":%q}`, want), withoutTime(t, lines[0]), "the first line")
+			assert.Equal(t, 1, strings.Count(log, "readable by other users"))
+		})
+	}
+}
+
+// withoutTime drops the time from a JSON log line.
+func withoutTime(t *testing.T, line string) string {
+	t.Helper()
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &fields), "log line %s", line)
+	delete(fields, "time")
+	data, err := json.Marshal(fields)
+	require.NoError(t, err)
+	return string(data)
 }
 
 func bg() context.Context { return context.Background() }

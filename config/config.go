@@ -8,9 +8,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -29,6 +33,17 @@ type Config struct {
 	Commands Commands `yaml:"commands"`
 	Reports  Reports  `yaml:"reports"`
 	Logging  Logging  `yaml:"logging"`
+
+	// file is what Load learnt about the file; Warnings reads it.
+	file fileInfo
+}
+
+// fileInfo describes the configuration file, for warnings that do not stop
+// Gavel.
+type fileInfo struct {
+	path   string
+	mode   fs.FileMode
+	tokens []string // the token keys set in the file itself, not by the environment
 }
 
 // Matrix is the bot's own account and the room it works in.
@@ -111,16 +126,26 @@ func (c *Config) AdminToken() string {
 // Load reads the file at path, applies the environment overrides
 // (GAVEL_ACCESS_TOKEN, GAVEL_ADMIN_ACCESS_TOKEN) and validates the result.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("config file %s does not exist: copy config.example.yaml to %s and fill it in, or name another file with -config", path, path)
 	} else if err != nil {
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
 		return nil, fmt.Errorf("reading config file: %w", err)
 	}
 	cfg, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
+	cfg.file.path, cfg.file.mode = path, info.Mode()
 	return cfg, nil
 }
 
@@ -137,6 +162,12 @@ func Parse(data []byte) (*Config, error) {
 			return nil, errors.Join(errs...)
 		}
 	}
+	if cfg.Matrix.AccessToken != "" {
+		cfg.file.tokens = append(cfg.file.tokens, "matrix.access_token")
+	}
+	if cfg.Synapse.AdminAccessToken != "" {
+		cfg.file.tokens = append(cfg.file.tokens, "synapse.admin_access_token")
+	}
 	if token := os.Getenv("GAVEL_ACCESS_TOKEN"); token != "" {
 		cfg.Matrix.AccessToken = token
 	}
@@ -147,6 +178,48 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// Warnings returns problems that do not stop Gavel, one line each, ready
+// to log. They never include a token. Today there is one: a file that
+// holds an access token and that other users may read.
+func (c *Config) Warnings() []string {
+	var out []string
+	if w := c.file.permissionWarning(); w != "" {
+		out = append(out, w)
+	}
+	return out
+}
+
+func (f fileInfo) permissionWarning() string {
+	// Windows has no permission bits to speak of; Go makes them up.
+	if f.path == "" || len(f.tokens) == 0 || f.mode.Perm()&0o044 == 0 || runtime.GOOS == "windows" {
+		return ""
+	}
+	what, pass := "an access token", "pass the token in "
+	switch {
+	case len(f.tokens) > 1:
+		what, pass = "access tokens", "pass them in GAVEL_ACCESS_TOKEN and GAVEL_ADMIN_ACCESS_TOKEN"
+	case f.tokens[0] == "matrix.access_token":
+		pass += "GAVEL_ACCESS_TOKEN"
+	default:
+		pass += "GAVEL_ADMIN_ACCESS_TOKEN"
+	}
+	return fmt.Sprintf("%s is readable by other users (mode %04o) and holds %s (%s): run chmod 600 %s, or %s instead",
+		f.path, f.mode.Perm(), what, strings.Join(f.tokens, ", "), shellQuote(f.path), pass)
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote makes path safe to paste after a shell command.
+func shellQuote(path string) string {
+	if strings.HasPrefix(path, "-") {
+		path = "./" + path
+	}
+	if shellSafe.MatchString(path) {
+		return path
+	}
+	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
 }
 
 // decode walks a YAML mapping into the struct v, reporting unknown keys and
@@ -161,7 +234,9 @@ func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 	}
 	fields := make(map[string]reflect.Value)
 	for i := 0; i < v.NumField(); i++ {
-		fields[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i)
+		if v.Type().Field(i).IsExported() {
+			fields[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i)
+		}
 	}
 	var errs []error
 	for i := 0; i+1 < len(node.Content); i += 2 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,4 +158,84 @@ func TestLoad(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(minimal+"database:\n  uri: ''\n"), 0o600))
 	_, err = Load(path)
 	assert.EqualError(t, err, "config file "+path+": database.uri: must not be empty; use a file name like gavel.db, or postgres://user:pass@host/db")
+}
+
+// TestWarnsWhenOthersCanReadATokenInTheFile: a token in a file other users
+// may read is a warning that says what to do; a token from the environment
+// is not, and the warning never shows the token.
+func TestWarnsWhenOthersCanReadATokenInTheFile(t *testing.T) {
+	const (
+		botToken   = "syt_Ym90_s3cr3tBotToken_0a1b2c"
+		adminToken = "syt_YWRt_s3cr3tAdminToken_3d4e5f"
+	)
+	withoutToken := strings.Replace(minimal, "  access_token: tok\n", "", 1)
+	withToken := strings.Replace(minimal, "access_token: tok", "access_token: "+botToken, 1)
+	withAdmin := withoutToken + "synapse:\n  admin_access_token: " + adminToken + "\n"
+	withBoth := withToken + "synapse:\n  admin_access_token: " + adminToken + "\n"
+	for _, tt := range []struct {
+		name     string
+		content  string
+		mode     os.FileMode
+		env      map[string]string
+		want     string // the whole warning after the path; "" for none
+		fileName string
+	}{
+		{name: "token in a world-readable file", content: withToken, mode: 0o644,
+			want: " is readable by other users (mode 0644) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
+		{name: "token in a group-readable file", content: withToken, mode: 0o640,
+			want: " is readable by other users (mode 0640) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
+		{name: "token in an others-only-readable file", content: withToken, mode: 0o604,
+			want: " is readable by other users (mode 0604) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
+		{name: "token in a private file", content: withToken, mode: 0o600},
+		{name: "token in a read-only private file", content: withToken, mode: 0o400},
+		{name: "tokens only from the environment", content: withoutToken, mode: 0o644,
+			env: map[string]string{"GAVEL_ACCESS_TOKEN": botToken, "GAVEL_ADMIN_ACCESS_TOKEN": adminToken}},
+		{name: "token in the file overridden by the environment", content: withToken, mode: 0o644,
+			env:  map[string]string{"GAVEL_ACCESS_TOKEN": "syt_other"},
+			want: " is readable by other users (mode 0644) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
+		{name: "admin token in the file", content: withAdmin, mode: 0o644,
+			env:  map[string]string{"GAVEL_ACCESS_TOKEN": botToken},
+			want: " is readable by other users (mode 0644) and holds an access token (synapse.admin_access_token): run chmod 600 %s, or pass the token in GAVEL_ADMIN_ACCESS_TOKEN instead"},
+		{name: "both tokens in the file", content: withBoth, mode: 0o664,
+			want: " is readable by other users (mode 0664) and holds access tokens (matrix.access_token, synapse.admin_access_token): run chmod 600 %s, or pass them in GAVEL_ACCESS_TOKEN and GAVEL_ADMIN_ACCESS_TOKEN instead"},
+		{name: "a path the shell needs quoted", content: withToken, mode: 0o644, fileName: "my gavel's.yaml",
+			want: " is readable by other users (mode 0644) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GAVEL_ACCESS_TOKEN", "")
+			t.Setenv("GAVEL_ADMIN_ACCESS_TOKEN", "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			name := tt.fileName
+			if name == "" {
+				name = "config.yaml"
+			}
+			path := filepath.Join(t.TempDir(), name)
+			require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o600))
+			require.NoError(t, os.Chmod(path, tt.mode)) // not subject to the umask
+			cfg, err := Load(path)
+			require.NoError(t, err)
+			warnings := cfg.Warnings()
+			if tt.want == "" {
+				assert.Empty(t, warnings)
+				return
+			}
+			quoted := path
+			if tt.fileName != "" {
+				quoted = "'" + filepath.Dir(path) + `/my gavel'\''s.yaml'`
+			}
+			require.Len(t, warnings, 1)
+			assert.Equal(t, path+fmt.Sprintf(tt.want, quoted), warnings[0])
+			for _, secret := range []string{botToken, adminToken, "s3cr3t"} {
+				assert.NotContains(t, warnings[0], secret)
+			}
+		})
+	}
+}
+
+func TestParsedConfigHasNoFileWarnings(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.Warnings(), "no file, nothing to say about its mode")
 }
