@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix"
 )
@@ -143,7 +144,12 @@ type InvalidInputError struct {
 }
 
 func (e *InvalidInputError) Error() string {
-	return fmt.Sprintf("invalid %s %q: %s", e.What, e.Value, e.Reason)
+	// A 10 KiB value is not repeated in full.
+	value := e.Value
+	if utf8.RuneCountInString(value) > 64 {
+		value = string([]rune(value)[:64]) + "…"
+	}
+	return fmt.Sprintf("invalid %s %q: %s", e.What, value, e.Reason)
 }
 
 // IsInvalidInput reports whether err is (or wraps) an *InvalidInputError.

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,7 +104,7 @@ func TestParseErrors(t *testing.T) {
 		"!quarantine room https://matrix.to/#/@bob:example.org": "does not point to a room",
 		"!quarantine room https://matrix.to/#/nothing":          "does not point to a room",
 		"!quarantine user bob":                                  `"bob" is not a user id like @spammer:example.org`,
-		"!quarantine user @bob":                                 `"@bob" is not a user id`,
+		"!quarantine user @bob":                                 `"@bob" is not a valid user id: must have a server name after a colon`,
 		"!quarantine user https://matrix.to/#/!r:example.org":   "does not point to a user",
 		"!quarantine user @a:x @b:x":                            "give exactly one user",
 		"!unquarantine":                                         "!unquarantine needs one of: !unquarantine media",
@@ -218,4 +219,19 @@ func mustParseName(t *testing.T, s Spec) string {
 	}
 	t.Fatalf("no arguments parse for %s", s.Name)
 	return ""
+}
+
+func TestErrorsShowBadArgumentsShortAndVisible(t *testing.T) {
+	p := newParser(t, "!")
+	_, err := parse(t, p, "!report delete "+strings.Repeat("9a", 5*1024))
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 300, "a 10 KiB argument is not repeated in full")
+	assert.Contains(t, err.Error(), `(got "9a9a`)
+	assert.Contains(t, err.Error(), `…")`)
+
+	// Invisible and right-to-left characters are shown escaped, so that a
+	// look-alike id is visibly not the real one.
+	_, err = parse(t, p, "!quarantine user @bob\u202e\u200b:example.org")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"@bob\u202e\u200b:example.org" is not a valid user id: contains spaces, control or non-ASCII characters`)
 }

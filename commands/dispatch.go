@@ -66,7 +66,7 @@ func NewParser(cli *mautrix.Client, prefix string) *Parser {
 	}
 	top = append(top, &mcmd.Handler[struct{}]{Name: mcmd.UnknownCommandName, Func: func(ce *mcmd.Event[struct{}]) {
 		name := strings.Join(append(ce.ParentCommands, ce.Command), " ")
-		setResult(ce, nil, &UsageError{Problem: "unknown command " + prefix + name + ": " + prefix + "help lists the commands"})
+		setResult(ce, nil, &UsageError{Problem: "unknown command " + clip(prefix+name) + ": " + prefix + "help lists the commands"})
 	}})
 	proc.Unregister(&mcmd.Handler[struct{}]{Name: mcmd.UnknownCommandName}) // mautrix's default, with its own wording
 	proc.Register(top...)
@@ -94,7 +94,7 @@ func (p *Parser) missingSubcommand(parent string) func(*mcmd.Event[struct{}]) {
 		}
 		problem := p.prefix + parent + " needs one of: " + strings.Join(usages, "; ")
 		if len(ce.Args) > 0 {
-			problem = "unknown " + parent + " command " + ce.Args[0] + "; " + problem
+			problem = "unknown " + parent + " command " + clip(ce.Args[0]) + "; " + problem
 		}
 		setResult(ce, nil, &UsageError{Command: parent, Problem: problem})
 	}

@@ -8,10 +8,13 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix/id"
 
@@ -124,11 +127,27 @@ func (e *UsageError) Error() string {
 	return e.Problem + "; usage: " + e.Usage
 }
 
+// shownLimit is how much of a bad argument an error message repeats: a 10
+// KiB argument must not come back as a 10 KiB reply.
+const shownLimit = 64
+
+// clip shortens s to shownLimit characters.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= shownLimit {
+		return s
+	}
+	return string([]rune(s)[:shownLimit]) + "…"
+}
+
+// shown quotes a bad argument for an error message, shortened, with
+// invisible and control characters escaped so that look-alikes show.
+func shown(s string) string { return strconv.Quote(clip(s)) }
+
 // parseReportID reads a report id: a positive whole number.
 func parseReportID(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("report id must be a positive whole number, like 12 (got %q)", s)
+		return 0, fmt.Errorf("report id must be a positive whole number, like 12 (got %s)", shown(s))
 	}
 	return n, nil
 }
@@ -143,7 +162,7 @@ func parseRoom(s string) (RoomRef, error) {
 		case '#':
 			s = string(uri.RoomAlias())
 		default:
-			return RoomRef{}, fmt.Errorf("the link %q does not point to a room", s)
+			return RoomRef{}, fmt.Errorf("the link %s does not point to a room", shown(s))
 		}
 	}
 	if strings.HasPrefix(s, "#") {
@@ -153,32 +172,50 @@ func parseRoom(s string) (RoomRef, error) {
 		return RoomRef{Alias: id.RoomAlias(s)}, nil
 	}
 	if err := adminapi.ValidateRoomID(id.RoomID(s)); err != nil {
-		return RoomRef{}, fmt.Errorf("%q is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link", s)
+		if strings.HasPrefix(s, "!") {
+			return RoomRef{}, fmt.Errorf("%s is not a valid room id: %s", shown(s), why(err))
+		}
+		return RoomRef{}, fmt.Errorf("%s is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link", shown(s))
 	}
 	return RoomRef{ID: id.RoomID(s)}, nil
 }
 
-// ValidateRoomAlias checks that alias is "#localpart:server".
+// ValidateRoomAlias checks that alias is "#localpart:server". The localpart
+// may be any printable text (aliases need not be ASCII) except the
+// characters a proxy in front of Synapse could read as path syntax.
 func ValidateRoomAlias(alias id.RoomAlias) error {
 	s := string(alias)
 	localpart, server, ok := strings.Cut(strings.TrimPrefix(s, "#"), ":")
-	if !strings.HasPrefix(s, "#") || !ok || localpart == "" || len(s) > 255 ||
-		strings.ContainsAny(localpart, " \t\r\n") || adminapi.ValidateServerName(server) != nil {
-		return fmt.Errorf("%q is not a room alias like #room:example.org", s)
+	if !strings.HasPrefix(s, "#") || !ok || localpart == "" || len(s) > 255 || !utf8.ValidString(localpart) ||
+		strings.ContainsFunc(localpart, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) ||
+		strings.ContainsAny(localpart, `/?#%\`) || adminapi.ValidateServerName(server) != nil {
+		return fmt.Errorf("%s is not a room alias like #room:example.org", shown(s))
 	}
 	return nil
+}
+
+// why is the reason a validator gave.
+func why(err error) string {
+	var invalid *adminapi.InvalidInputError
+	if errors.As(err, &invalid) {
+		return invalid.Reason
+	}
+	return err.Error()
 }
 
 // parseUser reads a user id, or a matrix.to link or matrix: URI to one.
 func parseUser(s string) (id.UserID, error) {
 	if uri := parseLink(s); uri != nil {
 		if uri.Sigil1 != '@' {
-			return "", fmt.Errorf("the link %q does not point to a user", s)
+			return "", fmt.Errorf("the link %s does not point to a user", shown(s))
 		}
 		s = string(uri.UserID())
 	}
 	if err := adminapi.ValidateUserID(id.UserID(s)); err != nil {
-		return "", fmt.Errorf("%q is not a user id like @spammer:example.org", s)
+		if strings.HasPrefix(s, "@") {
+			return "", fmt.Errorf("%s is not a valid user id: %s", shown(s), why(err))
+		}
+		return "", fmt.Errorf("%s is not a user id like @spammer:example.org", shown(s))
 	}
 	return id.UserID(s), nil
 }
@@ -207,23 +244,23 @@ func parseMedia(args []string) (MediaRef, error) {
 		case strings.HasPrefix(s, "mxc://"):
 			uri, err := adminapi.ParseContentURI(s)
 			if err != nil {
-				return MediaRef{}, fmt.Errorf("%q is not a media URI like mxc://example.org/AbCdEf", s)
+				return MediaRef{}, fmt.Errorf("%s is not a media URI like mxc://example.org/AbCdEf", shown(s))
 			}
 			return MediaRef{Server: uri.Homeserver, MediaID: uri.FileID}, nil
 		case strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://"):
 			return parseMediaURL(s)
 		default:
 			if err := adminapi.ValidateMediaID(s); err != nil {
-				return MediaRef{}, fmt.Errorf("%q is not a media id (letters, digits, _ and -) or mxc:// URI", s)
+				return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -) or mxc:// URI", shown(s))
 			}
 			return MediaRef{MediaID: s}, nil
 		}
 	case 2:
 		if err := adminapi.ValidateServerName(args[0]); err != nil {
-			return MediaRef{}, fmt.Errorf("%q is not a server name like example.org", args[0])
+			return MediaRef{}, fmt.Errorf("%s is not a server name like example.org", shown(args[0]))
 		}
 		if err := adminapi.ValidateMediaID(args[1]); err != nil {
-			return MediaRef{}, fmt.Errorf("%q is not a media id (letters, digits, _ and -)", args[1])
+			return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -)", shown(args[1]))
 		}
 		return MediaRef{Server: args[0], MediaID: args[1]}, nil
 	case 0:
@@ -236,7 +273,7 @@ func parseMedia(args []string) (MediaRef, error) {
 // parseMediaURL reads a download or thumbnail URL that a client shows for
 // media: .../_matrix/(media/v3|client/v1/media)/(download|thumbnail)/<server>/<id>[/name].
 func parseMediaURL(s string) (MediaRef, error) {
-	bad := fmt.Errorf("%q is not a Matrix media download link; give the mxc:// URI", s)
+	bad := fmt.Errorf("%s is not a Matrix media download link; give the mxc:// URI", shown(s))
 	u, err := url.Parse(s)
 	if err != nil {
 		return MediaRef{}, bad
@@ -260,11 +297,11 @@ func parseReportsFlags(args []string) (ListReports, error) {
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(args[i], "=")
 		if !strings.HasPrefix(name, "--") {
-			return q, fmt.Errorf("unexpected %q: options are --user, --room, --sender and --limit", args[i])
+			return q, fmt.Errorf("unexpected %s: options are --user, --room, --sender and --limit", shown(args[i]))
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
-				return q, fmt.Errorf("%s needs a value", name)
+				return q, fmt.Errorf("%s needs a value", clip(name))
 			}
 			i++
 			value = args[i]
@@ -280,10 +317,10 @@ func parseReportsFlags(args []string) (ListReports, error) {
 		case "--limit":
 			q.Limit, err = strconv.Atoi(value)
 			if err != nil || q.Limit < 1 || q.Limit > MaxReportsLimit {
-				err = fmt.Errorf("--limit must be a number from 1 to %d (got %q)", MaxReportsLimit, value)
+				err = fmt.Errorf("--limit must be a number from 1 to %d (got %s)", MaxReportsLimit, shown(value))
 			}
 		default:
-			err = fmt.Errorf("unknown option %s: options are --user, --room, --sender and --limit", name)
+			err = fmt.Errorf("unknown option %s: options are --user, --room, --sender and --limit", clip(name))
 		}
 		if err != nil {
 			return q, err

@@ -1,0 +1,232 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/faultproxy"
+)
+
+// unexpectedRequests returns the requests since mark that a command could
+// have caused: every admin API call except the feed's listing, and alias
+// lookups. (Syncs, sends and the feed's polls go on regardless.)
+func unexpectedRequests(p *faultproxy.Proxy, mark int) []string {
+	var out []string
+	for _, r := range p.Since(mark) {
+		if (r.IsAdmin() && r.Path != "/_synapse/admin/v1/event_reports") || strings.Contains(r.Path, "/directory/room/") {
+			out = append(out, r.String())
+		}
+	}
+	return out
+}
+
+// TestMalformedCommands sends commands a confused or malicious moderator
+// might type. Each gets exactly one reply that says what is wrong, none
+// reaches the admin API, and Gavel keeps running.
+func TestMalformedCommands(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.viaProxy()
+	gavel := e.start()
+	e.command(e.mod, "!help") // Gavel is up
+
+	long := strings.Repeat("a", 10*1024)
+	cases := []struct{ body, reply string }{
+		// Path traversal, plain and percent-encoded.
+		{"!report delete ../1", `Report id must be a positive whole number, like 12 (got "../1")`},
+		{"!report show ..%2F1", `(got "..%2F1")`},
+		{"!report %2e%2e", `(got "%2e%2e")`},
+		{"!quarantine media mxc://example.org/../../_synapse/admin/v1/users", "is not a media URI"},
+		{"!quarantine media mxc://example.org/%2e%2e", "is not a media URI"},
+		{"!quarantine media mxc://../x", "is not a media URI"},
+		{"!quarantine media ../../etc/passwd", "is not a media id"},
+		{"!protect media example.org ..", `".." is not a media id`},
+		{"!quarantine room !abc/../def:example.org", `is not a valid room id: contains one of /?#%\`},
+		{"!quarantine room !abc%2F..:example.org", `is not a valid room id: contains one of /?#%\`},
+		{"!quarantine user @bob/../admin:example.org", "contains /, which Gavel refuses in user ids"},
+		{"!quarantine user @bob%2F..%2Fadmin:example.org", "is not a valid user id: contains one of"},
+		{"!quarantine room https://matrix.to/#/%21abc%2F..%3Aexample.org", "does not point to a room"},
+		{"!reports --room #a/../b:example.org", "is not a room alias"},
+		// Wrong sigils.
+		{"!quarantine room @bob:example.org", "is not a room"},
+		{"!quarantine room $event:example.org", "is not a room"},
+		{"!quarantine user !room:example.org", "is not a user id"},
+		{"!quarantine user #alias:example.org", "is not a user id"},
+		{"!quarantine media !room:example.org", "is not a media"},
+		{"!reports --user !room:example.org", "is not a user id"},
+		// Spaces, slashes, NUL and control characters in ids.
+		{"!quarantine user @bob smith:example.org", "give exactly one user"},
+		{"!quarantine room !abc\x00def:example.org", `"!abc\x00def:example.org" is not a valid room id: contains spaces, control`},
+		{"!quarantine user @bob\x07:example.org", `"@bob\a:example.org" is not a valid user id: contains spaces, control`},
+		{"!quarantine media example.org a/b", `"a/b" is not a media id`},
+		{"!quarantine user @bob:exa/mple.org", "the part after : is not a valid server name"},
+		// Numbers out of range.
+		{"!report delete 9223372036854775808", "positive whole number"},
+		{"!report delete 99999999999999999999", "positive whole number"},
+		{"!report delete -1", "positive whole number"},
+		{"!report delete 0", "positive whole number"},
+		{"!report show -0", "positive whole number"},
+		{"!reports --limit 99999999999999999999", "--limit must be a number from 1 to 50"},
+		{"!reports --limit=-1", "--limit must be a number from 1 to 50"},
+		// Missing and extra arguments.
+		{"!report delete", "give exactly one report id"},
+		{"!quarantine media", "which media?"},
+		{"!quarantine room", "give exactly one room"},
+		{"!quarantine user", "give exactly one user"},
+		{"!unprotect media", "which media?"},
+		{"!report delete 1 2", "give exactly one report id"},
+		{"!status now", "status takes no arguments"},
+		{"!quarantine room !a:example.org !b:example.org", "give exactly one room"},
+		{"!reports --limit", "--limit needs a value"},
+		// 10 KiB arguments: refused, and not echoed in full.
+		{"!report delete " + strings.Repeat("9", 10*1024), "positive whole number"},
+		{"!quarantine user @" + long + ":example.org", "longer than 255 bytes"},
+		{"!quarantine room !" + long + ":example.org", "longer than 255 bytes"},
+		{"!quarantine media mxc://example.org/" + long, "is not a media URI like"},
+		{"!reports --" + long, "needs a value"},
+		// Unknown commands and subcommands.
+		{"!frobnicate", "unknown command !frobnicate"},
+		{"!report frobnicate 1", "give exactly one report id, like 12; usage: report [show] <id>"},
+		{"!quarantine everything", "unknown quarantine command everything"},
+		{"!protect thing x", "unknown protect command thing"},
+		// Unicode look-alikes.
+		{"!rеport delete 1", "unknown command !rеport"}, // Cyrillic е
+		{"!quarantine user ＠bob:example.org", "is not a user id"},
+		{"!quarantine room ！abc:example.org", "is not a room"},
+		{"!quarantine media mxс://example.org/abc", "is not a media"}, // Cyrillic с
+		{"!report delete １２", "positive whole number"},
+		{"!quarantine user @bob:exаmple.org", "the part after : is not a valid server name"}, // Cyrillic а
+		{"!quarantine user @bob\u202e:example.org", `\u202e`},
+		{"!quarantine room !abc\u200b:example.org", `"!abc\u200b:example.org" is not a valid room id`},
+	}
+	require.GreaterOrEqual(t, len(cases), 40)
+
+	mark := p.Mark()
+	for _, c := range cases {
+		name := c.body
+		if len(name) > 60 {
+			name = name[:60] + "…"
+		}
+		t.Run(name, func(t *testing.T) {
+			cmd := e.say(e.mod, c.body)
+			reply := e.waitReply(cmd)
+			time.Sleep(50 * time.Millisecond)
+			assert.Len(t, e.replies(cmd), 1, "exactly one reply")
+			body := reply.Content.AsMessage().Body
+			assert.Contains(t, strings.ToLower(body), strings.ToLower(c.reply))
+			assert.Less(t, len(body), 1000, "the reply stays short")
+			assert.Equal(t, event.MsgNotice, reply.Content.AsMessage().MsgType)
+		})
+	}
+	assert.Empty(t, unexpectedRequests(p, mark), "no malformed command reached the admin API")
+	gavel.stillRunning(t)
+	reply := e.command(e.mod, "!status")
+	assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
+}
+
+// TestOnlyModeratorsAct: commands from members below min_power_level, from
+// other rooms and from DMs, and messages that are not commands (reactions,
+// notices, edits) never reach the admin API. Power level changes apply to
+// the very next command.
+func TestOnlyModeratorsAct(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.viaProxy()
+	gavel := e.start()
+	spam := e.spam("please delete me")
+	e.report(spam, "spam")
+	e.waitNotices(1)
+	reportID := e.reportID(spam)
+	deleteCmd := "!report delete " + itoa(reportID)
+	stillThere := func() {
+		t.Helper()
+		_, err := e.admin.EventReport(bg, reportID)
+		require.NoError(t, err, "report %d was deleted", reportID)
+	}
+
+	mark := p.Mark()
+	t.Run("member below min_power_level", func(t *testing.T) {
+		reply := e.command(e.member, deleteCmd)
+		assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 0.", reply.Body)
+	})
+
+	t.Run("other rooms and DMs", func(t *testing.T) {
+		other, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.botCli.UserID}})
+		require.NoError(t, err)
+		dm, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.botCli.UserID}, IsDirect: true, Preset: "trusted_private_chat"})
+		require.NoError(t, err)
+		var sent []id.EventID
+		for _, room := range []id.RoomID{other.RoomID, dm.RoomID} {
+			// Gavel's account is in the room (joined by hand: Gavel
+			// itself never accepts such invites), and the moderator is
+			// room admin there.
+			_, err := e.botCli.JoinRoomByID(bg, room)
+			require.NoError(t, err)
+			resp, err := e.mod.SendText(bg, room, deleteCmd)
+			require.NoError(t, err)
+			sent = append(sent, resp.EventID)
+		}
+		e.command(e.mod, "!help") // a full sync round later
+		for i, room := range []id.RoomID{other.RoomID, dm.RoomID} {
+			msgs, err := e.mod.Messages(bg, room, "", "", mautrix.DirectionBackward,
+				&mautrix.FilterPart{Senders: []id.UserID{e.botCli.UserID}, Types: []event.Type{event.EventMessage}}, 50)
+			require.NoError(t, err)
+			assert.Empty(t, msgs.Chunk, "Gavel answered %s in another room", sent[i])
+		}
+	})
+
+	t.Run("reactions notices and edits", func(t *testing.T) {
+		target := e.say(e.member, "something")
+		_, err := e.mod.SendReaction(bg, e.room, target, deleteCmd)
+		require.NoError(t, err)
+		_, err = e.mod.SendMessageEvent(bg, e.room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: deleteCmd})
+		require.NoError(t, err)
+		edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "* " + deleteCmd,
+			NewContent: &event.MessageEventContent{MsgType: event.MsgText, Body: deleteCmd}}
+		edit.SetEdit(e.say(e.mod, "typo"))
+		_, err = e.mod.SendMessageEvent(bg, e.room, event.EventMessage, edit)
+		require.NoError(t, err)
+		e.command(e.mod, "!help") // a full sync round later
+	})
+
+	t.Run("a user not in the room cannot send there", func(t *testing.T) {
+		outsider := e.srv.User(t, "outsider", false)
+		_, err := outsider.SendText(bg, e.room, deleteCmd)
+		require.Error(t, err, "Synapse refuses, so Gavel never sees it")
+	})
+	assert.Empty(t, unexpectedRequests(p, mark))
+	stillThere()
+
+	t.Run("demoted moderator loses the right at once", func(t *testing.T) {
+		mod2 := e.srv.User(t, "mod2", false)
+		_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: mod2.UserID})
+		require.NoError(t, err)
+		_, err = mod2.JoinRoomByID(bg, e.room)
+		require.NoError(t, err)
+		e.setPowerLevel(mod2.UserID, 50)
+		reply := e.command(mod2, "!status")
+		assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
+
+		e.setPowerLevel(mod2.UserID, 10)
+		reply = e.command(mod2, deleteCmd)
+		assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 10.", reply.Body)
+		stillThere()
+	})
+
+	t.Run("promoted member gains the right at once", func(t *testing.T) {
+		e.setPowerLevel(e.member.UserID, 50)
+		reply := e.command(e.member, deleteCmd)
+		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+		_, err := e.admin.EventReport(bg, reportID)
+		assert.Error(t, err, "the report is gone")
+	})
+	gavel.stillRunning(t)
+}
