@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -89,8 +90,11 @@ func (t *text) quote(s string) *text {
 }
 
 // inert makes untrusted text safe to show as text: control characters go
-// (newlines and tabs stay), bidirectional overrides go, and "://" becomes
-// "[:]//" so that no client turns a URL into a clickable link.
+// (newlines and tabs stay), as do bidirectional overrides and zero-width
+// characters that hide what text really says; "://" becomes "[:]//" so that
+// no client turns a URL into a clickable link, and "@room" gets a word
+// joiner so that clients from before intentional mentions (which match the
+// body) do not ping the whole room.
 func inert(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -99,13 +103,18 @@ func inert(s string) string {
 		switch {
 		case r == '\n' || r == '\t':
 			return r
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029',
+			r == '\u200B', r == '\u2060', r == '\uFEFF', r == '\u180E', r >= '\u2061' && r <= '\u2064':
 			return -1
 		}
 		return r
 	}, s)
+	s = atRoom.ReplaceAllString(s, "@\u2060$1")
 	return strings.ReplaceAll(s, "://", "[:]//")
 }
+
+// atRoom matches "@room" as the legacy push rule does: case-insensitively.
+var atRoom = regexp.MustCompile(`(?i)@(room)`)
 
 // inertLine is inert for text shown on one line: line breaks and tabs
 // become spaces, so a hostile reason or room name cannot add lines that

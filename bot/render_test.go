@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -88,7 +89,10 @@ func TestNoticeEscapesEverythingUserControlled(t *testing.T) {
 		assert.NotContains(t, html, bad)
 	}
 	assert.Contains(t, html, "&lt;b&gt;bold&lt;/b&gt; &lt;a href=&#34;https[:]//evil.example/phish&#34;&gt;login&lt;/a&gt;")
-	assert.Contains(t, html, "&lt;img src=x onerror=alert(1)&gt; @room")
+	assert.Contains(t, html, "&lt;img src=x onerror=alert(1)&gt; @\u2060room")
+	for _, text := range []string{html, msg.Body} {
+		assert.NotRegexp(t, `(?i)@room`, text, "no legacy client pings the room either")
+	}
 	assert.NotContains(t, msg.Body, "https://", "URLs are defanged in the plain body too")
 	assert.Equal(t, map[string]any{}, m["m.mentions"], "@room and pills ping nobody")
 	// Only Gavel's own links: reporter, sender, event, room.
@@ -365,4 +369,14 @@ func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, unsent)
 	assert.Len(t, sent, 2, "one try each")
+}
+
+func TestNoticeOfA64KiBInvalidUTF8Body(t *testing.T) {
+	body := strings.Repeat("\xff<b>x</b> @room ", 64*1024/16)
+	raw := reportNotice(sampleReport(), detailWith(map[string]any{"msgtype": "m.text", "body": body}, "m.room.message"))
+	assert.Less(t, len(raw), 8*1024, "truncated")
+	assert.True(t, utf8.Valid(raw))
+	_, msg := decodeNotice(t, raw)
+	assert.Contains(t, msg.Body, "\uFFFD<b>x</b> @\u2060room")
+	assert.Contains(t, msg.FormattedBody, "…")
 }
