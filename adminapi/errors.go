@@ -157,3 +157,9 @@ func IsInvalidInput(err error) bool {
 	var e *InvalidInputError
 	return errors.As(err, &e)
 }
+
+// IsTooLarge reports whether Synapse's answer was larger than the client's
+// ResponseSizeLimit, so it was not read.
+func IsTooLarge(err error) bool {
+	return errors.Is(err, mautrix.ErrBodyReadReachedLimit) || errors.Is(err, mautrix.ErrResponseTooLong)
+}

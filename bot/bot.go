@@ -59,9 +59,26 @@ type Bot struct {
 	// feedAlertAfter is how long polling may fail before the moderators
 	// are told.
 	feedAlertAfter time.Duration
-	// pageSize is the page size of report listings; tests make it small.
-	pageSize int
+	// pageSize is the page size of report listings, and maxNewPerPoll the
+	// number of new reports one poll takes on; tests make them small.
+	pageSize      int
+	maxNewPerPoll int
+	// backlog is set when a poll left new reports for the next one.
+	backlog bool
 }
+
+const (
+	// maxAdminResponse is the largest admin API answer Gavel reads: a page
+	// of reports or one report with its event. A larger page is asked for
+	// again in smaller pages; a larger event is posted without its content.
+	maxAdminResponse = 4 << 20
+	// maxSyncResponse is the largest sync answer Gavel reads; its filter
+	// keeps syncs to the management room and a few dozen events.
+	maxSyncResponse = 32 << 20
+	// maxNewPerPoll is how many new reports one poll takes on; the rest
+	// wait for the next poll, which reads every page.
+	maxNewPerPoll = 1000
+)
 
 // Options are the parts of a Bot that are not in the configuration.
 type Options struct {
@@ -96,6 +113,10 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		c.IgnoreRateLimit = true
 		c.Client.Timeout = 60 * time.Second
 	}
+	// Bounds on what one answer may make Gavel hold in memory (see
+	// maxAdminResponse).
+	cli.ResponseSizeLimit = maxSyncResponse
+	adminCli.ResponseSizeLimit = maxAdminResponse
 	if opts.AdminTimeout > 0 {
 		adminCli.Client.Timeout = opts.AdminTimeout
 	}
@@ -114,6 +135,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 
 		feedAlertAfter: 5 * time.Minute,
 		pageSize:       pageSize,
+		maxNewPerPoll:  maxNewPerPoll,
 	}, nil
 }
 

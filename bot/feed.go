@@ -115,14 +115,25 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 // otherwise reading stops at the first page without a new report. New
 // reports are the newest, so they are always on the pages read; the full
 // scans cover the rest (a clock that went backwards, say).
+//
+// Memory stays bounded: at most maxNewPerPoll reports are returned (the
+// next poll is then a full scan and finds the rest), and a page too large
+// to read (long reasons) is read again in smaller pages.
 func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport, error) {
+	full = full || b.backlog
+	b.backlog = false
 	var unseen []adminapi.EventReport
 	seen := map[store.ReportKey]bool{}
+	limit := b.pageSize
 	for from := int64(0); ; {
 		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
-			PageQuery: adminapi.PageQuery{From: from, Limit: b.pageSize, Dir: mautrix.DirectionBackward},
+			PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: mautrix.DirectionBackward},
 		})
-		if err != nil {
+		if adminapi.IsTooLarge(err) && limit > 1 {
+			limit = max(limit/2, 1)
+			b.log.Warn().Int64("from", from).Int("page_size", limit).Msg("A page of reports was too large to read; reading smaller pages")
+			continue
+		} else if err != nil {
 			return nil, err
 		}
 		var fresh []adminapi.EventReport
@@ -138,6 +149,11 @@ func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport
 			return nil, err
 		}
 		unseen = append(unseen, pageUnseen...)
+		if len(unseen) >= b.maxNewPerPoll {
+			b.backlog = true
+			b.log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: taking these on first, the rest in the next poll")
+			return unseen, nil
+		}
 		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 || (!full && len(pageUnseen) == 0) {
 			return unseen, nil
 		}
@@ -200,6 +216,9 @@ func (b *Bot) unseen(ctx context.Context, reports []adminapi.EventReport) ([]adm
 func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 	detail, err := b.admin.EventReport(ctx, r.ID)
 	switch {
+	case adminapi.IsTooLarge(err):
+		b.log.Warn().Int64("report_id", r.ID).Msg("The reported event is too large to read; posting the report without it")
+		detail = tooLargeToShow
 	case adminapi.IsNotFound(err):
 		// Deleted since the listing, or its room or event was purged.
 		detail = nil
@@ -227,6 +246,14 @@ func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 	return err
 }
 
+func seenReports(reports []adminapi.EventReport) []store.Report {
+	seen := make([]store.Report, len(reports))
+	for i, r := range reports {
+		seen[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+	}
+	return seen
+}
+
 // firstStart deals with the reports open when Gavel runs for the first
 // time: with on_first_start: skip they are recorded as seen and summed up in
 // one line; with post they are posted like new ones.
@@ -235,23 +262,32 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		b.log.Info().Msg("First start: posting the reports already open")
 		return b.store.Set(ctx, kvInitialized, config.FirstStartPost)
 	}
-	// The database has no report rows yet: every open report is new.
-	reports, err := b.newReports(ctx, true)
-	if err != nil {
-		return err
-	}
-	seen := make([]store.Report, len(reports))
-	for i, r := range reports {
-		seen[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+	// The database has no report rows yet: every open report is new. They
+	// are recorded a batch of maxNewPerPoll at a time, to bound memory.
+	var reports []adminapi.EventReport
+	total := 0
+	for {
+		var err error
+		if reports, err = b.newReports(ctx, true); err != nil {
+			return err
+		}
+		total += len(reports)
+		if !b.backlog {
+			break
+		}
+		if err := b.store.SkipReports(ctx, seenReports(reports), store.Message{}, "", ""); err != nil {
+			return err
+		}
+		b.log.Info().Int("open_reports", total).Msg("First start: recording the reports already open as seen")
 	}
 	t := &text{}
-	switch len(reports) {
+	switch total {
 	case 0:
 		t.raw("Gavel is watching for reports. None were open; new ones will be posted here.")
 	case 1:
 		t.raw("1 report was already open: ").code(b.cfg.Commands.Prefix + "reports").raw(" lists it.")
 	default:
-		t.raw(fmt.Sprintf("%d reports were already open: ", len(reports))).code(b.cfg.Commands.Prefix + "reports").raw(" lists them.")
+		t.raw(fmt.Sprintf("%d reports were already open: ", total)).code(b.cfg.Commands.Prefix + "reports").raw(" lists them.")
 	}
 	summary := store.Message{
 		Key:      "gavel-first-start-summary",
@@ -259,10 +295,10 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		RoomID:   b.cfg.Matrix.ManagementRoom,
 		Content:  t.content(event.MsgText, nil),
 	}
-	if err := b.store.SkipReports(ctx, seen, summary, kvInitialized, config.FirstStartSkip); err != nil {
+	if err := b.store.SkipReports(ctx, seenReports(reports), summary, kvInitialized, config.FirstStartSkip); err != nil {
 		return err
 	}
-	b.log.Info().Int("open_reports", len(reports)).Msg("First start: recorded the reports already open as seen")
+	b.log.Info().Int("open_reports", total).Msg("First start: recorded the reports already open as seen")
 	b.notify()
 	return nil
 }

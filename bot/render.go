@@ -191,6 +191,10 @@ type noticeFields struct {
 	Reporter   id.UserID  `json:"reporter"`
 }
 
+// tooLargeToShow stands for a reported event whose details were too large
+// to read.
+var tooLargeToShow = &adminapi.EventReportDetail{}
+
 // renderReport writes a report: who reported whom, where, why, when, and
 // an excerpt of the reported event. detail may be nil when Synapse no
 // longer has the event.
@@ -213,6 +217,10 @@ func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportD
 	}
 	t.raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
 	t.newline()
+	if detail == tooLargeToShow {
+		t.raw(fmt.Sprintf("The reported event is not shown: Synapse's answer was larger than %d MiB.", maxAdminResponse>>20))
+		return
+	}
 	if detail == nil || detail.Event == nil {
 		t.raw("The reported event is no longer available in Synapse.")
 		return

@@ -227,7 +227,8 @@ func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) e
 
 // SkipReports records reports as seen without a notice each, queues one
 // summary message instead, and stores kv key=value, all in one transaction.
-// It is the first start with on_first_start: skip.
+// It is the first start with on_first_start: skip. For batches before the
+// last, summary and key are empty: then only the reports are recorded.
 func (s *Store) SkipReports(ctx context.Context, reports []Report, summary Message, key, value string) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
@@ -239,8 +240,13 @@ func (s *Store) SkipReports(ctx context.Context, reports []Report, summary Messa
 				return err
 			}
 		}
-		if err := s.enqueue(ctx, summary); err != nil {
-			return err
+		if summary.Key != "" {
+			if err := s.enqueue(ctx, summary); err != nil {
+				return err
+			}
+		}
+		if key == "" {
+			return nil
 		}
 		return s.Set(ctx, key, value)
 	})

@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// idleBot is a Bot on the environment's config whose loops do not run, so
+// that a test can drive the feed step by step.
+func (e *env) idleBot() *Bot {
+	e.t.Helper()
+	b, err := New(e.cfg, e.openStore(), testLog(e.t), Options{})
+	require.NoError(e.t, err)
+	return b
+}
+
+// TestManyReportsInOnePollAreTakenInBatches: a poll takes on at most
+// maxNewPerPoll new reports; the next poll takes the rest. Together they
+// cover every report once.
+func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	const filed, batch = 30, 7
+	for i := range filed {
+		e.report(e.spam("flood "+itoa(int64(i))), "flood")
+	}
+
+	t.Run("posting", func(t *testing.T) {
+		b := e.idleBot()
+		b.pageSize, b.maxNewPerPoll = 5, batch
+		posted := map[store.ReportKey]int{}
+		for polls := 0; polls < 20; polls++ {
+			reports, err := b.newReports(bg, false)
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(reports), batch+b.pageSize-1, "one poll holds at most a batch (plus the rest of its page)")
+			if len(reports) == 0 && !b.backlog {
+				break
+			}
+			for _, r := range reports {
+				posted[keyOf(r)]++
+				require.NoError(t, b.queueNotice(bg, r))
+			}
+		}
+		assert.Len(t, posted, filed)
+		for k, n := range posted {
+			assert.Equal(t, 1, n, "report %v", k)
+		}
+	})
+
+	t.Run("first start skips them all", func(t *testing.T) {
+		e.cfg.Database.URI = e.t.TempDir() + "/fresh.db"
+		e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+		b := e.idleBot()
+		b.pageSize, b.maxNewPerPoll = 5, batch
+		require.NoError(t, b.firstStart(bg))
+		counts, err := e.openStore().CountReports(bg)
+		require.NoError(t, err)
+		assert.Equal(t, filed, counts[store.ReportSkipped])
+		msg, err := e.openStore().Message(bg, "gavel-first-start-summary")
+		require.NoError(t, err)
+		assert.Contains(t, string(msg.Content), fmt.Sprintf("%d reports were already open", filed))
+		reports, err := b.newReports(bg, true)
+		require.NoError(t, err)
+		assert.Empty(t, reports, "none is left to post")
+	})
+}
+
+// TestOversizedAnswersAreNotRead: an admin API answer larger than
+// maxAdminResponse is never read in full. A page of reports that large is
+// read again in smaller pages; a reported event that large is left out of
+// its notice.
+func TestOversizedAnswersAreNotRead(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	p := e.viaProxy()
+	for i := range 6 {
+		e.report(e.spam("report "+itoa(int64(i))), "six")
+	}
+	huge := e.spam("a reported event Synapse answers with 64 MiB for")
+	e.report(huge, "huge")
+	hugeID := e.reportID(huge)
+
+	var mostWritten atomic.Int64 // by one answer
+	hugeAnswer := func(w http.ResponseWriter, r *http.Request) {
+		var written int64
+		defer func() {
+			for old := mostWritten.Load(); written > old && !mostWritten.CompareAndSwap(old, written); old = mostWritten.Load() {
+			}
+		}()
+		// No Content-Length: the client must stop reading by itself.
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat(" ", 64<<10))
+		_, _ = w.Write([]byte(`{"padding": "`))
+		for range 1024 { // 64 MiB
+			n, err := w.Write(chunk)
+			written += int64(n)
+			if err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`"}`))
+	}
+	p.SetRule(func(r *http.Request) faultproxy.Fault {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		switch {
+		case faultproxy.IsReportListing(r) && limit > 2:
+			return hugeAnswer
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/event_reports/"+itoa(hugeID)):
+			return hugeAnswer
+		}
+		return nil
+	})
+	gavel := e.start(func(b *Bot) { b.pageSize = 8 })
+	notices := e.waitNotices(7)
+	e.assertOnePerReport(7)
+	var hugeNotice string
+	for _, n := range notices {
+		if field(t, n).ReportID == hugeID {
+			hugeNotice = n.Content.AsMessage().Body
+		}
+	}
+	assert.Contains(t, hugeNotice, "The reported event is not shown: Synapse's answer was larger than 4 MiB.")
+	t.Logf("the most of a 64 MiB answer written before Gavel hung up: %.1f MiB", float64(mostWritten.Load())/(1<<20))
+	assert.Less(t, mostWritten.Load(), int64(24<<20), "Gavel stopped reading long before the end of a 64 MiB answer")
+
+	limits := map[string]bool{}
+	for _, r := range p.Requests() {
+		if r.Path == "/_synapse/admin/v1/event_reports" {
+			limits[r.Query.Get("limit")] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"8": true, "4": true, "2": true}, limits, "pages of 8, then 4, then 2")
+	gavel.stillRunning(t)
+}
+
+// TestFloodOfCommands: a hundred commands while Gavel cannot send. Each is
+// handled once, its reply waits in the database (not in memory), and all
+// are answered once sending works again.
+func TestFloodOfCommands(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.viaProxy()
+	gavel := e.start()
+	e.command(e.mod, "!help")
+	var blocked atomic.Bool
+	blocked.Store(true)
+	p.SetRule(func(r *http.Request) faultproxy.Fault {
+		if faultproxy.IsSend(r) && blocked.Load() {
+			return faultproxy.RateLimit(200 * time.Millisecond)
+		}
+		return nil
+	})
+	const n = 100
+	var sent []string
+	for i := range n {
+		sent = append(sent, string(e.say(e.mod, "!report show "+itoa(int64(1_000_000+i)))))
+	}
+	// All handled and waiting in the outbox before any is sent.
+	st := e.openStore()
+	require.Eventually(t, func() bool {
+		unsent, err := st.Unsent(bg, 1000)
+		require.NoError(t, err)
+		return len(unsent) == n
+	}, time.Minute, 200*time.Millisecond)
+	blocked.Store(false)
+	require.Eventually(t, func() bool {
+		answered := 0
+		for _, evt := range e.botMessages() {
+			if msg := evt.Content.AsMessage(); msg.RelatesTo != nil {
+				for _, cmd := range sent {
+					if string(msg.RelatesTo.GetReplyTo()) == cmd {
+						answered++
+					}
+				}
+			}
+		}
+		return answered == n
+	}, time.Minute, 500*time.Millisecond, "every command answered exactly once")
+	gavel.stillRunning(t)
+}
