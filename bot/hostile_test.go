@@ -67,7 +67,7 @@ func TestHostileReportedContent(t *testing.T) {
 		{"zero-width and right-to-left", sendContent(event.EventMessage, map[string]any{"msgtype": "m.text",
 			"body": "ad\u200bmin said: open \u202Egnp.exe\u202C now"}),
 			"\u202Ereversed\u200b", "admin said: open gnp.exe now"},
-		{"state event", topic.EventID, "topic", "m.room.topic"},
+		{"state event", topic.EventID, "topic", `topic: &#34;&lt;script&gt;alert(1)&lt;/script&gt;`},
 		{"sticker", sendContent(event.EventSticker, map[string]any{"body": "<b>sticker</b> @room", "url": "mxc://evil.example/sticker", "info": map[string]any{}}),
 			"sticker", "m.sticker"},
 		{"poll", sendContent(event.Type{Type: "org.matrix.msc3381.poll.start", Class: event.MessageEventType}, map[string]any{

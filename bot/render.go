@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -268,8 +269,13 @@ func compactJSON(m map[string]any) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		v, _ := json.Marshal(m[k])
-		fmt.Fprintf(&b, "%s: %s\n", k, v)
+		// Without json's HTML escaping: the text is escaped once, when
+		// rendered, and "<script>" reads better than "\u003cscript\u003e".
+		var v bytes.Buffer
+		enc := json.NewEncoder(&v)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(m[k])
+		fmt.Fprintf(&b, "%s: %s\n", k, bytes.TrimSpace(v.Bytes()))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
