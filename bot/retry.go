@@ -85,7 +85,9 @@ func errcode(err error) string {
 }
 
 // rateLimitWait returns how long a 429 answer asks to wait: retry_after_ms
-// from the body, else the Retry-After header, else fallback.
+// from the body, else the Retry-After header, else fallback; at most
+// maxRateLimitWait, so that a misconfigured limit cannot silence Gavel for
+// hours.
 func rateLimitWait(err error, fallback time.Duration) (time.Duration, bool) {
 	httpErr, ok := httpError(err)
 	if !ok || !httpErr.IsStatus(http.StatusTooManyRequests) {
@@ -93,11 +95,14 @@ func rateLimitWait(err error, fallback time.Duration) (time.Duration, bool) {
 	}
 	if httpErr.RespError != nil {
 		if ms, ok := httpErr.RespError.ExtraData["retry_after_ms"].(float64); ok && ms > 0 {
-			return time.Duration(ms) * time.Millisecond, true
+			// Compared as numbers first: a huge value overflows a Duration.
+			return time.Duration(min(ms, float64(maxRateLimitWait.Milliseconds()))) * time.Millisecond, true
 		}
 	}
-	if s, err := strconv.Atoi(httpErr.Response.Header.Get("Retry-After")); err == nil && s > 0 {
-		return time.Duration(s) * time.Second, true
+	if s, err := strconv.ParseFloat(httpErr.Response.Header.Get("Retry-After"), 64); err == nil && s > 0 {
+		return time.Duration(min(s, maxRateLimitWait.Seconds())) * time.Second, true
 	}
 	return fallback, true
 }
+
+const maxRateLimitWait = 5 * time.Minute
