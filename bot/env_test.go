@@ -56,6 +56,8 @@ type env struct {
 	public      id.RoomID // where the spam is
 	cfg         *config.Config
 	opts        Options
+	// logger, when set, replaces the test log that shows on failure.
+	logger *zerolog.Logger
 	// proxy, after viaProxy, stands between Gavel and Synapse.
 	proxy *faultproxy.Proxy
 }
@@ -133,6 +135,9 @@ type running struct {
 func (e *env) start(configure ...func(*Bot)) *running {
 	e.t.Helper()
 	log := testLog(e.t)
+	if e.logger != nil {
+		log = *e.logger
+	}
 	st, err := store.Open(bg, e.cfg.Database.URI, log)
 	require.NoError(e.t, err)
 	opts := e.opts

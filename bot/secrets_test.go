@@ -61,7 +61,8 @@ func TestTokensNeverLeak(t *testing.T) {
 	})
 
 	// A full cycle: reports, commands that work and commands that fail.
-	gavel := e.startLogging(log)
+	e.logger = &log
+	gavel := e.start()
 	spam := e.spam("buy cheap tokens")
 	e.report(spam, "spam")
 	e.waitNotices(1)
@@ -92,7 +93,7 @@ func TestTokensNeverLeak(t *testing.T) {
 	require.NoError(t, gavel.stop())
 
 	// And again after a restart.
-	gavel = e.startLogging(log)
+	gavel = e.start()
 	e.report(e.spam("more cheap tokens"), "spam again")
 	e.waitNotices(2)
 	replies["!status after the restart"] = e.command(e.mod, "!status").Body
@@ -169,29 +170,6 @@ func (e *env) login() string {
 	})
 	require.NoError(e.t, err)
 	return resp.AccessToken
-}
-
-// startLogging is start with the logger log.
-func (e *env) startLogging(log zerolog.Logger) *running {
-	e.t.Helper()
-	st, err := store.Open(bg, e.cfg.Database.URI, log)
-	require.NoError(e.t, err)
-	b, err := New(e.cfg, st, log, Options{Version: "test"})
-	require.NoError(e.t, err)
-	ctx, cancel := context.WithCancel(bg)
-	r := &running{bot: b, cancel: cancel, done: make(chan error, 1)}
-	if err := b.Start(ctx); err != nil {
-		cancel()
-		st.Close()
-		require.NoError(e.t, err)
-	}
-	go func() {
-		err := b.Run(ctx)
-		st.Close()
-		r.done <- err
-	}()
-	e.t.Cleanup(func() { r.stop() })
-	return r
 }
 
 // startError starts Gavel with cfg, expecting it to fail, and returns the
