@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/internal/faultproxy"
@@ -65,9 +66,10 @@ database:
 reports:
   poll_interval: %s
   on_first_start: %s
+  max_individual: %d
 logging:
   level: debug
-`, c.Matrix.Homeserver, c.Matrix.UserID, c.Matrix.AccessToken, c.Matrix.ManagementRoom, c.Database.URI, c.Reports.PollInterval, c.Reports.OnFirstStart)
+`, c.Matrix.Homeserver, c.Matrix.UserID, c.Matrix.AccessToken, c.Matrix.ManagementRoom, c.Database.URI, c.Reports.PollInterval, c.Reports.OnFirstStart, c.Reports.MaxIndividual)
 	require.NoError(e.t, os.WriteFile(cfgPath, []byte(yaml), 0o600))
 	cmd := exec.Command(gavelBinary(e.t), "-config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -95,6 +97,53 @@ func (p *process) kill() {
 // exactly one notice in the room.
 func TestSIGKILLWhilePosting(t *testing.T) {
 	e := newEnv(t, newServer(t))
+	const reports = 50
+	e.reportMany(reports)
+	e.killWhilePosting(reports, 12, 3, true)
+	e.assertOnePerReport(reports)
+}
+
+// TestSIGKILLWhilePostingDigests does the same while Gavel posts a flood
+// as digests: every report is in exactly one digest in the end.
+func TestSIGKILLWhilePostingDigests(t *testing.T) {
+	e := newEnv(t, newServer(t))
+	e.cfg.Reports.MaxIndividual = 20
+	const reports = 750 // 15 digests
+	e.reportMany(reports)
+	e.killWhilePosting(reports, 6, 2, false)
+	e.assertOnePerReport(reports)
+}
+
+// reportMany files n reports about n spam messages, a few at a time.
+func (e *env) reportMany(n int) {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for i := range work {
+				url := e.reporter.BuildClientURL("v3", "rooms", e.public, "report", e.spam("flood "+itoa(int64(i))))
+				_, err := e.reporter.MakeRequest(bg, http.MethodPost, url, map[string]any{"reason": "flood " + itoa(int64(i))}, nil)
+				assert.NoError(e.t, err)
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+}
+
+// killWhilePosting runs the gavel binary kills times, behind a slow proxy,
+// and SIGKILLs it each time: right after Synapse answered send n (the
+// message is in the room, the database does not know yet), while send n is
+// in flight (Synapse may or may not get it), or, with random, at a random
+// moment; n is at most maxN. Then it starts the binary once more and leaves
+// it running. total is the number of reports filed: the kills must all
+// happen before they are all posted.
+func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
+	t := e.t
 	proxy := e.viaProxy()
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
 	require.NoError(t, err)
@@ -104,11 +153,6 @@ func TestSIGKILLWhilePosting(t *testing.T) {
 			t.Logf("gavel's log:\n%s", log)
 		}
 	})
-
-	const reports, kills = 50, 12
-	for i := range reports {
-		e.report(e.spam("burst "+itoa(int64(i))), "burst")
-	}
 	// A slow homeserver: each send takes a moment, so that the kills land
 	// in the middle of the burst.
 	slowSends := func(r *http.Request) {
@@ -117,16 +161,18 @@ func TestSIGKILLWhilePosting(t *testing.T) {
 		}
 	}
 	proxy.SetRule(func(r *http.Request) faultproxy.Fault { slowSends(r); return nil })
+	modes := 2
+	if random {
+		modes = 3
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range kills {
 		p := e.startProcess(logFile)
+		n := int32(1 + rng.IntN(maxN))
+		var sends atomic.Int32
 		var how string
-		switch i % 3 {
+		switch i % modes {
 		case 0:
-			// Right after Synapse answered the n-th send: the notice is in
-			// the room, the database does not know yet.
-			n := int32(1 + rng.IntN(3))
-			var sends atomic.Int32
 			how = fmt.Sprintf("after send %d was answered", n)
 			proxy.AfterResponse(func(r faultproxy.Request, status int) {
 				if r.Method == http.MethodPut && status == http.StatusOK && sends.Add(1) == n {
@@ -134,10 +180,6 @@ func TestSIGKILLWhilePosting(t *testing.T) {
 				}
 			})
 		case 1:
-			// While the n-th send is on its way: Synapse may or may not
-			// get it.
-			n := int32(1 + rng.IntN(3))
-			var sends atomic.Int32
 			how = fmt.Sprintf("while send %d was in flight", n)
 			proxy.SetRule(func(r *http.Request) faultproxy.Fault {
 				slowSends(r)
@@ -158,9 +200,10 @@ func TestSIGKILLWhilePosting(t *testing.T) {
 		}
 		proxy.AfterResponse(nil)
 		proxy.SetRule(func(r *http.Request) faultproxy.Fault { slowSends(r); return nil })
-		t.Logf("kill %d: %s; %d of %d notices posted so far", i+1, how, len(e.notices()), reports)
+		counts, _ := e.coverage()
+		t.Logf("kill %d: %s; %d reports posted so far", i+1, how, len(counts))
 	}
-	require.Less(t, len(e.notices()), reports, "the kills all happened while the burst was being posted")
+	counts, _ := e.coverage()
+	require.Less(t, len(counts), total, "the kills all happened while the burst was being posted")
 	e.startProcess(logFile)
-	e.assertOnePerReport(reports)
 }

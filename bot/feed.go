@@ -85,8 +85,10 @@ func (b *Bot) alert(ctx context.Context, key, msg string) bool {
 	return true
 }
 
-// poll finds reports the database has not seen and queues a notice for
-// each, oldest first.
+// poll finds reports the database has not seen and posts them, oldest
+// first: one notice each, or digests when there are more than
+// reports.max_individual. A full scan reads every page; the others read
+// only the newest pages.
 func (b *Bot) poll(ctx context.Context, full bool) error {
 	initialized, err := b.store.Get(ctx, kvInitialized)
 	if err != nil {
@@ -95,19 +97,146 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 	if initialized == "" {
 		return b.firstStart(ctx)
 	}
-	unseen, err := b.newReports(ctx, full)
+	if full {
+		return b.scanAll(ctx)
+	}
+	unseen, err := b.newReports(ctx, false)
 	if err != nil {
 		return err
 	}
+	if b.backlog {
+		// Too many to hold at once: a full scan takes them on, a page at
+		// a time.
+		b.backlog = false
+		return b.scanAll(ctx)
+	}
 	// Listings are newest first; post oldest first.
 	slices.Reverse(unseen)
-	for _, r := range unseen {
+	if len(unseen) <= b.cfg.Reports.MaxIndividual {
+		return b.postEach(ctx, unseen)
+	}
+	w := &wave{total: len(unseen), parts: (len(unseen) + digestSize - 1) / digestSize}
+	for len(unseen) > 0 {
+		n := min(len(unseen), digestSize)
+		if err := b.queueDigest(ctx, w, unseen[:n]); err != nil {
+			return err
+		}
+		unseen = unseen[n:]
+	}
+	return nil
+}
+
+// postEach queues a notice for each report.
+func (b *Bot) postEach(ctx context.Context, reports []adminapi.EventReport) error {
+	for _, r := range reports {
 		if err := b.queueNotice(ctx, r); err != nil {
 			return err
 		}
 		b.notify()
 	}
 	return nil
+}
+
+// scanAll reads every open report, oldest first and a page at a time, and
+// posts the ones the database has not seen. Once it has found more than
+// reports.max_individual it switches to digests and queues each as soon as
+// it is full, so it holds at most a page and a digest's worth of reports.
+// The last digest of such a scan says how many reports it found in all.
+func (b *Bot) scanAll(ctx context.Context) error {
+	var pending []adminapi.EventReport
+	var w *wave // set once the scan has found more than max_individual
+	var prev map[store.ReportKey]bool
+	limit := b.pageSize
+	for from := int64(0); ; {
+		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
+			PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: mautrix.DirectionForward},
+		})
+		if adminapi.IsTooLarge(err) && limit > 1 {
+			limit = max(limit/2, 1)
+			b.log.Warn().Int64("from", from).Int("page_size", limit).Msg("A page of reports was too large to read; reading smaller pages")
+			continue
+		} else if err != nil {
+			return err
+		}
+		// Reports filed while paging go to the end of the listing; a
+		// repeat from the page before is skipped all the same.
+		var fresh []adminapi.EventReport
+		seen := make(map[store.ReportKey]bool, len(page.Items))
+		for _, r := range page.Items {
+			if k := keyOf(r); !prev[k] && !seen[k] {
+				seen[k] = true
+				fresh = append(fresh, trimReport(r))
+			}
+		}
+		prev = seen
+		unseen, err := b.unseen(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		pending = append(pending, unseen...)
+		if w == nil && len(pending) > b.cfg.Reports.MaxIndividual {
+			w = &wave{}
+			b.log.Info().Int("max_individual", b.cfg.Reports.MaxIndividual).Msg("Many new reports: posting digests")
+		}
+		// Keep at least one back: the scan's last digest carries the total.
+		for w != nil && len(pending) > digestSize {
+			if err := b.queueDigest(ctx, w, pending[:digestSize]); err != nil {
+				return err
+			}
+			pending = slices.Clone(pending[digestSize:])
+		}
+		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 {
+			break
+		}
+		from = *page.NextToken
+	}
+	if w == nil {
+		return b.postEach(ctx, pending)
+	}
+	w.total = w.covered + len(pending)
+	w.parts = w.part + 1
+	return b.queueDigest(ctx, w, pending)
+}
+
+// digestSize is how many reports one digest lists.
+const digestSize = 50
+
+// wave is one poll's worth of digests.
+type wave struct {
+	total   int // new reports in the wave; 0 while a scan is still counting
+	parts   int // digests in the wave; 0 while unknown
+	part    int // digests queued so far
+	covered int // reports covered by them
+}
+
+// queueDigest records reports as seen and queues one digest for them.
+func (b *Bot) queueDigest(ctx context.Context, w *wave, reports []adminapi.EventReport) error {
+	w.part++
+	digest := store.Message{
+		Key:      "gavel-digest-" + strconv.FormatInt(reports[0].ID, 10) + "-" + strconv.FormatInt(reports[0].ReceivedTS, 10),
+		Priority: store.PriorityNotice,
+		RoomID:   b.cfg.Matrix.ManagementRoom,
+		Content:  digestContent(reports, w.part, w.parts, w.total, b.cfg.Commands.Prefix),
+	}
+	rows := make([]store.Report, len(reports))
+	for i, r := range reports {
+		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+	}
+	if err := b.store.AddReportsDigest(ctx, rows, digest); err != nil {
+		return err
+	}
+	w.covered += len(reports)
+	b.log.Info().Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", reports[0].ID).Msg("New reports, posted as a digest")
+	b.notify()
+	return nil
+}
+
+// trimReport cuts the free-text fields of a report to what a notice can
+// show, so that reports held in memory stay small whatever reporters type.
+func trimReport(r adminapi.EventReport) adminapi.EventReport {
+	r.Reason = truncate(r.Reason, 2*reasonShown)
+	r.Name = truncate(r.Name, 2*roomNameShown)
+	return r
 }
 
 // newReports returns the open reports the database has no row for, newest
@@ -141,7 +270,7 @@ func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport
 			// Reports filed while paging shift the offsets: skip repeats.
 			if k := keyOf(r); !seen[k] {
 				seen[k] = true
-				fresh = append(fresh, r)
+				fresh = append(fresh, trimReport(r))
 			}
 		}
 		pageUnseen, err := b.unseen(ctx, fresh)

@@ -7,6 +7,7 @@ import (
 	"html"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -26,8 +27,13 @@ import (
 //     linkify, and "://" is defanged in case a client linkifies anyway;
 //   - "m.mentions": {} is always set, so nothing can ping anyone.
 
-// excerptLimit is how much of a reported event's content a notice shows.
-const excerptLimit = 500
+// How much of a reported event's content, a reason and a room name a
+// notice shows.
+const (
+	excerptLimit  = 500
+	reasonShown   = 300
+	roomNameShown = 80
+)
 
 // text is a message in both forms: plain body and HTML.
 type text struct {
@@ -151,7 +157,7 @@ func userLink(t *text, userID id.UserID) *text {
 func roomLink(t *text, r adminapi.EventReport) *text {
 	label := string(r.RoomID)
 	if r.Name != "" {
-		label = truncate(r.Name, 80)
+		label = truncate(r.Name, roomNameShown)
 	} else if r.CanonicalAlias != "" {
 		label = string(r.CanonicalAlias)
 	}
@@ -211,7 +217,7 @@ func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportD
 	if r.Reason == "" {
 		t.raw("(none given)")
 	} else {
-		t.code(truncate(r.Reason, 300))
+		t.code(truncate(r.Reason, reasonShown))
 	}
 	if r.Score != nil {
 		t.raw(fmt.Sprintf(" · score %d", *r.Score))
@@ -289,6 +295,48 @@ func reportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) js
 		ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
 		RoomID: r.RoomID, Sender: r.Sender, Reporter: r.UserID,
 	}})
+}
+
+// digestContent builds a digest: a table of reports, for when there are
+// too many to post one by one. part counts from 1; parts and total are 0
+// while not yet known (a scan still going).
+func digestContent(reports []adminapi.EventReport, part, parts, total int, prefix string) json.RawMessage {
+	t := &text{}
+	if parts > 0 {
+		t.bold(fmt.Sprintf("%d new reports", total)).raw(fmt.Sprintf(", digest %d of %d. ", part, parts))
+	} else {
+		t.bold(fmt.Sprintf("New reports, digest %d", part)).raw(" (more follow). ")
+	}
+	t.raw("Too many to post one by one: ").code(prefix + "report <id>").raw(" shows one, ").code(prefix + "reports").raw(" lists the open ones.")
+	ids := make([]int64, len(reports))
+	keys := make([][2]int64, len(reports))
+	t.html.WriteString("<table><thead><tr><th>id</th><th>reported user</th><th>room</th><th>reason</th></tr></thead><tbody>")
+	for i, r := range reports {
+		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
+		sender := "(unknown)"
+		if r.Sender != "" {
+			sender = truncate(string(r.Sender), 60)
+		}
+		room := string(r.RoomID)
+		if r.Name != "" {
+			room = truncate(r.Name, 40)
+		} else if r.CanonicalAlias != "" {
+			room = string(r.CanonicalAlias)
+		}
+		reason := "(none given)"
+		if r.Reason != "" {
+			reason = truncate(r.Reason, 80)
+		}
+		cells := []string{strconv.FormatInt(r.ID, 10), inertLine(sender), inertLine(room), inertLine(reason)}
+		t.plain.WriteString("\n" + strings.Join(cells, " · "))
+		t.html.WriteString("<tr>")
+		for _, c := range cells {
+			t.html.WriteString("<td>" + html.EscapeString(c) + "</td>")
+		}
+		t.html.WriteString("</tr>")
+	}
+	t.html.WriteString("</tbody></table>")
+	return t.content(event.MsgText, map[string]any{"gavel.reports": ids, "gavel.report_keys": keys})
 }
 
 // ago says how long ago t was, roughly.

@@ -17,21 +17,43 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-// assertOnePerReport checks that every report in the public room got
-// exactly one notice, waiting a moment first for a duplicate to show up.
+// coverage counts, for every report, the notices and digests that cover
+// it: notices about this environment's public room, and every digest (the
+// digest tests run on a homeserver of their own).
+func (e *env) coverage() (map[store.ReportKey]int, []*event.Event) {
+	counts := map[store.ReportKey]int{}
+	var msgs []*event.Event
+	for _, evt := range e.botMessages() {
+		if _, ok := evt.Content.Raw["gavel.report"]; ok {
+			if f := field(e.t, evt); f.RoomID == e.public {
+				counts[store.ReportKey{ID: f.ReportID, ReceivedTS: f.ReceivedTS}]++
+				msgs = append(msgs, evt)
+			}
+		}
+		if keys, ok := evt.Content.Raw["gavel.report_keys"].([]any); ok {
+			for _, k := range keys {
+				pair := k.([]any)
+				counts[store.ReportKey{ID: int64(pair[0].(float64)), ReceivedTS: int64(pair[1].(float64))}]++
+			}
+			msgs = append(msgs, evt)
+		}
+	}
+	return counts, msgs
+}
+
+// assertOnePerReport checks that every report got exactly one notice or
+// digest line, waiting a moment first for a duplicate to show up.
 func (e *env) assertOnePerReport(want int) {
 	e.t.Helper()
-	e.waitNotices(want)
+	require.Eventuallyf(e.t, func() bool {
+		counts, _ := e.coverage()
+		return len(counts) >= want
+	}, time.Minute, 100*time.Millisecond, "waiting for %d reports to be posted", want)
 	time.Sleep(1500 * time.Millisecond)
-	counts := map[[2]int64]int{}
-	notices := e.notices()
-	for _, evt := range notices {
-		f := field(e.t, evt)
-		counts[[2]int64{f.ReportID, f.ReceivedTS}]++
-	}
-	assert.Len(e.t, counts, want, "notices: %s", describe(notices))
+	counts, msgs := e.coverage()
+	assert.Len(e.t, counts, want, "messages: %s", describe(msgs))
 	for key, n := range counts {
-		assert.Equal(e.t, 1, n, "report %v has %d notices: %s", key, n, describe(notices))
+		assert.Equal(e.t, 1, n, "report %v is covered %d times: %s", key, n, describe(msgs))
 	}
 }
 

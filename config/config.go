@@ -88,6 +88,9 @@ type Reports struct {
 	// OnFirstStart is "skip" or "post": what to do with the reports already
 	// open the very first time Gavel runs.
 	OnFirstStart string `yaml:"on_first_start"`
+	// MaxIndividual is how many new reports one poll may post as a message
+	// each; more are posted as digests of up to 50.
+	MaxIndividual int `yaml:"max_individual"`
 }
 
 // Logging configures the log output.
@@ -110,7 +113,7 @@ func Defaults() Config {
 	return Config{
 		Database: Database{URI: "gavel.db"},
 		Commands: Commands{Prefix: "!", MinPowerLevel: 50},
-		Reports:  Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip},
+		Reports:  Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20},
 		Logging:  Logging{Level: "info", Format: "pretty"},
 	}
 }
@@ -342,6 +345,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.OnFirstStart != FirstStartSkip && c.Reports.OnFirstStart != FirstStartPost {
 		bad("reports.on_first_start", "must be skip or post")
+	}
+	if c.Reports.MaxIndividual < 0 || c.Reports.MaxIndividual > 1000 {
+		bad("reports.max_individual", "must be between 0 (always digests) and 1000, like 20")
 	}
 	switch c.Logging.Level {
 	case "trace", "debug", "info", "warn", "error":

@@ -51,6 +51,7 @@ func TestMinimalConfigTakesDefaults(t *testing.T) {
 	assert.Equal(t, 50, cfg.Commands.MinPowerLevel)
 	assert.Equal(t, 2*time.Second, cfg.Reports.PollInterval)
 	assert.Equal(t, FirstStartSkip, cfg.Reports.OnFirstStart)
+	assert.Equal(t, 20, cfg.Reports.MaxIndividual)
 	assert.Equal(t, "info", cfg.Logging.Level)
 	assert.Equal(t, "pretty", cfg.Logging.Format)
 }
@@ -67,6 +68,7 @@ commands:
 reports:
   poll_interval: 500ms
   on_first_start: post
+  max_individual: 5
 logging:
   level: debug
   format: json
@@ -78,6 +80,7 @@ logging:
 	assert.Equal(t, 0, cfg.Commands.MinPowerLevel, "an explicit 0 is not the default 50")
 	assert.Equal(t, 500*time.Millisecond, cfg.Reports.PollInterval)
 	assert.Equal(t, FirstStartPost, cfg.Reports.OnFirstStart)
+	assert.Equal(t, 5, cfg.Reports.MaxIndividual)
 	assert.Equal(t, "debug", cfg.Logging.Level)
 	assert.Equal(t, "json", cfg.Logging.Format)
 }

@@ -149,7 +149,12 @@ type Report struct {
 const (
 	ReportNotice  = "notice"  // a notice is queued or sent
 	ReportSkipped = "skipped" // open at the first start, summarised instead
+	ReportDigest  = "digest"  // covered by a digest, queued or sent
 )
+
+// ErrAlreadySeen is returned by AddReportsDigest when one of the reports
+// already has a row: nothing was recorded or queued.
+var ErrAlreadySeen = errors.New("a report in the digest was already seen")
 
 // Unseen returns the reports among keys that the store has no row for, in
 // the order given. It asks the database once for all of them.
@@ -222,6 +227,27 @@ func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) e
 			return nil
 		}
 		return s.enqueue(ctx, notice)
+	})
+}
+
+// AddReportsDigest records reports as seen and queues one digest covering
+// them all, in one transaction. If any of them was already recorded,
+// nothing happens and ErrAlreadySeen is returned.
+func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest Message) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		now := time.Now().UnixMilli()
+		for _, r := range reports {
+			res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+				r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportDigest, digest.Key, now)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("%w: %s", ErrAlreadySeen, r.ReportKey)
+			}
+		}
+		return s.enqueue(ctx, digest)
 	})
 }
 

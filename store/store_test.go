@@ -96,6 +96,30 @@ func TestReportsAreSeenOnceByIDAndTime(t *testing.T) {
 	})
 }
 
+func TestDigestCoversItsReportsOnce(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		report := func(id int64) Report {
+			return Report{ReportKey: ReportKey{ID: id, ReceivedTS: 1000 + id}, RoomID: "!r:example.org", EventID: "$e"}
+		}
+		require.NoError(t, s.AddReportsDigest(ctx, []Report{report(1), report(2)}, notice("digest-1")))
+		// A digest that would cover report 2 again records and queues
+		// nothing, not even its new report 3.
+		err := s.AddReportsDigest(ctx, []Report{report(3), report(2)}, notice("digest-3"))
+		require.ErrorIs(t, err, ErrAlreadySeen)
+		unseen, err := s.Unseen(ctx, []ReportKey{report(1).ReportKey, report(2).ReportKey, report(3).ReportKey})
+		require.NoError(t, err)
+		assert.Equal(t, []ReportKey{report(3).ReportKey}, unseen)
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, unsent, 1)
+		assert.Equal(t, "digest-1", unsent[0].Key)
+		counts, err := s.CountReports(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{ReportDigest: 2}, counts)
+	})
+}
+
 func TestOutboxOrderAndLifecycle(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()

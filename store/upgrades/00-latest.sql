@@ -12,7 +12,8 @@ CREATE TABLE report (
 	room_id     TEXT NOT NULL,
 	event_id    TEXT NOT NULL,
 	-- 'notice': a notice was queued in outbox under outbox_key;
-	-- 'skipped': open at the first start with on_first_start: skip.
+	-- 'skipped': open at the first start with on_first_start: skip;
+	-- 'digest': covered by the digest queued in outbox under outbox_key.
 	state       TEXT NOT NULL,
 	outbox_key  TEXT,
 	seen_at     BIGINT NOT NULL,
