@@ -3,6 +3,7 @@ package bot
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -193,26 +194,51 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 }
 
 // TestReportsArrivingWhileGavelPages: reports filed while Gavel reads a
-// long listing page by page shift the offsets under it; every report is
-// still posted exactly once.
+// listing page by page, both in a full scan (oldest first: they join the
+// end) and in the usual poll of the newest pages (newest first: they shift
+// every offset under it). Every report is still posted exactly once.
 func TestReportsArrivingWhileGavelPages(t *testing.T) {
 	e := newEnv(t, newServer(t))
 	p := e.viaProxy()
-	const before = 23
+	const before, during = 23, 5
 	for i := range before {
 		e.report(e.spam("backlog "+itoa(int64(i))), "backlog")
 	}
-	var filed atomic.Int32
-	p.SetRule(func(r *http.Request) faultproxy.Fault {
+	var filed, quota atomic.Int32
+	var directions sync.Map
+	fileWhilePaging := func(r *http.Request) faultproxy.Fault {
 		// Before Synapse answers for a later page, a new report arrives.
-		if faultproxy.IsReportListing(r) && r.URL.Query().Get("from") != "" && r.URL.Query().Get("from") != "0" && filed.Load() < 10 {
-			filed.Add(1)
-			e.report(e.spam("filed while paging "+itoa(int64(filed.Load()))), "paging")
+		if q := r.URL.Query(); faultproxy.IsReportListing(r) && q.Get("from") != "" && q.Get("from") != "0" && quota.Add(-1) >= 0 {
+			directions.Store(q.Get("dir"), true)
+			e.report(e.spam("filed while paging "+itoa(int64(filed.Add(1)))), "paging")
+		}
+		return nil
+	}
+	quota.Store(during)
+	p.SetRule(fileWhilePaging)
+	// The first start's full scan.
+	e.start(func(b *Bot) { b.pageSize = 4 })
+	require.Eventually(t, func() bool { return filed.Load() == during }, time.Minute, 100*time.Millisecond)
+	e.assertOnePerReport(before + during)
+
+	// The usual poll: hold it until ten reports are in, then let it page
+	// back through them while more arrive.
+	release := make(chan struct{})
+	p.SetRule(func(r *http.Request) faultproxy.Fault {
+		if faultproxy.IsReportListing(r) {
+			<-release
 		}
 		return nil
 	})
-	e.start(func(b *Bot) { b.pageSize = 4 })
-	require.Eventually(t, func() bool { return filed.Load() >= 10 }, time.Minute, 100*time.Millisecond)
-	p.SetRule(nil)
-	e.assertOnePerReport(before + int(filed.Load()))
+	for i := range 10 {
+		e.report(e.spam("wave "+itoa(int64(i))), "wave")
+	}
+	quota.Store(during)
+	p.SetRule(fileWhilePaging)
+	close(release)
+	require.Eventually(t, func() bool { return filed.Load() == 2*during }, time.Minute, 100*time.Millisecond)
+	e.assertOnePerReport(before + 10 + 2*during)
+	_, forward := directions.Load("f")
+	_, backward := directions.Load("b")
+	assert.True(t, forward && backward, "reports arrived during both kinds of paging")
 }

@@ -20,9 +20,10 @@ const (
 	// kvInitialized is set once the reports open at the first start have
 	// been dealt with (on_first_start).
 	kvInitialized = "feed.initialized"
-	// fullScanEvery is how many polls pass between scans of every open
-	// report; the polls in between read only the newest pages.
-	fullScanEvery = 30
+	// fullScanEvery is how often every open report is read; the polls in
+	// between read only the newest pages, which is where new reports are.
+	// With thousands of open reports a full scan is a hundred requests.
+	fullScanEvery = 10 * time.Minute
 	// pageSize is the page size of report listings.
 	pageSize = 100
 )
@@ -33,11 +34,15 @@ const (
 // the last poll stopped.
 func (b *Bot) feedLoop(ctx context.Context) error {
 	var bo backoff
-	var failingSince time.Time
+	var failingSince, lastFull time.Time
 	alerted := false
-	for polls := 0; ; polls++ {
-		err := b.poll(ctx, polls%fullScanEvery == 0)
+	for {
+		full := time.Since(lastFull) >= fullScanEvery
+		err := b.poll(ctx, full)
 		now := time.Now()
+		if err == nil && full {
+			lastFull = now
+		}
 		b.mu.Lock()
 		b.lastPoll, b.lastPollErr = now, err
 		b.mu.Unlock()
@@ -56,7 +61,7 @@ func (b *Bot) feedLoop(ctx context.Context) error {
 			}
 			wait = max(wait, bo.next())
 			b.log.Warn().Err(err).Dur("retry_in", wait).Msg("Polling reports failed; retrying")
-			polls = -1 // the next successful poll is a full scan
+			lastFull = time.Time{} // the next successful poll is a full scan
 		} else {
 			if alerted {
 				b.alert(ctx, "gavel-alert-feed-"+strconv.FormatInt(failingSince.UnixMilli(), 10)+"-ok",
@@ -95,7 +100,10 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 		return err
 	}
 	if initialized == "" {
-		return b.firstStart(ctx)
+		if err := b.firstStart(ctx); err != nil || b.cfg.Reports.OnFirstStart != config.FirstStartPost {
+			return err
+		}
+		full = true // post what is open now, without waiting for the next poll
 	}
 	if full {
 		return b.scanAll(ctx)

@@ -1,0 +1,693 @@
+// Command gavel-bench measures the real gavel binary against a real Synapse
+// (make bench): how soon a report becomes a notice, how fast commands are
+// answered, how a backlog of 10,000 reports is worked off, and what Gavel
+// costs while idle. It prints one table, with the machine it ran on.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
+)
+
+type options struct {
+	gavel      string
+	backlog    int
+	samples    int
+	idle       time.Duration
+	skipSlow30 bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.gavel, "gavel", "bin/gavel", "the gavel binary to measure")
+	flag.IntVar(&o.backlog, "backlog", 10000, "open reports for the backlog measurement")
+	flag.IntVar(&o.samples, "samples", 50, "reports and commands per latency measurement")
+	flag.DurationVar(&o.idle, "idle", 10*time.Minute, "how long to measure idle polling")
+	flag.BoolVar(&o.skipSlow30, "skip-30s", false, "skip the measurement at poll_interval: 30s")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "gavel-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is the homeserver, its accounts and rooms, and the results so far.
+type bench struct {
+	o        options
+	srv      *synapsetest.Server
+	dir      string
+	bot      *mautrix.Client
+	mod      *mautrix.Client
+	spammer  *mautrix.Client
+	reporter *mautrix.Client
+	room     id.RoomID // management room
+	public   id.RoomID
+	rows     [][3]string // measurement, result, target
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func run(ctx context.Context, o options) error {
+	if _, err := os.Stat(o.gavel); err != nil {
+		return fmt.Errorf("%s: %w (make bench builds it)", o.gavel, err)
+	}
+	dir, err := os.MkdirTemp("", "gavel-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	progress("starting Synapse")
+	srv, err := synapsetest.Start(ctx, synapsetest.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	b := &bench{o: o, srv: srv, dir: dir}
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+	started := time.Now()
+	steps := []func(context.Context) error{b.latencyAndCommands, b.latencySlow, b.idle, b.backlog}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	b.print(time.Since(started))
+	return nil
+}
+
+func (b *bench) setup(ctx context.Context) error {
+	var err error
+	register := func(name string, admin bool) *mautrix.Client {
+		if err != nil {
+			return nil
+		}
+		var cli *mautrix.Client
+		cli, err = b.srv.Register(ctx, name, "bench-"+name, admin)
+		return cli
+	}
+	b.bot = register("gavel", true)
+	b.mod = register("moderator", false)
+	b.spammer = register("spammer", false)
+	b.reporter = register("reporter", false)
+	if err != nil {
+		return err
+	}
+	mgmt, err := b.mod.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "Moderators", Invite: []id.UserID{b.bot.UserID}})
+	if err != nil {
+		return err
+	}
+	b.room = mgmt.RoomID
+	pub, err := b.spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "Lobby"})
+	if err != nil {
+		return err
+	}
+	b.public = pub.RoomID
+	_, err = b.reporter.JoinRoomByID(ctx, b.public)
+	return err
+}
+
+// gavelProcess is one run of the binary.
+type gavelProcess struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startGavel runs the binary with a fresh database, logged in as a new
+// device (the same device would have its first messages' transaction ids
+// deduplicated against the previous run's).
+func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, onFirstStart string) (*gavelProcess, error) {
+	login, err := b.srv.Client("").Login(context.Background(), &mautrix.ReqLogin{
+		Type:       mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.bot.UserID.Localpart()},
+		Password:   "bench-gavel",
+	})
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(b.dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	cfg := fmt.Sprintf(`matrix:
+  homeserver: %q
+  user_id: %q
+  access_token: %q
+  management_room: %q
+database:
+  uri: %q
+reports:
+  poll_interval: %s
+  on_first_start: %s
+logging:
+  level: warn
+`, homeserver, b.bot.UserID, login.AccessToken, b.room, filepath.Join(dir, "gavel.db"), pollInterval, onFirstStart)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "gavel.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(b.o.gavel, "-config", cfgPath)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &gavelProcess{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		log.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *gavelProcess) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// memory returns the process's resident set now and at its peak, in MiB.
+func (p *gavelProcess) memory() (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}
+
+// cpu returns the CPU time the process has used, user and system.
+func (p *gavelProcess) cpu() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may contain spaces: count fields after its ")".
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// since returns Gavel's messages in the management room after the event
+// mark, oldest first.
+func (b *bench) since(ctx context.Context, mark id.EventID) ([]*event.Event, error) {
+	// Not filtered by sender: the mark is the moderator's.
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}}
+	var out []*event.Event
+	from := ""
+	for {
+		resp, err := b.mod.Messages(ctx, b.room, from, "", mautrix.DirectionBackward, filter, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, evt := range resp.Chunk {
+			if evt.ID == mark {
+				slices.Reverse(out)
+				return out, nil
+			}
+			if evt.Sender == b.bot.UserID {
+				_ = evt.Content.ParseRaw(evt.Type)
+				out = append(out, evt)
+			}
+		}
+		if resp.End == "" || len(resp.Chunk) == 0 {
+			slices.Reverse(out)
+			return out, nil
+		}
+		from = resp.End
+	}
+}
+
+// mark sends a message that later reads of the room stop at.
+func (b *bench) mark(ctx context.Context, what string) (id.EventID, error) {
+	resp, err := b.mod.SendNotice(ctx, b.room, "bench: "+what)
+	if err != nil {
+		return "", err
+	}
+	return resp.EventID, nil
+}
+
+// waitFor reads Gavel's messages after mark until done says enough.
+func (b *bench) waitFor(ctx context.Context, mark id.EventID, limit time.Duration, done func([]*event.Event) bool) ([]*event.Event, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		msgs, err := b.since(ctx, mark)
+		if err != nil {
+			return nil, err
+		}
+		if done(msgs) {
+			return msgs, nil
+		}
+		if time.Now().After(deadline) {
+			return msgs, fmt.Errorf("gave up after %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// ready waits for Gavel's first message (the first-start line).
+func (b *bench) ready(ctx context.Context, mark id.EventID) error {
+	_, err := b.waitFor(ctx, mark, time.Minute, func(m []*event.Event) bool { return len(m) > 0 })
+	return err
+}
+
+// fileReport reports a new spam message.
+func (b *bench) fileReport(ctx context.Context, eventID id.EventID) error {
+	url := b.reporter.BuildClientURL("v3", "rooms", b.public, "report", eventID)
+	_, err := b.reporter.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": "spam", "score": -100}, nil)
+	return err
+}
+
+func (b *bench) spam(ctx context.Context, body string) (id.EventID, error) {
+	resp, err := b.spammer.SendText(ctx, b.public, body)
+	if err != nil {
+		return "", err
+	}
+	return resp.EventID, nil
+}
+
+// reportLatency files samples reports at random moments, gaps of up to
+// maxGap, and returns the delay from each report's received_ts to its
+// notice's origin_server_ts.
+func (b *bench) reportLatency(ctx context.Context, mark id.EventID, maxGap time.Duration) ([]time.Duration, error) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for i := range b.o.samples {
+		time.Sleep(time.Duration(rng.Int64N(int64(maxGap))))
+		evt, err := b.spam(ctx, "latency "+strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		if err := b.fileReport(ctx, evt); err != nil {
+			return nil, err
+		}
+	}
+	// A report's delay is its notice's, or its digest's when many came at
+	// once.
+	notices := func(msgs []*event.Event) (out []time.Duration) {
+		for _, m := range msgs {
+			if f, ok := m.Content.Raw["gavel.report"].(map[string]any); ok {
+				received := int64(f["received_ts"].(float64))
+				out = append(out, time.Duration(m.Timestamp-received)*time.Millisecond)
+			}
+			if keys, ok := m.Content.Raw["gavel.report_keys"].([]any); ok {
+				for _, k := range keys {
+					received := int64(k.([]any)[1].(float64))
+					out = append(out, time.Duration(m.Timestamp-received)*time.Millisecond)
+				}
+			}
+		}
+		return out
+	}
+	msgs, err := b.waitFor(ctx, mark, 2*time.Minute, func(m []*event.Event) bool { return len(notices(m)) >= b.o.samples })
+	if err != nil {
+		return nil, err
+	}
+	return notices(msgs), nil
+}
+
+func (b *bench) latencyAndCommands(ctx context.Context) error {
+	mark, err := b.mark(ctx, "latency at the default poll_interval")
+	if err != nil {
+		return err
+	}
+	p, err := b.startGavel("latency", b.srv.URL, 2*time.Second, "skip")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	if err := b.ready(ctx, mark); err != nil {
+		return fmt.Errorf("gavel did not start: %w", err)
+	}
+	progress("report -> notice latency, %d reports at random moments (poll_interval 2s)", b.o.samples)
+	lat, err := b.reportLatency(ctx, mark, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	b.add("report → notice, poll_interval 2s (default)", percentiles(lat, true), "p50 ≤ 1.5 s, p95 ≤ 2.5 s")
+
+	progress("command -> reply latency, %d !reports and %d !quarantine media", b.o.samples, b.o.samples)
+	var media []id.ContentURI
+	for i := range b.o.samples {
+		up, err := b.spammer.UploadBytes(ctx, []byte("spam image "+strconv.Itoa(i)), "image/png")
+		if err != nil {
+			return err
+		}
+		media = append(media, up.ContentURI)
+	}
+	var reports, quarantines []time.Duration
+	for i := range b.o.samples {
+		d, err := b.commandLatency(ctx, "!reports")
+		if err != nil {
+			return err
+		}
+		reports = append(reports, d)
+		d, err = b.commandLatency(ctx, "!quarantine media "+media[i].String())
+		if err != nil {
+			return err
+		}
+		quarantines = append(quarantines, d)
+	}
+	b.add("command → reply, !reports", percentiles(reports, false), "p50 ≤ 300 ms")
+	b.add("command → reply, !quarantine media", percentiles(quarantines, false), "p50 ≤ 300 ms")
+	return nil
+}
+
+// commandLatency sends a command and returns the time from its
+// origin_server_ts to that of Gavel's reply.
+func (b *bench) commandLatency(ctx context.Context, body string) (time.Duration, error) {
+	resp, err := b.mod.SendText(ctx, b.room, body)
+	if err != nil {
+		return 0, err
+	}
+	var sent int64
+	msgs, err := b.waitFor(ctx, resp.EventID, 30*time.Second, func(m []*event.Event) bool {
+		for _, evt := range m {
+			if msg := evt.Content.AsMessage(); msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == resp.EventID {
+				sent = evt.Timestamp
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return 0, fmt.Errorf("no reply to %s: %w", body, err)
+	}
+	_ = msgs
+	cmd, err := b.mod.GetEvent(ctx, b.room, resp.EventID)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(sent-cmd.Timestamp) * time.Millisecond, nil
+}
+
+func (b *bench) latencySlow(ctx context.Context) error {
+	if b.o.skipSlow30 {
+		return nil
+	}
+	mark, err := b.mark(ctx, "latency at poll_interval 30s")
+	if err != nil {
+		return err
+	}
+	p, err := b.startGavel("latency-30s", b.srv.URL, 30*time.Second, "skip")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	if err := b.ready(ctx, mark); err != nil {
+		return fmt.Errorf("gavel did not start: %w", err)
+	}
+	progress("report -> notice latency at poll_interval 30s (what Draupnir and Mjolnir use), %d reports", b.o.samples)
+	lat, err := b.reportLatency(ctx, mark, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	b.add("report → notice, poll_interval 30s (for comparison)", percentiles(lat, true), "")
+	return nil
+}
+
+func (b *bench) idle(ctx context.Context) error {
+	if b.o.idle <= 0 {
+		return nil
+	}
+	mark, err := b.mark(ctx, "idle")
+	if err != nil {
+		return err
+	}
+	p, err := b.startGavel("idle", b.srv.URL, 2*time.Second, "skip")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	if err := b.ready(ctx, mark); err != nil {
+		return fmt.Errorf("gavel did not start: %w", err)
+	}
+	progress("idle polling for %s at poll_interval 2s", b.o.idle)
+	time.Sleep(5 * time.Second) // past start-up
+	cpu0 := p.cpu()
+	var peak float64
+	deadline := time.Now().Add(b.o.idle)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+		rss, _ := p.memory()
+		peak = max(peak, rss)
+	}
+	used := p.cpu() - cpu0
+	rss, _ := p.memory()
+	perHour := used.Seconds() * float64(time.Hour) / float64(b.o.idle)
+	b.add("idle RSS (at the end / highest seen)", fmt.Sprintf("%.1f MiB / %.1f MiB", rss, peak), "≤ 30 MB")
+	b.add(fmt.Sprintf("idle CPU over %s", b.o.idle), fmt.Sprintf("%.2f s, = %.1f CPU-s per hour", used.Seconds(), perHour), "≤ 36 CPU-s per hour")
+	return nil
+}
+
+func (b *bench) backlog(ctx context.Context) error {
+	if b.o.backlog <= 0 {
+		return nil
+	}
+	open, err := b.openReports(ctx)
+	if err != nil {
+		return err
+	}
+	progress("filing %d reports (%d are open already)", b.o.backlog-open, open)
+	if err := b.fileMany(ctx, b.o.backlog-open); err != nil {
+		return err
+	}
+	proxy, err := faultproxy.New(b.srv.URL)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	var sends atomic.Int64
+	proxy.AfterResponse(func(r faultproxy.Request, status int) {
+		if r.Method == http.MethodPut && strings.Contains(r.Path, "/send/") && status == http.StatusOK {
+			sends.Add(1)
+		}
+	})
+	mark, err := b.mark(ctx, "backlog")
+	if err != nil {
+		return err
+	}
+	progress("backlog: first start with on_first_start: post and %d open reports", b.o.backlog)
+	start := time.Now()
+	p, err := b.startGavel("backlog", proxy.URL, 2*time.Second, "post")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	covered := func(msgs []*event.Event) int {
+		n := 0
+		for _, m := range msgs {
+			if _, ok := m.Content.Raw["gavel.report"]; ok {
+				n++
+			}
+			if keys, ok := m.Content.Raw["gavel.report_keys"].([]any); ok {
+				n += len(keys)
+			}
+		}
+		return n
+	}
+	var peak float64
+	var done time.Duration
+	var msgs []*event.Event
+	for {
+		if msgs, err = b.since(ctx, mark); err != nil {
+			return err
+		}
+		_, hwm := p.memory()
+		peak = max(peak, hwm)
+		if covered(msgs) >= b.o.backlog {
+			// The last message's server time, not when this loop noticed.
+			done = time.UnixMilli(msgs[len(msgs)-1].Timestamp).Sub(start)
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("backlog: only %d of %d reports covered after 10 minutes", covered(msgs), b.o.backlog)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	lists := 0
+	for _, r := range proxy.Requests() {
+		if r.Path == "/_synapse/admin/v1/event_reports" {
+			lists++
+		}
+	}
+	b.add(fmt.Sprintf("backlog of %d reports: all covered after", b.o.backlog), fmt.Sprintf("%.1f s", done.Seconds()), "≤ 30 s")
+	b.add("backlog: report listing requests", strconv.Itoa(lists), "≤ 110")
+	digests := 0
+	for _, m := range msgs {
+		if _, ok := m.Content.Raw["gavel.report_keys"]; ok {
+			digests++
+		}
+	}
+	b.add("backlog: messages sent", fmt.Sprintf("%d (%d digests)", sends.Load(), digests), "≤ 250")
+	b.add("backlog: peak RSS", fmt.Sprintf("%.1f MiB", peak), "≤ 60 MB")
+	return nil
+}
+
+func (b *bench) openReports(ctx context.Context) (int, error) {
+	var page struct {
+		Total int `json:"total"`
+	}
+	admin := b.srv.Client(b.bot.AccessToken)
+	_, err := admin.MakeRequest(ctx, http.MethodGet, admin.BuildURLWithQuery(mautrix.SynapseAdminURLPath{"v1", "event_reports"}, map[string]string{"limit": "1"}), nil, &page)
+	return page.Total, err
+}
+
+// fileMany files n reports, eight at a time, about a hundred messages.
+func (b *bench) fileMany(ctx context.Context, n int) error {
+	var events []id.EventID
+	for i := range 100 {
+		evt, err := b.spam(ctx, "backlog "+strconv.Itoa(i))
+		if err != nil {
+			return err
+		}
+		events = append(events, evt)
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				if err := b.fileReport(ctx, events[i%len(events)]); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		if i > 0 && i%2000 == 0 {
+			progress("  %d filed", i)
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}
+
+func (b *bench) add(what, result, target string) {
+	b.rows = append(b.rows, [3]string{what, result, target})
+	progress("%s: %s", what, result)
+}
+
+// percentiles formats p50, p95 and, for reports, the maximum.
+func percentiles(d []time.Duration, withMax bool) string {
+	slices.Sort(d)
+	at := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	s := fmt.Sprintf("p50 %s, p95 %s", round(at(0.50)), round(at(0.95)))
+	if withMax {
+		s += ", max " + round(d[len(d)-1])
+	}
+	return s + fmt.Sprintf(" (n=%d)", len(d))
+}
+
+func round(d time.Duration) string {
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func (b *bench) print(took time.Duration) {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if f := strings.Fields(strings.SplitN(string(data), "\n", 2)[0]); len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			mem = fmt.Sprintf(", %.0f GiB", kb/1024/1024)
+		}
+	}
+	fmt.Printf("Gavel benchmark, %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Printf("machine: %s, %d cores%s; %s %s/%s; Synapse %s (SQLite) on loopback; took %s\n\n",
+		cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, b.srv.Version, took.Round(time.Second))
+	width := [3]int{len("measurement"), len("result"), len("target")}
+	for _, r := range b.rows {
+		for i := range r {
+			width[i] = max(width[i], len([]rune(r[i])))
+		}
+	}
+	line := func(r [3]string) {
+		fmt.Print("|")
+		for i, c := range r {
+			fmt.Printf(" %s%s |", c, strings.Repeat(" ", width[i]-len([]rune(c))))
+		}
+		fmt.Println()
+	}
+	line([3]string{"measurement", "result", "target"})
+	line([3]string{strings.Repeat("-", width[0]), strings.Repeat("-", width[1]), strings.Repeat("-", width[2])})
+	for _, r := range b.rows {
+		line(r)
+	}
+}
