@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint synapse bench demo
+.PHONY: all build test lint synapse bench demo fuzz
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DEMO_PORT ?= 8008
@@ -29,10 +29,27 @@ synapse:
 # against; RUN/PAUSE/CONT lines and passing subtests are filtered out.
 test: synapse
 	$(GO) test -race -count=1 -v ./... | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)'
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
-# Benchmarks: rendering a notice, and the database side of a poll.
-bench:
+# Fuzz targets, package:target. `make test` runs each for 10 s; `make fuzz`
+# for FUZZTIME each. Failing inputs are written to the package's
+# testdata/fuzz/<target>/, where they become regression tests.
+FUZZ_TARGETS := ./commands:FuzzParse ./adminapi:FuzzValidators ./bot:FuzzReportNotice
+FUZZTIME ?= 10m
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | grep -vE '^fuzz: elapsed: [0-9]+s, gathering|^warning: starting with empty corpus' || exit 1; \
+	done
+
+# Benchmarks: first the Go micro-benchmarks (rendering a notice, the
+# database side of a poll), then cmd/gavel-bench, which runs bin/gavel
+# against a real Synapse and prints the table in the README (about 17
+# minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
+bench: build synapse
 	$(GO) test -run '^$$' -bench . -benchmem ./bot/ ./store/
+	$(GO) run ./cmd/gavel-bench -gavel bin/gavel $(BENCH_FLAGS)
 
 # A local Synapse with a bot, a moderator, a management room and a reported
 # message, and Gavel running against it; see the README.

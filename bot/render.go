@@ -155,15 +155,17 @@ func userLink(t *text, userID id.UserID) *text {
 }
 
 func roomLink(t *text, r adminapi.EventReport) *text {
+	// The alias comes from room state, which a remote server may fill.
+	alias := truncate(string(r.CanonicalAlias), roomNameShown)
 	label := string(r.RoomID)
 	if r.Name != "" {
 		label = truncate(r.Name, roomNameShown)
-	} else if r.CanonicalAlias != "" {
-		label = string(r.CanonicalAlias)
+	} else if alias != "" {
+		label = alias
 	}
 	t.link(label, r.RoomID.URI().MatrixToURL())
-	if r.CanonicalAlias != "" && label != string(r.CanonicalAlias) {
-		t.raw(" (").user(string(r.CanonicalAlias)).raw(")")
+	if alias != "" && label != alias {
+		t.raw(" (").user(alias).raw(")")
 	}
 	return t
 }
@@ -321,7 +323,7 @@ func digestContent(reports []adminapi.EventReport, part, parts, total int, prefi
 		if r.Name != "" {
 			room = truncate(r.Name, 40)
 		} else if r.CanonicalAlias != "" {
-			room = string(r.CanonicalAlias)
+			room = truncate(string(r.CanonicalAlias), 40)
 		}
 		reason := "(none given)"
 		if r.Reason != "" {

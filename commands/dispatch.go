@@ -94,7 +94,7 @@ func (p *Parser) missingSubcommand(parent string) func(*mcmd.Event[struct{}]) {
 		}
 		problem := p.prefix + parent + " needs one of: " + strings.Join(usages, "; ")
 		if len(ce.Args) > 0 {
-			problem = "unknown " + parent + " command " + clip(ce.Args[0]) + "; " + problem
+			problem = "unknown " + parent + " command " + clip(strings.ToValidUTF8(ce.Args[0], "\uFFFD")) + "; " + problem
 		}
 		setResult(ce, nil, &UsageError{Command: parent, Problem: problem})
 	}

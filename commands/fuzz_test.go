@@ -1,0 +1,264 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+	mcmd "maunium.net/go/mautrix/commands"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/format"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+)
+
+// maxErrorLen bounds a usage error's message. The longest real ones (an
+// unknown subcommand followed by the parent's list of usages) are under
+// 600 bytes; a bad argument is repeated at most 64 characters long, so a
+// 10 KiB argument must not make an error longer than this.
+const maxErrorLen = 2048
+
+// FuzzParse feeds message bodies, optionally with an HTML formatted body,
+// to the command parser. It checks that:
+//
+//   - parsing never panics (mautrix's processor recovers handler panics, logs
+//     them at error level and reacts with 💥, so both are watched for) and
+//     makes no HTTP request;
+//   - a message is either not a command (no command, no error), a command,
+//     or a *UsageError whose Command and Usage are the spec's;
+//   - every command is one of the known types with a spec name, and every
+//     id it carries passes its validator: user ids ValidateUserID, room ids
+//     ValidateRoomID, aliases ValidateRoomAlias (and its documented contract:
+//     printable, none of / ? # % \, a valid server), media ValidateServerName +
+//     ValidateMediaID (ValidateContentURI) or a bare ValidateMediaID, report
+//     ids ValidateReportID, and --limit is in range;
+//   - an error's message is valid UTF-8 when the text is (event bodies
+//     arrive through encoding/json, which never yields invalid UTF-8) and at
+//     most maxErrorLen bytes, however long the message.
+func FuzzParse(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"!help", ""},
+		{"!reports --user @alice:example.org --sender @bob:example.org --room #spam:example.org --limit 50", ""},
+		{"!report delete 12", ""},
+		{"!quarantine media mxc://example.org/AbC_1-x", ""},
+		{"!quarantine media https://example.org/_matrix/client/v1/media/download/example.org/AbC/cat.png", ""},
+		{"!quarantine room https://matrix.to/#/%21abc%3Aexample.org?via=example.org", ""},
+		{"!quarantine user Spammer", `!quarantine user <a href="https://matrix.to/#/@spam:example.org">Spammer</a>`},
+		{"!quarantine room !a/../b:example.org", ""},
+		{"!quarantine media mxc://%2e%2e/%2e%2e", ""},
+		{"!quarantine \xff", ""},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	var (
+		once     sync.Once
+		p        *Parser
+		requests = &requestRecorder{}
+	)
+	f.Fuzz(func(t *testing.T, body, formattedBody string) {
+		once.Do(func() {
+			p = newParser(t, "!")
+			// Parsing must not touch the network; mautrix would only call
+			// out to react to a panic.
+			p.proc.Client.Client = &http.Client{Transport: requests}
+		})
+		requests.reset()
+		var logged bytes.Buffer
+		ctx := zerolog.New(&logged).Level(zerolog.WarnLevel).WithContext(context.Background())
+
+		evt := message(body)
+		if formattedBody != "" {
+			content := evt.Content.Parsed.(*event.MessageEventContent)
+			content.Format, content.FormattedBody = event.FormatHTML, formattedBody
+		}
+		cmd, isCommand, err := p.Parse(ctx, evt)
+
+		if logged.Len() > 0 {
+			t.Fatalf("parsing logged a warning or error (a recovered panic?): %s", logged.String())
+		}
+		if r := requests.get(); r != "" {
+			t.Fatalf("parsing made an HTTP request: %s", r)
+		}
+		switch {
+		case !isCommand:
+			if cmd != nil || err != nil {
+				t.Fatalf("not a command, yet got command %#v and error %v", cmd, err)
+			}
+			return
+		case cmd == nil && err == nil:
+			t.Fatalf("a command, but neither a command nor an error")
+		case cmd != nil && err != nil:
+			t.Fatalf("both command %#v and error %v", cmd, err)
+		case err != nil:
+			checkUsageError(t, ctx, body, formattedBody, err)
+		default:
+			checkCommand(t, cmd)
+		}
+	})
+}
+
+// checkCommand checks a parsed command's type, name and every id it carries.
+func checkCommand(t *testing.T, cmd Command) {
+	t.Helper()
+	if !hasSpec(cmd.Name()) {
+		t.Fatalf("command %#v has a name no spec has: %q", cmd, cmd.Name())
+	}
+	switch c := cmd.(type) {
+	case Help, Status:
+	case ListReports:
+		if c.Reporter != "" {
+			mustBeUser(t, cmd, c.Reporter)
+		}
+		if c.Sender != "" {
+			mustBeUser(t, cmd, c.Sender)
+		}
+		if !c.Room.IsZero() {
+			mustBeRoom(t, cmd, c.Room)
+		}
+		if c.Limit < 1 || c.Limit > MaxReportsLimit {
+			t.Fatalf("%#v: limit out of range", cmd)
+		}
+	case ShowReport:
+		mustBeValid(t, cmd, "report id", adminapi.ValidateReportID(c.ID))
+	case DeleteReport:
+		mustBeValid(t, cmd, "report id", adminapi.ValidateReportID(c.ID))
+	case QuarantineMedia:
+		mustBeMedia(t, cmd, c.Media)
+	case UnquarantineMedia:
+		mustBeMedia(t, cmd, c.Media)
+	case ProtectMedia:
+		mustBeMedia(t, cmd, c.Media)
+	case UnprotectMedia:
+		mustBeMedia(t, cmd, c.Media)
+	case QuarantineRoom:
+		mustBeRoom(t, cmd, c.Room)
+	case QuarantineUser:
+		mustBeUser(t, cmd, c.User)
+	default:
+		t.Fatalf("unknown command type %T: %#v", cmd, cmd)
+	}
+}
+
+func hasSpec(name string) bool {
+	for _, s := range Specs {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func mustBeValid(t *testing.T, cmd Command, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%#v carries an invalid %s: %v", cmd, what, err)
+	}
+}
+
+func mustBeUser(t *testing.T, cmd Command, u id.UserID) {
+	t.Helper()
+	mustBeValid(t, cmd, "user id", adminapi.ValidateUserID(u))
+}
+
+// mustBeRoom checks that exactly one of a room's id and alias is set, and
+// valid.
+func mustBeRoom(t *testing.T, cmd Command, r RoomRef) {
+	t.Helper()
+	switch {
+	case r.ID != "" && r.Alias != "":
+		t.Fatalf("%#v names a room by both id and alias", cmd)
+	case r.ID != "":
+		mustBeValid(t, cmd, "room id", adminapi.ValidateRoomID(r.ID))
+	case r.Alias != "":
+		mustBeValid(t, cmd, "room alias", ValidateRoomAlias(r.Alias))
+		// And, independently, what ValidateRoomAlias documents: printable
+		// text, none of a proxy's path syntax, a valid server name.
+		localpart, server, _ := strings.Cut(strings.TrimPrefix(string(r.Alias), "#"), ":")
+		if !strings.HasPrefix(string(r.Alias), "#") || len(r.Alias) > 255 || !utf8.ValidString(localpart) ||
+			strings.ContainsFunc(localpart, func(c rune) bool { return !unicode.IsPrint(c) || unicode.IsSpace(c) }) ||
+			strings.ContainsAny(localpart, `/?#%\`) || adminapi.ValidateServerName(server) != nil {
+			t.Fatalf("%#v: alias %q breaks ValidateRoomAlias's contract", cmd, r.Alias)
+		}
+	default:
+		t.Fatalf("%#v names no room", cmd)
+	}
+}
+
+// mustBeMedia checks a media item: a bare media id, or a server name and a
+// media id that make a valid mxc:// URI.
+func mustBeMedia(t *testing.T, cmd Command, m MediaRef) {
+	t.Helper()
+	mustBeValid(t, cmd, "media id", adminapi.ValidateMediaID(m.MediaID))
+	if m.Server == "" {
+		return
+	}
+	mustBeValid(t, cmd, "server name", adminapi.ValidateServerName(m.Server))
+	mustBeValid(t, cmd, "mxc URI", adminapi.ValidateContentURI(id.ContentURI{Homeserver: m.Server, FileID: m.MediaID}))
+	if uri, err := adminapi.ParseContentURI(m.String()); err != nil || uri.Homeserver != m.Server || uri.FileID != m.MediaID {
+		t.Fatalf("%#v: %q does not parse back to the same media (%v)", cmd, m.String(), err)
+	}
+}
+
+// checkUsageError checks an error's type, fields, encoding and length.
+func checkUsageError(t *testing.T, ctx context.Context, body, formattedBody string, err error) {
+	t.Helper()
+	var usage *UsageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("error %T is not a *UsageError: %v", err, err)
+	}
+	if usage.Command != "" && len(Lookup(usage.Command)) == 0 {
+		t.Fatalf("usage error names no command there is: %q", usage.Command)
+	}
+	if usage.Usage != "" && (!hasSpec(usage.Command) || usage.Usage != spec(usage.Command).Usage) {
+		t.Fatalf("usage error for %q carries usage %q, not the spec's", usage.Command, usage.Usage)
+	}
+	msg := err.Error()
+	// The text mautrix splits into command and arguments.
+	text := body
+	if formattedBody != "" {
+		text = mcmd.IDHTMLParser.Parse(formattedBody, format.NewContext(ctx))
+	}
+	if utf8.ValidString(text) && !utf8.ValidString(msg) {
+		t.Fatalf("valid UTF-8 text %q gave an error that is not: %q", text, msg)
+	}
+	if len(msg) > maxErrorLen {
+		t.Fatalf("error of %d bytes (limit %d) for a text of %d bytes: %.200q…", len(msg), maxErrorLen, len(text), msg)
+	}
+}
+
+// requestRecorder is an http.RoundTripper that refuses every request and
+// remembers the first.
+type requestRecorder struct {
+	mu    sync.Mutex
+	first string
+}
+
+func (r *requestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first == "" {
+		r.first = req.Method + " " + req.URL.String()
+	}
+	return nil, fmt.Errorf("no HTTP requests while parsing")
+}
+
+func (r *requestRecorder) get() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.first
+}
+
+func (r *requestRecorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.first = ""
+}
