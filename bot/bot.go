@@ -63,15 +63,18 @@ type Bot struct {
 	// number of new reports one poll takes on; tests make them small.
 	pageSize      int
 	maxNewPerPoll int
-	// backlog is set when a poll left new reports for the next one.
+	// backlog is set when a poll found more new reports than it takes on.
 	backlog bool
+	// unreadableAlerted is set once the moderators were told of a report
+	// too large to read.
+	unreadableAlerted bool
 }
 
 const (
 	// maxAdminResponse is the largest admin API answer Gavel reads: a page
 	// of reports or one report with its event. A larger page is asked for
 	// again in smaller pages; a larger event is posted without its content.
-	maxAdminResponse = 4 << 20
+	maxAdminResponse = 16 << 20
 	// maxSyncResponse is the largest sync answer Gavel reads; its filter
 	// keeps syncs to the management room and a few dozen events.
 	maxSyncResponse = 32 << 20

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,7 +109,7 @@ func (b *Bot) poll(ctx context.Context, full bool) error {
 	if full {
 		return b.scanAll(ctx)
 	}
-	unseen, err := b.newReports(ctx, false)
+	unseen, err := b.newReports(ctx)
 	if err != nil {
 		return err
 	}
@@ -153,35 +154,8 @@ func (b *Bot) postEach(ctx context.Context, reports []adminapi.EventReport) erro
 func (b *Bot) scanAll(ctx context.Context) error {
 	var pending []adminapi.EventReport
 	var w *wave // set once the scan has found more than max_individual
-	var prev map[store.ReportKey]bool
-	limit := b.pageSize
-	for from := int64(0); ; {
-		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
-			PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: mautrix.DirectionForward},
-		})
-		if adminapi.IsTooLarge(err) && limit > 1 {
-			limit = max(limit/2, 1)
-			b.log.Warn().Int64("from", from).Int("page_size", limit).Msg("A page of reports was too large to read; reading smaller pages")
-			continue
-		} else if err != nil {
-			return err
-		}
-		// Reports filed while paging go to the end of the listing; a
-		// repeat from the page before is skipped all the same.
-		var fresh []adminapi.EventReport
-		seen := make(map[store.ReportKey]bool, len(page.Items))
-		for _, r := range page.Items {
-			if k := keyOf(r); !prev[k] && !seen[k] {
-				seen[k] = true
-				fresh = append(fresh, trimReport(r))
-			}
-		}
-		prev = seen
-		unseen, err := b.unseen(ctx, fresh)
-		if err != nil {
-			return err
-		}
-		pending = append(pending, unseen...)
+	err := b.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+		pending = append(pending, page...)
 		if w == nil && len(pending) > b.cfg.Reports.MaxIndividual {
 			w = &wave{}
 			b.log.Info().Int("max_individual", b.cfg.Reports.MaxIndividual).Msg("Many new reports: posting digests")
@@ -189,14 +163,14 @@ func (b *Bot) scanAll(ctx context.Context) error {
 		// Keep at least one back: the scan's last digest carries the total.
 		for w != nil && len(pending) > digestSize {
 			if err := b.queueDigest(ctx, w, pending[:digestSize]); err != nil {
-				return err
+				return false, err
 			}
 			pending = slices.Clone(pending[digestSize:])
 		}
-		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 {
-			break
-		}
-		from = *page.NextToken
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
 	if w == nil {
 		return b.postEach(ctx, pending)
@@ -230,7 +204,16 @@ func (b *Bot) queueDigest(ctx context.Context, w *wave, reports []adminapi.Event
 	for i, r := range reports {
 		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
 	}
-	if err := b.store.AddReportsDigest(ctx, rows, digest); err != nil {
+	if err := b.store.AddReportsDigest(ctx, rows, digest); errors.Is(err, store.ErrAlreadySeen) {
+		// A report listed twice (ties in received_ts ordered differently
+		// from one page to the next): leave out what is recorded.
+		w.part--
+		fresh, err := b.unseen(ctx, reports)
+		if err != nil || len(fresh) == 0 || len(fresh) == len(reports) {
+			return cmp.Or(err, fmt.Errorf("queueing a digest: %w", store.ErrAlreadySeen))
+		}
+		return b.queueDigest(ctx, w, fresh)
+	} else if err != nil {
 		return err
 	}
 	w.covered += len(reports)
@@ -248,58 +231,106 @@ func trimReport(r adminapi.EventReport) adminapi.EventReport {
 }
 
 // newReports returns the open reports the database has no row for, newest
-// first, asking the database once per page. A full scan reads every page;
-// otherwise reading stops at the first page without a new report. New
-// reports are the newest, so they are always on the pages read; the full
-// scans cover the rest (a clock that went backwards, say).
-//
-// Memory stays bounded: at most maxNewPerPoll reports are returned (the
-// next poll is then a full scan and finds the rest), and a page too large
-// to read (long reasons) is read again in smaller pages.
-func (b *Bot) newReports(ctx context.Context, full bool) ([]adminapi.EventReport, error) {
-	full = full || b.backlog
+// first, reading the newest pages until one has no new report: new reports
+// are the newest, so they are on the pages read; the full scans cover the
+// rest (a clock that went backwards, say). It returns at most about
+// maxNewPerPoll reports and sets b.backlog when it stopped there.
+func (b *Bot) newReports(ctx context.Context) ([]adminapi.EventReport, error) {
 	b.backlog = false
 	var unseen []adminapi.EventReport
+	err := b.readPages(ctx, mautrix.DirectionBackward, func(page []adminapi.EventReport) (bool, error) {
+		unseen = append(unseen, page...)
+		if len(unseen) >= b.maxNewPerPoll {
+			b.backlog = true
+			b.log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: reading them all in a full scan")
+			return false, nil
+		}
+		return len(page) > 0, nil
+	})
+	return unseen, err
+}
+
+// readPages lists open reports page by page in direction dir and calls fn
+// with each page's reports that the database has not seen, until fn says
+// stop or the listing ends. Reasons and room names are cut as they are
+// read, and memory stays bounded:
+//   - a page too large to read (long reasons) is asked for again at half
+//     the size; a single report too large to read is skipped, and the
+//     moderators are told once;
+//   - repeats (reports filed while paging newest first shift the offsets)
+//     are skipped by remembering the keys of this read when newest first,
+//     where few pages are read, and of the page before when oldest first,
+//     where new reports only join the end.
+func (b *Bot) readPages(ctx context.Context, dir mautrix.Direction, fn func(page []adminapi.EventReport) (bool, error)) error {
 	seen := map[store.ReportKey]bool{}
+	var prev map[store.ReportKey]bool // oldest first: the page before's keys
 	limit := b.pageSize
 	for from := int64(0); ; {
 		page, err := b.admin.ListEventReports(ctx, adminapi.EventReportsQuery{
-			PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: mautrix.DirectionBackward},
+			PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: dir},
 		})
-		if adminapi.IsTooLarge(err) && limit > 1 {
+		switch {
+		case adminapi.IsTooLarge(err) && limit > 1:
 			limit = max(limit/2, 1)
 			b.log.Warn().Int64("from", from).Int("page_size", limit).Msg("A page of reports was too large to read; reading smaller pages")
 			continue
-		} else if err != nil {
-			return nil, err
+		case adminapi.IsTooLarge(err):
+			b.unreadable(ctx, from, dir)
+			from, limit = from+1, b.pageSize
+			continue
+		case err != nil:
+			return err
 		}
+		limit = b.pageSize // past the large one
 		var fresh []adminapi.EventReport
+		if dir == mautrix.DirectionForward {
+			seen = make(map[store.ReportKey]bool, len(page.Items)) // the page before goes
+		}
 		for _, r := range page.Items {
-			// Reports filed while paging shift the offsets: skip repeats.
-			if k := keyOf(r); !seen[k] {
+			if k := keyOf(r); !seen[k] && !prev[k] {
 				seen[k] = true
 				fresh = append(fresh, trimReport(r))
 			}
 		}
-		pageUnseen, err := b.unseen(ctx, fresh)
+		if dir == mautrix.DirectionForward {
+			prev = seen
+		}
+		unseen, err := b.unseen(ctx, fresh)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		unseen = append(unseen, pageUnseen...)
-		if len(unseen) >= b.maxNewPerPoll {
-			b.backlog = true
-			b.log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: taking these on first, the rest in the next poll")
-			return unseen, nil
+		more, err := fn(unseen)
+		if err != nil || !more {
+			return err
 		}
-		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 || (!full && len(pageUnseen) == 0) {
-			return unseen, nil
+		if page.NextToken == nil || *page.NextToken <= from || len(page.Items) == 0 {
+			return nil
 		}
 		from = *page.NextToken
 	}
 }
 
+// unreadable tells the moderators, once per run, that a report is too large
+// to read: Gavel cannot post it.
+func (b *Bot) unreadable(ctx context.Context, offset int64, dir mautrix.Direction) {
+	order := "newest"
+	if dir == mautrix.DirectionForward {
+		order = "oldest"
+	}
+	b.log.Error().Int64("offset", offset).Str("from", order).Msg("A report is too large to read (its reason is longer than Synapse's answer limit); skipping it")
+	if b.unreadableAlerted {
+		return
+	}
+	b.unreadableAlerted = b.alert(ctx, "gavel-alert-unreadable-"+strconv.FormatInt(b.startedAt.UnixMilli(), 10),
+		fmt.Sprintf("A report is too large for Gavel to read (Synapse's answer for it is over %d MiB, so its reason must be huge); it is number %d counting from the %s of the open reports. Gavel skips it and posts the others. Look at it with the admin API: GET /_synapse/admin/v1/event_reports?from=%d&limit=1&dir=%s",
+			maxAdminResponse>>20, offset+1, order, offset, string(dir)))
+}
+
 // pollFailure says in a few words why a poll failed.
 func pollFailure(err error) string {
+	if adminapi.IsTooLarge(err) {
+		return fmt.Sprintf("Synapse's answer was over %d MiB", maxAdminResponse>>20)
+	}
 	switch status := adminapi.StatusCode(err); {
 	case status == 0 && adminapi.ErrCode(err) == "":
 		var apiErr *adminapi.Error
@@ -400,22 +431,14 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		return b.store.Set(ctx, kvInitialized, config.FirstStartPost)
 	}
 	// The database has no report rows yet: every open report is new. They
-	// are recorded a batch of maxNewPerPoll at a time, to bound memory.
-	var reports []adminapi.EventReport
+	// are recorded a page at a time, in one pass.
 	total := 0
-	for {
-		var err error
-		if reports, err = b.newReports(ctx, true); err != nil {
-			return err
-		}
-		total += len(reports)
-		if !b.backlog {
-			break
-		}
-		if err := b.store.SkipReports(ctx, seenReports(reports), store.Message{}, "", ""); err != nil {
-			return err
-		}
-		b.log.Info().Int("open_reports", total).Msg("First start: recording the reports already open as seen")
+	err := b.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+		total += len(page)
+		return true, b.store.SkipReports(ctx, seenReports(page), store.Message{}, "", "")
+	})
+	if err != nil {
+		return err
 	}
 	t := &text{}
 	switch total {
@@ -432,7 +455,7 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		RoomID:   b.cfg.Matrix.ManagementRoom,
 		Content:  t.content(event.MsgText, nil),
 	}
-	if err := b.store.SkipReports(ctx, seenReports(reports), summary, kvInitialized, config.FirstStartSkip); err != nil {
+	if err := b.store.SkipReports(ctx, nil, summary, kvInitialized, config.FirstStartSkip); err != nil {
 		return err
 	}
 	b.log.Info().Int("open_reports", total).Msg("First start: recorded the reports already open as seen")

@@ -301,8 +301,28 @@ func reportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) js
 
 // digestContent builds a digest: a table of reports, for when there are
 // too many to post one by one. part counts from 1; parts and total are 0
-// while not yet known (a scan still going).
+// while not yet known (a scan still going). Cells are cut short, and
+// shorter still if the digest would not fit maxDigestBytes.
 func digestContent(reports []adminapi.EventReport, part, parts, total int, prefix string) json.RawMessage {
+	var raw json.RawMessage
+	for _, cut := range digestCuts {
+		if raw = renderDigest(reports, part, parts, total, prefix, cut); len(raw) <= maxDigestBytes {
+			break
+		}
+	}
+	return raw
+}
+
+// maxDigestBytes keeps a digest well inside Synapse's 64 KiB event limit,
+// which counts the whole event with its signatures and hashes.
+const maxDigestBytes = 56 << 10
+
+// digestCuts are the lengths, in characters, of a digest's reported user,
+// room and reason cells: the first that fits is used. The last fits 50
+// rows of the worst text (4-byte characters and quotes).
+var digestCuts = []struct{ sender, room, reason int }{{60, 40, 80}, {40, 30, 40}, {30, 20, 20}}
+
+func renderDigest(reports []adminapi.EventReport, part, parts, total int, prefix string, cut struct{ sender, room, reason int }) json.RawMessage {
 	t := &text{}
 	if parts > 0 {
 		t.bold(fmt.Sprintf("%d new reports", total)).raw(fmt.Sprintf(", digest %d of %d. ", part, parts))
@@ -317,17 +337,17 @@ func digestContent(reports []adminapi.EventReport, part, parts, total int, prefi
 		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
 		sender := "(unknown)"
 		if r.Sender != "" {
-			sender = truncate(string(r.Sender), 60)
+			sender = truncate(string(r.Sender), cut.sender)
 		}
-		room := string(r.RoomID)
+		room := truncate(string(r.RoomID), cut.room)
 		if r.Name != "" {
-			room = truncate(r.Name, 40)
+			room = truncate(r.Name, cut.room)
 		} else if r.CanonicalAlias != "" {
-			room = truncate(string(r.CanonicalAlias), 40)
+			room = truncate(string(r.CanonicalAlias), cut.room)
 		}
 		reason := "(none given)"
 		if r.Reason != "" {
-			reason = truncate(r.Reason, 80)
+			reason = truncate(r.Reason, cut.reason)
 		}
 		cells := []string{strconv.FormatInt(r.ID, 10), inertLine(sender), inertLine(room), inertLine(reason)}
 		t.plain.WriteString("\n" + strings.Join(cells, " · "))

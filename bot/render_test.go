@@ -251,6 +251,8 @@ func TestRateLimitWait(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, wait, "an absurd wait is capped")
 	wait, _ = rateLimitWait(limited(nil, "99999999999"), time.Second)
 	assert.Equal(t, 5*time.Minute, wait, "an absurd wait is capped")
+	wait, _ = rateLimitWait(limited(nil, "0.5"), time.Second)
+	assert.Equal(t, 500*time.Millisecond, wait)
 	wait, _ = rateLimitWait(limited(nil, "3"), time.Second)
 	assert.Equal(t, 3*time.Second, wait)
 	wait, _ = rateLimitWait(limited(nil, ""), 7*time.Second)
@@ -383,4 +385,23 @@ func TestNoticeOfA64KiBInvalidUTF8Body(t *testing.T) {
 	_, msg := decodeNotice(t, raw)
 	assert.Contains(t, msg.Body, "\uFFFD<b>x</b> @\u2060room")
 	assert.Contains(t, msg.FormattedBody, "…")
+}
+
+func TestDigestStaysUnderTheEventSizeLimit(t *testing.T) {
+	// The worst case: every free-text field at its cut length, in 4-byte
+	// characters and quotes (which HTML escaping makes 5 bytes).
+	worst := strings.Repeat("\U0001F4A9\"", 200)
+	var reports []adminapi.EventReport
+	for i := range 50 {
+		r := sampleReport()
+		r.ID = int64(1_000_000_000 + i)
+		r.Reason, r.Name = worst, worst
+		r.Sender = id.UserID("@" + strings.Repeat("x", 240) + ":example.org")
+		reports = append(reports, trimReport(r))
+	}
+	raw := digestContent(reports, 1, 1, 50, "!")
+	assert.LessOrEqual(t, len(raw), maxDigestBytes, "a digest must fit Synapse's 64 KiB event limit with room for the envelope")
+	_, msg := decodeNotice(t, raw)
+	assert.Equal(t, 50, strings.Count(msg.FormattedBody, "<tr><td>"))
+	assert.NotContains(t, msg.FormattedBody, `"`+"\U0001F4A9", "quotes are escaped")
 }

@@ -100,7 +100,7 @@ func rateLimitWait(err error, fallback time.Duration) (time.Duration, bool) {
 		}
 	}
 	if s, err := strconv.ParseFloat(httpErr.Response.Header.Get("Retry-After"), 64); err == nil && s > 0 {
-		return time.Duration(min(s, maxRateLimitWait.Seconds())) * time.Second, true
+		return time.Duration(min(s, maxRateLimitWait.Seconds()) * float64(time.Second)), true
 	}
 	return fallback, true
 }
