@@ -55,22 +55,11 @@ func (e *env) startProcess(logFile *os.File) *process {
 	e.t.Helper()
 	dir := e.t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
-	c := e.cfg
-	yaml := fmt.Sprintf(`matrix:
-  homeserver: %q
-  user_id: %q
-  access_token: %q
-  management_room: %q
-database:
-  uri: %q
-reports:
-  poll_interval: %s
-  on_first_start: %s
-  max_individual: %d
-logging:
-  level: debug
-`, c.Matrix.Homeserver, c.Matrix.UserID, c.Matrix.AccessToken, c.Matrix.ManagementRoom, c.Database.URI, c.Reports.PollInterval, c.Reports.OnFirstStart, c.Reports.MaxIndividual)
-	require.NoError(e.t, os.WriteFile(cfgPath, []byte(yaml), 0o600))
+	cfg := *e.cfg
+	cfg.Logging.Level = "debug"
+	yaml, err := cfg.Marshal()
+	require.NoError(e.t, err)
+	require.NoError(e.t, os.WriteFile(cfgPath, yaml, 0o600))
 	cmd := exec.Command(gavelBinary(e.t), "-config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

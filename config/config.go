@@ -183,6 +183,10 @@ func Parse(data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
+// Marshal returns the configuration as YAML that Load reads back, tokens
+// included: write it to a file only other users cannot read.
+func (c *Config) Marshal() ([]byte, error) { return yaml.Marshal(c) }
+
 // Warnings returns problems that do not stop Gavel, one line each, ready
 // to log. They never include a token. Today there is one: a file that
 // holds an access token and that other users may read.

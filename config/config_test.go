@@ -242,3 +242,21 @@ func TestParsedConfigHasNoFileWarnings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, cfg.Warnings(), "no file, nothing to say about its mode")
 }
+
+func TestMarshalRoundTrips(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	require.NoError(t, err)
+	cfg.Reports.PollInterval = 1500 * time.Millisecond
+	cfg.Reports.MaxIndividual = 0
+	cfg.Synapse.AdminAccessToken = "admintok"
+	data, err := cfg.Marshal()
+	require.NoError(t, err)
+	again, err := Parse(data)
+	require.NoError(t, err, "%s", data)
+	assert.Equal(t, cfg.Matrix, again.Matrix)
+	assert.Equal(t, cfg.Synapse, again.Synapse)
+	assert.Equal(t, cfg.Reports, again.Reports)
+	assert.Equal(t, cfg.Commands, again.Commands)
+	assert.Equal(t, cfg.Logging, again.Logging)
+	assert.Contains(t, string(data), "poll_interval: 1.5s")
+}

@@ -28,6 +28,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
@@ -157,21 +158,17 @@ func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	cfg := fmt.Sprintf(`matrix:
-  homeserver: %q
-  user_id: %q
-  access_token: %q
-  management_room: %q
-database:
-  uri: %q
-reports:
-  poll_interval: %s
-  on_first_start: %s
-logging:
-  level: warn
-`, homeserver, b.bot.UserID, login.AccessToken, b.room, filepath.Join(dir, "gavel.db"), pollInterval, onFirstStart)
+	cfg := config.Defaults()
+	cfg.Matrix = config.Matrix{Homeserver: homeserver, UserID: b.bot.UserID, AccessToken: login.AccessToken, ManagementRoom: b.room}
+	cfg.Database.URI = filepath.Join(dir, "gavel.db")
+	cfg.Reports.PollInterval, cfg.Reports.OnFirstStart = pollInterval, onFirstStart
+	cfg.Logging.Level = "warn"
+	data, err := cfg.Marshal()
+	if err != nil {
+		return nil, err
+	}
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
 		return nil, err
 	}
 	log, err := os.Create(filepath.Join(dir, "gavel.log"))
