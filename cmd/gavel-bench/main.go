@@ -299,6 +299,24 @@ func (b *bench) waitFor(ctx context.Context, mark id.EventID, limit time.Duratio
 	}
 }
 
+// startReady marks the room, starts Gavel (on_first_start: skip) and waits
+// for its first-start line.
+func (b *bench) startReady(ctx context.Context, name string, pollInterval time.Duration) (*gavelProcess, id.EventID, error) {
+	mark, err := b.mark(ctx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := b.startGavel(name, b.srv.URL, pollInterval, "skip")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := b.ready(ctx, mark); err != nil {
+		p.stop()
+		return nil, "", fmt.Errorf("gavel did not start: %w", err)
+	}
+	return p, mark, nil
+}
+
 // ready waits for Gavel's first message (the first-start line).
 func (b *bench) ready(ctx context.Context, mark id.EventID) error {
 	_, err := b.waitFor(ctx, mark, time.Minute, func(m []*event.Event) bool { return len(m) > 0 })
@@ -360,18 +378,11 @@ func (b *bench) reportLatency(ctx context.Context, mark id.EventID, maxGap time.
 }
 
 func (b *bench) latencyAndCommands(ctx context.Context) error {
-	mark, err := b.mark(ctx, "latency at the default poll_interval")
-	if err != nil {
-		return err
-	}
-	p, err := b.startGavel("latency", b.srv.URL, 2*time.Second, "skip")
+	p, mark, err := b.startReady(ctx, "latency", 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer p.stop()
-	if err := b.ready(ctx, mark); err != nil {
-		return fmt.Errorf("gavel did not start: %w", err)
-	}
 	progress("report -> notice latency, %d reports at random moments (poll_interval 2s)", b.o.samples)
 	lat, err := b.reportLatency(ctx, mark, 3*time.Second)
 	if err != nil {
@@ -438,18 +449,11 @@ func (b *bench) latencySlow(ctx context.Context) error {
 	if b.o.skipSlow30 {
 		return nil
 	}
-	mark, err := b.mark(ctx, "latency at poll_interval 30s")
-	if err != nil {
-		return err
-	}
-	p, err := b.startGavel("latency-30s", b.srv.URL, 30*time.Second, "skip")
+	p, mark, err := b.startReady(ctx, "latency-30s", 30*time.Second)
 	if err != nil {
 		return err
 	}
 	defer p.stop()
-	if err := b.ready(ctx, mark); err != nil {
-		return fmt.Errorf("gavel did not start: %w", err)
-	}
 	progress("report -> notice latency at poll_interval 30s (what Draupnir and Mjolnir use), %d reports", b.o.samples)
 	lat, err := b.reportLatency(ctx, mark, 3*time.Second)
 	if err != nil {
@@ -463,18 +467,11 @@ func (b *bench) idle(ctx context.Context) error {
 	if b.o.idle <= 0 {
 		return nil
 	}
-	mark, err := b.mark(ctx, "idle")
-	if err != nil {
-		return err
-	}
-	p, err := b.startGavel("idle", b.srv.URL, 2*time.Second, "skip")
+	p, _, err := b.startReady(ctx, "idle", 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer p.stop()
-	if err := b.ready(ctx, mark); err != nil {
-		return fmt.Errorf("gavel did not start: %w", err)
-	}
 	progress("idle polling for %s at poll_interval 2s", b.o.idle)
 	time.Sleep(5 * time.Second) // past start-up
 	cpu0 := p.cpu()
