@@ -73,13 +73,14 @@ type Bot struct {
 const (
 	// maxAdminResponse is the largest admin API answer Gavel reads: a page
 	// of reports or one report with its event. A larger page is asked for
-	// again in smaller pages; a larger event is posted without its content.
+	// again in smaller pages, down to one report, which is then skipped
+	// with an alert; a larger event is posted without its content.
 	maxAdminResponse = 16 << 20
 	// maxSyncResponse is the largest sync answer Gavel reads; its filter
 	// keeps syncs to the management room and a few dozen events.
 	maxSyncResponse = 32 << 20
-	// maxNewPerPoll is how many new reports one poll takes on; the rest
-	// wait for the next poll, which reads every page.
+	// maxNewPerPoll is how many new reports the usual poll collects; with
+	// more, a full scan takes them on a page at a time.
 	maxNewPerPoll = 1000
 )
 
