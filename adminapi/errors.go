@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"maunium.net/go/mautrix"
+
+	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Error is a failed admin API request: Synapse answered with an error status,
@@ -145,11 +146,7 @@ type InvalidInputError struct {
 
 func (e *InvalidInputError) Error() string {
 	// A 10 KiB value is not repeated in full.
-	value := e.Value
-	if utf8.RuneCountInString(value) > 64 {
-		value = string([]rune(value)[:64]) + "…"
-	}
-	return fmt.Sprintf("invalid %s %q: %s", e.What, value, e.Reason)
+	return fmt.Sprintf("invalid %s %q: %s", e.What, textcut.Runes(e.Value, 64), e.Reason)
 }
 
 // IsInvalidInput reports whether err is (or wraps) an *InvalidInputError.

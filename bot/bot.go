@@ -63,8 +63,9 @@ type Bot struct {
 	// number of new reports one poll takes on; tests make them small.
 	pageSize      int
 	maxNewPerPoll int
-	// backlog is set when a poll found more new reports than it takes on.
-	backlog bool
+	// initialized is set once the first start's reports are dealt with
+	// (kvInitialized), so that polls need not ask the database again.
+	initialized bool
 	// unreadableAlerted is set once the moderators were told of a report
 	// too large to read.
 	unreadableAlerted bool

@@ -42,10 +42,10 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		require.NoError(t, b.store.Set(bg, kvInitialized, config.FirstStartPost))
 		// The usual poll stops reading after a batch and hands over to a
 		// full scan, which reads the rest a page at a time.
-		reports, err := b.newReports(bg)
+		reports, backlog, err := b.newReports(bg)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(reports), batch+b.pageSize-1, "one look holds at most a batch (plus the rest of its page)")
-		assert.True(t, b.backlog)
+		assert.True(t, backlog)
 		require.NoError(t, b.poll(bg, false))
 		counts, err := e.openStore().CountReports(bg)
 		require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		msg, err := e.openStore().Message(bg, "gavel-first-start-summary")
 		require.NoError(t, err)
 		assert.Contains(t, string(msg.Content), fmt.Sprintf("%d reports were already open", filed))
-		reports, err := b.newReports(bg)
+		reports, _, err := b.newReports(bg)
 		require.NoError(t, err)
 		assert.Empty(t, reports, "none is left to post")
 	})

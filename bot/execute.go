@@ -14,6 +14,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -329,7 +330,7 @@ func capitalize(s string) string {
 
 // commandText is the command as typed, for the log.
 func commandText(evt *event.Event) string {
-	return truncate(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
+	return textcut.Runes(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
 }
 
 // replyKey derives the reply's outbox key (and transaction id) from the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -96,27 +97,34 @@ func (b *Bot) alert(ctx context.Context, key, msg string) bool {
 // reports.max_individual. A full scan reads every page; the others read
 // only the newest pages.
 func (b *Bot) poll(ctx context.Context, full bool) error {
-	initialized, err := b.store.Get(ctx, kvInitialized)
-	if err != nil {
-		return err
-	}
-	if initialized == "" {
-		if err := b.firstStart(ctx); err != nil || b.cfg.Reports.OnFirstStart != config.FirstStartPost {
+	if !b.initialized {
+		// Asked once per run: once set, it stays set.
+		initialized, err := b.store.Get(ctx, kvInitialized)
+		if err != nil {
 			return err
 		}
-		full = true // post what is open now, without waiting for the next poll
+		if initialized == "" {
+			if err := b.firstStart(ctx); err != nil {
+				return err
+			}
+			b.initialized = true
+			if b.cfg.Reports.OnFirstStart != config.FirstStartPost {
+				return nil
+			}
+			full = true // post what is open now, without waiting
+		}
+		b.initialized = true
 	}
 	if full {
 		return b.scanAll(ctx)
 	}
-	unseen, err := b.newReports(ctx)
+	unseen, backlog, err := b.newReports(ctx)
 	if err != nil {
 		return err
 	}
-	if b.backlog {
+	if backlog {
 		// Too many to hold at once: a full scan takes them on, a page at
 		// a time.
-		b.backlog = false
 		return b.scanAll(ctx)
 	}
 	// Listings are newest first; post oldest first.
@@ -200,11 +208,7 @@ func (b *Bot) queueDigest(ctx context.Context, w *wave, reports []adminapi.Event
 		RoomID:   b.cfg.Matrix.ManagementRoom,
 		Content:  digestContent(reports, w.part, w.parts, w.total, b.cfg.Commands.Prefix),
 	}
-	rows := make([]store.Report, len(reports))
-	for i, r := range reports {
-		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
-	}
-	if err := b.store.AddReportsDigest(ctx, rows, digest); errors.Is(err, store.ErrAlreadySeen) {
+	if err := b.store.AddReportsDigest(ctx, reportRows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
 		// A report listed twice (ties in received_ts ordered differently
 		// from one page to the next): leave out what is recorded.
 		w.part--
@@ -225,8 +229,8 @@ func (b *Bot) queueDigest(ctx context.Context, w *wave, reports []adminapi.Event
 // trimReport cuts the free-text fields of a report to what a notice can
 // show, so that reports held in memory stay small whatever reporters type.
 func trimReport(r adminapi.EventReport) adminapi.EventReport {
-	r.Reason = truncate(r.Reason, 2*reasonShown)
-	r.Name = truncate(r.Name, 2*roomNameShown)
+	r.Reason = textcut.Runes(r.Reason, 2*reasonShown)
+	r.Name = textcut.Runes(r.Name, 2*roomNameShown)
 	return r
 }
 
@@ -234,20 +238,18 @@ func trimReport(r adminapi.EventReport) adminapi.EventReport {
 // first, reading the newest pages until one has no new report: new reports
 // are the newest, so they are on the pages read; the full scans cover the
 // rest (a clock that went backwards, say). It returns at most about
-// maxNewPerPoll reports and sets b.backlog when it stopped there.
-func (b *Bot) newReports(ctx context.Context) ([]adminapi.EventReport, error) {
-	b.backlog = false
-	var unseen []adminapi.EventReport
-	err := b.readPages(ctx, mautrix.DirectionBackward, func(page []adminapi.EventReport) (bool, error) {
+// maxNewPerPoll reports; backlog says it stopped there.
+func (b *Bot) newReports(ctx context.Context) (unseen []adminapi.EventReport, backlog bool, err error) {
+	err = b.readPages(ctx, mautrix.DirectionBackward, func(page []adminapi.EventReport) (bool, error) {
 		unseen = append(unseen, page...)
 		if len(unseen) >= b.maxNewPerPoll {
-			b.backlog = true
+			backlog = true
 			b.log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: reading them all in a full scan")
 			return false, nil
 		}
 		return len(page) > 0, nil
 	})
-	return unseen, err
+	return unseen, backlog, err
 }
 
 // readPages lists open reports page by page in direction dir and calls fn
@@ -406,7 +408,7 @@ func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 		RoomID:   b.cfg.Matrix.ManagementRoom,
 		Content:  reportNotice(r, detail),
 	}
-	err = b.store.AddReportNotice(ctx, store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}, notice)
+	err = b.store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], notice)
 	if err == nil {
 		b.log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
 			Stringer("room_id", r.RoomID).Msg("New report")
@@ -414,12 +416,13 @@ func (b *Bot) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 	return err
 }
 
-func seenReports(reports []adminapi.EventReport) []store.Report {
-	seen := make([]store.Report, len(reports))
+// reportRows is what the store keeps of reports.
+func reportRows(reports []adminapi.EventReport) []store.Report {
+	rows := make([]store.Report, len(reports))
 	for i, r := range reports {
-		seen[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
 	}
-	return seen
+	return rows
 }
 
 // firstStart deals with the reports open when Gavel runs for the first
@@ -435,7 +438,7 @@ func (b *Bot) firstStart(ctx context.Context) error {
 	total := 0
 	err := b.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
 		total += len(page)
-		return true, b.store.SkipReports(ctx, seenReports(page), store.Message{}, "", "")
+		return true, b.store.SkipReports(ctx, reportRows(page))
 	})
 	if err != nil {
 		return err
@@ -455,7 +458,7 @@ func (b *Bot) firstStart(ctx context.Context) error {
 		RoomID:   b.cfg.Matrix.ManagementRoom,
 		Content:  t.content(event.MsgText, nil),
 	}
-	if err := b.store.SkipReports(ctx, nil, summary, kvInitialized, config.FirstStartSkip); err != nil {
+	if err := b.store.EnqueueAndSet(ctx, summary, kvInitialized, config.FirstStartSkip); err != nil {
 		return err
 	}
 	b.log.Info().Int("open_reports", total).Msg("First start: recorded the reports already open as seen")

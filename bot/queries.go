@@ -9,6 +9,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // The commands here only read; they are not logged as actions.
@@ -122,7 +123,7 @@ func (b *Bot) listOpenReports(ctx context.Context, c commands.ListReports) outco
 		userLink(t, r.Sender).raw(" in ")
 		roomLink(t, r).raw(" · ")
 		if r.Reason != "" {
-			t.code(truncate(r.Reason, 80)).raw(" · ")
+			t.code(textcut.Runes(r.Reason, 80)).raw(" · ")
 		}
 		t.raw(ago(r.Received(), now))
 		t.html.WriteString("</li>")

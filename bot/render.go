@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Everything Gavel posts is built here. Rules:
@@ -138,15 +139,6 @@ func inertLine(s string) string {
 // size is the length of both forms together, in bytes.
 func (t *text) size() int { return t.plain.Len() + t.html.Len() }
 
-// truncate cuts s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	runes := []rune(s)
-	return string(runes[:n]) + "…"
-}
-
 func userLink(t *text, userID id.UserID) *text {
 	if userID == "" {
 		return t.raw("(unknown user)")
@@ -156,10 +148,10 @@ func userLink(t *text, userID id.UserID) *text {
 
 func roomLink(t *text, r adminapi.EventReport) *text {
 	// The alias comes from room state, which a remote server may fill.
-	alias := truncate(string(r.CanonicalAlias), roomNameShown)
+	alias := textcut.Runes(string(r.CanonicalAlias), roomNameShown)
 	label := string(r.RoomID)
 	if r.Name != "" {
-		label = truncate(r.Name, roomNameShown)
+		label = textcut.Runes(r.Name, roomNameShown)
 	} else if alias != "" {
 		label = alias
 	}
@@ -219,7 +211,7 @@ func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportD
 	if r.Reason == "" {
 		t.raw("(none given)")
 	} else {
-		t.code(truncate(r.Reason, reasonShown))
+		t.code(textcut.Runes(r.Reason, reasonShown))
 	}
 	if r.Score != nil {
 		t.raw(fmt.Sprintf(" · score %d", *r.Score))
@@ -236,8 +228,8 @@ func renderReport(t *text, r adminapi.EventReport, detail *adminapi.EventReportD
 	}
 	kind, excerpt := describeEvent(detail.Event)
 	// The type and msgtype come from the reported event too.
-	t.raw("Reported ").user(truncate(kind, 100)).raw(":")
-	t.quote(truncate(excerpt, excerptLimit))
+	t.raw("Reported ").user(textcut.Runes(kind, 100)).raw(":")
+	t.quote(textcut.Runes(excerpt, excerptLimit))
 }
 
 // describeEvent names an event's type and gives the text to quote from it.
@@ -337,17 +329,17 @@ func renderDigest(reports []adminapi.EventReport, part, parts, total int, prefix
 		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
 		sender := "(unknown)"
 		if r.Sender != "" {
-			sender = truncate(string(r.Sender), cut.sender)
+			sender = textcut.Runes(string(r.Sender), cut.sender)
 		}
-		room := truncate(string(r.RoomID), cut.room)
+		room := textcut.Runes(string(r.RoomID), cut.room)
 		if r.Name != "" {
-			room = truncate(r.Name, cut.room)
+			room = textcut.Runes(r.Name, cut.room)
 		} else if r.CanonicalAlias != "" {
-			room = truncate(string(r.CanonicalAlias), cut.room)
+			room = textcut.Runes(string(r.CanonicalAlias), cut.room)
 		}
 		reason := "(none given)"
 		if r.Reason != "" {
-			reason = truncate(r.Reason, cut.reason)
+			reason = textcut.Runes(r.Reason, cut.reason)
 		}
 		cells := []string{strconv.FormatInt(r.ID, 10), inertLine(sender), inertLine(room), inertLine(reason)}
 		t.plain.WriteString("\n" + strings.Join(cells, " · "))

@@ -23,6 +23,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -139,8 +140,8 @@ func TestInert(t *testing.T) {
 	assert.Equal(t, "a[:]//b\tc\nd", inert("a://b\tc\nd\r\x00"))
 	assert.Equal(t, "evil", inert("e\u202Ev\u2066i\u200Fl"))
 	assert.Equal(t, "\uFFFDx", inert("\xffx"))
-	assert.Equal(t, "abc…", truncate("abcdef", 3))
-	assert.Equal(t, "abc", truncate("abc", 3))
+	assert.Equal(t, "abc…", textcut.Runes("abcdef", 3))
+	assert.Equal(t, "abc", textcut.Runes("abc", 3))
 }
 
 func TestReplyContent(t *testing.T) {

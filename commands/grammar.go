@@ -19,6 +19,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Command is a parsed moderator command; the concrete types below are all
@@ -132,12 +133,7 @@ func (e *UsageError) Error() string {
 const shownLimit = 64
 
 // clip shortens s to shownLimit characters.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= shownLimit {
-		return s
-	}
-	return string([]rune(s)[:shownLimit]) + "…"
-}
+func clip(s string) string { return textcut.Runes(s, shownLimit) }
 
 // shown quotes a bad argument for an error message, shortened, with
 // invisible and control characters escaped so that look-alikes show.

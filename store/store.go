@@ -212,19 +212,30 @@ func (s *Store) CountReports(ctx context.Context) (map[string]int, error) {
 	return counts, errors.Join(rows.Err(), rows.Close())
 }
 
+// insertReport records a report as seen, with the outbox message that
+// covers it ("" for none), and reports whether it was new.
+func (s *Store) insertReport(ctx context.Context, r Report, state, outboxKey string, now int64) (bool, error) {
+	var key any
+	if outboxKey != "" {
+		key = outboxKey
+	}
+	res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		r.ID, r.ReceivedTS, r.RoomID, r.EventID, state, key, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // AddReportNotice records a report as seen and queues its notice, in one
 // transaction: either both happen or neither does. A report already
 // recorded is left alone and nothing is queued.
 func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportNotice, notice.Key, time.Now().UnixMilli())
-		if err != nil {
+		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
 		}
 		return s.enqueue(ctx, notice)
 	})
@@ -237,13 +248,11 @@ func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest M
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
 		for _, r := range reports {
-			res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-				r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportDigest, digest.Key, now)
+			added, err := s.insertReport(ctx, r, ReportDigest, digest.Key, now)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !added {
 				return fmt.Errorf("%w: %s", ErrAlreadySeen, r.ReportKey)
 			}
 		}
@@ -251,28 +260,26 @@ func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest M
 	})
 }
 
-// SkipReports records reports as seen without a notice each, queues one
-// summary message instead, and stores kv key=value, all in one transaction.
-// It is the first start with on_first_start: skip. For batches before the
-// last, summary and key are empty: then only the reports are recorded.
-func (s *Store) SkipReports(ctx context.Context, reports []Report, summary Message, key, value string) error {
+// SkipReports records reports as seen without a notice: the reports open at
+// the first start with on_first_start: skip, a page at a time.
+func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
 		for _, r := range reports {
-			_, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, seen_at)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-				r.ID, r.ReceivedTS, r.RoomID, r.EventID, ReportSkipped, now)
-			if err != nil {
+			if _, err := s.insertReport(ctx, r, ReportSkipped, "", now); err != nil {
 				return err
 			}
 		}
-		if summary.Key != "" {
-			if err := s.enqueue(ctx, summary); err != nil {
-				return err
-			}
-		}
-		if key == "" {
-			return nil
+		return nil
+	})
+}
+
+// EnqueueAndSet queues a message and stores kv key=value in one
+// transaction: the first start's summary and the mark that it is done.
+func (s *Store) EnqueueAndSet(ctx context.Context, m Message, key, value string) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := s.enqueue(ctx, m); err != nil {
+			return err
 		}
 		return s.Set(ctx, key, value)
 	})

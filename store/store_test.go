@@ -170,7 +170,8 @@ func TestSkipReports(t *testing.T) {
 			{ReportKey: ReportKey{3, 11}, RoomID: "!r:x", EventID: "$b"},
 		}
 		summary := Message{Key: "summary", Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
-		require.NoError(t, s.SkipReports(ctx, reports, summary, "feed.initialized", "1"))
+		require.NoError(t, s.SkipReports(ctx, reports))
+		require.NoError(t, s.EnqueueAndSet(ctx, summary, "feed.initialized", "1"))
 		unseen, err := s.Unseen(ctx, []ReportKey{{2, 10}, {3, 11}, {4, 12}})
 		require.NoError(t, err)
 		assert.Equal(t, []ReportKey{{4, 12}}, unseen)

@@ -268,6 +268,20 @@ func (b *bench) since(ctx context.Context, mark id.EventID) ([]*event.Event, err
 	}
 }
 
+// receivedTimes returns the received_ts of each report a notice or digest
+// of Gavel's covers.
+func receivedTimes(m *event.Event) []int64 {
+	if f, ok := m.Content.Raw["gavel.report"].(map[string]any); ok {
+		return []int64{int64(f["received_ts"].(float64))}
+	}
+	keys, _ := m.Content.Raw["gavel.report_keys"].([]any)
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		out[i] = int64(k.([]any)[1].(float64))
+	}
+	return out
+}
+
 // mark sends a message that later reads of the room stop at.
 func (b *bench) mark(ctx context.Context, what string) (id.EventID, error) {
 	resp, err := b.mod.SendNotice(ctx, b.room, "bench: "+what)
@@ -357,15 +371,8 @@ func (b *bench) reportLatency(ctx context.Context, mark id.EventID, maxGap time.
 	// once.
 	notices := func(msgs []*event.Event) (out []time.Duration) {
 		for _, m := range msgs {
-			if f, ok := m.Content.Raw["gavel.report"].(map[string]any); ok {
-				received := int64(f["received_ts"].(float64))
+			for _, received := range receivedTimes(m) {
 				out = append(out, time.Duration(m.Timestamp-received)*time.Millisecond)
-			}
-			if keys, ok := m.Content.Raw["gavel.report_keys"].([]any); ok {
-				for _, k := range keys {
-					received := int64(k.([]any)[1].(float64))
-					out = append(out, time.Duration(m.Timestamp-received)*time.Millisecond)
-				}
 			}
 		}
 		return out
@@ -531,12 +538,7 @@ func (b *bench) backlog(ctx context.Context) error {
 	covered := func(msgs []*event.Event) int {
 		n := 0
 		for _, m := range msgs {
-			if _, ok := m.Content.Raw["gavel.report"]; ok {
-				n++
-			}
-			if keys, ok := m.Content.Raw["gavel.report_keys"].([]any); ok {
-				n += len(keys)
-			}
+			n += len(receivedTimes(m))
 		}
 		return n
 	}

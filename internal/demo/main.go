@@ -23,6 +23,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
 
@@ -60,19 +61,16 @@ func run(gavel string, port int, dir string) error {
 	// Each demo starts from a fresh Synapse, so the old state goes too.
 	_ = os.Remove(filepath.Join(dir, "gavel.db"))
 	configPath := filepath.Join(dir, "config.yaml")
-	config := fmt.Sprintf(`# Written by make demo for a throwaway local Synapse.
-matrix:
-  homeserver: %s
-  user_id: "%s"
-  access_token: "%s"
-  management_room: "%s"
-database:
-  uri: %s
-reports:
-  poll_interval: 2s
-  on_first_start: post
-`, srv.URL, setup.bot.UserID, setup.bot.AccessToken, setup.room, filepath.Join(dir, "gavel.db"))
-	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+	cfg := config.Defaults()
+	cfg.Matrix = config.Matrix{Homeserver: srv.URL, UserID: setup.bot.UserID, AccessToken: setup.bot.AccessToken, ManagementRoom: setup.room}
+	cfg.Database.URI = filepath.Join(dir, "gavel.db")
+	cfg.Reports.OnFirstStart = config.FirstStartPost
+	data, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	data = append([]byte("# Written by make demo for a throwaway local Synapse.\n"), data...)
+	if err := os.WriteFile(configPath, data, 0o600); err != nil {
 		return err
 	}
 
