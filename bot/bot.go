@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -69,6 +70,19 @@ type Bot struct {
 	// unreadableAlerted is set once the moderators were told of a report
 	// too large to read.
 	unreadableAlerted bool
+
+	// crypto is nil without encryption.pickle_key.
+	crypto   *cryptohelper.CryptoHelper
+	minTrust id.TrustState // encryption.min_command_trust
+	// encrypted is set while the management room is end-to-end encrypted.
+	encrypted atomic.Bool
+	// undecrypted is set while encrypted messages wait for their keys in
+	// the database, and keysRequested holds the sessions whose keys Gavel
+	// asked for; only the sync loop uses them.
+	undecrypted   bool
+	keysRequested map[id.SessionID]bool
+	// keyWait is how long a message may wait for its keys; tests shorten it.
+	keyWait time.Duration
 }
 
 const (
@@ -138,6 +152,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		log:     log,
 		wake:    make(chan struct{}, 1),
 
+		keysRequested:  map[id.SessionID]bool{},
+		undecrypted:    true, // until the database says otherwise
+		keyWait:        keyWait,
 		feedAlertAfter: 5 * time.Minute,
 		pageSize:       pageSize,
 		maxNewPerPoll:  maxNewPerPoll,
@@ -214,19 +231,27 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err != nil {
 		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, errcode(err), b.cfg.Matrix.UserID)
 	}
-	// Gavel has no end-to-end encryption: in an encrypted room it could
-	// not read a single command.
 	var encryption event.EncryptionEventContent
 	err = b.untilReachable(ctx, "reading the management room's state", func() error {
 		return b.client.StateEvent(ctx, room, event.StateEncryption, "", &encryption)
 	})
-	if err == nil {
-		return startupErr("matrix.management_room %s is encrypted, and Gavel cannot read encrypted messages yet: use an unencrypted room for moderation", room)
-	} else if !isStatus(err, http.StatusNotFound) {
+	encrypted := err == nil
+	if err != nil && !isStatus(err, http.StatusNotFound) {
 		return startupErr("reading the state of matrix.management_room %s: %v", room, err)
 	}
+	if encrypted && b.cfg.Encryption.PickleKey == "" {
+		return startupErr("matrix.management_room %s is end-to-end encrypted, and encryption.pickle_key is empty: set it (or GAVEL_PICKLE_KEY) to a long random secret, like the output of openssl rand -hex 32, and keep it; Gavel encrypts its keys in the database with it", room)
+	}
+	if b.cfg.Encryption.PickleKey != "" {
+		if err := b.startCrypto(ctx); err != nil {
+			return err
+		}
+	}
+	if encrypted {
+		b.markEncrypted(ctx, &encryption)
+	}
 	b.log.Info().Stringer("user_id", who.UserID).Stringer("admin", adminUser).Str("synapse", b.synapseVersion).
-		Stringer("management_room", room).Str("database", b.store.Dialect()).Msg("Gavel started")
+		Stringer("management_room", room).Bool("encrypted", encrypted).Str("database", b.store.Dialect()).Msg("Gavel started")
 	return nil
 }
 

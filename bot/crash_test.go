@@ -35,7 +35,7 @@ func gavelBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "gavel")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/gavel-bot/gavel").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "goolm", "-o", binary, "github.com/gavel-bot/gavel").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

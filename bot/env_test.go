@@ -49,6 +49,7 @@ type env struct {
 	botPassword string
 	admin       *adminapi.Client
 	mod         *mautrix.Client // power 100 in the management room
+	modPassword string
 	member      *mautrix.Client // power 0 in the management room
 	spammer     *mautrix.Client
 	reporter    *mautrix.Client
@@ -75,7 +76,9 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 	e.botCli, err = srv.Register(bg, "gavel-"+strings.ToLower(rand.Text()[:8]), e.botPassword, true)
 	require.NoError(t, err)
 	e.admin = adminapi.Wrap(srv.Client(e.botCli.AccessToken))
-	e.mod = srv.User(t, "mod", false)
+	e.modPassword = "pw-" + strings.ToLower(rand.Text())
+	e.mod, err = srv.Register(bg, "mod-"+strings.ToLower(rand.Text()[:8]), e.modPassword, false)
+	require.NoError(t, err)
 	e.member = srv.User(t, "member", false)
 	e.spammer = srv.User(t, "spammer", false)
 	e.reporter = srv.User(t, "reporter", false)

@@ -69,6 +69,10 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	case store.CommandStarted:
 		out = failed("Gavel stopped while running this command, so it may or may not have taken effect. Check, then send it again if needed.")
 	default:
+		if refusal := b.securityRefusal(evt); refusal != "" {
+			out = failed("%s", refusal)
+			break
+		}
 		execCtx, cancel := context.WithTimeout(ctx, commandTimeout)
 		out = b.decide(execCtx, evt, cmd, parseErr)
 		cancel()

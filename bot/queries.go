@@ -71,6 +71,13 @@ func (b *Bot) status(ctx context.Context) outcome {
 		// This reply itself is not in the outbox yet; anything there waits.
 		t.raw(fmt.Sprintf(" %d messages waiting to be posted.", len(unsent)))
 	}
+	switch {
+	case b.crypto != nil:
+		t.newline().raw("Encryption: on, device ").code(string(b.client.DeviceID)).
+			raw(", commands from " + b.cfg.Encryption.MinCommandTrust + " devices.")
+	case b.encrypted.Load():
+		t.newline().raw("Encryption: the room is encrypted, but encryption.pickle_key is empty.")
+	}
 	return answer(t)
 }
 

@@ -31,6 +31,8 @@ func TestTokensNeverLeak(t *testing.T) {
 	adminToken := e.login()
 	e.cfg.Synapse.AdminAccessToken = adminToken
 	e.cfg.Logging.Level = "trace"
+	pickleKey := "pk-" + rand.Text() + rand.Text()
+	e.cfg.Encryption.PickleKey = pickleKey
 	require.NoError(t, e.cfg.Validate())
 	botToken := e.cfg.Matrix.AccessToken
 	require.NotEqual(t, botToken, adminToken)
@@ -43,11 +45,13 @@ func TestTokensNeverLeak(t *testing.T) {
 	}
 	fakeBot := "syt_" + strings.ToLower(rand.Text()) + "_fAkEbOtToKeN0123456789_abc123"
 	fakeAdmin := "syt_" + strings.ToLower(rand.Text()) + "_fAkEaDmInToKeN012345678_def456"
+	wrongPickleKey := "wrong-pk-" + rand.Text()
 
 	secrets := newSecrets(map[string]string{
 		"the bot token": botToken, "the admin token": adminToken,
 		"the revoked bot token": revokedBot, "the revoked admin token": revokedAdmin,
 		"the fake bot token": fakeBot, "the fake admin token": fakeAdmin,
+		"the pickle key": pickleKey, "a wrong pickle key": wrongPickleKey,
 	})
 
 	// Everything Gavel logs, at the most verbose level there is.
@@ -121,12 +125,18 @@ func TestTokensNeverLeak(t *testing.T) {
 		}
 	}
 
+	cfg := *e.cfg
+	cfg.Encryption.PickleKey = wrongPickleKey
+	err := e.startError(&cfg, log)
+	require.ErrorContains(t, err, "cannot read Gavel's encryption keys in the database with encryption.pickle_key")
+	startupErrors["wrong pickle key"] = err.Error()
+
 	// The log is the real thing, not an empty buffer.
 	captured := logs.String()
 	for _, want := range []string{
 		`"message":"Gavel started"`, `"message":"New report"`, `"message":"Command"`, `"message":"Posted"`,
 		`"level":"debug"`, `"component":"matrix"`, `"component":"adminapi"`, `"message":"Request completed"`,
-		`"status_code":401`,
+		`"status_code":401`, `"message":"Encryption ready"`,
 	} {
 		// Not assert.Contains: it would print the whole log, tokens and all.
 		if !strings.Contains(captured, want) {

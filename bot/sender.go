@@ -150,7 +150,14 @@ func (b *Bot) giveUp(ctx context.Context, m store.Message, reason string) error 
 // failedSuffix marks the note that replaces a refused message.
 const failedSuffix = "-failed"
 
+// errNoPickleKey stops the sender from posting in the clear into a room that
+// turned encrypted while Gavel had no encryption.pickle_key.
+var errNoPickleKey = errors.New("the management room is end-to-end encrypted and encryption.pickle_key is empty: set it and restart Gavel")
+
 func (b *Bot) send(ctx context.Context, m store.Message) (id.EventID, error) {
+	if b.crypto == nil && b.encrypted.Load() {
+		return "", errNoPickleKey
+	}
 	if err := b.store.MarkAttempted(ctx, m.Key); err != nil {
 		return "", err
 	}
@@ -220,7 +227,7 @@ func (b *Bot) findSent(ctx context.Context, roomID id.RoomID, keys map[string]ti
 		}
 	}
 	oldest = oldest.Add(-time.Minute)
-	filter := &mautrix.FilterPart{Senders: []id.UserID{b.client.UserID}, Types: []event.Type{event.EventMessage}}
+	filter := &mautrix.FilterPart{Senders: []id.UserID{b.client.UserID}, Types: []event.Type{event.EventMessage, event.EventEncrypted}}
 	found := map[string]id.EventID{}
 	from := ""
 	for page := 0; page < 100; page++ {
@@ -229,7 +236,17 @@ func (b *Bot) findSent(ctx context.Context, roomID id.RoomID, keys map[string]ti
 			return nil, err
 		}
 		for _, evt := range resp.Chunk {
-			if key, ok := evt.Content.Raw[keyField].(string); ok {
+			content := evt.Content.Raw
+			if evt.Type == event.EventEncrypted && b.crypto != nil {
+				// Gavel keeps the keys of its own messages.
+				evt.RoomID = roomID
+				if evt.Content.ParseRaw(evt.Type) == nil {
+					if decrypted, err := b.crypto.Decrypt(ctx, evt); err == nil {
+						content = decrypted.Content.Raw
+					}
+				}
+			}
+			if key, ok := content[keyField].(string); ok {
 				if _, wanted := keys[key]; wanted {
 					found[key] = evt.ID
 				}

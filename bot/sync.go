@@ -14,7 +14,7 @@ import (
 // Database keys of the sync state.
 const (
 	kvNextBatch = "sync.next_batch"
-	kvFilterID  = "sync.filter_id:" // + management room
+	kvFilterID  = "sync.filter_id.v2:" // + management room
 )
 
 // syncLoop follows the management room. It keeps its own loop instead of
@@ -38,6 +38,17 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	syncer.OnEventType(event.EventMessage, b.onMessage)
 	syncer.OnEventType(event.StatePowerLevels, b.onPowerLevels)
 	syncer.OnEventType(event.StateMember, b.onMember)
+	syncer.OnEventType(event.StateEncryption, b.onEncryption)
+	syncer.OnEventType(event.EventEncrypted, b.onEncrypted)
+	if b.crypto != nil {
+		mach := b.crypto.Machine()
+		// Keys, device lists and one-time key counts come first (OnSync
+		// runs before the rooms), so that a message and its keys in the
+		// same sync decrypt.
+		syncer.OnSync(mach.ProcessSyncResponse)
+		syncer.OnEventType(event.StateMember, mach.HandleMemberEvent)
+		syncer.OnEvent(b.client.StateStoreSyncHandler)
+	}
 
 	since, err := b.store.Get(ctx, kvNextBatch)
 	if err != nil {
@@ -52,6 +63,10 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		timeout := 30000
 		if since == "" {
 			timeout = 0
+		} else if b.undecrypted {
+			// Messages wait for their keys: look again soon even if
+			// nothing arrives, to ask for the keys or give up in time.
+			timeout = 5000
 		}
 		resp, err := b.client.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: timeout, Since: since, FilterID: filterID})
 		if err != nil {
@@ -80,6 +95,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 			// make it handle the same event for ever.
 			b.log.Error().Err(err).Msg("Handling a sync response failed")
 		}
+		b.retryUndecrypted(ctx)
 		if b.syncFailed.Load() {
 			// Keep the token: the same events come again, and those
 			// already handled are skipped.
@@ -113,8 +129,9 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 			// Gavel's own messages would only crowd commands out of the
 			// timeline.
 			Timeline: &mautrix.FilterPart{Limit: timelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
-				Types: []event.Type{event.EventMessage, event.StatePowerLevels, event.StateMember}},
-			State:       &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember}, LazyLoadMembers: true},
+				Types: []event.Type{event.EventMessage, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}},
+			State: &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption},
+				LazyLoadMembers: true},
 			Ephemeral:   none,
 			AccountData: none,
 		},
@@ -140,7 +157,8 @@ func (b *Bot) dropHistory(resp *mautrix.RespSync) {
 	for _, room := range resp.Rooms.Join {
 		kept := room.Timeline.Events[:0]
 		for _, evt := range room.Timeline.Events {
-			if evt.Type == event.EventMessage && time.UnixMilli(evt.Timestamp).Before(b.startedAt) {
+			isMessage := evt.Type == event.EventMessage || evt.Type == event.EventEncrypted
+			if isMessage && time.UnixMilli(evt.Timestamp).Before(b.startedAt) {
 				dropped++
 				continue
 			}
@@ -163,7 +181,11 @@ func (b *Bot) fillGap(ctx context.Context, resp *mautrix.RespSync) {
 	if !ok || !room.Timeline.Limited || room.Timeline.PrevBatch == "" {
 		return
 	}
-	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
+	if b.encrypted.Load() && b.crypto != nil {
+		// Members who joined in the gap need the room's keys too.
+		b.loadMembers(ctx)
+	}
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventEncrypted}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
 	var older []*event.Event
 	from := room.Timeline.PrevBatch
 	for page := 0; page < gapPages && from != ""; page++ {

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,12 +28,13 @@ import (
 // Config is Gavel's whole configuration. The yaml tags are the keys of
 // config.example.yaml; they are Gavel's interface and keep their names.
 type Config struct {
-	Matrix   Matrix   `yaml:"matrix"`
-	Synapse  Synapse  `yaml:"synapse"`
-	Database Database `yaml:"database"`
-	Commands Commands `yaml:"commands"`
-	Reports  Reports  `yaml:"reports"`
-	Logging  Logging  `yaml:"logging"`
+	Matrix     Matrix     `yaml:"matrix"`
+	Synapse    Synapse    `yaml:"synapse"`
+	Database   Database   `yaml:"database"`
+	Commands   Commands   `yaml:"commands"`
+	Reports    Reports    `yaml:"reports"`
+	Encryption Encryption `yaml:"encryption"`
+	Logging    Logging    `yaml:"logging"`
 
 	// file is what Load learnt about the file; Warnings reads it.
 	file fileInfo
@@ -43,7 +45,7 @@ type Config struct {
 type fileInfo struct {
 	path   string
 	mode   fs.FileMode
-	tokens []string // the token keys set in the file itself, not by the environment
+	tokens []string // the secret keys set in the file itself, not by the environment
 }
 
 // Matrix is the bot's own account and the room it works in.
@@ -93,6 +95,24 @@ type Reports struct {
 	MaxIndividual int `yaml:"max_individual"`
 }
 
+// Encryption configures end-to-end encryption in the management room.
+type Encryption struct {
+	// PickleKey encrypts Gavel's encryption keys in the database;
+	// GAVEL_PICKLE_KEY overrides it. Empty means no encryption: Gavel then
+	// refuses to start in an encrypted room.
+	PickleKey string `yaml:"pickle_key"`
+	// MinCommandTrust is the least trusted device whose encrypted commands
+	// Gavel runs: unverified, cross-signed-tofu or cross-signed-verified.
+	MinCommandTrust string `yaml:"min_command_trust"`
+}
+
+// The choices for Encryption.MinCommandTrust, in mautrix's words.
+const (
+	TrustUnverified          = "unverified"
+	TrustCrossSignedTOFU     = "cross-signed-tofu"
+	TrustCrossSignedVerified = "cross-signed-verified"
+)
+
 // Logging configures the log output.
 type Logging struct {
 	// Level is trace, debug, info, warn or error.
@@ -111,10 +131,11 @@ const (
 // out.
 func Defaults() Config {
 	return Config{
-		Database: Database{URI: "gavel.db"},
-		Commands: Commands{Prefix: "!", MinPowerLevel: 50},
-		Reports:  Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20},
-		Logging:  Logging{Level: "info", Format: "pretty"},
+		Database:   Database{URI: "gavel.db"},
+		Commands:   Commands{Prefix: "!", MinPowerLevel: 50},
+		Reports:    Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20},
+		Encryption: Encryption{MinCommandTrust: TrustUnverified},
+		Logging:    Logging{Level: "info", Format: "pretty"},
 	}
 }
 
@@ -171,11 +192,17 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.Synapse.AdminAccessToken != "" {
 		cfg.file.tokens = append(cfg.file.tokens, "synapse.admin_access_token")
 	}
+	if cfg.Encryption.PickleKey != "" {
+		cfg.file.tokens = append(cfg.file.tokens, "encryption.pickle_key")
+	}
 	if token := os.Getenv("GAVEL_ACCESS_TOKEN"); token != "" {
 		cfg.Matrix.AccessToken = token
 	}
 	if token := os.Getenv("GAVEL_ADMIN_ACCESS_TOKEN"); token != "" {
 		cfg.Synapse.AdminAccessToken = token
+	}
+	if key := os.Getenv("GAVEL_PICKLE_KEY"); key != "" {
+		cfg.Encryption.PickleKey = key
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -203,17 +230,32 @@ func (f fileInfo) permissionWarning() string {
 	if f.path == "" || len(f.tokens) == 0 || f.mode.Perm()&0o044 == 0 || runtime.GOOS == "windows" {
 		return ""
 	}
-	what, pass := "an access token", "pass the token in "
+	envs := make([]string, len(f.tokens))
+	for i, key := range f.tokens {
+		envs[i] = secretEnv[key]
+	}
+	var what, pass string
 	switch {
-	case len(f.tokens) > 1:
-		what, pass = "access tokens", "pass them in GAVEL_ACCESS_TOKEN and GAVEL_ADMIN_ACCESS_TOKEN"
-	case f.tokens[0] == "matrix.access_token":
-		pass += "GAVEL_ACCESS_TOKEN"
+	case len(f.tokens) == 1 && f.tokens[0] == "encryption.pickle_key":
+		what, pass = "the encryption pickle key", "pass the key in "+envs[0]
+	case len(f.tokens) == 1:
+		what, pass = "an access token", "pass the token in "+envs[0]
 	default:
-		pass += "GAVEL_ADMIN_ACCESS_TOKEN"
+		what = "access tokens"
+		if slices.Contains(f.tokens, "encryption.pickle_key") {
+			what = "secrets"
+		}
+		pass = "pass them in " + strings.Join(envs[:len(envs)-1], ", ") + " and " + envs[len(envs)-1]
 	}
 	return fmt.Sprintf("%s is readable by other users (mode %04o) and holds %s (%s): run chmod 600 %s, or %s instead",
 		f.path, f.mode.Perm(), what, strings.Join(f.tokens, ", "), shellQuote(f.path), pass)
+}
+
+// secretEnv names the environment variable that overrides each secret key.
+var secretEnv = map[string]string{
+	"matrix.access_token":        "GAVEL_ACCESS_TOKEN",
+	"synapse.admin_access_token": "GAVEL_ADMIN_ACCESS_TOKEN",
+	"encryption.pickle_key":      "GAVEL_PICKLE_KEY",
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
@@ -352,6 +394,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.MaxIndividual < 0 || c.Reports.MaxIndividual > 1000 {
 		bad("reports.max_individual", "must be between 0 (always digests) and 1000, like 20")
+	}
+	switch c.Encryption.MinCommandTrust {
+	case TrustUnverified, TrustCrossSignedTOFU, TrustCrossSignedVerified:
+	default:
+		bad("encryption.min_command_trust", "must be %s, %s or %s", TrustUnverified, TrustCrossSignedTOFU, TrustCrossSignedVerified)
+	}
+	if k := c.Encryption.PickleKey; k != "" && len(k) < 16 {
+		bad("encryption.pickle_key", "is too short to protect encryption keys; use at least 16 random characters, like the output of openssl rand -hex 32")
 	}
 	switch c.Logging.Level {
 	case "trace", "debug", "info", "warn", "error":

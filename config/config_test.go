@@ -36,6 +36,7 @@ func TestExampleConfigIsValidOnceFilledIn(t *testing.T) {
 	assert.Equal(t, defaults.Database, cfg.Database)
 	assert.Equal(t, defaults.Commands, cfg.Commands)
 	assert.Equal(t, defaults.Reports, cfg.Reports)
+	assert.Equal(t, defaults.Encryption, cfg.Encryption)
 	assert.Equal(t, defaults.Logging, cfg.Logging)
 	assert.Equal(t, "from-env", cfg.Matrix.AccessToken)
 	assert.Equal(t, "from-env", cfg.AdminToken(), "the admin token defaults to the bot's")
@@ -52,6 +53,8 @@ func TestMinimalConfigTakesDefaults(t *testing.T) {
 	assert.Equal(t, 2*time.Second, cfg.Reports.PollInterval)
 	assert.Equal(t, FirstStartSkip, cfg.Reports.OnFirstStart)
 	assert.Equal(t, 20, cfg.Reports.MaxIndividual)
+	assert.Empty(t, cfg.Encryption.PickleKey, "no encryption unless asked for")
+	assert.Equal(t, TrustUnverified, cfg.Encryption.MinCommandTrust)
 	assert.Equal(t, "info", cfg.Logging.Level)
 	assert.Equal(t, "pretty", cfg.Logging.Format)
 }
@@ -69,6 +72,9 @@ reports:
   poll_interval: 500ms
   on_first_start: post
   max_individual: 5
+encryption:
+  pickle_key: 0123456789abcdef0123
+  min_command_trust: cross-signed-tofu
 logging:
   level: debug
   format: json
@@ -81,6 +87,8 @@ logging:
 	assert.Equal(t, 500*time.Millisecond, cfg.Reports.PollInterval)
 	assert.Equal(t, FirstStartPost, cfg.Reports.OnFirstStart)
 	assert.Equal(t, 5, cfg.Reports.MaxIndividual)
+	assert.Equal(t, "0123456789abcdef0123", cfg.Encryption.PickleKey)
+	assert.Equal(t, TrustCrossSignedTOFU, cfg.Encryption.MinCommandTrust)
 	assert.Equal(t, "debug", cfg.Logging.Level)
 	assert.Equal(t, "json", cfg.Logging.Format)
 }
@@ -95,10 +103,12 @@ func TestJSONIsAccepted(t *testing.T) {
 func TestEnvironmentOverridesTokens(t *testing.T) {
 	t.Setenv("GAVEL_ACCESS_TOKEN", "env-bot")
 	t.Setenv("GAVEL_ADMIN_ACCESS_TOKEN", "env-admin")
-	cfg, err := Parse([]byte(minimal))
+	t.Setenv("GAVEL_PICKLE_KEY", "env-pickle-key-0123456789")
+	cfg, err := Parse([]byte(minimal + "encryption:\n  pickle_key: file-pickle-key-0123456789\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "env-bot", cfg.Matrix.AccessToken)
 	assert.Equal(t, "env-admin", cfg.AdminToken())
+	assert.Equal(t, "env-pickle-key-0123456789", cfg.Encryption.PickleKey)
 }
 
 func TestErrorsNameTheKey(t *testing.T) {
@@ -128,6 +138,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 			[]string{"line 8: commands.prefix: must be a single value"}},
 		{"choices", minimal + "reports:\n  on_first_start: maybe\nlogging:\n  level: loud\n  format: xml\n",
 			[]string{"reports.on_first_start: must be skip or post", "logging.level: must be one of trace, debug, info, warn, error", "logging.format: must be pretty or json"}},
+		{"trust", minimal + "encryption:\n  min_command_trust: verified\n",
+			[]string{"encryption.min_command_trust: must be unverified, cross-signed-tofu or cross-signed-verified"}},
+		{"short pickle key", minimal + "encryption:\n  pickle_key: abc\n",
+			[]string{"encryption.pickle_key: is too short to protect encryption keys; use at least 16 random characters"}},
 		{"prefix", minimal + "commands:\n  prefix: \"! \"\n",
 			[]string{"commands.prefix: must be 1 to 8 characters without spaces"}},
 		{"empty file", "", []string{"matrix.homeserver: missing", "matrix.user_id: missing", "matrix.access_token: missing", "matrix.management_room: missing"}},
@@ -175,6 +189,9 @@ func TestWarnsWhenOthersCanReadATokenInTheFile(t *testing.T) {
 	withToken := strings.Replace(minimal, "access_token: tok", "access_token: "+botToken, 1)
 	withAdmin := withoutToken + "synapse:\n  admin_access_token: " + adminToken + "\n"
 	withBoth := withToken + "synapse:\n  admin_access_token: " + adminToken + "\n"
+	const pickleKey = "s3cr3tPickleKey-9f8e7d6c"
+	withPickle := withoutToken + "encryption:\n  pickle_key: " + pickleKey + "\n"
+	withAll := withBoth + "encryption:\n  pickle_key: " + pickleKey + "\n"
 	for _, tt := range []struct {
 		name     string
 		content  string
@@ -201,12 +218,20 @@ func TestWarnsWhenOthersCanReadATokenInTheFile(t *testing.T) {
 			want: " is readable by other users (mode 0644) and holds an access token (synapse.admin_access_token): run chmod 600 %s, or pass the token in GAVEL_ADMIN_ACCESS_TOKEN instead"},
 		{name: "both tokens in the file", content: withBoth, mode: 0o664,
 			want: " is readable by other users (mode 0664) and holds access tokens (matrix.access_token, synapse.admin_access_token): run chmod 600 %s, or pass them in GAVEL_ACCESS_TOKEN and GAVEL_ADMIN_ACCESS_TOKEN instead"},
+		{name: "pickle key in the file", content: withPickle, mode: 0o644,
+			env:  map[string]string{"GAVEL_ACCESS_TOKEN": botToken},
+			want: " is readable by other users (mode 0644) and holds the encryption pickle key (encryption.pickle_key): run chmod 600 %s, or pass the key in GAVEL_PICKLE_KEY instead"},
+		{name: "pickle key only from the environment", content: withoutToken, mode: 0o644,
+			env: map[string]string{"GAVEL_ACCESS_TOKEN": botToken, "GAVEL_PICKLE_KEY": pickleKey}},
+		{name: "every secret in the file", content: withAll, mode: 0o640,
+			want: " is readable by other users (mode 0640) and holds secrets (matrix.access_token, synapse.admin_access_token, encryption.pickle_key): run chmod 600 %s, or pass them in GAVEL_ACCESS_TOKEN, GAVEL_ADMIN_ACCESS_TOKEN and GAVEL_PICKLE_KEY instead"},
 		{name: "a path the shell needs quoted", content: withToken, mode: 0o644, fileName: "my gavel's.yaml",
 			want: " is readable by other users (mode 0644) and holds an access token (matrix.access_token): run chmod 600 %s, or pass the token in GAVEL_ACCESS_TOKEN instead"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("GAVEL_ACCESS_TOKEN", "")
 			t.Setenv("GAVEL_ADMIN_ACCESS_TOKEN", "")
+			t.Setenv("GAVEL_PICKLE_KEY", "")
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -230,7 +255,7 @@ func TestWarnsWhenOthersCanReadATokenInTheFile(t *testing.T) {
 			}
 			require.Len(t, warnings, 1)
 			assert.Equal(t, path+fmt.Sprintf(tt.want, quoted), warnings[0])
-			for _, secret := range []string{botToken, adminToken, "s3cr3t"} {
+			for _, secret := range []string{botToken, adminToken, pickleKey, "s3cr3t"} {
 				assert.NotContains(t, warnings[0], secret)
 			}
 		})

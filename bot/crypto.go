@@ -1,0 +1,322 @@
+package bot
+
+// End-to-end encryption in the management room. mautrix's cryptohelper sets
+// up the Olm machine, with its keys in Gavel's own database; Gavel's sync
+// loop feeds the machine itself and decides what to do with each encrypted
+// message, so that a message whose keys have not arrived yet is kept in the
+// database, not in a goroutine a crash would lose.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/crypto/olm"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
+)
+
+const (
+	// kvDeviceID is the bot's device as of the last start, to notice when
+	// a new access token brought a new device.
+	kvDeviceID = "encryption.device_id"
+	// keyRequestAfter is how long Gavel waits for a message's keys before
+	// asking the sender's devices for them.
+	keyRequestAfter = 5 * time.Second
+	// keyWait is how long Gavel waits for a message's keys before giving
+	// up on it: as long as a command stays fresh enough to run.
+	keyWait = staleAfter
+)
+
+// minTrust turns encryption.min_command_trust into mautrix's trust level.
+func minTrust(setting string) id.TrustState {
+	switch setting {
+	case config.TrustCrossSignedTOFU:
+		return id.TrustStateCrossSignedTOFU
+	case config.TrustCrossSignedVerified:
+		return id.TrustStateCrossSignedVerified
+	default:
+		// Any device but blacklisted ones and ones whose keys do not match.
+		return id.TrustStateUnset
+	}
+}
+
+// startCrypto loads (or, the first time, creates and uploads) the bot's
+// encryption keys for the access token's device. The keys live in Gavel's
+// database under the device id, so a restart with the same token keeps the
+// same device, and a new token's device gets keys of its own.
+func (b *Bot) startCrypto(ctx context.Context) error {
+	deviceID := b.client.DeviceID
+	var helper *cryptohelper.CryptoHelper
+	err := b.untilReachable(ctx, "setting up encryption", func() (err error) {
+		// cryptohelper keeps room state (members, encryption) in Gavel's
+		// database, and hooks itself into client.Syncer, which Gavel's own
+		// sync loop never runs: the loop calls the machine itself.
+		b.client.StateStore = nil
+		b.client.Syncer = mautrix.NewDefaultSyncer()
+		helper, err = cryptohelper.NewCryptoHelper(b.client, []byte(b.cfg.Encryption.PickleKey), b.store.DB())
+		if err != nil {
+			return err
+		}
+		helper.DBAccountID = string(deviceID)
+		return helper.Init(ctx)
+	})
+	if err != nil {
+		return cryptoStartupErr(err, b.cfg.Matrix.UserID, deviceID)
+	}
+	b.client.Crypto = helper
+	b.crypto = helper
+	b.minTrust = minTrust(b.cfg.Encryption.MinCommandTrust)
+
+	previous, err := b.store.Get(ctx, kvDeviceID)
+	if err != nil {
+		return err
+	}
+	if previous != "" && previous != string(deviceID) {
+		b.log.Warn().Str("device_id", string(deviceID)).Str("previous_device_id", previous).
+			Msg("matrix.access_token now belongs to another device than last time: moderators' clients show Gavel with a new device, and messages encrypted only for the old one cannot be read")
+	}
+	if err := b.store.Set(ctx, kvDeviceID, string(deviceID)); err != nil {
+		return err
+	}
+	if b.minTrust == id.TrustStateCrossSignedVerified {
+		b.log.Warn().Msg("encryption.min_command_trust is cross-signed-verified, but Gavel cannot verify users yet: every encrypted command will be refused; use cross-signed-tofu")
+	}
+	b.log.Info().Str("device_id", string(deviceID)).Str("fingerprint", helper.Machine().Fingerprint()).
+		Str("min_command_trust", b.cfg.Encryption.MinCommandTrust).Msg("Encryption ready")
+	return nil
+}
+
+// cryptoStartupErr says what to do about the ways setting up encryption
+// fails in practice.
+func cryptoStartupErr(err error, userID id.UserID, deviceID id.DeviceID) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "failed to load olm account"):
+		return startupErr("cannot read Gavel's encryption keys in the database with encryption.pickle_key (%v): was the key changed? Put back the key Gavel first ran with", err)
+	case strings.Contains(msg, "not marked as shared, but there are keys on the server"),
+		strings.Contains(msg, "keys seem to have disappeared"),
+		strings.Contains(msg, "mismatching identity key on server"):
+		return startupErr("device %s of %s has encryption keys on the homeserver that are not the ones in Gavel's database (%v). The access token probably came from a client that set up encryption itself, or the database was replaced: log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token", deviceID, userID, err)
+	}
+	return startupErr("setting up encryption: %v", err)
+}
+
+// roomEncrypted is what start-up learnt of the management room's
+// encryption; the sync loop keeps it current.
+func (b *Bot) markEncrypted(ctx context.Context, content *event.EncryptionEventContent) {
+	b.encrypted.Store(true)
+	if b.crypto == nil {
+		return
+	}
+	room := b.cfg.Matrix.ManagementRoom
+	if err := b.client.StateStore.SetEncryptionEvent(ctx, room, content); err != nil {
+		b.log.Error().Err(err).Msg("Could not record that the management room is encrypted")
+	}
+	b.loadMembers(ctx)
+}
+
+// loadMembers reads the management room's members into the state store:
+// the sync filter loads members lazily, but room keys must go to every
+// member's devices.
+func (b *Bot) loadMembers(ctx context.Context) {
+	if _, err := b.client.Members(ctx, b.cfg.Matrix.ManagementRoom); err != nil {
+		b.log.Warn().Err(err).Msg("Could not read the management room's members; room keys go to the members Gavel knows of")
+	}
+}
+
+// onEncryption handles the management room turning encrypted while Gavel
+// runs.
+func (b *Bot) onEncryption(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Mautrix.EventSource&event.SourceInvite != 0 || b.encrypted.Load() {
+		return
+	}
+	content, ok := evt.Content.Parsed.(*event.EncryptionEventContent)
+	if !ok {
+		return
+	}
+	b.markEncrypted(ctx, content)
+	if b.crypto == nil {
+		b.log.Error().Stringer("by", evt.Sender).Msg("The management room is now end-to-end encrypted, and encryption.pickle_key is empty: Gavel posts nothing there and runs no command until the key is set and Gavel restarted")
+		return
+	}
+	b.log.Info().Stringer("by", evt.Sender).Msg("The management room is now end-to-end encrypted; Gavel encrypts what it posts from now on")
+}
+
+// onEncrypted decrypts a message from the management room and handles it,
+// or keeps it until its keys arrive.
+func (b *Bot) onEncrypted(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
+		return
+	}
+	if b.crypto == nil {
+		b.log.Warn().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).
+			Msg("Cannot read an encrypted message: encryption.pickle_key is empty")
+		return
+	}
+	if done, _ := b.decrypt(ctx, evt, time.Time{}); done {
+		return
+	}
+	if err := b.store.AddUndecrypted(ctx, evt); err != nil {
+		b.log.Error().Err(err).Msg("Database error; the message will be tried again")
+		b.syncFailed.Store(true)
+		return
+	}
+	b.undecrypted = true
+}
+
+// decrypt decrypts evt and handles it. It returns true when the message is
+// done with (handled, or impossible to decrypt ever), and false, with the
+// reason, while its keys have not arrived. waitingSince is when Gavel first
+// failed to decrypt it, zero on the first try.
+func (b *Bot) decrypt(ctx context.Context, evt *event.Event, waitingSince time.Time) (bool, error) {
+	content := evt.Content.AsEncrypted()
+	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).
+		Stringer("session_id", content.SessionID).Logger()
+	decrypted, err := b.crypto.Decrypt(ctx, evt)
+	switch {
+	case err == nil:
+		if !waitingSince.IsZero() {
+			log.Info().Dur("waited", time.Since(waitingSince).Round(time.Millisecond)).Msg("Decrypted a message once its keys arrived")
+		}
+		if decrypted.Type == event.EventMessage {
+			b.onMessage(ctx, decrypted)
+		}
+		return true, nil
+	case errors.Is(err, crypto.ErrNoSessionFound) || errors.Is(err, olm.ErrUnknownMessageIndex) ||
+		errors.Is(err, crypto.ErrGroupSessionWithheld):
+		// Withheld keys may still come: the sender may share them later,
+		// or another of their devices may.
+		if waitingSince.IsZero() {
+			log.Warn().Err(err).Msg("Cannot decrypt a message yet: waiting for its keys")
+		}
+		return false, err
+	default:
+		// A replayed message index, a corrupt payload: no key fixes these.
+		log.Warn().Err(err).Msg("Cannot decrypt a message; ignoring it")
+		return true, nil
+	}
+}
+
+// retryUndecrypted tries again the messages waiting for their keys, after
+// each sync (which is when keys arrive). It asks the sender for keys that
+// are slow to come, and gives up after keyWait, telling the moderators.
+func (b *Bot) retryUndecrypted(ctx context.Context) {
+	if b.crypto == nil || !b.undecrypted {
+		return
+	}
+	waiting, err := b.store.Undecrypted(ctx)
+	if err != nil {
+		b.log.Error().Err(err).Msg("Could not read the messages waiting for their keys")
+		return
+	}
+	b.undecrypted = len(waiting) > 0
+	for _, w := range waiting {
+		evt := w.Event
+		done, why := b.decrypt(ctx, evt, w.FirstSeen)
+		content := evt.Content.AsEncrypted()
+		age := time.Since(w.FirstSeen)
+		switch {
+		case done:
+		case age > b.keyWait:
+			b.giveUpDecrypting(ctx, evt, age, why)
+			done = true
+		case age > keyRequestAfter && !b.keysRequested[content.SessionID]:
+			b.keysRequested[content.SessionID] = true
+			b.crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, content.DeviceID)
+		}
+		if done {
+			if err := b.store.RemoveUndecrypted(ctx, evt.ID); err != nil {
+				b.log.Error().Err(err).Msg("Could not forget a message that was waiting for its keys")
+			}
+		}
+	}
+}
+
+// giveUpDecrypting tells the moderators, once per sender's session, that a
+// message could not be read, and what the sender's client said if it
+// refused the keys.
+func (b *Bot) giveUpDecrypting(ctx context.Context, evt *event.Event, waited time.Duration, why error) {
+	content := evt.Content.AsEncrypted()
+	b.log.Error().Err(why).Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Stringer("session_id", content.SessionID).
+		Dur("waited", waited.Round(time.Second)).Msg("Giving up on a message whose keys never arrived")
+	key := "gavel-undecryptable-" + string(content.SessionID)
+	if m, err := b.store.Message(ctx, key); err != nil || m != nil {
+		return // told already (or the database cannot say)
+	}
+	sent := time.UnixMilli(evt.Timestamp).UTC().Format("15:04 UTC")
+	t := (&text{}).raw("Gavel could not decrypt a message from ").user(string(evt.Sender)).
+		raw(fmt.Sprintf(" sent at %s: its keys did not arrive in %s", sent, duration(b.keyWait)))
+	var withheld *event.RoomKeyWithheldEventContent
+	if errors.As(why, &withheld) && withheld.Code != "" {
+		t.raw(" (the sender's client withheld them: ").user(string(withheld.Code)).raw(")")
+	}
+	t.raw(". If it was a command, it was not run; send it again. ").
+		raw("If this keeps happening, check that the sender's client shares keys with Gavel's device ").code(string(b.client.DeviceID)).raw(".")
+	err := b.store.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityReply, RoomID: evt.RoomID,
+		Content: t.content(event.MsgNotice, nil)})
+	if err != nil {
+		b.log.Error().Err(err).Msg("Could not queue the note about an undecryptable message")
+		return
+	}
+	b.notify()
+}
+
+// duration says d the way people do: "10 minutes", or "2s".
+func duration(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// securityRefusal says why a command may not run because of how it was
+// sent, or returns "": in an encrypted room only encrypted commands run,
+// and only from devices trusted enough.
+func (b *Bot) securityRefusal(evt *event.Event) string {
+	if evt.Mautrix.EventSource&event.SourceDecrypted == 0 {
+		if b.encrypted.Load() {
+			return "Not run: this room is end-to-end encrypted, and this command was sent unencrypted. Send it again from a client with encryption on."
+		}
+		return ""
+	}
+	trust := evt.Mautrix.TrustState
+	if trust >= b.minTrust {
+		return ""
+	}
+	device := "an unknown device"
+	if evt.Mautrix.TrustSource != nil {
+		device = "device " + string(evt.Mautrix.TrustSource.DeviceID)
+	}
+	var why string
+	switch trust {
+	case id.TrustStateBlacklisted:
+		why = "is blocked"
+	case id.TrustStateDeviceKeyMismatch:
+		why = "has keys that do not match the message's"
+	case id.TrustStateUnknownDevice:
+		device, why = "a device", "Gavel could not find among your devices"
+	case id.TrustStateForwarded, id.TrustStateBackup:
+		why = "did not share this message's keys itself (they were forwarded)"
+	case id.TrustStateCrossSignedUntrusted:
+		why = "is signed by a cross-signing key that changed since Gavel first saw it"
+	case id.TrustStateCrossSignedTOFU:
+		why = "is cross-signed, but Gavel has not verified your cross-signing key"
+	default:
+		why = "is not cross-signed"
+	}
+	advice := "Verify this device from another of your sessions, or send the command from a verified one."
+	if b.minTrust == id.TrustStateCrossSignedVerified {
+		advice = "Gavel cannot verify users yet: an admin must lower encryption.min_command_trust to cross-signed-tofu."
+	}
+	return fmt.Sprintf("Not run: this command came from %s, which %s, and Gavel runs commands only from %s devices (encryption.min_command_trust). %s",
+		device, why, b.cfg.Encryption.MinCommandTrust, advice)
+}

@@ -1,0 +1,431 @@
+package bot
+
+// End-to-end encryption against the real Synapse. The moderators' clients
+// here are built on mautrix's own crypto, as a chat client would be: they
+// sync, decrypt what Gavel posts, and encrypt what they send.
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
+)
+
+const testPickleKey = "gavel-test-pickle-key-0123456789"
+
+// cryptoUser is a moderator's encrypting client.
+type cryptoUser struct {
+	t      *testing.T
+	e      *env
+	cli    *mautrix.Client
+	helper *cryptohelper.CryptoHelper
+
+	mu     sync.Mutex
+	events []*event.Event // Gavel's messages in the management room, decrypted
+	// withheld is the room key of the session sayWithheld started.
+	withheld *event.Content
+}
+
+// cryptoUser gives cli end-to-end encryption and keeps it syncing until
+// the test ends.
+func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
+	t := e.t
+	t.Helper()
+	st, err := store.Open(bg, filepath.Join(t.TempDir(), "client.db"), zerolog.Nop())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	cli.StateStore = nil
+	cli.Store = nil
+	cli.Syncer = mautrix.NewDefaultSyncer()
+	helper, err := cryptohelper.NewCryptoHelper(cli, []byte("a moderator's pickle key"), st.DB())
+	require.NoError(t, err)
+	require.NoError(t, helper.Init(bg))
+	cli.Crypto = helper
+	c := &cryptoUser{t: t, e: e, cli: cli, helper: helper}
+
+	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
+	// The helper dispatches decrypted messages here too.
+	syncer.OnEventType(event.EventMessage, func(_ context.Context, evt *event.Event) {
+		if evt.RoomID == e.room && evt.Sender == e.botCli.UserID {
+			c.mu.Lock()
+			c.events = append(c.events, evt)
+			c.mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = cli.SyncWithContext(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	// Synced once the room's members are known.
+	require.Eventually(t, func() bool {
+		members, err := cli.StateStore.GetRoomJoinedOrInvitedMembers(bg, e.room)
+		return err == nil && len(members) > 1
+	}, 30*time.Second, 50*time.Millisecond, "the moderator's client never synced")
+	return c
+}
+
+// say sends an encrypted message into the management room.
+func (c *cryptoUser) say(body string) id.EventID {
+	c.t.Helper()
+	resp, err := c.cli.SendText(bg, c.e.room, body)
+	require.NoError(c.t, err)
+	return resp.EventID
+}
+
+// sayPlain sends a message in the clear, as a client without encryption
+// would.
+func (c *cryptoUser) sayPlain(body string) id.EventID {
+	c.t.Helper()
+	resp, err := c.cli.SendMessageEvent(bg, c.e.room, event.EventMessage,
+		&event.MessageEventContent{MsgType: event.MsgText, Body: body}, mautrix.ReqSendEvent{DontEncrypt: true})
+	require.NoError(c.t, err)
+	return resp.EventID
+}
+
+// sayWithheld sends an encrypted message whose keys go to nobody but the
+// moderator: Gavel cannot decrypt it until shareKeys. newSession starts a
+// new Megolm session first; otherwise the current one goes on.
+func (c *cryptoUser) sayWithheld(body string, newSession bool) id.EventID {
+	c.t.Helper()
+	mach := c.helper.Machine()
+	if newSession {
+		require.NoError(c.t, mach.CryptoStore.RemoveOutboundGroupSession(bg, c.e.room))
+		require.NoError(c.t, mach.ShareGroupSession(bg, c.e.room, []id.UserID{c.cli.UserID}))
+		// The room key as it is before the first message, to share later.
+		session, err := mach.CryptoStore.GetOutboundGroupSession(bg, c.e.room)
+		require.NoError(c.t, err)
+		key := session.ShareContent()
+		c.withheld = &key
+	}
+	encrypted, err := mach.EncryptMegolmEvent(bg, c.e.room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+	require.NoError(c.t, err)
+	resp, err := c.cli.SendMessageEvent(bg, c.e.room, event.EventEncrypted, encrypted)
+	require.NoError(c.t, err)
+	return resp.EventID
+}
+
+// shareKeys gives Gavel's device the keys of the session sayWithheld
+// started, late.
+func (c *cryptoUser) shareKeys(gavel id.DeviceID) {
+	c.t.Helper()
+	require.NotNil(c.t, c.withheld, "no withheld session")
+	mach := c.helper.Machine()
+	device, err := mach.GetOrFetchDevice(bg, c.e.botCli.UserID, gavel)
+	require.NoError(c.t, err)
+	require.NoError(c.t, mach.SendEncryptedToDevice(bg, device, event.ToDeviceRoomKey, *c.withheld))
+}
+
+// messages returns Gavel's messages that this client decrypted (or read in
+// the clear), in order.
+func (c *cryptoUser) messages() []*event.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*event.Event(nil), c.events...)
+}
+
+func (c *cryptoUser) replies(cmd id.EventID) []*event.Event {
+	var out []*event.Event
+	for _, evt := range c.messages() {
+		if msg := evt.Content.AsMessage(); msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == cmd {
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
+// waitReply waits for Gavel's reply to cmd and checks that it came
+// encrypted.
+func (c *cryptoUser) waitReply(cmd id.EventID) *event.MessageEventContent {
+	c.t.Helper()
+	var reply *event.Event
+	require.Eventuallyf(c.t, func() bool {
+		if r := c.replies(cmd); len(r) > 0 {
+			reply = r[0]
+		}
+		return reply != nil
+	}, 60*time.Second, 100*time.Millisecond, "waiting for the reply to %s", cmd)
+	assertEncrypted(c.t, reply)
+	return reply.Content.AsMessage()
+}
+
+// waitMessage waits for a message from Gavel that match accepts.
+func (c *cryptoUser) waitMessage(what string, match func(*event.Event) bool) *event.Event {
+	c.t.Helper()
+	var found *event.Event
+	require.Eventuallyf(c.t, func() bool {
+		for _, evt := range c.messages() {
+			if match(evt) {
+				found = evt
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 100*time.Millisecond, "waiting for %s", what)
+	return found
+}
+
+// waitNotice waits for the notice of a report.
+func (c *cryptoUser) waitNotice(reportID int64) *event.Event {
+	c.t.Helper()
+	notice := c.waitMessage("the notice of report "+itoa(reportID), func(evt *event.Event) bool {
+		_, ok := evt.Content.Raw["gavel.report"]
+		return ok && field(c.t, evt).ReportID == reportID
+	})
+	assertEncrypted(c.t, notice)
+	return notice
+}
+
+func assertEncrypted(t *testing.T, evt *event.Event) {
+	t.Helper()
+	assert.True(t, evt.Mautrix.WasEncrypted && evt.Mautrix.EventSource&event.SourceDecrypted != 0,
+		"%s reached the moderator in the clear", evt.ID)
+}
+
+// encryptRoom turns on encryption in the management room.
+func (e *env) encryptRoom() {
+	e.t.Helper()
+	_, err := e.mod.SendStateEvent(bg, e.room, event.StateEncryption, "", &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1})
+	require.NoError(e.t, err)
+}
+
+// loginAs logs a user in again: a new device of the same account.
+func (e *env) loginAs(userID id.UserID, password string) *mautrix.Client {
+	e.t.Helper()
+	cli := e.srv.Client("")
+	_, err := cli.Login(bg, &mautrix.ReqLogin{
+		Type:             mautrix.AuthTypePassword,
+		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: userID.Localpart()},
+		Password:         password,
+		StoreCredentials: true,
+	})
+	require.NoError(e.t, err)
+	return cli
+}
+
+// TestEncryptedManagementRoom: in an encrypted room, notices and replies go
+// out encrypted with the same content as in a plain room, encrypted
+// commands run, unencrypted ones are refused, and a restart keeps the
+// device and its keys, in SQLite and in PostgreSQL.
+func TestEncryptedManagementRoom(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testEncryptedManagementRoom(t, newEnv(t, nil)) })
+	t.Run("postgres", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.usePostgres()
+		testEncryptedManagementRoom(t, e)
+	})
+}
+
+func testEncryptedManagementRoom(t *testing.T, e *env) {
+	e.encryptRoom()
+	e.cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.start()
+	device := gavel.bot.client.DeviceID
+	mod := e.cryptoUser(e.mod)
+
+	spam := e.spam("Buy <b>followers</b> @room")
+	e.report(spam, "spam <script>")
+	reportID := e.reportID(spam)
+	notice := mod.waitNotice(reportID)
+	// The content is what Gavel queued, exactly as in a plain room, plus
+	// the outbox key it always adds.
+	key, _ := notice.Content.Raw[keyField].(string)
+	require.NotEmpty(t, key)
+	queued, err := e.openStore().Message(bg, key)
+	require.NoError(t, err)
+	require.NotNil(t, queued)
+	var want map[string]any
+	require.NoError(t, json.Unmarshal(queued.Content, &want))
+	want[keyField] = key
+	assert.Equal(t, want, notice.Content.Raw)
+	assert.Contains(t, notice.Content.AsMessage().Body, "Buy <b>followers</b> @\u2060room")
+	assert.Empty(t, e.botMessages(), "the homeserver holds no message of Gavel's in the clear")
+
+	// An encrypted command runs; its reply is encrypted.
+	reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
+	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	_, err = e.admin.EventReport(bg, reportID)
+	assert.True(t, adminapi.IsNotFound(err), "the report is gone: %v", err)
+
+	// An unencrypted command is refused and does nothing.
+	spam = e.spam("more spam")
+	e.report(spam, "spam")
+	second := e.reportID(spam)
+	mod.waitNotice(second)
+	plain := mod.sayPlain("!report delete " + itoa(second))
+	reply = mod.waitReply(plain)
+	assert.Equal(t, "Not run: this room is end-to-end encrypted, and this command was sent unencrypted. Send it again from a client with encryption on.", reply.Body)
+	_, err = e.admin.EventReport(bg, second)
+	assert.NoError(t, err, "the report is still there")
+
+	// A restart keeps the device, and new commands still decrypt.
+	require.NoError(t, gavel.stop())
+	gavel = e.start()
+	assert.Equal(t, device, gavel.bot.client.DeviceID)
+	devices, err := e.botCli.GetDevicesInfo(bg)
+	require.NoError(t, err)
+	require.Len(t, devices.Devices, 1, "Gavel never logs in anew")
+	assert.Equal(t, device, devices.Devices[0].DeviceID)
+	cmd := mod.say("!report delete " + itoa(second))
+	reply = mod.waitReply(cmd)
+	assert.Equal(t, "Deleted report "+itoa(second)+".", reply.Body)
+	reply = mod.waitReply(mod.say("!status"))
+	assert.Contains(t, reply.Body, "Gavel test")
+	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(device)+"`, commands from unverified devices.")
+	assert.Len(t, mod.replies(cmd), 1)
+	assert.Len(t, mod.replies(plain), 1)
+}
+
+// TestRoomTurnsEncrypted: encryption turned on while Gavel runs takes
+// effect without a restart; without a pickle key Gavel posts nothing in
+// the clear from then on.
+func TestRoomTurnsEncrypted(t *testing.T) {
+	t.Run("with a pickle key", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.cfg.Encryption.PickleKey = testPickleKey
+		gavel := e.start()
+		assert.Equal(t, "Gavel test", strings.SplitN(e.command(e.mod, "!status").Body, " ·", 2)[0], "a plain room works as before")
+
+		e.encryptRoom()
+		require.Eventually(t, gavel.bot.encrypted.Load, 30*time.Second, 50*time.Millisecond)
+		mod := e.cryptoUser(e.mod)
+		spam := e.spam("spam after the switch")
+		e.report(spam, "spam")
+		reportID := e.reportID(spam)
+		mod.waitNotice(reportID)
+		reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
+		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	})
+
+	t.Run("without a pickle key", func(t *testing.T) {
+		e := newEnv(t, nil)
+		logs := &lockedBuffer{}
+		log := zerolog.New(logs).Level(zerolog.DebugLevel)
+		e.logger = &log
+		gavel := e.start()
+		e.command(e.mod, "!status")
+		before := len(e.botMessages())
+
+		e.encryptRoom()
+		require.Eventually(t, gavel.bot.encrypted.Load, 30*time.Second, 50*time.Millisecond)
+		e.report(e.spam("spam after the switch"), "spam")
+		require.Eventually(t, func() bool {
+			return strings.Contains(logs.String(), errNoPickleKey.Error())
+		}, 30*time.Second, 50*time.Millisecond, "the sender says why it waits")
+		assert.Contains(t, logs.String(), "The management room is now end-to-end encrypted, and encryption.pickle_key is empty")
+		assert.Len(t, e.botMessages(), before, "nothing posted in the clear into the encrypted room")
+		require.NoError(t, gavel.stop(), "still running")
+	})
+}
+
+// TestMinCommandTrust: with cross-signed-tofu, a moderator's cross-signed
+// device runs commands and their device that is not cross-signed is
+// refused with the reason.
+func TestMinCommandTrust(t *testing.T) {
+	e := newEnv(t, nil)
+	e.encryptRoom()
+	e.cfg.Encryption.PickleKey = testPickleKey
+	e.cfg.Encryption.MinCommandTrust = config.TrustCrossSignedTOFU
+	e.start()
+
+	signed := e.cryptoUser(e.mod)
+	mach := signed.helper.Machine()
+	keys, err := mach.GenerateCrossSigningKeys()
+	require.NoError(t, err)
+	require.NoError(t, mach.PublishCrossSigningKeys(bg, keys, func(ui *mautrix.RespUserInteractive) any {
+		return &mautrix.ReqUIAuthLogin{BaseAuthData: mautrix.BaseAuthData{Type: mautrix.AuthTypePassword, Session: ui.Session},
+			User: string(e.mod.UserID), Password: e.modPassword}
+	}))
+	mach.CrossSigningKeys = keys
+	require.NoError(t, mach.SignOwnDevice(bg, mach.OwnIdentity()))
+	unsigned := e.cryptoUser(e.loginAs(e.mod.UserID, e.modPassword))
+
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+	signed.waitNotice(reportID)
+
+	cmd := unsigned.say("!report delete " + itoa(reportID))
+	reply := signed.waitReply(cmd)
+	assert.Equal(t, "Not run: this command came from device "+string(unsigned.cli.DeviceID)+
+		", which is not cross-signed, and Gavel runs commands only from cross-signed-tofu devices (encryption.min_command_trust). "+
+		"Verify this device from another of your sessions, or send the command from a verified one.", reply.Body)
+	_, err = e.admin.EventReport(bg, reportID)
+	assert.NoError(t, err, "the report is still there")
+
+	reply = signed.waitReply(signed.say("!report delete " + itoa(reportID)))
+	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+}
+
+// TestMessagesWaitForTheirKeys: a command whose keys have not reached Gavel
+// waits for them in the database, across a restart, and runs once when
+// they come; keys that never come end in one note per session.
+func TestMessagesWaitForTheirKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	e.encryptRoom()
+	e.cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.start()
+	mod := e.cryptoUser(e.mod)
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+	mod.waitNotice(reportID)
+
+	st := e.openStore()
+	waiting := func() int {
+		w, err := st.Undecrypted(bg)
+		require.NoError(t, err)
+		return len(w)
+	}
+	cmd := mod.sayWithheld("!report delete "+itoa(reportID), true)
+	require.Eventually(t, func() bool { return waiting() == 1 }, 30*time.Second, 50*time.Millisecond)
+	require.NoError(t, gavel.stop())
+	gavel = e.start()
+	mod.shareKeys(gavel.bot.client.DeviceID)
+	reply := mod.waitReply(cmd)
+	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	require.Eventually(t, func() bool { return waiting() == 0 }, 30*time.Second, 50*time.Millisecond)
+
+	// Run once, however often Gavel starts.
+	require.NoError(t, gavel.stop())
+	gavel = e.start(func(b *Bot) { b.keyWait = 2 * time.Second })
+	mod.waitReply(mod.say("!status"))
+	assert.Len(t, mod.replies(cmd), 1)
+
+	// Keys that never come.
+	first := mod.sayWithheld("!status", true)
+	mod.sayWithheld("!reports", false)
+	note := mod.waitMessage("the note about undecryptable messages", func(evt *event.Event) bool {
+		return strings.HasPrefix(evt.Content.AsMessage().Body, "Gavel could not decrypt a message from "+string(e.mod.UserID))
+	})
+	assertEncrypted(t, note)
+	assert.Contains(t, note.Content.AsMessage().Body, "If it was a command, it was not run; send it again.")
+	require.Eventually(t, func() bool { return waiting() == 0 }, 30*time.Second, 50*time.Millisecond)
+	require.NoError(t, mod.helper.Machine().CryptoStore.RemoveOutboundGroupSession(bg, e.room))
+	mod.waitReply(mod.say("!status")) // a fresh session, shared with Gavel
+	notes := 0
+	for _, evt := range mod.messages() {
+		if strings.HasPrefix(evt.Content.AsMessage().Body, "Gavel could not decrypt") {
+			notes++
+		}
+	}
+	assert.Equal(t, 1, notes, "one note for the session's two messages")
+	assert.Empty(t, mod.replies(first))
+}
