@@ -25,7 +25,8 @@ var (
 	buildErr  error
 )
 
-// gavelBinary builds the real gavel command once per test run.
+// gavelBinary builds the real gavel command once per test run, as make
+// build does: static, without cgo.
 func gavelBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -35,7 +36,9 @@ func gavelBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "gavel")
-		out, err := exec.Command("go", "build", "-tags", "goolm", "-o", binary, "github.com/gavel-bot/gavel").CombinedOutput()
+		cmd := exec.Command("go", "build", "-tags", "goolm", "-o", binary, "github.com/gavel-bot/gavel")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

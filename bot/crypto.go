@@ -231,7 +231,8 @@ func (b *Bot) retryUndecrypted(ctx context.Context) {
 			done = true
 		case age > keyRequestAfter && !b.keysRequested[content.SessionID]:
 			b.keysRequested[content.SessionID] = true
-			b.crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, content.DeviceID)
+			// From all of the sender's devices (and Gavel's own).
+			b.crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, "")
 		}
 		if done {
 			if err := b.store.RemoveUndecrypted(ctx, evt.ID); err != nil {

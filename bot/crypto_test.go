@@ -7,6 +7,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -291,6 +293,12 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(device)+"`, commands from unverified devices.")
 	assert.Len(t, mod.replies(cmd), 1)
 	assert.Len(t, mod.replies(plain), 1)
+
+	// After a crash between a send and its record, Gavel looks for the
+	// message in the room: it reads its own encrypted messages.
+	found, err := gavel.bot.findSent(bg, e.room, map[string]time.Time{key: time.Now().Add(-time.Minute)})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]id.EventID{key: notice.ID}, found)
 }
 
 // TestRoomTurnsEncrypted: encryption turned on while Gavel runs takes
@@ -428,4 +436,46 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 	}
 	assert.Equal(t, 1, notes, "one note for the session's two messages")
 	assert.Empty(t, mod.replies(first))
+
+	// Keys that are slow to come are asked for; a client that answers
+	// such requests (mautrix refuses other users' by default) forwards them.
+	require.NoError(t, gavel.stop())
+	e.start()
+	mod.helper.Machine().AllowKeyShare = func(context.Context, *id.Device, event.RequestedKeyInfo) *crypto.KeyShareRejection { return nil }
+	asked := mod.sayWithheld("!status", true)
+	reply = mod.waitReply(asked)
+	assert.Contains(t, reply.Body, "Gavel test", "the command ran with the forwarded keys")
+}
+
+// TestEncryptedRoomWithTheStaticBinary: the binary `make build` makes
+// (CGO_ENABLED=0, pure-Go Olm) works in an encrypted room, and after a
+// SIGKILL comes back as the same device.
+func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
+	e := newEnv(t, nil)
+	e.encryptRoom()
+	e.cfg.Encryption.PickleKey = testPickleKey
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := os.ReadFile(logFile.Name())
+			t.Logf("Gavel's log:\n%s", out)
+		}
+	})
+	gavel := e.startProcess(logFile)
+	mod := e.cryptoUser(e.mod)
+	reply := mod.waitReply(mod.say("!status"))
+	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(e.botCli.DeviceID)+"`")
+
+	gavel.kill()
+	e.startProcess(logFile)
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	reportID := e.reportID(spam)
+	mod.waitNotice(reportID)
+	reply = mod.waitReply(mod.say("!report delete " + itoa(reportID)))
+	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	devices, err := e.botCli.GetDevicesInfo(bg)
+	require.NoError(t, err)
+	assert.Len(t, devices.Devices, 1)
 }
