@@ -100,18 +100,19 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 func cryptoStartupErr(err error, userID id.UserID, deviceID id.DeviceID) error {
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "failed to load olm account"):
+	case errors.Is(err, olm.ErrBadMAC), errors.Is(err, olm.ErrLibolmBadAccountKey):
 		return startupErr("cannot read Gavel's encryption keys in the database with encryption.pickle_key (%v): was the key changed? Put back the key Gavel first ran with", err)
 	case strings.Contains(msg, "not marked as shared, but there are keys on the server"),
 		strings.Contains(msg, "keys seem to have disappeared"),
 		strings.Contains(msg, "mismatching identity key on server"):
-		return startupErr("device %s of %s has encryption keys on the homeserver that are not the ones in Gavel's database (%v). The access token probably came from a client that set up encryption itself, or the database was replaced: log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token", deviceID, userID, err)
+		return startupErr("device %s of %s has encryption keys on the homeserver that are not the ones in Gavel's database (%v). The access token came from a client that set up encryption itself, the database was replaced, or Gavel's very first start was cut off while uploading its keys: log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token", deviceID, userID, err)
 	}
 	return startupErr("setting up encryption: %v", err)
 }
 
-// roomEncrypted is what start-up learnt of the management room's
-// encryption; the sync loop keeps it current.
+// markEncrypted records that the management room is encrypted: for the
+// sender, the commands, and mautrix's state store, which decides whether a
+// message is encrypted.
 func (b *Bot) markEncrypted(ctx context.Context, content *event.EncryptionEventContent) {
 	b.encrypted.Store(true)
 	if b.crypto == nil {
@@ -126,10 +127,16 @@ func (b *Bot) markEncrypted(ctx context.Context, content *event.EncryptionEventC
 
 // loadMembers reads the management room's members into the state store:
 // the sync filter loads members lazily, but room keys must go to every
-// member's devices.
+// member's devices. The next message then starts a new Megolm session,
+// shared with all of them: mautrix shares a session only once.
 func (b *Bot) loadMembers(ctx context.Context) {
-	if _, err := b.client.Members(ctx, b.cfg.Matrix.ManagementRoom); err != nil {
+	room := b.cfg.Matrix.ManagementRoom
+	if _, err := b.client.Members(ctx, room); err != nil {
 		b.log.Warn().Err(err).Msg("Could not read the management room's members; room keys go to the members Gavel knows of")
+		return
+	}
+	if err := b.crypto.Machine().CryptoStore.RemoveOutboundGroupSession(ctx, room); err != nil {
+		b.log.Warn().Err(err).Msg("Could not start a new room key session for the management room's members")
 	}
 }
 
@@ -181,7 +188,9 @@ func (b *Bot) decrypt(ctx context.Context, evt *event.Event, waitingSince time.T
 	content := evt.Content.AsEncrypted()
 	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).
 		Stringer("session_id", content.SessionID).Logger()
-	decrypted, err := b.crypto.Decrypt(ctx, evt)
+	// Once begun, a message is decrypted and handled even if shutdown
+	// starts: a cancelled decryption would look like a failed one.
+	decrypted, err := b.crypto.Decrypt(context.WithoutCancel(ctx), evt)
 	switch {
 	case err == nil:
 		if !waitingSince.IsZero() {
@@ -191,18 +200,19 @@ func (b *Bot) decrypt(ctx context.Context, evt *event.Event, waitingSince time.T
 			b.onMessage(ctx, decrypted)
 		}
 		return true, nil
-	case errors.Is(err, crypto.ErrNoSessionFound) || errors.Is(err, olm.ErrUnknownMessageIndex) ||
-		errors.Is(err, crypto.ErrGroupSessionWithheld):
-		// Withheld keys may still come: the sender may share them later,
-		// or another of their devices may.
+	case errors.Is(err, crypto.ErrDuplicateMessageIndex), errors.Is(err, crypto.ErrCorruptedMegolmPayload),
+		errors.Is(err, crypto.ErrWrongRoom), errors.Is(err, crypto.ErrUnsupportedAlgorithm),
+		errors.Is(err, crypto.ErrIncorrectEncryptedContentType):
+		// A replayed message index, a corrupt payload: no key fixes these.
+		log.Warn().Err(err).Msg("Cannot decrypt a message; ignoring it")
+		return true, nil
+	default:
+		// No keys yet, keys withheld (the sender may still share them, or
+		// another of their devices), or the database failing: try again.
 		if waitingSince.IsZero() {
 			log.Warn().Err(err).Msg("Cannot decrypt a message yet: waiting for its keys")
 		}
 		return false, err
-	default:
-		// A replayed message index, a corrupt payload: no key fixes these.
-		log.Warn().Err(err).Msg("Cannot decrypt a message; ignoring it")
-		return true, nil
 	}
 }
 
@@ -233,6 +243,11 @@ func (b *Bot) retryUndecrypted(ctx context.Context) {
 			b.keysRequested[content.SessionID] = true
 			// From all of the sender's devices (and Gavel's own).
 			b.crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, "")
+		}
+		if b.syncFailed.Load() {
+			// Handling it hit a database error: keep it, so that the
+			// next pass handles it (a command runs at most once anyway).
+			return
 		}
 		if done {
 			if err := b.store.RemoveUndecrypted(ctx, evt.ID); err != nil {

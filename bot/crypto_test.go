@@ -320,6 +320,17 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 		mod.waitNotice(reportID)
 		reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
 		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+
+		// A moderator who joins later can read what Gavel posts next.
+		late := e.srv.User(t, "late", false)
+		_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: late.UserID})
+		require.NoError(t, err)
+		_, err = late.JoinRoomByID(bg, e.room)
+		require.NoError(t, err)
+		lateMod := e.cryptoUser(late)
+		spam = e.spam("spam for the newcomer")
+		e.report(spam, "spam")
+		lateMod.waitNotice(e.reportID(spam))
 	})
 
 	t.Run("without a pickle key", func(t *testing.T) {

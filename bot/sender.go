@@ -154,9 +154,25 @@ const failedSuffix = "-failed"
 // turned encrypted while Gavel had no encryption.pickle_key.
 var errNoPickleKey = errors.New("the management room is end-to-end encrypted and encryption.pickle_key is empty: set it and restart Gavel")
 
+// mustEncrypt makes sure that nothing goes out in the clear into an
+// encrypted room: mautrix encrypts what its state store says is encrypted,
+// so a room Gavel knows to be encrypted must be there too.
+func (b *Bot) mustEncrypt(ctx context.Context, room id.RoomID) error {
+	if !b.encrypted.Load() || room != b.cfg.Matrix.ManagementRoom {
+		return nil
+	}
+	if b.crypto == nil {
+		return errNoPickleKey
+	}
+	if encrypted, err := b.client.StateStore.IsEncrypted(ctx, room); err != nil || encrypted {
+		return err
+	}
+	return b.client.StateStore.SetEncryptionEvent(ctx, room, &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1})
+}
+
 func (b *Bot) send(ctx context.Context, m store.Message) (id.EventID, error) {
-	if b.crypto == nil && b.encrypted.Load() {
-		return "", errNoPickleKey
+	if err := b.mustEncrypt(ctx, m.RoomID); err != nil {
+		return "", err
 	}
 	if err := b.store.MarkAttempted(ctx, m.Key); err != nil {
 		return "", err
