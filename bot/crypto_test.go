@@ -490,3 +490,33 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, devices.Devices, 1)
 }
+
+// TestMemberWhoJoinedWhileGavelWasDown: a moderator who joined while Gavel
+// was stopped, with more messages since than one sync shows, still gets
+// the keys of what Gavel posts after its restart.
+func TestMemberWhoJoinedWhileGavelWasDown(t *testing.T) {
+	e := newEnv(t, nil)
+	e.encryptRoom()
+	e.cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.start()
+	mod := e.cryptoUser(e.mod)
+	spam := e.spam("spam")
+	e.report(spam, "spam")
+	mod.waitNotice(e.reportID(spam)) // Gavel's room key session is shared
+	require.NoError(t, gavel.stop())
+
+	late := e.srv.User(t, "late", false)
+	_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: late.UserID})
+	require.NoError(t, err)
+	_, err = late.JoinRoomByID(bg, e.room)
+	require.NoError(t, err)
+	lateMod := e.cryptoUser(late)
+	for i := range timelineLimit + 20 {
+		mod.say("chatter " + itoa(int64(i)))
+	}
+
+	e.start()
+	spam = e.spam("spam for the newcomer")
+	e.report(spam, "spam")
+	lateMod.waitNotice(e.reportID(spam))
+}
