@@ -19,13 +19,13 @@ import (
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -72,7 +72,7 @@ type Bot struct {
 	unreadableAlerted bool
 
 	// crypto is nil without encryption.pickle_key.
-	crypto   *cryptohelper.CryptoHelper
+	crypto   *e2ee.Machine
 	minTrust id.TrustState // encryption.min_command_trust
 	// encrypted is set while the management room is end-to-end encrypted.
 	encrypted atomic.Bool

@@ -1,8 +1,8 @@
 package bot
 
-// End-to-end encryption in the management room. mautrix's cryptohelper sets
-// up the Olm machine, with its keys in Gavel's own database; Gavel's sync
-// loop feeds the machine itself and decides what to do with each encrypted
+// End-to-end encryption in the management room. internal/e2ee sets up the
+// Olm machine, with its keys in Gavel's own database; Gavel's sync loop
+// feeds the machine itself and decides what to do with each encrypted
 // message, so that a message whose keys have not arrived yet is kept in the
 // database, not in a goroutine a crash would lose.
 
@@ -10,17 +10,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/crypto"
-	"maunium.net/go/mautrix/crypto/cryptohelper"
-	"maunium.net/go/mautrix/crypto/olm"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -36,45 +31,21 @@ const (
 	keyWait = staleAfter
 )
 
-// minTrust turns encryption.min_command_trust into mautrix's trust level.
-func minTrust(setting string) id.TrustState {
-	switch setting {
-	case config.TrustCrossSignedTOFU:
-		return id.TrustStateCrossSignedTOFU
-	case config.TrustCrossSignedVerified:
-		return id.TrustStateCrossSignedVerified
-	default:
-		// Any device but blacklisted ones and ones whose keys do not match.
-		return id.TrustStateUnset
-	}
-}
-
 // startCrypto loads (or, the first time, creates and uploads) the bot's
-// encryption keys for the access token's device. The keys live in Gavel's
-// database under the device id, so a restart with the same token keeps the
-// same device, and a new token's device gets keys of its own.
+// encryption keys for the access token's device (see e2ee.Start).
 func (b *Bot) startCrypto(ctx context.Context) error {
 	deviceID := b.client.DeviceID
-	var helper *cryptohelper.CryptoHelper
+	var machine *e2ee.Machine
 	err := b.untilReachable(ctx, "setting up encryption", func() (err error) {
-		// cryptohelper keeps room state (members, encryption) in Gavel's
-		// database, and hooks itself into client.Syncer, which Gavel's own
-		// sync loop never runs: the loop calls the machine itself.
-		b.client.StateStore = nil
-		b.client.Syncer = mautrix.NewDefaultSyncer()
-		helper, err = cryptohelper.NewCryptoHelper(b.client, []byte(b.cfg.Encryption.PickleKey), b.store.DB())
-		if err != nil {
-			return err
-		}
-		helper.DBAccountID = string(deviceID)
-		return helper.Init(ctx)
+		machine, err = e2ee.Start(ctx, b.client, b.store.DB(), b.cfg.Encryption.PickleKey)
+		return err
 	})
 	if err != nil {
 		return cryptoStartupErr(err, b.cfg.Matrix.UserID, deviceID)
 	}
-	b.client.Crypto = helper
-	b.crypto = helper
-	b.minTrust = minTrust(b.cfg.Encryption.MinCommandTrust)
+	b.crypto = machine
+	// The settings are mautrix's own names for its trust levels.
+	b.minTrust = id.ParseTrustState(b.cfg.Encryption.MinCommandTrust)
 
 	previous, err := b.store.Get(ctx, kvDeviceID)
 	if err != nil {
@@ -90,7 +61,7 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 	if b.minTrust == id.TrustStateCrossSignedVerified {
 		b.log.Warn().Msg("encryption.min_command_trust is cross-signed-verified, but Gavel cannot verify users yet: every encrypted command will be refused; use cross-signed-tofu")
 	}
-	b.log.Info().Str("device_id", string(deviceID)).Str("fingerprint", helper.Machine().Fingerprint()).
+	b.log.Info().Str("device_id", string(deviceID)).Str("fingerprint", machine.Fingerprint()).
 		Str("min_command_trust", b.cfg.Encryption.MinCommandTrust).Msg("Encryption ready")
 	return nil
 }
@@ -98,13 +69,12 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 // cryptoStartupErr says what to do about the ways setting up encryption
 // fails in practice.
 func cryptoStartupErr(err error, userID id.UserID, deviceID id.DeviceID) error {
-	msg := err.Error()
 	switch {
-	case errors.Is(err, olm.ErrBadMAC), errors.Is(err, olm.ErrLibolmBadAccountKey):
+	case errors.Is(err, e2ee.ErrNotBuilt):
+		return startupErr("encryption.pickle_key is set, but %v", err)
+	case e2ee.BadPickleKey(err):
 		return startupErr("cannot read Gavel's encryption keys in the database with encryption.pickle_key (%v): was the key changed? Put back the key Gavel first ran with", err)
-	case strings.Contains(msg, "not marked as shared, but there are keys on the server"),
-		strings.Contains(msg, "keys seem to have disappeared"),
-		strings.Contains(msg, "mismatching identity key on server"):
+	case e2ee.ForeignKeys(err):
 		return startupErr("device %s of %s has encryption keys on the homeserver that are not the ones in Gavel's database (%v). The access token came from a client that set up encryption itself, the database was replaced, or Gavel's very first start was cut off while uploading its keys: log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token", deviceID, userID, err)
 	}
 	return startupErr("setting up encryption: %v", err)
@@ -135,7 +105,7 @@ func (b *Bot) loadMembers(ctx context.Context) {
 		b.log.Warn().Err(err).Msg("Could not read the management room's members; room keys go to the members Gavel knows of")
 		return
 	}
-	if err := b.crypto.Machine().CryptoStore.RemoveOutboundGroupSession(ctx, room); err != nil {
+	if err := b.crypto.NewSession(ctx, room); err != nil {
 		b.log.Warn().Err(err).Msg("Could not start a new room key session for the management room's members")
 	}
 }
@@ -200,9 +170,7 @@ func (b *Bot) decrypt(ctx context.Context, evt *event.Event, waitingSince time.T
 			b.onMessage(ctx, decrypted)
 		}
 		return true, nil
-	case errors.Is(err, crypto.ErrDuplicateMessageIndex), errors.Is(err, crypto.ErrCorruptedMegolmPayload),
-		errors.Is(err, crypto.ErrWrongRoom), errors.Is(err, crypto.ErrUnsupportedAlgorithm),
-		errors.Is(err, crypto.ErrIncorrectEncryptedContentType):
+	case e2ee.Permanent(err):
 		// A replayed message index, a corrupt payload: no key fixes these.
 		log.Warn().Err(err).Msg("Cannot decrypt a message; ignoring it")
 		return true, nil
@@ -241,8 +209,7 @@ func (b *Bot) retryUndecrypted(ctx context.Context) {
 			done = true
 		case age > keyRequestAfter && !b.keysRequested[content.SessionID]:
 			b.keysRequested[content.SessionID] = true
-			// From all of the sender's devices (and Gavel's own).
-			b.crypto.RequestSession(ctx, evt.RoomID, content.SenderKey, content.SessionID, evt.Sender, "")
+			b.crypto.RequestKeys(ctx, evt)
 		}
 		if b.syncFailed.Load() {
 			// Handling it hit a database error: keep it, so that the
@@ -264,10 +231,8 @@ func (b *Bot) giveUpDecrypting(ctx context.Context, evt *event.Event, waited tim
 	content := evt.Content.AsEncrypted()
 	b.log.Error().Err(why).Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Stringer("session_id", content.SessionID).
 		Dur("waited", waited.Round(time.Second)).Msg("Giving up on a message whose keys never arrived")
+	// One note per session: the outbox keeps the first message of a key.
 	key := "gavel-undecryptable-" + string(content.SessionID)
-	if m, err := b.store.Message(ctx, key); err != nil || m != nil {
-		return // told already (or the database cannot say)
-	}
 	sent := time.UnixMilli(evt.Timestamp).UTC().Format("15:04 UTC")
 	t := (&text{}).raw("Gavel could not decrypt a message from ").user(string(evt.Sender)).
 		raw(fmt.Sprintf(" sent at %s: its keys did not arrive in %s", sent, duration(b.keyWait)))

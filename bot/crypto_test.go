@@ -1,3 +1,5 @@
+//go:build goolm
+
 package bot
 
 // End-to-end encryption against the real Synapse. The moderators' clients
@@ -208,6 +210,18 @@ func (e *env) encryptRoom() {
 	require.NoError(e.t, err)
 }
 
+// newMember registers a user whom the moderator invites into the
+// management room and who joins it.
+func (e *env) newMember(prefix string) *mautrix.Client {
+	e.t.Helper()
+	cli := e.srv.User(e.t, prefix, false)
+	_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: cli.UserID})
+	require.NoError(e.t, err)
+	_, err = cli.JoinRoomByID(bg, e.room)
+	require.NoError(e.t, err)
+	return cli
+}
+
 // loginAs logs a user in again: a new device of the same account.
 func (e *env) loginAs(userID id.UserID, password string) *mautrix.Client {
 	e.t.Helper()
@@ -322,12 +336,7 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
 
 		// A moderator who joins later can read what Gavel posts next.
-		late := e.srv.User(t, "late", false)
-		_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: late.UserID})
-		require.NoError(t, err)
-		_, err = late.JoinRoomByID(bg, e.room)
-		require.NoError(t, err)
-		lateMod := e.cryptoUser(late)
+		lateMod := e.cryptoUser(e.newMember("late"))
 		spam = e.spam("spam for the newcomer")
 		e.report(spam, "spam")
 		lateMod.waitNotice(e.reportID(spam))
@@ -505,12 +514,7 @@ func TestMemberWhoJoinedWhileGavelWasDown(t *testing.T) {
 	mod.waitNotice(e.reportID(spam)) // Gavel's room key session is shared
 	require.NoError(t, gavel.stop())
 
-	late := e.srv.User(t, "late", false)
-	_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: late.UserID})
-	require.NoError(t, err)
-	_, err = late.JoinRoomByID(bg, e.room)
-	require.NoError(t, err)
-	lateMod := e.cryptoUser(late)
+	lateMod := e.cryptoUser(e.newMember("late"))
 	for i := range timelineLimit + 20 {
 		mod.say("chatter " + itoa(int64(i)))
 	}
@@ -519,4 +523,52 @@ func TestMemberWhoJoinedWhileGavelWasDown(t *testing.T) {
 	spam = e.spam("spam for the newcomer")
 	e.report(spam, "spam")
 	lateMod.waitNotice(e.reportID(spam))
+}
+
+// TestEncryptionStartupErrors: a changed pickle key, and a token whose
+// device a chat client set up encryption for, stop Gavel with what to do.
+func TestEncryptionStartupErrors(t *testing.T) {
+	e := newEnv(t, nil)
+	e.encryptRoom()
+	startErr := func() error {
+		t.Helper()
+		b, err := New(e.cfg, e.openStore(), testLog(t), Options{})
+		require.NoError(t, err)
+		return b.Start(bg)
+	}
+	var startup *StartupError
+
+	t.Run("changed pickle key", func(t *testing.T) {
+		defer func() { e.cfg.Encryption.PickleKey = "" }()
+		e.cfg.Encryption.PickleKey = testPickleKey
+		require.NoError(t, startErr(), "starts with a pickle key")
+		e.cfg.Encryption.PickleKey = "another-pickle-key-0123456789"
+		err := startErr()
+		require.ErrorAs(t, err, &startup)
+		assert.Contains(t, err.Error(), "cannot read Gavel's encryption keys in the database with encryption.pickle_key")
+		assert.Contains(t, err.Error(), "was the key changed? Put back the key Gavel first ran with")
+		assert.NotContains(t, err.Error(), "another-pickle-key")
+	})
+
+	t.Run("device with someone else's keys", func(t *testing.T) {
+		// A token whose device a chat client set up encryption for.
+		other := e.loginAs(e.botCli.UserID, e.botPassword)
+		otherDB, err := store.Open(bg, filepath.Join(t.TempDir(), "client.db"), zerolog.Nop())
+		require.NoError(t, err)
+		defer otherDB.Close()
+		helper, err := cryptohelper.NewCryptoHelper(other, []byte("the chat client's key"), otherDB.DB())
+		require.NoError(t, err)
+		require.NoError(t, helper.Init(bg))
+
+		uri, token := e.cfg.Database.URI, e.cfg.Matrix.AccessToken
+		defer func() { e.cfg.Database.URI, e.cfg.Matrix.AccessToken, e.cfg.Encryption.PickleKey = uri, token, "" }()
+		e.cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
+		e.cfg.Matrix.AccessToken = other.AccessToken
+		e.cfg.Encryption.PickleKey = testPickleKey
+		err = startErr()
+		require.ErrorAs(t, err, &startup)
+		assert.Contains(t, err.Error(), "device "+string(other.DeviceID)+" of "+string(e.botCli.UserID)+
+			" has encryption keys on the homeserver that are not the ones in Gavel's database")
+		assert.Contains(t, err.Error(), "log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token")
+	})
 }

@@ -41,13 +41,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	syncer.OnEventType(event.StateEncryption, b.onEncryption)
 	syncer.OnEventType(event.EventEncrypted, b.onEncrypted)
 	if b.crypto != nil {
-		mach := b.crypto.Machine()
-		// Keys, device lists and one-time key counts come first (OnSync
-		// runs before the rooms), so that a message and its keys in the
-		// same sync decrypt.
-		syncer.OnSync(mach.ProcessSyncResponse)
-		syncer.OnEventType(event.StateMember, mach.HandleMemberEvent)
-		syncer.OnEvent(b.client.StateStoreSyncHandler)
+		b.crypto.Hook(syncer)
 	}
 
 	since, err := b.store.Get(ctx, kvNextBatch)
