@@ -33,15 +33,21 @@ synapse:
 # Unit and integration tests, with the race detector. -v shows each test's
 # result (skips included) and the Synapse version the integration tests ran
 # against; RUN/PAUSE/CONT lines and passing subtests are filtered out.
+# Packages run TEST_P at a time (each integration test package has its own
+# Synapse, and mostly waits on it, so more than the cores pays off); a
+# package binary that runs longer than TEST_TIMEOUT fails with every
+# goroutine's stack instead of hanging CI.
+TEST_P ?= 4
+TEST_TIMEOUT ?= 20m
 test: synapse
-	$(GO) test -race -count=1 -v ./... | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)'
+	$(GO) test -race -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) -v ./... | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)'
 	GOFLAGS= $(GO) test -count=1 ./internal/e2ee
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 # Fuzz targets, package:target. `make test` runs each for 10 s; `make fuzz`
 # for FUZZTIME each. Failing inputs are written to the package's
 # testdata/fuzz/<target>/, where they become regression tests.
-FUZZ_TARGETS := ./commands:FuzzParse ./adminapi:FuzzValidators ./bot:FuzzReportNotice
+FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice
 FUZZTIME ?= 10m
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \
@@ -55,7 +61,7 @@ fuzz:
 # against a real Synapse and prints the table in the README (about 17
 # minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
 bench: build synapse
-	$(GO) test -run '^$$' -bench . -benchmem ./bot/ ./store/
+	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/
 	$(GO) run ./cmd/gavel-bench -gavel bin/gavel $(BENCH_FLAGS)
 
 # A local Synapse with a bot, a moderator, a management room and a reported

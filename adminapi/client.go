@@ -7,6 +7,9 @@
 // id is validated before a request is made: a malformed one returns an
 // *InvalidInputError and sends nothing. Failed requests return an *Error that
 // carries Synapse's HTTP status, errcode and message.
+//
+// It holds no Gavel policy (what to retry, how to word an error) and
+// imports of Gavel's own only internal/mxid and internal/textcut.
 package adminapi
 
 import (
@@ -17,6 +20,13 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/synapseadmin"
 )
+
+// MaxAnswerSize is the largest admin API answer Gavel reads (the client's
+// ResponseSizeLimit): a page of reports or one report with its event. A
+// larger page is asked for again in smaller pages, down to one report,
+// which is then skipped with an alert; a larger event is posted without
+// its content.
+const MaxAnswerSize = 16 << 20
 
 // Client calls the Synapse admin API with a server admin's access token.
 type Client struct {

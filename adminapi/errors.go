@@ -7,7 +7,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // Error is a failed admin API request: Synapse answered with an error status,
@@ -133,21 +133,9 @@ var ErrUnsupported = errors.New("not supported by this Synapse")
 var ErrPagingStuck = errors.New("paging stuck: next_token from Synapse does not advance")
 
 // InvalidInputError is returned, before any request is made, when an id
-// passed to the client is malformed.
-type InvalidInputError struct {
-	// What names the kind of input: "room id", "user id", "media id",
-	// "server name", "report id", "mxc URI", ...
-	What string
-	// Value is the rejected input as given.
-	Value string
-	// Reason says what is wrong with it, in a way a user can act on.
-	Reason string
-}
-
-func (e *InvalidInputError) Error() string {
-	// A 10 KiB value is not repeated in full.
-	return fmt.Sprintf("invalid %s %q: %s", e.What, textcut.Runes(e.Value, 64), e.Reason)
-}
+// passed to the client is malformed. It is mxid's error type, so ids
+// refused by mxid's validators and by the client are the same error.
+type InvalidInputError = mxid.InvalidInputError
 
 // IsInvalidInput reports whether err is (or wraps) an *InvalidInputError.
 func IsInvalidInput(err error) bool {

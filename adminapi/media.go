@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // Bool is a boolean that Synapse may send as true/false, 0/1 (SQLite stores
@@ -56,7 +58,7 @@ func (m *MediaInfo) Created() time.Time { return time.UnixMilli(m.CreatedTS) }
 // MediaInfo returns what Synapse knows about a local or cached remote media
 // item; an unknown item is a not-found error (IsNotFound).
 func (c *Client) MediaInfo(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
-	if err := ValidateContentURI(uri); err != nil {
+	if err := mxid.ValidateContentURI(uri); err != nil {
 		return nil, err
 	}
 	var resp struct {
@@ -123,7 +125,7 @@ type respNumQuarantined struct {
 // Synapse's count of the items it marked, which includes items that were
 // quarantined already.
 func (c *Client) QuarantineRoomMedia(ctx context.Context, roomID id.RoomID) (int, error) {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return 0, err
 	}
 	var resp respNumQuarantined
@@ -135,7 +137,7 @@ func (c *Client) QuarantineRoomMedia(ctx context.Context, roomID id.RoomID) (int
 // protected items. It returns the number of items newly quarantined: items
 // quarantined already are not counted again.
 func (c *Client) QuarantineUserMedia(ctx context.Context, userID id.UserID) (int, error) {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return 0, err
 	}
 	var resp respNumQuarantined
@@ -153,7 +155,7 @@ type RoomMedia struct {
 
 // RoomMedia lists the media referenced by a room's unencrypted events.
 func (c *Client) RoomMedia(ctx context.Context, roomID id.RoomID) (*RoomMedia, error) {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return nil, err
 	}
 	var resp RoomMedia
@@ -180,7 +182,7 @@ type respUserMedia struct {
 
 // ListUserMedia returns one page of the media a local user uploaded.
 func (c *Client) ListUserMedia(ctx context.Context, userID id.UserID, q UserMediaQuery) (*Page[MediaInfo], error) {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return nil, err
 	}
 	if err := q.validate(); err != nil {

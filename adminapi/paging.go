@@ -61,45 +61,81 @@ type Page[T any] struct {
 	Total int64
 }
 
+// Pager walks an offset-paged list a page at a time. Its caller may change
+// Limit between pages (to ask for smaller pages) and move From (to step
+// over an entry); Next follows Synapse's next_token, which is an offset,
+// and refuses one that does not move forward, which is what Synapse answers
+// to limit=0: a loop that trusted it would never end.
+type Pager[T any] struct {
+	// From is the offset of the next page; Limit its size (0: Synapse's).
+	From  int64
+	Limit int
+	// Fetch gets the page at from.
+	Fetch func(ctx context.Context, from int64, limit int) (*Page[T], error)
+
+	done bool
+}
+
+// Next returns the next page, or nil when the list has ended: after the
+// last page (no next_token) or an empty page. A stuck next_token ends the
+// list with ErrPagingStuck, returned with the page. A failed fetch can be tried
+// again by calling Next again.
+func (p *Pager[T]) Next(ctx context.Context) (*Page[T], error) {
+	if p.done {
+		return nil, nil
+	}
+	page, err := p.Fetch(ctx, p.From, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case page.NextToken == nil:
+		p.done = true
+	case *page.NextToken <= p.From:
+		p.done = true
+		return page, fmt.Errorf("%w: page at offset %d answered next_token %d", ErrPagingStuck, p.From, *page.NextToken)
+	case len(page.Items) == 0:
+		p.done = true
+	default:
+		p.From = *page.NextToken
+	}
+	return page, nil
+}
+
 // paginate yields every item from fetch, page after page, starting at
-// start. It stops on the last page (no next_token) or an empty page, and
-// yields ErrPagingStuck when next_token does not move forward, which is what
-// Synapse answers to limit=0. Items whose key was already yielded are
-// skipped: new entries arriving while paging newest-first shift the offsets,
-// which would otherwise repeat the last item of a page on the next one.
+// start, and ends after the last page. Items whose key was already yielded
+// are skipped: new entries arriving while paging newest-first shift the
+// offsets, which would otherwise repeat the last item of a page on the next
+// one. A failed request or a stuck next_token (ErrPagingStuck) is yielded
+// as an error and ends the iteration.
 func paginate[T any, K comparable](ctx context.Context, start int64, key func(T) K,
 	fetch func(ctx context.Context, from int64) (*Page[T], error),
 ) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		seen := make(map[K]struct{})
-		from := start
+		p := &Pager[T]{From: start, Fetch: func(ctx context.Context, from int64, _ int) (*Page[T], error) { return fetch(ctx, from) }}
 		for {
-			page, err := fetch(ctx, from)
+			page, err := p.Next(ctx)
+			if page != nil {
+				for _, item := range page.Items {
+					k := key(item)
+					if _, dup := seen[k]; dup {
+						continue
+					}
+					seen[k] = struct{}{}
+					if !yield(item, nil) {
+						return
+					}
+				}
+			}
 			if err != nil {
 				yield(zero, err)
 				return
 			}
-			for _, item := range page.Items {
-				k := key(item)
-				if _, dup := seen[k]; dup {
-					continue
-				}
-				seen[k] = struct{}{}
-				if !yield(item, nil) {
-					return
-				}
-			}
-			switch {
-			case page.NextToken == nil:
-				return
-			case *page.NextToken <= from:
-				yield(zero, fmt.Errorf("%w: page at offset %d answered next_token %d", ErrPagingStuck, from, *page.NextToken))
-				return
-			case len(page.Items) == 0:
+			if page == nil {
 				return
 			}
-			from = *page.NextToken
 		}
 	}
 }

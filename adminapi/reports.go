@@ -14,6 +14,8 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // EventReport is one abuse report about an event, as listed by Synapse.
@@ -95,17 +97,17 @@ func (q EventReportsQuery) validate() error {
 		return err
 	}
 	if q.UserID != "" {
-		if err := ValidateUserID(q.UserID); err != nil {
+		if err := mxid.ValidateUserID(q.UserID); err != nil {
 			return err
 		}
 	}
 	if q.RoomID != "" {
-		if err := ValidateRoomID(q.RoomID); err != nil {
+		if err := mxid.ValidateRoomID(q.RoomID); err != nil {
 			return err
 		}
 	}
 	if q.EventSenderUserID != "" {
-		return ValidateUserID(q.EventSenderUserID)
+		return mxid.ValidateUserID(q.EventSenderUserID)
 	}
 	return nil
 }
@@ -147,7 +149,7 @@ func (c *Client) EventReports(ctx context.Context, q EventReportsQuery) iter.Seq
 // answers 404 (see IsNotFound) for an unknown id, and also when the reported
 // room or event has been purged.
 func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportDetail, error) {
-	if err := ValidateReportID(reportID); err != nil {
+	if err := mxid.ValidateReportID(reportID); err != nil {
 		return nil, err
 	}
 	var detail EventReportDetail
@@ -161,7 +163,7 @@ func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportD
 // DeleteEventReport deletes one event report. It does not touch the
 // reported event.
 func (c *Client) DeleteEventReport(ctx context.Context, reportID int64) error {
-	if err := ValidateReportID(reportID); err != nil {
+	if err := mxid.ValidateReportID(reportID); err != nil {
 		return err
 	}
 	return c.call(ctx, http.MethodDelete, c.adminURL(nil, "v1", "event_reports", reportID), nil, nil)

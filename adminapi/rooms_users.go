@@ -5,6 +5,8 @@ import (
 
 	"maunium.net/go/mautrix/id"
 	"maunium.net/go/mautrix/synapseadmin"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // The calls in this file are mautrix's synapseadmin calls with the input
@@ -13,7 +15,7 @@ import (
 // RoomInfo returns the admin API's view of a room: name, alias, members,
 // creator, encryption and more.
 func (c *Client) RoomInfo(ctx context.Context, roomID id.RoomID) (*synapseadmin.RoomInfo, error) {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return nil, err
 	}
 	info, err := c.Synapse.RoomInfo(ctx, roomID)
@@ -24,11 +26,11 @@ func (c *Client) RoomInfo(ctx context.Context, roomID id.RoomID) (*synapseadmin.
 // local users are removed, and depending on req the room is blocked and
 // purged. DeleteRoomStatus follows its progress.
 func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req synapseadmin.ReqDeleteRoom) (string, error) {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return "", err
 	}
 	if req.NewRoomUserID != "" {
-		if err := ValidateUserID(req.NewRoomUserID); err != nil {
+		if err := mxid.ValidateUserID(req.NewRoomUserID); err != nil {
 			return "", err
 		}
 	}
@@ -49,7 +51,7 @@ func (c *Client) DeleteRoomStatus(ctx context.Context, deleteID string) (synapse
 // BlockRoom blocks (or with block false, unblocks) a room: local users can
 // no longer join it. The room does not need to be known to the server.
 func (c *Client) BlockRoom(ctx context.Context, roomID id.RoomID, block bool) error {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return err
 	}
 	return wrapError(c.Synapse.BlockRoom(ctx, roomID, synapseadmin.ReqBlockRoom{Block: block}))
@@ -57,7 +59,7 @@ func (c *Client) BlockRoom(ctx context.Context, roomID id.RoomID, block bool) er
 
 // RoomBlockStatus reports whether a room is blocked, and by whom.
 func (c *Client) RoomBlockStatus(ctx context.Context, roomID id.RoomID) (synapseadmin.RoomsBlockResponse, error) {
-	if err := ValidateRoomID(roomID); err != nil {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return synapseadmin.RoomsBlockResponse{}, err
 	}
 	resp, err := c.Synapse.GetRoomBlockStatus(ctx, roomID)
@@ -66,7 +68,7 @@ func (c *Client) RoomBlockStatus(ctx context.Context, roomID id.RoomID) (synapse
 
 // UserInfo returns the admin API's view of a user account.
 func (c *Client) UserInfo(ctx context.Context, userID id.UserID) (*synapseadmin.RespUserInfo, error) {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return nil, err
 	}
 	info, err := c.Synapse.GetUserInfo(ctx, userID)
@@ -76,7 +78,7 @@ func (c *Client) UserInfo(ctx context.Context, userID id.UserID) (*synapseadmin.
 // DeactivateAccount deactivates a local account; with erase, Synapse also
 // marks it erased (its messages are hidden from new members).
 func (c *Client) DeactivateAccount(ctx context.Context, userID id.UserID, erase bool) error {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return err
 	}
 	return wrapError(c.Synapse.DeactivateAccount(ctx, userID, synapseadmin.ReqDeleteUser{Erase: erase}))
@@ -85,7 +87,7 @@ func (c *Client) DeactivateAccount(ctx context.Context, userID id.UserID, erase 
 // SuspendAccount suspends (or with suspend false, unsuspends) a local
 // account: a suspended user can read but not send.
 func (c *Client) SuspendAccount(ctx context.Context, userID id.UserID, suspend bool) error {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return err
 	}
 	return wrapError(c.Synapse.SuspendAccount(ctx, userID, synapseadmin.ReqSuspendUser{Suspend: suspend}))
@@ -95,11 +97,11 @@ func (c *Client) SuspendAccount(ctx context.Context, userID id.UserID, suspend b
 // rooms req names or, when it names none, in every room the user is in.
 // RedactUserStatus follows its progress.
 func (c *Client) RedactUser(ctx context.Context, userID id.UserID, req synapseadmin.ReqRedactUser) (string, error) {
-	if err := ValidateUserID(userID); err != nil {
+	if err := mxid.ValidateUserID(userID); err != nil {
 		return "", err
 	}
 	for _, roomID := range req.Rooms {
-		if err := ValidateRoomID(roomID); err != nil {
+		if err := mxid.ValidateRoomID(roomID); err != nil {
 			return "", err
 		}
 	}

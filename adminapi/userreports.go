@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // UserReport is one report about a user account (Synapse 1.152 and later).
@@ -42,12 +44,12 @@ func (q UserReportsQuery) validate() error {
 		return err
 	}
 	if q.UserID != "" {
-		if err := ValidateUserID(q.UserID); err != nil {
+		if err := mxid.ValidateUserID(q.UserID); err != nil {
 			return err
 		}
 	}
 	if q.TargetUserID != "" {
-		return ValidateUserID(q.TargetUserID)
+		return mxid.ValidateUserID(q.TargetUserID)
 	}
 	return nil
 }
@@ -95,7 +97,7 @@ func (c *Client) UserReports(ctx context.Context, q UserReportsQuery) iter.Seq2[
 // UserReport returns one user report. An unknown id is a not-found error
 // (IsNotFound); a Synapse without the API gives ErrUnsupported.
 func (c *Client) UserReport(ctx context.Context, reportID int64) (*UserReport, error) {
-	if err := ValidateReportID(reportID); err != nil {
+	if err := mxid.ValidateReportID(reportID); err != nil {
 		return nil, err
 	}
 	var report UserReport
@@ -107,7 +109,7 @@ func (c *Client) UserReport(ctx context.Context, reportID int64) (*UserReport, e
 
 // DeleteUserReport deletes one user report.
 func (c *Client) DeleteUserReport(ctx context.Context, reportID int64) error {
-	if err := ValidateReportID(reportID); err != nil {
+	if err := mxid.ValidateReportID(reportID); err != nil {
 		return err
 	}
 	err := c.call(ctx, http.MethodDelete, c.adminURL(nil, "v1", "user_reports", reportID), nil, nil)

@@ -1,11 +1,14 @@
-// Package bot is Gavel itself: it joins the management room, posts every
-// new abuse report there exactly once, and runs moderators' commands.
+// Package bot is the Matrix session that ties Gavel together: start-up
+// checks, the sync loop over the management room, its power levels and
+// encryption, and turning a moderator's message into a command that
+// package moderation runs.
 //
-// Three loops run side by side: the sync loop reads the management room and
-// handles commands, the feed polls Synapse for reports, and the sender posts
-// the outbox. Everything Gavel posts goes through the outbox in the
-// database, keyed by a transaction id, which is what makes "exactly once"
-// hold across crashes and restarts.
+// Three loops run side by side: the sync loop here, the report feed
+// (package feed) and the sender (package outbox). Everything Gavel posts
+// goes through the outbox in the database, keyed by a transaction id,
+// which is what makes "exactly once" hold across crashes and restarts.
+//
+// Nothing imports bot but main.
 package bot
 
 import (
@@ -25,7 +28,12 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/feed"
 	"github.com/gavel-bot/gavel/internal/e2ee"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/moderation"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/outbox"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -39,7 +47,9 @@ type Bot struct {
 	parser  *commands.Parser
 	log     zerolog.Logger
 
-	wake chan struct{} // the outbox has something new
+	feed   *feed.Feed
+	sender *outbox.Sender
+	mod    *moderation.Moderator
 
 	// syncFailed is set while handling a sync response when something
 	// could not be recorded; the sync loop then handles it again.
@@ -51,25 +61,6 @@ type Bot struct {
 	powerLevels    *event.PowerLevelsEventContent
 	createEvent    *event.Event // the management room's, for room v12 creators
 	synapseVersion string
-	lastPoll       time.Time
-	lastPollErr    error
-
-	// afterSend, when set, runs after a message was sent and before that
-	// is recorded; tests use it to crash at the worst moment.
-	afterSend func(key string) error
-	// feedAlertAfter is how long polling may fail before the moderators
-	// are told.
-	feedAlertAfter time.Duration
-	// pageSize is the page size of report listings, and maxNewPerPoll the
-	// number of new reports one poll takes on; tests make them small.
-	pageSize      int
-	maxNewPerPoll int
-	// initialized is set once the first start's reports are dealt with
-	// (kvInitialized), so that polls need not ask the database again.
-	initialized bool
-	// unreadableAlerted is set once the moderators were told of a report
-	// too large to read.
-	unreadableAlerted bool
 
 	// crypto is nil without encryption.pickle_key.
 	crypto   *e2ee.Machine
@@ -81,23 +72,13 @@ type Bot struct {
 	// asked for; only the sync loop uses them.
 	undecrypted   bool
 	keysRequested map[id.SessionID]bool
-	// keyWait is how long a message may wait for its keys; tests shorten it.
+	// keyWait is how long a message may wait for its keys.
 	keyWait time.Duration
 }
 
-const (
-	// maxAdminResponse is the largest admin API answer Gavel reads: a page
-	// of reports or one report with its event. A larger page is asked for
-	// again in smaller pages, down to one report, which is then skipped
-	// with an alert; a larger event is posted without its content.
-	maxAdminResponse = 16 << 20
-	// maxSyncResponse is the largest sync answer Gavel reads; its filter
-	// keeps syncs to the management room and a few dozen events.
-	maxSyncResponse = 32 << 20
-	// maxNewPerPoll is how many new reports the usual poll collects; with
-	// more, a full scan takes them on a page at a time.
-	maxNewPerPoll = 1000
-)
+// maxSyncResponse is the largest sync answer Gavel reads; its filter keeps
+// syncs to the management room and a few dozen events.
+const maxSyncResponse = 32 << 20
 
 // Options are the parts of a Bot that are not in the configuration.
 type Options struct {
@@ -105,6 +86,14 @@ type Options struct {
 	Version string
 	// AdminTimeout bounds one admin API request (default: a minute).
 	AdminTimeout time.Duration
+	// Feed tunes the report feed; tests make its pages small.
+	Feed feed.Options
+	// KeyWait is how long an encrypted message may wait for its keys
+	// (default: as long as a command stays fresh enough to run).
+	KeyWait time.Duration
+	// AfterSend, when set, runs after a message was sent and before that
+	// is recorded; tests use it to crash at the worst moment.
+	AfterSend func(key string) error
 }
 
 // New builds a Bot from a validated configuration and an open store.
@@ -132,17 +121,19 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		c.IgnoreRateLimit = true
 		c.Client.Timeout = 60 * time.Second
 	}
-	// Bounds on what one answer may make Gavel hold in memory (see
-	// maxAdminResponse).
+	// Bounds on what one answer may make Gavel hold in memory.
 	cli.ResponseSizeLimit = maxSyncResponse
-	adminCli.ResponseSizeLimit = maxAdminResponse
+	adminCli.ResponseSizeLimit = adminapi.MaxAnswerSize
 	if opts.AdminTimeout > 0 {
 		adminCli.Client.Timeout = opts.AdminTimeout
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	return &Bot{
+	if opts.KeyWait <= 0 {
+		opts.KeyWait = keyWait
+	}
+	b := &Bot{
 		cfg:     cfg,
 		version: opts.Version,
 		client:  cli,
@@ -150,15 +141,25 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		store:   st,
 		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
 		log:     log,
-		wake:    make(chan struct{}, 1),
 
-		keysRequested:  map[id.SessionID]bool{},
-		undecrypted:    true, // until the database says otherwise
-		keyWait:        keyWait,
-		feedAlertAfter: 5 * time.Minute,
-		pageSize:       pageSize,
-		maxNewPerPoll:  maxNewPerPoll,
-	}, nil
+		keysRequested: map[id.SessionID]bool{},
+		undecrypted:   true, // until the database says otherwise
+		keyWait:       opts.KeyWait,
+	}
+	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
+	b.sender = outbox.New(outbox.Config{
+		Client: cli, Store: st, Room: room, Prefix: prefix,
+		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, AfterSend: opts.AfterSend,
+	})
+	b.feed = feed.New(feed.Config{
+		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports,
+		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
+	})
+	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // StartupError is a problem Gavel cannot work around by waiting: a bad
@@ -183,8 +184,8 @@ func (b *Bot) Start(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		if isStatus(err, http.StatusUnauthorized) {
-			return startupErr("the homeserver rejected matrix.access_token (%s): log the bot in again and put the new token in the config or GAVEL_ACCESS_TOKEN", errcode(err))
+		if retry.Status(err) == http.StatusUnauthorized {
+			return startupErr("the homeserver rejected matrix.access_token (%s): log the bot in again and put the new token in the config or GAVEL_ACCESS_TOKEN", retry.ErrCode(err))
 		}
 		return startupErr("checking matrix.access_token: %v", err)
 	}
@@ -229,14 +230,14 @@ func (b *Bot) Start(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, errcode(err), b.cfg.Matrix.UserID)
+		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, retry.ErrCode(err), b.cfg.Matrix.UserID)
 	}
 	var encryption event.EncryptionEventContent
 	err = b.untilReachable(ctx, "reading the management room's state", func() error {
 		return b.client.StateEvent(ctx, room, event.StateEncryption, "", &encryption)
 	})
 	encrypted := err == nil
-	if err != nil && !isStatus(err, http.StatusNotFound) {
+	if err != nil && retry.Status(err) != http.StatusNotFound {
 		return startupErr("reading the state of matrix.management_room %s: %v", room, err)
 	}
 	if encrypted && b.cfg.Encryption.PickleKey == "" {
@@ -255,22 +256,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	return nil
 }
 
-// untilReachable runs fn until it gets an answer that is not a network error
-// or a 5xx, waiting longer between tries. It returns fn's last error, or
-// the context's.
+// untilReachable runs fn until the homeserver answers (see
+// retry.UntilReachable).
 func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) error {
-	var bo backoff
-	for {
-		err := fn()
-		if err == nil || !isTransient(err) {
-			return err
-		}
-		wait := bo.next()
-		b.log.Warn().Err(err).Dur("retry_in", wait).Msgf("Homeserver unavailable while %s; retrying", what)
-		if err := sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
+	return retry.UntilReachable(ctx, b.log, what, fn)
 }
 
 // Run runs the sync loop, the report feed and the sender until ctx ends,
@@ -288,9 +277,9 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 		})
 	}
-	run("sender", b.sendLoop)
+	run("sender", b.sender.Run)
 	run("sync", b.syncLoop)
-	run("feed", b.feedLoop)
+	run("feed", b.feed.Run)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -298,10 +287,17 @@ func (b *Bot) Run(ctx context.Context) error {
 	return nil
 }
 
-// notify wakes the sender.
-func (b *Bot) notify() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
+// health is the session's and the feed's part of !status.
+func (b *Bot) health() notice.Status {
+	b.mu.Lock()
+	s := notice.Status{Version: b.version, SynapseVersion: b.synapseVersion}
+	b.mu.Unlock()
+	s.LastPoll, s.LastPollErr = b.feed.LastPoll()
+	switch {
+	case b.crypto != nil:
+		s.Device, s.MinTrust = b.client.DeviceID, b.cfg.Encryption.MinCommandTrust
+	case b.encrypted.Load():
+		s.EncryptedNoKey = true
 	}
+	return s
 }

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,71 +13,10 @@ import (
 
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/store"
 )
 
-// idleBot is a Bot on the environment's config whose loops do not run, so
-// that a test can drive the feed step by step.
-func (e *env) idleBot() *Bot {
-	e.t.Helper()
-	b, err := New(e.cfg, e.openStore(), testLog(e.t), Options{})
-	require.NoError(e.t, err)
-	return b
-}
-
-// TestManyReportsInOnePollAreTakenInBatches: a poll takes on at most
-// maxNewPerPoll new reports; the next poll takes the rest. Together they
-// cover every report once.
-func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	const filed, batch = 30, 7
-	for i := range filed {
-		e.report(e.spam("flood "+itoa(int64(i))), "flood")
-	}
-
-	t.Run("posting", func(t *testing.T) {
-		b := e.idleBot()
-		b.pageSize, b.maxNewPerPoll = 5, batch
-		require.NoError(t, b.store.Set(bg, kvInitialized, config.FirstStartPost))
-		// The usual poll stops reading after a batch and hands over to a
-		// full scan, which reads the rest a page at a time.
-		reports, backlog, err := b.newReports(bg)
-		require.NoError(t, err)
-		assert.LessOrEqual(t, len(reports), batch+b.pageSize-1, "one look holds at most a batch (plus the rest of its page)")
-		assert.True(t, backlog)
-		require.NoError(t, b.poll(bg, false))
-		counts, err := e.openStore().CountReports(bg)
-		require.NoError(t, err)
-		assert.Equal(t, map[string]int{store.ReportNotice: filed}, counts, "every report got a notice")
-		unsent, err := b.store.Unsent(bg, 1000)
-		require.NoError(t, err)
-		assert.Len(t, unsent, filed, "one notice each")
-		require.NoError(t, b.poll(bg, false))
-		unsent, err = b.store.Unsent(bg, 1000)
-		require.NoError(t, err)
-		assert.Len(t, unsent, filed, "a second poll adds nothing")
-	})
-
-	t.Run("first start skips them all", func(t *testing.T) {
-		e.cfg.Database.URI = e.t.TempDir() + "/fresh.db"
-		e.cfg.Reports.OnFirstStart = config.FirstStartSkip
-		b := e.idleBot()
-		b.pageSize, b.maxNewPerPoll = 5, batch
-		require.NoError(t, b.firstStart(bg))
-		counts, err := e.openStore().CountReports(bg)
-		require.NoError(t, err)
-		assert.Equal(t, filed, counts[store.ReportSkipped])
-		msg, err := e.openStore().Message(bg, "gavel-first-start-summary")
-		require.NoError(t, err)
-		assert.Contains(t, string(msg.Content), fmt.Sprintf("%d reports were already open", filed))
-		reports, _, err := b.newReports(bg)
-		require.NoError(t, err)
-		assert.Empty(t, reports, "none is left to post")
-	})
-}
-
 // TestOversizedAnswersAreNotRead: an admin API answer larger than
-// maxAdminResponse is never read in full. A page of reports that large is
+// adminapi.MaxAnswerSize is never read in full. A page of reports that large is
 // read again in smaller pages; a reported event that large is left out of
 // its notice.
 func TestOversizedAnswersAreNotRead(t *testing.T) {
@@ -103,7 +41,7 @@ func TestOversizedAnswersAreNotRead(t *testing.T) {
 		}
 		return nil
 	})
-	gavel := e.start(func(b *Bot) { b.pageSize = 8 })
+	gavel := e.start(func(o *Options) { o.Feed.PageSize = 8 })
 	notices := e.waitNotices(7)
 	e.assertOnePerReport(7)
 	var hugeNotice string
@@ -170,7 +108,7 @@ func TestUnreadableReportIsSkipped(t *testing.T) {
 		}
 		return nil
 	})
-	gavel := e.start(func(b *Bot) { b.pageSize = 4 })
+	gavel := e.start(func(o *Options) { o.Feed.PageSize = 4 })
 	notices := e.waitNotices(2)
 	var posted []string
 	for _, n := range notices {

@@ -53,6 +53,8 @@ func TestCommands(t *testing.T) {
 			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media", "!status"} {
 			assert.Contains(t, reply.Body, usage)
 		}
+		// Gavel's own syntax is not defanged like hostile text.
+		assert.Contains(t, reply.Body, "`!quarantine media <mxc://server/media_id | server media_id | media_id>`")
 		reply = e.command(e.mod, "!help quarantine")
 		assert.Contains(t, reply.Body, "Quarantines every media item the user uploaded")
 		assert.NotContains(t, reply.Body, "!status")
@@ -79,8 +81,9 @@ func TestCommands(t *testing.T) {
 
 	t.Run("reports", func(t *testing.T) {
 		reply := e.command(e.mod, "!reports --room "+string(e.public))
-		assert.Contains(t, reply.Body, "1 open reports, newest first:")
+		assert.Contains(t, reply.Body, "1 open report, newest first:")
 		assert.Contains(t, reply.Body, fmt.Sprintf("• %d · %s reported %s in Free <b>stuff</b>", reportID, e.reporter.UserID, e.spammer.UserID))
+		assert.True(t, strings.HasSuffix(reply.Body, " ago\n`!report <id>` shows one."), reply.Body, "the hint has a line of its own")
 		assert.Contains(t, reply.FormattedBody, "Free &lt;b&gt;stuff&lt;/b&gt;")
 
 		alias := e.alias()

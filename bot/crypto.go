@@ -16,13 +16,11 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/e2ee"
+	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
 
 const (
-	// kvDeviceID is the bot's device as of the last start, to notice when
-	// a new access token brought a new device.
-	kvDeviceID = "encryption.device_id"
 	// keyRequestAfter is how long Gavel waits for a message's keys before
 	// asking the sender's devices for them.
 	keyRequestAfter = 5 * time.Second
@@ -44,10 +42,11 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 		return cryptoStartupErr(err, b.cfg.Matrix.UserID, deviceID)
 	}
 	b.crypto = machine
+	b.sender.Decrypt = machine.Decrypt
 	// The settings are mautrix's own names for its trust levels.
 	b.minTrust = id.ParseTrustState(b.cfg.Encryption.MinCommandTrust)
 
-	previous, err := b.store.Get(ctx, kvDeviceID)
+	previous, err := b.store.Get(ctx, store.KVDeviceID)
 	if err != nil {
 		return err
 	}
@@ -55,7 +54,7 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 		b.log.Warn().Str("device_id", string(deviceID)).Str("previous_device_id", previous).
 			Msg("matrix.access_token now belongs to another device than last time: moderators' clients show Gavel with a new device, and messages encrypted only for the old one cannot be read")
 	}
-	if err := b.store.Set(ctx, kvDeviceID, string(deviceID)); err != nil {
+	if err := b.store.Set(ctx, store.KVDeviceID, string(deviceID)); err != nil {
 		return err
 	}
 	if b.minTrust == id.TrustStateCrossSignedVerified {
@@ -232,31 +231,38 @@ func (b *Bot) giveUpDecrypting(ctx context.Context, evt *event.Event, waited tim
 	b.log.Error().Err(why).Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Stringer("session_id", content.SessionID).
 		Dur("waited", waited.Round(time.Second)).Msg("Giving up on a message whose keys never arrived")
 	// One note per session: the outbox keeps the first message of a key.
-	key := "gavel-undecryptable-" + string(content.SessionID)
-	sent := time.UnixMilli(evt.Timestamp).UTC().Format("15:04 UTC")
-	t := (&text{}).raw("Gavel could not decrypt a message from ").user(string(evt.Sender)).
-		raw(fmt.Sprintf(" sent at %s: its keys did not arrive in %s", sent, duration(b.keyWait)))
 	var withheld *event.RoomKeyWithheldEventContent
-	if errors.As(why, &withheld) && withheld.Code != "" {
-		t.raw(" (the sender's client withheld them: ").user(string(withheld.Code)).raw(")")
+	code := ""
+	if errors.As(why, &withheld) {
+		code = string(withheld.Code)
 	}
-	t.raw(". If it was a command, it was not run; send it again. ").
-		raw("If this keeps happening, check that the sender's client shares keys with Gavel's device ").code(string(b.client.DeviceID)).raw(".")
-	err := b.store.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityReply, RoomID: evt.RoomID,
-		Content: t.content(event.MsgNotice, nil)})
+	err := b.store.Enqueue(ctx, store.Message{Key: store.UndecryptableKey(content.SessionID), Priority: store.PriorityReply, RoomID: evt.RoomID,
+		Content: notice.Undecryptable(evt.Sender, time.UnixMilli(evt.Timestamp), b.keyWait, code, b.client.DeviceID)})
 	if err != nil {
 		b.log.Error().Err(err).Msg("Could not queue the note about an undecryptable message")
 		return
 	}
-	b.notify()
+	b.sender.Notify()
 }
 
-// duration says d the way people do: "10 minutes", or "2s".
-func duration(d time.Duration) string {
-	if d >= time.Minute && d%time.Minute == 0 {
-		return fmt.Sprintf("%d minutes", d/time.Minute)
+// errNoPickleKey stops the sender from posting in the clear into a room that
+// turned encrypted while Gavel had no encryption.pickle_key.
+var errNoPickleKey = errors.New("the management room is end-to-end encrypted and encryption.pickle_key is empty: set it and restart Gavel")
+
+// mustEncrypt is the sender's guard: nothing goes out in the clear into an
+// encrypted room. mautrix encrypts what its state store says is encrypted,
+// so a room Gavel knows to be encrypted must be there too.
+func (b *Bot) mustEncrypt(ctx context.Context, room id.RoomID) error {
+	if !b.encrypted.Load() || room != b.cfg.Matrix.ManagementRoom {
+		return nil
 	}
-	return d.String()
+	if b.crypto == nil {
+		return errNoPickleKey
+	}
+	if encrypted, err := b.client.StateStore.IsEncrypted(ctx, room); err != nil || encrypted {
+		return err
+	}
+	return b.client.StateStore.SetEncryptionEvent(ctx, room, &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1})
 }
 
 // securityRefusal says why a command may not run because of how it was

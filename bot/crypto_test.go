@@ -27,6 +27,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/outbox"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -262,14 +263,14 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 	notice := mod.waitNotice(reportID)
 	// The content is what Gavel queued, exactly as in a plain room, plus
 	// the outbox key it always adds.
-	key, _ := notice.Content.Raw[keyField].(string)
+	key, _ := notice.Content.Raw[outbox.KeyField].(string)
 	require.NotEmpty(t, key)
-	queued, err := e.openStore().Message(bg, key)
+	queued, err := e.openStore().Message(bg, store.OutboxKey(key))
 	require.NoError(t, err)
 	require.NotNil(t, queued)
 	var want map[string]any
 	require.NoError(t, json.Unmarshal(queued.Content, &want))
-	want[keyField] = key
+	want[outbox.KeyField] = key
 	assert.Equal(t, want, notice.Content.Raw)
 	assert.Contains(t, notice.Content.AsMessage().Body, "Buy <b>followers</b> @\u2060room")
 	assert.Empty(t, e.botMessages(), "the homeserver holds no message of Gavel's in the clear")
@@ -310,9 +311,9 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 
 	// After a crash between a send and its record, Gavel looks for the
 	// message in the room: it reads its own encrypted messages.
-	found, err := gavel.bot.findSent(bg, e.room, map[string]time.Time{key: time.Now().Add(-time.Minute)})
+	found, err := gavel.bot.sender.FindSent(bg, e.room, map[store.OutboxKey]time.Time{store.OutboxKey(key): time.Now().Add(-time.Minute)})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]id.EventID{key: notice.ID}, found)
+	assert.Equal(t, map[store.OutboxKey]id.EventID{store.OutboxKey(key): notice.ID}, found)
 }
 
 // TestRoomTurnsEncrypted: encryption turned on while Gavel runs takes
@@ -433,7 +434,7 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 
 	// Run once, however often Gavel starts.
 	require.NoError(t, gavel.stop())
-	gavel = e.start(func(b *Bot) { b.keyWait = 2 * time.Second })
+	gavel = e.start(func(o *Options) { o.KeyWait = 2 * time.Second })
 	mod.waitReply(mod.say("!status"))
 	assert.Len(t, mod.replies(cmd), 1)
 
@@ -483,6 +484,9 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 		}
 	})
 	gavel := e.startProcess(logFile)
+	// The process sets up its new device while the test goes on: a client
+	// that sent before the device had keys would withhold the room key.
+	e.waitDeviceKeys(e.botCli.DeviceID)
 	mod := e.cryptoUser(e.mod)
 	reply := mod.waitReply(mod.say("!status"))
 	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(e.botCli.DeviceID)+"`")
@@ -498,6 +502,23 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	devices, err := e.botCli.GetDevicesInfo(bg)
 	require.NoError(t, err)
 	assert.Len(t, devices.Devices, 1)
+}
+
+// waitDeviceKeys waits until the homeserver has the device keys of Gavel's
+// device, as other users' clients see them with /keys/query. A client
+// that encrypts before then does not share its room key with that device,
+// and answers Gavel's later key request with m.room_key.withheld.
+func (e *env) waitDeviceKeys(device id.DeviceID) {
+	e.t.Helper()
+	user := e.botCli.UserID
+	require.Eventuallyf(e.t, func() bool {
+		resp, err := e.mod.QueryKeys(bg, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{user: {device}}})
+		if err != nil {
+			return false
+		}
+		keys, ok := resp.DeviceKeys[user][device]
+		return ok && keys.Keys.GetEd25519(device) != "" && keys.Keys.GetCurve25519(device) != ""
+	}, 2*time.Minute, 100*time.Millisecond, "Gavel never published the keys of its device %s", device)
 }
 
 // TestMemberWhoJoinedWhileGavelWasDown: a moderator who joined while Gavel

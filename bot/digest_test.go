@@ -128,8 +128,8 @@ func TestDigestsSurviveCrashesAndRateLimits(t *testing.T) {
 	})
 	crash := errors.New("simulated crash after a digest was sent")
 	var sent atomic.Int32
-	gavel := e.start(func(b *Bot) {
-		b.afterSend = func(key string) error {
+	gavel := e.start(func(o *Options) {
+		o.AfterSend = func(key string) error {
 			if strings.HasPrefix(key, "gavel-digest-") && sent.Add(1) == 2 {
 				return crash
 			}

@@ -30,6 +30,7 @@ import (
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/pgtest"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -138,7 +139,7 @@ type running struct {
 }
 
 // start opens the store and runs Gavel until the test ends or stop is called.
-func (e *env) start(configure ...func(*Bot)) *running {
+func (e *env) start(configure ...func(*Options)) *running {
 	e.t.Helper()
 	log := testLog(e.t)
 	if e.logger != nil {
@@ -148,11 +149,11 @@ func (e *env) start(configure ...func(*Bot)) *running {
 	require.NoError(e.t, err)
 	opts := e.opts
 	opts.Version = "test"
+	for _, f := range configure {
+		f(&opts)
+	}
 	b, err := New(e.cfg, st, log, opts)
 	require.NoError(e.t, err)
-	for _, f := range configure {
-		f(b)
-	}
 	ctx, cancel := context.WithCancel(bg)
 	r := &running{bot: b, cancel: cancel, done: make(chan error, 1)}
 	require.NoError(e.t, b.Start(ctx))
@@ -299,11 +300,11 @@ func (e *env) setPowerLevel(userID id.UserID, level int) {
 	require.NoError(e.t, err)
 }
 
-func field(t *testing.T, evt *event.Event) noticeFields {
+func field(t *testing.T, evt *event.Event) notice.ReportFields {
 	t.Helper()
 	data, err := json.Marshal(evt.Content.Raw["gavel.report"])
 	require.NoError(t, err)
-	var f noticeFields
+	var f notice.ReportFields
 	require.NoError(t, json.Unmarshal(data, &f))
 	return f
 }

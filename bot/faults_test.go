@@ -150,7 +150,7 @@ func TestSurvivesHomeserverFaults(t *testing.T) {
 func TestReportsDeletedBySomeoneElse(t *testing.T) {
 	e := newEnv(t, newServer(t))
 	p := e.viaProxy()
-	gavel := e.start(func(b *Bot) { b.pageSize = 3 })
+	gavel := e.start(func(o *Options) { o.Feed.PageSize = 3 })
 
 	// Deleted between Gavel's listing and its request for the details.
 	doomedEvent := e.spam("deleted under Gavel's feet")
@@ -217,7 +217,7 @@ func TestReportsArrivingWhileGavelPages(t *testing.T) {
 	quota.Store(during)
 	p.SetRule(fileWhilePaging)
 	// The first start's full scan.
-	e.start(func(b *Bot) { b.pageSize = 4 })
+	e.start(func(o *Options) { o.Feed.PageSize = 4 })
 	require.Eventually(t, func() bool { return filed.Load() == during }, time.Minute, 100*time.Millisecond)
 	e.assertOnePerReport(before + during)
 

@@ -95,8 +95,8 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 			// (and crash) first.
 			e.cfg.Reports.OnFirstStart = config.FirstStartSkip
 			crash := errors.New("simulated crash after the send")
-			gavel := e.start(func(b *Bot) {
-				b.afterSend = func(key string) error {
+			gavel := e.start(func(o *Options) {
+				o.AfterSend = func(key string) error {
 					if strings.HasPrefix(key, "gavel-report-") {
 						return crash
 					}
@@ -131,7 +131,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 func TestHomeserverRestart(t *testing.T) {
 	srv := newServer(t)
 	e := newEnv(t, srv)
-	e.start(func(b *Bot) { b.feedAlertAfter = time.Second })
+	e.start(func(o *Options) { o.Feed.AlertAfter = time.Second })
 	first := e.spam("before")
 	e.report(first, "before")
 	e.waitNotices(1)

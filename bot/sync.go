@@ -9,12 +9,9 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-)
 
-// Database keys of the sync state.
-const (
-	kvNextBatch = "sync.next_batch"
-	kvFilterID  = "sync.filter_id.v2:" // + management room
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // syncLoop follows the management room. It keeps its own loop instead of
@@ -44,7 +41,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		b.crypto.Hook(syncer)
 	}
 
-	since, err := b.store.Get(ctx, kvNextBatch)
+	since, err := b.store.Get(ctx, store.KVNextBatch)
 	if err != nil {
 		return err
 	}
@@ -52,7 +49,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var bo backoff
+	var bo retry.Backoff
 	for {
 		timeout := 30000
 		if since == "" {
@@ -67,17 +64,17 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if isStatus(err, http.StatusUnauthorized) {
-				return startupErr("the homeserver no longer accepts matrix.access_token (%s): log the bot in again", errcode(err))
+			if retry.Status(err) == http.StatusUnauthorized {
+				return startupErr("the homeserver no longer accepts matrix.access_token (%s): log the bot in again", retry.ErrCode(err))
 			}
-			wait := bo.next()
+			wait := bo.Next()
 			b.log.Warn().Err(err).Dur("retry_in", wait).Msg("Sync failed; retrying")
-			if err := sleep(ctx, wait); err != nil {
+			if err := retry.Sleep(ctx, wait); err != nil {
 				return err
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if since == "" {
 			b.dropHistory(resp)
 		} else {
@@ -93,12 +90,12 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		if b.syncFailed.Load() {
 			// Keep the token: the same events come again, and those
 			// already handled are skipped.
-			if err := sleep(ctx, bo.next()); err != nil {
+			if err := retry.Sleep(ctx, bo.Next()); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := b.store.Set(context.WithoutCancel(ctx), kvNextBatch, resp.NextBatch); err != nil {
+		if err := b.store.Set(context.WithoutCancel(ctx), store.KVNextBatch, resp.NextBatch); err != nil {
 			return err
 		}
 		since = resp.NextBatch
@@ -108,7 +105,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 // filterID returns the sync filter for the management room, creating and
 // storing it the first time.
 func (b *Bot) filterID(ctx context.Context) (string, error) {
-	key := kvFilterID + string(b.cfg.Matrix.ManagementRoom)
+	key := store.KVFilterID(b.cfg.Matrix.ManagementRoom)
 	filterID, err := b.store.Get(ctx, key)
 	if err != nil || filterID != "" {
 		return filterID, err

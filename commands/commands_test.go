@@ -190,7 +190,7 @@ func TestMentionPillsBecomeIDs(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	names := func(specs []Spec) []string {
+	names := func(specs []*Spec) []string {
 		var out []string
 		for _, s := range specs {
 			out = append(out, s.Name)
@@ -202,7 +202,7 @@ func TestLookup(t *testing.T) {
 	assert.Equal(t, []string{"report delete"}, names(Lookup(" Report   delete ")))
 	assert.Equal(t, []string{"status"}, names(Lookup("status")))
 	assert.Empty(t, Lookup("nothing"))
-	for _, s := range Specs {
+	for _, s := range All() {
 		assert.NotEmpty(t, s.Usage, s.Name)
 		assert.NotEmpty(t, s.Summary, s.Name)
 		assert.Equal(t, s.Name, mustParseName(t, s), "the spec's name is what its parser produces")
@@ -211,10 +211,10 @@ func TestLookup(t *testing.T) {
 
 // mustParseName finds arguments that parse for s and returns the name of the
 // resulting command.
-func mustParseName(t *testing.T, s Spec) string {
+func mustParseName(t *testing.T, s *Spec) string {
 	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}} {
-		if cmd, err := s.parse(args); err == nil {
-			return cmd.Name()
+		if cmd, err := s.Parse(args); err == nil {
+			return NameOf(cmd)
 		}
 	}
 	t.Fatalf("no arguments parse for %s", s.Name)

@@ -3,6 +3,8 @@
 // The file is YAML (JSON is YAML too). Unknown keys and values of the wrong
 // type are errors that name the key and its line; every problem found is
 // reported at once, so a new user fixes the file in one go.
+//
+// Of Gavel's own packages it imports only internal/mxid.
 package config
 
 import (
@@ -22,7 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // Config is Gavel's whole configuration. The yaml tags are the keys of
@@ -272,7 +274,8 @@ func shellQuote(path string) string {
 }
 
 // decode walks a YAML mapping into the struct v, reporting unknown keys and
-// values of the wrong type by their dotted key and line.
+// values of the wrong type by their dotted key and line. Slice fields take
+// a YAML list; its elements are named key[0], key[1], ...
 func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 	if node.Kind != yaml.MappingNode {
 		what := "the file"
@@ -303,11 +306,49 @@ func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 		if valueNode.Kind == yaml.ScalarNode && valueNode.Tag == "!!null" {
 			continue // "key:" with no value keeps the default
 		}
-		if err := valueNode.Decode(field.Addr().Interface()); err != nil || valueNode.Kind != yaml.ScalarNode {
-			errs = append(errs, fmt.Errorf("line %d: %s: %s", valueNode.Line, key, typeProblem(field.Type())))
+		if field.Kind() == reflect.Slice {
+			errs = append(errs, decodeList(valueNode, field, key)...)
+			continue
 		}
+		errs = append(errs, decodeValue(valueNode, field, key)...)
 	}
 	return errs
+}
+
+// decodeList reads a YAML sequence into the slice v, replacing its default,
+// and reports each element of the wrong type as key[i].
+func decodeList(node *yaml.Node, v reflect.Value, key string) []error {
+	if node.Kind != yaml.SequenceNode {
+		return []error{fmt.Errorf("line %d: %s: %s", node.Line, key, typeProblem(v.Type()))}
+	}
+	list := reflect.MakeSlice(v.Type(), len(node.Content), len(node.Content))
+	var errs []error
+	for i, elemNode := range node.Content {
+		elemKey := fmt.Sprintf("%s[%d]", key, i)
+		elem := list.Index(i)
+		switch {
+		case elem.Kind() == reflect.Struct && elem.Type() != reflect.TypeFor[time.Time]():
+			errs = append(errs, decode(elemNode, elem, elemKey+".")...)
+		case elem.Kind() == reflect.Slice:
+			errs = append(errs, decodeList(elemNode, elem, elemKey)...)
+		case elemNode.Kind == yaml.ScalarNode && elemNode.Tag == "!!null":
+			errs = append(errs, fmt.Errorf("line %d: %s: is empty; remove the - or give a value", elemNode.Line, elemKey))
+		default:
+			errs = append(errs, decodeValue(elemNode, elem, elemKey)...)
+		}
+	}
+	if len(errs) == 0 {
+		v.Set(list)
+	}
+	return errs
+}
+
+// decodeValue reads a single YAML value into v.
+func decodeValue(node *yaml.Node, v reflect.Value, key string) []error {
+	if err := node.Decode(v.Addr().Interface()); err != nil || node.Kind != yaml.ScalarNode {
+		return []error{fmt.Errorf("line %d: %s: %s", node.Line, key, typeProblem(v.Type()))}
+	}
+	return nil
 }
 
 func typeProblem(t reflect.Type) string {
@@ -316,6 +357,8 @@ func typeProblem(t reflect.Type) string {
 		return "must be a duration like 2s, 500ms or 1m"
 	case t.Kind() == reflect.Int:
 		return "must be a whole number"
+	case t.Kind() == reflect.Slice:
+		return "must be a list, like [a, b] or one \"- item\" per line"
 	default:
 		return "must be a single value (quote it if it starts with ! or @)"
 	}
@@ -369,7 +412,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Matrix.UserID == "" {
 		bad("matrix.user_id", "missing; set it to the bot's user id, like @gavel:example.org")
-	} else if err := adminapi.ValidateUserID(c.Matrix.UserID); err != nil {
+	} else if err := mxid.ValidateUserID(c.Matrix.UserID); err != nil {
 		bad("matrix.user_id", "must be a user id like @gavel:example.org")
 	}
 	if c.Matrix.AccessToken == "" {
@@ -377,7 +420,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Matrix.ManagementRoom == "" {
 		bad("matrix.management_room", "missing; set it to the moderators' room id, like !abc:example.org")
-	} else if err := adminapi.ValidateRoomID(c.Matrix.ManagementRoom); err != nil {
+	} else if err := mxid.ValidateRoomID(c.Matrix.ManagementRoom); err != nil {
 		bad("matrix.management_room", "must be a room id like !abc:example.org")
 	}
 	if c.Database.URI == "" {

@@ -1,15 +1,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -284,4 +287,100 @@ func TestMarshalRoundTrips(t *testing.T) {
 	assert.Equal(t, cfg.Commands, again.Commands)
 	assert.Equal(t, cfg.Logging, again.Logging)
 	assert.Contains(t, string(data), "poll_interval: 1.5s")
+}
+
+// listKeys has the list shapes a key may take. Config has no list key yet,
+// so the walker that Parse uses is tested on this instead.
+type listKeys struct {
+	Admins []id.UserID     `yaml:"admins"`
+	Names  []string        `yaml:"names"`
+	Limits []int           `yaml:"limits"`
+	Waits  []time.Duration `yaml:"waits"`
+	Rooms  []listKeysRoom  `yaml:"rooms"`
+	Groups [][]string      `yaml:"groups"`
+	Nested listKeysNested  `yaml:"nested"`
+}
+
+type listKeysRoom struct {
+	ID   id.RoomID `yaml:"id"`
+	Name string    `yaml:"name"`
+}
+
+type listKeysNested struct {
+	Tags []string `yaml:"tags"`
+}
+
+// decodeInto runs the walker over data, as Parse does over a file.
+func decodeInto(t *testing.T, data []byte, v any) error {
+	t.Helper()
+	var root yaml.Node
+	require.NoError(t, yaml.Unmarshal(data, &root))
+	require.NotEmpty(t, root.Content)
+	return errors.Join(decode(root.Content[0], reflect.ValueOf(v).Elem(), "")...)
+}
+
+func TestListsRoundTrip(t *testing.T) {
+	got := listKeys{Names: []string{"default"}, Limits: []int{7}, Waits: []time.Duration{time.Second}}
+	require.NoError(t, decodeInto(t, []byte(`
+admins:
+  - "@alice:example.org"
+  - "@bob:example.org"
+names: [a, "b c", '!x']
+limits:
+waits: []
+rooms:
+  - id: "!a:example.org"
+    name: first
+  - {id: "!b:example.org"}
+groups: [[a, b], [], [c]]
+nested:
+  tags: [t1]
+`), &got))
+	want := listKeys{
+		Admins: []id.UserID{"@alice:example.org", "@bob:example.org"},
+		Names:  []string{"a", "b c", "!x"}, // replaced, not appended to
+		Limits: []int{7},                   // no value keeps the default
+		Waits:  []time.Duration{},
+		Rooms:  []listKeysRoom{{ID: "!a:example.org", Name: "first"}, {ID: "!b:example.org"}},
+		Groups: [][]string{{"a", "b"}, {}, {"c"}},
+		Nested: listKeysNested{Tags: []string{"t1"}},
+	}
+	assert.Equal(t, want, got)
+
+	want.Waits = []time.Duration{1500 * time.Millisecond, time.Minute}
+	data, err := yaml.Marshal(want)
+	require.NoError(t, err)
+	var again listKeys
+	require.NoError(t, decodeInto(t, data, &again), "%s", data)
+	assert.Equal(t, want, again)
+	assert.Contains(t, string(data), "- 1.5s")
+}
+
+func TestListErrorsNameTheElement(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"value instead of list", "names: a\n", []string{"line 1: names: must be a list, like [a, b] or one \"- item\" per line"}},
+		{"mapping instead of list", "names:\n  a: b\n", []string{"line 2: names: must be a list"}},
+		{"wrong element types", "limits: [1, x, 3, y]\n", []string{"line 1: limits[1]: must be a whole number", "line 1: limits[3]: must be a whole number"}},
+		{"bad duration", "waits:\n  - 1s\n  - soon\n", []string{"line 3: waits[1]: must be a duration like 2s"}},
+		{"list in a list of values", "names: [a, [b]]\n", []string{"line 1: names[1]: must be a single value"}},
+		{"mapping in a list of values", "admins:\n  - user: \"@a:example.org\"\n", []string{"line 2: admins[0]: must be a single value"}},
+		{"empty element", "names:\n  - a\n  -\n", []string{"line 3: names[1]: is empty"}},
+		{"unknown key in an element", "rooms:\n  - id: \"!a:example.org\"\n    nmae: x\n", []string{"line 3: unknown key rooms[0].nmae (did you mean name?)"}},
+		{"value instead of element mapping", "rooms: [x]\n", []string{"line 1: rooms[0] must be a mapping of keys to values"}},
+		{"nested", "groups: [[a], b]\nnested:\n  tags: [[x]]\n", []string{"line 1: groups[1]: must be a list", "line 3: nested.tags[0]: must be a single value"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got listKeys
+			err := decodeInto(t, []byte(tt.yaml), &got)
+			require.Error(t, err)
+			lines := strings.Split(err.Error(), "\n")
+			require.Len(t, lines, len(tt.want), err.Error())
+			for i, want := range tt.want {
+				assert.True(t, strings.HasPrefix(lines[i], want), "%q does not start with %q", lines[i], want)
+			}
+		})
+	}
 }

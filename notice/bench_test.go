@@ -1,4 +1,4 @@
-package bot
+package notice
 
 import (
 	"strings"
@@ -12,6 +12,6 @@ func BenchmarkReportNotice(b *testing.B) {
 	detail := detailWith(map[string]any{"msgtype": "m.text", "body": strings.Repeat(`<a href="https://evil.example">x</a> `, 100)}, "m.room.message")
 	b.ReportAllocs()
 	for b.Loop() {
-		reportNotice(r, detail)
+		ReportNotice(r, detail)
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package notice
 
 import (
 	"encoding/json"
@@ -15,9 +15,9 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 )
 
-// Truncation limits of renderReport besides excerptLimit, reasonShown and
-// roomNameShown: the event's type and msgtype (a literal 100 in
-// render.go), and the alias. Each truncated field gets one rune more for
+// Truncation limits of Report besides ExcerptLimit, ReasonShown and
+// RoomNameShown: the event's type and msgtype (a literal 100 in
+// report.go), and the alias. Each truncated field gets one rune more for
 // the "…" that marks the cut.
 const (
 	kindLimit = 100
@@ -75,7 +75,7 @@ func FuzzReportNotice(f *testing.F) {
 			content["format"], content["formatted_body"] = "org.matrix.custom.html", formattedBody
 		}
 
-		raw := reportNotice(r, parsedDetail(t, evtType, content))
+		raw := ReportNotice(r, parsedDetail(t, evtType, content))
 
 		if !json.Valid(raw) || !utf8.Valid(raw) {
 			t.Fatalf("content is not valid JSON in UTF-8: %q", raw)
@@ -97,7 +97,7 @@ func FuzzReportNotice(f *testing.F) {
 		}
 		checkLines(t, msg.Body, msg.FormattedBody)
 
-		userRunes := (reasonShown + 1) + (kindLimit + 1) + (excerptLimit + 1) + (roomNameShown + 1) + aliasBudget
+		userRunes := (ReasonShown + 1) + (kindLimit + 1) + (ExcerptLimit + 1) + (RoomNameShown + 1) + aliasBudget
 		// Per rune of user text: at most 4 bytes of UTF-8, 5 once
 		// HTML-escaped (`"` is "&#34;"), plus "\n> " per quoted line in the
 		// plain body; 8 is generous. Gavel's own words, ids and links are
@@ -132,7 +132,7 @@ func parsedDetail(t *testing.T, evtType string, content map[string]any) *adminap
 	return d
 }
 
-// gavelTags are the tags render.go writes, besides <a href="...">.
+// gavelTags are the tags report.go writes, besides <a href="...">.
 var gavelTags = []string{"<b>", "</b>", "<code>", "</code>", "<pre>", "</pre>", "<blockquote>", "</blockquote>", "<br>", "</a>"}
 
 // checkGavelHTML checks that formatted_body is Gavel's tags around escaped
@@ -257,7 +257,7 @@ func TestLongCanonicalAliasIsCut(t *testing.T) {
 	r := sampleReport()
 	r.Name = ""
 	r.CanonicalAlias = id.RoomAlias("#" + strings.Repeat("a", 20000) + ":example.org")
-	_, msg := decodeNotice(t, reportNotice(r, nil))
+	_, msg := decodeNotice(t, ReportNotice(r, nil))
 	if len(msg.Body) > 2000 {
 		t.Fatalf("a 20 KB alias gave a body of %d bytes", len(msg.Body))
 	}

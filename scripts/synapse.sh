@@ -12,12 +12,12 @@
 # Environment:
 #   GAVEL_SYNAPSE_ROOT   the chroot (default: $XDG_CACHE_HOME/gavel/synapse-sid,
 #                        or ~/.cache/gavel/synapse-sid)
-#   GAVEL_DEBIAN_MIRROR  Debian mirror (default: http://deb.debian.org/debian)
+#   GAVEL_DEBIAN_MIRROR  Debian mirror for debootstrap (default: debootstrap's own)
 set -euo pipefail
 
 cache_home=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}
 root=${GAVEL_SYNAPSE_ROOT:-$cache_home/gavel/synapse-sid}
-mirror=${GAVEL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mirror=${GAVEL_DEBIAN_MIRROR:-}
 ready="$root/.gavel-ready"
 
 say() { printf 'synapse.sh: %s\n' "$*" >&2; }
@@ -51,9 +51,16 @@ install_synapse() {
 	say "installing Synapse once for this machine into $root (about 70 s and 700 MB)"
 	if [ ! -x "$root/usr/bin/apt-get" ]; then
 		rm -rf "$root"
-		say "step 1/2: debootstrap Debian sid (minbase) from $mirror"
+		# Without GAVEL_DEBIAN_MIRROR, debootstrap uses its own default
+		# mirror (and writes it to the chroot's sources.list).
+		local args=(--variant=minbase sid "$root") from="debootstrap's default mirror"
+		if [ -n "$mirror" ]; then
+			args+=("$mirror")
+			from=$mirror
+		fi
+		say "step 1/2: debootstrap Debian sid (minbase) from $from"
 		local log="$root.debootstrap.log"
-		if ! debootstrap --variant=minbase sid "$root" "$mirror" >"$log" 2>&1; then
+		if ! debootstrap "${args[@]}" >"$log" 2>&1; then
 			tail -n 20 "$log" >&2
 			die "debootstrap failed; the full log is $log"
 		fi

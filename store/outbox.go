@@ -8,14 +8,32 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+)
+
+// The outbox table: messages to post exactly once. The key is also the
+// transaction id of the send, so a resend after a crash is deduplicated by
+// the homeserver.
+
+const (
+	messageColumns     = `key, priority, room_id, content, attempted_at, sent_at, event_id, error`
+	enqueueQuery       = `INSERT INTO outbox (key, priority, room_id, content, queued_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`
+	unsentQuery        = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
+	getMessageQuery    = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
+	markAttemptedQuery = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
+	markFailedQuery    = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
+	markSentQuery      = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
+	readdressQuery     = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
+	dropOtherRoomQuery = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
 )
 
 // Message is a message in the outbox: posted once, in order of Priority
 // then queueing.
 type Message struct {
 	// Key identifies the message and is the transaction id of its send.
-	Key string
+	// keys.go has the constructors (OutboxKey).
+	Key OutboxKey
 	// Priority orders the outbox: lower goes first. Command replies go
 	// before report notices, so moderators get answers during a flood.
 	Priority int
@@ -37,6 +55,27 @@ const (
 	PriorityNotice = 1
 )
 
+var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Message, error) {
+	var m Message
+	var content string
+	var attempted, sent sql.NullInt64
+	var eventID, failure sql.NullString
+	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure)
+	m.Content = json.RawMessage(content)
+	m.AttemptedAt, m.SentAt = fromMilli(attempted), fromMilli(sent)
+	m.EventID, m.Error = id.EventID(eventID.String), failure.String
+	return m, err
+}
+
+// fromMilli turns a nullable column of Unix milliseconds into a time, zero
+// for NULL.
+func fromMilli(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64)
+}
+
 var lastQueued atomic.Int64
 
 // queueTime returns nanoseconds since the epoch, strictly increasing within
@@ -54,9 +93,7 @@ func queueTime() int64 {
 }
 
 func (s *Store) enqueue(ctx context.Context, m Message) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO outbox (key, priority, room_id, content, queued_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-		m.Key, m.Priority, m.RoomID, string(m.Content), queueTime())
+	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime())
 	return err
 }
 
@@ -65,66 +102,50 @@ func (s *Store) Enqueue(ctx context.Context, m Message) error {
 	return s.enqueue(ctx, m)
 }
 
+// EnqueueAndSet queues a message and stores kv key=value in one
+// transaction: the first start's summary and the mark that it is done.
+func (s *Store) EnqueueAndSet(ctx context.Context, m Message, key KVKey, value string) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := s.enqueue(ctx, m); err != nil {
+			return err
+		}
+		return s.Set(ctx, key, value)
+	})
+}
+
 // Unsent returns up to limit unsent messages in send order.
 func (s *Store) Unsent(ctx context.Context, limit int) ([]Message, error) {
-	rows, err := s.db.Query(ctx, `SELECT key, priority, room_id, content, attempted_at FROM outbox
-		WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`, limit)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []Message
-	for rows.Next() {
-		var m Message
-		var content string
-		var attempted sql.NullInt64
-		if err := rows.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.Content = json.RawMessage(content)
-		if attempted.Valid {
-			m.AttemptedAt = time.UnixMilli(attempted.Int64)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, errors.Join(rows.Err(), rows.Close())
+	return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
 }
 
 // Message returns the outbox message with the given key, or nil.
-func (s *Store) Message(ctx context.Context, key string) (*Message, error) {
-	var m Message
-	var content string
-	var attempted, sent sql.NullInt64
-	var eventID, failure sql.NullString
-	err := s.db.QueryRow(ctx, `SELECT key, priority, room_id, content, attempted_at, sent_at, event_id, error FROM outbox WHERE key=$1`, key).
-		Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure)
+func (s *Store) Message(ctx context.Context, key OutboxKey) (*Message, error) {
+	m, err := scanMessage(s.db.QueryRow(ctx, getMessageQuery, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	m.Content = json.RawMessage(content)
-	if attempted.Valid {
-		m.AttemptedAt = time.UnixMilli(attempted.Int64)
-	}
-	if sent.Valid {
-		m.SentAt = time.UnixMilli(sent.Int64)
-	}
-	m.EventID, m.Error = id.EventID(eventID.String), failure.String
 	return &m, nil
 }
 
 // MarkAttempted records that a send of the message is about to be tried;
 // the first attempt's time is kept.
-func (s *Store) MarkAttempted(ctx context.Context, key string) error {
-	_, err := s.db.Exec(ctx, "UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL", key, time.Now().UnixMilli())
+func (s *Store) MarkAttempted(ctx context.Context, key OutboxKey) error {
+	_, err := s.db.Exec(ctx, markAttemptedQuery, key, time.Now().UnixMilli())
 	return err
 }
 
 // MarkFailed records that the homeserver refused the message for good
 // (too large, malformed): it is not sent again.
-func (s *Store) MarkFailed(ctx context.Context, key, reason string) error {
-	_, err := s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1", key, time.Now().UnixMilli(), reason)
+func (s *Store) MarkFailed(ctx context.Context, key OutboxKey, reason string) error {
+	_, err := s.db.Exec(ctx, markFailedQuery, key, time.Now().UnixMilli(), reason)
+	return err
+}
+
+// MarkSent records that the homeserver accepted the message as eventID.
+func (s *Store) MarkSent(ctx context.Context, key OutboxKey, eventID id.EventID) error {
+	_, err := s.db.Exec(ctx, markSentQuery, key, time.Now().UnixMilli(), eventID)
 	return err
 }
 
@@ -134,13 +155,12 @@ func (s *Store) MarkFailed(ctx context.Context, key, reason string) error {
 // It returns how many messages were moved and dropped.
 func (s *Store) Readdress(ctx context.Context, room id.RoomID) (moved, dropped int64, err error) {
 	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, "UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2", room, PriorityReply)
+		res, err := s.db.Exec(ctx, readdressQuery, room, PriorityReply)
 		if err != nil {
 			return err
 		}
 		moved, _ = res.RowsAffected()
-		res, err = s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1",
-			room, time.Now().UnixMilli(), "the management room changed")
+		res, err = s.db.Exec(ctx, dropOtherRoomQuery, room, time.Now().UnixMilli(), "the management room changed")
 		if err != nil {
 			return err
 		}
@@ -148,10 +168,4 @@ func (s *Store) Readdress(ctx context.Context, room id.RoomID) (moved, dropped i
 		return nil
 	})
 	return moved, dropped, err
-}
-
-// MarkSent records that the homeserver accepted the message as eventID.
-func (s *Store) MarkSent(ctx context.Context, key string, eventID id.EventID) error {
-	_, err := s.db.Exec(ctx, "UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1", key, time.Now().UnixMilli(), eventID)
-	return err
 }

@@ -1,22 +1,24 @@
-// Package store keeps Gavel's state in SQLite or PostgreSQL: the sync
-// token, every report seen, the outbox of messages to post exactly once,
-// handled commands and the moderators' action log.
+// Package store keeps Gavel's state in SQLite or PostgreSQL, one file per
+// table: the key-value settings (kv.go), every report seen (report.go), the
+// outbox of messages to post exactly once (outbox.go), the command events
+// handled (command.go), the moderators' action log (action.go) and the
+// encrypted messages waiting for their keys (undecrypted.go). keys.go names
+// the kv and outbox keys. The schema lives in upgrades/.
+//
+// It imports no other Gavel package: only mautrix's id and event packages,
+// go.mau.fi/util/dbutil, zerolog and the database drivers.
 package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
-	"maunium.net/go/mautrix/id"
 
 	// Database drivers: pure-Go SQLite, so CGO_ENABLED=0 builds work, and
 	// PostgreSQL.
@@ -27,7 +29,12 @@ import (
 //go:embed upgrades/*.sql
 var upgradeFS embed.FS
 
+// upgrades brings a database to the latest schema: a new one in one step
+// (00-latest.sql), an older one through the numbered upgrades.
 var upgrades = dbutil.BuildUpgradeTable().WithFSPath(upgradeFS, "upgrades").Finish()
+
+// latestVersion is the schema version Open brings a database to.
+func latestVersion() int { return len(upgrades) }
 
 // Store is Gavel's database.
 type Store struct {
@@ -111,176 +118,10 @@ func sqliteDSN(path string) string {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Dialect names the database engine, "sqlite" or "postgres".
+// Dialect names the database engine as dbutil does: "sqlite3" or
+// "postgres".
 func (s *Store) Dialect() string { return s.db.Dialect.String() }
 
-// Get returns the value stored under key, or "" when there is none.
-func (s *Store) Get(ctx context.Context, key string) (string, error) {
-	var value string
-	err := s.db.QueryRow(ctx, "SELECT value FROM kv WHERE key=$1", key).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return value, err
-}
-
-// Set stores value under key.
-func (s *Store) Set(ctx context.Context, key, value string) error {
-	_, err := s.db.Exec(ctx, "INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value=excluded.value", key, value)
-	return err
-}
-
-// ReportKey identifies a report: Synapse's id and the time it received it.
-type ReportKey struct {
-	ID         int64
-	ReceivedTS int64
-}
-
-func (k ReportKey) String() string { return fmt.Sprintf("%d@%d", k.ID, k.ReceivedTS) }
-
-// Report is a report Gavel has seen.
-type Report struct {
-	ReportKey
-	RoomID  id.RoomID
-	EventID id.EventID
-}
-
-// Report states.
-const (
-	ReportNotice  = "notice"  // a notice is queued or sent
-	ReportSkipped = "skipped" // open at the first start, summarised instead
-	ReportDigest  = "digest"  // covered by a digest, queued or sent
-)
-
-// ErrAlreadySeen is returned by AddReportsDigest when one of the reports
-// already has a row: nothing was recorded or queued.
-var ErrAlreadySeen = errors.New("a report in the digest was already seen")
-
-// Unseen returns the reports among keys that the store has no row for, in
-// the order given. It asks the database once for all of them.
-func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	placeholders := make([]string, len(keys))
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		placeholders[i] = "$" + strconv.Itoa(i+1)
-		args[i] = k.ID
-	}
-	rows, err := s.db.Query(ctx, "SELECT report_id, received_ts FROM report WHERE report_id IN ("+strings.Join(placeholders, ",")+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	known := make(map[ReportKey]bool, len(keys))
-	for rows.Next() {
-		var k ReportKey
-		if err := rows.Scan(&k.ID, &k.ReceivedTS); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		known[k] = true
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
-	}
-	var unseen []ReportKey
-	for _, k := range keys {
-		if !known[k] {
-			unseen = append(unseen, k)
-		}
-	}
-	return unseen, nil
-}
-
-// CountReports returns how many reports the store has seen, by state.
-func (s *Store) CountReports(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.Query(ctx, "SELECT state, COUNT(*) FROM report GROUP BY state")
-	if err != nil {
-		return nil, err
-	}
-	counts := make(map[string]int)
-	for rows.Next() {
-		var state string
-		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		counts[state] = n
-	}
-	return counts, errors.Join(rows.Err(), rows.Close())
-}
-
-// insertReport records a report as seen, with the outbox message that
-// covers it ("" for none), and reports whether it was new.
-func (s *Store) insertReport(ctx context.Context, r Report, state, outboxKey string, now int64) (bool, error) {
-	var key any
-	if outboxKey != "" {
-		key = outboxKey
-	}
-	res, err := s.db.Exec(ctx, `INSERT INTO report (report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		r.ID, r.ReceivedTS, r.RoomID, r.EventID, state, key, now)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
-// AddReportNotice records a report as seen and queues its notice, in one
-// transaction: either both happen or neither does. A report already
-// recorded is left alone and nothing is queued.
-func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) error {
-	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
-			return err
-		}
-		return s.enqueue(ctx, notice)
-	})
-}
-
-// AddReportsDigest records reports as seen and queues one digest covering
-// them all, in one transaction. If any of them was already recorded,
-// nothing happens and ErrAlreadySeen is returned.
-func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest Message) error {
-	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		now := time.Now().UnixMilli()
-		for _, r := range reports {
-			added, err := s.insertReport(ctx, r, ReportDigest, digest.Key, now)
-			if err != nil {
-				return err
-			}
-			if !added {
-				return fmt.Errorf("%w: %s", ErrAlreadySeen, r.ReportKey)
-			}
-		}
-		return s.enqueue(ctx, digest)
-	})
-}
-
-// SkipReports records reports as seen without a notice: the reports open at
-// the first start with on_first_start: skip, a page at a time.
-func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
-	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		now := time.Now().UnixMilli()
-		for _, r := range reports {
-			if _, err := s.insertReport(ctx, r, ReportSkipped, "", now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// EnqueueAndSet queues a message and stores kv key=value in one
-// transaction: the first start's summary and the mark that it is done.
-func (s *Store) EnqueueAndSet(ctx context.Context, m Message, key, value string) error {
-	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := s.enqueue(ctx, m); err != nil {
-			return err
-		}
-		return s.Set(ctx, key, value)
-	})
-}
+// DB is the database itself, for mautrix's crypto and state stores, which
+// keep their own tables (and schema versions) next to Gavel's.
+func (s *Store) DB() *dbutil.Database { return s.db }

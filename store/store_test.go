@@ -45,7 +45,7 @@ func openStore(t *testing.T, uri string) *Store {
 }
 
 func notice(key string) Message {
-	return Message{Key: key, Priority: PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body":"` + key + `"}`)}
+	return Message{Key: OutboxKey(key), Priority: PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body":"` + key + `"}`)}
 }
 
 func TestKV(t *testing.T) {
@@ -75,7 +75,7 @@ func TestReportsAreSeenOnceByIDAndTime(t *testing.T) {
 		r := Report{ReportKey: ReportKey{ID: 2, ReceivedTS: 1000}, RoomID: "!r:example.org", EventID: "$e"}
 		unseen, err := s.Unseen(ctx, []ReportKey{r.ReportKey, {ID: 3, ReceivedTS: 1001}})
 		require.NoError(t, err)
-		assert.Equal(t, []ReportKey{{2, 1000}, {3, 1001}}, unseen)
+		assert.Equal(t, []ReportKey{{ID: 2, ReceivedTS: 1000}, {ID: 3, ReceivedTS: 1001}}, unseen)
 
 		require.NoError(t, s.AddReportNotice(ctx, r, notice("report-2-1000")))
 		// Adding it again queues nothing more.
@@ -86,9 +86,9 @@ func TestReportsAreSeenOnceByIDAndTime(t *testing.T) {
 		assert.Equal(t, "report-2-1000", unsent[0].Key)
 
 		// Synapse handed id 2 out again after a restart: a new report.
-		unseen, err = s.Unseen(ctx, []ReportKey{{2, 1000}, {2, 5000}})
+		unseen, err = s.Unseen(ctx, []ReportKey{{ID: 2, ReceivedTS: 1000}, {ID: 2, ReceivedTS: 5000}})
 		require.NoError(t, err)
-		assert.Equal(t, []ReportKey{{2, 5000}}, unseen)
+		assert.Equal(t, []ReportKey{{ID: 2, ReceivedTS: 5000}}, unseen)
 
 		counts, err := s.CountReports(ctx)
 		require.NoError(t, err)
@@ -166,15 +166,15 @@ func TestSkipReports(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		reports := []Report{
-			{ReportKey: ReportKey{2, 10}, RoomID: "!r:x", EventID: "$a"},
-			{ReportKey: ReportKey{3, 11}, RoomID: "!r:x", EventID: "$b"},
+			{ReportKey: ReportKey{ID: 2, ReceivedTS: 10}, RoomID: "!r:x", EventID: "$a"},
+			{ReportKey: ReportKey{ID: 3, ReceivedTS: 11}, RoomID: "!r:x", EventID: "$b"},
 		}
 		summary := Message{Key: "summary", Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
 		require.NoError(t, s.SkipReports(ctx, reports))
 		require.NoError(t, s.EnqueueAndSet(ctx, summary, "feed.initialized", "1"))
-		unseen, err := s.Unseen(ctx, []ReportKey{{2, 10}, {3, 11}, {4, 12}})
+		unseen, err := s.Unseen(ctx, []ReportKey{{ID: 2, ReceivedTS: 10}, {ID: 3, ReceivedTS: 11}, {ID: 4, ReceivedTS: 12}})
 		require.NoError(t, err)
-		assert.Equal(t, []ReportKey{{4, 12}}, unseen)
+		assert.Equal(t, []ReportKey{{ID: 4, ReceivedTS: 12}}, unseen)
 		counts, err := s.CountReports(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{ReportSkipped: 2}, counts)
@@ -265,7 +265,7 @@ func TestConcurrentWriters(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range 25 {
-					r := Report{ReportKey: ReportKey{int64(g*100 + i + 2), int64(i)}, RoomID: "!r:x", EventID: "$e"}
+					r := Report{ReportKey: ReportKey{ID: int64(g*100 + i + 2), ReceivedTS: int64(i)}, RoomID: "!r:x", EventID: "$e"}
 					assert.NoError(t, s.AddReportNotice(ctx, r, notice(r.String())))
 				}
 			}()
@@ -287,7 +287,7 @@ func TestOpenReportsBadLocations(t *testing.T) {
 func keys(msgs []Message) []string {
 	out := make([]string, len(msgs))
 	for i, m := range msgs {
-		out[i] = m.Key
+		out[i] = string(m.Key)
 	}
 	return out
 }

@@ -10,14 +10,36 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// DB is the database itself, for mautrix's crypto and state stores, which
-// keep their own tables (and schema versions) next to Gavel's.
-func (s *Store) DB() *dbutil.Database { return s.db }
+// The undecrypted table: encrypted messages from the management room whose
+// keys had not arrived when Gavel saw them. They are kept until they
+// decrypt or Gavel gives up, so a restart meanwhile loses no command.
+
+const (
+	addUndecryptedQuery    = `INSERT INTO undecrypted (event_id, session_id, event, first_seen) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
+	getUndecryptedQuery    = `SELECT event, first_seen FROM undecrypted ORDER BY first_seen, event_id`
+	removeUndecryptedQuery = `DELETE FROM undecrypted WHERE event_id=$1`
+)
 
 // Undecrypted is an encrypted message waiting for its keys.
 type Undecrypted struct {
 	Event     *event.Event
 	FirstSeen time.Time
+}
+
+var scanUndecrypted dbutil.ConvertRowFn[Undecrypted] = func(row dbutil.Scannable) (Undecrypted, error) {
+	var data string
+	var firstSeen int64
+	if err := row.Scan(&data, &firstSeen); err != nil {
+		return Undecrypted{}, err
+	}
+	var evt event.Event
+	if err := json.Unmarshal([]byte(data), &evt); err != nil {
+		return Undecrypted{}, err
+	}
+	if err := evt.Content.ParseRaw(evt.Type); err != nil {
+		return Undecrypted{}, err
+	}
+	return Undecrypted{Event: &evt, FirstSeen: time.UnixMilli(firstSeen)}, nil
 }
 
 // AddUndecrypted keeps an encrypted message until its keys arrive. A message
@@ -31,40 +53,18 @@ func (s *Store) AddUndecrypted(ctx context.Context, evt *event.Event) error {
 	if content, ok := evt.Content.Parsed.(*event.EncryptedEventContent); ok {
 		session = content.SessionID
 	}
-	_, err = s.db.Exec(ctx, "INSERT INTO undecrypted (event_id, session_id, event, first_seen) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-		evt.ID, session, string(data), time.Now().UnixMilli())
+	_, err = s.db.Exec(ctx, addUndecryptedQuery, evt.ID, session, string(data), time.Now().UnixMilli())
 	return err
 }
 
 // Undecrypted returns the messages waiting for their keys, oldest first,
 // their content parsed.
 func (s *Store) Undecrypted(ctx context.Context) ([]Undecrypted, error) {
-	rows, err := s.db.Query(ctx, "SELECT event, first_seen FROM undecrypted ORDER BY first_seen, event_id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Undecrypted
-	for rows.Next() {
-		var data string
-		var firstSeen int64
-		if err := rows.Scan(&data, &firstSeen); err != nil {
-			return nil, err
-		}
-		var evt event.Event
-		if err := json.Unmarshal([]byte(data), &evt); err != nil {
-			return nil, err
-		}
-		if err := evt.Content.ParseRaw(evt.Type); err != nil {
-			return nil, err
-		}
-		out = append(out, Undecrypted{Event: &evt, FirstSeen: time.UnixMilli(firstSeen)})
-	}
-	return out, rows.Err()
+	return scanUndecrypted.NewRowIter(s.db.Query(ctx, getUndecryptedQuery)).AsList()
 }
 
 // RemoveUndecrypted forgets a message: it decrypted, or Gavel gave up.
 func (s *Store) RemoveUndecrypted(ctx context.Context, eventID id.EventID) error {
-	_, err := s.db.Exec(ctx, "DELETE FROM undecrypted WHERE event_id=$1", eventID)
+	_, err := s.db.Exec(ctx, removeUndecryptedQuery, eventID)
 	return err
 }

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -28,7 +27,6 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
@@ -59,16 +57,11 @@ func main() {
 
 // bench is the homeserver, its accounts and rooms, and the results so far.
 type bench struct {
-	o        options
-	srv      *synapsetest.Server
-	dir      string
-	bot      *mautrix.Client
-	mod      *mautrix.Client
-	spammer  *mautrix.Client
-	reporter *mautrix.Client
-	room     id.RoomID // management room
-	public   id.RoomID
-	rows     [][3]string // measurement, result, target
+	o    options
+	srv  *synapsetest.Server
+	dir  string
+	w    *synapsetest.World // the bot, moderator, spammer, reporter and rooms
+	rows [][3]string        // measurement, result, target
 }
 
 func progress(format string, args ...any) {
@@ -105,52 +98,21 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-func (b *bench) setup(ctx context.Context) error {
-	var err error
-	register := func(name string, admin bool) *mautrix.Client {
-		if err != nil {
-			return nil
-		}
-		var cli *mautrix.Client
-		cli, err = b.srv.Register(ctx, name, "bench-"+name, admin)
-		return cli
-	}
-	b.bot = register("gavel", true)
-	b.mod = register("moderator", false)
-	b.spammer = register("spammer", false)
-	b.reporter = register("reporter", false)
-	if err != nil {
-		return err
-	}
-	mgmt, err := b.mod.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "Moderators", Invite: []id.UserID{b.bot.UserID}})
-	if err != nil {
-		return err
-	}
-	b.room = mgmt.RoomID
-	pub, err := b.spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "Lobby"})
-	if err != nil {
-		return err
-	}
-	b.public = pub.RoomID
-	_, err = b.reporter.JoinRoomByID(ctx, b.public)
+// setup creates the accounts (gavel, a server admin; moderator; spammer;
+// reporter), the management room and the public room.
+func (b *bench) setup(ctx context.Context) (err error) {
+	b.w, err = b.srv.NewWorld(ctx, synapsetest.WorldOptions{})
 	return err
 }
 
 // gavelProcess is one run of the binary.
-type gavelProcess struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
+type gavelProcess struct{ *synapsetest.Process }
 
 // startGavel runs the binary with a fresh database, logged in as a new
 // device (the same device would have its first messages' transaction ids
 // deduplicated against the previous run's).
 func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, onFirstStart string) (*gavelProcess, error) {
-	login, err := b.srv.Client("").Login(context.Background(), &mautrix.ReqLogin{
-		Type:       mautrix.AuthTypePassword,
-		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.bot.UserID.Localpart()},
-		Password:   "bench-gavel",
-	})
+	login, err := b.srv.Login(context.Background(), b.w.Bot.UserID, b.w.BotPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -158,51 +120,38 @@ func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	cfg := config.Defaults()
-	cfg.Matrix = config.Matrix{Homeserver: homeserver, UserID: b.bot.UserID, AccessToken: login.AccessToken, ManagementRoom: b.room}
+	cfg := b.w.Config()
+	cfg.Matrix.Homeserver, cfg.Matrix.AccessToken = homeserver, login.AccessToken
 	cfg.Database.URI = filepath.Join(dir, "gavel.db")
 	cfg.Reports.PollInterval, cfg.Reports.OnFirstStart = pollInterval, onFirstStart
 	cfg.Logging.Level = "warn"
-	data, err := cfg.Marshal()
-	if err != nil {
-		return nil, err
-	}
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
+	if err := synapsetest.WriteConfig(cfgPath, &cfg); err != nil {
 		return nil, err
 	}
 	log, err := os.Create(filepath.Join(dir, "gavel.log"))
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(b.o.gavel, "-config", cfgPath)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p, err := synapsetest.StartBinary(b.o.gavel, cfgPath, log)
+	if err != nil {
+		log.Close()
 		return nil, err
 	}
-	p := &gavelProcess{cmd: cmd, done: make(chan struct{})}
 	go func() {
-		_ = cmd.Wait()
+		<-p.Done()
 		log.Close()
-		close(p.done)
 	}()
-	return p, nil
+	return &gavelProcess{p}, nil
 }
 
-func (p *gavelProcess) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+// stop stops the process as a service manager would (SIGTERM; SIGKILL
+// after 30 s).
+func (p *gavelProcess) stop() { _ = p.Stop() }
 
 // memory returns the process's resident set now and at its peak, in MiB.
 func (p *gavelProcess) memory() (rss, peak float64) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0, 0
 	}
@@ -226,7 +175,7 @@ func (p *gavelProcess) memory() (rss, peak float64) {
 
 // cpu returns the CPU time the process has used, user and system.
 func (p *gavelProcess) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
 	if err != nil {
 		return 0
 	}
@@ -246,7 +195,7 @@ func (b *bench) since(ctx context.Context, mark id.EventID) ([]*event.Event, err
 	var out []*event.Event
 	from := ""
 	for {
-		resp, err := b.mod.Messages(ctx, b.room, from, "", mautrix.DirectionBackward, filter, 1000)
+		resp, err := b.w.Moderator.Messages(ctx, b.w.ManagementRoom, from, "", mautrix.DirectionBackward, filter, 1000)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +204,7 @@ func (b *bench) since(ctx context.Context, mark id.EventID) ([]*event.Event, err
 				slices.Reverse(out)
 				return out, nil
 			}
-			if evt.Sender == b.bot.UserID {
+			if evt.Sender == b.w.Bot.UserID {
 				_ = evt.Content.ParseRaw(evt.Type)
 				out = append(out, evt)
 			}
@@ -284,7 +233,7 @@ func receivedTimes(m *event.Event) []int64 {
 
 // mark sends a message that later reads of the room stop at.
 func (b *bench) mark(ctx context.Context, what string) (id.EventID, error) {
-	resp, err := b.mod.SendNotice(ctx, b.room, "bench: "+what)
+	resp, err := b.w.Moderator.SendNotice(ctx, b.w.ManagementRoom, "bench: "+what)
 	if err != nil {
 		return "", err
 	}
@@ -339,17 +288,11 @@ func (b *bench) ready(ctx context.Context, mark id.EventID) error {
 
 // fileReport reports a new spam message.
 func (b *bench) fileReport(ctx context.Context, eventID id.EventID) error {
-	url := b.reporter.BuildClientURL("v3", "rooms", b.public, "report", eventID)
-	_, err := b.reporter.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": "spam", "score": -100}, nil)
-	return err
+	return b.w.Report(ctx, eventID, "spam")
 }
 
 func (b *bench) spam(ctx context.Context, body string) (id.EventID, error) {
-	resp, err := b.spammer.SendText(ctx, b.public, body)
-	if err != nil {
-		return "", err
-	}
-	return resp.EventID, nil
+	return b.w.Spam(ctx, body)
 }
 
 // reportLatency files samples reports at random moments, gaps of up to
@@ -400,7 +343,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 	progress("command -> reply latency, %d !reports and %d !quarantine media", b.o.samples, b.o.samples)
 	var media []id.ContentURI
 	for i := range b.o.samples {
-		up, err := b.spammer.UploadBytes(ctx, []byte("spam image "+strconv.Itoa(i)), "image/png")
+		up, err := b.w.Spammer.UploadBytes(ctx, []byte("spam image "+strconv.Itoa(i)), "image/png")
 		if err != nil {
 			return err
 		}
@@ -427,7 +370,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 // commandLatency sends a command and returns the time from its
 // origin_server_ts to that of Gavel's reply.
 func (b *bench) commandLatency(ctx context.Context, body string) (time.Duration, error) {
-	resp, err := b.mod.SendText(ctx, b.room, body)
+	resp, err := b.w.Moderator.SendText(ctx, b.w.ManagementRoom, body)
 	if err != nil {
 		return 0, err
 	}
@@ -445,7 +388,7 @@ func (b *bench) commandLatency(ctx context.Context, body string) (time.Duration,
 		return 0, fmt.Errorf("no reply to %s: %w", body, err)
 	}
 	_ = msgs
-	cmd, err := b.mod.GetEvent(ctx, b.room, resp.EventID)
+	cmd, err := b.w.Moderator.GetEvent(ctx, b.w.ManagementRoom, resp.EventID)
 	if err != nil {
 		return 0, err
 	}
@@ -584,7 +527,7 @@ func (b *bench) openReports(ctx context.Context) (int, error) {
 	var page struct {
 		Total int `json:"total"`
 	}
-	admin := b.srv.Client(b.bot.AccessToken)
+	admin := b.srv.Client(b.w.Bot.AccessToken)
 	_, err := admin.MakeRequest(ctx, http.MethodGet, admin.BuildURLWithQuery(mautrix.SynapseAdminURLPath{"v1", "event_reports"}, map[string]string{"limit": "1"}), nil, &page)
 	return page.Total, err
 }

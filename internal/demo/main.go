@@ -8,20 +8,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
@@ -61,16 +55,10 @@ func run(gavel string, port int, dir string) error {
 	// Each demo starts from a fresh Synapse, so the old state goes too.
 	_ = os.Remove(filepath.Join(dir, "gavel.db"))
 	configPath := filepath.Join(dir, "config.yaml")
-	cfg := config.Defaults()
-	cfg.Matrix = config.Matrix{Homeserver: srv.URL, UserID: setup.bot.UserID, AccessToken: setup.bot.AccessToken, ManagementRoom: setup.room}
+	cfg := setup.Config()
 	cfg.Database.URI = filepath.Join(dir, "gavel.db")
 	cfg.Reports.OnFirstStart = config.FirstStartPost
-	data, err := cfg.Marshal()
-	if err != nil {
-		return err
-	}
-	data = append([]byte("# Written by make demo for a throwaway local Synapse.\n"), data...)
-	if err := os.WriteFile(configPath, data, 0o600); err != nil {
+	if err := synapsetest.WriteConfig(configPath, &cfg, "Written by make demo for a throwaway local Synapse."); err != nil {
 		return err
 	}
 
@@ -88,107 +76,64 @@ homeserver to the URL above), open "Gavel moderators" and try:
 Report more messages in %s as @%s (password %s) to see them arrive.
 Ctrl-C stops Gavel and Synapse.
 
-`, srv.URL, srv.Version, srv.ServerName, setup.moderator.UserID.Localpart(), moderatorPassword,
-		setup.room, setup.alias, configPath, setup.reportID, setup.alias, setup.alias, setup.reporter.Localpart(), moderatorPassword)
+`, srv.URL, srv.Version, srv.ServerName, setup.Moderator.UserID.Localpart(), moderatorPassword,
+		setup.ManagementRoom, setup.PublicAlias, configPath, setup.reportID, setup.PublicAlias, setup.PublicAlias, setup.Reporter.UserID.Localpart(), moderatorPassword)
 
-	cmd := exec.Command(gavel, "-config", configPath)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("running %s: %w (run make demo, which builds it)", gavel, err)
+	// Gavel logs to stderr.
+	p, err := synapsetest.StartBinary(gavel, configPath, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("%w (run make demo, which builds it)", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	select {
-	case err := <-exited:
-		return err
+	case <-p.Done():
+		return p.Wait()
 	case <-ctx.Done():
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-		}
+		_ = p.Stop()
 		fmt.Println("demo: stopped")
 		return nil
 	}
 }
 
 type demoSetup struct {
-	bot, moderator *mautrix.Client
-	reporter       id.UserID
-	room           id.RoomID
-	alias          id.RoomAlias
-	reportID       int64
+	*synapsetest.World
+	reportID int64
 }
 
-// prepare creates the accounts and rooms and files one report.
+// prepare creates the accounts (all with moderatorPassword) and rooms, and
+// files one report.
 func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
-	var s demoSetup
-	var err error
-	register := func(name string, admin bool) *mautrix.Client {
-		if err != nil {
-			return nil
-		}
-		var cli *mautrix.Client
-		cli, err = srv.Register(ctx, name, moderatorPassword, admin)
-		return cli
-	}
-	s.bot = register("gavel", true)
-	s.moderator = register("moderator", false)
-	spammer := register("spammer", false)
-	reporter := register("reporter", false)
+	w, err := srv.NewWorld(ctx, synapsetest.WorldOptions{
+		Password:              moderatorPassword,
+		ManagementRoomName:    "Gavel moderators",
+		PublicAlias:           "lobby",
+		ModeratorInPublicRoom: true,
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.reporter = reporter.UserID
-
-	mgmt, err := s.moderator.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "Gavel moderators", Invite: []id.UserID{s.bot.UserID}})
-	if err != nil {
-		return nil, err
-	}
-	s.room = mgmt.RoomID
-	lobby, err := spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "Lobby", RoomAliasName: "lobby"})
-	if err != nil {
-		return nil, err
-	}
-	s.alias = id.RoomAlias("#lobby:" + srv.ServerName)
-	for _, cli := range []*mautrix.Client{reporter, s.moderator} {
-		if _, err := cli.JoinRoomByID(ctx, lobby.RoomID); err != nil {
-			return nil, err
-		}
-	}
+	s := demoSetup{World: w}
+	spammer, lobby := w.Spammer, w.PublicRoom
 	upload, err := spammer.UploadBytesWithName(ctx, []byte("definitely not malware"), "image/png", "prize.png")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := spammer.SendMessageEvent(ctx, lobby.RoomID, event.EventMessage, &event.MessageEventContent{
+	if _, err := spammer.SendMessageEvent(ctx, lobby, event.EventMessage, &event.MessageEventContent{
 		MsgType: event.MsgImage, Body: "prize.png", URL: upload.ContentURI.CUString(),
 	}); err != nil {
 		return nil, err
 	}
-	spam, err := spammer.SendMessageEvent(ctx, lobby.RoomID, event.EventMessage, &event.MessageEventContent{
+	spam, err := spammer.SendMessageEvent(ctx, lobby, event.EventMessage, &event.MessageEventContent{
 		MsgType: event.MsgText, Body: "You won! Claim at https://free-prize.example <b>now</b> @room",
 		Format: event.FormatHTML, FormattedBody: `You won! <a href="https://free-prize.example">Claim</a> <b>now</b> @room`,
 	})
 	if err != nil {
 		return nil, err
 	}
-	url := reporter.BuildClientURL("v3", "rooms", lobby.RoomID, "report", spam.EventID)
-	if _, err := reporter.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": "spam, and a phishing link", "score": -100}, nil); err != nil {
+	if err := w.Report(ctx, spam.EventID, "spam, and a phishing link"); err != nil {
 		return nil, err
 	}
-	var reports struct {
-		EventReports []struct {
-			ID int64 `json:"id"`
-		} `json:"event_reports"`
+	if s.reportID, err = w.ReportID(ctx, spam.EventID); err != nil {
+		return nil, fmt.Errorf("the demo report was not recorded by Synapse: %w", err)
 	}
-	admin := srv.Client(s.bot.AccessToken)
-	if _, err := admin.MakeRequest(ctx, http.MethodGet, admin.BuildURL(mautrix.SynapseAdminURLPath{"v1", "event_reports"}), nil, &reports); err != nil {
-		return nil, err
-	}
-	if len(reports.EventReports) == 0 {
-		return nil, errors.New("the demo report was not recorded by Synapse")
-	}
-	s.reportID = reports.EventReports[0].ID
 	return &s, nil
 }

@@ -4,7 +4,8 @@
 // otherwise. Without the tag mautrix wants libolm through cgo; the
 // stand-in keeps a plain go build, go vet or go test working.
 //
-// Everything in Gavel that touches mautrix's crypto packages is here.
+// Everything in Gavel that touches mautrix's crypto packages is here. It
+// imports no other Gavel package.
 package e2ee
 
 import "errors"

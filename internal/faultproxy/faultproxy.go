@@ -2,6 +2,7 @@
 // and a real Synapse: it records every request, and a test can make it
 // fail requests on purpose (an HTTP error, a rate limit, no answer, or no
 // server at all) to see Gavel survive what a homeserver does in real life.
+// It imports no other Gavel package.
 package faultproxy
 
 import (

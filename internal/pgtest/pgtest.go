@@ -6,6 +6,8 @@
 // test. With GAVEL_TEST_POSTGRES set to a URI of an existing server (whose
 // user may create databases), it uses that server instead. When neither is
 // possible the test is skipped, or fails when CI is set.
+//
+// Of Gavel's own packages it imports only internal/netutil.
 package pgtest
 
 import (
@@ -14,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -29,6 +30,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/gavel-bot/gavel/internal/netutil"
 )
 
 type server struct {
@@ -134,7 +137,7 @@ func start() (*server, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("initdb failed: %w\n%s", err, out))
 	}
-	port, err := freePort()
+	port, err := netutil.FreePort()
 	if err != nil {
 		return fail(err)
 	}
@@ -200,13 +203,4 @@ func findBin() (string, error) {
 		}
 	}
 	return "", errors.New("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; apt-get install postgresql)")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -13,6 +13,11 @@
 //	GAVEL_SYNAPSE_ROOT        the chroot (default ~/.cache/gavel/synapse-sid)
 //	CI                        when set, tests fail instead of skipping when
 //	                          no Synapse can be had
+//
+// world.go builds on it what tests, the benchmark and the demo share:
+// accounts, rooms, reports, a config file and the gavel binary. Of Gavel's
+// own packages it imports adminapi, config and internal/netutil; only
+// tests, cmd/gavel-bench and internal/demo import it.
 package synapsetest
 
 import (
@@ -20,7 +25,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +35,7 @@ import (
 	"time"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/netutil"
 )
 
 // Server is a running Synapse: either one this package started, or an
@@ -107,7 +112,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		s.port = opts.Port
 		if s.port == 0 {
-			if s.port, err = freePort(); err != nil {
+			if s.port, err = netutil.FreePort(); err != nil {
 				break
 			}
 		}
@@ -326,15 +331,6 @@ func (s *Server) LogTail(n int) string {
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // removeStaleDirs deletes server directories left behind by test processes

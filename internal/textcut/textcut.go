@@ -1,5 +1,6 @@
 // Package textcut shortens text that Gavel shows or repeats, by characters
-// rather than bytes, so that a cut never splits a character.
+// rather than bytes, so that a cut never splits a character. It imports
+// only the standard library.
 package textcut
 
 import "unicode/utf8"

@@ -1,12 +1,15 @@
--- v0 -> v1: Initial schema
+-- v0 -> v3 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
 
--- One row per report Gavel has seen. Synapse reuses report ids after a
--- restart, so a report is its id and the time Synapse received it.
+-- One row per report Gavel has seen. Synapse numbers event, user and room
+-- reports separately and reuses report ids after a restart, so a report is
+-- its kind ('event', 'user' or 'room'), its id and the time Synapse
+-- received it.
 CREATE TABLE report (
+	kind        TEXT NOT NULL,
 	report_id   BIGINT NOT NULL,
 	received_ts BIGINT NOT NULL,
 	room_id     TEXT NOT NULL,
@@ -17,7 +20,7 @@ CREATE TABLE report (
 	state       TEXT NOT NULL,
 	outbox_key  TEXT,
 	seen_at     BIGINT NOT NULL,
-	PRIMARY KEY (report_id, received_ts)
+	PRIMARY KEY (kind, report_id, received_ts)
 );
 
 -- Messages to post exactly once. The key is also the transaction id of the
@@ -59,4 +62,14 @@ CREATE TABLE action (
 	command   TEXT NOT NULL,
 	ok        BOOLEAN NOT NULL,
 	result    TEXT NOT NULL
+);
+
+-- Encrypted messages from the management room whose keys had not arrived
+-- when Gavel saw them. They are kept until they decrypt or Gavel gives up,
+-- so a restart meanwhile loses no command.
+CREATE TABLE undecrypted (
+	event_id   TEXT PRIMARY KEY,
+	session_id TEXT NOT NULL,
+	event      TEXT NOT NULL,
+	first_seen BIGINT NOT NULL
 );

@@ -1,4 +1,4 @@
-package adminapi
+package mxid
 
 import (
 	"errors"

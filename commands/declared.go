@@ -1,0 +1,167 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
+)
+
+// Every command, one declaration each, in the order help shows them. To
+// add one: declare its type and spec here, and register its handler in
+// package moderation.
+
+// Help asks for the list of commands, or the details of one.
+type Help struct{ Topic string }
+
+var _ = declare(Spec{
+	Name: "help", Usage: "help [command]", ReadOnly: true,
+	Summary: "list the commands, or explain one",
+	Details: "With a command name (help quarantine, help report delete) shows how that command is used.",
+}, func(args []string) (Help, error) {
+	return Help{Topic: strings.ToLower(strings.Join(args, " "))}, nil
+})
+
+// ListReports lists open event reports, newest first.
+type ListReports struct {
+	Reporter id.UserID // --user: reports filed by this user
+	Room     RoomRef   // --room: reports about events in this room
+	Sender   id.UserID // --sender: reports about events sent by this user
+	Limit    int       // --limit: how many to show
+}
+
+// Limits of !reports.
+const (
+	DefaultReportsLimit = 10
+	MaxReportsLimit     = 50
+)
+
+var _ = declare(Spec{
+	Name: "reports", Usage: "reports [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
+	Summary: "list open reports, newest first",
+	Details: fmt.Sprintf("Lists the event reports open in Synapse, newest first, %d by default and at most %d (--limit). "+
+		"--user keeps reports filed by that user, --sender reports about that user's events, --room reports in that room. "+
+		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),
+}, parseReportsFlags)
+
+// ShowReport shows one report with the reported content.
+type ShowReport struct{ ID int64 }
+
+var _ = declare(Spec{
+	Name: "report show", Usage: "report [show] <id>", ReadOnly: true, Default: true,
+	Summary: "show one report with the reported content",
+	Details: "Shows the report, who filed it and why, and the reported event's content (as inert text).",
+}, func(args []string) (ShowReport, error) {
+	id, err := oneReportID(args)
+	return ShowReport{ID: id}, err
+})
+
+// DeleteReport deletes one report in Synapse.
+type DeleteReport struct{ ID int64 }
+
+var _ = declare(Spec{
+	Name: "report delete", Usage: "report delete <id>",
+	Summary: "delete a report in Synapse",
+	Details: "Deletes the report from Synapse's list of open reports. The reported event is not touched.",
+}, func(args []string) (DeleteReport, error) {
+	id, err := oneReportID(args)
+	return DeleteReport{ID: id}, err
+})
+
+// QuarantineMedia quarantines one media item.
+type QuarantineMedia struct{ Media MediaRef }
+
+var _ = declare(Spec{
+	Name: "quarantine media", Usage: "quarantine media <mxc://server/media_id | server media_id | media_id>",
+	Summary: "quarantine one media item",
+	Details: "Quarantined media can no longer be downloaded from this homeserver. A bare media id means this server's media.",
+}, func(args []string) (QuarantineMedia, error) {
+	m, err := mxid.ParseMedia(args)
+	return QuarantineMedia{Media: m}, err
+})
+
+// UnquarantineMedia lifts the quarantine of one media item.
+type UnquarantineMedia struct{ Media MediaRef }
+
+var _ = declare(Spec{
+	Name: "unquarantine media", Usage: "unquarantine media <mxc://server/media_id>",
+	Summary: "lift the quarantine of one media item",
+}, func(args []string) (UnquarantineMedia, error) {
+	m, err := mxid.ParseMedia(args)
+	return UnquarantineMedia{Media: m}, err
+})
+
+// QuarantineRoom quarantines all media in a room.
+type QuarantineRoom struct{ Room RoomRef }
+
+var _ = declare(Spec{
+	Name: "quarantine room", Usage: "quarantine room <!room:server | #alias:server>",
+	Summary: "quarantine all media in a room",
+	Details: "Quarantines every media item referenced by the room's unencrypted events, except protected media.",
+}, func(args []string) (QuarantineRoom, error) {
+	if len(args) != 1 {
+		return QuarantineRoom{}, fmt.Errorf("give exactly one room")
+	}
+	r, err := mxid.ParseRoom(args[0])
+	return QuarantineRoom{Room: r}, err
+})
+
+// QuarantineUser quarantines all media a local user uploaded.
+type QuarantineUser struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "quarantine user", Usage: "quarantine user <@user:server>",
+	Summary: "quarantine all media a local user uploaded",
+	Details: "Quarantines every media item the user uploaded to this homeserver, except protected media.",
+}, func(args []string) (QuarantineUser, error) {
+	if len(args) != 1 {
+		return QuarantineUser{}, fmt.Errorf("give exactly one user")
+	}
+	u, err := mxid.ParseUser(args[0])
+	return QuarantineUser{User: u}, err
+})
+
+// ProtectMedia protects one local media item from quarantine.
+type ProtectMedia struct{ Media MediaRef }
+
+var _ = declare(Spec{
+	Name: "protect media", Usage: "protect media <mxc://server/media_id | media_id>",
+	Summary: "protect one local media item from quarantine",
+	Details: "Protected media is skipped by quarantine room and quarantine user. Only this server's media can be protected.",
+}, func(args []string) (ProtectMedia, error) {
+	m, err := mxid.ParseMedia(args)
+	return ProtectMedia{Media: m}, err
+})
+
+// UnprotectMedia removes that protection.
+type UnprotectMedia struct{ Media MediaRef }
+
+var _ = declare(Spec{
+	Name: "unprotect media", Usage: "unprotect media <mxc://server/media_id | media_id>",
+	Summary: "remove the protection again",
+}, func(args []string) (UnprotectMedia, error) {
+	m, err := mxid.ParseMedia(args)
+	return UnprotectMedia{Media: m}, err
+})
+
+// Status asks for Gavel's and Synapse's state.
+type Status struct{}
+
+var _ = declare(Spec{
+	Name: "status", Usage: "status", ReadOnly: true,
+	Summary: "Gavel's and Synapse's versions, the last poll, open reports",
+}, func(args []string) (Status, error) {
+	if len(args) > 0 {
+		return Status{}, fmt.Errorf("status takes no arguments")
+	}
+	return Status{}, nil
+})
+
+func oneReportID(args []string) (int64, error) {
+	if len(args) != 1 {
+		return 0, fmt.Errorf("give exactly one report id, like 12")
+	}
+	return mxid.ParseReportID(args[0])
+}

@@ -1,0 +1,101 @@
+// Package commands is the moderators' command language. Each command is
+// declared once, in declared.go: its type (what it carries once parsed),
+// its name, syntax, help, parser and nature (read-only, destructive). The
+// handler that runs it lives in package moderation, which looks it up by
+// the command's type; a test there checks that every command has one.
+//
+// Parsing only checks form: ids are validated, links are unwrapped, room
+// aliases are left for the moderation handlers to resolve. Every problem
+// is a *UsageError that says what was wrong and how the command is used.
+//
+// It may import internal/mxid, internal/textcut and mautrix; nothing of
+// Gavel's above it.
+package commands
+
+import (
+	"reflect"
+	"strings"
+)
+
+// Command is a parsed command: a value of one of the types declared in
+// declared.go.
+type Command any
+
+// Spec describes one command.
+type Spec struct {
+	// Name is the command as typed without prefix: "report delete".
+	Name string
+	// Usage is the command with its arguments: "report delete <id>".
+	Usage string
+	// Summary is one line for the command list.
+	Summary string
+	// Details is the longer help of "help <command>".
+	Details string
+	// ReadOnly commands change nothing: they are not actions for the log.
+	ReadOnly bool
+	// Destructive commands cannot be undone.
+	Destructive bool
+	// Default marks the subcommand that runs when its parent is given
+	// arguments that name no subcommand: "report 12" is "report show 12".
+	Default bool
+
+	typ   reflect.Type
+	parse func(args []string) (Command, error)
+}
+
+// Type is the Go type of the command's parsed value.
+func (s *Spec) Type() reflect.Type { return s.typ }
+
+// Parse parses the command's arguments (the words after its name).
+func (s *Spec) Parse(args []string) (Command, error) { return s.parse(args) }
+
+// specs are the declared commands, in the order help shows them.
+var (
+	specs  []*Spec
+	byType = map[reflect.Type]*Spec{}
+)
+
+// declare adds the command whose parsed value is a C.
+func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
+	s.typ = reflect.TypeFor[C]()
+	s.parse = func(args []string) (Command, error) {
+		cmd, err := parse(args)
+		if err != nil {
+			return nil, err
+		}
+		return cmd, nil
+	}
+	if byType[s.typ] != nil {
+		panic("commands: two declarations of " + s.typ.String())
+	}
+	specs = append(specs, &s)
+	byType[s.typ] = &s
+	return &s
+}
+
+// All returns every command, in the order help shows them.
+func All() []*Spec { return specs }
+
+// SpecOf returns the declaration of a parsed command, or nil.
+func SpecOf(cmd Command) *Spec { return byType[reflect.TypeOf(cmd)] }
+
+// NameOf returns a parsed command's name, or "unknown".
+func NameOf(cmd Command) string {
+	if s := SpecOf(cmd); s != nil {
+		return s.Name
+	}
+	return "unknown"
+}
+
+// Lookup returns the specs that a help topic names: the command itself, or
+// all its subcommands ("quarantine" gives quarantine media, room and user).
+func Lookup(topic string) []*Spec {
+	topic = strings.Join(strings.Fields(strings.ToLower(topic)), " ")
+	var found []*Spec
+	for _, s := range specs {
+		if s.Name == topic || strings.HasPrefix(s.Name, topic+" ") {
+			found = append(found, s)
+		}
+	}
+	return found
+}

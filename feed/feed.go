@@ -1,0 +1,155 @@
+// Package feed polls Synapse for new reports and queues each for the
+// management room exactly once: a notice per report, digests in a flood,
+// and at the very first start a summary (or every open report, with
+// on_first_start: post). What is new is decided by the database, never by
+// where the last poll stopped, so no report is skipped or repeated.
+//
+// It may import adminapi, config, notice, store and internal packages; not
+// bot, moderation or outbox (it wakes the sender through Config.Notify).
+package feed
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Options are the feed's settings that are not in the configuration;
+// tests make them small. Zero means the default.
+type Options struct {
+	// PageSize is the page size of report listings (default 100).
+	PageSize int
+	// MaxNewPerPoll is how many new reports the usual poll collects
+	// (default 1000); with more, a full scan takes them on a page at a
+	// time.
+	MaxNewPerPoll int
+	// AlertAfter is how long polling may fail before the moderators are
+	// told (default five minutes).
+	AlertAfter time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.PageSize <= 0 {
+		o.PageSize = 100
+	}
+	if o.MaxNewPerPoll <= 0 {
+		o.MaxNewPerPoll = 1000
+	}
+	if o.AlertAfter <= 0 {
+		o.AlertAfter = 5 * time.Minute
+	}
+	return o
+}
+
+// Config is what the feed needs.
+type Config struct {
+	Admin   *adminapi.Client
+	Store   *store.Store
+	Room    id.RoomID // the management room
+	Prefix  string    // commands.prefix, for the messages that name a command
+	Reports config.Reports
+	Log     zerolog.Logger
+	// Notify wakes the sender after something was queued.
+	Notify func()
+	Options
+}
+
+// fullScanEvery is how often every open report is read; the polls in
+// between read only the newest pages, which is where new reports are.
+// With thousands of open reports a full scan is a hundred requests.
+const fullScanEvery = 10 * time.Minute
+
+// Feed is the report feed.
+type Feed struct {
+	Config
+	started time.Time
+
+	mu          sync.Mutex
+	lastPoll    time.Time
+	lastPollErr error
+
+	// initialized is set once the first start's reports are dealt with
+	// (store.KVInitialized), so that polls need not ask the database again.
+	initialized bool
+	// unreadableAlerted is set once the moderators were told of a report
+	// too large to read.
+	unreadableAlerted bool
+}
+
+// New returns a Feed; Run starts it.
+func New(cfg Config) *Feed {
+	cfg.Options = cfg.Options.withDefaults()
+	return &Feed{Config: cfg, started: time.Now()}
+}
+
+// LastPoll returns when reports were last read, and why that failed.
+func (f *Feed) LastPoll() (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastPoll, f.lastPollErr
+}
+
+// Run polls Synapse for new reports every poll_interval until ctx ends.
+// When Synapse cannot be reached or fails, it backs off and keeps trying,
+// and tells the moderators when that lasts.
+func (f *Feed) Run(ctx context.Context) error {
+	var bo retry.Backoff
+	var failingSince, lastFull time.Time
+	alerted := false
+	for {
+		full := time.Since(lastFull) >= fullScanEvery
+		err := f.poll(ctx, full)
+		now := time.Now()
+		if err == nil && full {
+			lastFull = now
+		}
+		f.mu.Lock()
+		f.lastPoll, f.lastPollErr = now, err
+		f.mu.Unlock()
+		wait := f.Reports.PollInterval
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			if !alerted && now.Sub(failingSince) >= f.AlertAfter {
+				alerted = f.alert(ctx, store.FeedAlertKey(failingSince, false), notice.FeedDown(failingSince, err))
+			}
+			wait = max(wait, bo.Next())
+			f.Log.Warn().Err(err).Dur("retry_in", wait).Msg("Polling reports failed; retrying")
+			lastFull = time.Time{} // the next successful poll is a full scan
+		} else {
+			if alerted {
+				f.alert(ctx, store.FeedAlertKey(failingSince, true), notice.FeedBack(failingSince, now))
+			}
+			failingSince, alerted = time.Time{}, false
+			bo.Reset()
+		}
+		if err := retry.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// alert queues a message for the moderators about Gavel itself, and
+// reports whether it was queued.
+func (f *Feed) alert(ctx context.Context, key store.OutboxKey, content []byte) bool {
+	err := f.Store.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityNotice, RoomID: f.Room, Content: content})
+	if err != nil {
+		f.Log.Error().Err(err).Msg("Could not queue an alert for the moderators")
+		return false
+	}
+	f.Notify()
+	return true
+}

@@ -1,0 +1,363 @@
+package feed
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"maunium.net/go/mautrix"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// poll finds reports the database has not seen and posts them, oldest
+// first: one notice each, or digests when there are more than
+// reports.max_individual. A full scan reads every page; the others read
+// only the newest pages.
+func (f *Feed) poll(ctx context.Context, full bool) error {
+	if !f.initialized {
+		// Asked once per run: once set, it stays set.
+		initialized, err := f.Store.Get(ctx, store.KVInitialized)
+		if err != nil {
+			return err
+		}
+		if initialized == "" {
+			if err := f.firstStart(ctx); err != nil {
+				return err
+			}
+			f.initialized = true
+			if f.Reports.OnFirstStart != config.FirstStartPost {
+				return nil
+			}
+			full = true // post what is open now, without waiting
+		}
+		f.initialized = true
+	}
+	if full {
+		return f.scanAll(ctx)
+	}
+	unseen, backlog, err := f.newReports(ctx)
+	if err != nil {
+		return err
+	}
+	if backlog {
+		// Too many to hold at once: a full scan takes them on, a page at
+		// a time.
+		return f.scanAll(ctx)
+	}
+	// Listings are newest first; post oldest first.
+	slices.Reverse(unseen)
+	if len(unseen) <= f.Reports.MaxIndividual {
+		return f.postEach(ctx, unseen)
+	}
+	w := &wave{total: len(unseen), parts: (len(unseen) + notice.DigestSize - 1) / notice.DigestSize}
+	for len(unseen) > 0 {
+		n := min(len(unseen), notice.DigestSize)
+		if err := f.queueDigest(ctx, w, unseen[:n]); err != nil {
+			return err
+		}
+		unseen = unseen[n:]
+	}
+	return nil
+}
+
+// postEach queues a notice for each report.
+func (f *Feed) postEach(ctx context.Context, reports []adminapi.EventReport) error {
+	for _, r := range reports {
+		if err := f.queueNotice(ctx, r); err != nil {
+			return err
+		}
+		f.Notify()
+	}
+	return nil
+}
+
+// scanAll reads every open report, oldest first and a page at a time, and
+// posts the ones the database has not seen. Once it has found more than
+// reports.max_individual it switches to digests and queues each as soon as
+// it is full, so it holds at most a page and a digest's worth of reports.
+// The last digest of such a scan says how many reports it found in all.
+func (f *Feed) scanAll(ctx context.Context) error {
+	var pending []adminapi.EventReport
+	var w *wave // set once the scan has found more than max_individual
+	err := f.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+		pending = append(pending, page...)
+		if w == nil && len(pending) > f.Reports.MaxIndividual {
+			w = &wave{}
+			f.Log.Info().Int("max_individual", f.Reports.MaxIndividual).Msg("Many new reports: posting digests")
+		}
+		// Keep at least one back: the scan's last digest carries the total.
+		for w != nil && len(pending) > notice.DigestSize {
+			if err := f.queueDigest(ctx, w, pending[:notice.DigestSize]); err != nil {
+				return false, err
+			}
+			pending = slices.Clone(pending[notice.DigestSize:])
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		return f.postEach(ctx, pending)
+	}
+	w.total = w.covered + len(pending)
+	w.parts = w.part + 1
+	return f.queueDigest(ctx, w, pending)
+}
+
+// wave is one poll's worth of digests.
+type wave struct {
+	total   int // new reports in the wave; 0 while a scan is still counting
+	parts   int // digests in the wave; 0 while unknown
+	part    int // digests queued so far
+	covered int // reports covered by them
+}
+
+// queueDigest records reports as seen and queues one digest for them.
+func (f *Feed) queueDigest(ctx context.Context, w *wave, reports []adminapi.EventReport) error {
+	w.part++
+	digest := store.Message{
+		Key:      store.DigestKey(keyOf(reports[0])),
+		Priority: store.PriorityNotice,
+		RoomID:   f.Room,
+		Content:  notice.Digest(reports, w.part, w.parts, w.total, f.Prefix),
+	}
+	if err := f.Store.AddReportsDigest(ctx, reportRows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
+		// A report listed twice (ties in received_ts ordered differently
+		// from one page to the next): leave out what is recorded.
+		w.part--
+		fresh, err := f.unseen(ctx, reports)
+		if err != nil || len(fresh) == 0 || len(fresh) == len(reports) {
+			return cmp.Or(err, fmt.Errorf("queueing a digest: %w", store.ErrAlreadySeen))
+		}
+		return f.queueDigest(ctx, w, fresh)
+	} else if err != nil {
+		return err
+	}
+	w.covered += len(reports)
+	f.Log.Info().Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", reports[0].ID).Msg("New reports, posted as a digest")
+	f.Notify()
+	return nil
+}
+
+// trimReport cuts the free-text fields of a report to what a notice can
+// show, so that reports held in memory stay small whatever reporters type.
+func trimReport(r adminapi.EventReport) adminapi.EventReport {
+	r.Reason = textcut.Runes(r.Reason, 2*notice.ReasonShown)
+	r.Name = textcut.Runes(r.Name, 2*notice.RoomNameShown)
+	return r
+}
+
+// newReports returns the open reports the database has no row for, newest
+// first, reading the newest pages until one has no new report: new reports
+// are the newest, so they are on the pages read; the full scans cover the
+// rest (a clock that went backwards, say). It returns at most about
+// MaxNewPerPoll reports; backlog says it stopped there.
+func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, backlog bool, err error) {
+	err = f.readPages(ctx, mautrix.DirectionBackward, func(page []adminapi.EventReport) (bool, error) {
+		unseen = append(unseen, page...)
+		if len(unseen) >= f.MaxNewPerPoll {
+			backlog = true
+			f.Log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: reading them all in a full scan")
+			return false, nil
+		}
+		return len(page) > 0, nil
+	})
+	return unseen, backlog, err
+}
+
+// readPages lists open reports page by page in direction dir and calls fn
+// with each page's reports that the database has not seen, until fn says
+// stop or the listing ends. Reasons and room names are cut as they are
+// read, and memory stays bounded:
+//   - a page too large to read (long reasons) is asked for again at half
+//     the size; a single report too large to read is skipped, and the
+//     moderators are told once;
+//   - repeats (reports filed while paging newest first shift the offsets)
+//     are skipped by remembering the keys of this read when newest first,
+//     where few pages are read, and of the page before when oldest first,
+//     where new reports only join the end.
+//
+// It pages with adminapi.Pager, shrinking pages and stepping over a report
+// as needed.
+func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(page []adminapi.EventReport) (bool, error)) error {
+	seen := map[store.ReportKey]bool{}
+	var prev map[store.ReportKey]bool // oldest first: the page before's keys
+	pager := &adminapi.Pager[adminapi.EventReport]{
+		Limit: f.PageSize,
+		Fetch: func(ctx context.Context, from int64, limit int) (*adminapi.Page[adminapi.EventReport], error) {
+			return f.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: dir}})
+		},
+	}
+	for {
+		page, err := pager.Next(ctx)
+		last := false
+		switch {
+		case adminapi.IsTooLarge(err) && pager.Limit > 1:
+			pager.Limit = max(pager.Limit/2, 1)
+			f.Log.Warn().Int64("from", pager.From).Int("page_size", pager.Limit).Msg("A page of reports was too large to read; reading smaller pages")
+			continue
+		case adminapi.IsTooLarge(err):
+			f.unreadable(ctx, pager.From, dir)
+			pager.From, pager.Limit = pager.From+1, f.PageSize
+			continue
+		case errors.Is(err, adminapi.ErrPagingStuck):
+			// Take this page, then end the listing where Synapse did.
+			f.Log.Warn().Err(err).Msg("Synapse's listing of reports does not move on; ending this read there")
+			last = true
+		case err != nil:
+			return err
+		case page == nil:
+			return nil
+		}
+		pager.Limit = f.PageSize // past the large one
+		var fresh []adminapi.EventReport
+		if dir == mautrix.DirectionForward {
+			seen = make(map[store.ReportKey]bool, len(page.Items)) // the page before goes
+		}
+		for _, r := range page.Items {
+			if k := keyOf(r); !seen[k] && !prev[k] {
+				seen[k] = true
+				fresh = append(fresh, trimReport(r))
+			}
+		}
+		if dir == mautrix.DirectionForward {
+			prev = seen
+		}
+		unseen, err := f.unseen(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		more, err := fn(unseen)
+		if err != nil || !more || last {
+			return err
+		}
+	}
+}
+
+// unreadable tells the moderators, once per run, that a report is too large
+// to read: Gavel cannot post it.
+func (f *Feed) unreadable(ctx context.Context, offset int64, dir mautrix.Direction) {
+	order := "newest"
+	if dir == mautrix.DirectionForward {
+		order = "oldest"
+	}
+	f.Log.Error().Int64("offset", offset).Str("from", order).Msg("A report is too large to read (its reason is longer than Synapse's answer limit); skipping it")
+	if f.unreadableAlerted {
+		return
+	}
+	f.unreadableAlerted = f.alert(ctx, store.UnreadableAlertKey(f.started), notice.Unreadable(offset, dir == mautrix.DirectionForward))
+}
+
+func keyOf(r adminapi.EventReport) store.ReportKey {
+	return store.ReportKey{Kind: store.KindEvent, ID: r.ID, ReceivedTS: r.ReceivedTS}
+}
+
+// unseen keeps the reports the database has no row for.
+func (f *Feed) unseen(ctx context.Context, reports []adminapi.EventReport) ([]adminapi.EventReport, error) {
+	keys := make([]store.ReportKey, len(reports))
+	for i, r := range reports {
+		keys[i] = keyOf(r)
+	}
+	unseenKeys, err := f.Store.Unseen(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	want := map[store.ReportKey]bool{}
+	for _, k := range unseenKeys {
+		want[k] = true
+	}
+	var out []adminapi.EventReport
+	for _, r := range reports {
+		if want[keyOf(r)] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// queueNotice renders a report's notice, with the reported event when
+// Synapse still has it, and records the report and the notice together.
+func (f *Feed) queueNotice(ctx context.Context, r adminapi.EventReport) error {
+	detail, err := f.Admin.EventReport(ctx, r.ID)
+	switch {
+	case adminapi.IsTooLarge(err):
+		f.Log.Warn().Int64("report_id", r.ID).Msg("The reported event is too large to read; posting the report without it")
+		detail = notice.TooLargeToShow
+	case adminapi.IsNotFound(err):
+		// Deleted since the listing, or its room or event was purged.
+		detail = nil
+	case err != nil && retry.Classify(err) != retry.Permanent:
+		// No answer, a 5xx, a rate limit, or a token an admin can fix:
+		// the next poll tries again.
+		return err
+	case err != nil:
+		// One report Synapse cannot show must not hold up the others.
+		f.Log.Warn().Err(err).Int64("report_id", r.ID).Msg("Could not read the reported event; posting the report without it")
+		detail = nil
+	case detail.ReceivedTS != r.ReceivedTS:
+		// The id now belongs to another report; the next poll sorts it out.
+		return nil
+	}
+	n := store.Message{
+		Key:      store.NoticeKey(keyOf(r)),
+		Priority: store.PriorityNotice,
+		RoomID:   f.Room,
+		Content:  notice.ReportNotice(r, detail),
+	}
+	err = f.Store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], n)
+	if err == nil {
+		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
+			Stringer("room_id", r.RoomID).Msg("New report")
+	}
+	return err
+}
+
+// reportRows is what the store keeps of reports.
+func reportRows(reports []adminapi.EventReport) []store.Report {
+	rows := make([]store.Report, len(reports))
+	for i, r := range reports {
+		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+	}
+	return rows
+}
+
+// firstStart deals with the reports open when Gavel runs for the first
+// time: with on_first_start: skip they are recorded as seen and summed up in
+// one line; with post they are posted like new ones.
+func (f *Feed) firstStart(ctx context.Context) error {
+	if f.Reports.OnFirstStart == config.FirstStartPost {
+		f.Log.Info().Msg("First start: posting the reports already open")
+		return f.Store.Set(ctx, store.KVInitialized, config.FirstStartPost)
+	}
+	// The database has no report rows yet: every open report is new. They
+	// are recorded a page at a time, in one pass.
+	total := 0
+	err := f.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+		total += len(page)
+		return true, f.Store.SkipReports(ctx, reportRows(page))
+	})
+	if err != nil {
+		return err
+	}
+	summary := store.Message{
+		Key:      store.FirstStartSummaryKey,
+		Priority: store.PriorityNotice,
+		RoomID:   f.Room,
+		Content:  notice.FirstStart(total, f.Prefix),
+	}
+	if err := f.Store.EnqueueAndSet(ctx, summary, store.KVInitialized, config.FirstStartSkip); err != nil {
+		return err
+	}
+	f.Log.Info().Int("open_reports", total).Msg("First start: recorded the reports already open as seen")
+	f.Notify()
+	return nil
+}

@@ -1,0 +1,205 @@
+package mxid
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/textcut"
+)
+
+// RoomRef names a room by id or by alias; exactly one is set. Aliases are
+// left for the caller to resolve.
+type RoomRef struct {
+	ID    id.RoomID
+	Alias id.RoomAlias
+}
+
+// IsZero reports whether no room is named.
+func (r RoomRef) IsZero() bool { return r.ID == "" && r.Alias == "" }
+
+func (r RoomRef) String() string {
+	if r.Alias != "" {
+		return string(r.Alias)
+	}
+	return string(r.ID)
+}
+
+// MediaRef names a media item. An empty Server means this homeserver's own
+// media (a bare media id was given).
+type MediaRef struct {
+	Server  string
+	MediaID string
+}
+
+func (m MediaRef) String() string {
+	if m.Server == "" {
+		return m.MediaID
+	}
+	return "mxc://" + m.Server + "/" + m.MediaID
+}
+
+// shownLimit is how much of a bad argument an error message repeats: a 10
+// KiB argument must not come back as a 10 KiB reply.
+const shownLimit = 64
+
+// shown quotes a bad argument for an error message, shortened, with
+// invisible and control characters escaped so that look-alikes show.
+func shown(s string) string { return Shown(s) }
+
+// Shown quotes a bad argument for an error message: cut to 64
+// characters, with invisible and control characters escaped so that
+// look-alikes show.
+func Shown(s string) string { return strconv.Quote(Clip(s)) }
+
+// Clip cuts a bad argument to the 64 characters an error message repeats.
+func Clip(s string) string { return textcut.Runes(s, shownLimit) }
+
+// why is the reason a validator gave.
+func why(err error) string {
+	var invalid *InvalidInputError
+	if errors.As(err, &invalid) {
+		return invalid.Reason
+	}
+	return err.Error()
+}
+
+// ParseReportID reads a report id: a positive whole number, optionally
+// written #12.
+func ParseReportID(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("report id must be a positive whole number, like 12 (got %s)", shown(s))
+	}
+	return n, nil
+}
+
+// ParseRoom reads a room id, a room alias, or a matrix.to link or matrix:
+// URI to either.
+func ParseRoom(s string) (RoomRef, error) {
+	if uri := parseLink(s); uri != nil {
+		switch uri.Sigil1 {
+		case '!':
+			s = string(uri.RoomID())
+		case '#':
+			s = string(uri.RoomAlias())
+		default:
+			return RoomRef{}, fmt.Errorf("the link %s does not point to a room", shown(s))
+		}
+	}
+	if strings.HasPrefix(s, "#") {
+		alias, err := ParseRoomAlias(s)
+		if err != nil {
+			return RoomRef{}, err
+		}
+		return RoomRef{Alias: alias}, nil
+	}
+	if err := ValidateRoomID(id.RoomID(s)); err != nil {
+		if strings.HasPrefix(s, "!") {
+			return RoomRef{}, fmt.Errorf("%s is not a valid room id: %s", shown(s), why(err))
+		}
+		return RoomRef{}, fmt.Errorf("%s is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link", shown(s))
+	}
+	return RoomRef{ID: id.RoomID(s)}, nil
+}
+
+// ParseRoomAlias reads a room alias, "#localpart:server"; see
+// ValidateRoomAlias.
+func ParseRoomAlias(s string) (id.RoomAlias, error) {
+	if err := ValidateRoomAlias(id.RoomAlias(s)); err != nil {
+		return "", fmt.Errorf("%s is not a room alias like #room:example.org", shown(s))
+	}
+	return id.RoomAlias(s), nil
+}
+
+// ParseUser reads a user id, or a matrix.to link or matrix: URI to one.
+func ParseUser(s string) (id.UserID, error) {
+	if uri := parseLink(s); uri != nil {
+		if uri.Sigil1 != '@' {
+			return "", fmt.Errorf("the link %s does not point to a user", shown(s))
+		}
+		s = string(uri.UserID())
+	}
+	if err := ValidateUserID(id.UserID(s)); err != nil {
+		if strings.HasPrefix(s, "@") {
+			return "", fmt.Errorf("%s is not a valid user id: %s", shown(s), why(err))
+		}
+		return "", fmt.Errorf("%s is not a user id like @spammer:example.org", shown(s))
+	}
+	return id.UserID(s), nil
+}
+
+// parseLink parses a matrix.to link or matrix: URI, or returns nil when s
+// is neither.
+func parseLink(s string) *id.MatrixURI {
+	if !strings.HasPrefix(s, "https://matrix.to/") && !strings.HasPrefix(s, "matrix:") {
+		return nil
+	}
+	uri, err := id.ParseMatrixURIOrMatrixToURL(s)
+	if err != nil {
+		return &id.MatrixURI{} // a link, but not one to anything: Sigil1 is 0
+	}
+	return uri
+}
+
+// ParseMedia reads a media item from a command's arguments: one mxc://
+// URI, one media download URL, one bare media id (this server's media), or
+// a server name and a media id.
+func ParseMedia(args []string) (MediaRef, error) {
+	switch len(args) {
+	case 1:
+		s := args[0]
+		switch {
+		case strings.HasPrefix(s, "mxc://"):
+			uri, err := ParseContentURI(s)
+			if err != nil {
+				return MediaRef{}, fmt.Errorf("%s is not a media URI like mxc://example.org/AbCdEf", shown(s))
+			}
+			return MediaRef{Server: uri.Homeserver, MediaID: uri.FileID}, nil
+		case strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://"):
+			return parseMediaURL(s)
+		default:
+			if err := ValidateMediaID(s); err != nil {
+				return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -) or mxc:// URI", shown(s))
+			}
+			return MediaRef{MediaID: s}, nil
+		}
+	case 2:
+		if err := ValidateServerName(args[0]); err != nil {
+			return MediaRef{}, fmt.Errorf("%s is not a server name like example.org", shown(args[0]))
+		}
+		if err := ValidateMediaID(args[1]); err != nil {
+			return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -)", shown(args[1]))
+		}
+		return MediaRef{Server: args[0], MediaID: args[1]}, nil
+	case 0:
+		return MediaRef{}, errors.New("which media? give its mxc:// URI")
+	default:
+		return MediaRef{}, errors.New("too many arguments: give one mxc:// URI, or a server name and a media id")
+	}
+}
+
+// parseMediaURL reads a download or thumbnail URL that a client shows for
+// media: .../_matrix/(media/v3|client/v1/media)/(download|thumbnail)/<server>/<id>[/name].
+func parseMediaURL(s string) (MediaRef, error) {
+	bad := fmt.Errorf("%s is not a Matrix media download link; give the mxc:// URI", shown(s))
+	u, err := url.Parse(s)
+	if err != nil {
+		return MediaRef{}, bad
+	}
+	parts := strings.Split(u.Path, "/")
+	for i := 0; i+2 < len(parts); i++ {
+		if (parts[i] == "download" || parts[i] == "thumbnail") && i > 0 && (parts[i-1] == "media" || strings.HasPrefix(parts[i-1], "v")) {
+			ref := MediaRef{Server: parts[i+1], MediaID: parts[i+2]}
+			if ValidateServerName(ref.Server) != nil || ValidateMediaID(ref.MediaID) != nil {
+				return MediaRef{}, bad
+			}
+			return ref, nil
+		}
+	}
+	return MediaRef{}, bad
+}

@@ -1,0 +1,127 @@
+// Package moderation turns a parsed command into an outcome: the reply,
+// and for commands that change something, the entry for the action log.
+// Each command has one handler here, registered in handlers(); the
+// command itself is declared once, in package commands.
+//
+// It may import adminapi, commands, notice, store and internal packages;
+// it does not import bot, feed or outbox: what it needs of them (the last
+// poll, the encryption state) comes in through Config.Health.
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"maunium.net/go/mautrix"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Outcome is what a command did: the reply, and whether it is an action
+// for the log (a command that changes something), and whether that
+// succeeded.
+type Outcome struct {
+	Reply  *notice.Text
+	Action bool
+	OK     bool
+	// Result is one line for the action log.
+	Result string
+}
+
+// Done is a successful outcome whose reply is t.
+func Done(t *notice.Text) Outcome { return Outcome{Reply: t, OK: true, Result: t.Plain()} }
+
+// Failed is an outcome that did not do what was asked, with a reply in
+// Gavel's own words.
+func Failed(format string, args ...any) Outcome {
+	msg := fmt.Sprintf(format, args...)
+	return Outcome{Reply: notice.New().Raw(msg), Result: msg}
+}
+
+// Refused is a command that was not run at all (too old, not permitted,
+// sent the wrong way): logged as a failed action.
+func Refused(format string, args ...any) Outcome {
+	out := Failed(format, args...)
+	out.Action = true
+	return out
+}
+
+// Config is what the handlers work with.
+type Config struct {
+	Admin *adminapi.Client
+	// Matrix is the bot's own client; it resolves room aliases.
+	Matrix *mautrix.Client
+	Store  *store.Store
+	// Prefix is what commands start with, for replies that name one.
+	Prefix string
+	// Health returns the session's and the feed's part of !status.
+	Health func() notice.Status
+}
+
+// Moderator runs commands.
+type Moderator struct {
+	Config
+	handlers map[reflect.Type]handler
+}
+
+type handler func(context.Context, commands.Command) Outcome
+
+// New returns a Moderator. It fails when a declared command has no
+// handler: that is a programming error, caught by the tests and at
+// start-up rather than when a moderator first types the command.
+func New(cfg Config) (*Moderator, error) {
+	m := &Moderator{Config: cfg}
+	m.handlers = m.register()
+	if err := everyCommandHandled(m.handlers); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func everyCommandHandled(h map[reflect.Type]handler) error {
+	for _, s := range commands.All() {
+		if h[s.Type()] == nil {
+			return fmt.Errorf("moderation: command %q has no handler", s.Name)
+		}
+	}
+	return nil
+}
+
+// on registers fn as the handler of the command type C.
+func on[C any](h map[reflect.Type]handler, fn func(context.Context, C) Outcome) {
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+}
+
+// register lists every command's handler.
+func (m *Moderator) register() map[reflect.Type]handler {
+	h := map[reflect.Type]handler{}
+	on(h, m.help)
+	on(h, m.status)
+	on(h, m.listReports)
+	on(h, m.showReport)
+	on(h, m.deleteReport)
+	on(h, m.quarantineMedia)
+	on(h, m.unquarantineMedia)
+	on(h, m.protectMedia)
+	on(h, m.unprotectMedia)
+	on(h, m.quarantineRoom)
+	on(h, m.quarantineUser)
+	return h
+}
+
+// Run runs a parsed command. Commands that change something are actions
+// for the log, whatever their result; read-only ones are not.
+func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
+	spec := commands.SpecOf(cmd)
+	h := m.handlers[reflect.TypeOf(cmd)]
+	if spec == nil || h == nil {
+		return Refused("Gavel does not know how to run %T.", cmd)
+	}
+	out := h(ctx, cmd)
+	out.Action = !spec.ReadOnly
+	return out
+}

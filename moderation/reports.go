@@ -1,0 +1,88 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/notice"
+)
+
+func (m *Moderator) help(_ context.Context, c commands.Help) Outcome {
+	return Done(notice.Help(c.Topic, m.Prefix))
+}
+
+func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
+	s := m.Health()
+	if v, err := m.Admin.ServerVersion(ctx); err == nil {
+		s.SynapseVersion = v
+	}
+	page, err := m.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}})
+	if err == nil {
+		s.OpenReports = page.Total
+	}
+	s.OpenErr = err
+	if unsent, err := m.Store.Unsent(ctx, 1000); err == nil {
+		// This reply itself is not in the outbox yet; anything there waits.
+		s.Waiting = len(unsent)
+	}
+	s.Database = m.Store.Dialect()
+	return Done(notice.StatusReply(s, time.Now()))
+}
+
+func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Outcome {
+	q := adminapi.EventReportsQuery{
+		PageQuery:         adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
+		UserID:            c.Reporter,
+		EventSenderUserID: c.Sender,
+	}
+	if !c.Room.IsZero() {
+		roomID, err := m.resolveRoom(ctx, c.Room)
+		if err != nil {
+			return Done(notice.New().User(notice.Capitalize(err.Error()) + "."))
+		}
+		q.RoomID = roomID
+	}
+	page, err := m.Admin.ListEventReports(ctx, q)
+	if err != nil {
+		return Done(notice.New().User(notice.Explain(err, "the report list")))
+	}
+	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero()
+	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now()))
+}
+
+func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {
+	detail, err := m.Admin.EventReport(ctx, c.ID)
+	if err != nil {
+		return Done(notice.New().User(notice.Explain(err, fmt.Sprintf("report %d", c.ID))))
+	}
+	return Done(notice.Report(detail.EventReport, detail))
+}
+
+func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {
+	if err := m.Admin.DeleteEventReport(ctx, c.ID); err != nil {
+		return Failed("%s", notice.Explain(err, fmt.Sprintf("report %d", c.ID)))
+	}
+	return Done(notice.New().Raw(fmt.Sprintf("Deleted report %d.", c.ID)))
+}
+
+// resolveRoom turns an alias into a room id.
+func (m *Moderator) resolveRoom(ctx context.Context, ref commands.RoomRef) (id.RoomID, error) {
+	if ref.ID != "" {
+		return ref.ID, nil
+	}
+	resp, err := m.Matrix.ResolveAlias(ctx, ref.Alias)
+	if err != nil {
+		if retry.Status(err) == 404 {
+			return "", fmt.Errorf("room alias %s does not exist (%s)", ref.Alias, retry.ErrCode(err))
+		}
+		return "", fmt.Errorf("could not resolve room alias %s (%s)", ref.Alias, retry.ErrCode(err))
+	}
+	return resp.RoomID, nil
+}

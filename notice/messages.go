@@ -1,0 +1,145 @@
+package notice
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+)
+
+// Alert is a message to the moderators about Gavel itself: m.text, so
+// that it notifies.
+func Alert(msg string) json.RawMessage { return New().Raw(msg).Content(event.MsgText, nil) }
+
+// FeedDown says that reports cannot be read since since.
+func FeedDown(since time.Time, err error) json.RawMessage {
+	return Alert(fmt.Sprintf("Gavel cannot read reports from Synapse since %s (%s). It keeps trying; reports filed meanwhile will be posted once it can.",
+		since.UTC().Format("15:04 UTC"), PollFailure(err)))
+}
+
+// FeedBack says that reports can be read again.
+func FeedBack(since, now time.Time) json.RawMessage {
+	return Alert(fmt.Sprintf("Gavel reads reports from Synapse again (it could not from %s to %s).",
+		since.UTC().Format("15:04"), now.UTC().Format("15:04 UTC")))
+}
+
+// Unreadable says that the report at offset (counting from the newest or
+// oldest, as dir says) is too large to read.
+func Unreadable(offset int64, oldestFirst bool) json.RawMessage {
+	order, dir := "newest", "b"
+	if oldestFirst {
+		order, dir = "oldest", "f"
+	}
+	return Alert(fmt.Sprintf("A report is too large for Gavel to read (Synapse's answer for it is over %d MiB, so its reason must be huge); it is number %d counting from the %s of the open reports. Gavel skips it and posts the others. Look at it with the admin API: GET /_synapse/admin/v1/event_reports?from=%d&limit=1&dir=%s",
+		adminapi.MaxAnswerSize>>20, offset+1, order, offset, dir))
+}
+
+// FirstStart sums up the reports open at the very first start.
+func FirstStart(open int, prefix string) json.RawMessage {
+	t := New()
+	switch open {
+	case 0:
+		t.Raw("Gavel is watching for reports. None were open; new ones will be posted here.")
+	case 1:
+		t.Raw("1 report was already open: ").Syntax(prefix + "reports").Raw(" lists it.")
+	default:
+		t.Raw(fmt.Sprintf("%d reports were already open: ", open)).Syntax(prefix + "reports").Raw(" lists them.")
+	}
+	return t.Content(event.MsgText, nil)
+}
+
+// Refused replaces a message the homeserver refused for good. reportID is
+// the report whose notice it was, or 0.
+func Refused(reason string, reportID int64, prefix string) json.RawMessage {
+	t := New().Raw("Gavel could not post one of its messages: the homeserver refused it (" + reason + ").")
+	if reportID > 0 {
+		id := fmt.Sprint(reportID)
+		t.Raw(" It was the notice of report " + id + "; ").Raw(prefix + "report " + id).Raw(" shows the report.")
+	}
+	return t.Content(event.MsgText, nil)
+}
+
+// Undecryptable says that a message could not be decrypted: its keys did
+// not arrive in waited, or the sender's client withheld them (withheld is
+// its code, or "").
+func Undecryptable(sender id.UserID, sent time.Time, waited time.Duration, withheld string, device id.DeviceID) json.RawMessage {
+	t := New().Raw("Gavel could not decrypt a message from ").User(string(sender)).
+		Raw(fmt.Sprintf(" sent at %s: its keys did not arrive in %s", sent.UTC().Format("15:04 UTC"), Duration(waited)))
+	if withheld != "" {
+		t.Raw(" (the sender's client withheld them: ").User(withheld).Raw(")")
+	}
+	t.Raw(". If it was a command, it was not run; send it again. ").
+		Raw("If this keeps happening, check that the sender's client shares keys with Gavel's device ").Code(string(device)).Raw(".")
+	return t.Content(event.MsgNotice, nil)
+}
+
+// Status is what !status shows.
+type Status struct {
+	Version, SynapseVersion, Database string
+	// LastPoll is when reports were last read (zero: not yet), and
+	// LastPollErr why that failed.
+	LastPoll    time.Time
+	LastPollErr error
+	// OpenReports is Synapse's count, unless OpenErr says why it is
+	// unknown.
+	OpenReports int64
+	OpenErr     error
+	// Waiting counts the messages in the outbox.
+	Waiting int
+	// Device and MinTrust are set when encryption is on; EncryptedNoKey
+	// when the room is encrypted but Gavel has no pickle key.
+	Device         id.DeviceID
+	MinTrust       string
+	EncryptedNoKey bool
+}
+
+// StatusReply renders !status.
+func StatusReply(s Status, now time.Time) *Text {
+	t := New().Bold("Gavel " + s.Version).Raw(" · Synapse " + s.SynapseVersion).Raw(" · database " + s.Database).Newline()
+	switch {
+	case s.LastPoll.IsZero():
+		t.Raw("Reports: not polled yet.")
+	case s.LastPollErr != nil:
+		t.Raw("Reports: the last poll, " + Ago(s.LastPoll, now) + ", failed: ").User(Explain(s.LastPollErr, "the report list"))
+	default:
+		t.Raw("Reports: last polled " + Ago(s.LastPoll, now) + ".")
+	}
+	if s.OpenErr == nil {
+		t.Raw(fmt.Sprintf(" %d open in Synapse.", s.OpenReports))
+	} else {
+		t.Raw(" Open reports unknown: ").User(Explain(s.OpenErr, "the report list"))
+	}
+	if s.Waiting > 0 {
+		t.Raw(fmt.Sprintf(" %d messages waiting to be posted.", s.Waiting))
+	}
+	switch {
+	case s.Device != "":
+		t.Newline().Raw("Encryption: on, device ").Code(string(s.Device)).Raw(", commands from " + s.MinTrust + " devices.")
+	case s.EncryptedNoKey:
+		t.Newline().Raw("Encryption: the room is encrypted, but encryption.pickle_key is empty.")
+	}
+	return t
+}
+
+// Media appends " (image/png, 12 KB, uploaded by @bob:example.org)".
+func Media(t *Text, m *adminapi.MediaInfo) *Text {
+	var parts []string
+	if m.MediaType != "" {
+		parts = append(parts, m.MediaType)
+	}
+	if m.MediaLength > 0 {
+		parts = append(parts, Size(m.MediaLength))
+	}
+	if m.UserID != "" {
+		parts = append(parts, "uploaded by "+string(m.UserID))
+	}
+	if len(parts) > 0 {
+		t.Raw(" (").User(strings.Join(parts, ", ")).Raw(")")
+	}
+	return t
+}

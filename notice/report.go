@@ -1,0 +1,156 @@
+package notice
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/textcut"
+)
+
+// How much of a reported event's content, a reason and a room name a
+// notice shows.
+const (
+	ExcerptLimit  = 500
+	ReasonShown   = 300
+	RoomNameShown = 80
+)
+
+// ReportFields is the machine-readable "gavel.report" field of a report's
+// notice.
+type ReportFields struct {
+	ReportID   int64      `json:"report_id"`
+	ReceivedTS int64      `json:"received_ts"`
+	EventID    id.EventID `json:"event_id"`
+	RoomID     id.RoomID  `json:"room_id"`
+	Sender     id.UserID  `json:"sender"`
+	Reporter   id.UserID  `json:"reporter"`
+}
+
+// TooLargeToShow stands for a reported event whose details were too large
+// to read.
+var TooLargeToShow = &adminapi.EventReportDetail{}
+
+// ReportNotice builds the notice for a new report: m.text, so that
+// moderators' clients notify them. detail may be nil when Synapse no
+// longer has the event, or TooLargeToShow.
+func ReportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) json.RawMessage {
+	return Report(r, detail).Content(event.MsgText, map[string]any{"gavel.report": ReportFields{
+		ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
+		RoomID: r.RoomID, Sender: r.Sender, Reporter: r.UserID,
+	}})
+}
+
+// Report writes a report: who reported whom, where, why, when, and an
+// excerpt of the reported event.
+func Report(r adminapi.EventReport, detail *adminapi.EventReportDetail) *Text {
+	t := New()
+	t.Bold(fmt.Sprintf("Report %d", r.ID)).Raw(": ")
+	UserLink(t, r.UserID).Raw(" reported ")
+	if r.Sender != "" {
+		UserLink(t, r.Sender).Raw("'s ")
+	}
+	t.Link("event", r.RoomID.EventURI(r.EventID).MatrixToURL()).Raw(" in ")
+	RoomLink(t, r).Newline()
+	t.Raw("Reason: ")
+	if r.Reason == "" {
+		t.Raw("(none given)")
+	} else {
+		t.Code(textcut.Runes(r.Reason, ReasonShown))
+	}
+	if r.Score != nil {
+		t.Raw(fmt.Sprintf(" · score %d", *r.Score))
+	}
+	t.Raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
+	t.Newline()
+	if detail == TooLargeToShow {
+		return t.Raw(fmt.Sprintf("The reported event is not shown: Synapse's answer was larger than %d MiB.", adminapi.MaxAnswerSize>>20))
+	}
+	if detail == nil || detail.Event == nil {
+		return t.Raw("The reported event is no longer available in Synapse.")
+	}
+	kind, excerpt := describeEvent(detail.Event)
+	// The type and msgtype come from the reported event too.
+	t.Raw("Reported ").User(textcut.Runes(kind, 100)).Raw(":")
+	return t.Quote(textcut.Runes(excerpt, ExcerptLimit))
+}
+
+// UserLink appends a matrix.to link to a user, or "(unknown user)".
+func UserLink(t *Text, userID id.UserID) *Text {
+	if userID == "" {
+		return t.Raw("(unknown user)")
+	}
+	return t.Link(string(userID), userID.URI().MatrixToURL())
+}
+
+// RoomLink appends a matrix.to link to a report's room, labelled with its
+// name or alias.
+func RoomLink(t *Text, r adminapi.EventReport) *Text {
+	// The alias comes from room state, which a remote server may fill.
+	alias := textcut.Runes(string(r.CanonicalAlias), RoomNameShown)
+	label := string(r.RoomID)
+	if r.Name != "" {
+		label = textcut.Runes(r.Name, RoomNameShown)
+	} else if alias != "" {
+		label = alias
+	}
+	t.Link(label, r.RoomID.URI().MatrixToURL())
+	if alias != "" && label != alias {
+		t.Raw(" (").User(alias).Raw(")")
+	}
+	return t
+}
+
+// describeEvent names an event's type and gives the text to quote from it.
+func describeEvent(evt *event.Event) (kind, excerpt string) {
+	kind = evt.Type.Type
+	if evt.Type == event.EventMessage || evt.Type == event.EventSticker {
+		if msg, ok := evt.Content.Parsed.(*event.MessageEventContent); ok {
+			if msg.MsgType != "" {
+				kind += " (" + string(msg.MsgType) + ")"
+			}
+			excerpt = msg.Body
+			if msg.URL != "" {
+				excerpt += "\n[media: " + string(msg.URL) + "]"
+			} else if msg.File != nil && msg.File.URL != "" {
+				excerpt += "\n[encrypted media: " + string(msg.File.URL) + "]"
+			}
+			if strings.TrimSpace(excerpt) != "" {
+				return kind, excerpt
+			}
+		}
+	}
+	if evt.Type == event.EventEncrypted {
+		return kind, "(encrypted: Synapse cannot show the content)"
+	}
+	if len(evt.Content.Raw) == 0 {
+		return kind, "(no content: the event may have been redacted)"
+	}
+	return kind, compactJSON(evt.Content.Raw)
+}
+
+// compactJSON renders a content object as key: value lines, keys sorted.
+func compactJSON(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		// Without json's HTML escaping: the text is escaped once, when
+		// rendered, and "<script>" reads better than "\u003cscript\u003e".
+		var v bytes.Buffer
+		enc := json.NewEncoder(&v)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(m[k])
+		fmt.Fprintf(&b, "%s: %s\n", k, bytes.TrimSpace(v.Bytes()))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

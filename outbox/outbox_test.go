@@ -1,0 +1,64 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+
+	"github.com/gavel-bot/gavel/store"
+)
+
+var bg = context.Background()
+
+func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
+	var sent []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "-failed") {
+			_, _ = w.Write([]byte(`{"event_id": "$note"}`))
+			return
+		}
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_, _ = w.Write([]byte(`{"errcode": "M_TOO_LARGE", "error": "event too large"}`))
+	}))
+	defer srv.Close()
+	st, err := store.Open(bg, filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	require.NoError(t, err)
+	defer st.Close()
+	cli, err := mautrix.NewClient(srv.URL, "@gavel:example.org", "x")
+	require.NoError(t, err)
+	cli.DefaultHTTPRetries = 0
+	s := New(Config{Client: cli, Store: st, Room: "!mods:example.org", Prefix: "!", Log: zerolog.Nop()})
+
+	big := store.Message{Key: "gavel-report-12-34", Priority: store.PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body": "huge"}`)}
+	require.NoError(t, st.Enqueue(bg, big))
+	require.NoError(t, s.SendOne(bg, big))
+
+	m, err := st.Message(bg, big.Key)
+	require.NoError(t, err)
+	assert.Equal(t, "M_TOO_LARGE", m.Error, "given up, not retried for ever")
+	unsent, err := st.Unsent(bg, 10)
+	require.NoError(t, err)
+	require.Len(t, unsent, 1)
+	assert.Equal(t, store.OutboxKey("gavel-report-12-34-failed"), unsent[0].Key)
+	assert.Contains(t, string(unsent[0].Content), "Gavel could not post one of its messages: the homeserver refused it (M_TOO_LARGE). It was the notice of report 12; !report 12 shows the report.")
+
+	require.NoError(t, s.SendOne(bg, unsent[0]))
+	unsent, err = st.Unsent(bg, 10)
+	require.NoError(t, err)
+	assert.Empty(t, unsent)
+	assert.Len(t, sent, 2, "one try each")
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// OutboxKey is the key of an outbox message, which is also the transaction
+// id of its send: the same message must get the same key after a restart.
+// Changing what a constructor returns makes messages queued by an older
+// Gavel get posted twice.
+type OutboxKey string
+
+// FirstStartSummaryKey is the key of the summary posted at the first start
+// in place of the reports open then.
+const FirstStartSummaryKey OutboxKey = "gavel-first-start-summary"
+
+const (
+	outboxPrefix = "gavel-"
+	failedSuffix = "-failed"
+)
+
+// reportPart is "report-12-34", "digest-12-34", "user-report-12-34", …
+func reportPart(what string, k ReportKey) string {
+	k = k.normal()
+	s := what + "-" + strconv.FormatInt(k.ID, 10) + "-" + strconv.FormatInt(k.ReceivedTS, 10)
+	if k.Kind != KindEvent {
+		s = string(k.Kind) + "-" + s
+	}
+	return s
+}
+
+// NoticeKey is the key of a report's notice: "gavel-report-<id>-<received
+// ts>" for an event report, "gavel-<kind>-report-<id>-<received ts>" for
+// the other kinds.
+func NoticeKey(k ReportKey) OutboxKey {
+	return OutboxKey(outboxPrefix + reportPart("report", k))
+}
+
+// DigestKey is the key of a digest, named after the first report it
+// covers: "gavel-digest-<id>-<received ts>" (for a report of another kind
+// than event, "gavel-<kind>-digest-…").
+func DigestKey(first ReportKey) OutboxKey {
+	return OutboxKey(outboxPrefix + reportPart("digest", first))
+}
+
+// ReplyKey is the key of the reply to a command: "gavel-reply-" and the
+// hex of the first 12 bytes of the SHA-256 of the command's event id.
+func ReplyKey(eventID id.EventID) OutboxKey {
+	sum := sha256.Sum256([]byte(eventID))
+	return OutboxKey(outboxPrefix + "reply-" + hex.EncodeToString(sum[:12]))
+}
+
+// FeedAlertKey is the key of the alert that the report feed has been
+// failing since since ("gavel-alert-feed-<unix ms>"), or with recovered,
+// of the all-clear that follows it ("…-ok").
+func FeedAlertKey(since time.Time, recovered bool) OutboxKey {
+	k := outboxPrefix + "alert-feed-" + strconv.FormatInt(since.UnixMilli(), 10)
+	if recovered {
+		k += "-ok"
+	}
+	return OutboxKey(k)
+}
+
+// UnreadableAlertKey is the key of the alert, once per run started at
+// started, that reports could not be read: "gavel-alert-unreadable-<unix
+// ms>".
+func UnreadableAlertKey(started time.Time) OutboxKey {
+	return OutboxKey(outboxPrefix + "alert-unreadable-" + strconv.FormatInt(started.UnixMilli(), 10))
+}
+
+// UndecryptableKey is the key of the note that messages encrypted with
+// session cannot be decrypted: "gavel-undecryptable-<session>".
+func UndecryptableKey(session id.SessionID) OutboxKey {
+	return OutboxKey(outboxPrefix + "undecryptable-" + string(session))
+}
+
+// FailedNote is the key of the short note that replaces message k when
+// the homeserver refuses it for good.
+func (k OutboxKey) FailedNote() OutboxKey { return k + failedSuffix }
+
+// IsFailedNote reports whether k is the key of such a note.
+func (k OutboxKey) IsFailedNote() bool { return strings.HasSuffix(string(k), failedSuffix) }
+
+// Report returns the report whose notice k is the key of (with its Kind
+// spelt out, KindEvent for an event report), and false when k is not a
+// notice's key — a failed note's key included.
+func (k OutboxKey) Report() (ReportKey, bool) {
+	rest, ok := strings.CutPrefix(string(k), outboxPrefix)
+	if !ok {
+		return ReportKey{}, false
+	}
+	kind := KindEvent
+	if r, ok := strings.CutPrefix(rest, "report-"); ok {
+		rest = r
+	} else if kindPart, r, ok := strings.Cut(rest, "-report-"); ok && (kindPart == string(KindUser) || kindPart == string(KindRoom)) {
+		kind, rest = ReportKind(kindPart), r
+	} else {
+		return ReportKey{}, false
+	}
+	idPart, tsPart, ok := strings.Cut(rest, "-")
+	if !ok {
+		return ReportKey{}, false
+	}
+	reportID, err1 := strconv.ParseInt(idPart, 10, 64)
+	ts, err2 := strconv.ParseInt(tsPart, 10, 64)
+	r := ReportKey{ID: reportID, ReceivedTS: ts, Kind: kind}
+	// Only the canonical spelling: no "+12", "012" or "event-report-".
+	if err1 != nil || err2 != nil || NoticeKey(r) != k {
+		return ReportKey{}, false
+	}
+	return r, true
+}
+
+// KVKey names a value in the kv table.
+type KVKey string
+
+// Keys of the kv table.
+const (
+	// KVInitialized is set once the first start's reports are handled.
+	KVInitialized KVKey = "feed.initialized"
+	// KVNextBatch is the sync token to resume from.
+	KVNextBatch KVKey = "sync.next_batch"
+	// KVDeviceID is the device the encryption keys belong to.
+	KVDeviceID KVKey = "encryption.device_id"
+)
+
+// KVFilterID is the key of the sync filter's id for the management room
+// room: "sync.filter_id.v2:" + room.
+func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v2:" + string(room)) }

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The keys are transaction ids and kv names already in databases: they
+// must not change.
+func TestKeysAreTheSameStrings(t *testing.T) {
+	at := time.UnixMilli(1700000000123)
+	for _, c := range []struct{ got, want OutboxKey }{
+		{NoticeKey(ReportKey{ID: 12, ReceivedTS: 1700000000000}), "gavel-report-12-1700000000000"},
+		{NoticeKey(ReportKey{ID: 12, ReceivedTS: 1700000000000, Kind: KindEvent}), "gavel-report-12-1700000000000"},
+		{NoticeKey(ReportKey{ID: 12, ReceivedTS: 1700000000000, Kind: KindUser}), "gavel-user-report-12-1700000000000"},
+		{NoticeKey(ReportKey{ID: 3, ReceivedTS: 4, Kind: KindRoom}), "gavel-room-report-3-4"},
+		{DigestKey(ReportKey{ID: 5, ReceivedTS: 1700000000001}), "gavel-digest-5-1700000000001"},
+		{DigestKey(ReportKey{ID: 5, ReceivedTS: 6, Kind: KindUser}), "gavel-user-digest-5-6"},
+		// printf '$cmd:example.org' | sha256sum | cut -c1-24
+		{ReplyKey("$cmd:example.org"), "gavel-reply-47621427b87b765472bd5307"},
+		{FeedAlertKey(at, false), "gavel-alert-feed-1700000000123"},
+		{FeedAlertKey(at, true), "gavel-alert-feed-1700000000123-ok"},
+		{UnreadableAlertKey(at), "gavel-alert-unreadable-1700000000123"},
+		{FirstStartSummaryKey, "gavel-first-start-summary"},
+		{UndecryptableKey("sess1"), "gavel-undecryptable-sess1"},
+		{NoticeKey(ReportKey{ID: 12, ReceivedTS: 34}).FailedNote(), "gavel-report-12-34-failed"},
+	} {
+		assert.Equal(t, c.want, c.got)
+	}
+	for _, c := range []struct{ got, want KVKey }{
+		{KVInitialized, "feed.initialized"},
+		{KVNextBatch, "sync.next_batch"},
+		{KVDeviceID, "encryption.device_id"},
+		{KVFilterID("!mods:example.org"), "sync.filter_id.v2:!mods:example.org"},
+	} {
+		assert.Equal(t, c.want, c.got)
+	}
+	assert.Equal(t, "12@1700000000000", ReportKey{ID: 12, ReceivedTS: 1700000000000}.String())
+	assert.Equal(t, "12@1700000000000", ReportKey{ID: 12, ReceivedTS: 1700000000000, Kind: KindEvent}.String())
+	assert.Equal(t, "user:12@1700000000000", ReportKey{ID: 12, ReceivedTS: 1700000000000, Kind: KindUser}.String())
+}
+
+func TestFailedNote(t *testing.T) {
+	k := NoticeKey(ReportKey{ID: 12, ReceivedTS: 34})
+	assert.False(t, k.IsFailedNote())
+	assert.True(t, k.FailedNote().IsFailedNote())
+	assert.True(t, OutboxKey("gavel-report-12-34-failed").IsFailedNote())
+	assert.False(t, FeedAlertKey(time.UnixMilli(1), true).IsFailedNote())
+}
+
+func TestNoticeKeyRoundTrip(t *testing.T) {
+	for _, k := range []ReportKey{
+		{ID: 12, ReceivedTS: 1700000000000, Kind: KindEvent},
+		{ID: 0, ReceivedTS: 0, Kind: KindEvent},
+		{ID: 9223372036854775807, ReceivedTS: 1, Kind: KindEvent},
+		{ID: 12, ReceivedTS: 1700000000000, Kind: KindUser},
+		{ID: 12, ReceivedTS: 1700000000000, Kind: KindRoom},
+	} {
+		back, ok := NoticeKey(k).Report()
+		assert.True(t, ok, k)
+		assert.Equal(t, k, back)
+	}
+	// An empty Kind comes back spelt out.
+	back, ok := NoticeKey(ReportKey{ID: 12, ReceivedTS: 34}).Report()
+	assert.True(t, ok)
+	assert.Equal(t, ReportKey{ID: 12, ReceivedTS: 34, Kind: KindEvent}, back)
+
+	for _, k := range []OutboxKey{
+		"gavel-report-12-34-failed",
+		"gavel-report-12",
+		"gavel-report-12-",
+		"gavel-report--12-34",
+		"gavel-report-+12-34",
+		"gavel-report-012-34",
+		"gavel-report-x-34",
+		"gavel-event-report-12-34",
+		"gavel--report-12-34",
+		"report-12-34",
+		"gavel-digest-12-34",
+		"gavel-reply-47621427b87b765472bd5307",
+		"gavel-alert-feed-1700000000123",
+		"gavel-first-start-summary",
+		"gavel-undecryptable-report-1-2",
+		"",
+	} {
+		_, ok := k.Report()
+		assert.False(t, ok, k)
+	}
+}
