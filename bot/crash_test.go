@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -17,69 +16,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// gavelBinary builds the real gavel command once per test run, as make
-// build does: static, without cgo.
-func gavelBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gavel-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "gavel")
-		cmd := exec.Command("go", "build", "-tags", "goolm", "-o", binary, "github.com/gavel-bot/gavel")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binary
-}
-
-// process is the gavel binary running with the environment's config.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startProcess runs the gavel binary; its log goes to logFile.
-func (e *env) startProcess(logFile *os.File) *process {
+// startProcess runs the gavel binary (built once, as make build does) with
+// the environment's config; its log goes to logFile.
+func (e *env) startProcess(logFile *os.File) *synapsetest.Process {
 	e.t.Helper()
-	dir := e.t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
+	cfgPath := filepath.Join(e.t.TempDir(), "config.yaml")
 	cfg := *e.cfg
 	cfg.Logging.Level = "debug"
-	yaml, err := cfg.Marshal()
+	require.NoError(e.t, synapsetest.WriteConfig(cfgPath, &cfg))
+	p, err := synapsetest.StartBinary(synapsetest.Binary(e.t), cfgPath, logFile)
 	require.NoError(e.t, err)
-	require.NoError(e.t, os.WriteFile(cfgPath, yaml, 0o600))
-	cmd := exec.Command(gavelBinary(e.t), "-config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(e.t, cmd.Start())
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	e.t.Cleanup(p.kill)
+	e.t.Cleanup(p.Kill)
 	return p
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (p *process) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
 }
 
 // TestSIGKILLWhilePosting kills the real gavel process with SIGKILL again
@@ -168,7 +119,7 @@ func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
 			how = fmt.Sprintf("after send %d was answered", n)
 			proxy.AfterResponse(func(r faultproxy.Request, status int) {
 				if r.Method == http.MethodPut && status == http.StatusOK && sends.Add(1) == n {
-					_ = p.cmd.Process.Signal(syscall.SIGKILL)
+					_ = p.Signal(syscall.SIGKILL)
 				}
 			})
 		case 1:
@@ -176,17 +127,17 @@ func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
 			proxy.SetRule(func(r *http.Request) faultproxy.Fault {
 				slowSends(r)
 				if faultproxy.IsSend(r) && sends.Add(1) == n {
-					_ = p.cmd.Process.Signal(syscall.SIGKILL)
+					_ = p.Signal(syscall.SIGKILL)
 				}
 				return nil
 			})
 		default:
 			d := time.Duration(100+rng.IntN(1000)) * time.Millisecond
 			how = fmt.Sprintf("at a random moment (%s after start)", d)
-			time.AfterFunc(d, func() { _ = p.cmd.Process.Signal(syscall.SIGKILL) })
+			time.AfterFunc(d, func() { _ = p.Signal(syscall.SIGKILL) })
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(time.Minute):
 			t.Fatalf("kill %d (%s) did not happen within a minute", i+1, how)
 		}

@@ -226,13 +226,7 @@ func (e *env) newMember(prefix string) *mautrix.Client {
 // loginAs logs a user in again: a new device of the same account.
 func (e *env) loginAs(userID id.UserID, password string) *mautrix.Client {
 	e.t.Helper()
-	cli := e.srv.Client("")
-	_, err := cli.Login(bg, &mautrix.ReqLogin{
-		Type:             mautrix.AuthTypePassword,
-		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: userID.Localpart()},
-		Password:         password,
-		StoreCredentials: true,
-	})
+	cli, err := e.srv.Login(bg, userID, password)
 	require.NoError(e.t, err)
 	return cli
 }
@@ -491,7 +485,7 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	reply := mod.waitReply(mod.say("!status"))
 	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(e.botCli.DeviceID)+"`")
 
-	gavel.kill()
+	gavel.Kill()
 	e.startProcess(logFile)
 	spam := e.spam("spam")
 	e.report(spam, "spam")

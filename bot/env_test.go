@@ -7,11 +7,9 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +36,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.Stop()
 	synapsetest.StopShared()
+	synapsetest.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -62,6 +61,7 @@ type env struct {
 	logger *zerolog.Logger
 	// proxy, after viaProxy, stands between Gavel and Synapse.
 	proxy *faultproxy.Proxy
+	world *synapsetest.World
 }
 
 // newEnv sets up users and rooms on srv (the package's shared Synapse when
@@ -71,37 +71,15 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 	if srv == nil {
 		srv = synapsetest.Shared(t)
 	}
-	e := &env{t: t, srv: srv}
-	e.botPassword = "pw-" + strings.ToLower(rand.Text())
-	var err error
-	e.botCli, err = srv.Register(bg, "gavel-"+strings.ToLower(rand.Text()[:8]), e.botPassword, true)
+	w, err := srv.NewWorld(bg, synapsetest.WorldOptions{Unique: true, ModeratorName: "mod", Members: []string{"member"},
+		PublicRoomName: "Free <b>stuff</b>", PublicAlias: "spam"})
 	require.NoError(t, err)
-	e.admin = adminapi.Wrap(srv.Client(e.botCli.AccessToken))
-	e.modPassword = "pw-" + strings.ToLower(rand.Text())
-	e.mod, err = srv.Register(bg, "mod-"+strings.ToLower(rand.Text()[:8]), e.modPassword, false)
-	require.NoError(t, err)
-	e.member = srv.User(t, "member", false)
-	e.spammer = srv.User(t, "spammer", false)
-	e.reporter = srv.User(t, "reporter", false)
+	e := &env{t: t, srv: srv,
+		botCli: w.Bot, botPassword: w.BotPassword, admin: w.Admin,
+		mod: w.Moderator, modPassword: w.ModeratorPassword, member: w.Members[0],
+		spammer: w.Spammer, reporter: w.Reporter, room: w.ManagementRoom, public: w.PublicRoom, world: w}
 
-	resp, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{
-		Name:   "Moderators",
-		Invite: []id.UserID{e.botCli.UserID, e.member.UserID},
-	})
-	require.NoError(t, err)
-	e.room = resp.RoomID
-	_, err = e.member.JoinRoomByID(bg, e.room)
-	require.NoError(t, err)
-
-	alias := "spam-" + strings.ToLower(strings.TrimPrefix(string(e.spammer.UserID.Localpart()), "spammer-"))
-	pub, err := e.spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "Free <b>stuff</b>", RoomAliasName: alias})
-	require.NoError(t, err)
-	e.public = pub.RoomID
-	_, err = e.reporter.JoinRoomByID(bg, e.public)
-	require.NoError(t, err)
-
-	cfg := config.Defaults()
-	cfg.Matrix = config.Matrix{Homeserver: srv.URL, UserID: e.botCli.UserID, AccessToken: e.botCli.AccessToken, ManagementRoom: e.room}
+	cfg := w.Config()
 	cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
 	cfg.Reports.PollInterval = 200 * time.Millisecond
 	cfg.Reports.OnFirstStart = config.FirstStartPost
@@ -190,31 +168,23 @@ func (e *env) say(cli *mautrix.Client, body string) id.EventID {
 // spam sends a message as the spammer into the public room.
 func (e *env) spam(body string) id.EventID {
 	e.t.Helper()
-	resp, err := e.spammer.SendText(bg, e.public, body)
+	evt, err := e.world.Spam(bg, body)
 	require.NoError(e.t, err)
-	return resp.EventID
+	return evt
 }
 
 // report files a report as the reporter.
 func (e *env) report(eventID id.EventID, reason string) {
 	e.t.Helper()
-	url := e.reporter.BuildClientURL("v3", "rooms", e.public, "report", eventID)
-	_, err := e.reporter.MakeRequest(bg, http.MethodPost, url, map[string]any{"reason": reason, "score": -100}, nil)
-	require.NoError(e.t, err)
+	require.NoError(e.t, e.world.Report(bg, eventID, reason))
 }
 
 // reportID returns Synapse's id of the newest report about eventID.
 func (e *env) reportID(eventID id.EventID) int64 {
 	e.t.Helper()
-	page, err := e.admin.ListEventReports(bg, adminapi.EventReportsQuery{RoomID: e.public})
+	reportID, err := e.world.ReportID(bg, eventID)
 	require.NoError(e.t, err)
-	for _, r := range page.Items {
-		if r.EventID == eventID {
-			return r.ID
-		}
-	}
-	e.t.Fatalf("no report about %s", eventID)
-	return 0
+	return reportID
 }
 
 // botMessages returns Gavel's messages in the management room, oldest first.

@@ -83,7 +83,7 @@ func TestReportsAreSeenOnceByIDAndTime(t *testing.T) {
 		unsent, err := s.Unsent(ctx, 10)
 		require.NoError(t, err)
 		require.Len(t, unsent, 1)
-		assert.Equal(t, "report-2-1000", unsent[0].Key)
+		assert.Equal(t, OutboxKey("report-2-1000"), unsent[0].Key)
 
 		// Synapse handed id 2 out again after a restart: a new report.
 		unseen, err = s.Unseen(ctx, []ReportKey{{ID: 2, ReceivedTS: 1000}, {ID: 2, ReceivedTS: 5000}})
@@ -113,7 +113,7 @@ func TestDigestCoversItsReportsOnce(t *testing.T) {
 		unsent, err := s.Unsent(ctx, 10)
 		require.NoError(t, err)
 		require.Len(t, unsent, 1)
-		assert.Equal(t, "digest-1", unsent[0].Key)
+		assert.Equal(t, OutboxKey("digest-1"), unsent[0].Key)
 		counts, err := s.CountReports(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{ReportDigest: 2}, counts)
