@@ -9,7 +9,7 @@
 // carries Synapse's HTTP status, errcode and message.
 //
 // It holds no Gavel policy (what to retry, how to word an error) and
-// imports of Gavel's own only internal/mxid and internal/textcut.
+// imports of Gavel's own only internal/mxid.
 package adminapi
 
 import (

@@ -149,7 +149,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
 	b.sender = outbox.New(outbox.Config{
 		Client: cli, Store: st, Room: room, Prefix: prefix,
-		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, AfterSend: opts.AfterSend,
+		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports,

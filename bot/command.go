@@ -114,7 +114,7 @@ func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command
 		if errors.As(parseErr, &usage) && usage.Command != "" {
 			t = notice.New().User(notice.Capitalize(parseErr.Error()) + ". ").Raw("See ").Syntax(b.cfg.Commands.Prefix + "help " + usage.Command).Raw(".")
 		}
-		return moderation.Outcome{Reply: t, OK: true}
+		return moderation.Outcome{Reply: t}
 	}
 	return b.mod.Run(ctx, cmd)
 }

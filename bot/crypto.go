@@ -42,7 +42,6 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 		return cryptoStartupErr(err, b.cfg.Matrix.UserID, deviceID)
 	}
 	b.crypto = machine
-	b.sender.Decrypt = machine.Decrypt
 	// The settings are mautrix's own names for its trust levels.
 	b.minTrust = id.ParseTrustState(b.cfg.Encryption.MinCommandTrust)
 
@@ -243,6 +242,15 @@ func (b *Bot) giveUpDecrypting(ctx context.Context, evt *event.Event, waited tim
 		return
 	}
 	b.sender.Notify()
+}
+
+// decryptOwn decrypts one of Gavel's own messages, for the sender looking
+// for messages sent before a crash.
+func (b *Bot) decryptOwn(ctx context.Context, evt *event.Event) (*event.Event, error) {
+	if b.crypto == nil {
+		return nil, errNoPickleKey
+	}
+	return b.crypto.Decrypt(ctx, evt)
 }
 
 // errNoPickleKey stops the sender from posting in the clear into a room that

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -234,4 +235,52 @@ func TestErrorsShowBadArgumentsShortAndVisible(t *testing.T) {
 	_, err = parse(t, p, "!quarantine user @bob\u202e\u200b:example.org")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"@bob\u202e\u200b:example.org" is not a valid user id: contains spaces, control or non-ASCII characters`)
+}
+
+// TestStructuredCommands: a structured (MSC4391) command addressed to the
+// bot is a command when it names one exactly; other words are not Gavel's.
+func TestStructuredCommands(t *testing.T) {
+	p := newParser(t, "!")
+	structured := func(command string) *event.Event {
+		evt := message("")
+		content := evt.Content.Parsed.(*event.MessageEventContent)
+		content.Body = "/" + command
+		content.MSC4391BotCommand = &event.MSC4391BotCommandInput{Command: command, Arguments: json.RawMessage(`{}`)}
+		content.Mentions = &event.Mentions{UserIDs: []id.UserID{"@gavel:example.org"}}
+		return evt
+	}
+	cmd, isCommand, err := p.Parse(context.Background(), structured("status"))
+	assert.True(t, isCommand)
+	assert.NoError(t, err)
+	assert.Equal(t, Status{}, cmd)
+
+	_, isCommand, err = p.Parse(context.Background(), structured("report delete"))
+	assert.True(t, isCommand)
+	assert.ErrorContains(t, err, "give exactly one report id")
+
+	_, isCommand, err = p.Parse(context.Background(), structured("quarantine"))
+	assert.True(t, isCommand)
+	assert.ErrorContains(t, err, "!quarantine needs one of")
+
+	for _, other := range []string{"quarantine bogus", "help quarantine", "frobnicate"} {
+		cmd, isCommand, err = p.Parse(context.Background(), structured(other))
+		assert.False(t, isCommand, other)
+		assert.Nil(t, cmd, other)
+		assert.NoError(t, err, other)
+	}
+}
+
+// TestParserPanicIsAnError: a parser that panics (a bug) gives a usage
+// error for that message instead of unwinding into the sync loop.
+func TestParserPanicIsAnError(t *testing.T) {
+	specs = append(specs, &Spec{Name: "boom", Usage: "boom", Summary: "panics",
+		parse: func([]string) (Command, error) { panic("boom") }})
+	defer func() { specs = specs[:len(specs)-1] }()
+	p := newParser(t, "!")
+	cmd, isCommand, err := p.Parse(context.Background(), message("!boom"))
+	assert.True(t, isCommand)
+	assert.Nil(t, cmd)
+	var usage *UsageError
+	require.ErrorAs(t, err, &usage)
+	assert.Contains(t, err.Error(), "its parser failed")
 }

@@ -2,7 +2,10 @@ package commands
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
+
+	"github.com/rs/zerolog"
 
 	"maunium.net/go/mautrix"
 	mcmd "maunium.net/go/mautrix/commands"
@@ -33,18 +36,40 @@ func NewParser(cli *mautrix.Client, prefix string) *Parser {
 	return &Parser{prefix: prefix, proc: proc}
 }
 
-// Prefix returns the prefix commands start with.
-func (p *Parser) Prefix() string { return p.prefix }
-
 // Parse reads a message event. It returns isCommand false when the message
 // is not a command at all (no prefix, a notice, an edit); otherwise either
-// the command or a *UsageError.
+// the command or a *UsageError. A parser that panics (a bug) answers with
+// a usage error instead of taking the rest of the sync down with it.
 func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCommand bool, err error) {
 	if evt.Type != event.EventMessage {
 		return nil, false, nil
 	}
 	ce := p.proc.ParseEvent(ctx, evt)
-	if ce == nil || (!p.proc.PreValidator.Validate(ce) && ce.StructuredArgs == nil) {
+	if ce == nil {
+		return nil, false, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			zerolog.Ctx(ctx).Error().Any("panic", r).Bytes("stack", debug.Stack()).Stringer("event_id", evt.ID).Msg("Parsing a command panicked")
+			cmd, isCommand, err = nil, true, &UsageError{Problem: "Gavel could not read this command: its parser failed (the log has the details)"}
+		}
+	}()
+	if ce.StructuredArgs != nil {
+		// A structured (MSC4391) command names a declared command
+		// exactly, or it is not one of Gavel's.
+		name := strings.Join(append([]string{ce.Command}, ce.Args...), " ")
+		for _, s := range specs {
+			if s.Name == name {
+				cmd, err = parseWith(s, nil)
+				return cmd, true, err
+			}
+		}
+		if len(ce.Args) == 0 && len(Lookup(name)) > 0 {
+			return nil, true, p.missingSubcommand(name, nil)
+		}
+		return nil, false, nil
+	}
+	if !p.proc.PreValidator.Validate(ce) {
 		return nil, false, nil
 	}
 	cmd, err = p.find(ce.Command, ce.Args)

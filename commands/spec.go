@@ -1,6 +1,6 @@
 // Package commands is the moderators' command language. Each command is
 // declared once, in declared.go: its type (what it carries once parsed),
-// its name, syntax, help, parser and nature (read-only, destructive). The
+// its name, syntax, help, parser and whether it is read-only. The
 // handler that runs it lives in package moderation, which looks it up by
 // the command's type; a test there checks that every command has one.
 //
@@ -33,8 +33,6 @@ type Spec struct {
 	Details string
 	// ReadOnly commands change nothing: they are not actions for the log.
 	ReadOnly bool
-	// Destructive commands cannot be undone.
-	Destructive bool
 	// Default marks the subcommand that runs when its parent is given
 	// arguments that name no subcommand: "report 12" is "report show 12".
 	Default bool

@@ -211,7 +211,7 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(pag
 			continue
 		case errors.Is(err, adminapi.ErrPagingStuck):
 			// Take this page, then end the listing where Synapse did.
-			f.Log.Warn().Err(err).Msg("Synapse's listing of reports does not move on; ending this read there")
+			f.Log.Debug().Err(err).Msg("Synapse's listing of reports does not move on; ending this read there")
 			last = true
 		case err != nil:
 			return err

@@ -1,6 +1,6 @@
 // Package moderation turns a parsed command into an outcome: the reply,
 // and for commands that change something, the entry for the action log.
-// Each command has one handler here, registered in handlers(); the
+// Each command has one handler here, registered in register(); the
 // command itself is declared once, in package commands.
 //
 // It may import adminapi, commands, notice, store and internal packages;
@@ -119,7 +119,7 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 	spec := commands.SpecOf(cmd)
 	h := m.handlers[reflect.TypeOf(cmd)]
 	if spec == nil || h == nil {
-		return Refused("Gavel does not know how to run %T.", cmd)
+		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly

@@ -12,7 +12,7 @@ import (
 
 // Explain turns an admin API error into a sentence for moderators: what is
 // wrong with what, and Synapse's errcode. It is the one place where errors
-// become words; PollFailure is its short form for alerts.
+// become words; pollFailure is its short form for alerts.
 func Explain(err error, what string) string {
 	var invalid *adminapi.InvalidInputError
 	switch {
@@ -43,8 +43,8 @@ func Explain(err error, what string) string {
 	}
 }
 
-// PollFailure says in a few words why reading the reports failed.
-func PollFailure(err error) string {
+// pollFailure says in a few words why reading the reports failed.
+func pollFailure(err error) string {
 	if adminapi.IsTooLarge(err) {
 		return fmt.Sprintf("Synapse's answer was over %d MiB", adminapi.MaxAnswerSize>>20)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 )
 
-// Truncation limits of Report besides ExcerptLimit, ReasonShown and
+// Truncation limits of Report besides excerptLimit, ReasonShown and
 // RoomNameShown: the event's type and msgtype (a literal 100 in
 // report.go), and the alias. Each truncated field gets one rune more for
 // the "…" that marks the cut.
@@ -97,7 +97,7 @@ func FuzzReportNotice(f *testing.F) {
 		}
 		checkLines(t, msg.Body, msg.FormattedBody)
 
-		userRunes := (ReasonShown + 1) + (kindLimit + 1) + (ExcerptLimit + 1) + (RoomNameShown + 1) + aliasBudget
+		userRunes := (ReasonShown + 1) + (kindLimit + 1) + (excerptLimit + 1) + (RoomNameShown + 1) + aliasBudget
 		// Per rune of user text: at most 4 bytes of UTF-8, 5 once
 		// HTML-escaped (`"` is "&#34;"), plus "\n> " per quoted line in the
 		// plain body; 8 is generous. Gavel's own words, ids and links are

@@ -33,13 +33,13 @@ func ReportList(page *adminapi.Page[adminapi.EventReport], filtered bool, prefix
 	t.StartList()
 	for i, r := range page.Items {
 		if t.Size() > maxListSize {
-			t.Item().Raw(fmt.Sprintf("… and %d more", len(page.Items)-i))
+			t.LastItem(fmt.Sprintf("… and %d more", len(page.Items)-i))
 			break
 		}
 		t.Item().Bold(fmt.Sprintf("%d", r.ID)).Raw(" · ")
-		UserLink(t, r.UserID).Raw(" reported ")
-		UserLink(t, r.Sender).Raw(" in ")
-		RoomLink(t, r).Raw(" · ")
+		userLink(t, r.UserID).Raw(" reported ")
+		userLink(t, r.Sender).Raw(" in ")
+		roomLink(t, r).Raw(" · ")
 		if r.Reason != "" {
 			t.Code(textcut.Runes(r.Reason, 80)).Raw(" · ")
 		}

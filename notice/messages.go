@@ -19,7 +19,7 @@ func Alert(msg string) json.RawMessage { return New().Raw(msg).Content(event.Msg
 // FeedDown says that reports cannot be read since since.
 func FeedDown(since time.Time, err error) json.RawMessage {
 	return Alert(fmt.Sprintf("Gavel cannot read reports from Synapse since %s (%s). It keeps trying; reports filed meanwhile will be posted once it can.",
-		since.UTC().Format("15:04 UTC"), PollFailure(err)))
+		since.UTC().Format("15:04 UTC"), pollFailure(err)))
 }
 
 // FeedBack says that reports can be read again.

@@ -17,7 +17,7 @@ import (
 // How much of a reported event's content, a reason and a room name a
 // notice shows.
 const (
-	ExcerptLimit  = 500
+	excerptLimit  = 500
 	ReasonShown   = 300
 	RoomNameShown = 80
 )
@@ -52,12 +52,12 @@ func ReportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) js
 func Report(r adminapi.EventReport, detail *adminapi.EventReportDetail) *Text {
 	t := New()
 	t.Bold(fmt.Sprintf("Report %d", r.ID)).Raw(": ")
-	UserLink(t, r.UserID).Raw(" reported ")
+	userLink(t, r.UserID).Raw(" reported ")
 	if r.Sender != "" {
-		UserLink(t, r.Sender).Raw("'s ")
+		userLink(t, r.Sender).Raw("'s ")
 	}
 	t.Link("event", r.RoomID.EventURI(r.EventID).MatrixToURL()).Raw(" in ")
-	RoomLink(t, r).Newline()
+	roomLink(t, r).Newline()
 	t.Raw("Reason: ")
 	if r.Reason == "" {
 		t.Raw("(none given)")
@@ -78,20 +78,20 @@ func Report(r adminapi.EventReport, detail *adminapi.EventReportDetail) *Text {
 	kind, excerpt := describeEvent(detail.Event)
 	// The type and msgtype come from the reported event too.
 	t.Raw("Reported ").User(textcut.Runes(kind, 100)).Raw(":")
-	return t.Quote(textcut.Runes(excerpt, ExcerptLimit))
+	return t.Quote(textcut.Runes(excerpt, excerptLimit))
 }
 
-// UserLink appends a matrix.to link to a user, or "(unknown user)".
-func UserLink(t *Text, userID id.UserID) *Text {
+// userLink appends a matrix.to link to a user, or "(unknown user)".
+func userLink(t *Text, userID id.UserID) *Text {
 	if userID == "" {
 		return t.Raw("(unknown user)")
 	}
 	return t.Link(string(userID), userID.URI().MatrixToURL())
 }
 
-// RoomLink appends a matrix.to link to a report's room, labelled with its
+// roomLink appends a matrix.to link to a report's room, labelled with its
 // name or alias.
-func RoomLink(t *Text, r adminapi.EventReport) *Text {
+func roomLink(t *Text, r adminapi.EventReport) *Text {
 	// The alias comes from room state, which a remote server may fill.
 	alias := textcut.Runes(string(r.CanonicalAlias), RoomNameShown)
 	label := string(r.RoomID)

@@ -2,8 +2,9 @@
 // builder, report cards, digests, lists, help, status, replies and alerts,
 // and the one mapping from errors to words. It is pure: no network, no
 // database. It may import adminapi (for the types it renders), commands
-// (for the help it shows), internal/textcut and mautrix's event and id
-// packages; nothing imports it but the packages that post messages.
+// (for the help it shows), internal/retry (to sort errors before wording
+// them), internal/textcut and mautrix's event and id packages; nothing
+// imports it but the packages that post messages.
 //
 // Text is the only way to write a message's HTML: its buffers are
 // unexported, so outside this package nothing can put markup in a message
@@ -130,6 +131,15 @@ func (t *Text) Item() *Text {
 	return t
 }
 
+// LastItem ends a list with a closing entry that has no bullet in the
+// plain form ("… and 3 more").
+func (t *Text) LastItem(s string) *Text {
+	t.endItem()
+	t.p("\n" + s)
+	t.html.WriteString("<li>" + html.EscapeString(s) + "</li>")
+	return t
+}
+
 // ItemLine starts an indented second line inside a list entry.
 func (t *Text) ItemLine() *Text {
 	t.p("\n  ")
@@ -177,9 +187,6 @@ func (t *Text) Table(header []string, rows [][]string) *Text {
 
 // Plain returns the plain form.
 func (t *Text) Plain() string { return t.plain.String() }
-
-// HTML returns the HTML form.
-func (t *Text) HTML() string { return t.html.String() }
 
 // Size is the length of both forms together, in bytes.
 func (t *Text) Size() int { return t.plain.Len() + t.html.Len() }

@@ -30,8 +30,9 @@ import (
 // that a message can be found in the room after a crash.
 const KeyField = "gavel.key"
 
-// StepTimeout bounds one step (a send and its record) once shutdown has
-// begun: the step finishes instead of being cut off.
+// StepTimeout bounds one step that must finish once begun, even when
+// shutdown starts meanwhile: a send and its record, or (in bot) recording
+// a command's reply.
 const StepTimeout = 30 * time.Second
 
 // Config is what the sender needs.
@@ -108,16 +109,16 @@ func (s *Sender) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := s.SendOne(ctx, msgs[0]); err != nil {
+		if err := s.sendOne(ctx, msgs[0]); err != nil {
 			return err
 		}
 	}
 }
 
-// SendOne sends one message, retrying until the homeserver accepts it or
+// sendOne sends one message, retrying until the homeserver accepts it or
 // ctx ends. Rate limits are honoured; other failures back off, except those
 // that no retry can fix (see giveUp).
-func (s *Sender) SendOne(ctx context.Context, m store.Message) error {
+func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 	log := s.Log.With().Str("key", string(m.Key)).Logger()
 	var bo retry.Backoff
 	for {

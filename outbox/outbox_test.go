@@ -45,7 +45,7 @@ func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
 
 	big := store.Message{Key: "gavel-report-12-34", Priority: store.PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body": "huge"}`)}
 	require.NoError(t, st.Enqueue(bg, big))
-	require.NoError(t, s.SendOne(bg, big))
+	require.NoError(t, s.sendOne(bg, big))
 
 	m, err := st.Message(bg, big.Key)
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
 	assert.Equal(t, store.OutboxKey("gavel-report-12-34-failed"), unsent[0].Key)
 	assert.Contains(t, string(unsent[0].Content), "Gavel could not post one of its messages: the homeserver refused it (M_TOO_LARGE). It was the notice of report 12; !report 12 shows the report.")
 
-	require.NoError(t, s.SendOne(bg, unsent[0]))
+	require.NoError(t, s.sendOne(bg, unsent[0]))
 	unsent, err = st.Unsent(bg, 10)
 	require.NoError(t, err)
 	assert.Empty(t, unsent)

@@ -47,10 +47,6 @@ func (m MediaRef) String() string {
 // KiB argument must not come back as a 10 KiB reply.
 const shownLimit = 64
 
-// shown quotes a bad argument for an error message, shortened, with
-// invisible and control characters escaped so that look-alikes show.
-func shown(s string) string { return Shown(s) }
-
 // Shown quotes a bad argument for an error message: cut to 64
 // characters, with invisible and control characters escaped so that
 // look-alikes show.
@@ -73,7 +69,7 @@ func why(err error) string {
 func ParseReportID(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("report id must be a positive whole number, like 12 (got %s)", shown(s))
+		return 0, fmt.Errorf("report id must be a positive whole number, like 12 (got %s)", Shown(s))
 	}
 	return n, nil
 }
@@ -88,11 +84,11 @@ func ParseRoom(s string) (RoomRef, error) {
 		case '#':
 			s = string(uri.RoomAlias())
 		default:
-			return RoomRef{}, fmt.Errorf("the link %s does not point to a room", shown(s))
+			return RoomRef{}, fmt.Errorf("the link %s does not point to a room", Shown(s))
 		}
 	}
 	if strings.HasPrefix(s, "#") {
-		alias, err := ParseRoomAlias(s)
+		alias, err := parseRoomAlias(s)
 		if err != nil {
 			return RoomRef{}, err
 		}
@@ -100,18 +96,18 @@ func ParseRoom(s string) (RoomRef, error) {
 	}
 	if err := ValidateRoomID(id.RoomID(s)); err != nil {
 		if strings.HasPrefix(s, "!") {
-			return RoomRef{}, fmt.Errorf("%s is not a valid room id: %s", shown(s), why(err))
+			return RoomRef{}, fmt.Errorf("%s is not a valid room id: %s", Shown(s), why(err))
 		}
-		return RoomRef{}, fmt.Errorf("%s is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link", shown(s))
+		return RoomRef{}, fmt.Errorf("%s is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link", Shown(s))
 	}
 	return RoomRef{ID: id.RoomID(s)}, nil
 }
 
-// ParseRoomAlias reads a room alias, "#localpart:server"; see
+// parseRoomAlias reads a room alias, "#localpart:server"; see
 // ValidateRoomAlias.
-func ParseRoomAlias(s string) (id.RoomAlias, error) {
+func parseRoomAlias(s string) (id.RoomAlias, error) {
 	if err := ValidateRoomAlias(id.RoomAlias(s)); err != nil {
-		return "", fmt.Errorf("%s is not a room alias like #room:example.org", shown(s))
+		return "", fmt.Errorf("%s is not a room alias like #room:example.org", Shown(s))
 	}
 	return id.RoomAlias(s), nil
 }
@@ -120,15 +116,15 @@ func ParseRoomAlias(s string) (id.RoomAlias, error) {
 func ParseUser(s string) (id.UserID, error) {
 	if uri := parseLink(s); uri != nil {
 		if uri.Sigil1 != '@' {
-			return "", fmt.Errorf("the link %s does not point to a user", shown(s))
+			return "", fmt.Errorf("the link %s does not point to a user", Shown(s))
 		}
 		s = string(uri.UserID())
 	}
 	if err := ValidateUserID(id.UserID(s)); err != nil {
 		if strings.HasPrefix(s, "@") {
-			return "", fmt.Errorf("%s is not a valid user id: %s", shown(s), why(err))
+			return "", fmt.Errorf("%s is not a valid user id: %s", Shown(s), why(err))
 		}
-		return "", fmt.Errorf("%s is not a user id like @spammer:example.org", shown(s))
+		return "", fmt.Errorf("%s is not a user id like @spammer:example.org", Shown(s))
 	}
 	return id.UserID(s), nil
 }
@@ -157,23 +153,23 @@ func ParseMedia(args []string) (MediaRef, error) {
 		case strings.HasPrefix(s, "mxc://"):
 			uri, err := ParseContentURI(s)
 			if err != nil {
-				return MediaRef{}, fmt.Errorf("%s is not a media URI like mxc://example.org/AbCdEf", shown(s))
+				return MediaRef{}, fmt.Errorf("%s is not a media URI like mxc://example.org/AbCdEf", Shown(s))
 			}
 			return MediaRef{Server: uri.Homeserver, MediaID: uri.FileID}, nil
 		case strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://"):
 			return parseMediaURL(s)
 		default:
 			if err := ValidateMediaID(s); err != nil {
-				return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -) or mxc:// URI", shown(s))
+				return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -) or mxc:// URI", Shown(s))
 			}
 			return MediaRef{MediaID: s}, nil
 		}
 	case 2:
 		if err := ValidateServerName(args[0]); err != nil {
-			return MediaRef{}, fmt.Errorf("%s is not a server name like example.org", shown(args[0]))
+			return MediaRef{}, fmt.Errorf("%s is not a server name like example.org", Shown(args[0]))
 		}
 		if err := ValidateMediaID(args[1]); err != nil {
-			return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -)", shown(args[1]))
+			return MediaRef{}, fmt.Errorf("%s is not a media id (letters, digits, _ and -)", Shown(args[1]))
 		}
 		return MediaRef{Server: args[0], MediaID: args[1]}, nil
 	case 0:
@@ -186,7 +182,7 @@ func ParseMedia(args []string) (MediaRef, error) {
 // parseMediaURL reads a download or thumbnail URL that a client shows for
 // media: .../_matrix/(media/v3|client/v1/media)/(download|thumbnail)/<server>/<id>[/name].
 func parseMediaURL(s string) (MediaRef, error) {
-	bad := fmt.Errorf("%s is not a Matrix media download link; give the mxc:// URI", shown(s))
+	bad := fmt.Errorf("%s is not a Matrix media download link; give the mxc:// URI", Shown(s))
 	u, err := url.Parse(s)
 	if err != nil {
 		return MediaRef{}, bad

@@ -24,11 +24,15 @@ const (
 	// Permanent: the same request gets the same answer (a 4xx, an answer
 	// that cannot be read, an error that is not an HTTP answer).
 	Permanent Class = iota
-	// Transient: no answer at all, a 5xx from the homeserver or a proxy in
-	// front of it, or a rate limit. Waiting helps.
+	// Transient: no answer at all, or a 5xx from the homeserver or a proxy
+	// in front of it. Waiting helps.
 	Transient
+	// RateLimited: a 429. Waiting as long as it asks (RateLimitWait) helps.
+	RateLimited
 	// UnknownOutcome: the request went out and no answer came in time. A
 	// read may be tried again; a change may have happened or may still.
+	// (Reported only where no HTTP status came back: a timeout while
+	// reading a 2xx answer is Permanent, like any unreadable answer.)
 	UnknownOutcome
 	// Auth: the token was rejected (401) or lacks the rights (403). Waiting
 	// helps only if an admin fixes it.
@@ -39,32 +43,35 @@ const (
 
 // Classify sorts an error from a homeserver request.
 func Classify(err error) Class {
-	switch {
-	case err == nil:
+	if err == nil {
 		return Permanent
+	}
+	var httpErr mautrix.HTTPError
+	if errors.As(err, &httpErr) && httpErr.Response != nil {
+		switch status := httpErr.Response.StatusCode; {
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			return Auth
+		case status == http.StatusTooManyRequests:
+			return RateLimited
+		case status >= 500:
+			return Transient
+		}
+		return Permanent
+	}
+	switch {
 	case errors.Is(err, context.Canceled):
 		return Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return UnknownOutcome
-	}
-	var httpErr mautrix.HTTPError
-	if !errors.As(err, &httpErr) {
-		return Permanent
-	}
-	if httpErr.Response == nil {
-		return Transient
-	}
-	switch status := httpErr.Response.StatusCode; {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return Auth
-	case status == http.StatusTooManyRequests || status >= 500:
-		return Transient
+	case errors.As(err, &httpErr):
+		return Transient // no answer
 	}
 	return Permanent
 }
 
 // Unreachable reports whether the homeserver could not be reached or
-// failed (no answer, a 5xx, a rate limit): worth waiting out at start-up.
+// failed: no answer (in time), or a 5xx. Worth waiting out at start-up;
+// a rate limit or a rejected token is not.
 func Unreachable(err error) bool {
 	c := Classify(err)
 	return c == Transient || c == UnknownOutcome

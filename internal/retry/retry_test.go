@@ -1,7 +1,9 @@
 package retry
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -61,4 +63,31 @@ func TestTransientErrors(t *testing.T) {
 	assert.False(t, Unreachable(mautrix.HTTPError{Response: &http.Response{StatusCode: 401}}))
 	assert.False(t, Unreachable(errors.New("plain")))
 	assert.False(t, Unreachable(nil))
+}
+
+func TestClassify(t *testing.T) {
+	status := func(code int) error { return mautrix.HTTPError{Response: &http.Response{StatusCode: code}} }
+	noAnswer := func(err error) error { return mautrix.HTTPError{Message: "request error", WrappedError: err} }
+	for name, c := range map[string]struct {
+		err         error
+		class       Class
+		unreachable bool
+	}{
+		"no answer":            {noAnswer(errors.New("connection refused")), Transient, true},
+		"timeout":              {noAnswer(context.DeadlineExceeded), UnknownOutcome, true},
+		"stopping":             {noAnswer(context.Canceled), Canceled, false},
+		"502":                  {status(502), Transient, true},
+		"429":                  {status(429), RateLimited, false},
+		"401":                  {status(401), Auth, false},
+		"403":                  {status(403), Auth, false},
+		"404":                  {status(404), Permanent, false},
+		"2xx read timeout":     {mautrix.HTTPError{Response: &http.Response{StatusCode: 200}, WrappedError: context.DeadlineExceeded}, Permanent, false},
+		"not an HTTP error":    {errors.New("plain"), Permanent, false},
+		"plain cancellation":   {context.Canceled, Canceled, false},
+		"plain deadline":       {context.DeadlineExceeded, UnknownOutcome, true},
+		"wrapped 500 upstream": {fmt.Errorf("listing: %w", status(500)), Transient, true},
+	} {
+		assert.Equal(t, c.class, Classify(c.err), name)
+		assert.Equal(t, c.unreachable, Unreachable(c.err), name)
+	}
 }
