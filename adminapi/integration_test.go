@@ -464,6 +464,36 @@ func TestRoomsAndUsers(t *testing.T) {
 		assert.NoError(t, err)
 	})
 
+	t.Run("account, lock and shadow-ban", func(t *testing.T) {
+		acc, err := f.admin.Account(ctx, f.bob.UserID)
+		require.NoError(t, err)
+		assert.Equal(t, f.bob.UserID, acc.UserID)
+		assert.WithinDuration(t, time.Now(), acc.Created(), time.Hour, "creation_ts is in seconds")
+		rooms, err := f.admin.JoinedRoomCount(ctx, f.bob.UserID)
+		require.NoError(t, err)
+		assert.Equal(t, 1, rooms)
+
+		require.NoError(t, f.admin.LockAccount(ctx, f.bob.UserID, true))
+		acc, err = f.admin.Account(ctx, f.bob.UserID)
+		require.NoError(t, err)
+		assert.True(t, bool(acc.Locked))
+		require.NoError(t, f.admin.LockAccount(ctx, f.bob.UserID, false))
+		require.NoError(t, f.admin.ShadowBan(ctx, f.bob.UserID, true))
+		acc, err = f.admin.Account(ctx, f.bob.UserID)
+		require.NoError(t, err)
+		assert.True(t, bool(acc.ShadowBanned))
+		assert.False(t, bool(acc.Locked))
+		require.NoError(t, f.admin.ShadowBan(ctx, f.bob.UserID, false))
+
+		// The lock endpoint would create an unknown account: the client
+		// refuses instead.
+		nobody := id.NewUserID("nobody-"+f.bob.UserID.Localpart(), f.bob.UserID.Homeserver())
+		err = f.admin.LockAccount(ctx, nobody, true)
+		assert.True(t, adminapi.IsNotFound(err), "error: %v", err)
+		_, err = f.admin.Account(ctx, nobody)
+		assert.True(t, adminapi.IsNotFound(err), "no account was created: %v", err)
+	})
+
 	t.Run("redact a user", func(t *testing.T) {
 		spam := f.send(t, "redact me")
 		redactID, err := f.admin.RedactUser(ctx, f.bob.UserID, synapseadmin.ReqRedactUser{Rooms: []id.RoomID{f.room}, Reason: "spam"})

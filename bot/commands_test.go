@@ -50,7 +50,8 @@ func TestCommands(t *testing.T) {
 		reply := e.command(e.mod, "!help")
 		assert.Equal(t, event.MsgNotice, reply.MsgType)
 		for _, usage := range []string{"!help [command]", "!reports [--user", "!report [show] <id>", "!report delete <id>",
-			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media", "!status"} {
+			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media",
+			"!user <@user:server>", "!suspend", "!unsuspend", "!lock", "!unlock", "!shadowban", "!unshadowban", "!room [show]", "!room block", "!room unblock", "!status"} {
 			assert.Contains(t, reply.Body, usage)
 		}
 		// Gavel's own syntax is not defanged like hostile text.
@@ -95,6 +96,32 @@ func TestCommands(t *testing.T) {
 
 		reply = e.command(e.mod, "!reports --room #nowhere:"+e.srv.ServerName)
 		assert.Contains(t, reply.Body, "Room alias #nowhere:"+e.srv.ServerName+" does not exist (M_NOT_FOUND).")
+	})
+
+	t.Run("account and room actions from chat", func(t *testing.T) {
+		spammer := string(e.spammer.UserID)
+		reply := e.command(e.mod, "!suspend https://matrix.to/#/"+spammer)
+		assert.Equal(t, "Suspended "+spammer+": they can still read, but not send, join or invite. `!unsuspend "+spammer+"` undoes it.", reply.Body)
+		_, err := e.spammer.SendText(bg, e.public, "still here?")
+		assert.ErrorContains(t, err, "M_USER_SUSPENDED")
+		reply = e.command(e.mod, "!user "+spammer)
+		assert.Contains(t, reply.Body, "State: suspended")
+		assert.Equal(t, "Lifted the suspension of "+spammer+".", e.command(e.mod, "!unsuspend "+spammer).Body)
+
+		alias := e.alias()
+		reply = e.command(e.mod, "!room block "+alias)
+		assert.Contains(t, reply.Body, "Blocked "+alias+" ("+string(e.public)+"): local users can no longer join it.")
+		assert.Contains(t, e.command(e.mod, "!room "+alias).Body, "blocked on this server by "+string(e.botCli.UserID))
+		assert.Equal(t, "Unblocked "+alias+" ("+string(e.public)+").", e.command(e.mod, "!room unblock "+alias).Body)
+
+		actions, err := e.openStore().Actions(bg, 10)
+		require.NoError(t, err)
+		var logged []string
+		for _, a := range actions {
+			logged = append(logged, a.Command)
+		}
+		assert.Contains(t, logged, "!room block "+alias, "actions are logged")
+		assert.NotContains(t, logged, "!room "+alias, "a look at a room is not an action")
 	})
 
 	t.Run("report show", func(t *testing.T) {

@@ -101,10 +101,7 @@ var _ = declare(Spec{
 	Summary: "quarantine all media in a room",
 	Details: "Quarantines every media item referenced by the room's unencrypted events, except protected media.",
 }, func(args []string) (QuarantineRoom, error) {
-	if len(args) != 1 {
-		return QuarantineRoom{}, fmt.Errorf("give exactly one room")
-	}
-	r, err := mxid.ParseRoom(args[0])
+	r, err := oneRoom(args)
 	return QuarantineRoom{Room: r}, err
 })
 
@@ -116,10 +113,7 @@ var _ = declare(Spec{
 	Summary: "quarantine all media a local user uploaded",
 	Details: "Quarantines every media item the user uploaded to this homeserver, except protected media.",
 }, func(args []string) (QuarantineUser, error) {
-	if len(args) != 1 {
-		return QuarantineUser{}, fmt.Errorf("give exactly one user")
-	}
-	u, err := mxid.ParseUser(args[0])
+	u, err := oneUser(args)
 	return QuarantineUser{User: u}, err
 })
 
@@ -146,6 +140,118 @@ var _ = declare(Spec{
 	return UnprotectMedia{Media: m}, err
 })
 
+// ShowUser shows an account at a glance.
+type ShowUser struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "user", Usage: "user <@user:server>", ReadOnly: true,
+	Summary: "an account at a glance: its state, rooms and open reports",
+	Details: "Shows whether the account is local, when it was created, whether it is an admin, deactivated, suspended, locked or shadow-banned, how many rooms it is in, and how many open reports are about its events.",
+}, func(args []string) (ShowUser, error) {
+	u, err := oneUser(args)
+	return ShowUser{User: u}, err
+})
+
+// Suspend suspends a local account (MSC3823): it can read but not send.
+type Suspend struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "suspend", Usage: "suspend <@user:server>",
+	Summary: "suspend a local account: it can still read, but not send, join or invite",
+}, func(args []string) (Suspend, error) {
+	u, err := oneUser(args)
+	return Suspend{User: u}, err
+})
+
+// Unsuspend lifts a suspension.
+type Unsuspend struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "unsuspend", Usage: "unsuspend <@user:server>",
+	Summary: "lift the suspension of a local account",
+}, func(args []string) (Unsuspend, error) {
+	u, err := oneUser(args)
+	return Unsuspend{User: u}, err
+})
+
+// Lock locks a local account: logged out everywhere, no new logins.
+type Lock struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "lock", Usage: "lock <@user:server>",
+	Summary: "lock a local account: its sessions end and it cannot log in",
+}, func(args []string) (Lock, error) {
+	u, err := oneUser(args)
+	return Lock{User: u}, err
+})
+
+// Unlock unlocks a locked account.
+type Unlock struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "unlock", Usage: "unlock <@user:server>",
+	Summary: "unlock a local account",
+}, func(args []string) (Unlock, error) {
+	u, err := oneUser(args)
+	return Unlock{User: u}, err
+})
+
+// ShadowBan shadow-bans a local account.
+type ShadowBan struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "shadowban", Usage: "shadowban <@user:server>",
+	Summary: "shadow-ban a local account: what it sends seems to go out but reaches nobody",
+}, func(args []string) (ShadowBan, error) {
+	u, err := oneUser(args)
+	return ShadowBan{User: u}, err
+})
+
+// UnshadowBan lifts a shadow-ban.
+type UnshadowBan struct{ User id.UserID }
+
+var _ = declare(Spec{
+	Name: "unshadowban", Usage: "unshadowban <@user:server>",
+	Summary: "lift the shadow-ban of a local account",
+}, func(args []string) (UnshadowBan, error) {
+	u, err := oneUser(args)
+	return UnshadowBan{User: u}, err
+})
+
+// ShowRoom shows a room at a glance.
+type ShowRoom struct{ Room RoomRef }
+
+var _ = declare(Spec{
+	Name: "room show", Usage: "room [show] <!room:server | #alias:server>", ReadOnly: true, Default: true,
+	Summary: "a room at a glance: name, creator, members, whether it is blocked, open reports",
+	Details: "Shows the room's name and alias, its creator, its members (local and in all), whether it is public, encrypted or blocked on this server, and how many open reports are about its events.",
+}, func(args []string) (ShowRoom, error) {
+	r, err := oneRoom(args)
+	return ShowRoom{Room: r}, err
+})
+
+// BlockRoom blocks a room on this server.
+type BlockRoom struct{ Room RoomRef }
+
+var _ = declare(Spec{
+	Name: "room block", Usage: "room block <!room:server | #alias:server>",
+	Summary: "block a room on this server: local users can no longer join it",
+}, func(args []string) (BlockRoom, error) {
+	r, err := oneRoom(args)
+	return BlockRoom{Room: r}, err
+})
+
+// UnblockRoom lifts the block.
+type UnblockRoom struct{ Room RoomRef }
+
+var _ = declare(Spec{
+	Name: "room unblock", Usage: "room unblock <!room:server | #alias:server>",
+	Summary: "lift the block of a room",
+}, func(args []string) (UnblockRoom, error) {
+	r, err := oneRoom(args)
+	return UnblockRoom{Room: r}, err
+})
+
 // Status asks for Gavel's and Synapse's state.
 type Status struct{}
 
@@ -164,4 +270,18 @@ func oneReportID(args []string) (int64, error) {
 		return 0, fmt.Errorf("give exactly one report id, like 12")
 	}
 	return mxid.ParseReportID(args[0])
+}
+
+func oneUser(args []string) (id.UserID, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("give exactly one user")
+	}
+	return mxid.ParseUser(args[0])
+}
+
+func oneRoom(args []string) (RoomRef, error) {
+	if len(args) != 1 {
+		return RoomRef{}, fmt.Errorf("give exactly one room")
+	}
+	return mxid.ParseRoom(args[0])
 }

@@ -110,6 +110,16 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.unprotectMedia)
 	on(h, m.quarantineRoom)
 	on(h, m.quarantineUser)
+	on(h, m.showUser)
+	on(h, m.suspend)
+	on(h, m.unsuspend)
+	on(h, m.lockAccount)
+	on(h, m.unlockAccount)
+	on(h, m.shadowBanAccount)
+	on(h, m.unshadowBanAccount)
+	on(h, m.showRoom)
+	on(h, m.blockRoom)
+	on(h, m.unblockRoom)
 	return h
 }
 

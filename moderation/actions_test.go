@@ -1,0 +1,159 @@
+package moderation
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+func TestMain(m *testing.M) { synapsetest.Main(m) }
+
+// liveModerator is a Moderator against a real Synapse, as Gavel's bot
+// account (a server admin).
+func liveModerator(t *testing.T) (*Moderator, *synapsetest.World) {
+	t.Helper()
+	srv := synapsetest.Shared(t)
+	w, err := srv.NewWorld(context.Background(), synapsetest.WorldOptions{Unique: true, PublicRoomName: "Free <b>stuff</b>", PublicAlias: "spam"})
+	require.NoError(t, err)
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	m, err := New(Config{Admin: w.Admin, Matrix: w.Bot, Store: st, Prefix: "!", Health: func() notice.Status { return notice.Status{} }})
+	require.NoError(t, err)
+	return m, w
+}
+
+func (m *Moderator) run(t *testing.T, cmd commands.Command) Outcome {
+	t.Helper()
+	return m.Run(context.Background(), cmd)
+}
+
+// TestAccountActions: suspend, lock and shadow-ban a local account and
+// lift each again, against a real Synapse; each says when there is nothing
+// to do, refuses remote and unknown accounts, and !user shows the state.
+func TestAccountActions(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	spammer := w.Spammer.UserID
+
+	out := m.run(t, commands.ShowUser{User: spammer})
+	assert.False(t, out.Action, "!user changes nothing")
+	assert.Regexp(t, `^`+string(spammer)+` · local account, created `+time.Now().UTC().Format("2006-01-02")+` \(\d+s ago\)`, out.Reply.Plain())
+	assert.Contains(t, out.Reply.Plain(), "State: active, no restriction")
+	assert.Contains(t, out.Reply.Plain(), "In 1 room · 0 open reports about their events")
+	evt, err := w.Spam(ctx, "buy now")
+	require.NoError(t, err)
+	require.NoError(t, w.Report(ctx, evt, "spam"))
+	assert.Contains(t, m.run(t, commands.ShowUser{User: spammer}).Reply.Plain(), "1 open report about their events")
+
+	t.Run("suspend", func(t *testing.T) {
+		out := m.run(t, commands.Suspend{User: spammer})
+		require.True(t, out.OK, out.Result)
+		assert.True(t, out.Action)
+		assert.Equal(t, "Suspended "+string(spammer)+": they can still read, but not send, join or invite. `!unsuspend "+string(spammer)+"` undoes it.", out.Reply.Plain())
+		_, err := w.Spammer.SendText(ctx, w.PublicRoom, "still here?")
+		assert.ErrorContains(t, err, "M_USER_SUSPENDED")
+		assert.Equal(t, string(spammer)+" is already suspended.", m.run(t, commands.Suspend{User: spammer}).Reply.Plain())
+		assert.Contains(t, m.run(t, commands.ShowUser{User: spammer}).Reply.Plain(), "State: suspended")
+		assert.Equal(t, "Lifted the suspension of "+string(spammer)+".", m.run(t, commands.Unsuspend{User: spammer}).Reply.Plain())
+		_, err = w.Spammer.SendText(ctx, w.PublicRoom, "back")
+		assert.NoError(t, err)
+		assert.Equal(t, string(spammer)+" is not suspended.", m.run(t, commands.Unsuspend{User: spammer}).Reply.Plain())
+	})
+
+	t.Run("shadow-ban", func(t *testing.T) {
+		out := m.run(t, commands.ShadowBan{User: spammer})
+		require.True(t, out.OK, out.Result)
+		acc, err := w.Admin.Account(ctx, spammer)
+		require.NoError(t, err)
+		assert.True(t, bool(acc.ShadowBanned))
+		assert.Contains(t, m.run(t, commands.ShowUser{User: spammer}).Reply.Plain(), "State: shadow-banned")
+		assert.Equal(t, "Lifted the shadow-ban of "+string(spammer)+".", m.run(t, commands.UnshadowBan{User: spammer}).Reply.Plain())
+		acc, err = w.Admin.Account(ctx, spammer)
+		require.NoError(t, err)
+		assert.False(t, bool(acc.ShadowBanned))
+	})
+
+	t.Run("lock", func(t *testing.T) {
+		reporter := w.Reporter.UserID
+		out := m.run(t, commands.Lock{User: reporter})
+		require.True(t, out.OK, out.Result)
+		assert.Contains(t, out.Reply.Plain(), "Locked "+string(reporter)+": their sessions end and they cannot log in.")
+		_, err := w.Reporter.Whoami(ctx)
+		assert.ErrorContains(t, err, "M_USER_LOCKED")
+		assert.Equal(t, string(reporter)+" is already locked.", m.run(t, commands.Lock{User: reporter}).Reply.Plain())
+		assert.Equal(t, "Unlocked "+string(reporter)+".", m.run(t, commands.Unlock{User: reporter}).Reply.Plain())
+		acc, err := w.Admin.Account(ctx, reporter)
+		require.NoError(t, err)
+		assert.False(t, bool(acc.Locked))
+	})
+
+	t.Run("remote and unknown accounts", func(t *testing.T) {
+		remote := id.UserID("@someone:elsewhere.example")
+		out := m.run(t, commands.Suspend{User: remote})
+		assert.False(t, out.OK)
+		assert.Equal(t, remote.String()+" is on another server, not on this one ("+spammer.Homeserver()+"): only local accounts can be suspended.", out.Reply.Plain())
+		assert.Contains(t, m.run(t, commands.ShowUser{User: remote}).Reply.Plain(), "remote user (server elsewhere.example)")
+
+		nobody := id.NewUserID("nobody-"+w.Spammer.UserID.Localpart(), spammer.Homeserver())
+		out = m.run(t, commands.Lock{User: nobody})
+		assert.False(t, out.OK)
+		assert.Equal(t, "User "+string(nobody)+" does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
+		_, err := w.Admin.Account(ctx, nobody)
+		require.Error(t, err, "locking an unknown user creates no account")
+	})
+
+	t.Run("an @room user id pings nobody", func(t *testing.T) {
+		out := m.run(t, commands.Suspend{User: "@room:elsewhere.example"})
+		assert.NotContains(t, out.Reply.Plain(), "@room")
+		assert.Contains(t, out.Reply.Plain(), "@\u2060room:elsewhere.example")
+	})
+}
+
+// TestRoomActions: !room shows a room; !room block and unblock block and
+// unblock it, by id or alias, against a real Synapse.
+func TestRoomActions(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	evt, err := w.Spam(ctx, "buy now")
+	require.NoError(t, err)
+	require.NoError(t, w.Report(ctx, evt, "spam"))
+
+	out := m.run(t, commands.ShowRoom{Room: commands.RoomRef{Alias: w.PublicAlias}})
+	assert.False(t, out.Action)
+	body := out.Reply.Plain()
+	assert.Contains(t, body, "Free <b>stuff</b> ("+string(w.PublicAlias)+") · "+string(w.PublicRoom))
+	assert.Contains(t, body, "Created by "+string(w.Spammer.UserID)+" · 2 members, 2 of them local")
+	assert.Contains(t, body, "Not in the room directory, not encrypted, not blocked · 1 open report about its events")
+	raw := string(out.Reply.Reply("$cmd"))
+	assert.NotContains(t, raw, "<b>stuff", "the room name is escaped")
+
+	ref := commands.RoomRef{Alias: w.PublicAlias}
+	out = m.run(t, commands.BlockRoom{Room: ref})
+	require.True(t, out.OK, out.Result)
+	assert.True(t, out.Action)
+	assert.Equal(t, "Blocked "+string(w.PublicAlias)+" ("+string(w.PublicRoom)+"): local users can no longer join it. `!room unblock "+string(w.PublicAlias)+"` undoes it.", out.Reply.Plain())
+	newcomer := w.Server.User(t, "newcomer", false)
+	_, err = newcomer.JoinRoomByID(ctx, w.PublicRoom)
+	assert.Error(t, err, "nobody joins a blocked room")
+	assert.Contains(t, m.run(t, commands.BlockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain(), " is already blocked (by "+string(w.Bot.UserID)+").")
+	assert.Contains(t, m.run(t, commands.ShowRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain(), "blocked on this server by "+string(w.Bot.UserID))
+	assert.Equal(t, "Unblocked "+string(w.PublicRoom)+".", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
+	_, err = newcomer.JoinRoomByID(ctx, w.PublicRoom)
+	assert.NoError(t, err)
+	assert.Equal(t, string(w.PublicRoom)+" is not blocked.", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
+
+	out = m.run(t, commands.ShowRoom{Room: commands.RoomRef{ID: id.RoomID("!unknown:" + w.Server.ServerName)}})
+	assert.Equal(t, "Room !unknown:"+w.Server.ServerName+" does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
+}

@@ -1,0 +1,98 @@
+package notice
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/textcut"
+)
+
+// Known is a count that may be unknown: Err says why.
+type Known struct {
+	N   int64
+	Err error
+}
+
+func (k Known) words(one, many string) string {
+	if k.Err != nil {
+		return many + " unknown (" + Explain(k.Err, "the count") + ")"
+	}
+	return Count(int(k.N), one, many)
+}
+
+// UserGlance is !user for a local account.
+func UserGlance(acc *adminapi.Account, rooms, openReports Known, now time.Time) *Text {
+	t := New()
+	userLink(t, acc.UserID).Raw(" · local account, created " + acc.Created().UTC().Format("2006-01-02") + " (" + Ago(acc.Created(), now) + ")")
+	if acc.DisplayName != "" {
+		t.Raw(" · display name ").Code(textcut.Runes(acc.DisplayName, RoomNameShown))
+	}
+	t.Newline()
+	var states []string
+	if acc.Admin {
+		states = append(states, "server admin")
+	}
+	for _, s := range []struct {
+		on   adminapi.Bool
+		name string
+	}{{acc.Deactivated, "deactivated"}, {acc.Erased, "erased"}, {acc.Suspended, "suspended"}, {acc.Locked, "locked"}, {acc.ShadowBanned, "shadow-banned"}} {
+		if s.on {
+			states = append(states, s.name)
+		}
+	}
+	if len(states) == 0 {
+		states = []string{"active, no restriction"}
+	}
+	t.Raw("State: " + strings.Join(states, ", ")).Newline()
+	return t.Raw("In " + rooms.words("room", "rooms") + " · " + openReports.words("open report", "open reports") + " about their events")
+}
+
+// RemoteUserGlance is !user for a user of another server, of whom this
+// server keeps no account.
+func RemoteUserGlance(userID id.UserID, openReports Known) *Text {
+	t := New()
+	userLink(t, userID).Raw(" · remote user (server ").User(userID.Homeserver()).Raw("): this server keeps no account for them.").Newline()
+	return t.Raw(Capitalize(openReports.words("open report", "open reports")) + " about their events.")
+}
+
+// RoomGlance is !room.
+func RoomGlance(info *synapseadmin.RoomInfo, block synapseadmin.RoomsBlockResponse, openReports Known) *Text {
+	t := New()
+	label := string(info.RoomID)
+	if info.Name != "" {
+		label = textcut.Runes(info.Name, RoomNameShown)
+	}
+	t.Link(label, info.RoomID.URI().MatrixToURL())
+	if info.CanonicalAlias != "" {
+		t.Raw(" (").User(textcut.Runes(string(info.CanonicalAlias), RoomNameShown)).Raw(")")
+	}
+	if info.Name != "" {
+		t.Raw(" · " + string(info.RoomID))
+	}
+	t.Newline().Raw("Created by ")
+	userLink(t, info.Creator).Raw(fmt.Sprintf(" · %s, %d of them local",
+		Count(info.JoinedMembers, "member", "members"), info.JoinedLocalMembers)).Newline()
+	var traits []string
+	if info.Public {
+		traits = append(traits, "public (in the room directory)")
+	} else {
+		traits = append(traits, "not in the room directory")
+	}
+	if info.Encryption != "" {
+		traits = append(traits, "encrypted")
+	} else {
+		traits = append(traits, "not encrypted")
+	}
+	if block.Block {
+		traits = append(traits, "blocked on this server by "+string(block.UserID))
+	} else {
+		traits = append(traits, "not blocked")
+	}
+	t.Raw(Capitalize(strings.Join(traits, ", ")) + " · ")
+	return t.Raw(openReports.words("open report", "open reports") + " about its events")
+}
