@@ -58,6 +58,7 @@ type Bot struct {
 	startedAt time.Time // when Start began: older messages are history
 
 	mu             sync.Mutex
+	adminUser      id.UserID // whose token the admin API uses, once Start checked it
 	powerLevels    *event.PowerLevelsEventContent
 	createEvent    *event.Event // the management room's, for room v12 creators
 	synapseVersion string
@@ -155,7 +156,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports,
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
 	})
-	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health})
+	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
+		ManagementRoom: room, Protected: b.protected})
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +214,10 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 		return startupErr("%s belongs to %s, who is not a Synapse server admin: make that account an admin, or put a server admin's token in synapse.admin_access_token", which, adminUser)
 	}
+
+	b.mu.Lock()
+	b.adminUser = adminUser
+	b.mu.Unlock()
 
 	err = b.untilReachable(ctx, "reading Synapse's version", func() (err error) {
 		version, err := b.admin.ServerVersion(ctx)
@@ -285,6 +291,14 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// protected reports whether userID is an account Gavel never acts on: its
+// own, and the admin token's.
+func (b *Bot) protected(userID id.UserID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return userID == b.client.UserID || userID == b.adminUser
 }
 
 // health is the session's and the feed's part of !status.

@@ -114,6 +114,9 @@ func TestCommands(t *testing.T) {
 		assert.Contains(t, e.command(e.mod, "!room "+alias).Body, "blocked on this server by "+string(e.botCli.UserID))
 		assert.Equal(t, "Unblocked "+alias+" ("+string(e.public)+").", e.command(e.mod, "!room unblock "+alias).Body)
 
+		reply = e.command(e.mod, "!lock "+string(e.botCli.UserID))
+		assert.True(t, strings.HasPrefix(reply.Body, "Not done: "+string(e.botCli.UserID)+" is Gavel's own account"), reply.Body)
+
 		actions, err := e.openStore().Actions(bg, 10)
 		require.NoError(t, err)
 		var logged []string

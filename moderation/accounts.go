@@ -56,6 +56,10 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 		t := sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be "+ch.verb+".", string(user))
 		return Outcome{Reply: t, Result: t.Plain()}
 	}
+	if m.Protected != nil && m.Protected(user) {
+		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
+		return Outcome{Reply: t, Result: t.Plain()}
+	}
 	acc, err := m.Admin.Account(ctx, user)
 	if err != nil {
 		return Failed("%s", notice.Explain(err, "user "+string(user)))

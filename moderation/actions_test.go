@@ -29,7 +29,8 @@ func liveModerator(t *testing.T) (*Moderator, *synapsetest.World) {
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	m, err := New(Config{Admin: w.Admin, Matrix: w.Bot, Store: st, Prefix: "!", Health: func() notice.Status { return notice.Status{} }})
+	m, err := New(Config{Admin: w.Admin, Matrix: w.Bot, Store: st, Prefix: "!", Health: func() notice.Status { return notice.Status{} },
+		ManagementRoom: w.ManagementRoom, Protected: func(u id.UserID) bool { return u == w.Bot.UserID }})
 	require.NoError(t, err)
 	return m, w
 }
@@ -114,6 +115,15 @@ func TestAccountActions(t *testing.T) {
 		require.Error(t, err, "locking an unknown user creates no account")
 	})
 
+	t.Run("never its own account", func(t *testing.T) {
+		out := m.run(t, commands.Lock{User: w.Bot.UserID})
+		assert.False(t, out.OK)
+		assert.Equal(t, "Not done: "+string(w.Bot.UserID)+" is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", out.Reply.Plain())
+		acc, err := w.Admin.Account(ctx, w.Bot.UserID)
+		require.NoError(t, err)
+		assert.False(t, bool(acc.Locked))
+	})
+
 	t.Run("an @room user id pings nobody", func(t *testing.T) {
 		out := m.run(t, commands.Suspend{User: "@room:elsewhere.example"})
 		assert.NotContains(t, out.Reply.Plain(), "@room")
@@ -153,6 +163,13 @@ func TestRoomActions(t *testing.T) {
 	_, err = newcomer.JoinRoomByID(ctx, w.PublicRoom)
 	assert.NoError(t, err)
 	assert.Equal(t, string(w.PublicRoom)+" is not blocked.", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
+
+	out = m.run(t, commands.BlockRoom{Room: commands.RoomRef{ID: w.ManagementRoom}})
+	assert.False(t, out.OK)
+	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not block it.", out.Reply.Plain())
+	status, err := w.Admin.RoomBlockStatus(ctx, w.ManagementRoom)
+	require.NoError(t, err)
+	assert.False(t, status.Block)
 
 	out = m.run(t, commands.ShowRoom{Room: commands.RoomRef{ID: id.RoomID("!unknown:" + w.Server.ServerName)}})
 	assert.Equal(t, "Room !unknown:"+w.Server.ServerName+" does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())

@@ -14,6 +14,7 @@ import (
 	"reflect"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
@@ -60,6 +61,11 @@ type Config struct {
 	Prefix string
 	// Health returns the session's and the feed's part of !status.
 	Health func() notice.Status
+	// ManagementRoom is the moderators' room, which Gavel never blocks.
+	ManagementRoom id.RoomID
+	// Protected reports whether an account is one Gavel never acts on:
+	// its own, and the one whose token it uses for the admin API.
+	Protected func(id.UserID) bool
 }
 
 // Moderator runs commands.

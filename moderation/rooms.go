@@ -37,6 +37,10 @@ func (m *Moderator) setBlock(ctx context.Context, ref commands.RoomRef, block bo
 		name += " (" + string(roomID) + ")"
 	}
 	// An alias can read "@room": it is shown inert.
+	if block && roomID == m.ManagementRoom {
+		t := sentence("Not done: %s is the management room. Gavel does not block it.", name)
+		return Outcome{Reply: t, Result: t.Plain()}
+	}
 	status, err := m.Admin.RoomBlockStatus(ctx, roomID)
 	if err != nil {
 		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
