@@ -79,7 +79,7 @@ func (m *Moderator) quarantineRoom(ctx context.Context, c commands.QuarantineRoo
 	if err != nil {
 		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
 	}
-	t := notice.New().Raw(fmt.Sprintf("Quarantined %s in ", items(n))).Raw(c.Room.String())
+	t := notice.New().Raw(fmt.Sprintf("Quarantined %s in ", items(n))).User(c.Room.String())
 	if c.Room.Alias != "" {
 		t.Raw(" (" + string(roomID) + ")")
 	}
@@ -91,7 +91,7 @@ func (m *Moderator) quarantineUser(ctx context.Context, c commands.QuarantineUse
 	if err != nil {
 		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
 	}
-	t := notice.New().Raw(fmt.Sprintf("Quarantined %s uploaded by %s.", items(n), c.User))
+	t := notice.New().Raw(fmt.Sprintf("Quarantined %s uploaded by ", items(n))).User(string(c.User)).Raw(".")
 	if n == 0 && c.User.Homeserver() != m.serverName() {
 		t.Raw(" Only media uploaded to this server (" + m.serverName() + ") can be quarantined by user.")
 	}
