@@ -64,11 +64,14 @@ func TestParseEveryCommand(t *testing.T) {
 		"!quarantine room https://matrix.to/#/!abc:example.org/$event?via=example.org":                   QuarantineRoom{Room: RoomRef{ID: "!abc:example.org"}},
 		"!quarantine user @spam:example.org":                                                             QuarantineUser{User: "@spam:example.org"},
 		"!quarantine user matrix:u/spam:example.org":                                                     QuarantineUser{User: "@spam:example.org"},
-		"!protect media AbC":                   ProtectMedia{Media: MediaRef{MediaID: "AbC"}},
-		"!protect media mxc://example.org/AbC": ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
-		"!unprotect media AbC":                 UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
-		"!status":                              Status{},
-		"  !status  ":                          Status{},
+		"!protect media AbC":                                 ProtectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!protect media mxc://example.org/AbC":               ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!unprotect media AbC":                               UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!kick @spam:example.org #lobby:example.org go away": Kick{User: "@spam:example.org", Room: RoomRef{Alias: "#lobby:example.org"}, Reason: "go away"},
+		"!ban @spam:example.org !r:example.org":              Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
+		"!unban @spam:example.org !r:example.org":            Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
+		"!status":     Status{},
+		"  !status  ": Status{},
 	} {
 		t.Run(body, func(t *testing.T) {
 			cmd, err := parse(t, p, body)
@@ -102,21 +105,26 @@ func TestParseErrors(t *testing.T) {
 		"!quarantine room":                         "give exactly one room",
 		"!quarantine room abc":                     `"abc" is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link`,
 		"!quarantine room #nope":                   `"#nope" is not a room alias like #room:example.org`,
-		"!quarantine room https://matrix.to/#/@bob:example.org": "does not point to a room",
-		"!quarantine room https://matrix.to/#/nothing":          "does not point to a room",
-		"!quarantine user bob":                                  `"bob" is not a user id like @spammer:example.org`,
-		"!quarantine user @bob":                                 `"@bob" is not a valid user id: must have a server name after a colon`,
-		"!quarantine user https://matrix.to/#/!r:example.org":   "does not point to a user",
-		"!quarantine user @a:x @b:x":                            "give exactly one user",
-		"!unquarantine":                                         "!unquarantine needs one of: !unquarantine media",
-		"!protect thing x":                                      "unknown protect command thing",
-		"!reports --limit 0":                                    `--limit must be a number from 1 to 50 (got "0")`,
-		"!reports --limit lots":                                 "--limit must be a number",
-		"!reports --limit":                                      "--limit needs a value",
-		"!reports --colour red":                                 "unknown option --colour",
-		"!reports spam":                                         `unexpected "spam": options are --user, --room, --sender and --limit`,
-		"!reports --user bob":                                   `"bob" is not a user id`,
-		"!status now":                                           "status takes no arguments",
+		"!quarantine room https://matrix.to/#/@bob:example.org":           "does not point to a room",
+		"!quarantine room https://matrix.to/#/nothing":                    "does not point to a room",
+		"!quarantine user bob":                                            `"bob" is not a user id like @spammer:example.org`,
+		"!quarantine user @bob":                                           `"@bob" is not a valid user id: must have a server name after a colon`,
+		"!quarantine user https://matrix.to/#/!r:example.org":             "does not point to a user",
+		"!quarantine user @a:x @b:x":                                      "give exactly one user",
+		"!unquarantine":                                                   "!unquarantine needs one of: !unquarantine media",
+		"!protect thing x":                                                "unknown protect command thing",
+		"!reports --limit 0":                                              `--limit must be a number from 1 to 50 (got "0")`,
+		"!reports --limit lots":                                           "--limit must be a number",
+		"!reports --limit":                                                "--limit needs a value",
+		"!reports --colour red":                                           "unknown option --colour",
+		"!reports spam":                                                   `unexpected "spam": options are --user, --room, --sender and --limit`,
+		"!reports --user bob":                                             `"bob" is not a user id`,
+		"!status now":                                                     "status takes no arguments",
+		"!kick @spam:example.org":                                         "give a user and a room",
+		"!unban @spam:example.org !r:example.org sorry":                   "give exactly one user and one room",
+		"!ban !r:example.org @spam:example.org":                           `"!r:example.org" is not a user id`,
+		"!ban @spam:example.org @other:example.org":                       `"@other:example.org" is not a room`,
+		"!kick @a:example.org !r:example.org " + strings.Repeat("x", 501): "the reason is 501 characters long; at most 500",
 	} {
 		t.Run(body, func(t *testing.T) {
 			cmd, err := parse(t, p, body)
@@ -213,7 +221,7 @@ func TestLookup(t *testing.T) {
 // mustParseName finds arguments that parse for s and returns the name of the
 // resulting command.
 func mustParseName(t *testing.T, s *Spec) string {
-	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}} {
+	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}, {"@u:example.org", "!r:example.org"}} {
 		if cmd, err := s.Parse(args); err == nil {
 			return NameOf(cmd)
 		}

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"maunium.net/go/mautrix/id"
 
@@ -252,6 +253,52 @@ var _ = declare(Spec{
 	return UnblockRoom{Room: r}, err
 })
 
+// Kick removes a user from a room, through Gavel's own account.
+type Kick struct {
+	User   id.UserID
+	Room   RoomRef
+	Reason string
+}
+
+var _ = declare(Spec{
+	Name: "kick", Usage: "kick <@user:server> <!room:server | #alias:server> [reason]",
+	Summary: "kick a user from a room where Gavel's account has the power to",
+	Details: "A room member's action, not an admin one: Gavel's account must be in the room with a power level that allows kicking. The reason is shown to the user.",
+}, func(args []string) (Kick, error) {
+	u, r, reason, err := userRoomReason(args, true)
+	return Kick{User: u, Room: r, Reason: reason}, err
+})
+
+// Ban bans a user from a room, through Gavel's own account.
+type Ban struct {
+	User   id.UserID
+	Room   RoomRef
+	Reason string
+}
+
+var _ = declare(Spec{
+	Name: "ban", Usage: "ban <@user:server> <!room:server | #alias:server> [reason]",
+	Summary: "ban a user from a room where Gavel's account has the power to",
+	Details: "A room member's action, not an admin one: Gavel's account must be in the room with a power level that allows banning. The reason is shown to the user.",
+}, func(args []string) (Ban, error) {
+	u, r, reason, err := userRoomReason(args, true)
+	return Ban{User: u, Room: r, Reason: reason}, err
+})
+
+// Unban lifts a ban.
+type Unban struct {
+	User id.UserID
+	Room RoomRef
+}
+
+var _ = declare(Spec{
+	Name: "unban", Usage: "unban <@user:server> <!room:server | #alias:server>",
+	Summary: "lift a ban in a room where Gavel's account has the power to",
+}, func(args []string) (Unban, error) {
+	u, r, _, err := userRoomReason(args, false)
+	return Unban{User: u, Room: r}, err
+})
+
 // Status asks for Gavel's and Synapse's state.
 type Status struct{}
 
@@ -284,4 +331,31 @@ func oneRoom(args []string) (RoomRef, error) {
 		return RoomRef{}, fmt.Errorf("give exactly one room")
 	}
 	return mxid.ParseRoom(args[0])
+}
+
+// maxReason is the longest reason a kick or ban takes, in characters.
+const maxReason = 500
+
+// userRoomReason reads "<user> <room> [reason...]"; the reason only when
+// withReason is set.
+func userRoomReason(args []string, withReason bool) (id.UserID, RoomRef, string, error) {
+	switch {
+	case len(args) < 2:
+		return "", RoomRef{}, "", fmt.Errorf("give a user and a room")
+	case len(args) > 2 && !withReason:
+		return "", RoomRef{}, "", fmt.Errorf("give exactly one user and one room")
+	}
+	u, err := mxid.ParseUser(args[0])
+	if err != nil {
+		return "", RoomRef{}, "", err
+	}
+	r, err := mxid.ParseRoom(args[1])
+	if err != nil {
+		return "", RoomRef{}, "", err
+	}
+	reason := strings.Join(args[2:], " ")
+	if n := utf8.RuneCountInString(reason); n > maxReason {
+		return "", RoomRef{}, "", fmt.Errorf("the reason is %d characters long; at most %d", n, maxReason)
+	}
+	return u, r, reason, nil
 }

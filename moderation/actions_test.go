@@ -9,6 +9,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/commands"
@@ -173,4 +175,56 @@ func TestRoomActions(t *testing.T) {
 
 	out = m.run(t, commands.ShowRoom{Room: commands.RoomRef{ID: id.RoomID("!unknown:" + w.Server.ServerName)}})
 	assert.Equal(t, "Room !unknown:"+w.Server.ServerName+" does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
+}
+
+// TestKickAndBan: kicks and bans go through Gavel's own account. Where it
+// is not in the room (or lacks the power level) the reply says so and
+// what to do instead; where it has the power, the user is kicked, banned
+// and unbanned.
+func TestKickAndBan(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	reporter, room := w.Reporter.UserID, commands.RoomRef{ID: w.PublicRoom}
+
+	out := m.run(t, commands.Kick{User: reporter, Room: room, Reason: "rude"})
+	assert.False(t, out.OK)
+	assert.True(t, out.Action)
+	assert.Contains(t, out.Reply.Plain(), "Gavel's account ("+string(w.Bot.UserID)+") could not kick "+string(reporter)+" in "+string(w.PublicRoom)+
+		": it must be in that room with a power level that allows it (Synapse: M_FORBIDDEN: ")
+	assert.Contains(t, out.Reply.Plain(), "act through the admin API instead: `!suspend`, `!room block`.")
+
+	// The room's creator gives Gavel the power and lets it in.
+	_, err := w.Spammer.InviteUser(ctx, w.PublicRoom, &mautrix.ReqInviteUser{UserID: w.Bot.UserID})
+	require.NoError(t, err)
+	_, err = w.Bot.JoinRoomByID(ctx, w.PublicRoom)
+	require.NoError(t, err)
+	var pl event.PowerLevelsEventContent
+	require.NoError(t, w.Spammer.StateEvent(ctx, w.PublicRoom, event.StatePowerLevels, "", &pl))
+	pl.SetUserLevel(w.Bot.UserID, 100)
+	_, err = w.Spammer.SendStateEvent(ctx, w.PublicRoom, event.StatePowerLevels, "", &pl)
+	require.NoError(t, err)
+
+	membership := func() event.Membership {
+		var member event.MemberEventContent
+		require.NoError(t, w.Spammer.StateEvent(ctx, w.PublicRoom, event.StateMember, string(reporter), &member))
+		return member.Membership
+	}
+	out = m.run(t, commands.Kick{User: reporter, Room: commands.RoomRef{Alias: w.PublicAlias}, Reason: "rude"})
+	require.True(t, out.OK, out.Result)
+	assert.Equal(t, "Kicked "+string(reporter)+" in "+string(w.PublicAlias)+" ("+string(w.PublicRoom)+") (reason: `rude`).", out.Reply.Plain())
+	assert.Equal(t, event.MembershipLeave, membership())
+
+	out = m.run(t, commands.Ban{User: reporter, Room: room})
+	require.True(t, out.OK, out.Result)
+	assert.Equal(t, event.MembershipBan, membership())
+	out = m.run(t, commands.Unban{User: reporter, Room: room})
+	require.True(t, out.OK, out.Result)
+	assert.Equal(t, "Lifted the ban of "+string(reporter)+" in "+string(w.PublicRoom)+".", out.Reply.Plain())
+	assert.Equal(t, event.MembershipLeave, membership())
+
+	out = m.run(t, commands.Ban{User: w.Bot.UserID, Room: room})
+	assert.False(t, out.OK)
+	assert.Contains(t, out.Reply.Plain(), "Gavel's own account")
+	out = m.run(t, commands.Kick{User: reporter, Room: commands.RoomRef{ID: w.ManagementRoom}})
+	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not kick there.", out.Reply.Plain())
 }

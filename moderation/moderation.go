@@ -126,6 +126,9 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.showRoom)
 	on(h, m.blockRoom)
 	on(h, m.unblockRoom)
+	on(h, m.kick)
+	on(h, m.ban)
+	on(h, m.unban)
 	return h
 }
 

@@ -1,0 +1,90 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/notice"
+)
+
+// Kicks and bans are a room member's actions, not an admin's: they go
+// through Gavel's own account, which needs the power level in that room.
+
+// membershipChange is kick, ban or unban through Gavel's own account.
+type membershipChange func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error
+
+func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref commands.RoomRef, verb, done string, change membershipChange, reason string) Outcome {
+	if m.Protected != nil && m.Protected(user) {
+		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
+		return Outcome{Reply: t, Result: t.Plain()}
+	}
+	roomID, err := m.resolveRoom(ctx, ref)
+	if err != nil {
+		return Failed("%s", err)
+	}
+	name := ref.String()
+	if ref.Alias != "" {
+		name += " (" + string(roomID) + ")"
+	}
+	if roomID == m.ManagementRoom {
+		t := sentence("Not done: %s is the management room. Gavel does not "+verb+" there.", name)
+		return Outcome{Reply: t, Result: t.Plain()}
+	}
+	if err := change(ctx, roomID, user, reason); err != nil {
+		return m.membershipFailed(err, verb, user, name)
+	}
+	t := notice.New().Raw(done + " ").User(string(user)).Raw(" in ").User(name)
+	if reason != "" {
+		t.Raw(" (reason: ").Code(reason).Raw(")")
+	}
+	return Done(t.Raw("."))
+}
+
+// membershipFailed words a refused kick, ban or unban: most often Gavel's
+// account is not in the room or lacks the power level there.
+func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, room string) Outcome {
+	var httpErr mautrix.HTTPError
+	message := "no details"
+	if errors.As(err, &httpErr) && httpErr.RespError != nil && httpErr.RespError.Err != "" {
+		message = httpErr.RespError.Err
+	}
+	t := notice.New()
+	switch retry.Status(err) {
+	case http.StatusForbidden:
+		t.Raw("Gavel's account (" + string(m.Matrix.UserID) + ") could not " + verb + " ").User(string(user)).Raw(" in ").User(room).
+			Raw(": it must be in that room with a power level that allows it (Synapse: " + retry.ErrCode(err) + ": ").User(message).
+			Raw("). Give it that power level there, or act through the admin API instead: ").Code(m.Prefix + "suspend").Raw(", ").Code(m.Prefix + "room block").Raw(".")
+	case 0:
+		t.Raw("Synapse did not answer; try again in a moment.")
+	default:
+		t.Raw("Synapse could not " + verb + " ").User(string(user)).Raw(" in ").User(room).Raw(" (" + retry.ErrCode(err) + "): ").User(message).Raw(".")
+	}
+	return Outcome{Reply: t, Result: t.Plain()}
+}
+
+func (m *Moderator) kick(ctx context.Context, c commands.Kick) Outcome {
+	return m.changeMembership(ctx, c.User, c.Room, "kick", "Kicked", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
+		_, err := m.Matrix.KickUser(ctx, roomID, &mautrix.ReqKickUser{UserID: userID, Reason: reason})
+		return err
+	}, c.Reason)
+}
+
+func (m *Moderator) ban(ctx context.Context, c commands.Ban) Outcome {
+	return m.changeMembership(ctx, c.User, c.Room, "ban", "Banned", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
+		_, err := m.Matrix.BanUser(ctx, roomID, &mautrix.ReqBanUser{UserID: userID, Reason: reason})
+		return err
+	}, c.Reason)
+}
+
+func (m *Moderator) unban(ctx context.Context, c commands.Unban) Outcome {
+	return m.changeMembership(ctx, c.User, c.Room, "unban", "Lifted the ban of", func(ctx context.Context, roomID id.RoomID, userID id.UserID, _ string) error {
+		_, err := m.Matrix.UnbanUser(ctx, roomID, &mautrix.ReqUnbanUser{UserID: userID})
+		return err
+	}, "")
+}
