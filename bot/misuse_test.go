@@ -109,6 +109,18 @@ func TestMalformedCommands(t *testing.T) {
 		{"!quarantine user @bob:exаmple.org", "the part after : is not a valid server name"}, // Cyrillic а
 		{"!quarantine user @bob\u202e:example.org", `\u202e`},
 		{"!quarantine room !abc\u200b:example.org", `"!abc\u200b:example.org" is not a valid room id`},
+		// The account, room and membership actions.
+		{"!suspend @bob/../admin:example.org", "contains /, which Gavel refuses in user ids"},
+		{"!lock !room:example.org", "is not a user id"},
+		{"!shadowban @a:example.org @b:example.org", "give exactly one user"},
+		{"!user", "give exactly one user"},
+		{"!room block !abc/../def:example.org", "is not a valid room id"},
+		{"!room @bob:example.org", "is not a room"},
+		{"!room", "!room needs one of"},
+		{"!kick @bob:example.org", "give a user and a room"},
+		{"!ban #lobby:example.org @bob:example.org", "is not a user id"},
+		{"!unban @bob:example.org !r:example.org because", "give exactly one user and one room"},
+		{"!kick @bob:example.org !r:example.org " + strings.Repeat("x", 600), "the reason is 600 characters long; at most 500"},
 	}
 	require.GreaterOrEqual(t, len(cases), 40)
 

@@ -56,6 +56,10 @@ func FuzzParse(f *testing.F) {
 		{"!quarantine room !a/../b:example.org", ""},
 		{"!quarantine media mxc://%2e%2e/%2e%2e", ""},
 		{"!quarantine \xff", ""},
+		{"!kick @spam:example.org #lobby:example.org go away", ""},
+		{"!room block https://matrix.to/#/%23lobby%3Aexample.org", ""},
+		{"!suspend Spammer", `!suspend <a href="https://matrix.to/#/@spam:example.org">Spammer</a>`},
+		{"!room !abc:example.org", ""},
 	} {
 		f.Add(seed[0], seed[1])
 	}
