@@ -2,9 +2,13 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/mxid"
@@ -78,4 +82,30 @@ func (c *Client) ShadowBan(ctx context.Context, userID id.UserID, banned bool) e
 		method = http.MethodDelete
 	}
 	return c.call(ctx, method, c.adminURL(nil, "v1", "users", userID, "shadow_ban"), struct{}{}, nil)
+}
+
+// RoomEvent returns an event of a room as clients see it (redacted when
+// it was), whoever may see it, from the room context API. An event that
+// is unknown, or not in that room, is a not-found error.
+func (c *Client) RoomEvent(ctx context.Context, roomID id.RoomID, eventID id.EventID) (*event.Event, error) {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
+		return nil, err
+	}
+	if err := mxid.ValidateEventID(eventID); err != nil {
+		return nil, err
+	}
+	// No events around it, and only the members it needs of the state
+	// that comes along.
+	q := url.Values{"limit": {"0"}, "filter": {`{"lazy_load_members":true}`}}
+	var resp struct {
+		Event json.RawMessage `json:"event"`
+	}
+	if err := c.get(ctx, c.adminURL(q, "v1", "rooms", roomID, "context", eventID), &resp); err != nil {
+		return nil, err
+	}
+	evt := parseEvent(resp.Event, eventID)
+	if evt == nil {
+		return nil, fmt.Errorf("adminapi: Synapse's answer for event %s holds no event", eventID)
+	}
+	return evt, nil
 }

@@ -496,7 +496,7 @@ func TestRoomsAndUsers(t *testing.T) {
 
 	t.Run("redact a user", func(t *testing.T) {
 		spam := f.send(t, "redact me")
-		redactID, err := f.admin.RedactUser(ctx, f.bob.UserID, synapseadmin.ReqRedactUser{Rooms: []id.RoomID{f.room}, Reason: "spam"})
+		redactID, err := f.admin.RedactUser(ctx, f.bob.UserID, adminapi.RedactRequest{Rooms: []id.RoomID{f.room}, Reason: "spam"})
 		require.NoError(t, err)
 		require.NotEmpty(t, redactID)
 		var status synapseadmin.RespRedactUserStatus

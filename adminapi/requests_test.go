@@ -255,7 +255,7 @@ func TestRequests(t *testing.T) {
 			name:   "redact user",
 			answer: `{"redact_id": "r1"}`,
 			call: func(c *Client) (any, error) {
-				return c.RedactUser(ctx, userID, synapseadmin.ReqRedactUser{Rooms: []id.RoomID{roomID}, Reason: "spam"})
+				return c.RedactUser(ctx, userID, RedactRequest{Rooms: []id.RoomID{roomID}, Reason: "spam"})
 			},
 			want:   []want{{"POST", "/_synapse/admin/v1/user/@bob:example.org/redact", url.Values{}, `{"rooms": ["!room:example.org"], "reason": "spam"}`}},
 			result: "r1",

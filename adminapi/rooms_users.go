@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"net/http"
 
 	"maunium.net/go/mautrix/id"
 	"maunium.net/go/mautrix/synapseadmin"
@@ -93,20 +94,40 @@ func (c *Client) SuspendAccount(ctx context.Context, userID id.UserID, suspend b
 	return wrapError(c.Synapse.SuspendAccount(ctx, userID, synapseadmin.ReqSuspendUser{Suspend: suspend}))
 }
 
-// RedactUser starts redacting a user's events in the background, in the
-// rooms req names or, when it names none, in every room the user is in.
-// RedactUserStatus follows its progress.
-func (c *Client) RedactUser(ctx context.Context, userID id.UserID, req synapseadmin.ReqRedactUser) (string, error) {
+// RedactRequest is the admin API's request to redact a user's events,
+// with the time window mautrix's ReqRedactUser leaves out.
+type RedactRequest struct {
+	// Rooms to redact in; none means every room the user is in.
+	Rooms  []id.RoomID `json:"rooms"`
+	Reason string      `json:"reason,omitempty"`
+	// Limit is how many of the user's newest events Synapse looks at per
+	// room (its default: 1000).
+	Limit int `json:"limit,omitempty"`
+	// UseAdmin redacts as the admin instead of as the (local) user.
+	UseAdmin bool `json:"use_admin,omitempty"`
+	// After and Before bound the events' origin_server_ts in milliseconds,
+	// both inclusive; 0 is no bound.
+	After  int64 `json:"after_ts,omitempty"`
+	Before int64 `json:"before_ts,omitempty"`
+}
+
+// RedactUser starts redacting a user's events in the background: their
+// messages, and their joins. RedactUserStatus follows its progress.
+func (c *Client) RedactUser(ctx context.Context, userID id.UserID, req RedactRequest) (string, error) {
 	if err := mxid.ValidateUserID(userID); err != nil {
 		return "", err
+	}
+	if req.Rooms == nil {
+		req.Rooms = []id.RoomID{}
 	}
 	for _, roomID := range req.Rooms {
 		if err := mxid.ValidateRoomID(roomID); err != nil {
 			return "", err
 		}
 	}
-	resp, err := c.Synapse.RedactUser(ctx, userID, req)
-	return resp.RedactID, wrapError(err)
+	var resp synapseadmin.RespRedactUser
+	err := c.call(ctx, http.MethodPost, c.adminURL(nil, "v1", "user", userID, "redact"), &req, &resp)
+	return resp.RedactID, err
 }
 
 // RedactUserStatus returns the progress of a redaction that RedactUser

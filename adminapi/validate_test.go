@@ -87,9 +87,9 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 		"user info":          func(c *Client) error { _, err := c.UserInfo(ctx, badUser); return err },
 		"deactivate account": func(c *Client) error { return c.DeactivateAccount(ctx, badUser, false) },
 		"suspend account":    func(c *Client) error { return c.SuspendAccount(ctx, badUser, true) },
-		"redact user":        func(c *Client) error { _, err := c.RedactUser(ctx, badUser, synapseadmin.ReqRedactUser{}); return err },
+		"redact user":        func(c *Client) error { _, err := c.RedactUser(ctx, badUser, RedactRequest{}); return err },
 		"redact user: bad room": func(c *Client) error {
-			_, err := c.RedactUser(ctx, userID, synapseadmin.ReqRedactUser{Rooms: []id.RoomID{badRoom}})
+			_, err := c.RedactUser(ctx, userID, RedactRequest{Rooms: []id.RoomID{badRoom}})
 			return err
 		},
 		"redact user status": func(c *Client) error { _, err := c.RedactUserStatus(ctx, ""); return err },

@@ -114,6 +114,14 @@ func TestCommands(t *testing.T) {
 		assert.Contains(t, e.command(e.mod, "!room "+alias).Body, "blocked on this server by "+string(e.botCli.UserID))
 		assert.Equal(t, "Unblocked "+alias+" ("+string(e.public)+").", e.command(e.mod, "!room unblock "+alias).Body)
 
+		spam := e.spam("redact me")
+		link := "https://matrix.to/#/" + string(e.public) + "/" + string(spam) + "?via=" + e.srv.ServerName
+		reply = e.command(e.mod, "!redact "+link+` --reason "spam link"`)
+		assert.Equal(t, "Redacted "+string(spam)+" (sent by "+spammer+" in "+string(e.public)+"), reason: `spam link`.", reply.Body)
+		gone, err := e.reporter.GetEvent(bg, e.public, spam)
+		require.NoError(t, err)
+		assert.Empty(t, gone.Content.Raw)
+
 		reply = e.command(e.mod, "!lock "+string(e.botCli.UserID))
 		assert.True(t, strings.HasPrefix(reply.Body, "Not done: "+string(e.botCli.UserID)+" is Gavel's own account"), reply.Body)
 

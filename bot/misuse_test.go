@@ -121,6 +121,9 @@ func TestMalformedCommands(t *testing.T) {
 		{"!ban #lobby:example.org @bob:example.org", "is not a user id"},
 		{"!unban @bob:example.org !r:example.org because", "give exactly one user and one room"},
 		{"!kick @bob:example.org !r:example.org " + strings.Repeat("x", 600), "the reason is 600 characters long; at most 500"},
+		{"!redact !r:example.org $a/../b", "is not a valid event id: contains one of"},
+		{"!redact https://matrix.to/#/@bob:example.org", "is not a link to an event"},
+		{"!redact !r:example.org", "is not a link to an event"},
 	}
 	require.GreaterOrEqual(t, len(cases), 40)
 

@@ -105,25 +105,29 @@ func TestParseErrors(t *testing.T) {
 		"!quarantine room":                         "give exactly one room",
 		"!quarantine room abc":                     `"abc" is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link`,
 		"!quarantine room #nope":                   `"#nope" is not a room alias like #room:example.org`,
-		"!quarantine room https://matrix.to/#/@bob:example.org":           "does not point to a room",
-		"!quarantine room https://matrix.to/#/nothing":                    "does not point to a room",
-		"!quarantine user bob":                                            `"bob" is not a user id like @spammer:example.org`,
-		"!quarantine user @bob":                                           `"@bob" is not a valid user id: must have a server name after a colon`,
-		"!quarantine user https://matrix.to/#/!r:example.org":             "does not point to a user",
-		"!quarantine user @a:x @b:x":                                      "give exactly one user",
-		"!unquarantine":                                                   "!unquarantine needs one of: !unquarantine media",
-		"!protect thing x":                                                "unknown protect command thing",
-		"!reports --limit 0":                                              `--limit must be a number from 1 to 50 (got "0")`,
-		"!reports --limit lots":                                           "--limit must be a number",
-		"!reports --limit":                                                "--limit needs a value",
-		"!reports --colour red":                                           "unknown option --colour",
-		"!reports spam":                                                   `unexpected "spam": options are --user, --room, --sender and --limit`,
-		"!reports --user bob":                                             `"bob" is not a user id`,
-		"!status now":                                                     "status takes no arguments",
-		"!kick @spam:example.org":                                         "give a user and a room",
-		"!unban @spam:example.org !r:example.org sorry":                   "give exactly one user and one room",
-		"!ban !r:example.org @spam:example.org":                           `"!r:example.org" is not a user id`,
-		"!ban @spam:example.org @other:example.org":                       `"@other:example.org" is not a room`,
+		"!quarantine room https://matrix.to/#/@bob:example.org": "does not point to a room",
+		"!quarantine room https://matrix.to/#/nothing":          "does not point to a room",
+		"!quarantine user bob":                                  `"bob" is not a user id like @spammer:example.org`,
+		"!quarantine user @bob":                                 `"@bob" is not a valid user id: must have a server name after a colon`,
+		"!quarantine user https://matrix.to/#/!r:example.org":   "does not point to a user",
+		"!quarantine user @a:x @b:x":                            "give exactly one user",
+		"!unquarantine":                                         "!unquarantine needs one of: !unquarantine media",
+		"!protect thing x":                                      "unknown protect command thing",
+		"!reports --limit 0":                                    `--limit must be a number from 1 to 50 (got "0")`,
+		"!reports --limit lots":                                 "--limit must be a number",
+		"!reports --limit":                                      "--limit needs a value",
+		"!reports --colour red":                                 "unknown option --colour",
+		"!reports spam":                                         `unexpected "spam": options are --user, --room, --sender and --limit`,
+		"!reports --user bob":                                   `"bob" is not a user id`,
+		"!status now":                                           "status takes no arguments",
+		"!kick @spam:example.org":                               "give a user and a room",
+		"!redact":                                               "!redact needs one of: !redact <event link | room $event> [--reason text]",
+		"!redact !r:example.org $ev spam":                       `unexpected "spam": the only option is --reason`,
+		"!redact !r:example.org $ev --reason":                   "--reason needs a text",
+		"!redact user @spam:example.org":                        `"user" is not a link to an event`,
+		"!unban @spam:example.org !r:example.org sorry":         "give exactly one user and one room",
+		"!ban !r:example.org @spam:example.org":                 `"!r:example.org" is not a user id`,
+		"!ban @spam:example.org @other:example.org":             `"@other:example.org" is not a room`,
 		"!kick @a:example.org !r:example.org " + strings.Repeat("x", 501): "the reason is 501 characters long; at most 500",
 	} {
 		t.Run(body, func(t *testing.T) {
@@ -221,7 +225,7 @@ func TestLookup(t *testing.T) {
 // mustParseName finds arguments that parse for s and returns the name of the
 // resulting command.
 func mustParseName(t *testing.T, s *Spec) string {
-	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}, {"@u:example.org", "!r:example.org"}} {
+	for _, args := range [][]string{nil, {"12"}, {"mxc://example.org/a"}, {"!r:example.org"}, {"@u:example.org"}, {"@u:example.org", "!r:example.org"}, {"!r:example.org", "$e"}} {
 		if cmd, err := s.Parse(args); err == nil {
 			return NameOf(cmd)
 		}

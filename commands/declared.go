@@ -299,6 +299,26 @@ var _ = declare(Spec{
 	return Unban{User: u, Room: r}, err
 })
 
+// RedactEvent redacts one event.
+type RedactEvent struct {
+	Room   RoomRef
+	Event  id.EventID
+	Reason string
+}
+
+var _ = declare(Spec{
+	Name: "redact event", Usage: "redact <event link | room $event> [--reason text]", Default: true,
+	Summary: "redact one event, in any room of this server",
+	Details: "Give a matrix.to or matrix: link to the event, or its room and its event id. Gavel redacts it through Synapse's admin API (as the sender when the sender is local), without being in the room, and waits for Synapse to finish.",
+}, func(args []string) (RedactEvent, error) {
+	room, eventID, rest, err := mxid.ParseEvent(args)
+	if err != nil {
+		return RedactEvent{}, err
+	}
+	reason, err := reasonOption(rest)
+	return RedactEvent{Room: room, Event: eventID, Reason: reason}, err
+})
+
 // Status asks for Gavel's and Synapse's state.
 type Status struct{}
 
@@ -358,4 +378,28 @@ func userRoomReason(args []string, withReason bool) (id.UserID, RoomRef, string,
 		return "", RoomRef{}, "", fmt.Errorf("the reason is %d characters long; at most %d", n, maxReason)
 	}
 	return u, r, reason, nil
+}
+
+// reasonOption reads "--reason text…", the rest of the arguments, quotes
+// around the text dropped; no arguments give no reason.
+func reasonOption(args []string) (string, error) {
+	if len(args) == 0 {
+		return "", nil
+	}
+	name, value, hasValue := strings.Cut(args[0], "=")
+	if name != "--reason" {
+		return "", fmt.Errorf("unexpected %s: the only option is --reason", mxid.Shown(args[0]))
+	}
+	words := args[1:]
+	if hasValue {
+		words = append([]string{value}, words...)
+	}
+	reason := strings.Trim(strings.Join(words, " "), `"“”'`)
+	if reason == "" {
+		return "", fmt.Errorf("--reason needs a text")
+	}
+	if n := utf8.RuneCountInString(reason); n > maxReason {
+		return "", fmt.Errorf("the reason is %d characters long; at most %d", n, maxReason)
+	}
+	return reason, nil
 }

@@ -60,6 +60,7 @@ func FuzzParse(f *testing.F) {
 		{"!room block https://matrix.to/#/%23lobby%3Aexample.org", ""},
 		{"!suspend Spammer", `!suspend <a href="https://matrix.to/#/@spam:example.org">Spammer</a>`},
 		{"!room !abc:example.org", ""},
+		{"!redact https://matrix.to/#/!abc:example.org/$ev?via=example.org --reason spam", ""},
 	} {
 		f.Add(seed[0], seed[1])
 	}
@@ -141,7 +142,9 @@ func checkCommand(t *testing.T, cmd Command) {
 			if x < 1 || x > MaxReportsLimit {
 				t.Fatalf("%#v: %s out of range", cmd, field.Name)
 			}
-		case string: // free text: help's topic
+		case id.EventID:
+			mustBeValid(t, cmd, "event id", mxid.ValidateEventID(x))
+		case string: // free text: help's topic, reasons
 		default:
 			t.Fatalf("%#v: no check for field %s of type %T", cmd, field.Name, x)
 		}

@@ -228,3 +228,43 @@ func TestKickAndBan(t *testing.T) {
 	out = m.run(t, commands.Kick{User: reporter, Room: commands.RoomRef{ID: w.ManagementRoom}})
 	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not kick there.", out.Reply.Plain())
 }
+
+// TestRedactEvent: !redact redacts one event through the admin API, in a
+// room Gavel is not in, and only that event; it says when there is
+// nothing to do and refuses what it must not touch.
+func TestRedactEvent(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	spam, err := w.Spam(ctx, "buy now")
+	require.NoError(t, err)
+	other, err := w.Spam(ctx, "an ordinary message")
+	require.NoError(t, err)
+
+	link := commands.RoomRef{Alias: w.PublicAlias}
+	out := m.run(t, commands.RedactEvent{Room: link, Event: spam, Reason: "spam"})
+	require.True(t, out.OK, out.Result)
+	assert.True(t, out.Action)
+	assert.Equal(t, "Redacted "+string(spam)+" (sent by "+string(w.Spammer.UserID)+" in "+string(w.PublicRoom)+"), reason: `spam`.", out.Reply.Plain())
+	evt, err := w.Reporter.GetEvent(ctx, w.PublicRoom, spam)
+	require.NoError(t, err)
+	assert.Empty(t, evt.Content.Raw, "the event's content is gone")
+	require.NotNil(t, evt.Unsigned.RedactedBecause)
+	evt, err = w.Reporter.GetEvent(ctx, w.PublicRoom, other)
+	require.NoError(t, err)
+	assert.Equal(t, "an ordinary message", evt.Content.Raw["body"], "only that event")
+
+	assert.Equal(t, "Event "+string(spam)+" is already redacted.", m.run(t, commands.RedactEvent{Room: link, Event: spam}).Reply.Plain())
+	elsewhere, err := w.Spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "elsewhere"})
+	require.NoError(t, err)
+	out = m.run(t, commands.RedactEvent{Room: commands.RoomRef{ID: elsewhere.RoomID}, Event: other})
+	// Synapse says 404 M_UNKNOWN here, M_NOT_FOUND for an unknown event.
+	assert.Equal(t, "Event "+string(other)+" in "+string(elsewhere.RoomID)+" does not exist (Synapse: M_UNKNOWN).", out.Reply.Plain(), "an event of another room")
+	unknown := id.EventID("$nope" + w.Spammer.UserID.Localpart())
+	out = m.run(t, commands.RedactEvent{Room: link, Event: unknown})
+	assert.Equal(t, "Event "+string(unknown)+" in "+string(w.PublicRoom)+" does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
+
+	mine, err := w.Moderator.SendText(ctx, w.ManagementRoom, "a moderator's note")
+	require.NoError(t, err)
+	out = m.run(t, commands.RedactEvent{Room: commands.RoomRef{ID: w.ManagementRoom}, Event: mine.EventID})
+	assert.Equal(t, "Not done: "+string(mine.EventID)+" is in the management room. Gavel does not redact there.", out.Reply.Plain())
+}

@@ -129,6 +129,7 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.kick)
 	on(h, m.ban)
 	on(h, m.unban)
+	on(h, m.redactEvent)
 	return h
 }
 

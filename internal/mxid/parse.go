@@ -129,6 +129,49 @@ func ParseUser(s string) (id.UserID, error) {
 	return id.UserID(s), nil
 }
 
+// ParseEvent reads an event from a command's first arguments: a
+// matrix.to link or matrix: URI to an event, or a room (id, alias or link)
+// and an event id. It returns the event's room, its id, and the arguments
+// that follow.
+func ParseEvent(args []string) (RoomRef, id.EventID, []string, error) {
+	if len(args) == 0 {
+		return RoomRef{}, "", nil, fmt.Errorf("which event? give a matrix.to link to it, or its room and its event id")
+	}
+	if uri := parseLink(args[0]); uri != nil && uri.Sigil2 == '$' {
+		room := RoomRef{ID: uri.RoomID()}
+		if uri.Sigil1 == '#' {
+			room = RoomRef{Alias: uri.RoomAlias()}
+		}
+		eventID := uri.EventID()
+		if err := validateRef(room); err != nil {
+			return RoomRef{}, "", nil, fmt.Errorf("the link %s does not point to an event in a room", Shown(args[0]))
+		}
+		if err := ValidateEventID(eventID); err != nil {
+			return RoomRef{}, "", nil, fmt.Errorf("%s is not a valid event id: %s", Shown(string(eventID)), why(err))
+		}
+		return room, eventID, args[1:], nil
+	}
+	if len(args) < 2 || !strings.HasPrefix(args[1], "$") {
+		return RoomRef{}, "", nil, fmt.Errorf("%s is not a link to an event: give a matrix.to link to it, or its room and its event id ($…)", Shown(args[0]))
+	}
+	room, err := ParseRoom(args[0])
+	if err != nil {
+		return RoomRef{}, "", nil, err
+	}
+	if err := ValidateEventID(id.EventID(args[1])); err != nil {
+		return RoomRef{}, "", nil, fmt.Errorf("%s is not a valid event id: %s", Shown(args[1]), why(err))
+	}
+	return room, id.EventID(args[1]), args[2:], nil
+}
+
+// validateRef checks the room of a link.
+func validateRef(r RoomRef) error {
+	if r.Alias != "" {
+		return ValidateRoomAlias(r.Alias)
+	}
+	return ValidateRoomID(r.ID)
+}
+
 // parseLink parses a matrix.to link or matrix: URI, or returns nil when s
 // is neither.
 func parseLink(s string) *id.MatrixURI {

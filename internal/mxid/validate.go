@@ -206,6 +206,32 @@ func ValidateReportID(reportID int64) error {
 	return nil
 }
 
+// ValidateEventID checks that eventID is "$" and an opaque part of
+// printable ASCII (with ":server" in room versions 1 and 2). "/", which
+// room version 3's event ids may contain, is refused like the other path
+// characters: act on such an event through the admin API by hand.
+func ValidateEventID(eventID id.EventID) error {
+	s := string(eventID)
+	invalid := func(reason string) error {
+		return &InvalidInputError{What: "event id", Value: s, Reason: reason}
+	}
+	switch {
+	case s == "":
+		return invalid("must not be empty")
+	case s[0] != '$':
+		return invalid("must start with $")
+	case len(s) > maxIDLength:
+		return invalid("is longer than 255 bytes")
+	case len(s) == 1:
+		return invalid("has nothing after the $")
+	case !isPrintableASCII(s[1:]):
+		return invalid("contains spaces, control or non-ASCII characters")
+	case strings.ContainsAny(s[1:], pathChars):
+		return invalid("contains one of " + pathChars + ", which Gavel refuses in event ids")
+	}
+	return nil
+}
+
 // pathChars are refused inside ids even though the path escaping would
 // keep them in one segment: a reverse proxy in front of Synapse that
 // decodes %2F and friends would route such an id elsewhere.

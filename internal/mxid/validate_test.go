@@ -125,3 +125,36 @@ func long(n int) string {
 	}
 	return string(b) + ":example.org"
 }
+
+func TestParseEvent(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		room  RoomRef
+		event id.EventID
+		rest  int
+	}{
+		{[]string{"https://matrix.to/#/!abc:example.org/$ev-1_x?via=example.org"}, RoomRef{ID: "!abc:example.org"}, "$ev-1_x", 0},
+		{[]string{"https://matrix.to/#/%23lobby%3Aexample.org/%24ev", "--reason", "spam"}, RoomRef{Alias: "#lobby:example.org"}, "$ev", 2},
+		{[]string{"matrix:roomid/abc:example.org/e/ev"}, RoomRef{ID: "!abc:example.org"}, "$ev", 0},
+		{[]string{"!abc:example.org", "$ev"}, RoomRef{ID: "!abc:example.org"}, "$ev", 0},
+		{[]string{"#lobby:example.org", "$ev:example.org", "x"}, RoomRef{Alias: "#lobby:example.org"}, "$ev:example.org", 1},
+	} {
+		room, event, rest, err := ParseEvent(c.args)
+		require.NoError(t, err, c.args)
+		assert.Equal(t, c.room, room)
+		assert.Equal(t, c.event, event)
+		assert.Len(t, rest, c.rest)
+	}
+	for args, want := range map[string][]string{
+		"which event?":              nil,
+		"is not a link to an event": {"!abc:example.org"},
+		`"$a/../b" is not a valid event id: contains one of`: {"!abc:example.org", "$a/../b"},
+		`"$a\x00b" is not a valid event id: contains spaces`: {"!abc:example.org", "$a\x00b"},
+		"is not a link to an event: give":                    {"https://matrix.to/#/!a/../b:example.org/$ev"},
+		"does not point to an event in a room":               {"https://matrix.to/#/!a%20b:example.org/$ev"},
+		"is not a room":                                      {"abc", "$ev"},
+	} {
+		_, _, _, err := ParseEvent(want)
+		assert.ErrorContains(t, err, args)
+	}
+}

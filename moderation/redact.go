@@ -1,0 +1,92 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/notice"
+)
+
+// redactWait bounds how long !redact waits for Synapse's redaction task,
+// inside the command's own deadline.
+const redactWait = 30 * time.Second
+
+// redactEvent redacts one event through the admin API. Synapse has no
+// admin call for one event: its user redaction, limited to the event's
+// room and to the millisecond it was sent, selects it (and any other
+// message the sender sent in that room in the same millisecond).
+func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Outcome {
+	roomID, err := m.resolveRoom(ctx, c.Room)
+	if err != nil {
+		return Failed("%s", err)
+	}
+	if roomID == m.ManagementRoom {
+		return Failed("Not done: %s is in the management room. Gavel does not redact there.", c.Event)
+	}
+	evt, err := m.Admin.RoomEvent(ctx, roomID, c.Event)
+	if err != nil {
+		return Failed("%s", notice.Explain(err, "event "+string(c.Event)+" in "+string(roomID)))
+	}
+	switch {
+	case roomID == m.ManagementRoom:
+		return Failed("Not done: %s is in the management room. Gavel does not redact there.", c.Event)
+	case m.Protected != nil && m.Protected(evt.Sender):
+		t := sentence("Not done: the event was sent by %s, Gavel's own account or the admin token's. Gavel does not act on them.", string(evt.Sender))
+		return Outcome{Reply: t, Result: t.Plain()}
+	case evt.Unsigned.RedactedBecause != nil:
+		return Done(notice.New().Raw("Event " + string(c.Event) + " is already redacted."))
+	case evt.Type != event.EventMessage && evt.Type != event.EventEncrypted:
+		// Synapse's user redaction covers messages (and joins) only.
+		t := notice.New().Raw("Not done: event " + string(c.Event) + " is a ").User(evt.Type.Type).
+			Raw(", and Synapse's admin API redacts only messages. Redact it from a client with the power to.")
+		return Outcome{Reply: t, Result: t.Plain()}
+	}
+	redactID, err := m.Admin.RedactUser(ctx, evt.Sender, adminapi.RedactRequest{
+		Rooms: []id.RoomID{roomID}, Reason: c.Reason, Limit: 10, After: evt.Timestamp, Before: evt.Timestamp,
+	})
+	if err != nil {
+		return Failed("%s", notice.Explain(err, "user "+string(evt.Sender)))
+	}
+	status, err := m.waitRedaction(ctx, redactID)
+	switch {
+	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
+		return Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
+	case err != nil:
+		return Failed("%s", notice.Explain(err, "the redaction"))
+	case status.Status == "failed" || status.FailedRedactions[c.Event] != "":
+		t := notice.New().Raw("Synapse could not redact " + string(c.Event))
+		if why := status.FailedRedactions[c.Event]; why != "" {
+			t.Raw(": ").User(why)
+		}
+		return Outcome{Reply: t.Raw("."), Result: t.Plain()}
+	}
+	t := notice.New().Raw("Redacted " + string(c.Event) + " (sent by ").User(string(evt.Sender)).Raw(" in " + string(roomID) + ")")
+	if c.Reason != "" {
+		t.Raw(", reason: ").Code(c.Reason)
+	}
+	return Done(t.Raw("."))
+}
+
+// waitRedaction follows a redaction task until it ends or redactWait runs
+// out.
+func (m *Moderator) waitRedaction(ctx context.Context, redactID string) (synapseadmin.RespRedactUserStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, redactWait)
+	defer cancel()
+	for {
+		status, err := m.Admin.RedactUserStatus(ctx, redactID)
+		if err != nil || status.Status == "complete" || status.Status == "failed" {
+			return status, err
+		}
+		if err := retry.Sleep(ctx, 200*time.Millisecond); err != nil {
+			return status, fmt.Errorf("waiting for redaction %s: %w", redactID, err)
+		}
+	}
+}
