@@ -157,7 +157,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
-		ManagementRoom: room, Protected: b.protected})
+		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun})
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (b *Bot) protected(userID id.UserID) bool {
 // health is the session's and the feed's part of !status.
 func (b *Bot) health() notice.Status {
 	b.mu.Lock()
-	s := notice.Status{Version: b.version, SynapseVersion: b.synapseVersion}
+	s := notice.Status{Version: b.version, SynapseVersion: b.synapseVersion, DryRun: b.cfg.Commands.DryRun}
 	b.mu.Unlock()
 	s.LastPoll, s.LastPollErr = b.feed.LastPoll()
 	switch {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -291,4 +292,36 @@ func TestOldMessagesAreNotRunAtFirstStart(t *testing.T) {
 	fresh := e.say(e.mod, "!help")
 	e.waitReply(fresh)
 	assert.Empty(t, e.replies(old), "a command from before Gavel ever ran is history")
+}
+
+// TestDryRun: with commands.dry_run, actions say what they would do and
+// nothing that changes state reaches Synapse (checked at the recording
+// proxy); reading commands work as usual and !status says dry-run is on.
+func TestDryRun(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Commands.DryRun = true
+	p := e.viaProxy()
+	e.start()
+	e.command(e.mod, "!help") // Gavel is up
+	spammer := string(e.spammer.UserID)
+	spam := e.spam("dry run spam")
+
+	mark := p.Mark()
+	for body, want := range map[string]string{
+		"!suspend " + spammer:                              "Dry run (commands.dry_run is on): Gavel would run `!suspend " + spammer + "`; nothing was changed.",
+		"!room block " + string(e.public):                  "Gavel would run `!room block " + string(e.public) + "`",
+		"!redact " + string(e.public) + " " + string(spam): "Gavel would run `!redact event " + string(e.public) + " " + string(spam) + "`",
+		"!quarantine user " + spammer:                      "Gavel would run `!quarantine user " + spammer + "`",
+	} {
+		assert.Contains(t, e.command(e.mod, body).Body, want, body)
+	}
+	for _, r := range p.Since(mark) {
+		if r.IsAdmin() {
+			assert.Equal(t, http.MethodGet, r.Method, "a dry run changes nothing: %s", r)
+		}
+	}
+	_, err := e.spammer.SendText(bg, e.public, "not suspended")
+	assert.NoError(t, err)
+	assert.Contains(t, e.command(e.mod, "!user "+spammer).Body, "State: active, no restriction", "reading commands run")
+	assert.Contains(t, e.command(e.mod, "!status").Body, "Dry run: on (commands.dry_run).")
 }

@@ -83,6 +83,9 @@ type Commands struct {
 	// MinPowerLevel is the power level in the management room needed to run
 	// commands.
 	MinPowerLevel int `yaml:"min_power_level"`
+	// DryRun makes every command that would change something reply with
+	// what it would do instead, and call nothing that changes state.
+	DryRun bool `yaml:"dry_run"`
 }
 
 // Reports configures the report feed.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
@@ -63,6 +64,9 @@ type Config struct {
 	Health func() notice.Status
 	// ManagementRoom is the moderators' room, which Gavel never blocks.
 	ManagementRoom id.RoomID
+	// DryRun: commands that change something say what they would do and
+	// call nothing (commands.dry_run).
+	DryRun bool
 	// Protected reports whether an account is one Gavel never acts on:
 	// its own, and the one whose token it uses for the admin API.
 	Protected func(id.UserID) bool
@@ -141,7 +145,23 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 	if spec == nil || h == nil {
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
+	if m.DryRun && !spec.ReadOnly {
+		t := notice.New().Raw("Dry run (commands.dry_run is on): Gavel would run ").Code(m.Prefix + describe(spec, cmd)).Raw("; nothing was changed.")
+		return Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
+	}
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly
 	return out
+}
+
+// describe spells a parsed command out: its name and its arguments.
+func describe(spec *commands.Spec, cmd commands.Command) string {
+	words := []string{spec.Name}
+	v := reflect.ValueOf(cmd)
+	for i := range v.NumField() {
+		if f := v.Field(i); !f.IsZero() {
+			words = append(words, fmt.Sprint(f.Interface()))
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -96,6 +96,8 @@ type Status struct {
 	Device         id.DeviceID
 	MinTrust       string
 	EncryptedNoKey bool
+	// DryRun is commands.dry_run.
+	DryRun bool
 }
 
 // StatusReply renders !status.
@@ -116,6 +118,9 @@ func StatusReply(s Status, now time.Time) *Text {
 	}
 	if s.Waiting > 0 {
 		t.Raw(fmt.Sprintf(" %d messages waiting to be posted.", s.Waiting))
+	}
+	if s.DryRun {
+		t.Newline().Raw("Dry run: on (commands.dry_run). Commands that would change something only say what they would do.")
 	}
 	switch {
 	case s.Device != "":
