@@ -53,7 +53,8 @@ type accountChange struct {
 // already.
 func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accountChange, on bool) Outcome {
 	if server := user.Homeserver(); server != m.serverName() {
-		t := sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be "+ch.verb+".", string(user))
+		t := sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be "+ch.verb+". For remote users, ", string(user)).
+			Code(m.Prefix + "redact").Raw(", ").Code(m.Prefix + "kick").Raw(", ").Code(m.Prefix + "ban").Raw(" and ").Code(m.Prefix + "quarantine media").Raw(" work.")
 		return Outcome{Reply: t, Result: t.Plain()}
 	}
 	if m.Protected != nil && m.Protected(user) {

@@ -106,7 +106,8 @@ func TestAccountActions(t *testing.T) {
 		remote := id.UserID("@someone:elsewhere.example")
 		out := m.run(t, commands.Suspend{User: remote})
 		assert.False(t, out.OK)
-		assert.Equal(t, remote.String()+" is on another server, not on this one ("+spammer.Homeserver()+"): only local accounts can be suspended.", out.Reply.Plain())
+		assert.Equal(t, remote.String()+" is on another server, not on this one ("+spammer.Homeserver()+"): only local accounts can be suspended. "+
+			"For remote users, `!redact`, `!kick`, `!ban` and `!quarantine media` work.", out.Reply.Plain())
 		assert.Contains(t, m.run(t, commands.ShowUser{User: remote}).Reply.Plain(), "remote user (server elsewhere.example)")
 
 		nobody := id.NewUserID("nobody-"+w.Spammer.UserID.Localpart(), spammer.Homeserver())
