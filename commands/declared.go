@@ -154,69 +154,87 @@ var _ = declare(Spec{
 })
 
 // Suspend suspends a local account (MSC3823): it can read but not send.
-type Suspend struct{ User id.UserID }
+type Suspend struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "suspend", Usage: "suspend <@user:server>",
+	Name: "suspend", Usage: "suspend <@user:server> [--yes]",
 	Summary: "suspend a local account: it can still read, but not send, join or invite",
 }, func(args []string) (Suspend, error) {
-	u, err := oneUser(args)
-	return Suspend{User: u}, err
+	u, yes, err := userAndYes(args)
+	return Suspend{User: u, Yes: yes}, err
 })
 
 // Unsuspend lifts a suspension.
-type Unsuspend struct{ User id.UserID }
+type Unsuspend struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "unsuspend", Usage: "unsuspend <@user:server>",
+	Name: "unsuspend", Usage: "unsuspend <@user:server> [--yes]",
 	Summary: "lift the suspension of a local account",
 }, func(args []string) (Unsuspend, error) {
-	u, err := oneUser(args)
-	return Unsuspend{User: u}, err
+	u, yes, err := userAndYes(args)
+	return Unsuspend{User: u, Yes: yes}, err
 })
 
 // Lock locks a local account: logged out everywhere, no new logins.
-type Lock struct{ User id.UserID }
+type Lock struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "lock", Usage: "lock <@user:server>",
+	Name: "lock", Usage: "lock <@user:server> [--yes]",
 	Summary: "lock a local account: its sessions end and it cannot log in",
 }, func(args []string) (Lock, error) {
-	u, err := oneUser(args)
-	return Lock{User: u}, err
+	u, yes, err := userAndYes(args)
+	return Lock{User: u, Yes: yes}, err
 })
 
 // Unlock unlocks a locked account.
-type Unlock struct{ User id.UserID }
+type Unlock struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "unlock", Usage: "unlock <@user:server>",
+	Name: "unlock", Usage: "unlock <@user:server> [--yes]",
 	Summary: "unlock a local account",
 }, func(args []string) (Unlock, error) {
-	u, err := oneUser(args)
-	return Unlock{User: u}, err
+	u, yes, err := userAndYes(args)
+	return Unlock{User: u, Yes: yes}, err
 })
 
 // ShadowBan shadow-bans a local account.
-type ShadowBan struct{ User id.UserID }
+type ShadowBan struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "shadowban", Usage: "shadowban <@user:server>",
+	Name: "shadowban", Usage: "shadowban <@user:server> [--yes]",
 	Summary: "shadow-ban a local account: what it sends seems to go out but reaches nobody",
 }, func(args []string) (ShadowBan, error) {
-	u, err := oneUser(args)
-	return ShadowBan{User: u}, err
+	u, yes, err := userAndYes(args)
+	return ShadowBan{User: u, Yes: yes}, err
 })
 
 // UnshadowBan lifts a shadow-ban.
-type UnshadowBan struct{ User id.UserID }
+type UnshadowBan struct {
+	User id.UserID
+	Yes  bool // --yes: also when the account is a server admin
+}
 
 var _ = declare(Spec{
-	Name: "unshadowban", Usage: "unshadowban <@user:server>",
+	Name: "unshadowban", Usage: "unshadowban <@user:server> [--yes]",
 	Summary: "lift the shadow-ban of a local account",
 }, func(args []string) (UnshadowBan, error) {
-	u, err := oneUser(args)
-	return UnshadowBan{User: u}, err
+	u, yes, err := userAndYes(args)
+	return UnshadowBan{User: u, Yes: yes}, err
 })
 
 // ShowRoom shows a room at a glance.
@@ -402,4 +420,14 @@ func reasonOption(args []string) (string, error) {
 		return "", fmt.Errorf("the reason is %d characters long; at most %d", n, maxReason)
 	}
 	return reason, nil
+}
+
+// userAndYes reads "<user> [--yes]".
+func userAndYes(args []string) (id.UserID, bool, error) {
+	yes := false
+	if n := len(args); n > 0 && args[n-1] == "--yes" {
+		yes, args = true, args[:n-1]
+	}
+	u, err := oneUser(args)
+	return u, yes, err
 }

@@ -144,6 +144,7 @@ func checkCommand(t *testing.T, cmd Command) {
 			}
 		case id.EventID:
 			mustBeValid(t, cmd, "event id", mxid.ValidateEventID(x))
+		case bool: // --yes
 		case string: // free text: help's topic, reasons
 		default:
 			t.Fatalf("%#v: no check for field %s of type %T", cmd, field.Name, x)

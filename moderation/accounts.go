@@ -51,7 +51,7 @@ type accountChange struct {
 // changeAccount sets (on) or clears a moderation state of a local account,
 // after checking that the account exists here and is not in that state
 // already.
-func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accountChange, on bool) Outcome {
+func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accountChange, on, yes bool) Outcome {
 	if server := user.Homeserver(); server != m.serverName() {
 		t := sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be "+ch.verb+". For remote users, ", string(user)).
 			Code(m.Prefix + "redact").Raw(", ").Code(m.Prefix + "kick").Raw(", ").Code(m.Prefix + "ban").Raw(" and ").Code(m.Prefix + "quarantine media").Raw(" work.")
@@ -66,6 +66,9 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 		return Failed("%s", notice.Explain(err, "user "+string(user)))
 	}
 	switch {
+	case bool(acc.Admin) && !yes:
+		t := sentence("Not done: %s is a server admin. Add ", string(user)).Code("--yes").Raw(" to act on them anyway.")
+		return Outcome{Reply: t, Result: t.Plain()}
 	case on && bool(ch.is(acc)):
 		return Done(sentence(ch.already, string(user)))
 	case !on && !bool(ch.is(acc)):
@@ -112,25 +115,25 @@ func (m *Moderator) shadowBan() accountChange {
 }
 
 func (m *Moderator) suspend(ctx context.Context, c commands.Suspend) Outcome {
-	return m.changeAccount(ctx, c.User, m.suspension(), true)
+	return m.changeAccount(ctx, c.User, m.suspension(), true, c.Yes)
 }
 
 func (m *Moderator) unsuspend(ctx context.Context, c commands.Unsuspend) Outcome {
-	return m.changeAccount(ctx, c.User, m.suspension(), false)
+	return m.changeAccount(ctx, c.User, m.suspension(), false, c.Yes)
 }
 
 func (m *Moderator) lockAccount(ctx context.Context, c commands.Lock) Outcome {
-	return m.changeAccount(ctx, c.User, m.lock(), true)
+	return m.changeAccount(ctx, c.User, m.lock(), true, c.Yes)
 }
 
 func (m *Moderator) unlockAccount(ctx context.Context, c commands.Unlock) Outcome {
-	return m.changeAccount(ctx, c.User, m.lock(), false)
+	return m.changeAccount(ctx, c.User, m.lock(), false, c.Yes)
 }
 
 func (m *Moderator) shadowBanAccount(ctx context.Context, c commands.ShadowBan) Outcome {
-	return m.changeAccount(ctx, c.User, m.shadowBan(), true)
+	return m.changeAccount(ctx, c.User, m.shadowBan(), true, c.Yes)
 }
 
 func (m *Moderator) unshadowBanAccount(ctx context.Context, c commands.UnshadowBan) Outcome {
-	return m.changeAccount(ctx, c.User, m.shadowBan(), false)
+	return m.changeAccount(ctx, c.User, m.shadowBan(), false, c.Yes)
 }

@@ -127,6 +127,22 @@ func TestAccountActions(t *testing.T) {
 		assert.False(t, bool(acc.Locked))
 	})
 
+	t.Run("server admins only with --yes", func(t *testing.T) {
+		admin := w.Server.User(t, "otheradmin", true).UserID
+		out := m.run(t, commands.Suspend{User: admin})
+		assert.False(t, out.OK)
+		assert.Equal(t, "Not done: "+string(admin)+" is a server admin. Add `--yes` to act on them anyway.", out.Reply.Plain())
+		acc, err := w.Admin.Account(ctx, admin)
+		require.NoError(t, err)
+		assert.False(t, bool(acc.Suspended))
+		out = m.run(t, commands.Suspend{User: admin, Yes: true})
+		require.True(t, out.OK, out.Result)
+		acc, err = w.Admin.Account(ctx, admin)
+		require.NoError(t, err)
+		assert.True(t, bool(acc.Suspended))
+		require.True(t, m.run(t, commands.Unsuspend{User: admin, Yes: true}).OK)
+	})
+
 	t.Run("an @room user id pings nobody", func(t *testing.T) {
 		out := m.run(t, commands.Suspend{User: "@room:elsewhere.example"})
 		assert.NotContains(t, out.Reply.Plain(), "@room")
