@@ -157,7 +157,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
-		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun})
+		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/retry"
@@ -27,17 +28,33 @@ const staleAfter = 10 * time.Minute
 const commandTimeout = 45 * time.Second
 
 // handleCommand runs one message from the management room, if it is a
-// command, and queues exactly one reply to it. The command is recorded as
-// started before it runs and as handled, with its reply and its entry in
-// the action log, in one transaction after; a replayed sync skips it, and a
-// crash in between is answered, not run again. When the database fails it
-// marks the sync response as not handled, so that the sync loop tries the
-// same events again instead of losing the command.
+// command, and queues exactly one reply to it (see record).
 func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	cmd, isCommand, parseErr := b.parser.Parse(ctx, evt)
 	if !isCommand {
 		return
 	}
+	input := textcut.Runes(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
+	b.record(ctx, evt, evt.ID, commands.NameOf(cmd), input, func(ctx context.Context) moderation.Outcome {
+		out := b.decide(ctx, evt, cmd, parseErr)
+		if out.Pending != nil {
+			// Confirmed later by parsing the command again, with --yes.
+			out.Pending.Command = strings.TrimSpace(evt.Content.AsMessage().Body)
+			out.Pending.Sender = evt.Sender
+		}
+		return out
+	})
+}
+
+// record runs one moderator's event (a command, or a reaction confirming
+// one) and queues exactly one reply, to replyTo. The event is recorded as
+// started before it runs and as handled, with its reply, its entry in the
+// action log and any action it leaves waiting for confirmation, in one
+// transaction after; a replayed sync skips it, and a crash in between is
+// answered, not run again. When the database fails it marks the sync
+// response as not handled, so that the sync loop tries the same events
+// again instead of losing the command.
+func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo id.EventID, name, input string, run func(context.Context) moderation.Outcome) {
 	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Logger()
 	// Once begun, a command runs to its recorded reply even if shutdown
 	// starts meanwhile.
@@ -60,11 +77,9 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 			break
 		}
 		execCtx, cancel := context.WithTimeout(ctx, commandTimeout)
-		out = b.decide(execCtx, evt, cmd, parseErr)
+		out = run(execCtx)
 		cancel()
 	}
-	name := commands.NameOf(cmd)
-	input := textcut.Runes(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
 	if out.Action {
 		level := log.Info()
 		if !out.OK {
@@ -78,15 +93,19 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	if out.Action {
 		action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result}
 	}
-	reply := store.Message{
-		Key:      store.ReplyKey(evt.ID),
-		Priority: store.PriorityReply,
-		RoomID:   evt.RoomID,
-		Content:  out.Reply.Reply(evt.ID),
+	key := store.ReplyKey(evt.ID)
+	content := out.Reply.Reply(replyTo)
+	var pending []*store.Pending
+	if out.Pending != nil {
+		content = out.Reply.ReplyWith(replyTo, map[string]any{"gavel.confirm": map[string]any{
+			"id": string(key), "expires_ts": out.Pending.ExpiresAt.UnixMilli(),
+		}})
+		pending = append(pending, out.Pending)
 	}
+	reply := store.Message{Key: key, Priority: store.PriorityReply, RoomID: evt.RoomID, Content: content}
 	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
 	defer cancel()
-	if _, err := b.store.FinishCommand(finishCtx, evt.ID, action, reply); err != nil {
+	if _, err := b.store.FinishCommand(finishCtx, evt.ID, action, reply, pending...); err != nil {
 		log.Error().Err(err).Msg("Database error; the command will be answered when the sync is tried again")
 		b.syncFailed.Store(true)
 		return
@@ -96,17 +115,8 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 
 // decide checks age and permission, then runs the command.
 func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) moderation.Outcome {
-	sent := time.UnixMilli(evt.Timestamp)
-	if age := time.Since(sent); age > staleAfter {
-		return moderation.Refused("Not run: this command is from %s, %s, while Gavel was not running. Send it again if it still applies.",
-			sent.UTC().Format("15:04 UTC"), notice.Ago(sent, time.Now()))
-	}
-	level, err := b.powerLevel(ctx, evt.Sender)
-	if err != nil {
-		return moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err))
-	}
-	if level < b.cfg.Commands.MinPowerLevel {
-		return moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", b.cfg.Commands.MinPowerLevel, level)
+	if refusal, refused := b.gate(ctx, evt, "command"); refused {
+		return refusal
 	}
 	if parseErr != nil {
 		t := notice.New().User(notice.Capitalize(parseErr.Error()) + ".")
@@ -115,6 +125,98 @@ func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command
 			t = notice.New().User(notice.Capitalize(parseErr.Error()) + ". ").Raw("See ").Syntax(b.cfg.Commands.Prefix + "help " + usage.Command).Raw(".")
 		}
 		return moderation.Outcome{Reply: t}
+	}
+	return b.mod.Run(ctx, cmd)
+}
+
+// gate refuses a moderator's event that is too old to act on (sent while
+// Gavel was not running), or whose sender's power level is too low.
+func (b *Bot) gate(ctx context.Context, evt *event.Event, what string) (moderation.Outcome, bool) {
+	sent := time.UnixMilli(evt.Timestamp)
+	if age := time.Since(sent); age > staleAfter {
+		return moderation.Refused("Not run: this %s is from %s, %s, while Gavel was not running. Send it again if it still applies.",
+			what, sent.UTC().Format("15:04 UTC"), notice.Ago(sent, time.Now())), true
+	}
+	level, err := b.powerLevel(ctx, evt.Sender)
+	if err != nil {
+		return moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err)), true
+	}
+	if level < b.cfg.Commands.MinPowerLevel {
+		return moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", b.cfg.Commands.MinPowerLevel, level), true
+	}
+	return moderation.Outcome{}, false
+}
+
+// onReaction handles a ✅ or ❌ reaction to the preview of an action that
+// waits for confirmation; every other reaction is ignored.
+func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
+		return
+	}
+	content, ok := evt.Content.Parsed.(*event.ReactionEventContent)
+	if !ok || content.RelatesTo.Type != event.RelAnnotation {
+		return
+	}
+	var decision string
+	switch strings.TrimSuffix(content.RelatesTo.Key, "\ufe0f") {
+	case "✅", "✔":
+		decision = store.PendingConfirmed
+	case "❌":
+		decision = store.PendingCancelled
+	default:
+		return
+	}
+	preview := content.RelatesTo.EventID
+	p, err := b.store.PendingByEvent(ctx, preview)
+	if err != nil {
+		b.log.Error().Err(err).Msg("Database error; the reaction will be handled again")
+		b.syncFailed.Store(true)
+		return
+	}
+	if p == nil {
+		return // a reaction to something else
+	}
+	input := content.RelatesTo.Key + " " + p.Command
+	b.record(ctx, evt, preview, "confirm", input, func(ctx context.Context) moderation.Outcome {
+		return b.decidePending(ctx, evt, p, decision)
+	})
+}
+
+// decidePending confirms (and runs) or cancels a pending action: the
+// first moderator to decide in time wins, and the action runs once.
+func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pending, decision string) moderation.Outcome {
+	if refusal, refused := b.gate(ctx, evt, "reaction"); refused {
+		return refusal
+	}
+	won, err := b.store.DecidePending(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
+	if err != nil {
+		return moderation.Refused("Not done: Gavel could not record the decision (database error). React again in a moment.")
+	}
+	if !won {
+		now, err := b.store.PendingByEvent(ctx, evt.Content.AsReaction().RelatesTo.EventID)
+		if err != nil || now == nil {
+			return moderation.Refused("Not done: this preview can no longer be decided.")
+		}
+		t := notice.New()
+		switch now.State {
+		case store.PendingConfirmed:
+			t.Raw("Already confirmed by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+		case store.PendingCancelled:
+			t.Raw("Already cancelled by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+		default:
+			t.Raw("This preview expired at " + now.ExpiresAt.UTC().Format("15:04 UTC") + "; nothing was done. Send the command again.")
+		}
+		return moderation.Outcome{Reply: t, Result: t.Plain()}
+	}
+	if decision == store.PendingCancelled {
+		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
+		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
+	}
+	again := &event.Event{Type: event.EventMessage, ID: evt.ID, Sender: p.Sender, RoomID: evt.RoomID,
+		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: p.Command + " --yes"}}}
+	cmd, isCommand, err := b.parser.Parse(ctx, again)
+	if !isCommand || err != nil {
+		return moderation.Refused("Not done: Gavel could not read the confirmed command again (%v).", err)
 	}
 	return b.mod.Run(ctx, cmd)
 }

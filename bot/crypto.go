@@ -164,8 +164,11 @@ func (b *Bot) decrypt(ctx context.Context, evt *event.Event, waitingSince time.T
 		if !waitingSince.IsZero() {
 			log.Info().Dur("waited", time.Since(waitingSince).Round(time.Millisecond)).Msg("Decrypted a message once its keys arrived")
 		}
-		if decrypted.Type == event.EventMessage {
+		switch decrypted.Type {
+		case event.EventMessage:
 			b.onMessage(ctx, decrypted)
+		case event.EventReaction:
+			b.onReaction(ctx, decrypted)
 		}
 		return true, nil
 	case e2ee.Permanent(err):

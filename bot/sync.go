@@ -33,6 +33,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		return parseErrors(evt, err)
 	}
 	syncer.OnEventType(event.EventMessage, b.onMessage)
+	syncer.OnEventType(event.EventReaction, b.onReaction)
 	syncer.OnEventType(event.StatePowerLevels, b.onPowerLevels)
 	syncer.OnEventType(event.StateMember, b.onMember)
 	syncer.OnEventType(event.StateEncryption, b.onEncryption)
@@ -120,7 +121,7 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 			// Gavel's own messages would only crowd commands out of the
 			// timeline.
 			Timeline: &mautrix.FilterPart{Limit: timelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
-				Types: []event.Type{event.EventMessage, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}},
+				Types: []event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}},
 			State: &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption},
 				LazyLoadMembers: true},
 			Ephemeral:   none,
@@ -148,7 +149,7 @@ func (b *Bot) dropHistory(resp *mautrix.RespSync) {
 	for _, room := range resp.Rooms.Join {
 		kept := room.Timeline.Events[:0]
 		for _, evt := range room.Timeline.Events {
-			isMessage := evt.Type == event.EventMessage || evt.Type == event.EventEncrypted
+			isMessage := evt.Type == event.EventMessage || evt.Type == event.EventReaction || evt.Type == event.EventEncrypted
 			if isMessage && time.UnixMilli(evt.Timestamp).Before(b.startedAt) {
 				dropped++
 				continue
@@ -176,7 +177,7 @@ func (b *Bot) fillGap(ctx context.Context, resp *mautrix.RespSync) {
 		// Members who joined in the gap need the room's keys too.
 		b.loadMembers(ctx)
 	}
-	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventEncrypted}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
 	var older []*event.Event
 	from := room.Timeline.PrevBatch
 	for page := 0; page < gapPages && from != ""; page++ {

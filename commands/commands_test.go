@@ -68,6 +68,8 @@ func TestParseEveryCommand(t *testing.T) {
 		"!protect media mxc://example.org/AbC":               ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
 		"!unprotect media AbC":                               UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
 		"!kick @spam:example.org #lobby:example.org go away": Kick{User: "@spam:example.org", Room: RoomRef{Alias: "#lobby:example.org"}, Reason: "go away"},
+		"!deactivate @spam:example.org":                      Deactivate{User: "@spam:example.org"},
+		"!deactivate --erase @spam:example.org --yes":        Deactivate{User: "@spam:example.org", Erase: true, Yes: true},
 		"!suspend @spam:example.org --yes":                   Suspend{User: "@spam:example.org", Yes: true},
 		"!unlock https://matrix.to/#/@spam:example.org":      Unlock{User: "@spam:example.org"},
 		"!ban @spam:example.org !r:example.org":              Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},

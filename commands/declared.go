@@ -237,6 +237,35 @@ var _ = declare(Spec{
 	return UnshadowBan{User: u, Yes: yes}, err
 })
 
+// Deactivate deactivates a local account, for good.
+type Deactivate struct {
+	User  id.UserID
+	Erase bool // --erase: also erase the profile and hide the messages from new members
+	Yes   bool // --yes: no preview
+}
+
+var _ = declare(Spec{
+	Name: "deactivate", Usage: "deactivate <@user:server> [--erase] [--yes]", Confirm: true,
+	Summary: "deactivate a local account for good (a preview first, to confirm with ✅)",
+	Details: "Replies with what it would do: the account's age, rooms and open reports. A moderator confirms with a ✅ reaction to that preview, or cancels with ❌; --yes skips the preview. --erase also erases the profile and hides the account's messages from people who join later.",
+}, func(args []string) (Deactivate, error) {
+	var d Deactivate
+	var rest []string
+	for _, a := range args {
+		switch a {
+		case "--erase":
+			d.Erase = true
+		case "--yes":
+			d.Yes = true
+		default:
+			rest = append(rest, a)
+		}
+	}
+	u, err := oneUser(rest)
+	d.User = u
+	return d, err
+})
+
 // ShowRoom shows a room at a glance.
 type ShowRoom struct{ Room RoomRef }
 

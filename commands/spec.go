@@ -1,6 +1,7 @@
 // Package commands is the moderators' command language. Each command is
 // declared once, in declared.go: its type (what it carries once parsed),
-// its name, syntax, help, parser and whether it is read-only. The
+// its name, syntax, help, parser, whether it is read-only and whether it
+// needs confirmation. The
 // handler that runs it lives in package moderation, which looks it up by
 // the command's type; a test there checks that every command has one.
 //
@@ -33,6 +34,10 @@ type Spec struct {
 	Details string
 	// ReadOnly commands change nothing: they are not actions for the log.
 	ReadOnly bool
+	// Confirm commands first reply with a preview of what they would do,
+	// and run when a moderator confirms it; their type has a Yes field
+	// (--yes) that skips the preview.
+	Confirm bool
 	// Default marks the subcommand that runs when its parent is given
 	// arguments that name no subcommand: "report 12" is "report show 12".
 	Default bool
@@ -63,6 +68,9 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		}
 		return cmd, nil
 	}
+	if yes, ok := s.typ.FieldByName("Yes"); s.Confirm && (!ok || yes.Type.Kind() != reflect.Bool) {
+		panic("commands: " + s.Name + " needs confirmation but has no Yes field")
+	}
 	if byType[s.typ] != nil {
 		panic("commands: two declarations of " + s.typ.String())
 	}
@@ -76,6 +84,16 @@ func All() []*Spec { return specs }
 
 // SpecOf returns the declaration of a parsed command, or nil.
 func SpecOf(cmd Command) *Spec { return byType[reflect.TypeOf(cmd)] }
+
+// Confirmed reports whether a parsed command skips its preview (--yes),
+// or needs none.
+func Confirmed(cmd Command) bool {
+	s := SpecOf(cmd)
+	if s == nil || !s.Confirm {
+		return true
+	}
+	return reflect.ValueOf(cmd).FieldByName("Yes").Bool()
+}
 
 // NameOf returns a parsed command's name, or "unknown".
 func NameOf(cmd Command) string {

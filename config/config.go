@@ -86,6 +86,9 @@ type Commands struct {
 	// DryRun makes every command that would change something reply with
 	// what it would do instead, and call nothing that changes state.
 	DryRun bool `yaml:"dry_run"`
+	// ConfirmTimeout is how long a preview of an action that needs
+	// confirmation waits for a moderator's ✅.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
 }
 
 // Reports configures the report feed.
@@ -137,7 +140,7 @@ const (
 func Defaults() Config {
 	return Config{
 		Database:   Database{URI: "gavel.db"},
-		Commands:   Commands{Prefix: "!", MinPowerLevel: 50},
+		Commands:   Commands{Prefix: "!", MinPowerLevel: 50, ConfirmTimeout: 5 * time.Minute},
 		Reports:    Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20},
 		Encryption: Encryption{MinCommandTrust: TrustUnverified},
 		Logging:    Logging{Level: "info", Format: "pretty"},
@@ -431,6 +434,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Commands.Prefix == "" || strings.ContainsAny(c.Commands.Prefix, " \t\r\n") || len(c.Commands.Prefix) > 8 {
 		bad("commands.prefix", "must be 1 to 8 characters without spaces, like !")
+	}
+	if c.Commands.ConfirmTimeout < time.Second || c.Commands.ConfirmTimeout > 24*time.Hour {
+		bad("commands.confirm_timeout", "must be between 1s and 24h, like 5m")
 	}
 	if c.Reports.PollInterval < 100*time.Millisecond || c.Reports.PollInterval > time.Hour {
 		bad("reports.poll_interval", "must be between 100ms and 1h, like 2s")

@@ -10,6 +10,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 func (m *Moderator) showUser(ctx context.Context, c commands.ShowUser) Outcome {
@@ -136,4 +137,52 @@ func (m *Moderator) shadowBanAccount(ctx context.Context, c commands.ShadowBan) 
 
 func (m *Moderator) unshadowBanAccount(ctx context.Context, c commands.UnshadowBan) Outcome {
 	return m.changeAccount(ctx, c.User, m.shadowBan(), false, c.Yes)
+}
+
+// checkDeactivate refuses what deactivation must not touch and returns the
+// account.
+func (m *Moderator) checkDeactivate(ctx context.Context, user id.UserID) (*adminapi.Account, *Outcome) {
+	refuse := func(t *notice.Text) (*adminapi.Account, *Outcome) {
+		return nil, &Outcome{Reply: t, Result: t.Plain()}
+	}
+	if server := user.Homeserver(); server != m.serverName() {
+		return refuse(sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be deactivated.", string(user)))
+	}
+	if m.Protected != nil && m.Protected(user) {
+		return refuse(sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user)))
+	}
+	acc, err := m.Admin.Account(ctx, user)
+	if err != nil {
+		out := Failed("%s", notice.Explain(err, "user "+string(user)))
+		return nil, &out
+	}
+	if acc.Deactivated {
+		out := Done(sentence("%s is already deactivated.", string(user)))
+		return nil, &out
+	}
+	return acc, nil
+}
+
+func (m *Moderator) previewDeactivate(ctx context.Context, c commands.Deactivate) Outcome {
+	acc, refused := m.checkDeactivate(ctx, c.User)
+	if refused != nil {
+		return *refused
+	}
+	rooms, err := m.Admin.JoinedRoomCount(ctx, c.User)
+	open := m.openReports(ctx, adminapi.EventReportsQuery{EventSenderUserID: c.User})
+	t := notice.DeactivatePreview(acc, notice.Known{N: int64(rooms), Err: err}, open, c.Erase, time.Now())
+	return Outcome{Reply: t, OK: true, Result: t.Plain(), Pending: &store.Pending{}}
+}
+
+func (m *Moderator) deactivate(ctx context.Context, c commands.Deactivate) Outcome {
+	if _, refused := m.checkDeactivate(ctx, c.User); refused != nil {
+		return *refused
+	}
+	if err := m.Admin.DeactivateAccount(ctx, c.User, c.Erase); err != nil {
+		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
+	}
+	if c.Erase {
+		return Done(sentence("Deactivated and erased %s.", string(c.User)))
+	}
+	return Done(sentence("Deactivated %s.", string(c.User)))
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
@@ -32,6 +33,10 @@ type Outcome struct {
 	OK     bool
 	// Result is one line for the action log.
 	Result string
+	// Pending, when set, makes Reply a preview: the action waits for a
+	// moderator's confirmation, until Pending.ExpiresAt. The caller fills
+	// in the command as typed and who sent it.
+	Pending *store.Pending
 }
 
 // Done is a successful outcome whose reply is t.
@@ -67,6 +72,8 @@ type Config struct {
 	// DryRun: commands that change something say what they would do and
 	// call nothing (commands.dry_run).
 	DryRun bool
+	// ConfirmTimeout is how long a preview waits for its confirmation.
+	ConfirmTimeout time.Duration
 	// Protected reports whether an account is one Gavel never acts on:
 	// its own, and the one whose token it uses for the admin API.
 	Protected func(id.UserID) bool
@@ -76,6 +83,9 @@ type Config struct {
 type Moderator struct {
 	Config
 	handlers map[reflect.Type]handler
+	// previews are the handlers that preview commands needing
+	// confirmation.
+	previews map[reflect.Type]handler
 }
 
 type handler func(context.Context, commands.Command) Outcome
@@ -84,7 +94,7 @@ type handler func(context.Context, commands.Command) Outcome
 // handler: that is a programming error, caught by the tests and at
 // start-up rather than when a moderator first types the command.
 func New(cfg Config) (*Moderator, error) {
-	m := &Moderator{Config: cfg}
+	m := &Moderator{Config: cfg, previews: map[reflect.Type]handler{}}
 	m.handlers = m.register()
 	if err := everyCommandHandled(m.handlers); err != nil {
 		return nil, err
@@ -99,6 +109,12 @@ func everyCommandHandled(h map[reflect.Type]handler) error {
 		}
 	}
 	return nil
+}
+
+// preview registers fn as the preview of the command type C, which needs
+// confirmation.
+func preview[C any](m *Moderator, fn func(context.Context, C) Outcome) {
+	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
 }
 
 // on registers fn as the handler of the command type C.
@@ -134,6 +150,8 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.ban)
 	on(h, m.unban)
 	on(h, m.redactEvent)
+	on(h, m.deactivate)
+	preview(m, m.previewDeactivate)
 	return h
 }
 
@@ -144,6 +162,20 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 	h := m.handlers[reflect.TypeOf(cmd)]
 	if spec == nil || h == nil {
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
+	}
+	if !commands.Confirmed(cmd) && !m.DryRun {
+		p := m.previews[reflect.TypeOf(cmd)]
+		if p == nil {
+			return Refused("Gavel has no preview for %s.", spec.Name)
+		}
+		out := p(ctx, cmd)
+		if out.Pending != nil {
+			now := time.Now()
+			out.Pending.CreatedAt, out.Pending.ExpiresAt = now, now.Add(m.ConfirmTimeout)
+			out.Reply.Raw(" React ✅ to this message within " + notice.Duration(m.ConfirmTimeout) + " to confirm, ❌ to cancel, or send the command again with ").
+				Code("--yes").Raw(".")
+		}
+		return out // a preview or a refusal: not an action yet
 	}
 	if m.DryRun && !spec.ReadOnly {
 		t := notice.New().Raw("Dry run (commands.dry_run is on): Gavel would run ").Code(m.Prefix + describe(spec, cmd)).Raw("; nothing was changed.")

@@ -96,3 +96,17 @@ func RoomGlance(info *synapseadmin.RoomInfo, block synapseadmin.RoomsBlockRespon
 	t.Raw(Capitalize(strings.Join(traits, ", ")) + " · ")
 	return t.Raw(openReports.words("open report", "open reports") + " about its events")
 }
+
+// DeactivatePreview is the preview of !deactivate.
+func DeactivatePreview(acc *adminapi.Account, rooms, openReports Known, erase bool, now time.Time) *Text {
+	t := New().Bold("Deactivate ").User(string(acc.UserID)).Raw("? A local account created " + Ago(acc.Created(), now) +
+		", in " + rooms.words("room", "rooms") + ", " + openReports.words("open report", "open reports") + " about their events")
+	if acc.Admin {
+		t.Raw("; a server admin")
+	}
+	t.Raw(". Deactivation cannot be undone")
+	if erase {
+		t.Raw("; --erase also erases their profile and hides their messages from people who join later")
+	}
+	return t.Raw(".")
+}

@@ -199,7 +199,13 @@ func (t *Text) Content(msgType event.MessageType, extra map[string]any) json.Raw
 
 // Reply builds a notice that replies to the event to.
 func (t *Text) Reply(to id.EventID) json.RawMessage {
-	return t.marshal(event.MsgNotice, (&event.RelatesTo{}).SetReplyTo(to), nil)
+	return t.ReplyWith(to, nil)
+}
+
+// ReplyWith builds a notice that replies to the event to, with extra
+// fields laid over it.
+func (t *Text) ReplyWith(to id.EventID, extra map[string]any) json.RawMessage {
+	return t.marshal(event.MsgNotice, (&event.RelatesTo{}).SetReplyTo(to), extra)
 }
 
 func (t *Text) marshal(msgType event.MessageType, rel *event.RelatesTo, extra map[string]any) json.RawMessage {

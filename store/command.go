@@ -50,9 +50,11 @@ func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (CommandSt
 }
 
 // FinishCommand records, in one transaction, that the command event was
-// handled, the action (when it is not nil) and the reply to post. A command
-// already finished is left alone; FinishCommand then returns false.
-func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *Action, reply Message) (bool, error) {
+// handled, the action (when it is not nil), the reply to post, and when the
+// reply is the preview of an action that needs confirmation, that action
+// (pending, when not nil; its PreviewKey is the reply's). A command already
+// finished is left alone; FinishCommand then returns false.
+func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *Action, reply Message, pending ...*Pending) (bool, error) {
 	first := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		res, err := s.db.Exec(ctx, finishCommandQuery, eventID, time.Now().UnixMilli())
@@ -65,6 +67,12 @@ func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *A
 		first = true
 		if action != nil {
 			if err := s.insertAction(ctx, action); err != nil {
+				return err
+			}
+		}
+		for _, p := range pending {
+			p.PreviewKey = reply.Key
+			if err := s.insertPending(ctx, p); err != nil {
 				return err
 			}
 		}

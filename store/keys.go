@@ -131,5 +131,7 @@ const (
 )
 
 // KVFilterID is the key of the sync filter's id for the management room
-// room: "sync.filter_id.v2:" + room.
-func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v2:" + string(room)) }
+// room: "sync.filter_id.v3:" + room. The version goes up whenever the
+// filter changes (v3: reactions, for confirmations), so that an existing
+// database makes the new filter.
+func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v3:" + string(room)) }

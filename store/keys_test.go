@@ -33,7 +33,7 @@ func TestKeysAreTheSameStrings(t *testing.T) {
 		{KVInitialized, "feed.initialized"},
 		{KVNextBatch, "sync.next_batch"},
 		{KVDeviceID, "encryption.device_id"},
-		{KVFilterID("!mods:example.org"), "sync.filter_id.v2:!mods:example.org"},
+		{KVFilterID("!mods:example.org"), "sync.filter_id.v3:!mods:example.org"},
 	} {
 		assert.Equal(t, c.want, c.got)
 	}

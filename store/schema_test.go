@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,11 +11,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/pgtest"
 )
@@ -88,18 +91,18 @@ func reportColumns(t *testing.T, s *Store) (columns, primaryKey []string) {
 // A new database is created at the latest version in one step, not by
 // replaying every upgrade.
 func TestFreshDatabaseIsLatestInOneStep(t *testing.T) {
-	assert.Equal(t, 3, latestVersion())
+	assert.Equal(t, 4, latestVersion())
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		version, compat := schemaVersion(t, s)
 		assert.Equal(t, latestVersion(), version)
-		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds")
+		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds; v3 runs on v4")
 		_, pk := reportColumns(t, s)
 		assert.Equal(t, []string{"kind", "report_id", "received_ts"}, pk)
 	})
 	path := filepath.Join(t.TempDir(), "gavel.db")
 	s, steps := openLogged(t, path)
-	assert.Equal(t, []upgradeStep{{0, 3}}, steps)
+	assert.Equal(t, []upgradeStep{{0, 4}}, steps)
 	s.Close()
 	_, steps = openLogged(t, path)
 	assert.Empty(t, steps, "reopening upgrades nothing")
@@ -299,4 +302,47 @@ func TestUpgradeKeepsReportsAsEventReports(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestPendingIsDecidedOnce: an action waiting for confirmation is found
+// by its preview's event id, and only the first decision before it
+// expires counts.
+func TestPendingIsDecidedOnce(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		ctx := context.Background()
+		now := time.Now()
+		for i, name := range []string{"$preview", "$late"} {
+			reply := Message{Key: OutboxKey("reply-" + name), RoomID: "!mods:example.org", Content: []byte(`{}`)}
+			p := &Pending{Command: "deactivate @spam:example.org", Sender: "@mod:example.org", CreatedAt: now, ExpiresAt: now.Add(time.Duration(1-i) * time.Minute)}
+			_, err := s.FinishCommand(ctx, id.EventID("$cmd"+name), nil, reply, p)
+			require.NoError(t, err)
+			require.NoError(t, s.MarkSent(ctx, reply.Key, id.EventID(name)))
+		}
+		none, err := s.PendingByEvent(ctx, "$other")
+		require.NoError(t, err)
+		assert.Nil(t, none)
+
+		p, err := s.PendingByEvent(ctx, "$preview")
+		require.NoError(t, err)
+		require.NotNil(t, p)
+		assert.Equal(t, "deactivate @spam:example.org", p.Command)
+		assert.Equal(t, PendingOpen, p.State)
+		won, err := s.DecidePending(ctx, p.PreviewKey, PendingConfirmed, "@mod:example.org", now)
+		require.NoError(t, err)
+		assert.True(t, won)
+		won, err = s.DecidePending(ctx, p.PreviewKey, PendingCancelled, "@other:example.org", now)
+		require.NoError(t, err)
+		assert.False(t, won, "decided once")
+		p, err = s.PendingByEvent(ctx, "$preview")
+		require.NoError(t, err)
+		assert.Equal(t, PendingConfirmed, p.State)
+		assert.Equal(t, id.UserID("@mod:example.org"), p.DecidedBy)
+
+		late, err := s.PendingByEvent(ctx, "$late")
+		require.NoError(t, err)
+		won, err = s.DecidePending(ctx, late.PreviewKey, PendingConfirmed, "@mod:example.org", now)
+		require.NoError(t, err)
+		assert.False(t, won, "expired")
+	})
 }

@@ -1,4 +1,4 @@
--- v0 -> v3 (compatible with v3+): Latest revision
+-- v0 -> v4 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -73,3 +73,17 @@ CREATE TABLE undecrypted (
 	event      TEXT NOT NULL,
 	first_seen BIGINT NOT NULL
 );
+
+-- Actions waiting for a moderator's confirmation (see 04-pending.sql).
+CREATE TABLE pending (
+	preview_key TEXT PRIMARY KEY,
+	command     TEXT NOT NULL,
+	sender      TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	expires_at  BIGINT NOT NULL,
+	-- 'pending', 'confirmed' or 'cancelled'
+	state       TEXT NOT NULL,
+	decided_by  TEXT,
+	decided_at  BIGINT
+);
+CREATE INDEX outbox_event_idx ON outbox (event_id);
