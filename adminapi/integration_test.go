@@ -515,7 +515,7 @@ func TestRoomsAndUsers(t *testing.T) {
 	t.Run("delete a room", func(t *testing.T) {
 		doomed, err := f.bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "doomed"})
 		require.NoError(t, err)
-		deleteID, err := f.admin.DeleteRoom(ctx, doomed.RoomID, synapseadmin.ReqDeleteRoom{Purge: true, Block: true})
+		deleteID, err := f.admin.DeleteRoom(ctx, doomed.RoomID, adminapi.DeleteRoomRequest{Purge: true, Block: true})
 		require.NoError(t, err)
 		require.Eventually(t, func() bool {
 			status, err := f.admin.DeleteRoomStatus(ctx, deleteID)

@@ -207,9 +207,19 @@ func TestRequests(t *testing.T) {
 			name:   "delete room",
 			answer: `{"delete_id": "abcDEF"}`,
 			call: func(c *Client) (any, error) {
-				return c.DeleteRoom(ctx, roomID, synapseadmin.ReqDeleteRoom{Block: true, Purge: true})
+				return c.DeleteRoom(ctx, roomID, DeleteRoomRequest{Block: true, Purge: true})
 			},
 			want:   []want{{"DELETE", "/_synapse/admin/v2/rooms/%21room:example.org", url.Values{}, `{"purge": true, "block": true}`}},
+			result: "abcDEF",
+		},
+		{
+			// Synapse purges unless told not to: a false purge is sent.
+			name:   "delete room without purging",
+			answer: `{"delete_id": "abcDEF"}`,
+			call: func(c *Client) (any, error) {
+				return c.DeleteRoom(ctx, roomID, DeleteRoomRequest{})
+			},
+			want:   []want{{"DELETE", "/_synapse/admin/v2/rooms/%21room:example.org", url.Values{}, `{"purge": false, "block": false}`}},
 			result: "abcDEF",
 		},
 		{

@@ -23,10 +23,25 @@ func (c *Client) RoomInfo(ctx context.Context, roomID id.RoomID) (*synapseadmin.
 	return info, wrapError(err)
 }
 
+// DeleteRoomRequest says how to delete a room. Every field is sent:
+// mautrix's ReqDeleteRoom leaves out a false purge, which Synapse reads as
+// purge: true.
+type DeleteRoomRequest struct {
+	// Block stops local users from joining the room again.
+	Block bool `json:"block"`
+	// Purge removes the room's events and state from the database.
+	Purge bool `json:"purge"`
+	// Message, when set, is posted in a new room that the room's local
+	// members are moved to.
+	Message string `json:"message,omitempty"`
+	// NewRoomUserID creates that room (needed with Message).
+	NewRoomUserID id.UserID `json:"new_room_user_id,omitempty"`
+}
+
 // DeleteRoom starts deleting a room in the background (delete room API v2):
 // local users are removed, and depending on req the room is blocked and
 // purged. DeleteRoomStatus follows its progress.
-func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req synapseadmin.ReqDeleteRoom) (string, error) {
+func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req DeleteRoomRequest) (string, error) {
 	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return "", err
 	}
@@ -35,8 +50,9 @@ func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req synapsead
 			return "", err
 		}
 	}
-	resp, err := c.Synapse.DeleteRoom(ctx, roomID, req)
-	return resp.DeleteID, wrapError(err)
+	var resp synapseadmin.RespDeleteRoom
+	err := c.call(ctx, http.MethodDelete, c.adminURL(nil, "v2", "rooms", roomID), &req, &resp)
+	return resp.DeleteID, err
 }
 
 // DeleteRoomStatus returns the progress of a deletion that DeleteRoom

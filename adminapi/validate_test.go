@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
-	"maunium.net/go/mautrix/synapseadmin"
 )
 
 // TestInvalidInputSendsNothing calls every method with a malformed input
@@ -76,9 +75,9 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			return err
 		},
 		"room info":   func(c *Client) error { _, err := c.RoomInfo(ctx, badRoom); return err },
-		"delete room": func(c *Client) error { _, err := c.DeleteRoom(ctx, badRoom, synapseadmin.ReqDeleteRoom{}); return err },
+		"delete room": func(c *Client) error { _, err := c.DeleteRoom(ctx, badRoom, DeleteRoomRequest{}); return err },
 		"delete room: bad new owner": func(c *Client) error {
-			_, err := c.DeleteRoom(ctx, roomID, synapseadmin.ReqDeleteRoom{NewRoomUserID: badUser})
+			_, err := c.DeleteRoom(ctx, roomID, DeleteRoomRequest{NewRoomUserID: badUser})
 			return err
 		},
 		"delete room status": func(c *Client) error { _, err := c.DeleteRoomStatus(ctx, "../x"); return err },

@@ -124,6 +124,10 @@ func TestMalformedCommands(t *testing.T) {
 		{"!redact !r:example.org $a/../b", "is not a valid event id: contains one of"},
 		{"!redact https://matrix.to/#/@bob:example.org", "is not a link to an event"},
 		{"!redact !r:example.org", "is not a link to an event"},
+		{"!room delete", "give exactly one room"},
+		{"!room delete !r:example.org --nuke", `unexpected "--nuke": options are --block, --purge, --message and --yes`},
+		{"!room delete !r:example.org --message", "--message needs a text"},
+		{"!deactivate @a:example.org @b:example.org", "give exactly one user"},
 	}
 	require.GreaterOrEqual(t, len(cases), 40)
 

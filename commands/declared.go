@@ -300,6 +300,57 @@ var _ = declare(Spec{
 	return UnblockRoom{Room: r}, err
 })
 
+// DeleteRoom deletes a room on this server.
+type DeleteRoom struct {
+	Room    RoomRef
+	Block   bool   // --block: local users cannot join it again
+	Purge   bool   // --purge: its events and state leave the database
+	Message string // --message: posted in a new room its local members are moved to
+	Yes     bool   // --yes: no preview
+}
+
+var _ = declare(Spec{
+	Name: "room delete", Usage: "room delete <!room:server | #alias:server> [--block] [--purge] [--message text] [--yes]", Confirm: true,
+	Summary: "delete a room on this server (a preview first, to confirm with ✅)",
+	Details: "Removes every local member from the room and deletes it on this server; --block keeps local users from joining it again, --purge also removes its history from the database, --message moves its local members to a new room with that message. Replies with a preview first (members, open reports); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Gavel waits up to 30 seconds for Synapse to finish.",
+}, func(args []string) (DeleteRoom, error) {
+	var d DeleteRoom
+	if len(args) == 0 {
+		return d, fmt.Errorf("give exactly one room")
+	}
+	r, err := mxid.ParseRoom(args[0])
+	if err != nil {
+		return d, err
+	}
+	d.Room = r
+	for i := 1; i < len(args); i++ {
+		switch args[i] {
+		case "--block":
+			d.Block = true
+		case "--purge":
+			d.Purge = true
+		case "--yes":
+			d.Yes = true
+		case "--message":
+			var words []string
+			for i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+				i++
+				words = append(words, args[i])
+			}
+			d.Message = strings.Trim(strings.Join(words, " "), `"“”'`)
+			if d.Message == "" {
+				return d, fmt.Errorf("--message needs a text")
+			}
+			if n := utf8.RuneCountInString(d.Message); n > maxReason {
+				return d, fmt.Errorf("the message is %d characters long; at most %d", n, maxReason)
+			}
+		default:
+			return d, fmt.Errorf("unexpected %s: options are --block, --purge, --message and --yes", mxid.Shown(args[i]))
+		}
+	}
+	return d, nil
+})
+
 // Kick removes a user from a room, through Gavel's own account.
 type Kick struct {
 	User   id.UserID

@@ -60,6 +60,8 @@ func FuzzParse(f *testing.F) {
 		{"!room block https://matrix.to/#/%23lobby%3Aexample.org", ""},
 		{"!suspend Spammer", `!suspend <a href="https://matrix.to/#/@spam:example.org">Spammer</a>`},
 		{"!room !abc:example.org", ""},
+		{"!room delete #spam:example.org --block --purge --message \"closed\" --yes", ""},
+		{"!deactivate @spam:example.org --erase", ""},
 		{"!redact https://matrix.to/#/!abc:example.org/$ev?via=example.org --reason spam", ""},
 	} {
 		f.Add(seed[0], seed[1])

@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 	"github.com/gavel-bot/gavel/notice"
@@ -284,4 +285,45 @@ func TestRedactEvent(t *testing.T) {
 	require.NoError(t, err)
 	out = m.run(t, commands.RedactEvent{Room: commands.RoomRef{ID: w.ManagementRoom}, Event: mine.EventID})
 	assert.Equal(t, "Not done: "+string(mine.EventID)+" is in the management room. Gavel does not redact there.", out.Reply.Plain())
+}
+
+// TestDeleteRoom: !room delete previews the room, and with --yes (or once
+// confirmed) deletes it, blocks and purges it as asked, waiting for
+// Synapse's task; never the management room.
+func TestDeleteRoom(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	m.ConfirmTimeout = time.Minute
+
+	out := m.run(t, commands.DeleteRoom{Room: commands.RoomRef{Alias: w.PublicAlias}, Block: true})
+	require.True(t, out.OK, out.Result)
+	assert.False(t, out.Action, "a preview is not an action yet")
+	require.NotNil(t, out.Pending)
+	assert.Contains(t, out.Reply.Plain(), "Delete Free <b>stuff</b> ("+string(w.PublicRoom)+")? 2 members, 2 of them local, will be removed; 0 open reports about its events. It will be blocked, so local users cannot join it again. This cannot be undone.")
+	_, err := w.Admin.RoomInfo(ctx, w.PublicRoom)
+	require.NoError(t, err, "a preview deletes nothing")
+
+	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: w.PublicRoom}, Block: true, Purge: true, Yes: true})
+	require.True(t, out.OK, out.Result)
+	assert.True(t, out.Action)
+	assert.Equal(t, "Deleted "+string(w.PublicRoom)+": 2 local users removed, blocked, purged.", out.Reply.Plain())
+	_, err = w.Admin.RoomInfo(ctx, w.PublicRoom)
+	assert.True(t, adminapi.IsNotFound(err), "purged: %v", err)
+	status, err := w.Admin.RoomBlockStatus(ctx, w.PublicRoom)
+	require.NoError(t, err)
+	assert.True(t, status.Block)
+
+	quiet, err := w.Spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "quiet"})
+	require.NoError(t, err)
+	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: quiet.RoomID}, Message: "This room was closed.", Yes: true})
+	require.True(t, out.OK, out.Result)
+	assert.Equal(t, "Deleted "+string(quiet.RoomID)+": 1 local user removed.", out.Reply.Plain())
+	info, err := w.Admin.RoomInfo(ctx, quiet.RoomID)
+	if err == nil {
+		assert.Zero(t, info.JoinedMembers, "everyone was removed")
+	}
+
+	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: w.ManagementRoom}, Yes: true})
+	assert.False(t, out.OK)
+	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not delete it.", out.Reply.Plain())
 }

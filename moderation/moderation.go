@@ -152,6 +152,8 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.redactEvent)
 	on(h, m.deactivate)
 	preview(m, m.previewDeactivate)
+	on(h, m.deleteRoom)
+	preview(m, m.previewDeleteRoom)
 	return h
 }
 

@@ -2,10 +2,16 @@ package moderation
 
 import (
 	"context"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 func (m *Moderator) showRoom(ctx context.Context, c commands.ShowRoom) Outcome {
@@ -67,4 +73,72 @@ func (m *Moderator) blockRoom(ctx context.Context, c commands.BlockRoom) Outcome
 
 func (m *Moderator) unblockRoom(ctx context.Context, c commands.UnblockRoom) Outcome {
 	return m.setBlock(ctx, c.Room, false)
+}
+
+// roomDeleteWait bounds how long !room delete waits for Synapse's deletion
+// task, inside the command's own deadline.
+const roomDeleteWait = 30 * time.Second
+
+// checkDeleteRoom refuses the management room and unknown rooms, and
+// returns the room's id and details.
+func (m *Moderator) checkDeleteRoom(ctx context.Context, ref commands.RoomRef) (id.RoomID, *synapseadmin.RoomInfo, *Outcome) {
+	roomID, err := m.resolveRoom(ctx, ref)
+	if err != nil {
+		out := Failed("%s", err)
+		return "", nil, &out
+	}
+	if roomID == m.ManagementRoom {
+		t := sentence("Not done: %s is the management room. Gavel does not delete it.", ref.String())
+		return "", nil, &Outcome{Reply: t, Result: t.Plain()}
+	}
+	info, err := m.Admin.RoomInfo(ctx, roomID)
+	if err != nil {
+		out := Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		return "", nil, &out
+	}
+	return roomID, info, nil
+}
+
+func (m *Moderator) previewDeleteRoom(ctx context.Context, c commands.DeleteRoom) Outcome {
+	roomID, info, refused := m.checkDeleteRoom(ctx, c.Room)
+	if refused != nil {
+		return *refused
+	}
+	open := m.openReports(ctx, adminapi.EventReportsQuery{RoomID: roomID})
+	t := notice.DeleteRoomPreview(info, open, c.Block, c.Purge, c.Message != "")
+	return Outcome{Reply: t, OK: true, Result: t.Plain(), Pending: &store.Pending{}}
+}
+
+func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outcome {
+	roomID, _, refused := m.checkDeleteRoom(ctx, c.Room)
+	if refused != nil {
+		return *refused
+	}
+	req := adminapi.DeleteRoomRequest{Block: c.Block, Purge: c.Purge, Message: c.Message}
+	if c.Message != "" {
+		// Synapse posts the message in a new room that this account
+		// creates; without one it posts nothing.
+		req.NewRoomUserID = m.Matrix.UserID
+	}
+	deleteID, err := m.Admin.DeleteRoom(ctx, roomID, req)
+	if err != nil {
+		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
+	}
+	wait, cancel := context.WithTimeout(ctx, roomDeleteWait)
+	defer cancel()
+	for {
+		status, err := m.Admin.DeleteRoomStatus(wait, deleteID)
+		switch {
+		case err != nil && wait.Err() == nil:
+			return Failed("%s", notice.Explain(err, "the deletion of "+string(roomID)))
+		case err == nil && status.Status == "complete":
+			return Done(notice.RoomDeleted(c.Room.String(), roomID, status.ShutdownRoom, c.Block, c.Purge))
+		case err == nil && status.Status == "failed":
+			t := notice.New().Raw("Synapse could not delete " + string(roomID) + ": ").User(status.Error).Raw(".")
+			return Outcome{Reply: t, Result: t.Plain()}
+		}
+		if retry.Sleep(wait, 250*time.Millisecond) != nil {
+			return Failed("Synapse is still deleting %s (task %s); %sroom %s shows where it stands.", roomID, deleteID, m.Prefix, roomID)
+		}
+	}
 }

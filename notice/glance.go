@@ -110,3 +110,51 @@ func DeactivatePreview(acc *adminapi.Account, rooms, openReports Known, erase bo
 	}
 	return t.Raw(".")
 }
+
+// DeleteRoomPreview is the preview of !room delete.
+func DeleteRoomPreview(info *synapseadmin.RoomInfo, openReports Known, block, purge, message bool) *Text {
+	t := New().Bold("Delete ")
+	label := string(info.RoomID)
+	if info.Name != "" {
+		label = textcut.Runes(info.Name, RoomNameShown)
+	}
+	t.Link(label, info.RoomID.URI().MatrixToURL())
+	if info.Name != "" {
+		t.Raw(" (" + string(info.RoomID) + ")")
+	}
+	t.Raw(fmt.Sprintf("? %s, %d of them local, will be removed; %s about its events.",
+		Count(info.JoinedMembers, "member", "members"), info.JoinedLocalMembers, openReports.words("open report", "open reports")))
+	var then []string
+	if block {
+		then = append(then, "blocked, so local users cannot join it again")
+	}
+	if purge {
+		then = append(then, "purged from the database")
+	}
+	if len(then) > 0 {
+		t.Raw(" It will be " + strings.Join(then, " and ") + ".")
+	}
+	if message {
+		t.Raw(" Its local members are moved to a new room with your message.")
+	}
+	return t.Raw(" This cannot be undone.")
+}
+
+// RoomDeleted says what a room deletion did.
+func RoomDeleted(name string, roomID id.RoomID, r synapseadmin.RespDeleteRoomResult, block, purge bool) *Text {
+	t := New().Raw("Deleted ").User(name)
+	if name != string(roomID) {
+		t.Raw(" (" + string(roomID) + ")")
+	}
+	t.Raw(": " + Count(len(r.KickedUsers), "local user removed", "local users removed"))
+	if n := len(r.FailedToKickUsers); n > 0 {
+		t.Raw(fmt.Sprintf(", %d could not be", n))
+	}
+	if block {
+		t.Raw(", blocked")
+	}
+	if purge {
+		t.Raw(", purged")
+	}
+	return t.Raw(".")
+}
