@@ -125,6 +125,8 @@ func TestMalformedCommands(t *testing.T) {
 		{"!redact https://matrix.to/#/@bob:example.org", "is not a link to an event"},
 		{"!redact !r:example.org", "is not a link to an event"},
 		{"!room delete", "give exactly one room"},
+		{"!redact user @a:example.org --since 5y", "--since must be a duration like 90m, 6h or 7d"},
+		{"!redact user @a:example.org --room", "--room needs a value"},
 		{"!room delete !r:example.org --nuke", `unexpected "--nuke": options are --block, --purge, --message and --yes`},
 		{"!room delete !r:example.org --message", "--message needs a text"},
 		{"!deactivate @a:example.org @b:example.org", "give exactly one user"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,18 +65,20 @@ func TestParseEveryCommand(t *testing.T) {
 		"!quarantine room https://matrix.to/#/!abc:example.org/$event?via=example.org":                   QuarantineRoom{Room: RoomRef{ID: "!abc:example.org"}},
 		"!quarantine user @spam:example.org":                                                             QuarantineUser{User: "@spam:example.org"},
 		"!quarantine user matrix:u/spam:example.org":                                                     QuarantineUser{User: "@spam:example.org"},
-		"!protect media AbC":                                                      ProtectMedia{Media: MediaRef{MediaID: "AbC"}},
-		"!protect media mxc://example.org/AbC":                                    ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
-		"!unprotect media AbC":                                                    UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
-		"!kick @spam:example.org #lobby:example.org go away":                      Kick{User: "@spam:example.org", Room: RoomRef{Alias: "#lobby:example.org"}, Reason: "go away"},
-		"!room delete #spam:example.org --block --message \"moved, sorry\" --yes": DeleteRoom{Room: RoomRef{Alias: "#spam:example.org"}, Block: true, Message: "moved, sorry", Yes: true},
-		"!room delete !r:example.org --purge":                                     DeleteRoom{Room: RoomRef{ID: "!r:example.org"}, Purge: true},
-		"!deactivate @spam:example.org":                                           Deactivate{User: "@spam:example.org"},
-		"!deactivate --erase @spam:example.org --yes":                             Deactivate{User: "@spam:example.org", Erase: true, Yes: true},
-		"!suspend @spam:example.org --yes":                                        Suspend{User: "@spam:example.org", Yes: true},
-		"!unlock https://matrix.to/#/@spam:example.org":                           Unlock{User: "@spam:example.org"},
-		"!ban @spam:example.org !r:example.org":                                   Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
-		"!unban @spam:example.org !r:example.org":                                 Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
+		"!protect media AbC":                                                               ProtectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!protect media mxc://example.org/AbC":                                             ProtectMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
+		"!unprotect media AbC":                                                             UnprotectMedia{Media: MediaRef{MediaID: "AbC"}},
+		"!kick @spam:example.org #lobby:example.org go away":                               Kick{User: "@spam:example.org", Room: RoomRef{Alias: "#lobby:example.org"}, Reason: "go away"},
+		"!room delete #spam:example.org --block --message \"moved, sorry\" --yes":          DeleteRoom{Room: RoomRef{Alias: "#spam:example.org"}, Block: true, Message: "moved, sorry", Yes: true},
+		"!room delete !r:example.org --purge":                                              DeleteRoom{Room: RoomRef{ID: "!r:example.org"}, Purge: true},
+		"!redact user @spam:example.org":                                                   RedactUser{User: "@spam:example.org", Since: 24 * time.Hour, Limit: 1000},
+		"!redact user @spam:example.org --room #a:example.org --since 7d --limit 50 --yes": RedactUser{User: "@spam:example.org", Room: RoomRef{Alias: "#a:example.org"}, Since: 7 * 24 * time.Hour, Limit: 50, Yes: true},
+		"!deactivate @spam:example.org":                                                    Deactivate{User: "@spam:example.org"},
+		"!deactivate --erase @spam:example.org --yes":                                      Deactivate{User: "@spam:example.org", Erase: true, Yes: true},
+		"!suspend @spam:example.org --yes":                                                 Suspend{User: "@spam:example.org", Yes: true},
+		"!unlock https://matrix.to/#/@spam:example.org":                                    Unlock{User: "@spam:example.org"},
+		"!ban @spam:example.org !r:example.org":                                            Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
+		"!unban @spam:example.org !r:example.org":                                          Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
 		"!status":     Status{},
 		"  !status  ": Status{},
 	} {
@@ -127,13 +130,15 @@ func TestParseErrors(t *testing.T) {
 		"!reports --user bob":                                   `"bob" is not a user id`,
 		"!status now":                                           "status takes no arguments",
 		"!kick @spam:example.org":                               "give a user and a room",
-		"!redact":                                               "!redact needs one of: !redact <event link | room $event> [--reason text]",
-		"!redact !r:example.org $ev spam":                       `unexpected "spam": the only option is --reason`,
-		"!redact !r:example.org $ev --reason":                   "--reason needs a text",
-		"!redact user @spam:example.org":                        `"user" is not a link to an event`,
-		"!unban @spam:example.org !r:example.org sorry":         "give exactly one user and one room",
-		"!ban !r:example.org @spam:example.org":                 `"!r:example.org" is not a user id`,
-		"!ban @spam:example.org @other:example.org":             `"@other:example.org" is not a room`,
+		"!redact user @a:example.org --since forever":           "--since must be a duration like 90m, 6h or 7d",
+		"!redact user @a:example.org --limit 0":                 "--limit must be a number from 1 to 10000",
+		"!redact user @a:example.org --colour red":              "unexpected \"--colour\": options are --room, --since, --limit and --yes",
+		"!redact":                                                         "!redact needs one of: !redact user <@user:server>",
+		"!redact !r:example.org $ev spam":                                 `unexpected "spam": the only option is --reason`,
+		"!redact !r:example.org $ev --reason":                             "--reason needs a text",
+		"!unban @spam:example.org !r:example.org sorry":                   "give exactly one user and one room",
+		"!ban !r:example.org @spam:example.org":                           `"!r:example.org" is not a user id`,
+		"!ban @spam:example.org @other:example.org":                       `"@other:example.org" is not a room`,
 		"!kick @a:example.org !r:example.org " + strings.Repeat("x", 501): "the reason is 501 characters long; at most 500",
 	} {
 		t.Run(body, func(t *testing.T) {

@@ -2,7 +2,9 @@ package commands
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"maunium.net/go/mautrix/id"
@@ -351,6 +353,68 @@ var _ = declare(Spec{
 	return d, nil
 })
 
+// RedactUser redacts a user's recent messages.
+type RedactUser struct {
+	User  id.UserID
+	Room  RoomRef       // --room: only there; else every room they are in
+	Since time.Duration // --since: how far back (default 24h)
+	Limit int           // --limit: at most this many of their newest events per room
+	Yes   bool          // --yes: no preview
+}
+
+// Defaults and bounds of !redact user.
+const (
+	DefaultRedactSince = 24 * time.Hour
+	DefaultRedactLimit = 1000
+	MaxRedactLimit     = 10000
+)
+
+var _ = declare(Spec{
+	Name: "redact user", Usage: "redact user <@user:server> [--room <room>] [--since 24h] [--limit N] [--yes]", Confirm: true,
+	Summary: "redact a user's recent messages, in every room or one (a preview first, to confirm with ✅)",
+	Details: fmt.Sprintf("Redacts the user's messages (and joins) sent within --since (default 24h; like 90m, 6h or 7d), in --room or in every room they are in, at most --limit (default %d, at most %d) of their newest events per room. Replies with a preview first; a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Gavel waits up to 30 seconds for Synapse to finish.", DefaultRedactLimit, MaxRedactLimit),
+}, func(args []string) (RedactUser, error) {
+	r := RedactUser{Since: DefaultRedactSince, Limit: DefaultRedactLimit}
+	if len(args) == 0 {
+		return r, fmt.Errorf("give exactly one user")
+	}
+	u, err := mxid.ParseUser(args[0])
+	if err != nil {
+		return r, err
+	}
+	r.User = u
+	for i := 1; i < len(args); i++ {
+		name := args[i]
+		if name == "--yes" {
+			r.Yes = true
+			continue
+		}
+		if name != "--room" && name != "--since" && name != "--limit" {
+			return r, fmt.Errorf("unexpected %s: options are --room, --since, --limit and --yes", mxid.Shown(name))
+		}
+		if i+1 >= len(args) {
+			return r, fmt.Errorf("%s needs a value", name)
+		}
+		i++
+		value := args[i]
+		switch name {
+		case "--room":
+			r.Room, err = mxid.ParseRoom(value)
+		case "--since":
+			r.Since, err = parseSince(value)
+		case "--limit":
+			r.Limit, err = strconv.Atoi(value)
+			if err != nil || r.Limit < 1 || r.Limit > MaxRedactLimit {
+				err = fmt.Errorf("--limit must be a number from 1 to %d (got %s)", MaxRedactLimit, mxid.Shown(value))
+			}
+		}
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+})
+
 // Kick removes a user from a room, through Gavel's own account.
 type Kick struct {
 	User   id.UserID
@@ -510,4 +574,19 @@ func userAndYes(args []string) (id.UserID, bool, error) {
 	}
 	u, err := oneUser(args)
 	return u, yes, err
+}
+
+// parseSince reads a duration back from now: Go's (90m, 6h) or days (7d),
+// at most a year.
+func parseSince(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	}
+	if err != nil || d <= 0 || d > 366*24*time.Hour {
+		return 0, fmt.Errorf("--since must be a duration like 90m, 6h or 7d, at most a year (got %s)", mxid.Shown(s))
+	}
+	return d, nil
 }

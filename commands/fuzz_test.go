@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -62,6 +63,7 @@ func FuzzParse(f *testing.F) {
 		{"!room !abc:example.org", ""},
 		{"!room delete #spam:example.org --block --purge --message \"closed\" --yes", ""},
 		{"!deactivate @spam:example.org --erase", ""},
+		{"!redact user @spam:example.org --room #a:example.org --since 7d --limit 50", ""},
 		{"!redact https://matrix.to/#/!abc:example.org/$ev?via=example.org --reason spam", ""},
 	} {
 		f.Add(seed[0], seed[1])
@@ -141,7 +143,15 @@ func checkCommand(t *testing.T, cmd Command) {
 		case int64: // report ids
 			mustBeValid(t, cmd, "report id", mxid.ValidateReportID(x))
 		case int: // --limit
-			if x < 1 || x > MaxReportsLimit {
+			limit := MaxReportsLimit
+			if _, ok := cmd.(RedactUser); ok {
+				limit = MaxRedactLimit
+			}
+			if x < 1 || x > limit {
+				t.Fatalf("%#v: %s out of range", cmd, field.Name)
+			}
+		case time.Duration: // --since
+			if x <= 0 || x > 366*24*time.Hour {
 				t.Fatalf("%#v: %s out of range", cmd, field.Name)
 			}
 		case id.EventID:

@@ -327,3 +327,53 @@ func TestDeleteRoom(t *testing.T) {
 	assert.False(t, out.OK)
 	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not delete it.", out.Reply.Plain())
 }
+
+// TestRedactUser: !redact user previews, then redacts the user's recent
+// messages in one room or in all of theirs, waiting for Synapse's task.
+func TestRedactUser(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	m.ConfirmTimeout = time.Minute
+	spammer := w.Spammer.UserID
+	var inPublic []id.EventID
+	for i := range 3 {
+		evt, err := w.Spam(ctx, "spam "+string(rune('a'+i)))
+		require.NoError(t, err)
+		inPublic = append(inPublic, evt)
+	}
+	elsewhere, err := w.Spammer.CreateRoom(ctx, &mautrix.ReqCreateRoom{Name: "elsewhere"})
+	require.NoError(t, err)
+	other, err := w.Spammer.SendText(ctx, elsewhere.RoomID, "spam elsewhere")
+	require.NoError(t, err)
+	gone := func(room id.RoomID, evt id.EventID) bool {
+		e, err := w.Spammer.GetEvent(ctx, room, evt)
+		require.NoError(t, err)
+		return len(e.Content.Raw) == 0
+	}
+
+	out := m.run(t, commands.RedactUser{User: spammer, Since: time.Hour, Limit: 1000})
+	require.True(t, out.OK, out.Result)
+	require.NotNil(t, out.Pending)
+	assert.Contains(t, out.Reply.Plain(), "Redact "+string(spammer)+"'s messages since ")
+	assert.Contains(t, out.Reply.Plain(), " in every room they are in (2 rooms)? At most their 1000 newest events per room are looked at.")
+	assert.False(t, gone(w.PublicRoom, inPublic[0]), "a preview redacts nothing")
+
+	out = m.run(t, commands.RedactUser{User: spammer, Room: commands.RoomRef{Alias: w.PublicAlias}, Since: time.Hour, Limit: 1000, Yes: true})
+	require.True(t, out.OK, out.Result)
+	assert.True(t, out.Action)
+	assert.Regexp(t, `^Redacted `+string(spammer)+`'s messages since .* in `+string(w.PublicRoom)+`\.$`, out.Reply.Plain())
+	for _, evt := range inPublic {
+		assert.True(t, gone(w.PublicRoom, evt), evt)
+	}
+	assert.False(t, gone(elsewhere.RoomID, other.EventID), "only in the room asked for")
+
+	out = m.run(t, commands.RedactUser{User: spammer, Since: time.Hour, Limit: 1000, Yes: true})
+	require.True(t, out.OK, out.Result)
+	assert.Contains(t, out.Reply.Plain(), " in every room they are in.")
+	assert.True(t, gone(elsewhere.RoomID, other.EventID))
+
+	out = m.run(t, commands.RedactUser{User: w.Bot.UserID, Since: time.Hour, Limit: 10, Yes: true})
+	assert.Contains(t, out.Reply.Plain(), "Gavel's own account")
+	out = m.run(t, commands.RedactUser{User: w.Moderator.UserID, Room: commands.RoomRef{ID: w.ManagementRoom}, Since: time.Hour, Limit: 10, Yes: true})
+	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not redact there.", out.Reply.Plain())
+}

@@ -154,6 +154,8 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	preview(m, m.previewDeactivate)
 	on(h, m.deleteRoom)
 	preview(m, m.previewDeleteRoom)
+	on(h, m.redactUser)
+	preview(m, m.previewRedactUser)
 	return h
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // redactWait bounds how long !redact waits for Synapse's redaction task,
@@ -89,4 +90,65 @@ func (m *Moderator) waitRedaction(ctx context.Context, redactID string) (synapse
 			return status, fmt.Errorf("waiting for redaction %s: %w", redactID, err)
 		}
 	}
+}
+
+// redactUserRooms resolves !redact user's --room, refusing the management
+// room, and says in words where the redaction applies.
+func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) ([]id.RoomID, string, *Outcome) {
+	if m.Protected != nil && m.Protected(c.User) {
+		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(c.User))
+		return nil, "", &Outcome{Reply: t, Result: t.Plain()}
+	}
+	if c.Room.IsZero() {
+		return []id.RoomID{}, "every room they are in", nil
+	}
+	roomID, err := m.resolveRoom(ctx, c.Room)
+	if err != nil {
+		out := Failed("%s", err)
+		return nil, "", &out
+	}
+	if roomID == m.ManagementRoom {
+		out := Failed("Not done: %s is the management room. Gavel does not redact there.", roomID)
+		return nil, "", &out
+	}
+	return []id.RoomID{roomID}, string(roomID), nil
+}
+
+func (m *Moderator) previewRedactUser(ctx context.Context, c commands.RedactUser) Outcome {
+	_, where, refused := m.redactUserRooms(ctx, c)
+	if refused != nil {
+		return *refused
+	}
+	rooms := notice.Known{Err: errRemote}
+	if c.User.Homeserver() == m.serverName() {
+		n, err := m.Admin.JoinedRoomCount(ctx, c.User)
+		rooms = notice.Known{N: int64(n), Err: err}
+	}
+	t := notice.RedactUserPreview(c.User, where, rooms, time.Now().Add(-c.Since), c.Limit)
+	return Outcome{Reply: t, OK: true, Result: t.Plain(), Pending: &store.Pending{}}
+}
+
+// errRemote stands for what this server cannot count for a remote user.
+var errRemote = fmt.Errorf("a remote user's rooms are not counted")
+
+func (m *Moderator) redactUser(ctx context.Context, c commands.RedactUser) Outcome {
+	rooms, where, refused := m.redactUserRooms(ctx, c)
+	if refused != nil {
+		return *refused
+	}
+	since := time.Now().Add(-c.Since)
+	redactID, err := m.Admin.RedactUser(ctx, c.User, adminapi.RedactRequest{Rooms: rooms, Limit: c.Limit, After: since.UnixMilli()})
+	if err != nil {
+		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
+	}
+	status, err := m.waitRedaction(ctx, redactID)
+	switch {
+	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
+		return Failed("Synapse is still redacting (task %s); the messages go as it gets to them.", redactID)
+	case err != nil:
+		return Failed("%s", notice.Explain(err, "the redaction"))
+	case status.Status == "failed":
+		return Failed("Synapse's redaction task failed.")
+	}
+	return Done(notice.UserRedacted(c.User, where, since, status.FailedRedactions))
 }

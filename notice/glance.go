@@ -2,6 +2,7 @@ package notice
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,4 +158,37 @@ func RoomDeleted(name string, roomID id.RoomID, r synapseadmin.RespDeleteRoomRes
 		t.Raw(", purged")
 	}
 	return t.Raw(".")
+}
+
+// RedactUserPreview is the preview of !redact user.
+func RedactUserPreview(user id.UserID, where string, rooms Known, since time.Time, limit int) *Text {
+	t := New().Bold("Redact ").User(string(user)).Raw("'s messages since " + since.UTC().Format("2006-01-02 15:04 UTC") + " in ").User(where)
+	if rooms.Err == nil && where == "every room they are in" {
+		t.Raw(" (" + rooms.words("room", "rooms") + ")")
+	}
+	return t.Raw(fmt.Sprintf("? At most their %d newest events per room are looked at. This cannot be undone.", limit))
+}
+
+// UserRedacted says what a user redaction did. failed maps the events
+// Synapse could not redact to its reason.
+func UserRedacted(user id.UserID, where string, since time.Time, failed map[id.EventID]string) *Text {
+	t := New().Raw("Redacted ").User(string(user)).Raw("'s messages since " + since.UTC().Format("2006-01-02 15:04 UTC") + " in ").User(where)
+	if len(failed) == 0 {
+		return t.Raw(".")
+	}
+	t.Raw(fmt.Sprintf("; %d could not be:", len(failed)))
+	ids := make([]string, 0, len(failed))
+	for evt := range failed {
+		ids = append(ids, string(evt))
+	}
+	slices.Sort(ids)
+	t.StartList()
+	for i, evt := range ids {
+		if i == 10 {
+			t.LastItem(fmt.Sprintf("… and %d more", len(ids)-i))
+			break
+		}
+		t.Item().Raw(evt + ": ").User(textcut.Runes(failed[id.EventID(evt)], 100))
+	}
+	return t.EndList()
 }
