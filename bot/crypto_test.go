@@ -344,6 +344,12 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 		e.logger = &log
 		gavel := e.start()
 		e.command(e.mod, "!status")
+		// Gavel posts the reports other tests left open on the shared
+		// server (on_first_start: post); count once all of that is out.
+		require.Eventually(t, func() bool {
+			unsent, err := gavel.bot.store.Unsent(bg, 1)
+			return err == nil && len(unsent) == 0
+		}, 30*time.Second, 50*time.Millisecond)
 		before := len(e.botMessages())
 
 		e.encryptRoom()

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,17 +154,24 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 	gavel := e.start(func(o *Options) { o.Feed.PageSize = 3 })
 
 	// Deleted between Gavel's listing and its request for the details.
-	doomedEvent := e.spam("deleted under Gavel's feet")
-	e.report(doomedEvent, "doomed")
-	doomed := e.reportID(doomedEvent)
+	// The rule is in place before the report is filed: Gavel may ask for
+	// the details before the test would know the report's id.
 	var deleted atomic.Bool
+	var doomed int64
 	p.SetRule(func(r *http.Request) faultproxy.Fault {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/event_reports/"+itoa(doomed)) && !deleted.Swap(true) {
-			require.NoError(t, e.admin.DeleteEventReport(bg, doomed))
+		id, isDetail := strings.CutPrefix(r.URL.Path, "/_synapse/admin/v1/event_reports/")
+		if r.Method == http.MethodGet && isDetail && !deleted.Swap(true) {
+			n, err := strconv.ParseInt(id, 10, 64)
+			require.NoError(t, err)
+			require.NoError(t, e.admin.DeleteEventReport(bg, n))
 		}
 		return nil
 	})
+	doomedEvent := e.spam("deleted under Gavel's feet")
+	e.report(doomedEvent, "doomed")
 	notices := e.waitNotices(1)
+	doomed = field(t, notices[0]).ReportID
+	assert.Equal(t, doomedEvent, field(t, notices[0]).EventID)
 	assert.Contains(t, notices[0].Content.AsMessage().Body, "The reported event is no longer available in Synapse.")
 	p.SetRule(nil)
 
