@@ -58,9 +58,8 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 			Code(m.Prefix + "redact").Raw(", ").Code(m.Prefix + "kick").Raw(", ").Code(m.Prefix + "ban").Raw(" and ").Code(m.Prefix + "quarantine media").Raw(" work.")
 		return Outcome{Reply: t, Result: t.Plain()}
 	}
-	if m.Protected != nil && m.Protected(user) {
-		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
-		return Outcome{Reply: t, Result: t.Plain()}
+	if refused := m.protected(user); refused != nil {
+		return *refused
 	}
 	acc, err := m.Admin.Account(ctx, user)
 	if err != nil {
@@ -148,8 +147,8 @@ func (m *Moderator) checkDeactivate(ctx context.Context, user id.UserID) (*admin
 	if server := user.Homeserver(); server != m.serverName() {
 		return refuse(sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be deactivated.", string(user)))
 	}
-	if m.Protected != nil && m.Protected(user) {
-		return refuse(sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user)))
+	if refused := m.protected(user); refused != nil {
+		return nil, refused
 	}
 	acc, err := m.Admin.Account(ctx, user)
 	if err != nil {

@@ -284,7 +284,7 @@ func TestRedactEvent(t *testing.T) {
 	mine, err := w.Moderator.SendText(ctx, w.ManagementRoom, "a moderator's note")
 	require.NoError(t, err)
 	out = m.run(t, commands.RedactEvent{Room: commands.RoomRef{ID: w.ManagementRoom}, Event: mine.EventID})
-	assert.Equal(t, "Not done: "+string(mine.EventID)+" is in the management room. Gavel does not redact there.", out.Reply.Plain())
+	assert.Equal(t, "Not done: "+string(w.ManagementRoom)+" is the management room. Gavel does not redact there.", out.Reply.Plain())
 }
 
 // TestDeleteRoom: !room delete previews the room, and with --yes (or once

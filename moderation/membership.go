@@ -20,21 +20,15 @@ import (
 type membershipChange func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error
 
 func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref commands.RoomRef, verb, done string, change membershipChange, reason string) Outcome {
-	if m.Protected != nil && m.Protected(user) {
-		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
-		return Outcome{Reply: t, Result: t.Plain()}
+	if refused := m.protected(user); refused != nil {
+		return *refused
 	}
-	roomID, err := m.resolveRoom(ctx, ref)
+	roomID, name, err := m.resolveNamed(ctx, ref)
 	if err != nil {
 		return Failed("%s", err)
 	}
-	name := ref.String()
-	if ref.Alias != "" {
-		name += " (" + string(roomID) + ")"
-	}
-	if roomID == m.ManagementRoom {
-		t := sentence("Not done: %s is the management room. Gavel does not "+verb+" there.", name)
-		return Outcome{Reply: t, Result: t.Plain()}
+	if refused := m.managementRoom(roomID, name, verb+" there"); refused != nil {
+		return *refused
 	}
 	if err := change(ctx, roomID, user, reason); err != nil {
 		return m.membershipFailed(err, verb, user, name)

@@ -201,3 +201,37 @@ func describe(spec *commands.Spec, cmd commands.Command) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// protected refuses to act on Gavel's own account or the admin token's,
+// or returns nil.
+func (m *Moderator) protected(user id.UserID) *Outcome {
+	if m.Protected == nil || !m.Protected(user) {
+		return nil
+	}
+	t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
+	return &Outcome{Reply: t, Result: t.Plain()}
+}
+
+// managementRoom refuses to act on the management room (verb says how:
+// "block it", "redact there"), or returns nil.
+func (m *Moderator) managementRoom(roomID id.RoomID, name, verb string) *Outcome {
+	if roomID != m.ManagementRoom {
+		return nil
+	}
+	t := sentence("Not done: %s is the management room. Gavel does not "+verb+".", name)
+	return &Outcome{Reply: t, Result: t.Plain()}
+}
+
+// resolveNamed resolves a room and names it for replies: as typed, with
+// the room id after an alias.
+func (m *Moderator) resolveNamed(ctx context.Context, ref commands.RoomRef) (id.RoomID, string, error) {
+	roomID, err := m.resolveRoom(ctx, ref)
+	if err != nil {
+		return "", "", err
+	}
+	name := ref.String()
+	if ref.Alias != "" {
+		name += " (" + string(roomID) + ")"
+	}
+	return roomID, name, nil
+}

@@ -29,19 +29,17 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	if err != nil {
 		return Failed("%s", err)
 	}
-	if roomID == m.ManagementRoom {
-		return Failed("Not done: %s is in the management room. Gavel does not redact there.", c.Event)
+	if refused := m.managementRoom(roomID, string(roomID), "redact there"); refused != nil {
+		return *refused
 	}
 	evt, err := m.Admin.RoomEvent(ctx, roomID, c.Event)
 	if err != nil {
 		return Failed("%s", notice.Explain(err, "event "+string(c.Event)+" in "+string(roomID)))
 	}
+	if refused := m.protected(evt.Sender); refused != nil {
+		return *refused
+	}
 	switch {
-	case roomID == m.ManagementRoom:
-		return Failed("Not done: %s is in the management room. Gavel does not redact there.", c.Event)
-	case m.Protected != nil && m.Protected(evt.Sender):
-		t := sentence("Not done: the event was sent by %s, Gavel's own account or the admin token's. Gavel does not act on them.", string(evt.Sender))
-		return Outcome{Reply: t, Result: t.Plain()}
 	case evt.Unsigned.RedactedBecause != nil:
 		return Done(notice.New().Raw("Event " + string(c.Event) + " is already redacted."))
 	case evt.Type != event.EventMessage && evt.Type != event.EventEncrypted:
@@ -95,9 +93,8 @@ func (m *Moderator) waitRedaction(ctx context.Context, redactID string) (synapse
 // redactUserRooms resolves !redact user's --room, refusing the management
 // room, and says in words where the redaction applies.
 func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) ([]id.RoomID, string, *Outcome) {
-	if m.Protected != nil && m.Protected(c.User) {
-		t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(c.User))
-		return nil, "", &Outcome{Reply: t, Result: t.Plain()}
+	if refused := m.protected(c.User); refused != nil {
+		return nil, "", refused
 	}
 	if c.Room.IsZero() {
 		return []id.RoomID{}, "every room they are in", nil
@@ -107,9 +104,8 @@ func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) 
 		out := Failed("%s", err)
 		return nil, "", &out
 	}
-	if roomID == m.ManagementRoom {
-		out := Failed("Not done: %s is the management room. Gavel does not redact there.", roomID)
-		return nil, "", &out
+	if refused := m.managementRoom(roomID, string(roomID), "redact there"); refused != nil {
+		return nil, "", refused
 	}
 	return []id.RoomID{roomID}, string(roomID), nil
 }

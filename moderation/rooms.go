@@ -34,18 +34,14 @@ func (m *Moderator) showRoom(ctx context.Context, c commands.ShowRoom) Outcome {
 
 // setBlock blocks or unblocks a room, saying so when it already was.
 func (m *Moderator) setBlock(ctx context.Context, ref commands.RoomRef, block bool) Outcome {
-	roomID, err := m.resolveRoom(ctx, ref)
+	roomID, name, err := m.resolveNamed(ctx, ref)
 	if err != nil {
 		return Failed("%s", err)
 	}
-	name := ref.String()
-	if ref.Alias != "" {
-		name += " (" + string(roomID) + ")"
-	}
-	// An alias can read "@room": it is shown inert.
-	if block && roomID == m.ManagementRoom {
-		t := sentence("Not done: %s is the management room. Gavel does not block it.", name)
-		return Outcome{Reply: t, Result: t.Plain()}
+	if block {
+		if refused := m.managementRoom(roomID, name, "block it"); refused != nil {
+			return *refused
+		}
 	}
 	status, err := m.Admin.RoomBlockStatus(ctx, roomID)
 	if err != nil {
@@ -87,9 +83,8 @@ func (m *Moderator) checkDeleteRoom(ctx context.Context, ref commands.RoomRef) (
 		out := Failed("%s", err)
 		return "", nil, &out
 	}
-	if roomID == m.ManagementRoom {
-		t := sentence("Not done: %s is the management room. Gavel does not delete it.", ref.String())
-		return "", nil, &Outcome{Reply: t, Result: t.Plain()}
+	if refused := m.managementRoom(roomID, ref.String(), "delete it"); refused != nil {
+		return "", nil, refused
 	}
 	info, err := m.Admin.RoomInfo(ctx, roomID)
 	if err != nil {
