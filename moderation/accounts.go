@@ -20,7 +20,7 @@ func (m *Moderator) showUser(ctx context.Context, c commands.ShowUser) Outcome {
 	}
 	acc, err := m.Admin.Account(ctx, c.User)
 	if err != nil {
-		return Done(notice.New().User(notice.Explain(err, "user "+string(c.User))))
+		return Done(notice.New().User(m.explain(err, "user "+string(c.User))))
 	}
 	rooms, err := m.Admin.JoinedRoomCount(ctx, c.User)
 	return Done(notice.UserGlance(acc, notice.Known{N: int64(rooms), Err: err}, open, time.Now()))
@@ -63,7 +63,7 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 	}
 	acc, err := m.Admin.Account(ctx, user)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(user)))
+		return Failed("%s", m.explain(err, "user "+string(user)))
 	}
 	switch {
 	case bool(acc.Admin) && !yes:
@@ -75,7 +75,7 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 		return Done(sentence(ch.not, string(user)))
 	}
 	if err := ch.set(ctx, user, on); err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(user)))
+		return Failed("%s", m.explain(err, "user "+string(user)))
 	}
 	if !on {
 		return Done(sentence(ch.undid, string(user)))
@@ -152,7 +152,7 @@ func (m *Moderator) checkDeactivate(ctx context.Context, user id.UserID) (*admin
 	}
 	acc, err := m.Admin.Account(ctx, user)
 	if err != nil {
-		out := Failed("%s", notice.Explain(err, "user "+string(user)))
+		out := Failed("%s", m.explain(err, "user "+string(user)))
 		return nil, &out
 	}
 	if acc.Deactivated {
@@ -178,7 +178,7 @@ func (m *Moderator) deactivate(ctx context.Context, c commands.Deactivate) Outco
 		return *refused
 	}
 	if err := m.Admin.DeactivateAccount(ctx, c.User, c.Erase); err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
+		return Failed("%s", m.explain(err, "user "+string(c.User)))
 	}
 	if c.Erase {
 		return Done(sentence("Deactivated and erased %s.", string(c.User)))

@@ -26,7 +26,7 @@ func (m *Moderator) changeMedia(ctx context.Context, ref commands.MediaRef, chan
 	}
 	before, err := change(ctx, uri)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "media "+uri.String()))
+		return Failed("%s", m.explain(err, "media "+uri.String()))
 	}
 	return reply(uri.String(), before)
 }
@@ -77,7 +77,7 @@ func (m *Moderator) quarantineRoom(ctx context.Context, c commands.QuarantineRoo
 	}
 	n, err := m.Admin.QuarantineRoomMedia(ctx, roomID)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
 	t := notice.New().Raw(fmt.Sprintf("Quarantined %s in ", items(n))).User(c.Room.String())
 	if c.Room.Alias != "" {
@@ -89,7 +89,7 @@ func (m *Moderator) quarantineRoom(ctx context.Context, c commands.QuarantineRoo
 func (m *Moderator) quarantineUser(ctx context.Context, c commands.QuarantineUser) Outcome {
 	n, err := m.Admin.QuarantineUserMedia(ctx, c.User)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
+		return Failed("%s", m.explain(err, "user "+string(c.User)))
 	}
 	t := notice.New().Raw(fmt.Sprintf("Quarantined %s uploaded by ", items(n))).User(string(c.User)).Raw(".")
 	if n == 0 && c.User.Homeserver() != m.serverName() {

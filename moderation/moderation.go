@@ -235,3 +235,13 @@ func (m *Moderator) resolveNamed(ctx context.Context, ref commands.RoomRef) (id.
 	}
 	return roomID, name, nil
 }
+
+// explain words an admin API error (notice.Explain), naming Synapse's
+// version when it lacks the endpoint.
+func (m *Moderator) explain(err error, what string) string {
+	version := ""
+	if m.Health != nil {
+		version = m.Health().SynapseVersion
+	}
+	return notice.ExplainFor(err, what, version)
+}

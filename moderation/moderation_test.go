@@ -90,3 +90,17 @@ func mustParseURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestUnsupportedNamesTheVersion: an endpoint this Synapse lacks (404
+// M_UNRECOGNIZED) is "not supported by Synapse X.Y", not an error.
+func TestUnsupportedNamesTheVersion(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}`))
+	}))
+	defer srv.Close()
+	m := newModerator(t, srv)
+	m.Health = func() notice.Status { return notice.Status{SynapseVersion: "1.99.0"} }
+	out := m.Run(context.Background(), commands.DeleteReport{ID: 12})
+	assert.Equal(t, "Not supported by Synapse 1.99.0 (M_UNRECOGNIZED): a newer Synapse has it.", out.Reply.Plain())
+}

@@ -34,7 +34,7 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	}
 	evt, err := m.Admin.RoomEvent(ctx, roomID, c.Event)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "event "+string(c.Event)+" in "+string(roomID)))
+		return Failed("%s", m.explain(err, "event "+string(c.Event)+" in "+string(roomID)))
 	}
 	if refused := m.protected(evt.Sender); refused != nil {
 		return *refused
@@ -52,14 +52,14 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 		Rooms: []id.RoomID{roomID}, Reason: c.Reason, Limit: 10, After: evt.Timestamp, Before: evt.Timestamp,
 	})
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(evt.Sender)))
+		return Failed("%s", m.explain(err, "user "+string(evt.Sender)))
 	}
 	status, err := m.waitRedaction(ctx, redactID)
 	switch {
 	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
 		return Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
 	case err != nil:
-		return Failed("%s", notice.Explain(err, "the redaction"))
+		return Failed("%s", m.explain(err, "the redaction"))
 	case status.Status == "failed" || status.FailedRedactions[c.Event] != "":
 		t := notice.New().Raw("Synapse could not redact " + string(c.Event))
 		if why := status.FailedRedactions[c.Event]; why != "" {
@@ -135,14 +135,14 @@ func (m *Moderator) redactUser(ctx context.Context, c commands.RedactUser) Outco
 	since := time.Now().Add(-c.Since)
 	redactID, err := m.Admin.RedactUser(ctx, c.User, adminapi.RedactRequest{Rooms: rooms, Limit: c.Limit, After: since.UnixMilli()})
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "user "+string(c.User)))
+		return Failed("%s", m.explain(err, "user "+string(c.User)))
 	}
 	status, err := m.waitRedaction(ctx, redactID)
 	switch {
 	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
 		return Failed("Synapse is still redacting (task %s); the messages go as it gets to them.", redactID)
 	case err != nil:
-		return Failed("%s", notice.Explain(err, "the redaction"))
+		return Failed("%s", m.explain(err, "the redaction"))
 	case status.Status == "failed":
 		return Failed("Synapse's redaction task failed.")
 	}

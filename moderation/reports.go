@@ -51,7 +51,7 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	}
 	page, err := m.Admin.ListEventReports(ctx, q)
 	if err != nil {
-		return Done(notice.New().User(notice.Explain(err, "the report list")))
+		return Done(notice.New().User(m.explain(err, "the report list")))
 	}
 	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero()
 	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now()))
@@ -60,14 +60,14 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {
 	detail, err := m.Admin.EventReport(ctx, c.ID)
 	if err != nil {
-		return Done(notice.New().User(notice.Explain(err, fmt.Sprintf("report %d", c.ID))))
+		return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", c.ID))))
 	}
 	return Done(notice.Report(detail.EventReport, detail))
 }
 
 func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {
 	if err := m.Admin.DeleteEventReport(ctx, c.ID); err != nil {
-		return Failed("%s", notice.Explain(err, fmt.Sprintf("report %d", c.ID)))
+		return Failed("%s", m.explain(err, fmt.Sprintf("report %d", c.ID)))
 	}
 	return Done(notice.New().Raw(fmt.Sprintf("Deleted report %d.", c.ID)))
 }

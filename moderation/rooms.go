@@ -21,11 +21,11 @@ func (m *Moderator) showRoom(ctx context.Context, c commands.ShowRoom) Outcome {
 	}
 	info, err := m.Admin.RoomInfo(ctx, roomID)
 	if err != nil {
-		return Done(notice.New().User(notice.Explain(err, "room "+string(roomID))))
+		return Done(notice.New().User(m.explain(err, "room "+string(roomID))))
 	}
 	block, err := m.Admin.RoomBlockStatus(ctx, roomID)
 	if err != nil {
-		return Done(notice.New().User(notice.Explain(err, "room "+string(roomID))))
+		return Done(notice.New().User(m.explain(err, "room "+string(roomID))))
 	}
 	// Synapse matches room_id as a substring; a whole room id matches
 	// only its own room.
@@ -45,7 +45,7 @@ func (m *Moderator) setBlock(ctx context.Context, ref commands.RoomRef, block bo
 	}
 	status, err := m.Admin.RoomBlockStatus(ctx, roomID)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
 	switch {
 	case block && status.Block:
@@ -54,7 +54,7 @@ func (m *Moderator) setBlock(ctx context.Context, ref commands.RoomRef, block bo
 		return Done(sentence("%s is not blocked.", name))
 	}
 	if err := m.Admin.BlockRoom(ctx, roomID, block); err != nil {
-		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
 	if !block {
 		return Done(sentence("Unblocked %s.", name))
@@ -88,7 +88,7 @@ func (m *Moderator) checkDeleteRoom(ctx context.Context, ref commands.RoomRef) (
 	}
 	info, err := m.Admin.RoomInfo(ctx, roomID)
 	if err != nil {
-		out := Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		out := Failed("%s", m.explain(err, "room "+string(roomID)))
 		return "", nil, &out
 	}
 	return roomID, info, nil
@@ -117,7 +117,7 @@ func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outco
 	}
 	deleteID, err := m.Admin.DeleteRoom(ctx, roomID, req)
 	if err != nil {
-		return Failed("%s", notice.Explain(err, "room "+string(roomID)))
+		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
 	wait, cancel := context.WithTimeout(ctx, roomDeleteWait)
 	defer cancel()
@@ -125,7 +125,7 @@ func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outco
 		status, err := m.Admin.DeleteRoomStatus(wait, deleteID)
 		switch {
 		case err != nil && wait.Err() == nil:
-			return Failed("%s", notice.Explain(err, "the deletion of "+string(roomID)))
+			return Failed("%s", m.explain(err, "the deletion of "+string(roomID)))
 		case err == nil && status.Status == "complete":
 			return Done(notice.RoomDeleted(c.Room.String(), roomID, status.ShutdownRoom, c.Block, c.Purge))
 		case err == nil && status.Status == "failed":

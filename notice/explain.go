@@ -13,7 +13,11 @@ import (
 // Explain turns an admin API error into a sentence for moderators: what is
 // wrong with what, and Synapse's errcode. It is the one place where errors
 // become words; pollFailure is its short form for alerts.
-func Explain(err error, what string) string {
+func Explain(err error, what string) string { return ExplainFor(err, what, "") }
+
+// ExplainFor is Explain knowing Synapse's version, which it names when
+// Synapse lacks the endpoint.
+func ExplainFor(err error, what, synapseVersion string) string {
 	var invalid *adminapi.InvalidInputError
 	switch {
 	case errors.As(err, &invalid):
@@ -24,6 +28,8 @@ func Explain(err error, what string) string {
 		return fmt.Sprintf("Synapse refused (%s): %s. Gavel's admin token must belong to a server admin.", adminapi.ErrCode(err), synapseMessage(err))
 	case adminapi.IsUnauthorized(err):
 		return fmt.Sprintf("Synapse rejected Gavel's admin token (%s). Check synapse.admin_access_token.", adminapi.ErrCode(err))
+	case adminapi.IsUnsupported(err) && synapseVersion != "":
+		return "Not supported by Synapse " + synapseVersion + " (" + retry.ErrCode(err) + "): a newer Synapse has it."
 	case adminapi.IsUnsupported(err):
 		return "This Synapse does not support that (" + retry.ErrCode(err) + ")."
 	case adminapi.StatusCode(err) == 0 && !errors.Is(err, context.DeadlineExceeded):
