@@ -99,6 +99,11 @@ func New(cfg Config) (*Moderator, error) {
 	if err := everyCommandHandled(m.handlers); err != nil {
 		return nil, err
 	}
+	for _, s := range commands.All() {
+		if s.Confirm && m.previews[s.Type()] == nil {
+			return nil, fmt.Errorf("moderation: command %q needs confirmation and has no preview", s.Name)
+		}
+	}
 	return m, nil
 }
 
@@ -168,11 +173,7 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
-		p := m.previews[reflect.TypeOf(cmd)]
-		if p == nil {
-			return Refused("Gavel has no preview for %s.", spec.Name)
-		}
-		out := p(ctx, cmd)
+		out := m.previews[reflect.TypeOf(cmd)](ctx, cmd) // New checked that there is one
 		if out.Pending != nil {
 			now := time.Now()
 			out.Pending.CreatedAt, out.Pending.ExpiresAt = now, now.Add(m.ConfirmTimeout)
