@@ -176,7 +176,7 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if p == nil {
 		return // a reaction to something else
 	}
-	input := content.RelatesTo.Key + " " + p.Command
+	input := textcut.Runes(content.RelatesTo.Key+" "+p.Command, 200)
 	b.record(ctx, evt, preview, "confirm", input, func(ctx context.Context) moderation.Outcome {
 		return b.decidePending(ctx, evt, p, decision)
 	})
