@@ -206,7 +206,7 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 		default:
 			t.Raw("This preview expired at " + now.ExpiresAt.UTC().Format("15:04 UTC") + "; nothing was done. Send the command again.")
 		}
-		return moderation.Outcome{Reply: t, Result: t.Plain()}
+		return moderation.NotDone(t)
 	}
 	if decision == store.PendingCancelled {
 		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")

@@ -9,7 +9,7 @@
 // aliases are left for the moderation handlers to resolve. Every problem
 // is a *UsageError that says what was wrong and how the command is used.
 //
-// It may import internal/mxid, internal/textcut and mautrix; nothing of
+// It may import internal/mxid and mautrix; nothing of
 // Gavel's above it.
 package commands
 

@@ -56,7 +56,7 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 	if server := user.Homeserver(); server != m.serverName() {
 		t := sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be "+ch.verb+". For remote users, ", string(user)).
 			Code(m.Prefix + "redact").Raw(", ").Code(m.Prefix + "kick").Raw(", ").Code(m.Prefix + "ban").Raw(" and ").Code(m.Prefix + "quarantine media").Raw(" work.")
-		return Outcome{Reply: t, Result: t.Plain()}
+		return NotDone(t)
 	}
 	if refused := m.protected(user); refused != nil {
 		return *refused
@@ -68,7 +68,7 @@ func (m *Moderator) changeAccount(ctx context.Context, user id.UserID, ch accoun
 	switch {
 	case bool(acc.Admin) && !yes:
 		t := sentence("Not done: %s is a server admin. Add ", string(user)).Code("--yes").Raw(" to act on them anyway.")
-		return Outcome{Reply: t, Result: t.Plain()}
+		return NotDone(t)
 	case on && bool(ch.is(acc)):
 		return Done(sentence(ch.already, string(user)))
 	case !on && !bool(ch.is(acc)):
@@ -142,7 +142,8 @@ func (m *Moderator) unshadowBanAccount(ctx context.Context, c commands.UnshadowB
 // account.
 func (m *Moderator) checkDeactivate(ctx context.Context, user id.UserID) (*adminapi.Account, *Outcome) {
 	refuse := func(t *notice.Text) (*adminapi.Account, *Outcome) {
-		return nil, &Outcome{Reply: t, Result: t.Plain()}
+		out := NotDone(t)
+		return nil, &out
 	}
 	if server := user.Homeserver(); server != m.serverName() {
 		return refuse(sentence("%s is on another server, not on this one ("+m.serverName()+"): only local accounts can be deactivated.", string(user)))

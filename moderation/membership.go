@@ -59,7 +59,7 @@ func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, roo
 	default:
 		t.Raw("Synapse could not " + verb + " ").User(string(user)).Raw(" in ").User(room).Raw(" (" + retry.ErrCode(err) + "): ").User(message).Raw(".")
 	}
-	return Outcome{Reply: t, Result: t.Plain()}
+	return NotDone(t)
 }
 
 func (m *Moderator) kick(ctx context.Context, c commands.Kick) Outcome {

@@ -49,6 +49,10 @@ func Failed(format string, args ...any) Outcome {
 	return Outcome{Reply: notice.New().Raw(msg), Result: msg}
 }
 
+// NotDone is an outcome that did not do what was asked, with a reply
+// already built (for words that hold text Gavel did not choose).
+func NotDone(t *notice.Text) Outcome { return Outcome{Reply: t, Result: t.Plain()} }
+
 // Refused is a command that was not run at all (too old, not permitted,
 // sent the wrong way): logged as a failed action.
 func Refused(format string, args ...any) Outcome {
@@ -210,7 +214,8 @@ func (m *Moderator) protected(user id.UserID) *Outcome {
 		return nil
 	}
 	t := sentence("Not done: %s is Gavel's own account, or the one whose token it uses for the admin API. Gavel does not act on them.", string(user))
-	return &Outcome{Reply: t, Result: t.Plain()}
+	out := NotDone(t)
+	return &out
 }
 
 // managementRoom refuses to act on the management room (verb says how:
@@ -220,7 +225,8 @@ func (m *Moderator) managementRoom(roomID id.RoomID, name, verb string) *Outcome
 		return nil
 	}
 	t := sentence("Not done: %s is the management room. Gavel does not "+verb+".", name)
-	return &Outcome{Reply: t, Result: t.Plain()}
+	out := NotDone(t)
+	return &out
 }
 
 // resolveNamed resolves a room and names it for replies: as typed, with

@@ -25,11 +25,8 @@ const redactWait = 30 * time.Second
 // room and to the millisecond it was sent, selects it (and any other
 // message the sender sent in that room in the same millisecond).
 func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Outcome {
-	roomID, err := m.resolveRoom(ctx, c.Room)
-	if err != nil {
-		return Failed("%s", err)
-	}
-	if refused := m.managementRoom(roomID, string(roomID), "redact there"); refused != nil {
+	roomID, refused := m.redactionRoom(ctx, c.Room)
+	if refused != nil {
 		return *refused
 	}
 	evt, err := m.Admin.RoomEvent(ctx, roomID, c.Event)
@@ -46,7 +43,7 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 		// Synapse's user redaction covers messages (and joins) only.
 		t := notice.New().Raw("Not done: event " + string(c.Event) + " is a ").User(evt.Type.Type).
 			Raw(", and Synapse's admin API redacts only messages. Redact it from a client with the power to.")
-		return Outcome{Reply: t, Result: t.Plain()}
+		return NotDone(t)
 	}
 	redactID, err := m.Admin.RedactUser(ctx, evt.Sender, adminapi.RedactRequest{
 		Rooms: []id.RoomID{roomID}, Reason: c.Reason, Limit: 10, After: evt.Timestamp, Before: evt.Timestamp,
@@ -54,18 +51,16 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	if err != nil {
 		return Failed("%s", m.explain(err, "user "+string(evt.Sender)))
 	}
-	status, err := m.waitRedaction(ctx, redactID)
-	switch {
-	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
-		return Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
-	case err != nil:
-		return Failed("%s", m.explain(err, "the redaction"))
-	case status.Status == "failed" || status.FailedRedactions[c.Event] != "":
+	status, unfinished := m.followRedaction(ctx, redactID, "check the event in a moment")
+	if unfinished != nil {
+		return *unfinished
+	}
+	if status.Status == "failed" || status.FailedRedactions[c.Event] != "" {
 		t := notice.New().Raw("Synapse could not redact " + string(c.Event))
 		if why := status.FailedRedactions[c.Event]; why != "" {
 			t.Raw(": ").User(why)
 		}
-		return Outcome{Reply: t.Raw("."), Result: t.Plain()}
+		return NotDone(t.Raw("."))
 	}
 	t := notice.New().Raw("Redacted " + string(c.Event) + " (sent by ").User(string(evt.Sender)).Raw(" in " + string(roomID) + ")")
 	if c.Reason != "" {
@@ -74,20 +69,38 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	return Done(t.Raw("."))
 }
 
-// waitRedaction follows a redaction task until it ends or redactWait runs
-// out.
-func (m *Moderator) waitRedaction(ctx context.Context, redactID string) (synapseadmin.RespRedactUserStatus, error) {
-	ctx, cancel := context.WithTimeout(ctx, redactWait)
+// followRedaction follows a redaction task until it ends ("complete" or
+// "failed") or redactWait runs out. It returns the final status, or the
+// reply for a task still running (meanwhile says what that means) or one
+// that could not be followed.
+func (m *Moderator) followRedaction(ctx context.Context, redactID, meanwhile string) (synapseadmin.RespRedactUserStatus, *Outcome) {
+	wait, cancel := context.WithTimeout(ctx, redactWait)
 	defer cancel()
 	for {
-		status, err := m.Admin.RedactUserStatus(ctx, redactID)
-		if err != nil || status.Status == "complete" || status.Status == "failed" {
-			return status, err
+		status, err := m.Admin.RedactUserStatus(wait, redactID)
+		switch {
+		case err == nil && (status.Status == "complete" || status.Status == "failed"):
+			return status, nil
+		case err != nil && retry.Classify(err) != retry.UnknownOutcome:
+			out := Failed("%s", m.explain(err, "the redaction"))
+			return status, &out
 		}
-		if err := retry.Sleep(ctx, 200*time.Millisecond); err != nil {
-			return status, fmt.Errorf("waiting for redaction %s: %w", redactID, err)
+		if err != nil || retry.Sleep(wait, 200*time.Millisecond) != nil {
+			out := Failed("Synapse is still redacting (task %s); %s.", redactID, meanwhile)
+			return status, &out
 		}
 	}
+}
+
+// redactionRoom resolves the room a redaction is for, refusing the
+// management room.
+func (m *Moderator) redactionRoom(ctx context.Context, ref commands.RoomRef) (id.RoomID, *Outcome) {
+	roomID, err := m.resolveRoom(ctx, ref)
+	if err != nil {
+		out := Failed("%s", err)
+		return "", &out
+	}
+	return roomID, m.managementRoom(roomID, string(roomID), "redact there")
 }
 
 // redactUserRooms resolves !redact user's --room, refusing the management
@@ -99,12 +112,8 @@ func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) 
 	if c.Room.IsZero() {
 		return []id.RoomID{}, "every room they are in", nil
 	}
-	roomID, err := m.resolveRoom(ctx, c.Room)
-	if err != nil {
-		out := Failed("%s", err)
-		return nil, "", &out
-	}
-	if refused := m.managementRoom(roomID, string(roomID), "redact there"); refused != nil {
+	roomID, refused := m.redactionRoom(ctx, c.Room)
+	if refused != nil {
 		return nil, "", refused
 	}
 	return []id.RoomID{roomID}, string(roomID), nil
@@ -137,13 +146,11 @@ func (m *Moderator) redactUser(ctx context.Context, c commands.RedactUser) Outco
 	if err != nil {
 		return Failed("%s", m.explain(err, "user "+string(c.User)))
 	}
-	status, err := m.waitRedaction(ctx, redactID)
-	switch {
-	case err != nil && retry.Classify(err) == retry.UnknownOutcome || err == nil && status.Status != "complete" && status.Status != "failed":
-		return Failed("Synapse is still redacting (task %s); the messages go as it gets to them.", redactID)
-	case err != nil:
-		return Failed("%s", m.explain(err, "the redaction"))
-	case status.Status == "failed":
+	status, unfinished := m.followRedaction(ctx, redactID, "the messages go as it gets to them")
+	if unfinished != nil {
+		return *unfinished
+	}
+	if status.Status == "failed" {
 		return Failed("Synapse's redaction task failed.")
 	}
 	return Done(notice.UserRedacted(c.User, where, since, status.FailedRedactions))

@@ -130,7 +130,7 @@ func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outco
 			return Done(notice.RoomDeleted(c.Room.String(), roomID, status.ShutdownRoom, c.Block, c.Purge))
 		case err == nil && status.Status == "failed":
 			t := notice.New().Raw("Synapse could not delete " + string(roomID) + ": ").User(status.Error).Raw(".")
-			return Outcome{Reply: t, Result: t.Plain()}
+			return NotDone(t)
 		}
 		if retry.Sleep(wait, 250*time.Millisecond) != nil {
 			return Failed("Synapse is still deleting %s (task %s); %sroom %s shows where it stands.", roomID, deleteID, m.Prefix, roomID)

@@ -61,14 +61,19 @@ func RemoteUserGlance(userID id.UserID, openReports Known) *Text {
 	return t.Raw(Capitalize(openReports.words("open report", "open reports")) + " about their events.")
 }
 
-// RoomGlance is !room.
-func RoomGlance(info *synapseadmin.RoomInfo, block synapseadmin.RoomsBlockResponse, openReports Known) *Text {
-	t := New()
+// roomInfoLink appends a matrix.to link to a room, labelled with its name
+// (cut, inert) or else its id.
+func roomInfoLink(t *Text, info *synapseadmin.RoomInfo) *Text {
 	label := string(info.RoomID)
 	if info.Name != "" {
 		label = textcut.Runes(info.Name, RoomNameShown)
 	}
-	t.Link(label, info.RoomID.URI().MatrixToURL())
+	return t.Link(label, info.RoomID.URI().MatrixToURL())
+}
+
+// RoomGlance is !room.
+func RoomGlance(info *synapseadmin.RoomInfo, block synapseadmin.RoomsBlockResponse, openReports Known) *Text {
+	t := roomInfoLink(New(), info)
 	if info.CanonicalAlias != "" {
 		t.Raw(" (").User(textcut.Runes(string(info.CanonicalAlias), RoomNameShown)).Raw(")")
 	}
@@ -114,12 +119,7 @@ func DeactivatePreview(acc *adminapi.Account, rooms, openReports Known, erase bo
 
 // DeleteRoomPreview is the preview of !room delete.
 func DeleteRoomPreview(info *synapseadmin.RoomInfo, openReports Known, block, purge, message bool) *Text {
-	t := New().Bold("Delete ")
-	label := string(info.RoomID)
-	if info.Name != "" {
-		label = textcut.Runes(info.Name, RoomNameShown)
-	}
-	t.Link(label, info.RoomID.URI().MatrixToURL())
+	t := roomInfoLink(New().Bold("Delete "), info)
 	if info.Name != "" {
 		t.Raw(" (" + string(info.RoomID) + ")")
 	}

@@ -16,11 +16,10 @@ import (
 const (
 	insertPendingQuery = `INSERT INTO pending (preview_key, command, sender, created_at, expires_at, state)
 		VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT DO NOTHING`
-	getPendingQuery = `SELECT preview_key, command, sender, created_at, expires_at, state, decided_by, decided_at
-		FROM pending WHERE preview_key=$1`
+	pendingByEventQuery = `SELECT preview_key, command, sender, created_at, expires_at, state, decided_by, decided_at
+		FROM pending JOIN outbox ON outbox.key=pending.preview_key WHERE outbox.event_id=$1`
 	decidePendingQuery = `UPDATE pending SET state=$2, decided_by=$3, decided_at=$4
 		WHERE preview_key=$1 AND state='pending' AND expires_at>$4`
-	keyByEventQuery = `SELECT key FROM outbox WHERE event_id=$1`
 )
 
 // Pending states.
@@ -52,17 +51,11 @@ func (s *Store) insertPending(ctx context.Context, p *Pending) error {
 // PendingByEvent returns the pending action whose preview was posted as
 // eventID, or nil when that event is no preview.
 func (s *Store) PendingByEvent(ctx context.Context, eventID id.EventID) (*Pending, error) {
-	var key OutboxKey
-	if err := s.db.QueryRow(ctx, keyByEventQuery, eventID).Scan(&key); errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
 	var p Pending
 	var created, expires int64
 	var decidedBy sql.NullString
 	var decidedAt sql.NullInt64
-	err := s.db.QueryRow(ctx, getPendingQuery, key).Scan(&p.PreviewKey, &p.Command, &p.Sender, &created, &expires, &p.State, &decidedBy, &decidedAt)
+	err := s.db.QueryRow(ctx, pendingByEventQuery, eventID).Scan(&p.PreviewKey, &p.Command, &p.Sender, &created, &expires, &p.State, &decidedBy, &decidedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

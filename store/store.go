@@ -1,8 +1,9 @@
 // Package store keeps Gavel's state in SQLite or PostgreSQL, one file per
 // table: the key-value settings (kv.go), every report seen (report.go), the
 // outbox of messages to post exactly once (outbox.go), the command events
-// handled (command.go), the moderators' action log (action.go) and the
-// encrypted messages waiting for their keys (undecrypted.go). keys.go names
+// handled (command.go), the moderators' action log (action.go), the
+// encrypted messages waiting for their keys (undecrypted.go) and the
+// actions waiting for a moderator's confirmation (pending.go). keys.go names
 // the kv and outbox keys. The schema lives in upgrades/.
 //
 // It imports no other Gavel package: only mautrix's id and event packages,

@@ -69,10 +69,10 @@ func Classify(err error) Class {
 	return Permanent
 }
 
-// Unreachable reports whether the homeserver could not be reached or
+// unreachable reports whether the homeserver could not be reached or
 // failed: no answer (in time), or a 5xx. Worth waiting out at start-up;
 // a rate limit or a rejected token is not.
-func Unreachable(err error) bool {
+func unreachable(err error) bool {
 	c := Classify(err)
 	return c == Transient || c == UnknownOutcome
 }
@@ -139,14 +139,14 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// UntilReachable runs fn until it gets an answer that is not Unreachable,
+// UntilReachable runs fn until it gets an answer that is not unreachable,
 // waiting longer between tries and logging each wait. It returns fn's last
 // error, or the context's.
 func UntilReachable(ctx context.Context, log zerolog.Logger, what string, fn func() error) error {
 	var bo Backoff
 	for {
 		err := fn()
-		if err == nil || !Unreachable(err) || ctx.Err() != nil {
+		if err == nil || !unreachable(err) || ctx.Err() != nil {
 			return err
 		}
 		wait := bo.Next()

@@ -58,11 +58,11 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 }
 
 func TestTransientErrors(t *testing.T) {
-	assert.True(t, Unreachable(mautrix.HTTPError{Message: "request error", WrappedError: errors.New("connection refused")}))
-	assert.True(t, Unreachable(mautrix.HTTPError{Response: &http.Response{StatusCode: 502}}))
-	assert.False(t, Unreachable(mautrix.HTTPError{Response: &http.Response{StatusCode: 401}}))
-	assert.False(t, Unreachable(errors.New("plain")))
-	assert.False(t, Unreachable(nil))
+	assert.True(t, unreachable(mautrix.HTTPError{Message: "request error", WrappedError: errors.New("connection refused")}))
+	assert.True(t, unreachable(mautrix.HTTPError{Response: &http.Response{StatusCode: 502}}))
+	assert.False(t, unreachable(mautrix.HTTPError{Response: &http.Response{StatusCode: 401}}))
+	assert.False(t, unreachable(errors.New("plain")))
+	assert.False(t, unreachable(nil))
 }
 
 func TestClassify(t *testing.T) {
@@ -88,6 +88,6 @@ func TestClassify(t *testing.T) {
 		"wrapped 500 upstream": {fmt.Errorf("listing: %w", status(500)), Transient, true},
 	} {
 		assert.Equal(t, c.class, Classify(c.err), name)
-		assert.Equal(t, c.unreachable, Unreachable(c.err), name)
+		assert.Equal(t, c.unreachable, unreachable(c.err), name)
 	}
 }
