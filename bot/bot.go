@@ -3,10 +3,12 @@
 // encryption, and turning a moderator's message into a command that
 // package moderation runs.
 //
-// Three loops run side by side: the sync loop here, the report feed
-// (package feed) and the sender (package outbox). Everything Gavel posts
-// goes through the outbox in the database, keyed by a transaction id,
-// which is what makes "exactly once" hold across crashes and restarts.
+// Four loops run side by side: the sync loop here, the report feed
+// (package feed), the sender (package outbox) and the follower of the
+// tasks that actions start in Synapse (package moderation). Everything
+// Gavel posts goes through the outbox in the database, keyed by a
+// transaction id, which is what makes "exactly once" hold across crashes
+// and restarts.
 //
 // Nothing imports bot but main.
 package bot
@@ -157,7 +159,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
-		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout})
+		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
+		Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -268,8 +271,8 @@ func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) 
 	return retry.UntilReachable(ctx, b.log, what, fn)
 }
 
-// Run runs the sync loop, the report feed and the sender until ctx ends,
-// then lets each finish its current step. It returns nil after a clean
+// Run runs the sync loop, the report feed, the sender and the follower of
+// Synapse tasks until ctx ends, then lets each finish its current step. It returns nil after a clean
 // shutdown, or the error that stopped Gavel.
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -286,6 +289,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	run("sender", b.sender.Run)
 	run("sync", b.syncLoop)
 	run("feed", b.feed.Run)
+	run("tasks", b.mod.FollowTasks)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

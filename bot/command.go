@@ -89,26 +89,27 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo id.EventID, 
 	} else {
 		log.Debug().Str("command", name).Msg("Command")
 	}
-	var action *store.Action
+	f := store.Finished{Reply: store.Message{Key: store.ReplyKey(evt.ID), Priority: store.PriorityReply, RoomID: evt.RoomID}, Task: out.Task}
 	if out.Action {
-		action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result}
+		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result,
+			Target: out.Target, Reason: out.Reason}
 	}
-	key := store.ReplyKey(evt.ID)
-	content := out.Reply.Reply(replyTo)
-	var pending []*store.Pending
+	f.Reply.Content = out.Reply.Reply(replyTo)
 	if out.Pending != nil {
-		content = out.Reply.ReplyWith(replyTo, map[string]any{"gavel.confirm": map[string]any{
-			"id": string(key), "expires_ts": out.Pending.ExpiresAt.UnixMilli(),
+		f.Reply.Content = out.Reply.ReplyWith(replyTo, map[string]any{"gavel.confirm": map[string]any{
+			"id": string(f.Reply.Key), "expires_ts": out.Pending.ExpiresAt.UnixMilli(),
 		}})
-		pending = append(pending, out.Pending)
+		f.Pending = out.Pending
 	}
-	reply := store.Message{Key: key, Priority: store.PriorityReply, RoomID: evt.RoomID, Content: content}
 	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
 	defer cancel()
-	if _, err := b.store.FinishCommand(finishCtx, evt.ID, action, reply, pending...); err != nil {
+	if _, err := b.store.FinishCommand(finishCtx, evt.ID, f); err != nil {
 		log.Error().Err(err).Msg("Database error; the command will be answered when the sync is tried again")
 		b.syncFailed.Store(true)
 		return
+	}
+	if f.Task != nil {
+		b.mod.WakeTasks()
 	}
 	b.sender.Notify()
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -31,6 +32,33 @@ func (e *env) startProcess(logFile *os.File) *synapsetest.Process {
 	require.NoError(e.t, err)
 	e.t.Cleanup(p.Kill)
 	return p
+}
+
+// processLog is the file the gavel processes of a test log to, shown when
+// the test fails.
+func (e *env) processLog() *os.File {
+	t := e.t
+	t.Helper()
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(logFile.Name())
+			t.Logf("gavel's log:\n%s", log)
+		}
+	})
+	return logFile
+}
+
+// waitStarted waits until the gavel processes logging to logFile have
+// started n times in all: messages sent earlier are history to them.
+func (e *env) waitStarted(logFile *os.File, n int) {
+	e.t.Helper()
+	require.Eventuallyf(e.t, func() bool {
+		log, err := os.ReadFile(logFile.Name())
+		require.NoError(e.t, err)
+		return bytes.Count(log, []byte("Gavel started")) >= n
+	}, time.Minute, 50*time.Millisecond, "waiting for gavel to start (%d)", n)
 }
 
 // TestSIGKILLWhilePosting kills the real gavel process with SIGKILL again
@@ -88,14 +116,7 @@ func (e *env) reportMany(n int) {
 func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
 	t := e.t
 	proxy := e.viaProxy()
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Logf("gavel's log:\n%s", log)
-		}
-	})
+	logFile := e.processLog()
 	// A slow homeserver: each send takes a moment, so that the kills land
 	// in the middle of the burst.
 	slowSends := func(r *http.Request) {

@@ -9,7 +9,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -475,14 +474,7 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	e := newEnv(t, nil)
 	e.encryptRoom()
 	e.cfg.Encryption.PickleKey = testPickleKey
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := os.ReadFile(logFile.Name())
-			t.Logf("Gavel's log:\n%s", out)
-		}
-	})
+	logFile := e.processLog()
 	gavel := e.startProcess(logFile)
 	// The process sets up its new device while the test goes on: a client
 	// that sent before the device had keys would withhold the room key.

@@ -2,7 +2,12 @@ package moderation
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +46,47 @@ func liveModerator(t *testing.T) (*Moderator, *synapsetest.World) {
 func (m *Moderator) run(t *testing.T, cmd commands.Command) Outcome {
 	t.Helper()
 	return m.Run(context.Background(), cmd)
+}
+
+var commandSeq atomic.Int64
+
+// follow records an outcome that started a task as Gavel records a
+// command's, with its reply posted, then follows the task until it ends.
+// It checks that each step is an edit of the reply, and returns the text
+// of the last one.
+func (m *Moderator) follow(t *testing.T, out Outcome) string {
+	t.Helper()
+	ctx := context.Background()
+	require.NotNil(t, out.Task, out.Result)
+	n := commandSeq.Add(1)
+	cmdID, replyID := id.EventID(fmt.Sprintf("$cmd%d", n)), id.EventID(fmt.Sprintf("$reply%d", n))
+	reply := store.Message{Key: store.ReplyKey(cmdID), RoomID: m.ManagementRoom, Content: out.Reply.Reply(cmdID)}
+	_, err := m.Store.FinishCommand(ctx, cmdID, store.Finished{Reply: reply, Task: out.Task,
+		Action: &store.Action{EventID: cmdID, Command: "test", OK: out.OK, Result: out.Result}})
+	require.NoError(t, err)
+	require.NoError(t, m.Store.MarkSent(ctx, reply.Key, replyID))
+	task := *out.Task
+	require.Eventually(t, func() bool {
+		require.NoError(t, m.checkTask(ctx, &task))
+		running, err := m.Store.RunningTasks(ctx)
+		require.NoError(t, err)
+		return !slices.ContainsFunc(running, func(r store.Task) bool { return r.ID == task.ID })
+	}, 30*time.Second, 50*time.Millisecond, "task %s did not end", task.ID)
+	require.Positive(t, task.Edits)
+	last, err := m.Store.Message(ctx, store.EditKey(cmdID, task.Edits))
+	require.NoError(t, err)
+	require.NotNil(t, last)
+	var edit event.MessageEventContent
+	require.NoError(t, json.Unmarshal(last.Content, &edit))
+	require.NotNil(t, edit.RelatesTo)
+	assert.Equal(t, event.RelReplace, edit.RelatesTo.Type)
+	assert.Equal(t, replyID, edit.RelatesTo.EventID)
+	require.NotNil(t, edit.NewContent)
+	assert.Equal(t, task.Shown, edit.NewContent.Body)
+	actions, err := m.Store.Actions(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, task.Shown, actions[0].Result, "the action's result is the task's")
+	return edit.NewContent.Body
 }
 
 // TestAccountActions: suspend, lock and shadow-ban a local account and
@@ -306,7 +352,8 @@ func TestDeleteRoom(t *testing.T) {
 	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: w.PublicRoom}, Block: true, Purge: true, Yes: true})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Equal(t, "Deleted "+string(w.PublicRoom)+": 2 local users removed, blocked, purged.", out.Reply.Plain())
+	assert.Regexp(t, `^Deleting `+regexp.QuoteMeta(string(w.PublicRoom))+`: Synapse has it queued \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
+	assert.Equal(t, "Deleted "+string(w.PublicRoom)+": 2 local users removed, blocked, purged.", m.follow(t, out))
 	_, err = w.Admin.RoomInfo(ctx, w.PublicRoom)
 	assert.True(t, adminapi.IsNotFound(err), "purged: %v", err)
 	status, err := w.Admin.RoomBlockStatus(ctx, w.PublicRoom)
@@ -317,7 +364,7 @@ func TestDeleteRoom(t *testing.T) {
 	require.NoError(t, err)
 	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: quiet.RoomID}, Message: "This room was closed.", Yes: true})
 	require.True(t, out.OK, out.Result)
-	assert.Equal(t, "Deleted "+string(quiet.RoomID)+": 1 local user removed.", out.Reply.Plain())
+	assert.Equal(t, "Deleted "+string(quiet.RoomID)+": 1 local user removed.", m.follow(t, out))
 	info, err := w.Admin.RoomInfo(ctx, quiet.RoomID)
 	if err == nil {
 		assert.Zero(t, info.JoinedMembers, "everyone was removed")
@@ -361,7 +408,8 @@ func TestRedactUser(t *testing.T) {
 	out = m.run(t, commands.RedactUser{User: spammer, Room: commands.RoomRef{Alias: w.PublicAlias}, Since: time.Hour, Limit: 1000, Yes: true})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Regexp(t, `^Redacted `+string(spammer)+`'s messages since .* in `+string(w.PublicRoom)+`\.$`, out.Reply.Plain())
+	assert.Regexp(t, `^Redacting `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(string(w.PublicRoom))+`: Synapse is at it \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
+	assert.Regexp(t, `^Redacted `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(string(w.PublicRoom))+`\.$`, m.follow(t, out))
 	for _, evt := range inPublic {
 		assert.True(t, gone(w.PublicRoom, evt), evt)
 	}
@@ -369,7 +417,7 @@ func TestRedactUser(t *testing.T) {
 
 	out = m.run(t, commands.RedactUser{User: spammer, Since: time.Hour, Limit: 1000, Yes: true})
 	require.True(t, out.OK, out.Result)
-	assert.Contains(t, out.Reply.Plain(), " in every room they are in.")
+	assert.Contains(t, m.follow(t, out), " in every room they are in.")
 	assert.True(t, gone(elsewhere.RoomID, other.EventID))
 
 	out = m.run(t, commands.RedactUser{User: w.Bot.UserID, Since: time.Hour, Limit: 10, Yes: true})

@@ -1,20 +1,23 @@
 // Package moderation turns a parsed command into an outcome: the reply,
 // and for commands that change something, the entry for the action log.
 // Each command has one handler here, registered in register(); the
-// command itself is declared once, in package commands.
+// command itself is declared once, in package commands. FollowTasks
+// follows the tasks that long actions start in Synapse (tasks.go).
 //
 // It may import adminapi, commands, notice, store and internal packages;
 // it does not import bot, feed or outbox: what it needs of them (the last
-// poll, the encryption state) comes in through Config.Health.
+// poll, the encryption state, waking the sender) comes in through Config.
 package moderation
 
 import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
@@ -37,6 +40,12 @@ type Outcome struct {
 	// moderator's confirmation, until Pending.ExpiresAt. The caller fills
 	// in the command as typed and who sent it.
 	Pending *store.Pending
+	// Task, when set, is the Synapse task the action started; Reply shows
+	// it and is edited as it goes (FollowTasks).
+	Task *store.Task
+	// Target and Reason are what the action was on and why, for the log;
+	// Run fills them in from the command.
+	Target, Reason string
 }
 
 // Done is a successful outcome whose reply is t.
@@ -81,6 +90,9 @@ type Config struct {
 	// Protected reports whether an account is one Gavel never acts on:
 	// its own, and the one whose token it uses for the admin API.
 	Protected func(id.UserID) bool
+	// Notify wakes the outbox's sender: FollowTasks queued an edit.
+	Notify func()
+	Log    zerolog.Logger
 }
 
 // Moderator runs commands.
@@ -90,6 +102,8 @@ type Moderator struct {
 	// previews are the handlers that preview commands needing
 	// confirmation.
 	previews map[reflect.Type]handler
+	// tasksWake wakes FollowTasks: a task was added.
+	tasksWake chan struct{}
 }
 
 type handler func(context.Context, commands.Command) Outcome
@@ -98,7 +112,7 @@ type handler func(context.Context, commands.Command) Outcome
 // handler: that is a programming error, caught by the tests and at
 // start-up rather than when a moderator first types the command.
 func New(cfg Config) (*Moderator, error) {
-	m := &Moderator{Config: cfg, previews: map[reflect.Type]handler{}}
+	m := &Moderator{Config: cfg, previews: map[reflect.Type]handler{}, tasksWake: make(chan struct{}, 1)}
 	m.handlers = m.register()
 	if err := everyCommandHandled(m.handlers); err != nil {
 		return nil, err
@@ -192,8 +206,33 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 	}
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly
+	out.Target, out.Reason = targetAndReason(cmd)
 	return out
 }
+
+// targetAndReason returns what a command acts on (its users, rooms,
+// events, media and report ids, as typed) and the reason it gives.
+func targetAndReason(cmd commands.Command) (target, reason string) {
+	var targets []string
+	v := reflect.ValueOf(cmd)
+	for i := range v.NumField() {
+		f, field := v.Field(i), v.Type().Field(i)
+		switch {
+		case f.IsZero():
+		case field.Name == "Reason":
+			reason = f.String()
+		case field.Name == "ID":
+			targets = append(targets, fmt.Sprintf("report %v", f.Interface()))
+		case isTarget(field.Type):
+			targets = append(targets, fmt.Sprint(f.Interface()))
+		}
+	}
+	return strings.Join(targets, " "), reason
+}
+
+var targetTypes = []reflect.Type{reflect.TypeFor[id.UserID](), reflect.TypeFor[id.EventID](), reflect.TypeFor[commands.RoomRef](), reflect.TypeFor[commands.MediaRef]()}
+
+func isTarget(t reflect.Type) bool { return slices.Contains(targetTypes, t) }
 
 // describe spells a parsed command out: its name and its arguments.
 func describe(spec *commands.Spec, cmd commands.Command) string {

@@ -51,7 +51,7 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	if err != nil {
 		return Failed("%s", m.explain(err, "user "+string(evt.Sender)))
 	}
-	status, unfinished := m.followRedaction(ctx, redactID, "check the event in a moment")
+	status, unfinished := m.followRedaction(ctx, redactID)
 	if unfinished != nil {
 		return *unfinished
 	}
@@ -69,13 +69,15 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	return Done(t.Raw("."))
 }
 
-// followRedaction follows a redaction task until it ends ("complete" or
-// "failed") or redactWait runs out. It returns the final status, or the
-// reply for a task still running (meanwhile says what that means) or one
-// that could not be followed.
-func (m *Moderator) followRedaction(ctx context.Context, redactID, meanwhile string) (synapseadmin.RespRedactUserStatus, *Outcome) {
+// followRedaction follows the redaction task of !redact until it ends
+// ("complete" or "failed") or redactWait runs out. It returns the final
+// status, or the reply for a task still running or one that could not be
+// followed.
+func (m *Moderator) followRedaction(ctx context.Context, redactID string) (synapseadmin.RespRedactUserStatus, *Outcome) {
 	wait, cancel := context.WithTimeout(ctx, redactWait)
 	defer cancel()
+	// One event takes Synapse milliseconds: look early, then less often.
+	pause := 10 * time.Millisecond
 	for {
 		status, err := m.Admin.RedactUserStatus(wait, redactID)
 		switch {
@@ -85,8 +87,9 @@ func (m *Moderator) followRedaction(ctx context.Context, redactID, meanwhile str
 			out := Failed("%s", m.explain(err, "the redaction"))
 			return status, &out
 		}
-		if err != nil || retry.Sleep(wait, 200*time.Millisecond) != nil {
-			out := Failed("Synapse is still redacting (task %s); %s.", redactID, meanwhile)
+		pause = min(2*pause, 500*time.Millisecond)
+		if err != nil || retry.Sleep(wait, pause) != nil {
+			out := Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
 			return status, &out
 		}
 	}
@@ -146,12 +149,6 @@ func (m *Moderator) redactUser(ctx context.Context, c commands.RedactUser) Outco
 	if err != nil {
 		return Failed("%s", m.explain(err, "user "+string(c.User)))
 	}
-	status, unfinished := m.followRedaction(ctx, redactID, "the messages go as it gets to them")
-	if unfinished != nil {
-		return *unfinished
-	}
-	if status.Status == "failed" {
-		return Failed("Synapse's redaction task failed.")
-	}
-	return Done(notice.UserRedacted(c.User, where, since, status.FailedRedactions))
+	return started(notice.RedactingUser(c.User, where, since, redactID, 0, 0), store.TaskRedactUser, redactID,
+		redactParams{User: c.User, Where: where, Since: since.UnixMilli()})
 }

@@ -2,14 +2,12 @@ package moderation
 
 import (
 	"context"
-	"time"
 
 	"maunium.net/go/mautrix/id"
 	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
-	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -71,10 +69,6 @@ func (m *Moderator) unblockRoom(ctx context.Context, c commands.UnblockRoom) Out
 	return m.setBlock(ctx, c.Room, false)
 }
 
-// roomDeleteWait bounds how long !room delete waits for Synapse's deletion
-// task, inside the command's own deadline.
-const roomDeleteWait = 30 * time.Second
-
 // checkDeleteRoom refuses the management room and unknown rooms, and
 // returns the room's id and details.
 func (m *Moderator) checkDeleteRoom(ctx context.Context, ref commands.RoomRef) (id.RoomID, *synapseadmin.RoomInfo, *Outcome) {
@@ -119,21 +113,6 @@ func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outco
 	if err != nil {
 		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
-	wait, cancel := context.WithTimeout(ctx, roomDeleteWait)
-	defer cancel()
-	for {
-		status, err := m.Admin.DeleteRoomStatus(wait, deleteID)
-		switch {
-		case err != nil && wait.Err() == nil:
-			return Failed("%s", m.explain(err, "the deletion of "+string(roomID)))
-		case err == nil && status.Status == "complete":
-			return Done(notice.RoomDeleted(c.Room.String(), roomID, status.ShutdownRoom, c.Block, c.Purge))
-		case err == nil && status.Status == "failed":
-			t := notice.New().Raw("Synapse could not delete " + string(roomID) + ": ").User(status.Error).Raw(".")
-			return NotDone(t)
-		}
-		if retry.Sleep(wait, 250*time.Millisecond) != nil {
-			return Failed("Synapse is still deleting %s (task %s); %sroom %s shows where it stands.", roomID, deleteID, m.Prefix, roomID)
-		}
-	}
+	return started(notice.DeletingRoom(c.Room.String(), roomID, deleteID, "", 0), store.TaskDeleteRoom, deleteID,
+		deleteParams{Name: c.Room.String(), Room: roomID, Block: c.Block, Purge: c.Purge})
 }

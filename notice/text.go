@@ -208,8 +208,16 @@ func (t *Text) ReplyWith(to id.EventID, extra map[string]any) json.RawMessage {
 	return t.marshal(event.MsgNotice, (&event.RelatesTo{}).SetReplyTo(to), extra)
 }
 
-func (t *Text) marshal(msgType event.MessageType, rel *event.RelatesTo, extra map[string]any) json.RawMessage {
-	c := &event.MessageEventContent{
+// Edit builds an edit (m.replace) of Gavel's own message original, so
+// that it reads as t.
+func (t *Text) Edit(original id.EventID) json.RawMessage {
+	c := t.message(event.MsgNotice, nil)
+	c.SetEdit(original)
+	return marshal(c, nil)
+}
+
+func (t *Text) message(msgType event.MessageType, rel *event.RelatesTo) *event.MessageEventContent {
+	return &event.MessageEventContent{
 		MsgType:       msgType,
 		Body:          t.plain.String(),
 		Format:        event.FormatHTML,
@@ -217,6 +225,13 @@ func (t *Text) marshal(msgType event.MessageType, rel *event.RelatesTo, extra ma
 		Mentions:      &event.Mentions{},
 		RelatesTo:     rel,
 	}
+}
+
+func (t *Text) marshal(msgType event.MessageType, rel *event.RelatesTo, extra map[string]any) json.RawMessage {
+	return marshal(t.message(msgType, rel), extra)
+}
+
+func marshal(c *event.MessageEventContent, extra map[string]any) json.RawMessage {
 	data, err := json.Marshal(&event.Content{Parsed: c, Raw: extra})
 	if err != nil {
 		panic(err) // only plain data goes in

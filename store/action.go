@@ -2,21 +2,27 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
-// The action table: what moderators did, who, what, and the result. Rows
-// are written by FinishCommand, with the command they came from.
+// The action table: what moderators did, who, what, on whom or what, why,
+// and the result. Rows are written by FinishCommand, with the command they
+// came from; a long-running action's result is filled in when its task
+// ends (EndTask).
 
 const (
-	insertActionQuery = `INSERT INTO action (ts, sender, event_id, command, ok, result) VALUES ($1, $2, $3, $4, $5, $6)`
-	getActionsQuery   = `SELECT ts, sender, event_id, command, ok, result FROM action ORDER BY id DESC LIMIT $1`
+	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id`
+	insertActionQuery = `INSERT INTO action (` + actionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	getActionsQuery   = `SELECT ` + actionColumns + ` FROM action ORDER BY id DESC LIMIT $1`
+	endActionQuery    = `UPDATE action SET ok=$2, result=$3 WHERE event_id=$1`
 )
 
-// Action is one moderator action for the log: who ran what, and the result.
+// Action is one moderator action for the log: who ran what, on which
+// target, why, and the result.
 type Action struct {
 	Time    time.Time
 	Sender  id.UserID
@@ -24,18 +30,26 @@ type Action struct {
 	Command string
 	OK      bool
 	Result  string
+	// Target is what the action was on (a user, room, event, media or
+	// report), as typed; Reason the reason the moderator gave.
+	Target string
+	Reason string
+	// ReportID is the report the action was taken for; 0 for none.
+	ReportID int64
 }
 
 var scanAction dbutil.ConvertRowFn[Action] = func(row dbutil.Scannable) (Action, error) {
 	var a Action
 	var ts int64
-	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result)
-	a.Time = time.UnixMilli(ts)
+	var reportID sql.NullInt64
+	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result, &a.Target, &a.Reason, &reportID)
+	a.Time, a.ReportID = time.UnixMilli(ts), reportID.Int64
 	return a, err
 }
 
 func (s *Store) insertAction(ctx context.Context, a *Action) error {
-	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result)
+	reportID := sql.NullInt64{Int64: a.ReportID, Valid: a.ReportID != 0}
+	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID)
 	return err
 }
 

@@ -49,12 +49,26 @@ func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (CommandSt
 	return CommandStarted, nil
 }
 
+// Finished is what running a command left to record.
+type Finished struct {
+	// Reply is the reply to post.
+	Reply Message
+	// Action is the entry for the action log; nil for a command that
+	// changes nothing.
+	Action *Action
+	// Pending is the action that waits for confirmation when Reply is its
+	// preview (its PreviewKey becomes the reply's key); nil otherwise.
+	Pending *Pending
+	// Task is the Synapse task the command started, whose progress is
+	// shown by editing Reply (its CommandID becomes the command's); nil
+	// for none.
+	Task *Task
+}
+
 // FinishCommand records, in one transaction, that the command event was
-// handled, the action (when it is not nil), the reply to post, and when the
-// reply is the preview of an action that needs confirmation, that action
-// (pending, when not nil; its PreviewKey is the reply's). A command already
-// finished is left alone; FinishCommand then returns false.
-func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *Action, reply Message, pending ...*Pending) (bool, error) {
+// handled, and what it left (Finished). A command already finished is left
+// alone; FinishCommand then returns false.
+func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, f Finished) (bool, error) {
 	first := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		res, err := s.db.Exec(ctx, finishCommandQuery, eventID, time.Now().UnixMilli())
@@ -65,18 +79,24 @@ func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, action *A
 			return nil
 		}
 		first = true
-		if action != nil {
-			if err := s.insertAction(ctx, action); err != nil {
+		if f.Action != nil {
+			if err := s.insertAction(ctx, f.Action); err != nil {
 				return err
 			}
 		}
-		for _, p := range pending {
-			p.PreviewKey = reply.Key
-			if err := s.insertPending(ctx, p); err != nil {
+		if f.Pending != nil {
+			f.Pending.PreviewKey = f.Reply.Key
+			if err := s.insertPending(ctx, f.Pending); err != nil {
 				return err
 			}
 		}
-		return s.enqueue(ctx, reply)
+		if f.Task != nil {
+			f.Task.CommandID, f.Task.RoomID = eventID, f.Reply.RoomID
+			if err := s.insertTask(ctx, f.Task); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, f.Reply)
 	})
 	return first, err
 }

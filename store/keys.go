@@ -56,6 +56,12 @@ func ReplyKey(eventID id.EventID) OutboxKey {
 	return OutboxKey(outboxPrefix + "reply-" + hex.EncodeToString(sum[:12]))
 }
 
+// EditKey is the key of the n-th edit (from 1) of the reply to a command:
+// the reply's key with "-edit-<n>".
+func EditKey(eventID id.EventID, n int) OutboxKey {
+	return OutboxKey(string(ReplyKey(eventID)) + "-edit-" + strconv.Itoa(n))
+}
+
 // FeedAlertKey is the key of the alert that the report feed has been
 // failing since since ("gavel-alert-feed-<unix ms>"), or with recovered,
 // of the all-clear that follows it ("…-ok").

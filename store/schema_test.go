@@ -91,18 +91,18 @@ func reportColumns(t *testing.T, s *Store) (columns, primaryKey []string) {
 // A new database is created at the latest version in one step, not by
 // replaying every upgrade.
 func TestFreshDatabaseIsLatestInOneStep(t *testing.T) {
-	assert.Equal(t, 4, latestVersion())
+	assert.Equal(t, 5, latestVersion())
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		version, compat := schemaVersion(t, s)
 		assert.Equal(t, latestVersion(), version)
-		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds; v3 runs on v4")
+		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds; v3 runs on v5")
 		_, pk := reportColumns(t, s)
 		assert.Equal(t, []string{"kind", "report_id", "received_ts"}, pk)
 	})
 	path := filepath.Join(t.TempDir(), "gavel.db")
 	s, steps := openLogged(t, path)
-	assert.Equal(t, []upgradeStep{{0, 4}}, steps)
+	assert.Equal(t, []upgradeStep{{0, 5}}, steps)
 	s.Close()
 	_, steps = openLogged(t, path)
 	assert.Empty(t, steps, "reopening upgrades nothing")
@@ -315,7 +315,7 @@ func TestPendingIsDecidedOnce(t *testing.T) {
 		for i, name := range []string{"$preview", "$late"} {
 			reply := Message{Key: OutboxKey("reply-" + name), RoomID: "!mods:example.org", Content: []byte(`{}`)}
 			p := &Pending{Command: "deactivate @spam:example.org", Sender: "@mod:example.org", CreatedAt: now, ExpiresAt: now.Add(time.Duration(1-i) * time.Minute)}
-			_, err := s.FinishCommand(ctx, id.EventID("$cmd"+name), nil, reply, p)
+			_, err := s.FinishCommand(ctx, id.EventID("$cmd"+name), Finished{Reply: reply, Pending: p})
 			require.NoError(t, err)
 			require.NoError(t, s.MarkSent(ctx, reply.Key, id.EventID(name)))
 		}

@@ -197,12 +197,12 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, CommandStarted, state, "started but not finished: Gavel stopped while running it")
 
-		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist"}
+		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist", Target: "report 12", Reason: "spam", ReportID: 12}
 		reply := Message{Key: "reply-$cmd", RoomID: "!m:x", Content: json.RawMessage(`{}`)}
-		first, err := s.FinishCommand(ctx, "$cmd", action, reply)
+		first, err := s.FinishCommand(ctx, "$cmd", Finished{Reply: reply, Action: action})
 		require.NoError(t, err)
 		assert.True(t, first)
-		first, err = s.FinishCommand(ctx, "$cmd", action, Message{Key: "reply-$cmd-2", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
+		first, err = s.FinishCommand(ctx, "$cmd", Finished{Reply: Message{Key: "reply-$cmd-2", RoomID: "!m:x", Content: json.RawMessage(`{}`)}, Action: action})
 		require.NoError(t, err)
 		assert.False(t, first, "a replayed command is not recorded twice")
 
@@ -214,7 +214,7 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		assert.Equal(t, []string{"reply-$cmd"}, keys(unsent))
 
 		// Finishing without starting (a refusal) works too.
-		first, err = s.FinishCommand(ctx, "$other", nil, Message{Key: "reply-$other", RoomID: "!m:x", Content: json.RawMessage(`{}`)})
+		first, err = s.FinishCommand(ctx, "$other", Finished{Reply: Message{Key: "reply-$other", RoomID: "!m:x", Content: json.RawMessage(`{}`)}})
 		require.NoError(t, err)
 		assert.True(t, first)
 		state, err = s.StartCommand(ctx, "$other")
@@ -228,6 +228,9 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		assert.Equal(t, id.UserID("@mod:x"), actions[0].Sender)
 		assert.False(t, actions[0].OK)
 		assert.Equal(t, "report 12 does not exist", actions[0].Result)
+		assert.Equal(t, "report 12", actions[0].Target)
+		assert.Equal(t, "spam", actions[0].Reason)
+		assert.Equal(t, int64(12), actions[0].ReportID)
 	})
 }
 
@@ -301,4 +304,54 @@ func TestOpenNeverEchoesThePassword(t *testing.T) {
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "s3cret-pw", uri)
 	}
+}
+
+// TestTasksAreFollowedToTheirEnd: a task recorded with its command is
+// running until it ends; each state is shown once (a stale copy of the
+// task cannot queue an edit), and the end fills in the action's result.
+func TestTasksAreFollowedToTheirEnd(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		task := &Task{ID: "abc", Kind: TaskRedactUser, Params: json.RawMessage(`{"user":"@spam:x"}`), Shown: "Redacting…"}
+		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "redact user @spam:x", OK: true, Result: "Redacting…"}
+		reply := Message{Key: ReplyKey("$cmd"), RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		_, err := s.FinishCommand(ctx, "$cmd", Finished{Reply: reply, Action: action, Task: task})
+		require.NoError(t, err)
+
+		running, err := s.RunningTasks(ctx)
+		require.NoError(t, err)
+		require.Len(t, running, 1)
+		got := running[0]
+		assert.Equal(t, id.EventID("$cmd"), got.CommandID)
+		assert.Equal(t, id.RoomID("!m:x"), got.RoomID)
+		assert.Equal(t, ReplyKey("$cmd"), got.ReplyKey())
+		assert.JSONEq(t, `{"user":"@spam:x"}`, string(got.Params))
+		assert.Equal(t, "Redacting…", got.Shown)
+
+		stale := got
+		edit := Message{Key: got.EditKey(), RoomID: got.RoomID, Content: json.RawMessage(`{}`)}
+		shown, err := s.ShowTask(ctx, &got, "Still redacting…", &edit, nil)
+		require.NoError(t, err)
+		assert.True(t, shown)
+		assert.Equal(t, 1, got.Edits)
+		shown, err = s.ShowTask(ctx, &stale, "Still redacting…", &Message{Key: stale.EditKey(), RoomID: got.RoomID, Content: json.RawMessage(`{}`)}, nil)
+		require.NoError(t, err)
+		assert.False(t, shown, "a stale copy shows nothing")
+
+		final := Message{Key: got.EditKey(), RoomID: got.RoomID, Content: json.RawMessage(`{}`)}
+		shown, err = s.ShowTask(ctx, &got, "Redacted 3 events.", &final, &TaskEnd{OK: true, Result: "Redacted 3 events."})
+		require.NoError(t, err)
+		assert.True(t, shown)
+		running, err = s.RunningTasks(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, running, "an ended task is not followed")
+
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{string(ReplyKey("$cmd")), string(EditKey("$cmd", 1)), string(EditKey("$cmd", 2))}, keys(unsent))
+		actions, err := s.Actions(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, actions, 1)
+		assert.Equal(t, "Redacted 3 events.", actions[0].Result)
+	})
 }

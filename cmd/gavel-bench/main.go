@@ -99,9 +99,10 @@ func run(ctx context.Context, o options) error {
 }
 
 // setup creates the accounts (gavel, a server admin; moderator; spammer;
-// reporter), the management room and the public room.
+// reporter; a victim for !suspend), the management room and the public
+// room.
 func (b *bench) setup(ctx context.Context) (err error) {
-	b.w, err = b.srv.NewWorld(ctx, synapsetest.WorldOptions{})
+	b.w, err = b.srv.NewWorld(ctx, synapsetest.WorldOptions{Members: []string{"victim"}})
 	return err
 }
 
@@ -364,6 +365,32 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 	}
 	b.add("command → reply, !reports", percentiles(reports, false), "p50 ≤ 300 ms")
 	b.add("command → reply, !quarantine media", percentiles(quarantines, false), "p50 ≤ 300 ms")
+
+	progress("command -> reply latency, %d !suspend or !unsuspend and %d !redact", b.o.samples, b.o.samples)
+	victim := string(b.w.Members[0].UserID)
+	var suspends, redacts []time.Duration
+	for i := range b.o.samples {
+		verb := "!suspend "
+		if i%2 == 1 {
+			verb = "!unsuspend "
+		}
+		d, err := b.commandLatency(ctx, verb+victim)
+		if err != nil {
+			return err
+		}
+		suspends = append(suspends, d)
+		spam, err := b.w.Spam(ctx, "spam to redact "+strconv.Itoa(i))
+		if err != nil {
+			return err
+		}
+		d, err = b.commandLatency(ctx, "!redact "+string(b.w.PublicRoom)+" "+string(spam))
+		if err != nil {
+			return err
+		}
+		redacts = append(redacts, d)
+	}
+	b.add("command → reply, !suspend / !unsuspend", percentiles(suspends, false), "p50 ≤ 100 ms")
+	b.add("command → reply, !redact (one event)", percentiles(redacts, false), "p50 ≤ 100 ms")
 	return nil
 }
 
