@@ -314,7 +314,7 @@ type DeleteRoom struct {
 var _ = declare(Spec{
 	Name: "room delete", Usage: "room delete <!room:server | #alias:server> [--block] [--purge] [--message text] [--yes]", Confirm: true,
 	Summary: "delete a room on this server (a preview first, to confirm with ✅)",
-	Details: "Removes every local member from the room and deletes it on this server; --block keeps local users from joining it again, --purge also removes its history from the database, --message moves its local members to a new room with that message. Replies with a preview first (members, open reports); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Gavel waits up to 30 seconds for Synapse to finish.",
+	Details: "Removes every local member from the room and deletes it on this server; --block keeps local users from joining it again, --purge also removes its history from the database, --message moves its local members to a new room with that message. Replies with a preview first (members, open reports); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Synapse does it in the background; Gavel edits its reply as the task goes and when it ends.",
 }, func(args []string) (DeleteRoom, error) {
 	var d DeleteRoom
 	if len(args) == 0 {
@@ -372,7 +372,7 @@ const (
 var _ = declare(Spec{
 	Name: "redact user", Usage: "redact user <@user:server> [--room <room>] [--since 24h] [--limit N] [--yes]", Confirm: true,
 	Summary: "redact a user's recent messages, in every room or one (a preview first, to confirm with ✅)",
-	Details: fmt.Sprintf("Redacts the user's messages (and joins) sent within --since (default 24h; like 90m, 6h or 7d), in --room or in every room they are in, at most --limit (default %d, at most %d) of their newest events per room. Replies with a preview first; a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Gavel waits up to 30 seconds for Synapse to finish.", DefaultRedactLimit, MaxRedactLimit),
+	Details: fmt.Sprintf("Redacts the user's messages (and joins) sent within --since (default 24h; like 90m, 6h or 7d), in --room or in every room they are in, at most --limit (default %d, at most %d) of their newest events per room. Replies with a preview first; a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Synapse does it in the background; Gavel edits its reply as the task goes and when it ends.", DefaultRedactLimit, MaxRedactLimit),
 }, func(args []string) (RedactUser, error) {
 	r := RedactUser{Since: DefaultRedactSince, Limit: DefaultRedactLimit}
 	if len(args) == 0 {

@@ -76,17 +76,14 @@ func (m *Moderator) follow(t *testing.T, out Outcome) string {
 	last, err := m.Store.Message(ctx, store.EditKey(cmdID, task.Edits))
 	require.NoError(t, err)
 	require.NotNil(t, last)
+	assert.Equal(t, store.ReplyKey(cmdID), last.EditOf, "an edit of the reply")
 	var edit event.MessageEventContent
 	require.NoError(t, json.Unmarshal(last.Content, &edit))
-	require.NotNil(t, edit.RelatesTo)
-	assert.Equal(t, event.RelReplace, edit.RelatesTo.Type)
-	assert.Equal(t, replyID, edit.RelatesTo.EventID)
-	require.NotNil(t, edit.NewContent)
-	assert.Equal(t, task.Shown, edit.NewContent.Body)
+	assert.Equal(t, task.Shown, edit.Body)
 	actions, err := m.Store.Actions(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, task.Shown, actions[0].Result, "the action's result is the task's")
-	return edit.NewContent.Body
+	return edit.Body
 }
 
 // TestAccountActions: suspend, lock and shadow-ban a local account and

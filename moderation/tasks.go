@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
@@ -127,17 +128,14 @@ func (m *Moderator) checkTask(ctx context.Context, t *store.Task) error {
 	if err != nil {
 		return err
 	}
-	var edit *store.Message
-	switch {
-	case reply == nil || reply.Error != "":
+	edit := &store.Message{Key: t.EditKey(), Priority: store.PriorityReply, RoomID: t.RoomID,
+		Content: text.Content(event.MsgNotice, nil), EditOf: t.ReplyKey()}
+	if reply == nil || reply.Error != "" {
 		// The reply was never posted: the end gets a message of its own.
+		edit = nil
 		if end != nil {
 			edit = &store.Message{Key: t.EditKey(), Priority: store.PriorityReply, RoomID: t.RoomID, Content: text.Reply(t.CommandID)}
 		}
-	case reply.EventID == "":
-		return nil // not posted yet; edited once it is
-	default:
-		edit = &store.Message{Key: t.EditKey(), Priority: store.PriorityReply, RoomID: t.RoomID, Content: text.Edit(reply.EventID)}
 	}
 	shown, err := m.Store.ShowTask(ctx, t, text.Plain(), edit, end)
 	if err != nil || !shown {

@@ -208,14 +208,6 @@ func (t *Text) ReplyWith(to id.EventID, extra map[string]any) json.RawMessage {
 	return t.marshal(event.MsgNotice, (&event.RelatesTo{}).SetReplyTo(to), extra)
 }
 
-// Edit builds an edit (m.replace) of Gavel's own message original, so
-// that it reads as t.
-func (t *Text) Edit(original id.EventID) json.RawMessage {
-	c := t.message(event.MsgNotice, nil)
-	c.SetEdit(original)
-	return marshal(c, nil)
-}
-
 func (t *Text) message(msgType event.MessageType, rel *event.RelatesTo) *event.MessageEventContent {
 	return &event.MessageEventContent{
 		MsgType:       msgType,

@@ -12,8 +12,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -120,6 +122,14 @@ func (s *Sender) Run(ctx context.Context) error {
 // that no retry can fix (see giveUp).
 func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 	log := s.Log.With().Str("key", string(m.Key)).Logger()
+	if m.EditOf != "" {
+		if orig, err := s.Store.Message(ctx, m.EditOf); err != nil {
+			return err
+		} else if orig == nil || orig.Error != "" {
+			// What it edits was never posted: there is nothing to edit.
+			return s.Store.MarkFailed(ctx, m.Key, "the message it edits was never posted")
+		}
+	}
 	var bo retry.Backoff
 	for {
 		if ctx.Err() != nil {
@@ -209,12 +219,47 @@ func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) 
 	if err := json.Unmarshal(m.Content, &content); err != nil {
 		return "", err
 	}
+	if m.EditOf != "" {
+		orig, err := s.Store.Message(ctx, m.EditOf)
+		if err != nil {
+			return "", err
+		}
+		if orig == nil || orig.EventID == "" {
+			return "", fmt.Errorf("outbox: %s edits %s, which is not posted yet", m.Key, m.EditOf)
+		}
+		content = asEdit(content, orig.EventID)
+	}
 	content[KeyField] = m.Key
 	resp, err := s.Client.SendMessageEvent(ctx, m.RoomID, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: string(m.Key)})
 	if err != nil {
 		return "", err
 	}
 	return resp.EventID, nil
+}
+
+// asEdit turns content into an edit (m.replace) of the event original:
+// the new content in m.new_content, a fallback for clients without edits,
+// and Gavel's machine-readable fields in both.
+func asEdit(content map[string]any, original id.EventID) map[string]any {
+	delete(content, "m.relates_to") // a reply's relation stays on the original
+	edit := map[string]any{
+		"msgtype":       content["msgtype"],
+		"m.new_content": content,
+		"m.relates_to":  map[string]any{"rel_type": event.RelReplace, "event_id": original},
+		"m.mentions":    map[string]any{},
+	}
+	if body, ok := content["body"].(string); ok {
+		edit["body"] = "* " + body
+	}
+	if html, ok := content["formatted_body"].(string); ok {
+		edit["format"], edit["formatted_body"] = event.FormatHTML, "* "+html
+	}
+	for k, v := range content {
+		if strings.HasPrefix(k, "gavel.") {
+			edit[k] = v
+		}
+	}
+	return edit
 }
 
 // recoverSent looks, at start-up, for messages whose send was attempted but

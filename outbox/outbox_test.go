@@ -62,3 +62,38 @@ func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
 	assert.Empty(t, unsent)
 	assert.Len(t, sent, 2, "one try each")
 }
+
+// An edit carries the new content in m.new_content without the reply
+// relation, a "* " fallback, no mentions, and Gavel's fields in both.
+func TestAsEdit(t *testing.T) {
+	var content map[string]any
+	require.NoError(t, json.Unmarshal([]byte(`{"msgtype":"m.notice","body":"Resolved","format":"org.matrix.custom.html",
+		"formatted_body":"<b>Resolved</b>","m.mentions":{},"m.relates_to":{"m.in_reply_to":{"event_id":"$cmd"}},
+		"gavel.case":{"state":"resolved"}}`), &content))
+	edit := asEdit(content, "$card")
+	data, err := json.Marshal(edit)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"msgtype":"m.notice","body":"* Resolved","format":"org.matrix.custom.html","formatted_body":"* <b>Resolved</b>",
+		"m.mentions":{},"m.relates_to":{"rel_type":"m.replace","event_id":"$card"},"gavel.case":{"state":"resolved"},
+		"m.new_content":{"msgtype":"m.notice","body":"Resolved","format":"org.matrix.custom.html","formatted_body":"<b>Resolved</b>",
+			"m.mentions":{},"gavel.case":{"state":"resolved"}}}`, string(data))
+}
+
+// An edit whose original was never posted is dropped, not sent.
+func TestEditOfAMessageNeverPosted(t *testing.T) {
+	st, err := store.Open(bg, filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Enqueue(bg, store.Message{Key: "orig", RoomID: "!r:x", Content: json.RawMessage(`{}`)}))
+	require.NoError(t, st.MarkFailed(bg, "orig", "M_TOO_LARGE"))
+	require.NoError(t, st.Enqueue(bg, store.Message{Key: "edit", RoomID: "!r:x", Content: json.RawMessage(`{"body":"x"}`), EditOf: "orig"}))
+	s := New(Config{Store: st, Log: zerolog.Nop()})
+	msgs, err := st.Unsent(bg, 10)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, store.OutboxKey("orig"), msgs[0].EditOf)
+	require.NoError(t, s.sendOne(bg, msgs[0]))
+	m, err := st.Message(bg, "edit")
+	require.NoError(t, err)
+	assert.Equal(t, "the message it edits was never posted", m.Error)
+}

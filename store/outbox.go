@@ -17,8 +17,8 @@ import (
 // the homeserver.
 
 const (
-	messageColumns     = `key, priority, room_id, content, attempted_at, sent_at, event_id, error`
-	enqueueQuery       = `INSERT INTO outbox (key, priority, room_id, content, queued_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`
+	messageColumns     = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, edit_of`
+	enqueueQuery       = `INSERT INTO outbox (key, priority, room_id, content, queued_at, edit_of) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`
 	unsentQuery        = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
 	getMessageQuery    = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
 	markAttemptedQuery = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
@@ -40,6 +40,11 @@ type Message struct {
 	RoomID   id.RoomID
 	// Content is the event content as JSON.
 	Content json.RawMessage
+	// EditOf, when set, makes the message an edit of the message with that
+	// key: Content is the new content, sent as an m.replace of the event
+	// that message was posted as. It must be queued after that message,
+	// with the same priority, so that it is sent after it.
+	EditOf OutboxKey
 	// AttemptedAt is when a send was first tried; zero before that.
 	AttemptedAt time.Time
 	// SentAt and EventID are set once the homeserver accepted the message;
@@ -59,8 +64,9 @@ var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Messa
 	var m Message
 	var content string
 	var attempted, sent sql.NullInt64
-	var eventID, failure sql.NullString
-	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure)
+	var eventID, failure, editOf sql.NullString
+	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &editOf)
+	m.EditOf = OutboxKey(editOf.String)
 	m.Content = json.RawMessage(content)
 	m.AttemptedAt, m.SentAt = fromMilli(attempted), fromMilli(sent)
 	m.EventID, m.Error = id.EventID(eventID.String), failure.String
@@ -93,7 +99,8 @@ func queueTime() int64 {
 }
 
 func (s *Store) enqueue(ctx context.Context, m Message) error {
-	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime())
+	editOf := sql.NullString{String: string(m.EditOf), Valid: m.EditOf != ""}
+	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), editOf)
 	return err
 }
 

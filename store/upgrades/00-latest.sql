@@ -37,7 +37,9 @@ CREATE TABLE outbox (
 	-- (error set: the homeserver refused it for good).
 	sent_at      BIGINT,
 	event_id     TEXT,
-	error        TEXT
+	error        TEXT,
+	-- The key of the message this one edits (sent as m.replace), if any.
+	edit_of      TEXT
 );
 CREATE INDEX outbox_unsent_idx ON outbox (priority, queued_at) WHERE sent_at IS NULL;
 

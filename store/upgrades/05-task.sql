@@ -1,4 +1,4 @@
--- v4 -> v5 (compatible with v3+): Long-running actions, and actions recorded with their target and reason
+-- v4 -> v5 (compatible with v3+): Long-running actions, edits, and actions recorded with their target and reason
 -- A task is an action that Synapse runs in the background (a user's
 -- redaction, a room's deletion): Gavel follows it and edits its reply to
 -- the command (the outbox message of the command's reply key) as it goes.
@@ -21,6 +21,9 @@ CREATE TABLE task (
 	ended_at   BIGINT
 );
 CREATE INDEX task_running_idx ON task (started_at) WHERE ended_at IS NULL;
+-- An edit of an earlier outbox message: the sender sends it as an
+-- m.replace of the event that message was posted as.
+ALTER TABLE outbox ADD COLUMN edit_of TEXT;
 ALTER TABLE action ADD COLUMN target TEXT NOT NULL DEFAULT '';
 ALTER TABLE action ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE action ADD COLUMN report_id BIGINT;
