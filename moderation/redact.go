@@ -87,11 +87,11 @@ func (m *Moderator) followRedaction(ctx context.Context, redactID string) (synap
 			out := Failed("%s", m.explain(err, "the redaction"))
 			return status, &out
 		}
-		pause = min(2*pause, 500*time.Millisecond)
 		if err != nil || retry.Sleep(wait, pause) != nil {
 			out := Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
 			return status, &out
 		}
+		pause = min(2*pause, 500*time.Millisecond)
 	}
 }
 
