@@ -92,7 +92,7 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo id.EventID, 
 	f := store.Finished{Reply: store.Message{Key: store.ReplyKey(evt.ID), Priority: store.PriorityReply, RoomID: evt.RoomID}, Task: out.Task}
 	if out.Action {
 		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result,
-			Target: out.Target, Reason: out.Reason}
+			Target: out.Target, Reason: out.Reason, ReportID: out.ReportID}
 	}
 	f.Reply.Content = out.Reply.Reply(replyTo)
 	if out.Pending != nil {
@@ -127,7 +127,7 @@ func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command
 		}
 		return moderation.Outcome{Reply: t}
 	}
-	return b.mod.Run(ctx, cmd)
+	return b.mod.Run(ctx, evt.Sender, cmd)
 }
 
 // gate refuses a moderator's event that is too old to act on (sent while
@@ -219,5 +219,5 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 	if !isCommand || err != nil {
 		return moderation.Refused("Not done: Gavel could not read the confirmed command again (%v).", err)
 	}
-	return b.mod.Run(ctx, cmd)
+	return b.mod.Run(ctx, evt.Sender, cmd)
 }

@@ -48,11 +48,17 @@ func TestParseEveryCommand(t *testing.T) {
 		"!reports --room #spam:example.org":                            ListReports{Room: RoomRef{Alias: "#spam:example.org"}, Limit: DefaultReportsLimit},
 		"!reports --sender https://matrix.to/#/@bob:example.org":       ListReports{Sender: "@bob:example.org", Limit: DefaultReportsLimit},
 		"!reports --room https://matrix.to/#/%21r%3Aexample.org?via=x": ListReports{Room: RoomRef{ID: "!r:example.org"}, Limit: DefaultReportsLimit},
-		"!report 12":        ShowReport{ID: 12},
-		"!report #12":       ShowReport{ID: 12},
-		"!report show 12":   ShowReport{ID: 12},
-		"!report delete 12": DeleteReport{ID: 12},
-		"!REPORT DELETE 7":  DeleteReport{ID: 7},
+		"!report 12":         ShowReport{ID: 12},
+		"!report #12":        ShowReport{ID: 12},
+		"!report show 12":    ShowReport{ID: 12},
+		"!report delete 12":  DeleteReport{ID: 12},
+		"!REPORT DELETE 7":   DeleteReport{ID: 7},
+		"!report claim 12":   ClaimReport{ID: 12},
+		"!report unclaim 12": UnclaimReport{ID: 12},
+		`!report resolve 12 --note "spam, handled"`:   ResolveReport{ID: 12, Note: "spam, handled"},
+		"!report resolve 12":                          ResolveReport{ID: 12},
+		"!report dismiss 12 --note=not spam":          DismissReport{ID: 12, Note: "not spam"},
+		"!report reopen 12":                           ReopenReport{ID: 12},
 		"!quarantine media mxc://example.org/AbC_1-x": QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC_1-x"}},
 		"!quarantine media example.org AbC":           QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
 		"!quarantine media AbC":                       QuarantineMedia{Media: MediaRef{MediaID: "AbC"}},
@@ -222,7 +228,7 @@ func TestLookup(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, []string{"quarantine media", "quarantine room", "quarantine user"}, names(Lookup("quarantine")))
-	assert.Equal(t, []string{"report show", "report delete"}, names(Lookup("report")))
+	assert.Equal(t, []string{"report show", "report delete", "report claim", "report unclaim", "report resolve", "report dismiss", "report reopen"}, names(Lookup("report")))
 	assert.Equal(t, []string{"report delete"}, names(Lookup(" Report   delete ")))
 	assert.Equal(t, []string{"status"}, names(Lookup("status")))
 	assert.Empty(t, Lookup("nothing"))

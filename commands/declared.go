@@ -73,6 +73,70 @@ var _ = declare(Spec{
 	return DeleteReport{ID: id}, err
 })
 
+// ClaimReport makes a report's case the moderator's.
+type ClaimReport struct{ ID int64 }
+
+var _ = declare(Spec{
+	Name: "report claim", Usage: "report claim <id>",
+	Summary: "take a report: its card says you are on it",
+	Details: "Marks the report as claimed by you, on its card and in !report. Someone else's claim is not taken over; they (or anyone) can unclaim it first.",
+}, func(args []string) (ClaimReport, error) {
+	id, err := oneReportID(args)
+	return ClaimReport{ID: id}, err
+})
+
+// UnclaimReport gives a claimed report back.
+type UnclaimReport struct{ ID int64 }
+
+var _ = declare(Spec{
+	Name: "report unclaim", Usage: "report unclaim <id>",
+	Summary: "give a claimed report back: it is open again",
+}, func(args []string) (UnclaimReport, error) {
+	id, err := oneReportID(args)
+	return UnclaimReport{ID: id}, err
+})
+
+// ResolveReport closes a report's case: something was done.
+type ResolveReport struct {
+	ID   int64
+	Note string // --note
+}
+
+var _ = declare(Spec{
+	Name: "report resolve", Usage: `report resolve <id> [--note "text"]`,
+	Summary: "close a report: it was acted on",
+	Details: "Marks the report as resolved by you, with the note if given, on its card and in !report. The report stays in Synapse's list.",
+}, func(args []string) (ResolveReport, error) {
+	id, note, err := reportAndNote(args)
+	return ResolveReport{ID: id, Note: note}, err
+})
+
+// DismissReport closes a report's case: nothing to do.
+type DismissReport struct {
+	ID   int64
+	Note string // --note
+}
+
+var _ = declare(Spec{
+	Name: "report dismiss", Usage: `report dismiss <id> [--note "text"]`,
+	Summary: "close a report: no violation",
+	Details: "Marks the report as dismissed by you, with the note if given (\"not spam\"), on its card and in !report. The report stays in Synapse's list.",
+}, func(args []string) (DismissReport, error) {
+	id, note, err := reportAndNote(args)
+	return DismissReport{ID: id, Note: note}, err
+})
+
+// ReopenReport opens a closed report's case again.
+type ReopenReport struct{ ID int64 }
+
+var _ = declare(Spec{
+	Name: "report reopen", Usage: "report reopen <id>",
+	Summary: "open a resolved or dismissed report again",
+}, func(args []string) (ReopenReport, error) {
+	id, err := oneReportID(args)
+	return ReopenReport{ID: id}, err
+})
+
 // QuarantineMedia quarantines one media item.
 type QuarantineMedia struct{ Media MediaRef }
 
@@ -501,6 +565,19 @@ func oneReportID(args []string) (int64, error) {
 	return mxid.ParseReportID(args[0])
 }
 
+// reportAndNote reads `<id> [--note "text"]`.
+func reportAndNote(args []string) (int64, string, error) {
+	if len(args) == 0 {
+		return 0, "", fmt.Errorf("give a report id, like 12")
+	}
+	reportID, err := mxid.ParseReportID(args[0])
+	if err != nil {
+		return 0, "", err
+	}
+	note, err := textOption(args[1:], "--note", "note")
+	return reportID, note, err
+}
+
 func oneUser(args []string) (id.UserID, error) {
 	if len(args) != 1 {
 		return "", fmt.Errorf("give exactly one user")
@@ -544,26 +621,30 @@ func userRoomReason(args []string, withReason bool) (id.UserID, RoomRef, string,
 
 // reasonOption reads "--reason text…", the rest of the arguments, quotes
 // around the text dropped; no arguments give no reason.
-func reasonOption(args []string) (string, error) {
+func reasonOption(args []string) (string, error) { return textOption(args, "--reason", "reason") }
+
+// textOption reads "<flag> text…" (or "<flag>=text…"), the rest of the
+// arguments, quotes around the text dropped; no arguments give "".
+func textOption(args []string, flag, what string) (string, error) {
 	if len(args) == 0 {
 		return "", nil
 	}
 	name, value, hasValue := strings.Cut(args[0], "=")
-	if name != "--reason" {
-		return "", fmt.Errorf("unexpected %s: the only option is --reason", mxid.Shown(args[0]))
+	if name != flag {
+		return "", fmt.Errorf("unexpected %s: the only option is %s", mxid.Shown(args[0]), flag)
 	}
 	words := args[1:]
 	if hasValue {
 		words = append([]string{value}, words...)
 	}
-	reason := strings.Trim(strings.Join(words, " "), `"“”'`)
-	if reason == "" {
-		return "", fmt.Errorf("--reason needs a text")
+	text := strings.Trim(strings.Join(words, " "), `"“”'`)
+	if text == "" {
+		return "", fmt.Errorf("%s needs a text", flag)
 	}
-	if n := utf8.RuneCountInString(reason); n > maxReason {
-		return "", fmt.Errorf("the reason is %d characters long; at most %d", n, maxReason)
+	if n := utf8.RuneCountInString(text); n > maxReason {
+		return "", fmt.Errorf("the %s is %d characters long; at most %d", what, n, maxReason)
 	}
-	return reason, nil
+	return text, nil
 }
 
 // userAndYes reads "<user> [--yes]".

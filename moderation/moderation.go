@@ -43,9 +43,11 @@ type Outcome struct {
 	// Task, when set, is the Synapse task the action started; Reply shows
 	// it and is edited as it goes (FollowTasks).
 	Task *store.Task
-	// Target and Reason are what the action was on and why, for the log;
-	// Run fills them in from the command.
+	// Target and Reason are what the action was on and why, and ReportID
+	// the report it was for (0 for none), for the log; Run fills them in
+	// from the command.
 	Target, Reason string
+	ReportID       int64
 }
 
 // Done is a successful outcome whose reply is t.
@@ -153,6 +155,11 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.listReports)
 	on(h, m.showReport)
 	on(h, m.deleteReport)
+	on(h, m.claimReport)
+	on(h, m.unclaimReport)
+	on(h, m.resolveReport)
+	on(h, m.dismissReport)
+	on(h, m.reopenReport)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
 	on(h, m.protectMedia)
@@ -182,9 +189,11 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	return h
 }
 
-// Run runs a parsed command. Commands that change something are actions
-// for the log, whatever their result; read-only ones are not.
-func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
+// Run runs a parsed command for the moderator by. Commands that change
+// something are actions for the log, whatever their result; read-only
+// ones are not.
+func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
+	ctx = context.WithValue(ctx, actorKey{}, by)
 	spec := commands.SpecOf(cmd)
 	h := m.handlers[reflect.TypeOf(cmd)]
 	if spec == nil || h == nil {
@@ -206,28 +215,38 @@ func (m *Moderator) Run(ctx context.Context, cmd commands.Command) Outcome {
 	}
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly
-	out.Target, out.Reason = targetAndReason(cmd)
+	out.Target, out.Reason, out.ReportID = targetAndReason(cmd)
 	return out
 }
 
+type actorKey struct{}
+
+// actor is the moderator a command runs for.
+func actor(ctx context.Context) id.UserID {
+	by, _ := ctx.Value(actorKey{}).(id.UserID)
+	return by
+}
+
 // targetAndReason returns what a command acts on (its users, rooms,
-// events, media and report ids, as typed) and the reason it gives.
-func targetAndReason(cmd commands.Command) (target, reason string) {
+// events, media and report ids, as typed), the reason or note it gives,
+// and the report it is about.
+func targetAndReason(cmd commands.Command) (target, reason string, reportID int64) {
 	var targets []string
 	v := reflect.ValueOf(cmd)
 	for i := range v.NumField() {
 		f, field := v.Field(i), v.Type().Field(i)
 		switch {
 		case f.IsZero():
-		case field.Name == "Reason":
+		case field.Name == "Reason" || field.Name == "Note":
 			reason = f.String()
 		case field.Name == "ID":
-			targets = append(targets, fmt.Sprintf("report %v", f.Interface()))
+			reportID = f.Int()
+			targets = append(targets, fmt.Sprintf("report %d", reportID))
 		case isTarget(field.Type):
 			targets = append(targets, fmt.Sprint(f.Interface()))
 		}
 	}
-	return strings.Join(targets, " "), reason
+	return strings.Join(targets, " "), reason, reportID
 }
 
 var targetTypes = []reflect.Type{reflect.TypeFor[id.UserID](), reflect.TypeFor[id.EventID](), reflect.TypeFor[commands.RoomRef](), reflect.TypeFor[commands.MediaRef]()}

@@ -12,6 +12,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 func (m *Moderator) help(_ context.Context, c commands.Help) Outcome {
@@ -62,7 +63,30 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if err != nil {
 		return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", c.ID))))
 	}
-	return Done(notice.Report(detail.EventReport, detail))
+	t := notice.Report(detail.EventReport, detail)
+	seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.ID)
+	if err != nil || seen == nil || seen.ReceivedTS != detail.ReceivedTS {
+		return Done(t) // not seen yet: an open case without history
+	}
+	cs, err := m.Store.Case(ctx, seen.ReportKey)
+	if err != nil {
+		return Done(t)
+	}
+	view, err := m.caseView(ctx, cs)
+	if err != nil {
+		return Done(t)
+	}
+	actions, err := m.Store.ActionsFor(ctx, c.ID, 10)
+	if err != nil {
+		return Done(t)
+	}
+	history := make([]notice.Step, 0, len(actions))
+	for _, a := range actions {
+		if a.Time.UnixMilli() >= seen.ReceivedTS { // not about an older report with the same id
+			history = append(history, notice.Step{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK})
+		}
+	}
+	return Done(notice.WithCase(t, view, history))
 }
 
 func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {

@@ -185,6 +185,13 @@ func (t *Text) Table(header []string, rows [][]string) *Text {
 	return t
 }
 
+// Append adds what u says to t.
+func (t *Text) Append(u *Text) *Text {
+	t.plain.WriteString(u.plain.String())
+	t.html.WriteString(u.html.String())
+	return t
+}
+
 // Plain returns the plain form.
 func (t *Text) Plain() string { return t.plain.String() }
 

@@ -62,6 +62,12 @@ func EditKey(eventID id.EventID, n int) OutboxKey {
 	return OutboxKey(string(ReplyKey(eventID)) + "-edit-" + strconv.Itoa(n))
 }
 
+// CaseEditKey is the key of the edit of a card for version n of its
+// case: the card's key with "-case-<n>".
+func CaseEditKey(card OutboxKey, n int) OutboxKey {
+	return OutboxKey(string(card) + "-case-" + strconv.Itoa(n))
+}
+
 // FeedAlertKey is the key of the alert that the report feed has been
 // failing since since ("gavel-alert-feed-<unix ms>"), or with recovered,
 // of the all-clear that follows it ("…-ok").

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -353,5 +354,59 @@ func TestTasksAreFollowedToTheirEnd(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, actions, 1)
 		assert.Equal(t, "Redacted 3 events.", actions[0].Result)
+	})
+}
+
+// TestCaseChangesAreMadeOnce: a report's case is open until changed; a
+// change made against an old version changes nothing, and each change
+// queues its card's edit in the same step.
+func TestCaseChangesAreMadeOnce(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		r := Report{ReportKey: ReportKey{ID: 12, ReceivedTS: 1000}, RoomID: "!r:x", EventID: "$e"}
+		card := Message{Key: NoticeKey(r.ReportKey), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		require.NoError(t, s.AddReportNotice(ctx, r, card))
+		// An older report with the same id (Synapse reused it).
+		require.NoError(t, s.SkipReports(ctx, []Report{{ReportKey: ReportKey{ID: 12, ReceivedTS: 500}}}))
+
+		seen, err := s.SeenReport(ctx, KindEvent, 12)
+		require.NoError(t, err)
+		require.NotNil(t, seen)
+		assert.Equal(t, int64(1000), seen.ReceivedTS, "the newest report with that id")
+		assert.Equal(t, card.Key, seen.CardKey)
+		none, err := s.SeenReport(ctx, KindUser, 12)
+		require.NoError(t, err)
+		assert.Nil(t, none)
+
+		c, err := s.Case(ctx, seen.ReportKey)
+		require.NoError(t, err)
+		assert.Equal(t, CaseOpen, c.State)
+		assert.Zero(t, c.Version)
+
+		stale := c
+		edit := func(v int) *Message {
+			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), EditOf: card.Key}
+		}
+		c.State, c.By, c.At = CaseClaimed, "@mod:x", time.UnixMilli(2000)
+		changed, err := s.ChangeCase(ctx, &c, edit)
+		require.NoError(t, err)
+		assert.True(t, changed)
+		assert.Equal(t, 1, c.Version)
+		stale.State, stale.By, stale.At = CaseClaimed, "@other:x", time.UnixMilli(2001)
+		changed, err = s.ChangeCase(ctx, &stale, edit)
+		require.NoError(t, err)
+		assert.False(t, changed, "a change against an old version is refused")
+
+		c.State, c.Note = CaseResolved, "spam"
+		changed, err = s.ChangeCase(ctx, &c, edit)
+		require.NoError(t, err)
+		assert.True(t, changed)
+		got, err := s.Case(ctx, seen.ReportKey)
+		require.NoError(t, err)
+		assert.Equal(t, Case{Report: seen.ReportKey, State: CaseResolved, By: "@mod:x", At: time.UnixMilli(2000), Note: "spam", Version: 2}, got)
+
+		unsent, err := s.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{string(card.Key), string(CaseEditKey(card.Key, 1)), string(CaseEditKey(card.Key, 2))}, keys(unsent))
 	})
 }

@@ -1,4 +1,4 @@
--- v0 -> v5 (compatible with v3+): Latest revision
+-- v0 -> v6 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -109,3 +109,17 @@ CREATE TABLE task (
 	ended_at   BIGINT
 );
 CREATE INDEX task_running_idx ON task (started_at) WHERE ended_at IS NULL;
+
+-- Where each report stands as a case (see 06-case.sql).
+CREATE TABLE report_case (
+	kind        TEXT NOT NULL,
+	report_id   BIGINT NOT NULL,
+	received_ts BIGINT NOT NULL,
+	state       TEXT NOT NULL,
+	changed_by  TEXT NOT NULL,
+	changed_at  BIGINT NOT NULL,
+	note        TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	PRIMARY KEY (kind, report_id, received_ts)
+);
+CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL;

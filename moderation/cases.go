@@ -1,0 +1,179 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Every report is a case: open, claimed by a moderator, resolved or
+// dismissed. A change is recorded with the edit of the report's card (its
+// notice, edited in place through the outbox) in one step, against the
+// state it was made from, so two moderators cannot both make it.
+
+func (m *Moderator) claimReport(ctx context.Context, c commands.ClaimReport) Outcome {
+	return m.changeCase(ctx, c.ID, "claim", "")
+}
+
+func (m *Moderator) unclaimReport(ctx context.Context, c commands.UnclaimReport) Outcome {
+	return m.changeCase(ctx, c.ID, "unclaim", "")
+}
+
+func (m *Moderator) resolveReport(ctx context.Context, c commands.ResolveReport) Outcome {
+	return m.changeCase(ctx, c.ID, "resolve", c.Note)
+}
+
+func (m *Moderator) dismissReport(ctx context.Context, c commands.DismissReport) Outcome {
+	return m.changeCase(ctx, c.ID, "dismiss", c.Note)
+}
+
+func (m *Moderator) reopenReport(ctx context.Context, c commands.ReopenReport) Outcome {
+	return m.changeCase(ctx, c.ID, "reopen", "")
+}
+
+// caseMoves is the state each case command moves a case to.
+var caseMoves = map[string]string{
+	"claim": store.CaseClaimed, "unclaim": store.CaseOpen, "resolve": store.CaseResolved,
+	"dismiss": store.CaseDismissed, "reopen": store.CaseOpen,
+}
+
+// seenReport returns the report Gavel has seen under reportID, or the
+// reply when there is none.
+func (m *Moderator) seenReport(ctx context.Context, reportID int64) (*store.SeenReport, *Outcome) {
+	seen, err := m.Store.SeenReport(ctx, store.KindEvent, reportID)
+	if err != nil {
+		out := Failed("Not done: Gavel could not read its database. Try again in a moment.")
+		return nil, &out
+	}
+	if seen != nil {
+		return seen, nil
+	}
+	if _, err := m.Admin.EventReport(ctx, reportID); err != nil {
+		out := Failed("%s", m.explain(err, fmt.Sprintf("report %d", reportID)))
+		return nil, &out
+	}
+	out := Failed("Gavel has not seen report %d yet: it is posted at the next poll. Try again in a moment.", reportID)
+	return nil, &out
+}
+
+// changeCase makes the move verb (claim, unclaim, resolve, dismiss,
+// reopen) on report reportID's case, for the moderator running the
+// command, or says why not.
+func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note string) Outcome {
+	by := actor(ctx)
+	seen, refused := m.seenReport(ctx, reportID)
+	if refused != nil {
+		return *refused
+	}
+	c, err := m.Store.Case(ctx, seen.ReportKey)
+	if err != nil {
+		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
+	}
+	name := fmt.Sprintf("Report %d", reportID)
+	closed := c.State == store.CaseResolved || c.State == store.CaseDismissed
+	reopen := notice.New().Code(fmt.Sprintf("%sreport reopen %d", m.Prefix, reportID)).Raw(" opens it again.")
+	switch {
+	case closed && verb != "reopen":
+		return NotDone(notice.New().Raw(name + " is already " + c.State + " (by ").User(string(c.By)).Raw("). ").Append(reopen))
+	case verb == "claim" && c.State == store.CaseClaimed && c.By == by:
+		return Done(notice.New().Raw(name + " is already yours."))
+	case verb == "claim" && c.State == store.CaseClaimed:
+		return NotDone(notice.New().Raw(name + " is claimed by ").User(string(c.By)).Raw(" since " + c.At.UTC().Format("15:04 UTC") + ". ").
+			Code(fmt.Sprintf("%sreport unclaim %d", m.Prefix, reportID)).Raw(" gives it back first."))
+	case verb == "unclaim" && c.State == store.CaseOpen:
+		return Done(notice.New().Raw(name + " is not claimed."))
+	case verb == "reopen" && !closed:
+		return Done(notice.New().Raw(name + " is not closed: it is " + c.State + "."))
+	}
+	to := caseMoves[verb]
+	was := c
+	c.State, c.By, c.At, c.Note = to, by, time.Now(), note
+	view, err := m.caseView(ctx, c)
+	if err != nil {
+		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
+	}
+	edit, cardErr := m.cardEdit(ctx, seen.CardKey, view)
+	changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
+		if edit == nil {
+			return nil
+		}
+		e := *edit
+		e.Key = store.CaseEditKey(seen.CardKey, version)
+		return &e
+	})
+	switch {
+	case err != nil:
+		return Failed("Not done: Gavel could not record the change (database error). Try again in a moment.")
+	case !changed:
+		return Failed("Not done: report %d changed meanwhile. %sreport %d shows where it stands.", reportID, m.Prefix, reportID)
+	}
+	if cardErr != nil {
+		m.Log.Warn().Err(cardErr).Int64("report_id", reportID).Msg("Could not edit a report's card; the case changed all the same")
+	}
+	if seen.CardKey != "" && m.Notify != nil {
+		m.Notify()
+	}
+	t := notice.New().Raw(name + " — ").Append(notice.CaseLine(view)).Raw(".")
+	if was.State == store.CaseClaimed && was.By != by && to != store.CaseClaimed {
+		t.Raw(" It was claimed by ").User(string(was.By)).Raw(".")
+	}
+	return Done(t)
+}
+
+// cardEdit is the edit that makes the card under key show the case
+// view, without its key (which the case's version gives); nil when the
+// report has no card (it was in a digest, or skipped at the first start).
+func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view notice.Case) (*store.Message, error) {
+	if key == "" {
+		return nil, nil
+	}
+	card, err := m.Store.Message(ctx, key)
+	if err != nil || card == nil {
+		return nil, fmt.Errorf("the card %s: %v", key, err)
+	}
+	content, err := notice.CardWithCase(card.Content, view)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, EditOf: key}, nil
+}
+
+// caseView is case c as a card shows it, with the actions taken for it.
+func (m *Moderator) caseView(ctx context.Context, c store.Case) (notice.Case, error) {
+	v := notice.Case{State: c.State, By: c.By, At: c.At, Note: c.Note}
+	actions, err := m.Store.ActionsFor(ctx, c.Report.ID, 50)
+	if err != nil {
+		return v, err
+	}
+	for i := len(actions) - 1; i >= 0; i-- {
+		// Actions older than the report were for another report that had
+		// its id before Synapse reused it.
+		if a := actions[i]; a.OK && a.Time.UnixMilli() >= c.Report.ReceivedTS {
+			if name := commandName(strings.TrimPrefix(a.Command, m.Prefix)); name != "" && !strings.HasPrefix(name, "report") {
+				v.Actions = append(v.Actions, name)
+			}
+		}
+	}
+	return v, nil
+}
+
+// commandName is the name of the declared command that input (without
+// the prefix) starts with, the longest that fits: "room delete" for
+// "room delete !r:x --yes".
+func commandName(input string) string {
+	best := ""
+	words := strings.Fields(strings.ToLower(input))
+	for _, s := range commands.All() {
+		name := strings.Fields(s.Name)
+		if len(name) <= len(words) && len(name) > len(strings.Fields(best)) && slices.Equal(name, words[:len(name)]) {
+			best = s.Name
+		}
+	}
+	return best
+}

@@ -1,0 +1,103 @@
+package moderation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// TestCases: claim, unclaim, resolve, dismiss and reopen move a report's
+// case as the rules say, refuse what does not apply, and each change
+// queues one edit of the report's card carrying "gavel.case".
+func TestCases(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	evt, err := w.Spam(ctx, "buy now")
+	require.NoError(t, err)
+	require.NoError(t, w.Report(ctx, evt, "spam"))
+	reportID, err := w.ReportID(ctx, evt)
+	require.NoError(t, err)
+
+	// The feed's part: the report's card, posted.
+	detail, err := w.Admin.EventReport(ctx, reportID)
+	require.NoError(t, err)
+	key := store.ReportKey{ID: reportID, ReceivedTS: detail.ReceivedTS}
+	card := store.Message{Key: store.NoticeKey(key), Priority: store.PriorityNotice, RoomID: w.ManagementRoom,
+		Content: notice.ReportNotice(detail.EventReport, detail)}
+	require.NoError(t, m.Store.AddReportNotice(ctx, store.Report{ReportKey: key, RoomID: w.PublicRoom, EventID: evt}, card))
+	require.NoError(t, m.Store.MarkSent(ctx, card.Key, "$card"))
+
+	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
+	run := func(by id.UserID, cmd commands.Command) string {
+		t.Helper()
+		return m.Run(ctx, by, cmd).Reply.Plain()
+	}
+	name := fmt.Sprintf("Report %d", reportID)
+	edits := 0
+	lastEdit := func() (body string, fields map[string]any) {
+		t.Helper()
+		msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, edits))
+		require.NoError(t, err)
+		require.NotNil(t, msg, "edit %d of the card", edits)
+		assert.Equal(t, card.Key, msg.EditOf)
+		var content map[string]any
+		require.NoError(t, json.Unmarshal(msg.Content, &content))
+		assert.NotNil(t, content["gavel.report"], "the card keeps its report fields")
+		fields, _ = content["gavel.case"].(map[string]any)
+		return content["body"].(string), fields
+	}
+	state := func() store.Case {
+		c, err := m.Store.Case(ctx, key)
+		require.NoError(t, err)
+		return c
+	}
+
+	assert.Equal(t, name+" is not claimed.", run(alice, commands.UnclaimReport{ID: reportID}))
+	assert.Equal(t, name+" is not closed: it is open.", run(alice, commands.ReopenReport{ID: reportID}))
+
+	assert.Regexp(t, `^`+name+` — Claimed by @alice:example.org \d\d:\d\d UTC\.$`, run(alice, commands.ClaimReport{ID: reportID}))
+	edits++
+	body, fields := lastEdit()
+	assert.Regexp(t, `^Claimed by @alice:example.org \d\d:\d\d UTC\n`, body)
+	assert.Equal(t, "claimed", fields["state"])
+	assert.Equal(t, string(alice), fields["by"])
+	assert.Equal(t, []any{}, fields["actions"])
+
+	assert.Equal(t, name+" is already yours.", run(alice, commands.ClaimReport{ID: reportID}))
+	assert.Contains(t, run(bob, commands.ClaimReport{ID: reportID}), name+" is claimed by @alice:example.org since ")
+	assert.Equal(t, store.CaseClaimed, state().State)
+
+	assert.Regexp(t, `^`+name+` — Resolved by @bob:example.org \d\d:\d\d UTC: spammer gone\. It was claimed by @alice:example.org\.$`,
+		run(bob, commands.ResolveReport{ID: reportID, Note: "spammer gone"}))
+	edits++
+	body, fields = lastEdit()
+	assert.Regexp(t, `^Resolved by @bob:example.org \d\d:\d\d UTC: spammer gone\n`, body)
+	assert.Equal(t, "resolved", fields["state"])
+	assert.Contains(t, run(alice, commands.DismissReport{ID: reportID}), name+" is already resolved (by @bob:example.org).")
+	assert.Contains(t, run(alice, commands.ClaimReport{ID: reportID}), "report reopen")
+
+	assert.Regexp(t, `^`+name+` — Open \(reopened by @alice:example.org \d\d:\d\d UTC\)\.$`, run(alice, commands.ReopenReport{ID: reportID}))
+	edits++
+	_, fields = lastEdit()
+	assert.Equal(t, "open", fields["state"])
+
+	run(bob, commands.DismissReport{ID: reportID, Note: "<b>not</b> spam"})
+	edits++
+	body, _ = lastEdit()
+	assert.Regexp(t, `^Dismissed by @bob:example.org \d\d:\d\d UTC: <b>not</b> spam\n`, body)
+	c := state()
+	assert.Equal(t, store.CaseDismissed, c.State)
+	assert.Equal(t, 4, c.Version)
+	assert.Contains(t, m.Run(ctx, alice, commands.ShowReport{ID: reportID}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
+
+	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", run(alice, commands.ClaimReport{ID: 999999999}))
+}

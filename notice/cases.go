@@ -1,0 +1,102 @@
+package notice
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Case is where a report stands, as a card and !report show it.
+type Case struct {
+	State string // "open", "claimed", "resolved" or "dismissed"
+	By    id.UserID
+	At    time.Time
+	Note  string
+	// Actions are the commands taken for the report, oldest first
+	// ("suspend", "redact").
+	Actions []string
+}
+
+// Fields is the card's machine-readable "gavel.case".
+func (c Case) Fields() map[string]any {
+	f := map[string]any{"state": c.State, "actions": append([]string{}, c.Actions...)}
+	if c.By != "" {
+		f["by"], f["ts"] = string(c.By), c.At.UnixMilli()
+	}
+	return f
+}
+
+// CaseLine says where a case stands, in one line: "Open", "Claimed by
+// @mod 14:02", "Resolved by @mod 14:02: suspend, redact — spam",
+// "Dismissed by @mod 14:02: not spam".
+func CaseLine(c Case) *Text {
+	t := New()
+	switch c.State {
+	case "claimed":
+		t.Bold("Claimed").Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+	case "resolved", "dismissed":
+		t.Bold(Capitalize(c.State)).Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+	default:
+		t.Bold("Open")
+		if c.By != "" {
+			t.Raw(" (reopened by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC") + ")")
+		}
+	}
+	if len(c.Actions) > 0 {
+		t.Raw(": " + strings.Join(c.Actions, ", "))
+	}
+	if c.Note != "" {
+		if len(c.Actions) > 0 {
+			t.Raw(" — ")
+		} else {
+			t.Raw(": ")
+		}
+		t.User(c.Note)
+	}
+	return t
+}
+
+// CardWithCase is the content of a report's card (its notice as first
+// posted, original) with the case's line on top and "gavel.case".
+func CardWithCase(original json.RawMessage, c Case) (json.RawMessage, error) {
+	var content map[string]any
+	if err := json.Unmarshal(original, &content); err != nil {
+		return nil, fmt.Errorf("the card's content: %w", err)
+	}
+	line := CaseLine(c)
+	body, _ := content["body"].(string)
+	html, _ := content["formatted_body"].(string)
+	content["body"] = line.Plain() + "\n" + body
+	content["formatted_body"] = "<p>" + line.html.String() + "</p>" + html
+	content["format"] = "org.matrix.custom.html"
+	content["gavel.case"] = c.Fields()
+	return json.Marshal(content)
+}
+
+// Step is one thing done about a report, for its history.
+type Step struct {
+	At      time.Time
+	By      id.UserID
+	Command string
+	OK      bool
+}
+
+// WithCase adds a report's case and its history (newest first) to t, the
+// report as !report shows it.
+func WithCase(t *Text, c Case, history []Step) *Text {
+	t.Newline().Bold("Case: ").Append(CaseLine(c))
+	if len(history) == 0 {
+		return t
+	}
+	t.Newline().Raw("History, newest first:").StartList()
+	for _, s := range history {
+		t.Item().Raw(s.At.UTC().Format("2006-01-02 15:04 UTC") + " ").User(string(s.By)).Raw(": ").Code(s.Command)
+		if !s.OK {
+			t.Raw(" (not done)")
+		}
+	}
+	return t.EndList()
+}

@@ -1,0 +1,18 @@
+-- v5 -> v6 (compatible with v3+): Every report is a case: open, claimed, resolved or dismissed
+-- A report without a row here is open. Each change raises version; the
+-- edit of the report's card for that change is keyed by it, so a change
+-- reaches its card exactly once.
+CREATE TABLE report_case (
+	kind        TEXT NOT NULL,
+	report_id   BIGINT NOT NULL,
+	received_ts BIGINT NOT NULL,
+	-- 'open', 'claimed', 'resolved' or 'dismissed'
+	state       TEXT NOT NULL,
+	-- Who claimed, resolved, dismissed or reopened it, when, and why.
+	changed_by  TEXT NOT NULL,
+	changed_at  BIGINT NOT NULL,
+	note        TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	PRIMARY KEY (kind, report_id, received_ts)
+);
+CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL;
