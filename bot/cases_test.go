@@ -72,3 +72,23 @@ func TestCaseCommandsEditTheCard(t *testing.T) {
 	assert.Contains(t, shown, "`!report claim "+n+"`")
 	assert.Contains(t, shown, "`!report resolve "+n+` --note "spam, gone"`+"`")
 }
+
+// TestActionForAReportClaimsItsCard: an action with --report claims the
+// open report for the moderator who acted, the card lists the action,
+// and the action log has the report.
+func TestActionForAReportClaimsItsCard(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("redact me")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := itoa(e.reportID(spam))
+
+	reply := e.command(e.mod, "!redact "+string(e.public)+" "+string(spam)+" --report "+n)
+	assert.True(t, strings.HasSuffix(reply.Body, "Report "+n+" is now claimed by you."), reply.Body)
+	body, fields := e.waitCase(card.ID, "claimed")
+	assert.Equal(t, []any{"redact event"}, fields["actions"])
+	assert.Regexp(t, `^Claimed by `+regexp.QuoteMeta(string(e.mod.UserID))+` \d\d:\d\d UTC: redact event\n`, body)
+	assert.True(t, e.redacted(spam))
+	assert.Contains(t, e.command(e.mod, "!report "+n).Body, "--report "+n+"`")
+}

@@ -82,6 +82,9 @@ func TestParseEveryCommand(t *testing.T) {
 		"!deactivate @spam:example.org":                                                    Deactivate{User: "@spam:example.org"},
 		"!deactivate --erase @spam:example.org --yes":                                      Deactivate{User: "@spam:example.org", Erase: true, Yes: true},
 		"!suspend @spam:example.org --yes":                                                 Suspend{User: "@spam:example.org", Yes: true},
+		"!suspend @spam:example.org --report 12 --yes":                                     Suspend{User: "@spam:example.org", Yes: true, Report: 12},
+		"!kick @spam:example.org !r:example.org --report=7 go away":                        Kick{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}, Reason: "go away", Report: 7},
+		"!quarantine room !r:example.org --report 3":                                       QuarantineRoom{Room: RoomRef{ID: "!r:example.org"}, Report: 3},
 		"!unlock https://matrix.to/#/@spam:example.org":                                    Unlock{User: "@spam:example.org"},
 		"!ban @spam:example.org !r:example.org":                                            Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
 		"!unban @spam:example.org !r:example.org":                                          Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
@@ -135,6 +138,12 @@ func TestParseErrors(t *testing.T) {
 		"!reports spam":                                         `unexpected "spam": options are --user, --room, --sender and --limit`,
 		"!reports --user bob":                                   `"bob" is not a user id`,
 		"!status now":                                           "status takes no arguments",
+		"!suspend @spam:example.org --report":                   "--report needs a report id, like --report 12",
+		"!suspend @spam:example.org --report twelve":            `--report: report id must be a positive whole number, like 12 (got "twelve")`,
+		"!suspend @spam:example.org --report 1 --report 2":      "--report is given twice",
+		"!report claim 12 13":                                   "give exactly one report id",
+		"!report resolve 12 --reason spam":                      "unexpected \"--reason\": the only option is --note",
+		"!report dismiss 12 --note":                             "--note needs a text",
 		"!kick @spam:example.org":                               "give a user and a room",
 		"!redact user @a:example.org --since forever":           "--since must be a duration like 90m, 6h or 7d",
 		"!redact user @a:example.org --limit 0":                 "--limit must be a number from 1 to 10000",
@@ -164,7 +173,7 @@ func TestUsageErrorsCarryTheUsage(t *testing.T) {
 	var usage *UsageError
 	require.ErrorAs(t, err, &usage)
 	assert.Equal(t, "quarantine room", usage.Command)
-	assert.Equal(t, "quarantine room <!room:server | #alias:server>", usage.Usage)
+	assert.Equal(t, "quarantine room <!room:server | #alias:server> [--report <id>]", usage.Usage)
 }
 
 func TestNotCommands(t *testing.T) {

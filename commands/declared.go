@@ -138,7 +138,10 @@ var _ = declare(Spec{
 })
 
 // QuarantineMedia quarantines one media item.
-type QuarantineMedia struct{ Media MediaRef }
+type QuarantineMedia struct {
+	Media  MediaRef
+	Report int64 // --report: the report this is for
+}
 
 var _ = declare(Spec{
 	Name: "quarantine media", Usage: "quarantine media <mxc://server/media_id | server media_id | media_id>",
@@ -161,7 +164,10 @@ var _ = declare(Spec{
 })
 
 // QuarantineRoom quarantines all media in a room.
-type QuarantineRoom struct{ Room RoomRef }
+type QuarantineRoom struct {
+	Room   RoomRef
+	Report int64 // --report: the report this is for
+}
 
 var _ = declare(Spec{
 	Name: "quarantine room", Usage: "quarantine room <!room:server | #alias:server>",
@@ -173,7 +179,10 @@ var _ = declare(Spec{
 })
 
 // QuarantineUser quarantines all media a local user uploaded.
-type QuarantineUser struct{ User id.UserID }
+type QuarantineUser struct {
+	User   id.UserID
+	Report int64 // --report: the report this is for
+}
 
 var _ = declare(Spec{
 	Name: "quarantine user", Usage: "quarantine user <@user:server>",
@@ -221,8 +230,9 @@ var _ = declare(Spec{
 
 // Suspend suspends a local account (MSC3823): it can read but not send.
 type Suspend struct {
-	User id.UserID
-	Yes  bool // --yes: also when the account is a server admin
+	User   id.UserID
+	Yes    bool  // --yes: also when the account is a server admin
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -249,8 +259,9 @@ var _ = declare(Spec{
 
 // Lock locks a local account: logged out everywhere, no new logins.
 type Lock struct {
-	User id.UserID
-	Yes  bool // --yes: also when the account is a server admin
+	User   id.UserID
+	Yes    bool  // --yes: also when the account is a server admin
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -277,8 +288,9 @@ var _ = declare(Spec{
 
 // ShadowBan shadow-bans a local account.
 type ShadowBan struct {
-	User id.UserID
-	Yes  bool // --yes: also when the account is a server admin
+	User   id.UserID
+	Yes    bool  // --yes: also when the account is a server admin
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -305,9 +317,10 @@ var _ = declare(Spec{
 
 // Deactivate deactivates a local account, for good.
 type Deactivate struct {
-	User  id.UserID
-	Erase bool // --erase: also erase the profile and hide the messages from new members
-	Yes   bool // --yes: no preview
+	User   id.UserID
+	Erase  bool  // --erase: also erase the profile and hide the messages from new members
+	Yes    bool  // --yes: no preview
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -345,7 +358,10 @@ var _ = declare(Spec{
 })
 
 // BlockRoom blocks a room on this server.
-type BlockRoom struct{ Room RoomRef }
+type BlockRoom struct {
+	Room   RoomRef
+	Report int64 // --report: the report this is for
+}
 
 var _ = declare(Spec{
 	Name: "room block", Usage: "room block <!room:server | #alias:server>",
@@ -373,6 +389,7 @@ type DeleteRoom struct {
 	Purge   bool   // --purge: its events and state leave the database
 	Message string // --message: posted in a new room its local members are moved to
 	Yes     bool   // --yes: no preview
+	Report  int64  // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -419,11 +436,12 @@ var _ = declare(Spec{
 
 // RedactUser redacts a user's recent messages.
 type RedactUser struct {
-	User  id.UserID
-	Room  RoomRef       // --room: only there; else every room they are in
-	Since time.Duration // --since: how far back (default 24h)
-	Limit int           // --limit: at most this many of their newest events per room
-	Yes   bool          // --yes: no preview
+	User   id.UserID
+	Room   RoomRef       // --room: only there; else every room they are in
+	Since  time.Duration // --since: how far back (default 24h)
+	Limit  int           // --limit: at most this many of their newest events per room
+	Yes    bool          // --yes: no preview
+	Report int64         // --report: the report this is for
 }
 
 // Defaults and bounds of !redact user.
@@ -484,6 +502,7 @@ type Kick struct {
 	User   id.UserID
 	Room   RoomRef
 	Reason string
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -500,6 +519,7 @@ type Ban struct {
 	User   id.UserID
 	Room   RoomRef
 	Reason string
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -530,6 +550,7 @@ type RedactEvent struct {
 	Room   RoomRef
 	Event  id.EventID
 	Reason string
+	Report int64 // --report: the report this is for
 }
 
 var _ = declare(Spec{

@@ -68,3 +68,33 @@ func parseReportsFlags(args []string) (ListReports, error) {
 	}
 	return q, nil
 }
+
+// reportOption takes "--report <id>" (or "--report=<id>") out of args and
+// returns the rest and the id, 0 when there is none.
+func reportOption(args []string) ([]string, int64, error) {
+	var rest []string
+	var reportID int64
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(args[i], "=")
+		if name != "--report" {
+			rest = append(rest, args[i])
+			continue
+		}
+		if reportID != 0 {
+			return nil, 0, fmt.Errorf("--report is given twice")
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, 0, fmt.Errorf("--report needs a report id, like --report 12")
+			}
+			i++
+			value = args[i]
+		}
+		n, err := mxid.ParseReportID(value)
+		if err != nil {
+			return nil, 0, fmt.Errorf("--report: %w", err)
+		}
+		reportID = n
+	}
+	return rest, reportID, nil
+}

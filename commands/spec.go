@@ -68,6 +68,23 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		}
 		return cmd, nil
 	}
+	if f, ok := s.typ.FieldByName("Report"); ok && f.Type.Kind() == reflect.Int64 {
+		// Actions can name the report they are for, anywhere after
+		// their arguments: --report 12.
+		s.Usage += " [--report <id>]"
+		s.parse = func(args []string) (Command, error) {
+			args, reportID, err := reportOption(args)
+			if err != nil {
+				return nil, err
+			}
+			cmd, err := parse(args)
+			if err != nil {
+				return nil, err
+			}
+			reflect.ValueOf(&cmd).Elem().FieldByName("Report").SetInt(reportID)
+			return cmd, nil
+		}
+	}
 	if yes, ok := s.typ.FieldByName("Yes"); s.Confirm && (!ok || yes.Type.Kind() != reflect.Bool) {
 		panic("commands: " + s.Name + " needs confirmation but has no Yes field")
 	}

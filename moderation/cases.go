@@ -37,6 +37,57 @@ func (m *Moderator) reopenReport(ctx context.Context, c commands.ReopenReport) O
 	return m.changeCase(ctx, c.ID, "reopen", "")
 }
 
+// actedFor records on report seen's case that the action name was taken
+// for it: an open case is claimed by the moderator who acted, and the
+// card lists the action. It returns what to add to the action's reply, or
+// nil.
+func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name string) *notice.Text {
+	by := actor(ctx)
+	for range 3 { // a concurrent change to the case: read it again
+		c, err := m.Store.Case(ctx, seen.ReportKey)
+		if err != nil {
+			break
+		}
+		claimed := c.State == store.CaseOpen
+		if claimed {
+			c.State, c.By, c.At, c.Note = store.CaseClaimed, by, time.Now(), ""
+		}
+		view, err := m.caseView(ctx, c)
+		if err != nil {
+			break
+		}
+		// This action is logged once its reply is; the card lists it now.
+		view.Actions = append(view.Actions, name)
+		edit, cardErr := m.cardEdit(ctx, seen.CardKey, view)
+		if cardErr != nil {
+			m.Log.Warn().Err(cardErr).Int64("report_id", seen.ID).Msg("Could not edit a report's card")
+		}
+		changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
+			if edit == nil {
+				return nil
+			}
+			e := *edit
+			e.Key = store.CaseEditKey(seen.CardKey, version)
+			return &e
+		})
+		if err != nil {
+			break
+		}
+		if !changed {
+			continue
+		}
+		if edit != nil && m.Notify != nil {
+			m.Notify()
+		}
+		if claimed {
+			return notice.New().Raw(fmt.Sprintf("Report %d is now claimed by you.", seen.ID))
+		}
+		return nil
+	}
+	m.Log.Warn().Int64("report_id", seen.ID).Str("action", name).Msg("Could not record an action on its report's case")
+	return notice.New().Raw(fmt.Sprintf("(Gavel could not note this on report %d's card.)", seen.ID))
+}
+
 // caseMoves is the state each case command moves a case to.
 var caseMoves = map[string]string{
 	"claim": store.CaseClaimed, "unclaim": store.CaseOpen, "resolve": store.CaseResolved,

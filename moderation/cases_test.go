@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,9 +12,62 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
+
+// postedReport files a report about a new spam message and records its
+// card as the feed would, posted.
+func postedReport(t *testing.T, m *Moderator, w *synapsetest.World, body string) (int64, store.ReportKey, store.Message) {
+	t.Helper()
+	ctx := context.Background()
+	evt, err := w.Spam(ctx, body)
+	require.NoError(t, err)
+	require.NoError(t, w.Report(ctx, evt, "spam"))
+	reportID, err := w.ReportID(ctx, evt)
+	require.NoError(t, err)
+	detail, err := w.Admin.EventReport(ctx, reportID)
+	require.NoError(t, err)
+	key := store.ReportKey{ID: reportID, ReceivedTS: detail.ReceivedTS}
+	card := store.Message{Key: store.NoticeKey(key), Priority: store.PriorityNotice, RoomID: w.ManagementRoom,
+		Content: notice.ReportNotice(detail.EventReport, detail)}
+	require.NoError(t, m.Store.AddReportNotice(ctx, store.Report{ReportKey: key, RoomID: w.PublicRoom, EventID: evt}, card))
+	require.NoError(t, m.Store.MarkSent(ctx, card.Key, id.EventID("$card"+fmt.Sprint(reportID))))
+	return reportID, key, card
+}
+
+// TestActionForAReport: an action with --report checks the report first,
+// claims an open case for the moderator who acted, and the card lists the
+// action.
+func TestActionForAReport(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	reportID, key, card := postedReport(t, m, w, "buy now")
+	alice := id.UserID("@alice:example.org")
+
+	out := m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: 999999999})
+	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
+	acc, err := w.Admin.Account(ctx, w.Spammer.UserID)
+	require.NoError(t, err)
+	assert.False(t, bool(acc.Suspended), "nothing is done for a report that does not exist")
+
+	out = m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: reportID})
+	require.True(t, out.OK, out.Result)
+	assert.Equal(t, reportID, out.ReportID)
+	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" Report %d is now claimed by you.", reportID)), out.Reply.Plain())
+	c, err := m.Store.Case(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.CaseClaimed, c.State)
+	assert.Equal(t, alice, c.By)
+	msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, 1))
+	require.NoError(t, err)
+	require.NotNil(t, msg)
+	var content map[string]any
+	require.NoError(t, json.Unmarshal(msg.Content, &content))
+	assert.Equal(t, []any{"suspend"}, content["gavel.case"].(map[string]any)["actions"])
+	assert.Regexp(t, `^Claimed by @alice:example.org \d\d:\d\d UTC: suspend\n`, content["body"])
+}
 
 // TestCases: claim, unclaim, resolve, dismiss and reopen move a report's
 // case as the rules say, refuse what does not apply, and each change
@@ -21,21 +75,7 @@ import (
 func TestCases(t *testing.T) {
 	ctx := context.Background()
 	m, w := liveModerator(t)
-	evt, err := w.Spam(ctx, "buy now")
-	require.NoError(t, err)
-	require.NoError(t, w.Report(ctx, evt, "spam"))
-	reportID, err := w.ReportID(ctx, evt)
-	require.NoError(t, err)
-
-	// The feed's part: the report's card, posted.
-	detail, err := w.Admin.EventReport(ctx, reportID)
-	require.NoError(t, err)
-	key := store.ReportKey{ID: reportID, ReceivedTS: detail.ReceivedTS}
-	card := store.Message{Key: store.NoticeKey(key), Priority: store.PriorityNotice, RoomID: w.ManagementRoom,
-		Content: notice.ReportNotice(detail.EventReport, detail)}
-	require.NoError(t, m.Store.AddReportNotice(ctx, store.Report{ReportKey: key, RoomID: w.PublicRoom, EventID: evt}, card))
-	require.NoError(t, m.Store.MarkSent(ctx, card.Key, "$card"))
-
+	reportID, key, card := postedReport(t, m, w, "buy now")
 	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
 	run := func(by id.UserID, cmd commands.Command) string {
 		t.Helper()

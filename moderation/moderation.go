@@ -199,6 +199,15 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 	if spec == nil || h == nil {
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
+	var forReport *store.SeenReport
+	if f := reflect.ValueOf(cmd).FieldByName("Report"); f.IsValid() && f.Int() != 0 {
+		// An action for a report (--report): the report must exist.
+		seen, refused := m.seenReport(ctx, f.Int())
+		if refused != nil {
+			return *refused
+		}
+		forReport = seen
+	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
 		out := m.previews[reflect.TypeOf(cmd)](ctx, cmd) // New checked that there is one
 		if out.Pending != nil {
@@ -213,9 +222,15 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 		t := notice.New().Raw("Dry run (commands.dry_run is on): Gavel would run ").Code(m.Prefix + describe(spec, cmd)).Raw("; nothing was changed.")
 		return Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
+	target, reason, reportID := targetAndReason(cmd)
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly
-	out.Target, out.Reason, out.ReportID = targetAndReason(cmd)
+	out.Target, out.Reason, out.ReportID = target, reason, reportID
+	if forReport != nil && out.OK {
+		if note := m.actedFor(ctx, forReport, spec.Name); note != nil {
+			out.Reply.Raw(" ").Append(note)
+		}
+	}
 	return out
 }
 
@@ -239,7 +254,7 @@ func targetAndReason(cmd commands.Command) (target, reason string, reportID int6
 		case f.IsZero():
 		case field.Name == "Reason" || field.Name == "Note":
 			reason = f.String()
-		case field.Name == "ID":
+		case field.Name == "ID" || field.Name == "Report":
 			reportID = f.Int()
 			targets = append(targets, fmt.Sprintf("report %d", reportID))
 		case isTarget(field.Type):
@@ -253,12 +268,20 @@ var targetTypes = []reflect.Type{reflect.TypeFor[id.UserID](), reflect.TypeFor[i
 
 func isTarget(t reflect.Type) bool { return slices.Contains(targetTypes, t) }
 
-// describe spells a parsed command out: its name and its arguments.
+// describe spells a parsed command out: its name and its arguments, with
+// flags as typed (--yes, --report 12).
 func describe(spec *commands.Spec, cmd commands.Command) string {
 	words := []string{spec.Name}
 	v := reflect.ValueOf(cmd)
 	for i := range v.NumField() {
-		if f := v.Field(i); !f.IsZero() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case f.IsZero():
+		case f.Kind() == reflect.Bool:
+			words = append(words, "--"+strings.ToLower(name))
+		case name == "Report":
+			words = append(words, fmt.Sprintf("--report %d", f.Int()))
+		default:
 			words = append(words, fmt.Sprint(f.Interface()))
 		}
 	}
