@@ -27,13 +27,24 @@ var _ = declare(Spec{
 	return Help{Topic: strings.ToLower(strings.Join(args, " "))}, nil
 })
 
-// ListReports lists open event reports, newest first.
+// ListReports lists event reports, newest first.
 type ListReports struct {
 	Reporter id.UserID // --user: reports filed by this user
 	Room     RoomRef   // --room: reports about events in this room
 	Sender   id.UserID // --sender: reports about events sent by this user
 	Limit    int       // --limit: how many to show
+	// --state: the case states to list (open, claimed, resolved,
+	// dismissed); empty for open and claimed, as Synapse lists them.
+	States []string
+	// --mine: cases whose last change was the moderator's own.
+	Mine bool
+	// --older-than: reports received longer ago than this.
+	OlderThan time.Duration
 }
+
+// Cases reports whether the listing is by case (--state, --mine,
+// --older-than): from Gavel's database rather than Synapse's list.
+func (l ListReports) Cases() bool { return len(l.States) > 0 || l.Mine || l.OlderThan > 0 }
 
 // Limits of !reports.
 const (
@@ -42,9 +53,10 @@ const (
 )
 
 var _ = declare(Spec{
-	Name: "reports", Usage: "reports [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
-	Summary: "list open reports, newest first",
-	Details: fmt.Sprintf("Lists the event reports open in Synapse, newest first, %d by default and at most %d (--limit). "+
+	Name: "reports", Usage: "reports [--state open|claimed|resolved|dismissed|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
+	Summary: "list reports, newest first: open and claimed ones, or by state",
+	Details: fmt.Sprintf("Lists the event reports open in Synapse, newest first, %d by default and at most %d (--limit), with their case state; resolved and dismissed ones are left out. "+
+		"--state lists the cases in that state instead (several: --state open,claimed; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
 		"--user keeps reports filed by that user, --sender reports about that user's events, --room reports in that room. "+
 		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),
 }, parseReportsFlags)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,10 +35,15 @@ func (e *UsageError) Error() string {
 // parseReportsFlags reads the options of !reports.
 func parseReportsFlags(args []string) (ListReports, error) {
 	q := ListReports{Limit: DefaultReportsLimit}
+	const options = "options are --state, --mine, --older-than, --user, --room, --sender and --limit"
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(args[i], "=")
 		if !strings.HasPrefix(name, "--") {
-			return q, fmt.Errorf("unexpected %s: options are --user, --room, --sender and --limit", mxid.Shown(args[i]))
+			return q, fmt.Errorf("unexpected %s: "+options, mxid.Shown(args[i]))
+		}
+		if name == "--mine" && !hasValue {
+			q.Mine = true
+			continue
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
@@ -59,8 +65,15 @@ func parseReportsFlags(args []string) (ListReports, error) {
 			if err != nil || q.Limit < 1 || q.Limit > MaxReportsLimit {
 				err = fmt.Errorf("--limit must be a number from 1 to %d (got %s)", MaxReportsLimit, mxid.Shown(value))
 			}
+		case "--state":
+			q.States, err = parseStates(value)
+		case "--older-than":
+			q.OlderThan, err = parseSince(value)
+			if err != nil {
+				err = fmt.Errorf("--older-than must be a duration like 90m, 6h or 7d (got %s)", mxid.Shown(value))
+			}
 		default:
-			err = fmt.Errorf("unknown option %s: options are --user, --room, --sender and --limit", mxid.Clip(name))
+			err = fmt.Errorf("unknown option %s: "+options, mxid.Clip(name))
 		}
 		if err != nil {
 			return q, err
@@ -97,4 +110,24 @@ func reportOption(args []string) ([]string, int64, error) {
 		reportID = n
 	}
 	return rest, reportID, nil
+}
+
+// caseStates are the states a case can be in, as --state names them.
+var caseStates = []string{"open", "claimed", "resolved", "dismissed"}
+
+// parseStates reads --state: states separated by commas, or "all".
+func parseStates(value string) ([]string, error) {
+	if strings.EqualFold(value, "all") {
+		return caseStates, nil
+	}
+	var states []string
+	for _, s := range strings.Split(strings.ToLower(value), ",") {
+		if !slices.Contains(caseStates, s) {
+			return nil, fmt.Errorf("--state must be open, claimed, resolved, dismissed or all, or several with commas (got %s)", mxid.Shown(value))
+		}
+		if !slices.Contains(states, s) {
+			states = append(states, s)
+		}
+	}
+	return states, nil
 }

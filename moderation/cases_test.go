@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -140,4 +141,49 @@ func TestCases(t *testing.T) {
 	assert.Contains(t, m.Run(ctx, alice, commands.ShowReport{ID: reportID}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
 
 	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", run(alice, commands.ClaimReport{ID: 999999999}))
+}
+
+// TestListByCase: !reports leaves resolved and dismissed reports out and
+// shows who claimed the others; --state, --mine and --older-than list by
+// case.
+func TestListByCase(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	claimed, _, _ := postedReport(t, m, w, "claimed spam")
+	resolved, _, _ := postedReport(t, m, w, "resolved spam")
+	open, _, _ := postedReport(t, m, w, "open spam")
+	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
+	m.Run(ctx, alice, commands.ClaimReport{ID: claimed})
+	m.Run(ctx, bob, commands.ResolveReport{ID: resolved, Note: "done"})
+	spammer := w.Spammer.UserID
+	list := func(c commands.ListReports) string {
+		t.Helper()
+		c.Sender = spammer
+		if c.Limit == 0 {
+			c.Limit = 50
+		}
+		return m.Run(ctx, alice, c).Reply.Plain()
+	}
+	line := func(reportID int64) string { return fmt.Sprintf("\n• %d · ", reportID) }
+
+	got := list(commands.ListReports{})
+	assert.True(t, strings.HasPrefix(got, "2 open reports, newest first:"), got)
+	assert.Contains(t, got, line(claimed))
+	assert.Contains(t, got, line(open))
+	assert.NotContains(t, got, line(resolved))
+	assert.Regexp(t, fmt.Sprintf(`%d · .* · Claimed by @alice:example.org`, claimed), got)
+	assert.Contains(t, got, "1 resolved or dismissed report is not shown; `!reports --state all` shows them.")
+
+	got = list(commands.ListReports{States: []string{"resolved"}})
+	assert.True(t, strings.HasPrefix(got, "1 report, newest first:"), got)
+	assert.Regexp(t, fmt.Sprintf(`%d · .* · Resolved by @bob:example.org \d\d:\d\d UTC: done`, resolved), got)
+
+	got = list(commands.ListReports{States: []string{"open", "claimed", "resolved", "dismissed"}, Mine: true})
+	assert.Contains(t, got, line(claimed))
+	assert.NotContains(t, got, line(resolved))
+	assert.NotContains(t, got, line(open))
+
+	got = list(commands.ListReports{States: []string{"open", "claimed", "resolved", "dismissed"}, Limit: 2})
+	assert.True(t, strings.HasPrefix(got, "2 reports, the newest (`--limit` shows more):"), got)
+	assert.Equal(t, "No reports match.", list(commands.ListReports{OlderThan: time.Hour}))
 }

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
@@ -17,13 +19,17 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // newModerator is a Moderator whose admin API is srv.
 func newModerator(t *testing.T, srv *httptest.Server) *Moderator {
 	t.Helper()
 	cli := &mautrix.Client{HomeserverURL: mustParseURL(srv.URL), Client: srv.Client(), UserID: "@gavel:example.org"}
-	m, err := New(Config{Admin: adminapi.Wrap(cli), Matrix: cli, Prefix: "!", Health: func() notice.Status { return notice.Status{} }})
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	m, err := New(Config{Admin: adminapi.Wrap(cli), Matrix: cli, Store: st, Prefix: "!", Health: func() notice.Status { return notice.Status{} }})
 	require.NoError(t, err)
 	return m
 }

@@ -50,12 +50,79 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 		}
 		q.RoomID = roomID
 	}
+	if c.Cases() {
+		return m.listCases(ctx, c, q)
+	}
 	page, err := m.Admin.ListEventReports(ctx, q)
 	if err != nil {
 		return Done(notice.New().User(m.explain(err, "the report list")))
 	}
+	// Synapse lists every report not deleted; closed cases are left out.
+	cases := map[int64]notice.Case{}
+	shown, hidden := page.Items[:0:0], 0
+	for _, r := range page.Items {
+		cs, err := m.Store.Case(ctx, store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS})
+		if err == nil && (cs.State == store.CaseResolved || cs.State == store.CaseDismissed) {
+			hidden++
+			continue
+		}
+		if err == nil {
+			cases[r.ID] = notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
+		}
+		shown = append(shown, r)
+	}
+	page.Items = shown
+	page.Total -= int64(hidden)
 	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero()
-	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now()))
+	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now(), cases, hidden))
+}
+
+// listCasesScan bounds how many cases !reports --state looks at to find
+// --limit that match the Synapse-side filters.
+const listCasesScan = 200
+
+// listCases lists reports by their case, from Gavel's database, with
+// their details from Synapse (one lookup by id each); q's filters are
+// applied to those details.
+func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, q adminapi.EventReportsQuery) Outcome {
+	cq := store.CaseQuery{States: c.States, Limit: listCasesScan}
+	if len(cq.States) == 0 {
+		cq.States = []string{store.CaseOpen, store.CaseClaimed}
+	}
+	if c.Mine {
+		cq.By = actor(ctx)
+	}
+	if c.OlderThan > 0 {
+		cq.Before = time.Now().Add(-c.OlderThan)
+	}
+	found, err := m.Store.ListCases(ctx, cq)
+	if err != nil {
+		return Failed("Gavel could not read its database. Try again in a moment.")
+	}
+	var reports []adminapi.EventReport
+	cases := map[int64]notice.Case{}
+	more := false
+	for _, cs := range found {
+		detail, err := m.Admin.EventReport(ctx, cs.Report.ID)
+		switch {
+		case adminapi.IsNotFound(err):
+			continue // deleted in Synapse
+		case err != nil:
+			return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", cs.Report.ID))))
+		}
+		r := detail.EventReport
+		if r.ReceivedTS != cs.Report.ReceivedTS || (q.UserID != "" && r.UserID != q.UserID) ||
+			(q.EventSenderUserID != "" && r.Sender != q.EventSenderUserID) || (q.RoomID != "" && r.RoomID != q.RoomID) {
+			continue
+		}
+		if len(reports) == c.Limit {
+			more = true
+			break
+		}
+		reports = append(reports, r)
+		cases[r.ID] = notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
+	}
+	return Done(notice.CaseList(reports, cases, more, m.Prefix, time.Now()))
 }
 
 func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {

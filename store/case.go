@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -121,4 +124,50 @@ func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) 
 // first, at most limit.
 func (s *Store) ActionsFor(ctx context.Context, reportID int64, limit int) ([]Action, error) {
 	return scanAction.NewRowIter(s.db.Query(ctx, actionsForReportQuery, reportID, limit)).AsList()
+}
+
+// CaseQuery selects cases, for !reports.
+type CaseQuery struct {
+	States []string  // any of these states
+	By     id.UserID // last changed by; "" for anyone
+	Before time.Time // received before; zero for any time
+	Limit  int
+}
+
+// ListCases returns the event reports' cases q selects, newest report
+// first.
+func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
+	args := []any{KindEvent}
+	where := []string{"r.kind=$1"}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var states []string
+	for _, st := range q.States {
+		states = append(states, arg(st))
+	}
+	where = append(where, "COALESCE(c.state, 'open') IN ("+strings.Join(states, ", ")+")")
+	if q.By != "" {
+		where = append(where, "c.changed_by="+arg(q.By))
+	}
+	if !q.Before.IsZero() {
+		where = append(where, "r.received_ts<"+arg(q.Before.UnixMilli()))
+	}
+	query := `SELECT r.kind, r.report_id, r.received_ts, COALESCE(c.state, 'open'), COALESCE(c.changed_by, ''),
+			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0)
+		FROM report r LEFT JOIN report_case c
+			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
+	return scanCase.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
+}
+
+var scanCase dbutil.ConvertRowFn[Case] = func(row dbutil.Scannable) (Case, error) {
+	var c Case
+	var at int64
+	err := row.Scan(&c.Report.Kind, &c.Report.ID, &c.Report.ReceivedTS, &c.State, &c.By, &at, &c.Note, &c.Version)
+	if at != 0 {
+		c.At = time.UnixMilli(at)
+	}
+	return c, err
 }

@@ -410,3 +410,44 @@ func TestCaseChangesAreMadeOnce(t *testing.T) {
 		assert.Equal(t, []string{string(card.Key), string(CaseEditKey(card.Key, 1)), string(CaseEditKey(card.Key, 2))}, keys(unsent))
 	})
 }
+
+// TestListCases selects cases by state, by who changed them last and by
+// age, newest report first; a report never changed is open.
+func TestListCases(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		for i := int64(1); i <= 4; i++ {
+			r := Report{ReportKey: ReportKey{ID: i, ReceivedTS: i * 1000}}
+			require.NoError(t, s.AddReportNotice(ctx, r, Message{Key: NoticeKey(r.ReportKey), RoomID: "!m:x", Content: json.RawMessage(`{}`)}))
+		}
+		change := func(id int64, state string, by id.UserID) {
+			c, err := s.Case(ctx, ReportKey{ID: id, ReceivedTS: id * 1000})
+			require.NoError(t, err)
+			c.State, c.By, c.At = state, by, time.UnixMilli(9000)
+			changed, err := s.ChangeCase(ctx, &c, func(int) *Message { return nil })
+			require.NoError(t, err)
+			require.True(t, changed)
+		}
+		change(2, CaseClaimed, "@a:x")
+		change(3, CaseResolved, "@b:x")
+		change(4, CaseDismissed, "@a:x")
+		ids := func(q CaseQuery) []int64 {
+			q.Limit = max(q.Limit, 10)
+			cases, err := s.ListCases(ctx, q)
+			require.NoError(t, err)
+			var out []int64
+			for _, c := range cases {
+				out = append(out, c.Report.ID)
+			}
+			return out
+		}
+		assert.Equal(t, []int64{2, 1}, ids(CaseQuery{States: []string{CaseOpen, CaseClaimed}}))
+		assert.Equal(t, []int64{4, 3}, ids(CaseQuery{States: []string{CaseResolved, CaseDismissed}}))
+		assert.Equal(t, []int64{4, 2}, ids(CaseQuery{States: []string{CaseOpen, CaseClaimed, CaseResolved, CaseDismissed}, By: "@a:x"}))
+		assert.Equal(t, []int64{2, 1}, ids(CaseQuery{States: []string{CaseOpen, CaseClaimed, CaseResolved}, Before: time.UnixMilli(2500)}))
+		cases, err := s.ListCases(ctx, CaseQuery{States: []string{CaseClaimed}, Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, cases, 1)
+		assert.Equal(t, Case{Report: ReportKey{ID: 2, ReceivedTS: 2000, Kind: KindEvent}, State: CaseClaimed, By: "@a:x", At: time.UnixMilli(9000), Version: 1}, cases[0])
+	})
+}
