@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
@@ -91,4 +92,84 @@ func TestActionForAReportClaimsItsCard(t *testing.T) {
 	assert.Regexp(t, `^Claimed by `+regexp.QuoteMeta(string(e.mod.UserID))+` \d\d:\d\d UTC: redact event\n`, body)
 	assert.True(t, e.redacted(spam))
 	assert.Contains(t, e.command(e.mod, "!report "+n).Body, "--report "+n+"`")
+}
+
+// answersOn returns Gavel's replies to target (answers to buttons reply
+// to the card) beyond the first after, oldest first.
+func (e *env) answersOn(target id.EventID, after int) []*event.Event {
+	all := e.replies(target)
+	if len(all) <= after {
+		return nil
+	}
+	return all[after:]
+}
+
+// waitAnswerOn waits for Gavel's next reply to target (beyond the after
+// already there) and returns its body.
+func (e *env) waitAnswerOn(target id.EventID, after int) string {
+	e.t.Helper()
+	var got []*event.Event
+	require.Eventuallyf(e.t, func() bool {
+		got = e.answersOn(target, after)
+		return len(got) > 0
+	}, 30*time.Second, 100*time.Millisecond, "waiting for an answer on %s", target)
+	return got[0].Content.AsMessage().Body
+}
+
+// TestButtons: a card carries its buttons (fi.mau.reaction_commands and a
+// legend) and Gavel's own reactions; a moderator's reaction runs the
+// button's command for the report, one below the power level is refused,
+// a destructive one asks for confirmation first, and a closed case's
+// buttons do nothing.
+func TestButtons(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("button spam")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := itoa(e.reportID(spam))
+	commands, _ := card.Content.Raw["fi.mau.reaction_commands"].(map[string]any)
+	assert.Equal(t, "!report claim "+n, commands["👀"])
+	assert.Equal(t, "!redact "+string(e.public)+" "+string(spam)+" --report "+n, commands["🗑️"])
+	assert.Equal(t, "!suspend "+string(e.spammer.UserID)+" --report "+n, commands["⛔"])
+	assert.Contains(t, card.Content.AsMessage().Body, "Buttons: 👀 claim · ✅ resolve · 🚫 dismiss · 🗑️ redact the message · ⛔ suspend the sender")
+	require.Eventually(t, func() bool {
+		rel, err := e.mod.GetRelations(bg, e.room, card.ID, &mautrix.ReqGetRelations{RelationType: event.RelAnnotation, EventType: event.EventReaction, Limit: 50})
+		require.NoError(t, err)
+		return len(rel.Chunk) == len(commands)
+	}, 30*time.Second, 100*time.Millisecond, "Gavel puts each button on its card")
+
+	answers := 0
+	press := func(cli *mautrix.Client, key string) string {
+		t.Helper()
+		e.react(cli, card.ID, key)
+		body := e.waitAnswerOn(card.ID, answers)
+		answers++
+		return body
+	}
+	assert.Contains(t, press(e.mod, "👀"), "Report "+n+" — Claimed by "+string(e.mod.UserID))
+	e.waitCase(card.ID, "claimed")
+
+	e.setPowerLevel(e.member.UserID, 0)
+	assert.Contains(t, press(e.member, "✅"), "Sorry, Gavel's commands need power level 50")
+
+	assert.Contains(t, press(e.mod, "🗑"), "Redacted "+string(spam), "the key matches with or without the variation selector")
+	assert.True(t, e.redacted(spam))
+	_, fields := e.waitCase(card.ID, "claimed")
+	assert.Equal(t, []any{"redact event"}, fields["actions"])
+
+	preview := e.replies(card.ID)
+	body := press(e.mod, "🧹")
+	assert.Contains(t, body, "Redact "+string(e.spammer.UserID)+"'s messages since ")
+	assert.Contains(t, body, "React ✅ to this message")
+	previewEvt := e.replies(card.ID)[len(preview)]
+	answer := e.answerEvent(e.react(e.mod, previewEvt.ID, "✅"))
+	assert.Contains(t, answer.Content.AsMessage().Body, "Redacting "+string(e.spammer.UserID))
+
+	assert.Contains(t, press(e.mod, "✅"), "Report "+n+" — Resolved by "+string(e.mod.UserID))
+	e.waitCase(card.ID, "resolved")
+	assert.Equal(t, "Report "+n+" is resolved: its buttons do nothing now. `!report reopen "+n+"` opens it again.", press(e.mod, "⛔"))
+	acc, err := e.admin.Account(bg, e.spammer.UserID)
+	require.NoError(t, err)
+	assert.False(t, bool(acc.Suspended))
 }

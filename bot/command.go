@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -148,8 +150,9 @@ func (b *Bot) gate(ctx context.Context, evt *event.Event, what string) (moderati
 	return moderation.Outcome{}, false
 }
 
-// onReaction handles a ✅ or ❌ reaction to the preview of an action that
-// waits for confirmation; every other reaction is ignored.
+// onReaction handles a moderator's reaction: ✅ or ❌ on the preview of an
+// action that waits for confirmation, or a button on a report's card.
+// Every other reaction is ignored.
 func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
 		return
@@ -158,8 +161,24 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if !ok || content.RelatesTo.Type != event.RelAnnotation {
 		return
 	}
+	target, key := content.RelatesTo.EventID, content.RelatesTo.Key
+	p, err := b.store.PendingByEvent(ctx, target)
+	if err != nil {
+		b.log.Error().Err(err).Msg("Database error; the reaction will be handled again")
+		b.syncFailed.Store(true)
+		return
+	}
+	if p != nil {
+		b.onConfirmation(ctx, evt, p, key)
+		return
+	}
+	b.onButton(ctx, evt, target, key)
+}
+
+// onConfirmation handles a reaction to a preview: ✅ confirms, ❌ cancels.
+func (b *Bot) onConfirmation(ctx context.Context, evt *event.Event, p *store.Pending, key string) {
 	var decision string
-	switch strings.TrimSuffix(content.RelatesTo.Key, "\ufe0f") {
+	switch notice.ButtonKey(key) {
 	case "✅", "✔":
 		decision = store.PendingConfirmed
 	case "❌":
@@ -167,20 +186,69 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	default:
 		return
 	}
-	preview := content.RelatesTo.EventID
-	p, err := b.store.PendingByEvent(ctx, preview)
+	input := textcut.Runes(key+" "+p.Command, 200)
+	b.record(ctx, evt, evt.Content.AsReaction().RelatesTo.EventID, "confirm", input, func(ctx context.Context) moderation.Outcome {
+		return b.decidePending(ctx, evt, p, decision)
+	})
+}
+
+// onButton runs the command of a button on a report's card (see
+// notice.CardButtons), replying to the card.
+func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, key string) {
+	m, err := b.store.MessageByEvent(ctx, card)
 	if err != nil {
 		b.log.Error().Err(err).Msg("Database error; the reaction will be handled again")
 		b.syncFailed.Store(true)
 		return
 	}
-	if p == nil {
-		return // a reaction to something else
+	if m == nil {
+		return
 	}
-	input := textcut.Runes(content.RelatesTo.Key+" "+p.Command, 200)
-	b.record(ctx, evt, preview, "confirm", input, func(ctx context.Context) moderation.Outcome {
-		return b.decidePending(ctx, evt, p, decision)
+	report, isCard := m.Key.Report()
+	var content map[string]any
+	if !isCard || json.Unmarshal(m.Content, &content) != nil {
+		return
+	}
+	command := notice.ButtonCommand(content, key)
+	if command == "" {
+		return // a reaction, not a button
+	}
+	input := textcut.Runes(key+" "+command, 200)
+	b.record(ctx, evt, card, "button", input, func(ctx context.Context) moderation.Outcome {
+		if refusal, refused := b.gate(ctx, evt, "reaction"); refused {
+			return refusal
+		}
+		c, err := b.store.Case(ctx, report)
+		if err != nil {
+			return moderation.Refused("Not done: Gavel could not read its database. React again in a moment.")
+		}
+		if c.State == store.CaseResolved || c.State == store.CaseDismissed {
+			t := notice.New().Raw(fmt.Sprintf("Report %d is %s: its buttons do nothing now. ", report.ID, c.State)).
+				Code(fmt.Sprintf("%sreport reopen %d", b.cfg.Commands.Prefix, report.ID)).Raw(" opens it again.")
+			return moderation.NotDone(t)
+		}
+		cmd, err := b.parseAs(ctx, evt, evt.Sender, command)
+		if err != nil {
+			return moderation.Refused("Not done: Gavel could not read the button's command (%v).", err)
+		}
+		out := b.mod.Run(ctx, evt.Sender, cmd)
+		if out.Pending != nil {
+			out.Pending.Command, out.Pending.Sender = command, evt.Sender
+		}
+		return out
 	})
+}
+
+// parseAs parses body as a command sent by sender, for an event that
+// stands for it (a reaction).
+func (b *Bot) parseAs(ctx context.Context, evt *event.Event, sender id.UserID, body string) (commands.Command, error) {
+	as := &event.Event{Type: event.EventMessage, ID: evt.ID, Sender: sender, RoomID: evt.RoomID,
+		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: body}}}
+	cmd, isCommand, err := b.parser.Parse(ctx, as)
+	if err == nil && !isCommand {
+		err = errors.New("not a command")
+	}
+	return cmd, err
 }
 
 // decidePending confirms (and runs) or cancels a pending action: the
@@ -213,10 +281,8 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
 		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
-	again := &event.Event{Type: event.EventMessage, ID: evt.ID, Sender: p.Sender, RoomID: evt.RoomID,
-		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: p.Command + " --yes"}}}
-	cmd, isCommand, err := b.parser.Parse(ctx, again)
-	if !isCommand || err != nil {
+	cmd, err := b.parseAs(ctx, evt, p.Sender, p.Command+" --yes")
+	if err != nil {
 		return moderation.Refused("Not done: Gavel could not read the confirmed command again (%v).", err)
 	}
 	return b.mod.Run(ctx, evt.Sender, cmd)

@@ -52,10 +52,13 @@ func (o Options) withDefaults() Options {
 
 // Config is what the feed needs.
 type Config struct {
-	Admin   *adminapi.Client
-	Store   *store.Store
-	Room    id.RoomID // the management room
-	Prefix  string    // commands.prefix, for the messages that name a command
+	Admin  *adminapi.Client
+	Store  *store.Store
+	Room   id.RoomID // the management room
+	Prefix string    // commands.prefix, for the messages that name a command
+	// Server is this homeserver's name: cards offer to suspend local
+	// senders only.
+	Server  string
 	Reports config.Reports
 	Log     zerolog.Logger
 	// Notify wakes the sender after something was queued.

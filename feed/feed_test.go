@@ -60,13 +60,19 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		counts, err := f.Store.CountReports(bg)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{store.ReportNotice: filed}, counts, "every report got a notice")
-		unsent, err := f.Store.Unsent(bg, 1000)
-		require.NoError(t, err)
-		assert.Len(t, unsent, filed, "one notice each")
+		cards := func() (n int) {
+			unsent, err := f.Store.Unsent(bg, 10000)
+			require.NoError(t, err)
+			for _, m := range unsent {
+				if _, ok := m.Key.Report(); ok {
+					n++
+				}
+			}
+			return n
+		}
+		assert.Equal(t, filed, cards(), "one notice each")
 		require.NoError(t, f.poll(bg, false))
-		unsent, err = f.Store.Unsent(bg, 1000)
-		require.NoError(t, err)
-		assert.Len(t, unsent, filed, "a second poll adds nothing")
+		assert.Equal(t, filed, cards(), "a second poll adds nothing")
 	})
 
 	t.Run("first start skips them all", func(t *testing.T) {

@@ -3,11 +3,13 @@ package feed
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
@@ -307,13 +309,20 @@ func (f *Feed) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 		// The id now belongs to another report; the next poll sorts it out.
 		return nil
 	}
+	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
 	n := store.Message{
 		Key:      store.NoticeKey(keyOf(r)),
 		Priority: store.PriorityNotice,
 		RoomID:   f.Room,
-		Content:  notice.ReportNotice(r, detail),
+		Content:  notice.Card(r, detail, buttons),
 	}
-	err = f.Store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], n)
+	reactions := make([]store.Message, len(buttons))
+	for i, b := range buttons {
+		content, _ := json.Marshal(map[string]string{"key": b.Key})
+		reactions[i] = store.Message{Key: store.ButtonKey(n.Key, i+1), Priority: store.PriorityButton, RoomID: f.Room,
+			Type: event.EventReaction.Type, Content: content, RelatesTo: n.Key}
+	}
+	err = f.Store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], n, reactions...)
 	if err == nil {
 		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
 			Stringer("room_id", r.RoomID).Msg("New report")

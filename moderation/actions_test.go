@@ -76,7 +76,7 @@ func (m *Moderator) follow(t *testing.T, out Outcome) string {
 	last, err := m.Store.Message(ctx, store.EditKey(cmdID, task.Edits))
 	require.NoError(t, err)
 	require.NotNil(t, last)
-	assert.Equal(t, store.ReplyKey(cmdID), last.EditOf, "an edit of the reply")
+	assert.Equal(t, store.ReplyKey(cmdID), last.RelatesTo, "an edit of the reply")
 	var edit event.MessageEventContent
 	require.NoError(t, json.Unmarshal(last.Content, &edit))
 	assert.Equal(t, task.Shown, edit.Body)

@@ -192,7 +192,7 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 	if err != nil {
 		return nil, err
 	}
-	return &store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, EditOf: key}, nil
+	return &store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, RelatesTo: key}, nil
 }
 
 // caseView is case c as a card shows it, with the actions taken for it.

@@ -89,7 +89,7 @@ func TestCases(t *testing.T) {
 		msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, edits))
 		require.NoError(t, err)
 		require.NotNil(t, msg, "edit %d of the card", edits)
-		assert.Equal(t, card.Key, msg.EditOf)
+		assert.Equal(t, card.Key, msg.RelatesTo)
 		var content map[string]any
 		require.NoError(t, json.Unmarshal(msg.Content, &content))
 		assert.NotNil(t, content["gavel.report"], "the card keeps its report fields")

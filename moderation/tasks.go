@@ -129,7 +129,7 @@ func (m *Moderator) checkTask(ctx context.Context, t *store.Task) error {
 		return err
 	}
 	edit := &store.Message{Key: t.EditKey(), Priority: store.PriorityReply, RoomID: t.RoomID,
-		Content: text.Content(event.MsgNotice, nil), EditOf: t.ReplyKey()}
+		Content: text.Content(event.MsgNotice, nil), RelatesTo: t.ReplyKey()}
 	if reply == nil || reply.Error != "" {
 		// The reply was never posted: the end gets a message of its own.
 		edit = nil

@@ -41,10 +41,7 @@ var TooLargeToShow = &adminapi.EventReportDetail{}
 // moderators' clients notify them. detail may be nil when Synapse no
 // longer has the event, or TooLargeToShow.
 func ReportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) json.RawMessage {
-	return Report(r, detail).Content(event.MsgText, map[string]any{"gavel.report": ReportFields{
-		ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
-		RoomID: r.RoomID, Sender: r.Sender, Reporter: r.UserID,
-	}})
+	return Card(r, detail, nil)
 }
 
 // Report writes a report: who reported whom, where, why, when, and an

@@ -122,12 +122,12 @@ func (s *Sender) Run(ctx context.Context) error {
 // that no retry can fix (see giveUp).
 func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 	log := s.Log.With().Str("key", string(m.Key)).Logger()
-	if m.EditOf != "" {
-		if orig, err := s.Store.Message(ctx, m.EditOf); err != nil {
+	if m.RelatesTo != "" {
+		if orig, err := s.Store.Message(ctx, m.RelatesTo); err != nil {
 			return err
 		} else if orig == nil || orig.Error != "" {
-			// What it edits was never posted: there is nothing to edit.
-			return s.Store.MarkFailed(ctx, m.Key, "the message it edits was never posted")
+			// What it relates to was never posted: nothing to edit or react to.
+			return s.Store.MarkFailed(ctx, m.Key, "the message it relates to was never posted")
 		}
 	}
 	var bo retry.Backoff
@@ -219,19 +219,31 @@ func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) 
 	if err := json.Unmarshal(m.Content, &content); err != nil {
 		return "", err
 	}
-	if m.EditOf != "" {
-		orig, err := s.Store.Message(ctx, m.EditOf)
+	if m.RelatesTo != "" {
+		orig, err := s.Store.Message(ctx, m.RelatesTo)
 		if err != nil {
 			return "", err
 		}
 		if orig == nil || orig.EventID == "" {
-			return "", fmt.Errorf("outbox: %s edits %s, which is not posted yet", m.Key, m.EditOf)
+			return "", fmt.Errorf("outbox: %s relates to %s, which is not posted yet", m.Key, m.RelatesTo)
 		}
-		content = asEdit(content, orig.EventID)
+		if m.Type == event.EventReaction.Type {
+			content["m.relates_to"] = map[string]any{"rel_type": event.RelAnnotation, "event_id": orig.EventID, "key": content["key"]}
+			delete(content, "key")
+		} else {
+			content = asEdit(content, orig.EventID)
+		}
 	}
 	content[KeyField] = m.Key
-	resp, err := s.Client.SendMessageEvent(ctx, m.RoomID, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: string(m.Key)})
+	evtType := event.EventMessage
+	if m.Type != "" {
+		evtType = event.Type{Type: m.Type, Class: event.MessageEventType}
+	}
+	resp, err := s.Client.SendMessageEvent(ctx, m.RoomID, evtType, content, mautrix.ReqSendEvent{TransactionID: string(m.Key)})
 	if err != nil {
+		if m.Type == event.EventReaction.Type && retry.ErrCode(err) == "M_DUPLICATE_ANNOTATION" {
+			return "", nil // sent before a crash: the reaction is there
+		}
 		return "", err
 	}
 	return resp.EventID, nil

@@ -80,20 +80,20 @@ func TestAsEdit(t *testing.T) {
 }
 
 // An edit whose original was never posted is dropped, not sent.
-func TestEditOfAMessageNeverPosted(t *testing.T) {
+func TestRelatesToAMessageNeverPosted(t *testing.T) {
 	st, err := store.Open(bg, filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
 	require.NoError(t, err)
 	defer st.Close()
 	require.NoError(t, st.Enqueue(bg, store.Message{Key: "orig", RoomID: "!r:x", Content: json.RawMessage(`{}`)}))
 	require.NoError(t, st.MarkFailed(bg, "orig", "M_TOO_LARGE"))
-	require.NoError(t, st.Enqueue(bg, store.Message{Key: "edit", RoomID: "!r:x", Content: json.RawMessage(`{"body":"x"}`), EditOf: "orig"}))
+	require.NoError(t, st.Enqueue(bg, store.Message{Key: "edit", RoomID: "!r:x", Content: json.RawMessage(`{"body":"x"}`), RelatesTo: "orig"}))
 	s := New(Config{Store: st, Log: zerolog.Nop()})
 	msgs, err := st.Unsent(bg, 10)
 	require.NoError(t, err)
 	require.Len(t, msgs, 1)
-	assert.Equal(t, store.OutboxKey("orig"), msgs[0].EditOf)
+	assert.Equal(t, store.OutboxKey("orig"), msgs[0].RelatesTo)
 	require.NoError(t, s.sendOne(bg, msgs[0]))
 	m, err := st.Message(bg, "edit")
 	require.NoError(t, err)
-	assert.Equal(t, "the message it edits was never posted", m.Error)
+	assert.Equal(t, "the message it relates to was never posted", m.Error)
 }

@@ -68,6 +68,12 @@ func CaseEditKey(card OutboxKey, n int) OutboxKey {
 	return OutboxKey(string(card) + "-case-" + strconv.Itoa(n))
 }
 
+// ButtonKey is the key of the n-th button (from 1) Gavel puts on a card:
+// the card's key with "-button-<n>".
+func ButtonKey(card OutboxKey, n int) OutboxKey {
+	return OutboxKey(string(card) + "-button-" + strconv.Itoa(n))
+}
+
 // FeedAlertKey is the key of the alert that the report feed has been
 // failing since since ("gavel-alert-feed-<unix ms>"), or with recovered,
 // of the all-clear that follows it ("…-ok").

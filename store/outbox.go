@@ -17,15 +17,16 @@ import (
 // the homeserver.
 
 const (
-	messageColumns     = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, edit_of`
-	enqueueQuery       = `INSERT INTO outbox (key, priority, room_id, content, queued_at, edit_of) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`
-	unsentQuery        = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
-	getMessageQuery    = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
-	markAttemptedQuery = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
-	markFailedQuery    = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
-	markSentQuery      = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
-	readdressQuery     = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
-	dropOtherRoomQuery = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
+	messageColumns      = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type`
+	enqueueQuery        = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`
+	unsentQuery         = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
+	getMessageQuery     = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
+	messageByEventQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE event_id=$1`
+	markAttemptedQuery  = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
+	markFailedQuery     = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
+	markSentQuery       = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
+	readdressQuery      = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
+	dropOtherRoomQuery  = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
 )
 
 // Message is a message in the outbox: posted once, in order of Priority
@@ -40,11 +41,14 @@ type Message struct {
 	RoomID   id.RoomID
 	// Content is the event content as JSON.
 	Content json.RawMessage
-	// EditOf, when set, makes the message an edit of the message with that
-	// key: Content is the new content, sent as an m.replace of the event
-	// that message was posted as. It must be queued after that message,
-	// with the same priority, so that it is sent after it.
-	EditOf OutboxKey
+	// Type is the event type: "" for m.room.message, or m.reaction.
+	Type string
+	// RelatesTo, when set, is the key of the message this one relates to,
+	// sent with the event id that message was posted as: a message is an
+	// edit of it (Content is the new content, sent as an m.replace), a
+	// reaction annotates it. It must be queued after that message, with
+	// the same priority or a later one, so that it is sent after it.
+	RelatesTo OutboxKey
 	// AttemptedAt is when a send was first tried; zero before that.
 	AttemptedAt time.Time
 	// SentAt and EventID are set once the homeserver accepted the message;
@@ -58,15 +62,18 @@ type Message struct {
 const (
 	PriorityReply  = 0
 	PriorityNotice = 1
+	// PriorityButton is for the reactions Gavel puts on its cards: they
+	// never hold up a card or a reply.
+	PriorityButton = 2
 )
 
 var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Message, error) {
 	var m Message
 	var content string
 	var attempted, sent sql.NullInt64
-	var eventID, failure, editOf sql.NullString
-	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &editOf)
-	m.EditOf = OutboxKey(editOf.String)
+	var eventID, failure, relatesTo, typ sql.NullString
+	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &relatesTo, &typ)
+	m.RelatesTo, m.Type = OutboxKey(relatesTo.String), typ.String
 	m.Content = json.RawMessage(content)
 	m.AttemptedAt, m.SentAt = fromMilli(attempted), fromMilli(sent)
 	m.EventID, m.Error = id.EventID(eventID.String), failure.String
@@ -99,8 +106,9 @@ func queueTime() int64 {
 }
 
 func (s *Store) enqueue(ctx context.Context, m Message) error {
-	editOf := sql.NullString{String: string(m.EditOf), Valid: m.EditOf != ""}
-	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), editOf)
+	relatesTo := sql.NullString{String: string(m.RelatesTo), Valid: m.RelatesTo != ""}
+	typ := sql.NullString{String: m.Type, Valid: m.Type != ""}
+	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ)
 	return err
 }
 
@@ -128,6 +136,18 @@ func (s *Store) Unsent(ctx context.Context, limit int) ([]Message, error) {
 // Message returns the outbox message with the given key, or nil.
 func (s *Store) Message(ctx context.Context, key OutboxKey) (*Message, error) {
 	m, err := scanMessage(s.db.QueryRow(ctx, getMessageQuery, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// MessageByEvent returns the outbox message that was posted as eventID,
+// or nil.
+func (s *Store) MessageByEvent(ctx context.Context, eventID id.EventID) (*Message, error) {
+	m, err := scanMessage(s.db.QueryRow(ctx, messageByEventQuery, eventID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

@@ -143,15 +143,21 @@ func (s *Store) insertReport(ctx context.Context, r Report, state string, outbox
 	return n > 0, err
 }
 
-// AddReportNotice records a report as seen and queues its notice, in one
-// transaction: either both happen or neither does. A report already
-// recorded is left alone and nothing is queued.
-func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message) error {
+// AddReportNotice records a report as seen and queues its notice (its
+// card) and the buttons that go on it, in one transaction: either all
+// happen or none does. A report already recorded is left alone and
+// nothing is queued.
+func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message, buttons ...Message) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
 			return err
 		}
-		return s.enqueue(ctx, notice)
+		for _, m := range append([]Message{notice}, buttons...) {
+			if err := s.enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -385,7 +385,7 @@ func TestCaseChangesAreMadeOnce(t *testing.T) {
 
 		stale := c
 		edit := func(v int) *Message {
-			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), EditOf: card.Key}
+			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}
 		}
 		c.State, c.By, c.At = CaseClaimed, "@mod:x", time.UnixMilli(2000)
 		changed, err := s.ChangeCase(ctx, &c, edit)

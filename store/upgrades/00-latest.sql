@@ -38,8 +38,11 @@ CREATE TABLE outbox (
 	sent_at      BIGINT,
 	event_id     TEXT,
 	error        TEXT,
-	-- The key of the message this one edits (sent as m.replace), if any.
-	edit_of      TEXT
+	-- The key of the message this one relates to (an edit replaces it, a
+	-- reaction annotates it), if any; the event type, NULL for
+	-- m.room.message.
+	relates_to   TEXT,
+	type         TEXT
 );
 CREATE INDEX outbox_unsent_idx ON outbox (priority, queued_at) WHERE sent_at IS NULL;
 

@@ -21,9 +21,11 @@ CREATE TABLE task (
 	ended_at   BIGINT
 );
 CREATE INDEX task_running_idx ON task (started_at) WHERE ended_at IS NULL;
--- An edit of an earlier outbox message: the sender sends it as an
--- m.replace of the event that message was posted as.
-ALTER TABLE outbox ADD COLUMN edit_of TEXT;
+-- The outbox message a message relates to (an edit replaces it, a
+-- reaction annotates it), sent with the event id that message was posted
+-- as; and the event type, NULL for m.room.message.
+ALTER TABLE outbox ADD COLUMN relates_to TEXT;
+ALTER TABLE outbox ADD COLUMN type TEXT;
 ALTER TABLE action ADD COLUMN target TEXT NOT NULL DEFAULT '';
 ALTER TABLE action ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE action ADD COLUMN report_id BIGINT;
