@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/config"
 )
 
 // caseOf returns the "gavel.case" of the latest edit of card, or nil.
@@ -172,4 +175,98 @@ func TestButtons(t *testing.T) {
 	acc, err := e.admin.Account(bg, e.spammer.UserID)
 	require.NoError(t, err)
 	assert.False(t, bool(acc.Suspended))
+}
+
+// TestCrashBetweenCardEditAndRecord: Gavel crashes right after Synapse
+// took the edit of a card for a case change, before recording it, and
+// comes back with a new device (so Synapse's transaction ids do not
+// help). The card is edited once for that change, not twice, and the next
+// change edits it again.
+func TestCrashBetweenCardEditAndRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+	crash := errors.New("simulated crash after the edit")
+	gavel := e.start(func(o *Options) {
+		o.AfterSend = func(key string) error {
+			if strings.Contains(key, "-case-") {
+				return crash
+			}
+			return nil
+		}
+	})
+	spam := e.spam("crash my card")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := itoa(e.reportID(spam))
+	e.say(e.mod, "!report claim "+n)
+	select {
+	case err := <-gavel.done:
+		require.ErrorIs(t, err, crash)
+		gavel.done <- err
+	case <-time.After(30 * time.Second):
+		t.Fatal("Gavel did not reach the crash point")
+	}
+	caseEdits := func() int {
+		n := 0
+		for _, evt := range e.botMessages() {
+			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelReplace && rel.EventID == card.ID {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, caseEdits(), "the edit was sent before the crash")
+
+	relogin, err := e.srv.Client("").Login(bg, &mautrix.ReqLogin{
+		Type: mautrix.AuthTypePassword, Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.botCli.UserID.Localpart()},
+		Password: e.botPassword,
+	})
+	require.NoError(t, err)
+	e.cfg.Matrix.AccessToken = relogin.AccessToken
+	e.start()
+	e.command(e.mod, "!report resolve "+n)
+	e.waitCase(card.ID, "resolved")
+	assert.Equal(t, 2, caseEdits(), "one edit per change: the one sent before the crash is not sent again")
+}
+
+// sayInThread sends body as cli into the thread rooted at root.
+func (e *env) sayInThread(cli *mautrix.Client, root id.EventID, body string) id.EventID {
+	e.t.Helper()
+	content := &event.MessageEventContent{MsgType: event.MsgText, Body: body,
+		RelatesTo: (&event.RelatesTo{}).SetThread(root, root)}
+	resp, err := cli.SendMessageEvent(bg, e.room, event.EventMessage, content)
+	require.NoError(e.t, err)
+	return resp.EventID
+}
+
+// TestCommandsInACardsThread: a command typed in a card's thread may
+// leave out the report id, and replies about a report, wherever the
+// command was typed, go into its card's thread.
+func TestCommandsInACardsThread(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("thread spam")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := itoa(e.reportID(spam))
+	inThread := func(evt *event.Event) bool {
+		rel := evt.Content.AsMessage().RelatesTo
+		return rel != nil && rel.Type == event.RelThread && rel.EventID == card.ID
+	}
+
+	reply := e.waitReply(e.sayInThread(e.mod, card.ID, "!report claim"))
+	assert.Regexp(t, `^Report `+n+` — Claimed by `, reply.Content.AsMessage().Body)
+	assert.True(t, inThread(reply), "the reply is in the card's thread")
+	e.waitCase(card.ID, "claimed")
+
+	reply = e.waitReply(e.say(e.mod, "!report resolve "+n+" --note typed outside"))
+	assert.Regexp(t, `^Report `+n+` — Resolved by `, reply.Content.AsMessage().Body)
+	assert.True(t, inThread(reply), "a reply about the report goes into its card's thread")
+
+	reply = e.waitReply(e.sayInThread(e.mod, card.ID, "!report"))
+	assert.Contains(t, reply.Content.AsMessage().Body, "Report "+n+": ")
+	assert.Contains(t, reply.Content.AsMessage().Body, "Case: Resolved by ")
+
+	reply = e.waitReply(e.say(e.mod, "!help report"))
+	assert.False(t, inThread(reply), "other replies stay in the main timeline")
 }

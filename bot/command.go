@@ -32,12 +32,21 @@ const commandTimeout = 45 * time.Second
 // handleCommand runs one message from the management room, if it is a
 // command, and queues exactly one reply to it (see record).
 func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
-	cmd, isCommand, parseErr := b.parser.Parse(ctx, evt)
+	// In a card's thread, a command is about the card's report.
+	var thread id.EventID
+	var about int64
+	if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelThread {
+		thread = rel.EventID
+		if card, ok := b.card(ctx, thread); ok {
+			about = card.ID
+		}
+	}
+	cmd, isCommand, parseErr := b.parser.ParseAbout(ctx, evt, about)
 	if !isCommand {
 		return
 	}
 	input := textcut.Runes(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
-	b.record(ctx, evt, evt.ID, commands.NameOf(cmd), input, func(ctx context.Context) moderation.Outcome {
+	b.record(ctx, evt, evt.ID, thread, commands.NameOf(cmd), input, func(ctx context.Context) moderation.Outcome {
 		out := b.decide(ctx, evt, cmd, parseErr)
 		if out.Pending != nil {
 			// Confirmed later by parsing the command again, with --yes.
@@ -49,14 +58,16 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 }
 
 // record runs one moderator's event (a command, or a reaction confirming
-// one) and queues exactly one reply, to replyTo. The event is recorded as
+// one) and queues exactly one reply, to replyTo, in the thread rooted at
+// thread (when empty: the thread of the card of the report the command
+// was about, if any). The event is recorded as
 // started before it runs and as handled, with its reply, its entry in the
 // action log and any action it leaves waiting for confirmation, in one
 // transaction after; a replayed sync skips it, and a crash in between is
 // answered, not run again. When the database fails it marks the sync
 // response as not handled, so that the sync loop tries the same events
 // again instead of losing the command.
-func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo id.EventID, name, input string, run func(context.Context) moderation.Outcome) {
+func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.EventID, name, input string, run func(context.Context) moderation.Outcome) {
 	log := b.log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Logger()
 	// Once begun, a command runs to its recorded reply even if shutdown
 	// starts meanwhile.
@@ -96,13 +107,18 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo id.EventID, 
 		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result,
 			Target: out.Target, Reason: out.Reason, ReportID: out.ReportID}
 	}
-	f.Reply.Content = out.Reply.Reply(replyTo)
+	if thread == "" && out.ReportID != 0 {
+		// Replies about a report go into its card's thread.
+		thread = b.cardOf(ctx, out.ReportID)
+	}
+	var extra map[string]any
 	if out.Pending != nil {
-		f.Reply.Content = out.Reply.ReplyWith(replyTo, map[string]any{"gavel.confirm": map[string]any{
+		extra = map[string]any{"gavel.confirm": map[string]any{
 			"id": string(f.Reply.Key), "expires_ts": out.Pending.ExpiresAt.UnixMilli(),
-		}})
+		}}
 		f.Pending = out.Pending
 	}
+	f.Reply.Content = out.Reply.ReplyIn(replyTo, thread, extra)
 	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
 	defer cancel()
 	if _, err := b.store.FinishCommand(finishCtx, evt.ID, f); err != nil {
@@ -187,7 +203,8 @@ func (b *Bot) onConfirmation(ctx context.Context, evt *event.Event, p *store.Pen
 		return
 	}
 	input := textcut.Runes(key+" "+p.Command, 200)
-	b.record(ctx, evt, evt.Content.AsReaction().RelatesTo.EventID, "confirm", input, func(ctx context.Context) moderation.Outcome {
+	preview := evt.Content.AsReaction().RelatesTo.EventID
+	b.record(ctx, evt, preview, b.threadOf(ctx, p.PreviewKey), "confirm", input, func(ctx context.Context) moderation.Outcome {
 		return b.decidePending(ctx, evt, p, decision)
 	})
 }
@@ -214,7 +231,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 		return // a reaction, not a button
 	}
 	input := textcut.Runes(key+" "+command, 200)
-	b.record(ctx, evt, card, "button", input, func(ctx context.Context) moderation.Outcome {
+	b.record(ctx, evt, card, card, "button", input, func(ctx context.Context) moderation.Outcome {
 		if refusal, refused := b.gate(ctx, evt, "reaction"); refused {
 			return refusal
 		}
@@ -227,7 +244,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 				Code(fmt.Sprintf("%sreport reopen %d", b.cfg.Commands.Prefix, report.ID)).Raw(" opens it again.")
 			return moderation.NotDone(t)
 		}
-		cmd, err := b.parseAs(ctx, evt, evt.Sender, command)
+		cmd, err := b.parseAs(ctx, evt, evt.Sender, command, 0)
 		if err != nil {
 			return moderation.Refused("Not done: Gavel could not read the button's command (%v).", err)
 		}
@@ -239,12 +256,50 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 	})
 }
 
-// parseAs parses body as a command sent by sender, for an event that
-// stands for it (a reaction).
-func (b *Bot) parseAs(ctx context.Context, evt *event.Event, sender id.UserID, body string) (commands.Command, error) {
+// card returns the report whose card was posted as eventID, if it is one.
+func (b *Bot) card(ctx context.Context, eventID id.EventID) (store.ReportKey, bool) {
+	m, err := b.store.MessageByEvent(ctx, eventID)
+	if err != nil || m == nil {
+		return store.ReportKey{}, false
+	}
+	return m.Key.Report()
+}
+
+// cardOf returns the event id of the card of event report reportID, or ""
+// when it has none posted (a digest, skipped, or not sent yet).
+func (b *Bot) cardOf(ctx context.Context, reportID int64) id.EventID {
+	seen, err := b.store.SeenReport(ctx, store.KindEvent, reportID)
+	if err != nil || seen == nil || seen.CardKey == "" {
+		return ""
+	}
+	card, err := b.store.Message(ctx, seen.CardKey)
+	if err != nil || card == nil {
+		return ""
+	}
+	return card.EventID
+}
+
+// threadOf returns the thread Gavel's message under key was posted in, or
+// "".
+func (b *Bot) threadOf(ctx context.Context, key store.OutboxKey) id.EventID {
+	m, err := b.store.Message(ctx, key)
+	if err != nil || m == nil {
+		return ""
+	}
+	var content event.MessageEventContent
+	if json.Unmarshal(m.Content, &content) != nil || content.RelatesTo == nil || content.RelatesTo.Type != event.RelThread {
+		return ""
+	}
+	return content.RelatesTo.EventID
+}
+
+// parseAs parses body as a command sent by sender about report about (0
+// for none; see commands.Parser.ParseAbout), for an event that stands for
+// it (a reaction).
+func (b *Bot) parseAs(ctx context.Context, evt *event.Event, sender id.UserID, body string, about int64) (commands.Command, error) {
 	as := &event.Event{Type: event.EventMessage, ID: evt.ID, Sender: sender, RoomID: evt.RoomID,
 		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: body}}}
-	cmd, isCommand, err := b.parser.Parse(ctx, as)
+	cmd, isCommand, err := b.parser.ParseAbout(ctx, as, about)
 	if err == nil && !isCommand {
 		err = errors.New("not a command")
 	}
@@ -281,7 +336,12 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
 		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
-	cmd, err := b.parseAs(ctx, evt, p.Sender, p.Command+" --yes")
+	// A command typed in a card's thread was about the card's report.
+	var about int64
+	if card, ok := b.card(ctx, b.threadOf(ctx, p.PreviewKey)); ok {
+		about = card.ID
+	}
+	cmd, err := b.parseAs(ctx, evt, p.Sender, p.Command+" --yes", about)
 	if err != nil {
 		return moderation.Refused("Not done: Gavel could not read the confirmed command again (%v).", err)
 	}

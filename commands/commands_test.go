@@ -326,3 +326,23 @@ func TestParserPanicIsAnError(t *testing.T) {
 	require.ErrorAs(t, err, &usage)
 	assert.Contains(t, err.Error(), "its parser failed")
 }
+
+// In a card's thread, a report command without an id and an action
+// without --report are about the card's report; ids typed win.
+func TestParseAbout(t *testing.T) {
+	p := newParser(t, "!")
+	for body, want := range map[string]Command{
+		"!report":                               ShowReport{ID: 12},
+		"!report claim":                         ClaimReport{ID: 12},
+		`!report resolve --note "all done"`:     ResolveReport{ID: 12, Note: "all done"},
+		"!report resolve 7":                     ResolveReport{ID: 7},
+		"!suspend @spam:example.org":            Suspend{User: "@spam:example.org", Report: 12},
+		"!suspend @spam:example.org --report 7": Suspend{User: "@spam:example.org", Report: 7},
+		"!reports":                              ListReports{Limit: DefaultReportsLimit},
+	} {
+		cmd, isCommand, err := p.ParseAbout(context.Background(), message(body), 12)
+		require.True(t, isCommand, body)
+		require.NoError(t, err, body)
+		assert.Equal(t, want, cmd, body)
+	}
+}

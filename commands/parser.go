@@ -2,7 +2,9 @@ package commands
 
 import (
 	"context"
+	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -41,6 +43,13 @@ func NewParser(cli *mautrix.Client, prefix string) *Parser {
 // the command or a *UsageError. A parser that panics (a bug) answers with
 // a usage error instead of taking the rest of the sync down with it.
 func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCommand bool, err error) {
+	return p.ParseAbout(ctx, evt, 0)
+}
+
+// ParseAbout is Parse for a message about report reportID (typed in its
+// card's thread): a report command given no id is about that report, and
+// an action given no --report is taken for it.
+func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, reportID int64) (cmd Command, isCommand bool, err error) {
 	if evt.Type != event.EventMessage {
 		return nil, false, nil
 	}
@@ -60,7 +69,7 @@ func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCo
 		name := strings.Join(append([]string{ce.Command}, ce.Args...), " ")
 		for _, s := range specs {
 			if s.Name == name {
-				cmd, err = parseWith(s, nil)
+				cmd, err = parseWith(s, nil, reportID)
 				return cmd, true, err
 			}
 		}
@@ -72,19 +81,19 @@ func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCo
 	if !p.proc.PreValidator.Validate(ce) {
 		return nil, false, nil
 	}
-	cmd, err = p.find(ce.Command, ce.Args)
+	cmd, err = p.find(ce.Command, ce.Args, reportID)
 	return cmd, true, err
 }
 
 // find looks up the command name (and a subcommand among args) and parses
-// the rest of args.
-func (p *Parser) find(name string, args []string) (Command, error) {
+// the rest of args, about reportID when it is not 0 (see ParseAbout).
+func (p *Parser) find(name string, args []string, reportID int64) (Command, error) {
 	var sub *Spec
 	var fallback *Spec
 	hasSubs := false
 	for _, s := range specs {
 		if s.Name == name {
-			return parseWith(s, args)
+			return parseWith(s, args, reportID)
 		}
 		parent, subName, ok := strings.Cut(s.Name, " ")
 		if !ok || parent != name {
@@ -100,21 +109,47 @@ func (p *Parser) find(name string, args []string) (Command, error) {
 	}
 	switch {
 	case sub != nil:
-		return parseWith(sub, args[1:])
+		return parseWith(sub, args[1:], reportID)
 	case hasSubs && fallback != nil && len(args) > 0:
-		return parseWith(fallback, args)
+		return parseWith(fallback, args, reportID)
+	case hasSubs && fallback != nil && reportID != 0 && fallback.typ.Kind() == reflect.Struct:
+		if _, ok := fallback.typ.FieldByName("ID"); ok {
+			return parseWith(fallback, nil, reportID) // "!report" in a card's thread
+		}
+		return nil, p.missingSubcommand(name, args)
 	case hasSubs:
 		return nil, p.missingSubcommand(name, args)
 	}
 	return nil, &UsageError{Problem: "unknown command " + mxid.Clip(p.prefix+name) + ": " + p.prefix + "help lists the commands"}
 }
 
-func parseWith(s *Spec, args []string) (Command, error) {
+func parseWith(s *Spec, args []string, reportID int64) (Command, error) {
+	_, takesID := s.typ.FieldByName("ID")
+	if reportID != 0 && takesID {
+		if len(args) == 0 || !isReportID(args[0]) {
+			args = append([]string{strconv.FormatInt(reportID, 10)}, args...)
+		}
+	}
 	cmd, err := s.parse(args)
 	if err != nil {
 		return nil, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
 	}
+	if f := reflect.ValueOf(&cmd).Elem().Elem(); reportID != 0 && f.Kind() == reflect.Struct {
+		if r := f.FieldByName("Report"); r.IsValid() && r.Int() == 0 {
+			// cmd holds a copy of the struct: set the field on a new one.
+			v := reflect.New(f.Type()).Elem()
+			v.Set(f)
+			v.FieldByName("Report").SetInt(reportID)
+			cmd = v.Interface()
+		}
+	}
 	return cmd, nil
+}
+
+// isReportID reports whether arg is a report id, as typed: 12 or #12.
+func isReportID(arg string) bool {
+	_, err := mxid.ParseReportID(arg)
+	return err == nil
 }
 
 // missingSubcommand answers "quarantine" or "quarantine something" with

@@ -212,7 +212,18 @@ func (t *Text) Reply(to id.EventID) json.RawMessage {
 // ReplyWith builds a notice that replies to the event to, with extra
 // fields laid over it.
 func (t *Text) ReplyWith(to id.EventID, extra map[string]any) json.RawMessage {
-	return t.marshal(event.MsgNotice, (&event.RelatesTo{}).SetReplyTo(to), extra)
+	return t.ReplyIn(to, "", extra)
+}
+
+// ReplyIn builds a notice that replies to the event to in the thread
+// rooted at root (no thread when root is empty), with extra fields laid
+// over it.
+func (t *Text) ReplyIn(to, root id.EventID, extra map[string]any) json.RawMessage {
+	rel := (&event.RelatesTo{}).SetReplyTo(to)
+	if root != "" {
+		rel.Type, rel.EventID = event.RelThread, root
+	}
+	return t.marshal(event.MsgNotice, rel, extra)
 }
 
 func (t *Text) message(msgType event.MessageType, rel *event.RelatesTo) *event.MessageEventContent {

@@ -391,7 +391,57 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 	}
 	b.add("command → reply, !suspend / !unsuspend", percentiles(suspends, false), "p50 ≤ 100 ms")
 	b.add("command → reply, !redact (one event)", percentiles(redacts, false), "p50 ≤ 100 ms")
+
+	lat, err = b.buttonLatency(ctx, mark)
+	if err != nil {
+		return err
+	}
+	b.add("button → card edited, 👀 claim", percentiles(lat, false), "p50 ≤ 300 ms")
 	return nil
+}
+
+// buttonLatency reacts 👀 (claim) on each card posted since mark and
+// returns the time from each reaction's origin_server_ts to that of the
+// card's edit.
+func (b *bench) buttonLatency(ctx context.Context, mark id.EventID) ([]time.Duration, error) {
+	msgs, err := b.since(ctx, mark)
+	if err != nil {
+		return nil, err
+	}
+	var cards []*event.Event
+	for _, m := range msgs {
+		if _, ok := m.Content.Raw["fi.mau.reaction_commands"]; ok {
+			cards = append(cards, m)
+		}
+	}
+	progress("button -> card edited latency, 👀 on %d cards", len(cards))
+	var lat []time.Duration
+	for _, card := range cards {
+		resp, err := b.w.Moderator.SendReaction(ctx, b.w.ManagementRoom, card.ID, "👀")
+		if err != nil {
+			return nil, err
+		}
+		reaction, err := b.w.Moderator.GetEvent(ctx, b.w.ManagementRoom, resp.EventID)
+		if err != nil {
+			return nil, err
+		}
+		var edited int64
+		_, err = b.waitFor(ctx, mark, 30*time.Second, func(m []*event.Event) bool {
+			for _, evt := range m {
+				rel := evt.Content.AsMessage().RelatesTo
+				if newContent, ok := evt.Content.Raw["m.new_content"].(map[string]any); ok && rel != nil && rel.EventID == card.ID && newContent["gavel.case"] != nil {
+					edited = evt.Timestamp
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			return nil, fmt.Errorf("no edit of card %s: %w", card.ID, err)
+		}
+		lat = append(lat, time.Duration(edited-reaction.Timestamp)*time.Millisecond)
+	}
+	return lat, nil
 }
 
 // commandLatency sends a command and returns the time from its
