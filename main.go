@@ -4,6 +4,7 @@
 //
 //	gavel -config config.yaml
 //	gavel -version
+//	gavel audit -config config.yaml [-since 30d] [-format csv|json]
 package main
 
 import (
@@ -34,12 +35,16 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "audit" {
+		return runAudit(args[1:], stdout, stderr)
+	}
 	flags := flag.NewFlagSet("gavel", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "config.yaml", "the configuration file (YAML or JSON)")
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: gavel [-config config.yaml] [-version]")
+		fmt.Fprintln(stderr, "       gavel audit [-config config.yaml] [-since 30d] [-format csv|json]")
 		fmt.Fprintln(stderr, "Gavel posts Synapse's abuse reports into a moderators' Matrix room and runs their commands.")
 		flags.PrintDefaults()
 	}

@@ -75,6 +75,14 @@ func TestCaseCommandsEditTheCard(t *testing.T) {
 	assert.Contains(t, shown, "Case: Resolved by "+string(e.mod.UserID))
 	assert.Contains(t, shown, "`!report claim "+n+"`")
 	assert.Contains(t, shown, "`!report resolve "+n+` --note "spam, gone"`+"`")
+
+	audit := e.command(e.mod, "!audit report "+n).Body
+	assert.True(t, strings.HasPrefix(audit, "3 entries for report "+n+", newest first:"), audit)
+	resolve := strings.Index(audit, "`!report resolve "+n)
+	claim := strings.Index(audit, "`!report claim "+n+"` (report "+n+") → Report "+n+" — Claimed by ")
+	assert.True(t, resolve >= 0 && claim > resolve, "newest first: %s", audit)
+	assert.Contains(t, audit, "`!report resolve "+n+"` (report "+n+") → not done: Sorry, Gavel's commands need power level 50", "refusals are recorded too")
+	assert.Contains(t, e.command(e.mod, "!audit --by "+string(e.member.UserID)).Body, "1 entry by "+string(e.member.UserID))
 }
 
 // TestActionForAReportClaimsItsCard: an action with --report claims the

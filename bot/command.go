@@ -135,7 +135,7 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 // decide checks age and permission, then runs the command.
 func (b *Bot) decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) moderation.Outcome {
 	if refusal, refused := b.gate(ctx, evt, "command"); refused {
-		return refusal
+		return moderation.Subject(refusal, cmd)
 	}
 	if parseErr != nil {
 		t := notice.New().User(notice.Capitalize(parseErr.Error()) + ".")

@@ -90,6 +90,8 @@ func TestParseEveryCommand(t *testing.T) {
 		"!unlock https://matrix.to/#/@spam:example.org":                                    Unlock{User: "@spam:example.org"},
 		"!ban @spam:example.org !r:example.org":                                            Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
 		"!unban @spam:example.org !r:example.org":                                          Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
+		"!audit": Audit{Limit: DefaultAuditLimit},
+		"!audit @spam:example.org report 12 --by @mod:example.org --since 7d --limit 5": Audit{User: "@spam:example.org", Report: 12, By: "@mod:example.org", Since: 7 * 24 * time.Hour, Limit: 5},
 		"!status":     Status{},
 		"  !status  ": Status{},
 	} {
@@ -140,6 +142,9 @@ func TestParseErrors(t *testing.T) {
 		"!reports spam":                                         `unexpected "spam": options are --state, --mine, --older-than, --user, --room, --sender and --limit`,
 		"!reports --user bob":                                   `"bob" is not a user id`,
 		"!status now":                                           "status takes no arguments",
+		"!audit @a:example.org @b:example.org":                  `unexpected "@b:example.org": give one user or report <id>, and --by, --since or --limit`,
+		"!audit report":                                         "report needs a value",
+		"!audit --limit 500":                                    "--limit must be a number from 1 to 100",
 		"!reports --state closed":                               `--state must be open, claimed, resolved, dismissed or all, or several with commas (got "closed")`,
 		"!reports --older-than soon":                            `--older-than must be a duration like 90m, 6h or 7d (got "soon")`,
 		"!suspend @spam:example.org --report":                   "--report needs a report id, like --report 12",

@@ -591,6 +591,74 @@ var _ = declare(Spec{
 	return Status{}, nil
 })
 
+// Audit lists what moderators did, newest first.
+type Audit struct {
+	User   id.UserID     // the user acted on
+	Report int64         // report <id>, or --report: actions and changes for it
+	By     id.UserID     // --by: the moderator
+	Since  time.Duration // --since: how far back
+	Limit  int           // --limit
+}
+
+// Limits of !audit.
+const (
+	DefaultAuditLimit = 20
+	MaxAuditLimit     = 100
+)
+
+var _ = declare(Spec{
+	Name: "audit", Usage: "audit [@user | report <id>] [--by @moderator] [--since 7d] [--limit N]", ReadOnly: true,
+	Summary: "what moderators did, newest first: when, who, what, on what, why, the result",
+	Details: fmt.Sprintf("Lists the actions and case changes Gavel recorded, newest first, %d by default and at most %d (--limit): those on a user, those for a report (in a card's thread: that report's), those by one moderator (--by), within --since (like 90m, 6h or 7d). "+
+		"`gavel audit -config config.yaml` writes the whole trail as CSV or JSON.", DefaultAuditLimit, MaxAuditLimit),
+}, parseAudit)
+
+func parseAudit(args []string) (Audit, error) {
+	a := Audit{Limit: DefaultAuditLimit}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		value := func() (string, error) {
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("%s needs a value", mxid.Clip(arg))
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		var v string
+		switch strings.ToLower(arg) {
+		case "report":
+			if v, err = value(); err == nil {
+				a.Report, err = mxid.ParseReportID(v)
+			}
+		case "--by":
+			if v, err = value(); err == nil {
+				a.By, err = mxid.ParseUser(v)
+			}
+		case "--since":
+			if v, err = value(); err == nil {
+				a.Since, err = parseSince(v)
+			}
+		case "--limit":
+			if v, err = value(); err == nil {
+				a.Limit, err = strconv.Atoi(v)
+				if err != nil || a.Limit < 1 || a.Limit > MaxAuditLimit {
+					err = fmt.Errorf("--limit must be a number from 1 to %d (got %s)", MaxAuditLimit, mxid.Shown(v))
+				}
+			}
+		default:
+			if a.User != "" || strings.HasPrefix(arg, "--") {
+				return a, fmt.Errorf("unexpected %s: give one user or report <id>, and --by, --since or --limit", mxid.Shown(arg))
+			}
+			a.User, err = mxid.ParseUser(arg)
+		}
+		if err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
 func oneReportID(args []string) (int64, error) {
 	if len(args) != 1 {
 		return 0, fmt.Errorf("give exactly one report id, like 12")

@@ -68,7 +68,7 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		}
 		return cmd, nil
 	}
-	if f, ok := s.typ.FieldByName("Report"); ok && f.Type.Kind() == reflect.Int64 {
+	if f, ok := s.typ.FieldByName("Report"); ok && f.Type.Kind() == reflect.Int64 && !s.ReadOnly {
 		// Actions can name the report they are for, anywhere after
 		// their arguments: --report 12.
 		s.Usage += " [--report <id>]"

@@ -228,3 +228,42 @@ func commandName(input string) string {
 	}
 	return best
 }
+
+// auditScan bounds how many entries !audit @user looks through for those
+// on that user.
+const auditScan = 2000
+
+func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
+	q := store.AuditQuery{By: c.By, ReportID: c.Report, Limit: c.Limit + 1}
+	what := ""
+	if c.Report != 0 {
+		what += fmt.Sprintf(" for report %d", c.Report)
+	}
+	if c.User != "" {
+		q.Limit = auditScan
+		what += " on " + string(c.User)
+	}
+	if c.By != "" {
+		what += " by " + string(c.By)
+	}
+	if c.Since > 0 {
+		q.Since = time.Now().Add(-c.Since)
+		what += " since " + q.Since.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	actions, err := m.Store.Audit(ctx, q)
+	if err != nil {
+		return Failed("Gavel could not read its database. Try again in a moment.")
+	}
+	var entries []notice.Entry
+	for _, a := range actions {
+		if c.User != "" && !slices.Contains(strings.Fields(a.Target), string(c.User)) {
+			continue
+		}
+		entries = append(entries, notice.Entry{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK, Result: a.Result, ReportID: a.ReportID})
+	}
+	more := len(entries) > c.Limit
+	if more {
+		entries = entries[:c.Limit]
+	}
+	return Done(notice.Audit(entries, what, more))
+}

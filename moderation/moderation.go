@@ -160,6 +160,7 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.resolveReport)
 	on(h, m.dismissReport)
 	on(h, m.reopenReport)
+	on(h, m.audit)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
 	on(h, m.protectMedia)
@@ -200,7 +201,7 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
 	var forReport *store.SeenReport
-	if f := reflect.ValueOf(cmd).FieldByName("Report"); f.IsValid() && f.Int() != 0 {
+	if f := reflect.ValueOf(cmd).FieldByName("Report"); f.IsValid() && f.Int() != 0 && !spec.ReadOnly {
 		// An action for a report (--report): the report must exist.
 		seen, refused := m.seenReport(ctx, f.Int())
 		if refused != nil {
@@ -240,6 +241,16 @@ type actorKey struct{}
 func actor(ctx context.Context) id.UserID {
 	by, _ := ctx.Value(actorKey{}).(id.UserID)
 	return by
+}
+
+// Subject fills in what out's command cmd was about, for the log: the
+// target, the reason or note, the report (see Outcome). The caller uses it
+// for an outcome Run did not make (a refusal before running).
+func Subject(out Outcome, cmd commands.Command) Outcome {
+	if cmd != nil && reflect.TypeOf(cmd).Kind() == reflect.Struct {
+		out.Target, out.Reason, out.ReportID = targetAndReason(cmd)
+	}
+	return out
 }
 
 // targetAndReason returns what a command acts on (its users, rooms,

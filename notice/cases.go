@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Case is where a report stands, as a card and !report show it.
@@ -97,6 +99,52 @@ func WithCase(t *Text, c Case, history []Step) *Text {
 		if !s.OK {
 			t.Raw(" (not done)")
 		}
+	}
+	return t.EndList()
+}
+
+// Entry is one line of the audit trail.
+type Entry struct {
+	At       time.Time
+	By       id.UserID
+	Command  string
+	OK       bool
+	Result   string
+	ReportID int64
+}
+
+// auditResultShown is how much of an action's result the audit shows.
+const auditResultShown = 120
+
+// Audit lists entries of the audit trail, newest first; what says what
+// was asked for ("for report 12", "by @mod").
+func Audit(entries []Entry, what string, more bool) *Text {
+	t := New()
+	if len(entries) == 0 {
+		return t.Raw("Nothing recorded" + what + ".")
+	}
+	t.Bold(Count(len(entries), "entry", "entries")).Raw(what)
+	if more {
+		t.Raw(", the newest (").Syntax("--limit").Raw(" shows more):")
+	} else {
+		t.Raw(", newest first:")
+	}
+	t.StartList()
+	for i, e := range entries {
+		if t.Size() > maxListSize {
+			t.LastItem(fmt.Sprintf("… and %d more", len(entries)-i))
+			break
+		}
+		t.Item().Raw(e.At.UTC().Format("2006-01-02 15:04 UTC") + " ").User(string(e.By)).Raw(": ").Code(e.Command)
+		if e.ReportID != 0 {
+			t.Raw(fmt.Sprintf(" (report %d)", e.ReportID))
+		}
+		if e.OK {
+			t.Raw(" → ")
+		} else {
+			t.Raw(" → not done: ")
+		}
+		t.User(textcut.Runes(e.Result, auditResultShown))
 	}
 	return t.EndList()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -56,4 +57,29 @@ func (s *Store) insertAction(ctx context.Context, a *Action) error {
 // Actions returns the newest actions first, at most limit of them.
 func (s *Store) Actions(ctx context.Context, limit int) ([]Action, error) {
 	return scanAction.NewRowIter(s.db.Query(ctx, getActionsQuery, limit)).AsList()
+}
+
+// AuditQuery selects actions for the audit trail.
+type AuditQuery struct {
+	Since    time.Time // at or after; zero for any time
+	By       id.UserID // who; "" for anyone
+	ReportID int64     // for this report; 0 for any
+	Limit    int
+}
+
+// Audit returns the actions q selects, newest first.
+func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Action, error) {
+	query := `SELECT ` + actionColumns + ` FROM action WHERE ts>=$1`
+	args := []any{q.Since.UnixMilli()}
+	if q.By != "" {
+		args = append(args, q.By)
+		query += ` AND sender=$` + strconv.Itoa(len(args))
+	}
+	if q.ReportID != 0 {
+		args = append(args, q.ReportID)
+		query += ` AND report_id=$` + strconv.Itoa(len(args))
+	}
+	args = append(args, q.Limit)
+	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
+	return scanAction.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
 }

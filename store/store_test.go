@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -449,5 +450,38 @@ func TestListCases(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, cases, 1)
 		assert.Equal(t, Case{Report: ReportKey{ID: 2, ReceivedTS: 2000, Kind: KindEvent}, State: CaseClaimed, By: "@a:x", At: time.UnixMilli(9000), Version: 1}, cases[0])
+	})
+}
+
+// TestAudit selects actions by time, moderator and report, newest first.
+func TestAudit(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		for i, a := range []Action{
+			{Time: time.UnixMilli(1000), Sender: "@a:x", Command: "!suspend @s:x", ReportID: 12},
+			{Time: time.UnixMilli(2000), Sender: "@b:x", Command: "!report claim 12", ReportID: 12},
+			{Time: time.UnixMilli(3000), Sender: "@a:x", Command: "!room block !r:x"},
+		} {
+			a.EventID = id.EventID(fmt.Sprintf("$%d", i))
+			_, err := s.FinishCommand(ctx, a.EventID, Finished{Action: &a, Reply: Message{Key: ReplyKey(a.EventID), RoomID: "!m:x", Content: json.RawMessage(`{}`)}})
+			require.NoError(t, err)
+		}
+		commands := func(q AuditQuery) []string {
+			if q.Limit == 0 {
+				q.Limit = 10
+			}
+			actions, err := s.Audit(ctx, q)
+			require.NoError(t, err)
+			var out []string
+			for _, a := range actions {
+				out = append(out, a.Command)
+			}
+			return out
+		}
+		assert.Equal(t, []string{"!room block !r:x", "!report claim 12", "!suspend @s:x"}, commands(AuditQuery{}))
+		assert.Equal(t, []string{"!room block !r:x", "!suspend @s:x"}, commands(AuditQuery{By: "@a:x"}))
+		assert.Equal(t, []string{"!report claim 12", "!suspend @s:x"}, commands(AuditQuery{ReportID: 12}))
+		assert.Equal(t, []string{"!room block !r:x", "!report claim 12"}, commands(AuditQuery{Since: time.UnixMilli(2000)}))
+		assert.Equal(t, []string{"!room block !r:x"}, commands(AuditQuery{Limit: 1}))
 	})
 }
