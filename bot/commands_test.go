@@ -50,13 +50,13 @@ func TestCommands(t *testing.T) {
 	t.Run("help", func(t *testing.T) {
 		reply := e.command(e.mod, "!help")
 		assert.Equal(t, event.MsgNotice, reply.MsgType)
-		for _, usage := range []string{"!help [command]", "!reports [--user", "!report [show] <id>", "!report delete <id>",
+		for _, usage := range []string{"!help [command]", "!reports [--state", "!report [show] <id>", "!report delete <id>", "!report claim <id>", "!audit",
 			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media",
 			"!user <@user:server>", "!suspend", "!unsuspend", "!lock", "!unlock", "!shadowban", "!unshadowban", "!room [show]", "!room block", "!room unblock", "!status"} {
 			assert.Contains(t, reply.Body, usage)
 		}
 		// Gavel's own syntax is not defanged like hostile text.
-		assert.Contains(t, reply.Body, "`!quarantine media <mxc://server/media_id | server media_id | media_id>`")
+		assert.Contains(t, reply.Body, "`!quarantine media <mxc://server/media_id | server media_id | media_id> [--report <id>]`")
 		reply = e.command(e.mod, "!help quarantine")
 		assert.Contains(t, reply.Body, "Quarantines every media item the user uploaded")
 		assert.NotContains(t, reply.Body, "!status")
