@@ -164,6 +164,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	if err != nil {
 		return nil, err
 	}
+	b.feed.Duplicate = b.mod.AddDuplicate
 	return b, nil
 }
 

@@ -278,3 +278,78 @@ func TestCommandsInACardsThread(t *testing.T) {
 	reply = e.waitReply(e.say(e.mod, "!help report"))
 	assert.False(t, inThread(reply), "other replies stay in the main timeline")
 }
+
+// TestDuplicateReportsJoinTheCard: a new report of an event whose card is
+// open gets no card of its own: the card names the new reporter and the
+// count, a line in its thread says so, and the new report's id works on
+// the card's case.
+func TestDuplicateReportsJoinTheCard(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	spam := e.spam("reported twice")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	first := e.reportID(spam)
+	e.report(spam, "<b>again</b>")
+	second := e.reportID(spam)
+	require.NotEqual(t, first, second)
+
+	var body string
+	var fields map[string]any
+	require.Eventually(t, func() bool {
+		body, fields = e.caseOf(card.ID)
+		return fields["reports"] == float64(2)
+	}, 30*time.Second, 100*time.Millisecond, "the card counts the second report")
+	assert.Contains(t, body, "Also reported by "+string(e.reporter.UserID)+" (report "+itoa(second)+": `<b>again</b>`) — 2 reports in all.")
+	assert.Equal(t, "open", fields["state"])
+	line := e.waitAnswerOn(card.ID, 0)
+	assert.Equal(t, "Report "+itoa(second)+": "+string(e.reporter.UserID)+" also reported this: `<b>again</b>`.", line)
+	assert.Len(t, e.notices(), 1, "no second card")
+
+	reply := e.command(e.mod, "!report claim "+itoa(second))
+	assert.Regexp(t, `^Report `+itoa(second)+` — Claimed by `, reply.Body)
+	body, _ = e.waitCase(card.ID, "claimed")
+	assert.Contains(t, body, "— 2 reports in all.", "later edits keep the duplicates")
+}
+
+// TestReportFromADigestGetsACard: a report that came in a digest has no
+// card until a moderator acts on it; then its card is posted in the
+// digest's thread, with its buttons, and shows the case like any other.
+func TestReportFromADigestGetsACard(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.MaxIndividual = 2
+	gavel := e.start()
+	e.command(e.mod, "!help")
+	require.NoError(t, gavel.stop())
+	spam := e.spam("in a digest")
+	e.report(spam, "spam")
+	e.reportMany(2)
+	e.start()
+	n := e.reportID(spam)
+	var digest *event.Event
+	require.Eventually(t, func() bool {
+		for _, d := range e.digests() {
+			for _, id := range d.Content.Raw["gavel.reports"].([]any) {
+				if int64(id.(float64)) == n {
+					digest = d
+					return true
+				}
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond, "the report comes in a digest")
+	assert.Empty(t, e.notices(), "no card yet")
+
+	reply := e.command(e.mod, "!report claim "+itoa(n))
+	assert.Regexp(t, `^Report `+itoa(n)+` — Claimed by `, reply.Body)
+	cards := e.waitNotices(1)
+	require.Len(t, cards, 1)
+	card := cards[0]
+	assert.Equal(t, n, field(t, card).ReportID)
+	rel := card.Content.AsMessage().RelatesTo
+	require.NotNil(t, rel)
+	assert.Equal(t, event.RelThread, rel.Type)
+	assert.Equal(t, digest.ID, rel.EventID, "in the digest's thread")
+	assert.NotNil(t, card.Content.Raw["fi.mau.reaction_commands"], "with its buttons")
+	e.waitCase(card.ID, "claimed")
+}

@@ -208,11 +208,17 @@ func (e *env) botMessages() []*event.Event {
 func (e *env) notices() []*event.Event {
 	var out []*event.Event
 	for _, evt := range e.botMessages() {
-		if _, ok := evt.Content.Raw["gavel.report"]; ok && field(e.t, evt).RoomID == e.public {
+		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) && field(e.t, evt).RoomID == e.public {
 			out = append(out, evt)
 		}
 	}
 	return out
+}
+
+// isEdit reports whether evt is an edit (m.replace) of an earlier message.
+func isEdit(evt *event.Event) bool {
+	rel := evt.Content.AsMessage().RelatesTo
+	return rel != nil && rel.Type == event.RelReplace
 }
 
 // waitNotices waits until Gavel has posted n report notices, and returns

@@ -24,6 +24,9 @@ func (e *env) coverage() (map[store.ReportKey]int, []*event.Event) {
 	counts := map[store.ReportKey]int{}
 	var msgs []*event.Event
 	for _, evt := range e.botMessages() {
+		if isEdit(evt) {
+			continue // an edit of a card shows the same report again
+		}
 		if _, ok := evt.Content.Raw["gavel.report"]; ok {
 			if f := field(e.t, evt); f.RoomID == e.public {
 				counts[store.ReportKey{ID: f.ReportID, ReceivedTS: f.ReceivedTS}]++

@@ -63,6 +63,9 @@ type Config struct {
 	Log     zerolog.Logger
 	// Notify wakes the sender after something was queued.
 	Notify func()
+	// Duplicate, when set, takes a new report of an event whose card is
+	// open (card) and shows it on that card instead of a card of its own.
+	Duplicate func(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error
 	Options
 }
 

@@ -3,13 +3,11 @@ package feed
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
@@ -289,6 +287,16 @@ func (f *Feed) unseen(ctx context.Context, reports []adminapi.EventReport) ([]ad
 // queueNotice renders a report's notice, with the reported event when
 // Synapse still has it, and records the report and the notice together.
 func (f *Feed) queueNotice(ctx context.Context, r adminapi.EventReport) error {
+	if f.Duplicate != nil {
+		// A report of an event whose card is open joins that card.
+		card, err := f.Store.OpenCard(ctx, r.EventID)
+		if err != nil {
+			return err
+		}
+		if card != nil && (card.ID != r.ID || card.ReceivedTS != r.ReceivedTS) {
+			return f.Duplicate(ctx, r, card)
+		}
+	}
 	detail, err := f.Admin.EventReport(ctx, r.ID)
 	switch {
 	case adminapi.IsTooLarge(err):
@@ -310,18 +318,7 @@ func (f *Feed) queueNotice(ctx context.Context, r adminapi.EventReport) error {
 		return nil
 	}
 	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
-	n := store.Message{
-		Key:      store.NoticeKey(keyOf(r)),
-		Priority: store.PriorityNotice,
-		RoomID:   f.Room,
-		Content:  notice.Card(r, detail, buttons),
-	}
-	reactions := make([]store.Message, len(buttons))
-	for i, b := range buttons {
-		content, _ := json.Marshal(map[string]string{"key": b.Key})
-		reactions[i] = store.Message{Key: store.ButtonKey(n.Key, i+1), Priority: store.PriorityButton, RoomID: f.Room,
-			Type: event.EventReaction.Type, Content: content, RelatesTo: n.Key}
-	}
+	n, reactions := store.CardMessages(store.NoticeKey(keyOf(r)), f.Room, store.PriorityNotice, notice.Card(r, detail, buttons), notice.Keys(buttons))
 	err = f.Store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], n, reactions...)
 	if err == nil {
 		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).

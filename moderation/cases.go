@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -43,8 +45,9 @@ func (m *Moderator) reopenReport(ctx context.Context, c commands.ReopenReport) O
 // nil.
 func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name string) *notice.Text {
 	by := actor(ctx)
+	seen = m.ensureCard(ctx, seen)
 	for range 3 { // a concurrent change to the case: read it again
-		c, err := m.Store.Case(ctx, seen.ReportKey)
+		c, err := m.Store.Case(ctx, seen.CaseKey)
 		if err != nil {
 			break
 		}
@@ -52,7 +55,7 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 		if claimed {
 			c.State, c.By, c.At, c.Note = store.CaseClaimed, by, time.Now(), ""
 		}
-		view, err := m.caseView(ctx, c)
+		view, err := m.caseView(ctx, c, seen.CardKey)
 		if err != nil {
 			break
 		}
@@ -122,7 +125,8 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	if refused != nil {
 		return *refused
 	}
-	c, err := m.Store.Case(ctx, seen.ReportKey)
+	seen = m.ensureCard(ctx, seen)
+	c, err := m.Store.Case(ctx, seen.CaseKey)
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
@@ -145,7 +149,7 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	to := caseMoves[verb]
 	was := c
 	c.State, c.By, c.At, c.Note = to, by, time.Now(), note
-	view, err := m.caseView(ctx, c)
+	view, err := m.caseView(ctx, c, seen.CardKey)
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
@@ -195,9 +199,19 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 	return &store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, RelatesTo: key}, nil
 }
 
-// caseView is case c as a card shows it, with the actions taken for it.
-func (m *Moderator) caseView(ctx context.Context, c store.Case) (notice.Case, error) {
+// caseView is case c as the card under card shows it, with the actions
+// taken for it and the duplicate reports the card shows.
+func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.OutboxKey) (notice.Case, error) {
 	v := notice.Case{State: c.State, By: c.By, At: c.At, Note: c.Note}
+	if card != "" {
+		dups, err := m.Store.Duplicates(ctx, card)
+		if err != nil {
+			return v, err
+		}
+		for _, d := range dups {
+			v.Also = append(v.Also, notice.Also{ReportID: d.ReportID, Reporter: d.Reporter, Reason: d.Reason})
+		}
+	}
 	actions, err := m.Store.ActionsFor(ctx, c.Report.ID, 50)
 	if err != nil {
 		return v, err
@@ -266,4 +280,93 @@ func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
 		entries = entries[:c.Limit]
 	}
 	return Done(notice.Audit(entries, what, more))
+}
+
+// AddDuplicate shows report r, of an event whose card (that of report
+// card) is open, on that card instead of a card of its own: the card is
+// edited to name r's reporter and reason, and a line in the card's thread
+// says so. The feed calls it (through package bot).
+func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error {
+	key := store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS}
+	row := store.Report{ReportKey: key, RoomID: r.RoomID, EventID: r.EventID}
+	for range 3 { // the case may change meanwhile: read it again
+		c, err := m.Store.Case(ctx, card.CaseKey)
+		if err != nil {
+			return err
+		}
+		view, err := m.caseView(ctx, c, card.CardKey)
+		if err != nil {
+			return err
+		}
+		view.Also = append(view.Also, notice.Also{ReportID: r.ID, Reporter: r.UserID, Reason: r.Reason})
+		edit, err := m.cardEdit(ctx, card.CardKey, view)
+		if err != nil {
+			return err
+		}
+		cardMsg, err := m.Store.Message(ctx, card.CardKey)
+		if err != nil {
+			return err
+		}
+		var line *store.Message
+		if cardMsg != nil && cardMsg.EventID != "" {
+			// Without the card's event id (not sent yet) there is no
+			// thread to post in; the card's edit says it all the same.
+			t := notice.New().Raw(fmt.Sprintf("Report %d: ", r.ID)).User(string(r.UserID)).Raw(" also reported this")
+			if r.Reason != "" {
+				t.Raw(": ").Code(textcut.Runes(r.Reason, notice.ReasonShown))
+			}
+			line = &store.Message{Key: store.DuplicateKey(key), Priority: store.PriorityNotice, RoomID: cardMsg.RoomID,
+				Content: t.Raw(".").ReplyIn(cardMsg.EventID, cardMsg.EventID, nil)}
+		}
+		added, err := m.Store.AddDuplicate(ctx, row, r.UserID, r.Reason, card.CardKey, &c, func(version int) *store.Message {
+			e := *edit
+			e.Key = store.CaseEditKey(card.CardKey, version)
+			return &e
+		}, line)
+		if err != nil {
+			return err
+		}
+		if added {
+			m.Log.Info().Int64("report_id", r.ID).Int64("card_report_id", card.ID).Msg("New report of an event with an open card; shown on that card")
+			if m.Notify != nil {
+				m.Notify()
+			}
+			return nil
+		}
+		if seen, err := m.Store.SeenReport(ctx, store.KindEvent, r.ID); err == nil && seen != nil && seen.ReceivedTS == r.ReceivedTS {
+			return nil // recorded already
+		}
+	}
+	return fmt.Errorf("report %d: the case of the card it belongs on kept changing; trying again at the next poll", r.ID)
+}
+
+// ensureCard gives a report that came in a digest a card of its own, in
+// the digest's thread, and returns the report as it then is; any other
+// report is returned as it is. Without Synapse's answer (the report is
+// gone, or Synapse is down) the report stays in its digest.
+func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *store.SeenReport {
+	if seen.State != store.ReportDigest {
+		return seen
+	}
+	detail, err := m.Admin.EventReport(ctx, seen.ID)
+	if err != nil || detail.ReceivedTS != seen.ReceivedTS {
+		return seen
+	}
+	buttons := notice.CardButtons(detail.EventReport, detail, m.Prefix, m.serverName())
+	content := notice.Card(detail.EventReport, detail, buttons)
+	if digest, err := m.Store.Message(ctx, seen.CoveredBy); err == nil && digest != nil && digest.EventID != "" {
+		content = notice.InThread(content, digest.EventID)
+	}
+	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Keys(buttons))
+	if _, err := m.Store.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
+		m.Log.Warn().Err(err).Int64("report_id", seen.ID).Msg("Could not give a report from a digest its card")
+		return seen
+	}
+	if m.Notify != nil {
+		m.Notify()
+	}
+	if now, err := m.Store.SeenReport(ctx, store.KindEvent, seen.ID); err == nil && now != nil {
+		return now
+	}
+	return seen
 }

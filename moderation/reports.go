@@ -135,11 +135,12 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if err != nil || seen == nil || seen.ReceivedTS != detail.ReceivedTS {
 		return Done(t) // not seen yet: an open case without history
 	}
-	cs, err := m.Store.Case(ctx, seen.ReportKey)
+	seen = m.ensureCard(ctx, seen)
+	cs, err := m.Store.Case(ctx, seen.CaseKey)
 	if err != nil {
 		return Done(t)
 	}
-	view, err := m.caseView(ctx, cs)
+	view, err := m.caseView(ctx, cs, seen.CardKey)
 	if err != nil {
 		return Done(t)
 	}

@@ -85,6 +85,15 @@ func Card(r adminapi.EventReport, detail *adminapi.EventReportDetail, buttons []
 	return t.Content(event.MsgText, extra)
 }
 
+// Keys returns the buttons' keys, in order.
+func Keys(buttons []Button) []string {
+	keys := make([]string, len(buttons))
+	for i, b := range buttons {
+		keys[i] = b.Key
+	}
+	return keys
+}
+
 // ButtonCommand returns the command a reaction with key runs on a card
 // whose content is content, or "".
 func ButtonCommand(content map[string]any, key string) string {
@@ -95,4 +104,18 @@ func ButtonCommand(content map[string]any, key string) string {
 		}
 	}
 	return ""
+}
+
+// InThread puts a message's content into the thread rooted at root.
+func InThread(content json.RawMessage, root id.EventID) json.RawMessage {
+	var c map[string]any
+	if json.Unmarshal(content, &c) != nil {
+		return content
+	}
+	c["m.relates_to"] = (&event.RelatesTo{}).SetThread(root, root)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return content
+	}
+	return data
 }

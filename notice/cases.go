@@ -20,11 +20,44 @@ type Case struct {
 	// Actions are the commands taken for the report, oldest first
 	// ("suspend", "redact").
 	Actions []string
+	// Also are the later reports of the same event the card shows.
+	Also []Also
+}
+
+// Also is a later report of the event a card is about.
+type Also struct {
+	ReportID int64
+	Reporter id.UserID
+	Reason   string
+}
+
+// alsoShown is how many later reporters a card names.
+const alsoShown = 10
+
+// AlsoLine says who else reported a card's event: "Also reported by
+// @b (report 15: `spam`), @c (report 16) — 3 reports in all."
+func AlsoLine(also []Also) *Text {
+	t := New().Raw("Also reported by ")
+	for i, a := range also {
+		if i == alsoShown {
+			t.Raw(fmt.Sprintf(" and %d more", len(also)-i))
+			break
+		}
+		if i > 0 {
+			t.Raw(", ")
+		}
+		t.User(string(a.Reporter)).Raw(fmt.Sprintf(" (report %d", a.ReportID))
+		if a.Reason != "" {
+			t.Raw(": ").Code(textcut.Runes(a.Reason, 80))
+		}
+		t.Raw(")")
+	}
+	return t.Raw(fmt.Sprintf(" — %d reports in all.", len(also)+1))
 }
 
 // Fields is the card's machine-readable "gavel.case".
 func (c Case) Fields() map[string]any {
-	f := map[string]any{"state": c.State, "actions": append([]string{}, c.Actions...)}
+	f := map[string]any{"state": c.State, "actions": append([]string{}, c.Actions...), "reports": len(c.Also) + 1}
 	if c.By != "" {
 		f["by"], f["ts"] = string(c.By), c.At.UnixMilli()
 	}
@@ -69,6 +102,9 @@ func CardWithCase(original json.RawMessage, c Case) (json.RawMessage, error) {
 		return nil, fmt.Errorf("the card's content: %w", err)
 	}
 	line := CaseLine(c)
+	if len(c.Also) > 0 {
+		line.Newline().Append(AlsoLine(c.Also))
+	}
 	body, _ := content["body"].(string)
 	html, _ := content["formatted_body"].(string)
 	content["body"] = line.Plain() + "\n" + body

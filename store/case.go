@@ -20,6 +20,16 @@ import (
 const (
 	seenReportQuery = `SELECT kind, report_id, received_ts, room_id, event_id, state, outbox_key FROM report
 		WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
+	openCardQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key FROM report r
+		LEFT JOIN report_case c ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
+		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed')
+		ORDER BY r.received_ts DESC LIMIT 1`
+	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason)
+		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9) ON CONFLICT DO NOTHING`
+	promoteQuery = `UPDATE report SET state='notice', outbox_key=$4
+		WHERE kind=$1 AND report_id=$2 AND received_ts=$3 AND state='digest'`
+	duplicatesQuery = `SELECT report_id, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
+		WHERE state='duplicate' AND outbox_key=$1 ORDER BY received_ts`
 	getCaseQuery = `SELECT state, changed_by, changed_at, note, version FROM report_case
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3`
 	changeCaseQuery = `INSERT INTO report_case (kind, report_id, received_ts, state, changed_by, changed_at, note, version)
@@ -41,28 +51,145 @@ const (
 // SeenReport is a report Gavel has a row for, and how it was shown.
 type SeenReport struct {
 	Report
-	// State is ReportNotice, ReportDigest or ReportSkipped; CardKey is
-	// the outbox key of its card (its notice), empty for the others.
+	// State is ReportNotice, ReportDigest, ReportSkipped or
+	// ReportDuplicate; CardKey is the outbox key of the card that shows it
+	// (its notice, or for a duplicate the first report's), empty for the
+	// others.
 	State   string
 	CardKey OutboxKey
+	// CaseKey is the report whose case this one's is: its own, or for a
+	// duplicate the report its card is for.
+	CaseKey ReportKey
+	// CoveredBy is the outbox key of the message that covers it: its
+	// card, the card it is a duplicate on, or its digest.
+	CoveredBy OutboxKey
 }
 
 // SeenReport returns the newest report of kind with id that Gavel has seen
 // (Synapse reuses ids after a restart), or nil.
 func (s *Store) SeenReport(ctx context.Context, kind ReportKind, reportID int64) (*SeenReport, error) {
+	return s.seenReport(ctx, seenReportQuery, kind, reportID)
+}
+
+// OpenCard returns the report whose card shows event eventID, while its
+// case is open or claimed, or nil.
+func (s *Store) OpenCard(ctx context.Context, eventID id.EventID) (*SeenReport, error) {
+	return s.seenReport(ctx, openCardQuery, eventID)
+}
+
+func (s *Store) seenReport(ctx context.Context, query string, args ...any) (*SeenReport, error) {
 	var r SeenReport
 	var key sql.NullString
-	err := s.db.QueryRow(ctx, seenReportQuery, kind, reportID).Scan(&r.Kind, &r.ID, &r.ReceivedTS, &r.RoomID, &r.EventID, &r.State, &key)
+	err := s.db.QueryRow(ctx, query, args...).Scan(&r.Kind, &r.ID, &r.ReceivedTS, &r.RoomID, &r.EventID, &r.State, &key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	if r.State == ReportNotice {
+	r.CaseKey, r.CoveredBy = r.ReportKey, OutboxKey(key.String)
+	switch r.State {
+	case ReportNotice:
 		r.CardKey = OutboxKey(key.String)
+	case ReportDuplicate:
+		// Its case is its card's.
+		r.CardKey = OutboxKey(key.String)
+		if k, ok := r.CardKey.Report(); ok {
+			r.CaseKey = k
+		}
 	}
 	return &r, nil
 }
+
+// PromoteToCard gives report k, which came in a digest, a card of its own:
+// its row points at card from now on, and card and its buttons are
+// queued, in one transaction. It reports false, changing nothing, when
+// the report is not (or no longer) in a digest.
+func (s *Store) PromoteToCard(ctx context.Context, k ReportKey, card Message, buttons ...Message) (bool, error) {
+	k = k.normal()
+	promoted := false
+	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, promoteQuery, k.Kind, k.ID, k.ReceivedTS, card.Key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		promoted = true
+		for _, m := range append([]Message{card}, buttons...) {
+			if err := s.enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return promoted, err
+}
+
+// Duplicate is a report shown on another report's card.
+type Duplicate struct {
+	ReportID int64
+	Reporter id.UserID
+	Reason   string
+}
+
+// Duplicates returns the duplicate reports shown on the card under key,
+// oldest first.
+func (s *Store) Duplicates(ctx context.Context, card OutboxKey) ([]Duplicate, error) {
+	rows, err := s.db.Query(ctx, duplicatesQuery, card)
+	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (d Duplicate, err error) {
+		err = row.Scan(&d.ReportID, &d.Reporter, &d.Reason)
+		return
+	}, err).AsList()
+}
+
+// AddDuplicate records r, from reporter with reason, as a duplicate shown
+// on the card under card, whose case is c (as read), in one transaction
+// with the change that edits the card (c's version goes up, edit returns
+// the edit for the new version) and line, a note in the card's thread
+// (nil for none). It reports false, recording nothing, when the case
+// changed since c was read, or r was already recorded.
+func (s *Store) AddDuplicate(ctx context.Context, r Report, reporter id.UserID, reason string, card OutboxKey, c *Case, edit func(version int) *Message, line *Message) (bool, error) {
+	k := r.normal()
+	added := false
+	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, insertDuplicateQuery, k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, card, time.Now().UnixMilli(), reporter, reason)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		cr := c.Report.normal()
+		res, err = s.db.Exec(ctx, changeCaseQuery, cr.Kind, cr.ID, cr.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errCaseChanged
+		}
+		added = true
+		for _, m := range []*Message{edit(c.Version + 1), line} {
+			if m != nil {
+				if err := s.enqueue(ctx, *m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errCaseChanged) {
+		return false, nil
+	}
+	if err != nil || !added {
+		return false, err
+	}
+	c.Version++
+	return true, nil
+}
+
+// errCaseChanged rolls back a transaction whose case changed meanwhile.
+var errCaseChanged = errors.New("the case changed meanwhile")
 
 // Case is where a report stands.
 type Case struct {

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,13 @@ func CaseEditKey(card OutboxKey, n int) OutboxKey {
 // the card's key with "-button-<n>".
 func ButtonKey(card OutboxKey, n int) OutboxKey {
 	return OutboxKey(string(card) + "-button-" + strconv.Itoa(n))
+}
+
+// DuplicateKey is the key of the line, in the thread of another report's
+// card, that says report k reported the same event: "gavel-duplicate-"
+// and the report's part of a notice key.
+func DuplicateKey(k ReportKey) OutboxKey {
+	return OutboxKey(outboxPrefix + reportPart("duplicate", k))
 }
 
 // FeedAlertKey is the key of the alert that the report feed has been
@@ -153,3 +161,16 @@ const (
 // filter changes (v3: reactions, for confirmations), so that an existing
 // database makes the new filter.
 func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v3:" + string(room)) }
+
+// CardMessages is a report's card under key, for room, with content, and
+// the reactions Gavel puts on it, one per button key (an emoji): queued
+// after every card and reply, each relating to the card.
+func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
+	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
+	reactions := make([]Message, len(buttons))
+	for i, b := range buttons {
+		c, _ := json.Marshal(map[string]string{"key": b})
+		reactions[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
+	}
+	return card, reactions
+}

@@ -73,6 +73,9 @@ const (
 	ReportNotice  = "notice"  // a notice is queued or sent
 	ReportSkipped = "skipped" // open at the first start, summarised instead
 	ReportDigest  = "digest"  // covered by a digest, queued or sent
+	// ReportDuplicate: a report of an event that had an open card, shown
+	// on that card.
+	ReportDuplicate = "duplicate"
 )
 
 // ErrAlreadySeen is returned by AddReportsDigest when one of the reports

@@ -16,12 +16,17 @@ CREATE TABLE report (
 	event_id    TEXT NOT NULL,
 	-- 'notice': a notice was queued in outbox under outbox_key;
 	-- 'skipped': open at the first start with on_first_start: skip;
-	-- 'digest': covered by the digest queued in outbox under outbox_key.
+	-- 'digest': covered by the digest queued in outbox under outbox_key;
+	-- 'duplicate': a report of an event that had an open card, the notice
+	-- under outbox_key, which shows it (with reporter and reason).
 	state       TEXT NOT NULL,
 	outbox_key  TEXT,
 	seen_at     BIGINT NOT NULL,
+	reporter    TEXT,
+	reason      TEXT,
 	PRIMARY KEY (kind, report_id, received_ts)
 );
+CREATE INDEX report_event_idx ON report (event_id);
 
 -- Messages to post exactly once. The key is also the transaction id of the
 -- send, so a resend after a crash is deduplicated by the homeserver.

@@ -1,4 +1,4 @@
--- v5 -> v6 (compatible with v3+): Every report is a case: open, claimed, resolved or dismissed
+-- v5 -> v6 (compatible with v3+): Every report is a case: open, claimed, resolved or dismissed; duplicate reports join the first's card
 -- A report without a row here is open. Each change raises version; the
 -- edit of the report's card for that change is keyed by it, so a change
 -- reaches its card exactly once.
@@ -16,3 +16,9 @@ CREATE TABLE report_case (
 	PRIMARY KEY (kind, report_id, received_ts)
 );
 CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL;
+-- A report of an event that already has an open card is recorded with
+-- state 'duplicate' and that card's key; its reporter and reason are kept
+-- for the card.
+ALTER TABLE report ADD COLUMN reporter TEXT;
+ALTER TABLE report ADD COLUMN reason TEXT;
+CREATE INDEX report_event_idx ON report (event_id);
