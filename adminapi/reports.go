@@ -160,6 +160,17 @@ func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportD
 	return &detail, nil
 }
 
+// DecodeEventReport reads an event report with its event back from the
+// JSON of an EventReportDetail (as Gavel archives it).
+func DecodeEventReport(data []byte) (*EventReportDetail, error) {
+	var detail EventReportDetail
+	if err := json.Unmarshal(data, &detail); err != nil {
+		return nil, err
+	}
+	detail.Event = parseEvent(detail.EventJSON, detail.EventID)
+	return &detail, nil
+}
+
 // DeleteEventReport deletes one event report. It does not touch the
 // reported event.
 func (c *Client) DeleteEventReport(ctx context.Context, reportID int64) error {

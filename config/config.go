@@ -101,6 +101,9 @@ type Reports struct {
 	// MaxIndividual is how many new reports one poll may post as a message
 	// each; more are posted as digests of up to 50.
 	MaxIndividual int `yaml:"max_individual"`
+	// DeleteOnResolve: resolving or dismissing a report's case deletes the
+	// report in Synapse, once Gavel has archived it.
+	DeleteOnResolve bool `yaml:"delete_on_resolve"`
 }
 
 // Encryption configures end-to-end encryption in the management room.
@@ -141,7 +144,7 @@ func Defaults() Config {
 	return Config{
 		Database:   Database{URI: "gavel.db"},
 		Commands:   Commands{Prefix: "!", MinPowerLevel: 50, ConfirmTimeout: 5 * time.Minute},
-		Reports:    Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20},
+		Reports:    Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20, DeleteOnResolve: true},
 		Encryption: Encryption{MinCommandTrust: TrustUnverified},
 		Logging:    Logging{Level: "info", Format: "pretty"},
 	}

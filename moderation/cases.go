@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
@@ -153,6 +155,13 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
+	var archive []store.Archived
+	if (to == store.CaseResolved || to == store.CaseDismissed) && m.DeleteOnResolve {
+		var refused *Outcome
+		if archive, refused = m.toArchive(ctx, seen); refused != nil {
+			return *refused
+		}
+	}
 	edit, cardErr := m.cardEdit(ctx, seen.CardKey, view)
 	changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
 		if edit == nil {
@@ -161,7 +170,7 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 		e := *edit
 		e.Key = store.CaseEditKey(seen.CardKey, version)
 		return &e
-	})
+	}, archive...)
 	switch {
 	case err != nil:
 		return Failed("Not done: Gavel could not record the change (database error). Try again in a moment.")
@@ -178,7 +187,67 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	if was.State == store.CaseClaimed && was.By != by && to != store.CaseClaimed {
 		t.Raw(" It was claimed by ").User(string(was.By)).Raw(".")
 	}
+	m.deleteArchived(ctx, archive, t)
 	return Done(t)
+}
+
+// toArchive reads from Synapse the reports a closed case covers (the
+// card's and its duplicates), to archive them before they are deleted
+// there; those Synapse no longer has are left out. It refuses when
+// Synapse cannot be asked: nothing is deleted that was not archived.
+func (m *Moderator) toArchive(ctx context.Context, seen *store.SeenReport) ([]store.Archived, *Outcome) {
+	keys := []store.ReportKey{seen.CaseKey}
+	if seen.CardKey != "" {
+		dups, err := m.Store.Duplicates(ctx, seen.CardKey)
+		if err != nil {
+			out := Failed("Not done: Gavel could not read its database. Try again in a moment.")
+			return nil, &out
+		}
+		for _, d := range dups {
+			keys = append(keys, store.ReportKey{ID: d.ReportID, ReceivedTS: d.ReceivedTS})
+		}
+	}
+	var archive []store.Archived
+	for _, k := range keys {
+		detail, err := m.Admin.EventReport(ctx, k.ID)
+		switch {
+		case adminapi.IsNotFound(err):
+			continue // deleted already
+		case err != nil:
+			out := Failed("Not done: Gavel archives a report before deleting it in Synapse (reports.delete_on_resolve), and could not read it: %s",
+				m.explain(err, fmt.Sprintf("report %d", k.ID)))
+			return nil, &out
+		case detail.ReceivedTS != k.ReceivedTS:
+			continue // the id belongs to a newer report now
+		}
+		data, err := json.Marshal(detail)
+		if err != nil {
+			out := Failed("Not done: report %d could not be archived (%v).", k.ID, err)
+			return nil, &out
+		}
+		archive = append(archive, store.Archived{Report: k, JSON: data})
+	}
+	return archive, nil
+}
+
+// deleteArchived deletes the archived reports in Synapse and says so in t.
+func (m *Moderator) deleteArchived(ctx context.Context, archive []store.Archived, t *notice.Text) {
+	if len(archive) == 0 {
+		return
+	}
+	var failed []string
+	for _, a := range archive {
+		if err := m.Admin.DeleteEventReport(ctx, a.Report.ID); err != nil && !adminapi.IsNotFound(err) {
+			m.Log.Warn().Err(err).Int64("report_id", a.Report.ID).Msg("Could not delete a closed report in Synapse")
+			failed = append(failed, fmt.Sprintf("%d (%s)", a.Report.ID, retry.ErrCode(err)))
+		}
+	}
+	if len(failed) > 0 {
+		t.Raw(" Synapse still lists report " + strings.Join(failed, ", ") + "; ").Code(m.Prefix + "report delete <id>").Raw(" removes it.")
+		return
+	}
+	t.Raw(" " + notice.Count(len(archive), "report", "reports") + " deleted from Synapse's list; Gavel keeps a copy (").
+		Code(fmt.Sprintf("%sreport %d", m.Prefix, archive[0].Report.ID)).Raw(").")
 }
 
 // cardEdit is the edit that makes the card under key show the case

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 	"github.com/gavel-bot/gavel/notice"
@@ -123,6 +124,8 @@ func TestCases(t *testing.T) {
 	body, fields = lastEdit()
 	assert.Regexp(t, `^Resolved by @bob:example.org \d\d:\d\d UTC: spammer gone\n`, body)
 	assert.Equal(t, "resolved", fields["state"])
+	_, err := w.Admin.EventReport(ctx, reportID)
+	assert.NoError(t, err, "without delete_on_resolve the report stays in Synapse")
 	assert.Contains(t, run(alice, commands.DismissReport{ID: reportID}), name+" is already resolved (by @bob:example.org).")
 	assert.Contains(t, run(alice, commands.ClaimReport{ID: reportID}), "report reopen")
 
@@ -186,4 +189,42 @@ func TestListByCase(t *testing.T) {
 	got = list(commands.ListReports{States: []string{"open", "claimed", "resolved", "dismissed"}, Limit: 2})
 	assert.True(t, strings.HasPrefix(got, "2 reports, the newest (`--limit` shows more):"), got)
 	assert.Equal(t, "No reports match.", list(commands.ListReports{OlderThan: time.Hour}))
+}
+
+// TestResolveDeletesInSynapse: with delete_on_resolve, closing a case
+// archives its reports (the card's and its duplicates') and deletes them
+// in Synapse; !report and !reports --state read the archive.
+func TestResolveDeletesInSynapse(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	m.DeleteOnResolve = true
+	reportID, key, _ := postedReport(t, m, w, "archive me")
+	alice := id.UserID("@alice:example.org")
+
+	// A second report of the same event, shown on the card.
+	evt, err := m.Store.SeenReport(ctx, store.KindEvent, reportID)
+	require.NoError(t, err)
+	require.NoError(t, w.Report(ctx, evt.EventID, "again"))
+	dupID, err := w.ReportID(ctx, evt.EventID)
+	require.NoError(t, err)
+	dup, err := w.Admin.EventReport(ctx, dupID)
+	require.NoError(t, err)
+	require.NoError(t, m.AddDuplicate(ctx, dup.EventReport, evt))
+
+	out := m.Run(ctx, alice, commands.ResolveReport{ID: dupID, Note: "gone"})
+	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" 2 reports deleted from Synapse's list; Gavel keeps a copy (`!report %d`).", reportID)), out.Reply.Plain())
+	for _, id := range []int64{reportID, dupID} {
+		_, err := w.Admin.EventReport(ctx, id)
+		assert.True(t, adminapi.IsNotFound(err), "report %d is deleted in Synapse: %v", id, err)
+	}
+	c, err := m.Store.Case(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.CaseResolved, c.State, "the duplicate's id closed the card's case")
+
+	shown := m.Run(ctx, alice, commands.ShowReport{ID: reportID}).Reply.Plain()
+	assert.Contains(t, shown, "archive me", "the archived copy shows the reported message")
+	assert.Contains(t, shown, "Deleted in Synapse when its case was closed; this is Gavel's copy.")
+	assert.Contains(t, shown, "Case: Resolved by @alice:example.org")
+	listed := m.Run(ctx, alice, commands.ListReports{States: []string{"resolved"}, Limit: 50, Sender: w.Spammer.UserID}).Reply.Plain()
+	assert.Contains(t, listed, fmt.Sprintf("• %d · ", reportID))
 }

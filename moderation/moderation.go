@@ -92,6 +92,9 @@ type Config struct {
 	// Protected reports whether an account is one Gavel never acts on:
 	// its own, and the one whose token it uses for the admin API.
 	Protected func(id.UserID) bool
+	// DeleteOnResolve: closing a case deletes its reports in Synapse, once
+	// archived (reports.delete_on_resolve).
+	DeleteOnResolve bool
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.
 	Notify func()
 	Log    zerolog.Logger

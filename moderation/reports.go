@@ -77,6 +77,25 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now(), cases, hidden))
 }
 
+// reportDetail returns report reportID with its event from Synapse, or
+// when Synapse no longer has it, Gavel's archived copy (archived true);
+// an error that IsNotFound when neither has it.
+func (m *Moderator) reportDetail(ctx context.Context, reportID int64) (*adminapi.EventReportDetail, bool, error) {
+	detail, err := m.Admin.EventReport(ctx, reportID)
+	if !adminapi.IsNotFound(err) {
+		return detail, false, err
+	}
+	a, aerr := m.Store.ArchivedReport(ctx, store.KindEvent, reportID)
+	if aerr != nil || a == nil {
+		return nil, false, err
+	}
+	archived, aerr := adminapi.DecodeEventReport(a.JSON)
+	if aerr != nil {
+		return nil, false, err
+	}
+	return archived, true, nil
+}
+
 // listCasesScan bounds how many cases !reports --state looks at to find
 // --limit that match the Synapse-side filters.
 const listCasesScan = 200
@@ -103,7 +122,7 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, q adm
 	cases := map[int64]notice.Case{}
 	more := false
 	for _, cs := range found {
-		detail, err := m.Admin.EventReport(ctx, cs.Report.ID)
+		detail, _, err := m.reportDetail(ctx, cs.Report.ID)
 		switch {
 		case adminapi.IsNotFound(err):
 			continue // deleted in Synapse
@@ -126,11 +145,14 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, q adm
 }
 
 func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {
-	detail, err := m.Admin.EventReport(ctx, c.ID)
+	detail, archived, err := m.reportDetail(ctx, c.ID)
 	if err != nil {
 		return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", c.ID))))
 	}
 	t := notice.Report(detail.EventReport, detail)
+	if archived {
+		t.Newline().Raw("Deleted in Synapse when its case was closed; this is Gavel's copy.")
+	}
 	seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.ID)
 	if err != nil || seen == nil || seen.ReceivedTS != detail.ReceivedTS {
 		return Done(t) // not seen yet: an open case without history

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -26,9 +27,12 @@ const (
 		ORDER BY r.received_ts DESC LIMIT 1`
 	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason)
 		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9) ON CONFLICT DO NOTHING`
-	promoteQuery = `UPDATE report SET state='notice', outbox_key=$4
+	archiveQuery = `INSERT INTO report_archive (kind, report_id, received_ts, report, archived_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (kind, report_id, received_ts) DO UPDATE SET report=excluded.report, archived_at=excluded.archived_at`
+	getArchivedQuery = `SELECT received_ts, report FROM report_archive WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
+	promoteQuery     = `UPDATE report SET state='notice', outbox_key=$4
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3 AND state='digest'`
-	duplicatesQuery = `SELECT report_id, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
+	duplicatesQuery = `SELECT report_id, received_ts, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
 		WHERE state='duplicate' AND outbox_key=$1 ORDER BY received_ts`
 	getCaseQuery = `SELECT state, changed_by, changed_at, note, version FROM report_case
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3`
@@ -128,9 +132,10 @@ func (s *Store) PromoteToCard(ctx context.Context, k ReportKey, card Message, bu
 
 // Duplicate is a report shown on another report's card.
 type Duplicate struct {
-	ReportID int64
-	Reporter id.UserID
-	Reason   string
+	ReportID   int64
+	ReceivedTS int64
+	Reporter   id.UserID
+	Reason     string
 }
 
 // Duplicates returns the duplicate reports shown on the card under key,
@@ -138,7 +143,7 @@ type Duplicate struct {
 func (s *Store) Duplicates(ctx context.Context, card OutboxKey) ([]Duplicate, error) {
 	rows, err := s.db.Query(ctx, duplicatesQuery, card)
 	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (d Duplicate, err error) {
-		err = row.Scan(&d.ReportID, &d.Reporter, &d.Reason)
+		err = row.Scan(&d.ReportID, &d.ReceivedTS, &d.Reporter, &d.Reason)
 		return
 	}, err).AsList()
 }
@@ -221,9 +226,11 @@ func (s *Store) Case(ctx context.Context, r ReportKey) (Case, error) {
 // ChangeCase records c as the case's new state, made against the version
 // c was read at (c.Version), and queues the message edit returns for the
 // new version (nil for none) in the same transaction; edit must not use
-// the store. It reports false, changing nothing, when the case changed
-// since. On success c.Version is the new version.
-func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) *Message) (bool, error) {
+// the store. With archive (not nil), the report (k) is archived in the
+// same transaction, as archive holds it. It reports false, changing
+// nothing, when the case changed since. On success c.Version is the new
+// version.
+func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) *Message, archive ...Archived) (bool, error) {
 	r := c.Report.normal()
 	changed := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
@@ -235,6 +242,12 @@ func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) 
 			return nil
 		}
 		changed = true
+		for _, a := range archive {
+			k := a.Report.normal()
+			if _, err := s.db.Exec(ctx, archiveQuery, k.Kind, k.ID, k.ReceivedTS, string(a.JSON), time.Now().UnixMilli()); err != nil {
+				return err
+			}
+		}
 		if m := edit(c.Version + 1); m != nil {
 			return s.enqueue(ctx, *m)
 		}
@@ -245,6 +258,27 @@ func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) 
 	}
 	c.Version++
 	return true, nil
+}
+
+// Archived is a report as Synapse had it before Gavel deleted it there.
+type Archived struct {
+	Report ReportKey
+	JSON   json.RawMessage
+}
+
+// ArchivedReport returns the newest archived report of kind with id, or
+// nil.
+func (s *Store) ArchivedReport(ctx context.Context, kind ReportKind, reportID int64) (*Archived, error) {
+	a := Archived{Report: ReportKey{Kind: kind, ID: reportID}}
+	var data string
+	err := s.db.QueryRow(ctx, getArchivedQuery, kind, reportID).Scan(&a.Report.ReceivedTS, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	a.JSON = json.RawMessage(data)
+	return &a, nil
 }
 
 // ActionsFor returns the actions taken for report reportID, newest

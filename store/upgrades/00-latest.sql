@@ -131,3 +131,13 @@ CREATE TABLE report_case (
 	PRIMARY KEY (kind, report_id, received_ts)
 );
 CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL;
+
+-- Closed reports deleted in Synapse, as Synapse had them (see 06-case.sql).
+CREATE TABLE report_archive (
+	kind        TEXT NOT NULL,
+	report_id   BIGINT NOT NULL,
+	received_ts BIGINT NOT NULL,
+	report      TEXT NOT NULL,
+	archived_at BIGINT NOT NULL,
+	PRIMARY KEY (kind, report_id, received_ts)
+);

@@ -22,3 +22,14 @@ CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL
 ALTER TABLE report ADD COLUMN reporter TEXT;
 ALTER TABLE report ADD COLUMN reason TEXT;
 CREATE INDEX report_event_idx ON report (event_id);
+-- Reports whose case was closed and that Gavel then deleted in Synapse
+-- (reports.delete_on_resolve): the report and its event as Synapse had
+-- them, as JSON.
+CREATE TABLE report_archive (
+	kind        TEXT NOT NULL,
+	report_id   BIGINT NOT NULL,
+	received_ts BIGINT NOT NULL,
+	report      TEXT NOT NULL,
+	archived_at BIGINT NOT NULL,
+	PRIMARY KEY (kind, report_id, received_ts)
+);
