@@ -160,6 +160,25 @@ func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportD
 	return &detail, nil
 }
 
+// SendServerNotice sends userID (a local user) a server notice with body,
+// under transaction id txnID: sending again with the same id within
+// Synapse's memory of transactions sends nothing new. Synapse answers 400
+// when server notices are not enabled in its configuration.
+func (c *Client) SendServerNotice(ctx context.Context, userID id.UserID, body, txnID string) (id.EventID, error) {
+	if err := mxid.ValidateUserID(userID); err != nil {
+		return "", err
+	}
+	if err := validateToken("transaction id", txnID); err != nil {
+		return "", err
+	}
+	req := map[string]any{"user_id": userID, "content": map[string]any{"msgtype": "m.text", "body": body}}
+	var resp struct {
+		EventID id.EventID `json:"event_id"`
+	}
+	err := c.call(ctx, http.MethodPut, c.adminURL(nil, "v1", "send_server_notice", txnID), req, &resp)
+	return resp.EventID, err
+}
+
 // DecodeEventReport reads an event report with its event back from the
 // JSON of an EventReportDetail (as Gavel archives it).
 func DecodeEventReport(data []byte) (*EventReportDetail, error) {

@@ -160,7 +160,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
-		DeleteOnResolve: cfg.Reports.DeleteOnResolve, Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
+		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
+		Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}

@@ -353,3 +353,55 @@ func TestReportFromADigestGetsACard(t *testing.T) {
 	assert.NotNil(t, card.Content.Raw["fi.mau.reaction_commands"], "with its buttons")
 	e.waitCase(card.ID, "claimed")
 }
+
+// TestReporterIsTold: with notify_reporter, dismissing a case sends its
+// reporter a server notice with the template (naming neither the
+// moderator nor the action), once, even when the case is closed again.
+func TestReporterIsTold(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.NotifyReporter = true
+	e.start()
+	spam := e.spam("tell the reporter")
+	e.report(spam, "spam")
+	e.waitNotices(1)
+	n := itoa(e.reportID(spam))
+
+	assert.Contains(t, e.command(e.mod, "!report dismiss "+n+" --note not spam").Body, "1 reporter was told it was reviewed (server notice).")
+	want := "Thank you for your report " + n + ". The moderators of " + e.srv.ServerName + " have reviewed it."
+	var notices []string
+	require.Eventually(t, func() bool {
+		notices = e.serverNotices(e.reporter)
+		return len(notices) > 0
+	}, 30*time.Second, 200*time.Millisecond, "the reporter gets a server notice")
+	assert.Equal(t, []string{want}, notices)
+
+	e.command(e.mod, "!report reopen "+n)
+	assert.NotContains(t, e.command(e.mod, "!report resolve "+n).Body, "told", "a reporter is told once")
+	assert.Len(t, e.serverNotices(e.reporter), 1)
+}
+
+// serverNotices joins cli's server-notice room, if it was invited, and
+// returns the notices' bodies there.
+func (e *env) serverNotices(cli *mautrix.Client) []string {
+	e.t.Helper()
+	resp, err := cli.FullSyncRequest(bg, mautrix.ReqSync{Timeout: 0})
+	require.NoError(e.t, err)
+	for roomID := range resp.Rooms.Invite {
+		_, err := cli.JoinRoomByID(bg, roomID)
+		require.NoError(e.t, err)
+	}
+	var bodies []string
+	joined, err := cli.JoinedRooms(bg)
+	require.NoError(e.t, err)
+	for _, roomID := range joined.JoinedRooms {
+		msgs, err := cli.Messages(bg, roomID, "", "", mautrix.DirectionBackward, nil, 50)
+		require.NoError(e.t, err)
+		for _, evt := range msgs.Chunk {
+			if evt.Type == event.EventMessage && evt.Sender.Localpart() == "notices" {
+				_ = evt.Content.ParseRaw(evt.Type)
+				bodies = append(bodies, evt.Content.AsMessage().Body)
+			}
+		}
+	}
+	return bodies
+}

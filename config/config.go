@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"maunium.net/go/mautrix/id"
@@ -104,7 +105,16 @@ type Reports struct {
 	// DeleteOnResolve: resolving or dismissing a report's case deletes the
 	// report in Synapse, once Gavel has archived it.
 	DeleteOnResolve bool `yaml:"delete_on_resolve"`
+	// NotifyReporter: resolving or dismissing a case sends each local
+	// reporter a server notice, NotifyTemplate with {report_id} and
+	// {server} filled in.
+	NotifyReporter bool   `yaml:"notify_reporter"`
+	NotifyTemplate string `yaml:"notify_template"`
 }
+
+// DefaultNotifyTemplate is reports.notify_template's default: it names
+// neither the moderator nor what was done.
+const DefaultNotifyTemplate = "Thank you for your report {report_id}. The moderators of {server} have reviewed it."
 
 // Encryption configures end-to-end encryption in the management room.
 type Encryption struct {
@@ -142,9 +152,10 @@ const (
 // out.
 func Defaults() Config {
 	return Config{
-		Database:   Database{URI: "gavel.db"},
-		Commands:   Commands{Prefix: "!", MinPowerLevel: 50, ConfirmTimeout: 5 * time.Minute},
-		Reports:    Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20, DeleteOnResolve: true},
+		Database: Database{URI: "gavel.db"},
+		Commands: Commands{Prefix: "!", MinPowerLevel: 50, ConfirmTimeout: 5 * time.Minute},
+		Reports: Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20, DeleteOnResolve: true,
+			NotifyTemplate: DefaultNotifyTemplate},
 		Encryption: Encryption{MinCommandTrust: TrustUnverified},
 		Logging:    Logging{Level: "info", Format: "pretty"},
 	}
@@ -449,6 +460,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.MaxIndividual < 0 || c.Reports.MaxIndividual > 1000 {
 		bad("reports.max_individual", "must be between 0 (always digests) and 1000, like 20")
+	}
+	if t := strings.TrimSpace(c.Reports.NotifyTemplate); c.Reports.NotifyReporter && (t == "" || utf8.RuneCountInString(t) > 2000) {
+		bad("reports.notify_template", "must be a text of 1 to 2000 characters when reports.notify_reporter is on")
 	}
 	switch c.Encryption.MinCommandTrust {
 	case TrustUnverified, TrustCrossSignedTOFU, TrustCrossSignedVerified:

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
@@ -188,7 +191,60 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 		t.Raw(" It was claimed by ").User(string(was.By)).Raw(".")
 	}
 	m.deleteArchived(ctx, archive, t)
+	if to == store.CaseResolved || to == store.CaseDismissed {
+		m.tellReporters(ctx, seen, t)
+	}
 	return Done(t)
+}
+
+// tellReporters sends the local reporters of a closed case's reports (the
+// card's and its duplicates') a server notice, each report's once, and
+// says in t how that went.
+func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t *notice.Text) {
+	if !m.NotifyReporter {
+		return
+	}
+	type told struct {
+		key      store.ReportKey
+		reporter id.UserID
+	}
+	var reports []told
+	if detail, _, err := m.reportDetail(ctx, seen.CaseKey.ID); err == nil && detail.ReceivedTS == seen.CaseKey.ReceivedTS {
+		reports = append(reports, told{seen.CaseKey, detail.UserID})
+	}
+	if seen.CardKey != "" {
+		dups, _ := m.Store.Duplicates(ctx, seen.CardKey)
+		for _, d := range dups {
+			reports = append(reports, told{store.ReportKey{ID: d.ReportID, ReceivedTS: d.ReceivedTS}, d.Reporter})
+		}
+	}
+	n := 0
+	for _, r := range reports {
+		if r.reporter == "" || r.reporter.Homeserver() != m.serverName() {
+			continue // server notices reach local users only
+		}
+		if done, err := m.Store.ReporterTold(ctx, r.key); err != nil || done {
+			continue
+		}
+		body := strings.NewReplacer("{report_id}", fmt.Sprint(r.key.ID), "{server}", m.serverName()).Replace(m.NotifyTemplate)
+		eventID, err := m.Admin.SendServerNotice(ctx, r.reporter, body, fmt.Sprintf("gavel-told-%d-%d", r.key.ID, r.key.ReceivedTS))
+		if err != nil {
+			m.Log.Warn().Err(err).Int64("report_id", r.key.ID).Msg("Could not tell a reporter their report was reviewed")
+			why := m.explain(err, "the server notice")
+			if retry.Status(err) == http.StatusBadRequest {
+				why = "Synapse does not send server notices: set server_notices in homeserver.yaml, or turn reports.notify_reporter off."
+			}
+			t.Raw(" The reporter was not told: ").User(why)
+			return
+		}
+		if err := m.Store.MarkReporterTold(ctx, r.key, eventID); err != nil {
+			m.Log.Warn().Err(err).Int64("report_id", r.key.ID).Msg("Could not record that a reporter was told")
+		}
+		n++
+	}
+	if n > 0 {
+		t.Raw(" " + notice.Count(n, "reporter was", "reporters were") + " told it was reviewed (server notice).")
+	}
 }
 
 // toArchive reads from Synapse the reports a closed case covers (the

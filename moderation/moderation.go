@@ -95,6 +95,10 @@ type Config struct {
 	// DeleteOnResolve: closing a case deletes its reports in Synapse, once
 	// archived (reports.delete_on_resolve).
 	DeleteOnResolve bool
+	// NotifyReporter: closing a case tells its local reporters, by server
+	// notice, with NotifyTemplate (reports.notify_reporter).
+	NotifyReporter bool
+	NotifyTemplate string
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.
 	Notify func()
 	Log    zerolog.Logger

@@ -182,6 +182,7 @@ suppress_key_server_warning: true
 bcrypt_rounds: 4
 enable_registration: false
 url_preview_enabled: false
+server_notices: {system_mxid_localpart: notices, system_mxid_display_name: "Server notices", room_name: "Server notices"}
 `, s.ServerName, s.URL+"/", d, s.port, d, d, d, s.SharedSecret, rand.Text(), rand.Text())
 	limit := "{per_second: 9999, burst_count: 9999}"
 	for _, key := range []string{"rc_message", "rc_registration", "rc_admin_redaction", "rc_room_creation", "rc_reports", "rc_media_create"} {

@@ -141,3 +141,13 @@ CREATE TABLE report_archive (
 	archived_at BIGINT NOT NULL,
 	PRIMARY KEY (kind, report_id, received_ts)
 );
+
+-- Reporters told their report's case was closed (see 06-case.sql).
+CREATE TABLE reporter_notice (
+	kind        TEXT NOT NULL,
+	report_id   BIGINT NOT NULL,
+	received_ts BIGINT NOT NULL,
+	sent_at     BIGINT NOT NULL,
+	event_id    TEXT NOT NULL,
+	PRIMARY KEY (kind, report_id, received_ts)
+);
