@@ -287,6 +287,22 @@ func TestUpgradeKeepsReportsAsEventReports(t *testing.T) {
 				_, err = s.Undecrypted(ctx)
 				require.NoError(t, err)
 
+				// The open report's notice is its card: its case is open
+				// and can change, with an edit of that notice.
+				seen, err := s.SeenReport(ctx, KindEvent, 1)
+				require.NoError(t, err)
+				require.NotNil(t, seen)
+				assert.Equal(t, OutboxKey("gavel-report-1-1000"), seen.CardKey)
+				c, err := s.Case(ctx, seen.CaseKey)
+				require.NoError(t, err)
+				assert.Equal(t, CaseOpen, c.State)
+				c.State, c.By = CaseClaimed, "@mod:x"
+				changed, err := s.ChangeCase(ctx, &c, func(v int) *Message {
+					return &Message{Key: CaseEditKey(seen.CardKey, v), RoomID: "!m:x", Content: []byte(`{}`), RelatesTo: seen.CardKey}
+				})
+				require.NoError(t, err)
+				assert.True(t, changed)
+
 				fresh := openStore(t, freshURI)
 				wantColumns, wantPK := reportColumns(t, fresh)
 				gotColumns, gotPK := reportColumns(t, s)

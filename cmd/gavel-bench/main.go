@@ -1,7 +1,7 @@
 // Command gavel-bench measures the real gavel binary against a real Synapse
-// (make bench): how soon a report becomes a notice, how fast commands are
-// answered, how a backlog of 10,000 reports is worked off, and what Gavel
-// costs while idle. It prints one table, with the machine it ran on.
+// (make bench): how soon a report becomes a notice, how fast commands and
+// buttons are answered, how a backlog of 10,000 reports is worked off, and
+// what Gavel costs while idle. It prints one table, with the machine it ran on.
 package main
 
 import (
