@@ -2,8 +2,10 @@ package bot
 
 import (
 	"errors"
+	"net/http"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/faultproxy"
 )
 
 // caseOf returns the "gavel.case" of the latest edit of card, or nil.
@@ -404,4 +407,50 @@ func (e *env) serverNotices(cli *mautrix.Client) []string {
 		}
 	}
 	return bodies
+}
+
+// TestSIGKILLBetweenCaseChangeAndCardEdit kills the real gavel process
+// right after Synapse took the edit of a card for a claim, before Gavel
+// recorded it. After the restart the card shows the claim through exactly
+// one edit, and the next change adds one more.
+func TestSIGKILLBetweenCaseChangeAndCardEdit(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.viaProxy()
+	log := e.processLog()
+	gavel := e.startProcess(log)
+	e.waitStarted(log, 1)
+	spam := e.spam("kill my card")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := itoa(e.reportID(spam))
+
+	p.AfterResponse(func(r faultproxy.Request, status int) {
+		if r.Method == http.MethodPut && status == http.StatusOK && strings.Contains(r.Path, "-case-") {
+			_ = gavel.Signal(syscall.SIGKILL)
+		}
+	})
+	e.say(e.mod, "!report claim "+n)
+	select {
+	case <-gavel.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("gavel was not killed within 30 s")
+	}
+	p.AfterResponse(nil)
+	edits := func() int {
+		n := 0
+		for _, evt := range e.botMessages() {
+			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelReplace && rel.EventID == card.ID {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, edits(), "the edit reached Synapse before the kill")
+
+	e.startProcess(log)
+	e.waitStarted(log, 2)
+	e.command(e.mod, "!report resolve "+n)
+	e.waitCase(card.ID, "resolved")
+	assert.Equal(t, 2, edits(), "one edit per change")
 }
