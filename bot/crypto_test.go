@@ -78,10 +78,18 @@ func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
 		_ = cli.SyncWithContext(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	// Synced once the room's members are known.
+	// Synced once the room's members are known, and its encryption when
+	// it is encrypted: a client that sends before it knows sends in the
+	// clear.
+	var encryption event.EncryptionEventContent
+	encrypted := cli.StateEvent(bg, e.room, event.StateEncryption, "", &encryption) == nil
 	require.Eventually(t, func() bool {
 		members, err := cli.StateStore.GetRoomJoinedOrInvitedMembers(bg, e.room)
-		return err == nil && len(members) > 1
+		if err != nil || len(members) < 2 {
+			return false
+		}
+		known, err := cli.StateStore.IsEncrypted(bg, e.room)
+		return !encrypted || (err == nil && known)
 	}, 30*time.Second, 50*time.Millisecond, "the moderator's client never synced")
 	return c
 }
