@@ -165,7 +165,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	b.feed.Duplicate = b.mod.AddDuplicate
+	b.feed.Duplicate, b.feed.Deleted = b.mod.AddDuplicate, b.mod.MarkDeleted
 	return b, nil
 }
 

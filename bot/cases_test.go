@@ -454,3 +454,24 @@ func TestSIGKILLBetweenCaseChangeAndCardEdit(t *testing.T) {
 	e.waitCase(card.ID, "resolved")
 	assert.Equal(t, 2, edits(), "one edit per change")
 }
+
+// TestReportDeletedOutsideGavel: a report deleted in Synapse by someone
+// else while its case is open is closed as deleted on its card at the
+// next full scan (at start-up here); its buttons then do nothing.
+func TestReportDeletedOutsideGavel(t *testing.T) {
+	e := newEnv(t, nil)
+	gavel := e.start()
+	spam := e.spam("deleted elsewhere")
+	e.report(spam, "spam")
+	card := e.waitNotices(1)[0]
+	n := e.reportID(spam)
+	require.NoError(t, gavel.stop())
+	require.NoError(t, e.admin.DeleteEventReport(bg, n))
+
+	e.start()
+	body, fields := e.waitCase(card.ID, "deleted")
+	assert.True(t, strings.HasPrefix(body, "Closed outside Gavel: deleted in Synapse (seen "), body)
+	assert.NotZero(t, fields["ts"])
+	assert.Equal(t, "Report "+itoa(n)+" is already deleted in Synapse, outside Gavel. `!report reopen "+itoa(n)+"` opens it again.",
+		e.command(e.mod, "!report claim "+itoa(n)).Body)
+}

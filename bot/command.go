@@ -239,7 +239,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 		if err != nil {
 			return moderation.Refused("Not done: Gavel could not read its database. React again in a moment.")
 		}
-		if c.State == store.CaseResolved || c.State == store.CaseDismissed {
+		if store.Closed(c.State) {
 			t := notice.New().Raw(fmt.Sprintf("Report %d is %s: its buttons do nothing now. ", report.ID, c.State)).
 				Code(fmt.Sprintf("%sreport reopen %d", b.cfg.Commands.Prefix, report.ID)).Raw(" opens it again.")
 			return moderation.NotDone(t)

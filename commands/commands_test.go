@@ -43,7 +43,7 @@ func TestParseEveryCommand(t *testing.T) {
 		"!reports":            ListReports{Limit: DefaultReportsLimit},
 		"!reports --limit 5":  ListReports{Limit: 5},
 		"!reports --state resolved,Dismissed --mine --older-than 2h": ListReports{Limit: DefaultReportsLimit, States: []string{"resolved", "dismissed"}, Mine: true, OlderThan: 2 * time.Hour},
-		"!reports --state=all": ListReports{Limit: DefaultReportsLimit, States: []string{"open", "claimed", "resolved", "dismissed"}},
+		"!reports --state=all": ListReports{Limit: DefaultReportsLimit, States: []string{"open", "claimed", "resolved", "dismissed", "deleted"}},
 		"!reports --limit=50":  ListReports{Limit: 50},
 		"!reports --user @alice:example.org --sender @bob:example.org --room !r:example.org": ListReports{
 			Reporter: "@alice:example.org", Sender: "@bob:example.org", Room: RoomRef{ID: "!r:example.org"}, Limit: DefaultReportsLimit},
@@ -145,7 +145,7 @@ func TestParseErrors(t *testing.T) {
 		"!audit @a:example.org @b:example.org":                  `unexpected "@b:example.org": give one user or report <id>, and --by, --since or --limit`,
 		"!audit report":                                         "report needs a value",
 		"!audit --limit 500":                                    "--limit must be a number from 1 to 100",
-		"!reports --state closed":                               `--state must be open, claimed, resolved, dismissed or all, or several with commas (got "closed")`,
+		"!reports --state closed":                               `--state must be open, claimed, resolved, dismissed, deleted or all, or several with commas (got "closed")`,
 		"!reports --older-than soon":                            `--older-than must be a duration like 90m, 6h or 7d (got "soon")`,
 		"!suspend @spam:example.org --report":                   "--report needs a report id, like --report 12",
 		"!suspend @spam:example.org --report twelve":            `--report: report id must be a positive whole number, like 12 (got "twelve")`,

@@ -53,10 +53,10 @@ const (
 )
 
 var _ = declare(Spec{
-	Name: "reports", Usage: "reports [--state open|claimed|resolved|dismissed|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
+	Name: "reports", Usage: "reports [--state open|claimed|resolved|dismissed|deleted|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
 	Summary: "list reports, newest first: open and claimed ones, or by state",
 	Details: fmt.Sprintf("Lists the event reports open in Synapse, newest first, %d by default and at most %d (--limit), with their case state; resolved and dismissed ones are left out. "+
-		"--state lists the cases in that state instead (several: --state open,claimed; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
+		"--state lists the cases in that state instead (several: --state open,claimed; deleted: deleted in Synapse outside Gavel; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
 		"--user keeps reports filed by that user, --sender reports about that user's events, --room reports in that room. "+
 		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),
 }, parseReportsFlags)

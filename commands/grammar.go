@@ -113,7 +113,7 @@ func reportOption(args []string) ([]string, int64, error) {
 }
 
 // caseStates are the states a case can be in, as --state names them.
-var caseStates = []string{"open", "claimed", "resolved", "dismissed"}
+var caseStates = []string{"open", "claimed", "resolved", "dismissed", "deleted"}
 
 // parseStates reads --state: states separated by commas, or "all".
 func parseStates(value string) ([]string, error) {
@@ -123,7 +123,7 @@ func parseStates(value string) ([]string, error) {
 	var states []string
 	for _, s := range strings.Split(strings.ToLower(value), ",") {
 		if !slices.Contains(caseStates, s) {
-			return nil, fmt.Errorf("--state must be open, claimed, resolved, dismissed or all, or several with commas (got %s)", mxid.Shown(value))
+			return nil, fmt.Errorf("--state must be open, claimed, resolved, dismissed, deleted or all, or several with commas (got %s)", mxid.Shown(value))
 		}
 		if !slices.Contains(states, s) {
 			states = append(states, s)

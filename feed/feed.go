@@ -66,6 +66,10 @@ type Config struct {
 	// Duplicate, when set, takes a new report of an event whose card is
 	// open (card) and shows it on that card instead of a card of its own.
 	Duplicate func(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error
+	// Deleted, when set, is given every report a full scan listed, after
+	// a scan that listed them all, started at started: open cases whose
+	// report is missing were deleted in Synapse outside Gavel.
+	Deleted func(ctx context.Context, listed map[store.ReportKey]bool, started time.Time) error
 	Options
 }
 

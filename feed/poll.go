@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"maunium.net/go/mautrix"
 
@@ -87,7 +88,9 @@ func (f *Feed) postEach(ctx context.Context, reports []adminapi.EventReport) err
 func (f *Feed) scanAll(ctx context.Context) error {
 	var pending []adminapi.EventReport
 	var w *wave // set once the scan has found more than max_individual
-	err := f.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+	started := time.Now()
+	all := &listing{keys: map[store.ReportKey]bool{}, complete: true}
+	err := f.readPagesListing(ctx, mautrix.DirectionForward, all, func(page []adminapi.EventReport) (bool, error) {
 		pending = append(pending, page...)
 		if w == nil && len(pending) > f.Reports.MaxIndividual {
 			w = &wave{}
@@ -106,11 +109,28 @@ func (f *Feed) scanAll(ctx context.Context) error {
 		return err
 	}
 	if w == nil {
-		return f.postEach(ctx, pending)
+		err = f.postEach(ctx, pending)
+	} else {
+		w.total = w.covered + len(pending)
+		w.parts = w.part + 1
+		err = f.queueDigest(ctx, w, pending)
 	}
-	w.total = w.covered + len(pending)
-	w.parts = w.part + 1
-	return f.queueDigest(ctx, w, pending)
+	if err == nil && all.complete && f.Deleted != nil {
+		// Every report Synapse has was listed: an open case whose report
+		// was not was deleted in Synapse by someone else.
+		if err := f.Deleted(ctx, all.keys, started); err != nil && ctx.Err() == nil {
+			f.Log.Warn().Err(err).Msg("Could not check for reports deleted outside Gavel; trying at the next full scan")
+		}
+	}
+	return err
+}
+
+// listing collects every report a full scan listed. complete is false
+// when the scan could not list them all (a report too large to read,
+// Synapse's paging stuck).
+type listing struct {
+	keys     map[store.ReportKey]bool
+	complete bool
 }
 
 // wave is one poll's worth of digests.
@@ -189,6 +209,12 @@ func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, b
 // It pages with adminapi.Pager, shrinking pages and stepping over a report
 // as needed.
 func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(page []adminapi.EventReport) (bool, error)) error {
+	return f.readPagesListing(ctx, dir, nil, fn)
+}
+
+// readPagesListing is readPages that also adds every report listed to all
+// (unless nil).
+func (f *Feed) readPagesListing(ctx context.Context, dir mautrix.Direction, all *listing, fn func(page []adminapi.EventReport) (bool, error)) error {
 	seen := map[store.ReportKey]bool{}
 	var prev map[store.ReportKey]bool // oldest first: the page before's keys
 	pager := &adminapi.Pager[adminapi.EventReport]{
@@ -206,6 +232,9 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(pag
 			f.Log.Warn().Int64("from", pager.From).Int("page_size", pager.Limit).Msg("A page of reports was too large to read; reading smaller pages")
 			continue
 		case adminapi.IsTooLarge(err):
+			if all != nil {
+				all.complete = false
+			}
 			f.unreadable(ctx, pager.From, dir)
 			pager.From, pager.Limit = pager.From+1, f.PageSize
 			continue
@@ -213,6 +242,9 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(pag
 			// Take this page, then end the listing where Synapse did.
 			f.Log.Debug().Err(err).Msg("Synapse's listing of reports does not move on; ending this read there")
 			last = true
+			if all != nil {
+				all.complete = false
+			}
 		case err != nil:
 			return err
 		case page == nil:
@@ -224,6 +256,9 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(pag
 			seen = make(map[store.ReportKey]bool, len(page.Items)) // the page before goes
 		}
 		for _, r := range page.Items {
+			if all != nil {
+				all.keys[keyOf(r)] = true
+			}
 			if k := keyOf(r); !seen[k] && !prev[k] {
 				seen[k] = true
 				fresh = append(fresh, trimReport(r))

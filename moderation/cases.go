@@ -136,9 +136,11 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
 	name := fmt.Sprintf("Report %d", reportID)
-	closed := c.State == store.CaseResolved || c.State == store.CaseDismissed
+	closed := store.Closed(c.State)
 	reopen := notice.New().Code(fmt.Sprintf("%sreport reopen %d", m.Prefix, reportID)).Raw(" opens it again.")
 	switch {
+	case closed && verb != "reopen" && c.By == "":
+		return NotDone(notice.New().Raw(name + " is already " + c.State + " in Synapse, outside Gavel. ").Append(reopen))
 	case closed && verb != "reopen":
 		return NotDone(notice.New().Raw(name + " is already " + c.State + " (by ").User(string(c.By)).Raw("). ").Append(reopen))
 	case verb == "claim" && c.State == store.CaseClaimed && c.By == by:
@@ -494,4 +496,63 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 		return now
 	}
 	return seen
+}
+
+// MarkDeleted closes the open cases whose report a complete listing of
+// Synapse's reports (listed, taken from started on) did not hold and
+// Synapse confirms it no longer has: someone deleted them outside Gavel.
+// Their cards say so. The feed calls it after a full scan (through
+// package bot).
+func (m *Moderator) MarkDeleted(ctx context.Context, listed map[store.ReportKey]bool, started time.Time) error {
+	cases, err := m.Store.ListCases(ctx, store.CaseQuery{States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 20})
+	if err != nil {
+		return err
+	}
+	for _, c := range cases {
+		if listed[c.Report] {
+			continue
+		}
+		detail, err := m.Admin.EventReport(ctx, c.Report.ID)
+		switch {
+		case err == nil && detail.ReceivedTS == c.Report.ReceivedTS:
+			continue // listed since, or the listing raced a change
+		case err != nil && !adminapi.IsNotFound(err):
+			return err
+		}
+		seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.Report.ID)
+		if err != nil {
+			return err
+		}
+		card := store.OutboxKey("")
+		if seen != nil && seen.ReceivedTS == c.Report.ReceivedTS {
+			card = seen.CardKey
+		}
+		c.State, c.By, c.At, c.Note = store.CaseDeleted, "", time.Now(), ""
+		view, err := m.caseView(ctx, c, card)
+		if err != nil {
+			return err
+		}
+		edit, cardErr := m.cardEdit(ctx, card, view)
+		if cardErr != nil {
+			m.Log.Warn().Err(cardErr).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card")
+		}
+		changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
+			if edit == nil {
+				return nil
+			}
+			e := *edit
+			e.Key = store.CaseEditKey(card, version)
+			return &e
+		})
+		if err != nil {
+			return err
+		}
+		if changed {
+			m.Log.Info().Int64("report_id", c.Report.ID).Msg("A report was deleted in Synapse outside Gavel; its case is closed")
+			if edit != nil && m.Notify != nil {
+				m.Notify()
+			}
+		}
+	}
+	return nil
 }

@@ -62,7 +62,7 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	shown, hidden := page.Items[:0:0], 0
 	for _, r := range page.Items {
 		cs, err := m.Store.Case(ctx, store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS})
-		if err == nil && (cs.State == store.CaseResolved || cs.State == store.CaseDismissed) {
+		if err == nil && store.Closed(cs.State) {
 			hidden++
 			continue
 		}

@@ -59,7 +59,10 @@ func AlsoLine(also []Also) *Text {
 func (c Case) Fields() map[string]any {
 	f := map[string]any{"state": c.State, "actions": append([]string{}, c.Actions...), "reports": len(c.Also) + 1}
 	if c.By != "" {
-		f["by"], f["ts"] = string(c.By), c.At.UnixMilli()
+		f["by"] = string(c.By)
+	}
+	if !c.At.IsZero() {
+		f["ts"] = c.At.UnixMilli()
 	}
 	return f
 }
@@ -74,6 +77,8 @@ func CaseLine(c Case) *Text {
 		t.Bold("Claimed").Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
 	case "resolved", "dismissed":
 		t.Bold(Capitalize(c.State)).Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+	case "deleted":
+		t.Bold("Closed outside Gavel").Raw(": deleted in Synapse (seen " + c.At.UTC().Format("15:04 UTC") + ")")
 	default:
 		t.Bold("Open")
 		if c.By != "" {

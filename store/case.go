@@ -50,7 +50,16 @@ const (
 	CaseClaimed   = "claimed"
 	CaseResolved  = "resolved"
 	CaseDismissed = "dismissed"
+	// CaseDeleted: the report was deleted in Synapse outside Gavel while
+	// its case was open.
+	CaseDeleted = "deleted"
 )
+
+// Closed reports whether a case in state is closed: resolved, dismissed
+// or deleted outside Gavel.
+func Closed(state string) bool {
+	return state == CaseResolved || state == CaseDismissed || state == CaseDeleted
+}
 
 // SeenReport is a report Gavel has a row for, and how it was shown.
 type SeenReport struct {
@@ -319,7 +328,7 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
 			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0)
 		FROM report r LEFT JOIN report_case c
 			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
-		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
+		WHERE r.state<>'duplicate' AND ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
 	return scanCase.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
 }
 
