@@ -553,3 +553,11 @@ func TestHugeScoreFromARealReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, adminapi.Score(math.MaxInt32), *detail.Score)
 }
+
+// The test Synapse sends server notices; the probe sends none.
+func TestServerNoticesEnabled(t *testing.T) {
+	f := setup(t)
+	on, err := f.admin.ServerNoticesEnabled(ctx, f.srv.ServerName)
+	require.NoError(t, err)
+	assert.True(t, on)
+}

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -177,6 +179,25 @@ func (c *Client) SendServerNotice(ctx context.Context, userID id.UserID, body, t
 	}
 	err := c.call(ctx, http.MethodPut, c.adminURL(nil, "v1", "send_server_notice", txnID), req, &resp)
 	return resp.EventID, err
+}
+
+// ServerNoticesEnabled reports whether Synapse sends server notices (its
+// server_notices setting), by asking it to send one to a user of server
+// that does not exist: Synapse checks the setting first (400 when off),
+// then the user (404), so nothing is sent.
+func (c *Client) ServerNoticesEnabled(ctx context.Context, server string) (bool, error) {
+	probe := id.NewUserID("gavel-probe-"+strings.ToLower(rand.Text()), server)
+	req := map[string]any{"user_id": probe, "content": map[string]any{"msgtype": "m.text", "body": "probe"}}
+	err := c.call(ctx, http.MethodPost, c.adminURL(nil, "v1", "send_server_notice"), req, nil)
+	switch {
+	case IsNotFound(err):
+		return true, nil
+	case StatusCode(err) == http.StatusBadRequest:
+		return false, nil
+	case err == nil:
+		return true, nil // the probe user exists, against all odds
+	}
+	return false, err
 }
 
 // DecodeEventReport reads an event report with its event back from the

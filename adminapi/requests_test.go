@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -449,4 +450,18 @@ func TestBoolAcceptsSynapsesEncodings(t *testing.T) {
 	var b Bool
 	assert.Error(t, json.Unmarshal([]byte(`"yes"`), &b))
 	assert.Error(t, json.Unmarshal([]byte(`2`), &b))
+}
+
+// Synapse without server_notices answers 400 before looking at the user.
+func TestServerNoticesDisabled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"errcode": "M_UNKNOWN", "error": "Server notices are not enabled on this server"}`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, "token")
+	require.NoError(t, err)
+	on, err := c.ServerNoticesEnabled(context.Background(), "example.org")
+	require.NoError(t, err)
+	assert.False(t, on)
 }

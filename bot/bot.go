@@ -262,6 +262,11 @@ func (b *Bot) Start(ctx context.Context) error {
 	if encrypted {
 		b.markEncrypted(ctx, &encryption)
 	}
+	if b.cfg.Reports.NotifyReporter {
+		if on, err := b.admin.ServerNoticesEnabled(ctx, b.cfg.Matrix.UserID.Homeserver()); err == nil && !on {
+			b.log.Warn().Msg("reports.notify_reporter is on, but Synapse does not send server notices: set server_notices in its homeserver.yaml, or turn reports.notify_reporter off")
+		}
+	}
 	b.log.Info().Stringer("user_id", who.UserID).Stringer("admin", adminUser).Str("synapse", b.synapseVersion).
 		Stringer("management_room", room).Bool("encrypted", encrypted).Str("database", b.store.Dialect()).Msg("Gavel started")
 	return nil
