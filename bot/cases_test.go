@@ -169,8 +169,11 @@ func TestButtons(t *testing.T) {
 
 	assert.Contains(t, press(e.mod, "🗑"), "Redacted "+string(spam), "the key matches with or without the variation selector")
 	assert.True(t, e.redacted(spam))
-	_, fields := e.waitCase(card.ID, "claimed")
-	assert.Equal(t, []any{"redact event"}, fields["actions"])
+	require.Eventually(t, func() bool {
+		_, fields := e.caseOf(card.ID)
+		actions, _ := fields["actions"].([]any)
+		return fields["state"] == "claimed" && len(actions) == 1 && actions[0] == "redact event"
+	}, 30*time.Second, 100*time.Millisecond, "the card lists the redaction")
 
 	preview := e.replies(card.ID)
 	body := press(e.mod, "🧹")
