@@ -184,7 +184,8 @@ func TestButtons(t *testing.T) {
 	assert.Contains(t, answer.Content.AsMessage().Body, "Redacting "+string(e.spammer.UserID))
 
 	assert.Contains(t, press(e.mod, "✅"), "Report "+n+" — Resolved by "+string(e.mod.UserID))
-	e.waitCase(card.ID, "resolved")
+	_, fields := e.waitCase(card.ID, "resolved")
+	assert.Equal(t, []any{"redact event", "redact user"}, fields["actions"], "actions taken by button and by confirmation stay on the card")
 	assert.Equal(t, "Report "+n+" is resolved: its buttons do nothing now. `!report reopen "+n+"` opens it again.", press(e.mod, "⛔"))
 	acc, err := e.admin.Account(bg, e.spammer.UserID)
 	require.NoError(t, err)

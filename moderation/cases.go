@@ -347,7 +347,13 @@ func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.Outbo
 		// Actions older than the report were for another report that had
 		// its id before Synapse reused it.
 		if a := actions[i]; a.OK && a.Time.UnixMilli() >= c.Report.ReceivedTS {
-			if name := commandName(strings.TrimPrefix(a.Command, m.Prefix)); name != "" && !strings.HasPrefix(name, "report") {
+			// A button or a confirmation is logged as its key and then
+			// the command: "🗑️ !redact …", "✅ !redact user …".
+			input := a.Command
+			if at := strings.Index(input, m.Prefix); at >= 0 {
+				input = input[at+len(m.Prefix):]
+			}
+			if name := commandName(input); name != "" && !strings.HasPrefix(name, "report") {
 				v.Actions = append(v.Actions, name)
 			}
 		}
@@ -356,14 +362,18 @@ func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.Outbo
 }
 
 // commandName is the name of the declared command that input (without
-// the prefix) starts with, the longest that fits: "room delete" for
-// "room delete !r:x --yes".
+// the prefix) starts with, the longest that fits ("room delete" for
+// "room delete !r:x --yes"), or the default subcommand of its first word
+// ("redact event" for "redact !r:x $e").
 func commandName(input string) string {
-	best := ""
+	best, bestLen := "", 0
 	words := strings.Fields(strings.ToLower(input))
 	for _, s := range commands.All() {
 		name := strings.Fields(s.Name)
-		if len(name) <= len(words) && len(name) > len(strings.Fields(best)) && slices.Equal(name, words[:len(name)]) {
+		switch {
+		case len(name) <= len(words) && len(name) > bestLen && slices.Equal(name, words[:len(name)]):
+			best, bestLen = s.Name, len(name)
+		case s.Default && bestLen == 0 && len(words) > 0 && name[0] == words[0]:
 			best = s.Name
 		}
 	}

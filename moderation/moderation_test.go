@@ -110,3 +110,16 @@ func TestUnsupportedNamesTheVersion(t *testing.T) {
 	out := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: 12})
 	assert.Equal(t, "Not supported by Synapse 1.99.0 (M_UNRECOGNIZED): a newer Synapse has it.", out.Reply.Plain())
 }
+
+func TestCommandName(t *testing.T) {
+	for input, want := range map[string]string{
+		"room delete !r:x --yes":      "room delete",
+		"redact user @u:x --report 2": "redact user",
+		"redact !r:x $e --report 2":   "redact event",
+		"room !r:x":                   "room show",
+		"suspend @u:x":                "suspend",
+		"frobnicate":                  "",
+	} {
+		assert.Equal(t, want, commandName(input), input)
+	}
+}
