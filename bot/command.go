@@ -57,14 +57,14 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	})
 }
 
-// record runs one moderator's event (a command, or a reaction confirming
-// one) and queues exactly one reply, to replyTo, in the thread rooted at
-// thread (when empty: the thread of the card of the report the command
-// was about, if any). The event is recorded as
-// started before it runs and as handled, with its reply, its entry in the
-// action log and any action it leaves waiting for confirmation, in one
-// transaction after; a replayed sync skips it, and a crash in between is
-// answered, not run again. When the database fails it marks the sync
+// record runs one moderator's event (a command, a button, or a reaction
+// confirming a preview) and queues exactly one reply, to replyTo, in the
+// thread rooted at thread (when empty: the thread of the card of the
+// report the command was about, if any). The event is recorded as started
+// before it runs and as handled, with its reply, its entry in the action
+// log, any action it leaves waiting for confirmation and any Synapse task
+// it started, in one transaction after; a replayed sync skips it, and a
+// crash in between is answered, not run again. When the database fails it marks the sync
 // response as not handled, so that the sync loop tries the same events
 // again instead of losing the command.
 func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.EventID, name, input string, run func(context.Context) moderation.Outcome) {
