@@ -149,7 +149,7 @@ func TestCommands(t *testing.T) {
 
 	t.Run("report delete", func(t *testing.T) {
 		reply := e.command(e.mod, fmt.Sprintf("!report delete %d", reportID))
-		assert.Equal(t, fmt.Sprintf("Deleted report %d.", reportID), reply.Body)
+		assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), reply.Body)
 		_, err := e.admin.EventReport(bg, reportID)
 		assert.Error(t, err, "the report is gone from Synapse")
 
@@ -252,7 +252,7 @@ func TestRefusalForLowPower(t *testing.T) {
 	chat := e.say(e.member, "hello everyone")
 	e.setPowerLevel(e.member.UserID, 50)
 	reply = e.command(e.member, fmt.Sprintf("!report delete %d", reportID))
-	assert.Equal(t, fmt.Sprintf("Deleted report %d.", reportID), reply.Body, "power level changes are picked up")
+	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), reply.Body, "power level changes are picked up")
 	assert.Empty(t, e.replies(chat))
 }
 

@@ -278,7 +278,7 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 
 	// An encrypted command runs; its reply is encrypted.
 	reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 	_, err = e.admin.EventReport(bg, reportID)
 	assert.True(t, adminapi.IsNotFound(err), "the report is gone: %v", err)
 
@@ -303,7 +303,7 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 	assert.Equal(t, device, devices.Devices[0].DeviceID)
 	cmd := mod.say("!report delete " + itoa(second))
 	reply = mod.waitReply(cmd)
-	assert.Equal(t, "Deleted report "+itoa(second)+".", reply.Body)
+	assert.Equal(t, "Deleted report "+itoa(second)+". Its case is closed.", reply.Body)
 	reply = mod.waitReply(mod.say("!status"))
 	assert.Contains(t, reply.Body, "Gavel test")
 	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(device)+"`, commands from unverified devices.")
@@ -335,7 +335,7 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 		reportID := e.reportID(spam)
 		mod.waitNotice(reportID)
 		reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+		assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 
 		// A moderator who joins later can read what Gavel posts next.
 		lateMod := e.cryptoUser(e.newMember("late"))
@@ -407,7 +407,7 @@ func TestMinCommandTrust(t *testing.T) {
 	assert.NoError(t, err, "the report is still there")
 
 	reply = signed.waitReply(signed.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 }
 
 // TestMessagesWaitForTheirKeys: a command whose keys have not reached Gavel
@@ -436,7 +436,7 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 	gavel = e.start()
 	mod.shareKeys(gavel.bot.client.DeviceID)
 	reply := mod.waitReply(cmd)
-	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 	require.Eventually(t, func() bool { return waiting() == 0 }, 30*time.Second, 50*time.Millisecond)
 
 	// Run once, however often Gavel starts.
@@ -498,7 +498,7 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	reportID := e.reportID(spam)
 	mod.waitNotice(reportID)
 	reply = mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 	devices, err := e.botCli.GetDevicesInfo(bg)
 	require.NoError(t, err)
 	assert.Len(t, devices.Devices, 1)

@@ -248,7 +248,7 @@ func TestOnlyModeratorsAct(t *testing.T) {
 	t.Run("promoted member gains the right at once", func(t *testing.T) {
 		e.setPowerLevel(e.member.UserID, 50)
 		reply := e.command(e.member, deleteCmd)
-		assert.Equal(t, "Deleted report "+itoa(reportID)+".", reply.Body)
+		assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
 		_, err := e.admin.EventReport(bg, reportID)
 		assert.Error(t, err, "the report is gone")
 	})

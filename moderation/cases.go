@@ -537,32 +537,40 @@ func (m *Moderator) MarkDeleted(ctx context.Context, listed map[store.ReportKey]
 		if seen != nil && seen.ReceivedTS == c.Report.ReceivedTS {
 			card = seen.CardKey
 		}
-		c.State, c.By, c.At, c.Note = store.CaseDeleted, "", time.Now(), ""
-		view, err := m.caseView(ctx, c, card)
-		if err != nil {
-			return err
-		}
-		edit, cardErr := m.cardEdit(ctx, card, view)
-		if cardErr != nil {
-			m.Log.Warn().Err(cardErr).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card")
-		}
-		changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
-			if edit == nil {
-				return nil
-			}
-			e := *edit
-			e.Key = store.CaseEditKey(card, version)
-			return &e
-		})
+		changed, err := m.closeDeleted(ctx, c, card, "")
 		if err != nil {
 			return err
 		}
 		if changed {
 			m.Log.Info().Int64("report_id", c.Report.ID).Msg("A report was deleted in Synapse outside Gavel; its case is closed")
-			if edit != nil && m.Notify != nil {
-				m.Notify()
-			}
 		}
 	}
 	return nil
+}
+
+// closeDeleted closes case c, whose report was deleted in Synapse (by
+// moderator by, or outside Gavel when by is empty), and edits its card
+// (card, if any). It reports false when the case changed meanwhile.
+func (m *Moderator) closeDeleted(ctx context.Context, c store.Case, card store.OutboxKey, by id.UserID) (bool, error) {
+	c.State, c.By, c.At, c.Note = store.CaseDeleted, by, time.Now(), ""
+	view, err := m.caseView(ctx, c, card)
+	if err != nil {
+		return false, err
+	}
+	edit, cardErr := m.cardEdit(ctx, card, view)
+	if cardErr != nil {
+		m.Log.Warn().Err(cardErr).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card")
+	}
+	changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
+		if edit == nil {
+			return nil
+		}
+		e := *edit
+		e.Key = store.CaseEditKey(card, version)
+		return &e
+	})
+	if changed && edit != nil && m.Notify != nil {
+		m.Notify()
+	}
+	return changed, err
 }

@@ -228,3 +228,24 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	listed := m.Run(ctx, alice, commands.ListReports{States: []string{"resolved"}, Limit: 50, Sender: w.Spammer.UserID}).Reply.Plain()
 	assert.Contains(t, listed, fmt.Sprintf("• %d · ", reportID))
 }
+
+// TestDeleteReportClosesItsCase: !report delete closes the report's open
+// case as deleted, by the moderator, on its card.
+func TestDeleteReportClosesItsCase(t *testing.T) {
+	ctx := context.Background()
+	m, w := liveModerator(t)
+	reportID, key, card := postedReport(t, m, w, "delete me")
+	alice := id.UserID("@alice:example.org")
+	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, alice, commands.DeleteReport{ID: reportID}).Reply.Plain())
+	c, err := m.Store.Case(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, store.CaseDeleted, c.State)
+	assert.Equal(t, alice, c.By)
+	msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, 1))
+	require.NoError(t, err)
+	require.NotNil(t, msg)
+	var content map[string]any
+	require.NoError(t, json.Unmarshal(msg.Content, &content))
+	assert.Regexp(t, `^Deleted in Synapse by @alice:example.org \d\d:\d\d UTC\n`, content["body"])
+	assert.Contains(t, m.Run(ctx, alice, commands.ClaimReport{ID: reportID}).Reply.Plain(), "is already deleted (by @alice:example.org)")
+}

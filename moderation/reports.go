@@ -183,7 +183,17 @@ func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) O
 	if err := m.Admin.DeleteEventReport(ctx, c.ID); err != nil {
 		return Failed("%s", m.explain(err, fmt.Sprintf("report %d", c.ID)))
 	}
-	return Done(notice.New().Raw(fmt.Sprintf("Deleted report %d.", c.ID)))
+	t := notice.New().Raw(fmt.Sprintf("Deleted report %d.", c.ID))
+	// Its case, if open, closes as deleted: there is nothing left to act on.
+	seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.ID)
+	if err == nil && seen != nil && seen.CaseKey == seen.ReportKey {
+		if cs, err := m.Store.Case(ctx, seen.CaseKey); err == nil && !store.Closed(cs.State) {
+			if changed, err := m.closeDeleted(ctx, cs, seen.CardKey, actor(ctx)); err == nil && changed {
+				t.Raw(" Its case is closed.")
+			}
+		}
+	}
+	return Done(t)
 }
 
 // resolveRoom turns an alias into a room id.

@@ -78,6 +78,10 @@ func CaseLine(c Case) *Text {
 	case "resolved", "dismissed":
 		t.Bold(Capitalize(c.State)).Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
 	case "deleted":
+		if c.By != "" {
+			t.Bold("Deleted").Raw(" in Synapse by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+			break
+		}
 		t.Bold("Closed outside Gavel").Raw(": deleted in Synapse (seen " + c.At.UTC().Format("15:04 UTC") + ")")
 	default:
 		t.Bold("Open")
