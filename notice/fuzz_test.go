@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -261,4 +262,47 @@ func TestLongCanonicalAliasIsCut(t *testing.T) {
 	if len(msg.Body) > 2000 {
 		t.Fatalf("a 20 KB alias gave a body of %d bytes", len(msg.Body))
 	}
+}
+
+// FuzzCardWithCase renders a card with its buttons and then its case, with
+// the moderator, the note, a duplicate's reporter and reason fuzzed, and
+// checks what FuzzReportNotice checks of HTML and inert text, plus that
+// "gavel.case" and "gavel.report" are there and nobody is mentioned.
+func FuzzCardWithCase(f *testing.F) {
+	f.Add(uint8(1), "@mod:example.org", "spam, gone", "@b:example.org", "again")
+	f.Add(uint8(2), "@mod:example.org", `<b>not</b> spam @room https://evil.example`, "@<i>x</i>:example.org", "</code><a href=\"https://evil.example\">x</a>")
+	f.Add(uint8(4), "", "\u202e\u2028line", "", "\n\nReport 13: fake")
+	f.Fuzz(func(t *testing.T, state uint8, by, note, reporter, reason string) {
+		states := []string{"open", "claimed", "resolved", "dismissed", "deleted"}
+		c := Case{State: states[int(state)%len(states)], By: id.UserID(by), At: time.Unix(1796040000, 0), Note: note,
+			Actions: []string{"suspend", "redact event"}, Also: []Also{{ReportID: 13, Reporter: id.UserID(reporter), Reason: reason}}}
+		r := sampleReport()
+		card := Card(r, nil, CardButtons(r, nil, "!", "example.org"))
+		raw, err := CardWithCase(card, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(raw) || !utf8.Valid(raw) {
+			t.Fatalf("content is not valid JSON in UTF-8: %q", raw)
+		}
+		m, msg := decodeNotice(t, raw)
+		if mentions, ok := m["m.mentions"].(map[string]any); !ok || len(mentions) != 0 {
+			t.Fatalf("m.mentions is %#v, not present and empty", m["m.mentions"])
+		}
+		if fields, ok := m["gavel.case"].(map[string]any); !ok || fields["state"] != c.State || fields["reports"] != float64(2) {
+			t.Fatalf("gavel.case is %#v", m["gavel.case"])
+		}
+		if _, ok := m["gavel.report"].(map[string]any); !ok {
+			t.Fatalf("gavel.report is gone: %#v", m)
+		}
+		text := checkGavelHTML(t, strings.NewReplacer("<p>", "", "</p>", "").Replace(msg.FormattedBody))
+		for what, s := range map[string]string{"body": msg.Body, "formatted_body text": text} {
+			checkInert(t, what, s)
+		}
+		_, original := decodeNotice(t, card)
+		// The status line and the line of later reports, nothing more.
+		if n, want := strings.Count(msg.Body, "\n"), strings.Count(original.Body, "\n")+2; n != want {
+			t.Fatalf("%d lines breaks, want %d: user text added lines: %q", n, want, msg.Body)
+		}
+	})
 }
