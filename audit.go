@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -44,9 +45,9 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	}
 	var from time.Time
 	if *since != "" {
-		d, err := parseDuration(*since)
-		if err != nil {
-			fmt.Fprintf(stderr, "gavel audit: -since: %v\n", err)
+		d, ok := commands.ParseDuration(*since)
+		if !ok {
+			fmt.Fprintf(stderr, "gavel audit: -since: %q is not a duration like 90m, 6h or 30d\n", *since)
 			return 2
 		}
 		from = time.Now().Add(-d)
@@ -124,20 +125,4 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// parseDuration reads 90m, 6h or 30d.
-func parseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%q is not a duration like 90m, 6h or 30d", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a duration like 90m, 6h or 30d", s)
-	}
-	return d, nil
 }

@@ -221,23 +221,10 @@ func TestCrashBetweenCardEditAndRecord(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Gavel did not reach the crash point")
 	}
-	caseEdits := func() int {
-		n := 0
-		for _, evt := range e.botMessages() {
-			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelReplace && rel.EventID == card.ID {
-				n++
-			}
-		}
-		return n
-	}
+	caseEdits := func() int { return len(e.edits(card.ID)) }
 	require.Equal(t, 1, caseEdits(), "the edit was sent before the crash")
 
-	relogin, err := e.srv.Client("").Login(bg, &mautrix.ReqLogin{
-		Type: mautrix.AuthTypePassword, Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.botCli.UserID.Localpart()},
-		Password: e.botPassword,
-	})
-	require.NoError(t, err)
-	e.cfg.Matrix.AccessToken = relogin.AccessToken
+	e.newDevice()
 	e.start()
 	e.command(e.mod, "!report resolve "+n)
 	e.waitCase(card.ID, "resolved")
@@ -441,15 +428,7 @@ func TestSIGKILLBetweenCaseChangeAndCardEdit(t *testing.T) {
 		t.Fatal("gavel was not killed within 30 s")
 	}
 	p.AfterResponse(nil)
-	edits := func() int {
-		n := 0
-		for _, evt := range e.botMessages() {
-			if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelReplace && rel.EventID == card.ID {
-				n++
-			}
-		}
-		return n
-	}
+	edits := func() int { return len(e.edits(card.ID)) }
 	require.Equal(t, 1, edits(), "the edit reached Synapse before the kill")
 
 	e.startProcess(log)

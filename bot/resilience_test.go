@@ -81,6 +81,18 @@ func TestRestartDoesNotRepeat(t *testing.T) {
 	assert.Len(t, e.replies(help), 1)
 }
 
+// newDevice logs Gavel's account in again and has the next start use that
+// token: a new device, which the homeserver's transaction ids do not know.
+func (e *env) newDevice() {
+	e.t.Helper()
+	relogin, err := e.srv.Client("").Login(bg, &mautrix.ReqLogin{
+		Type: mautrix.AuthTypePassword, Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.botCli.UserID.Localpart()},
+		Password: e.botPassword,
+	})
+	require.NoError(e.t, err)
+	e.cfg.Matrix.AccessToken = relogin.AccessToken
+}
+
 func TestCrashBetweenSendAndRecord(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -117,12 +129,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 			require.Len(t, e.notices(), 1, "the notice was sent before the crash")
 
 			if tt.newDevice {
-				relogin, err := e.srv.Client("").Login(bg, &mautrix.ReqLogin{
-					Type: mautrix.AuthTypePassword, Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.botCli.UserID.Localpart()},
-					Password: e.botPassword,
-				})
-				require.NoError(t, err)
-				e.cfg.Matrix.AccessToken = relogin.AccessToken
+				e.newDevice()
 			}
 			e.start()
 			e.report(e.spam("after the crash"), "later")

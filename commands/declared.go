@@ -761,14 +761,21 @@ func userAndYes(args []string) (id.UserID, bool, error) {
 // parseSince reads a duration back from now: Go's (90m, 6h) or days (7d),
 // at most a year.
 func parseSince(s string) (time.Duration, error) {
+	d, ok := ParseDuration(s)
+	if !ok || d > 366*24*time.Hour {
+		return 0, fmt.Errorf("--since must be a duration like 90m, 6h or 7d, at most a year (got %s)", mxid.Shown(s))
+	}
+	return d, nil
+}
+
+// ParseDuration reads a positive duration the way moderators write one:
+// Go's (90m, 6h) or days (7d).
+func ParseDuration(s string) (time.Duration, bool) {
 	d, err := time.ParseDuration(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		n, err = strconv.Atoi(days)
 		d = time.Duration(n) * 24 * time.Hour
 	}
-	if err != nil || d <= 0 || d > 366*24*time.Hour {
-		return 0, fmt.Errorf("--since must be a duration like 90m, 6h or 7d, at most a year (got %s)", mxid.Shown(s))
-	}
-	return d, nil
+	return d, err == nil && d > 0
 }

@@ -90,7 +90,7 @@ func (f *Feed) scanAll(ctx context.Context) error {
 	var w *wave // set once the scan has found more than max_individual
 	started := time.Now()
 	all := &listing{keys: map[store.ReportKey]bool{}, complete: true}
-	err := f.readPagesListing(ctx, mautrix.DirectionForward, all, func(page []adminapi.EventReport) (bool, error) {
+	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []adminapi.EventReport) (bool, error) {
 		pending = append(pending, page...)
 		if w == nil && len(pending) > f.Reports.MaxIndividual {
 			w = &wave{}
@@ -182,7 +182,7 @@ func trimReport(r adminapi.EventReport) adminapi.EventReport {
 // rest (a clock that went backwards, say). It returns at most about
 // MaxNewPerPoll reports; backlog says it stopped there.
 func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, backlog bool, err error) {
-	err = f.readPages(ctx, mautrix.DirectionBackward, func(page []adminapi.EventReport) (bool, error) {
+	err = f.readPages(ctx, mautrix.DirectionBackward, nil, func(page []adminapi.EventReport) (bool, error) {
 		unseen = append(unseen, page...)
 		if len(unseen) >= f.MaxNewPerPoll {
 			backlog = true
@@ -207,14 +207,8 @@ func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, b
 //     where new reports only join the end.
 //
 // It pages with adminapi.Pager, shrinking pages and stepping over a report
-// as needed.
-func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, fn func(page []adminapi.EventReport) (bool, error)) error {
-	return f.readPagesListing(ctx, dir, nil, fn)
-}
-
-// readPagesListing is readPages that also adds every report listed to all
-// (unless nil).
-func (f *Feed) readPagesListing(ctx context.Context, dir mautrix.Direction, all *listing, fn func(page []adminapi.EventReport) (bool, error)) error {
+// as needed. With all (not nil), every report listed is added to it.
+func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, all *listing, fn func(page []adminapi.EventReport) (bool, error)) error {
 	seen := map[store.ReportKey]bool{}
 	var prev map[store.ReportKey]bool // oldest first: the page before's keys
 	pager := &adminapi.Pager[adminapi.EventReport]{
@@ -382,7 +376,7 @@ func (f *Feed) firstStart(ctx context.Context) error {
 	// The database has no report rows yet: every open report is new. They
 	// are recorded a page at a time, in one pass.
 	total := 0
-	err := f.readPages(ctx, mautrix.DirectionForward, func(page []adminapi.EventReport) (bool, error) {
+	err := f.readPages(ctx, mautrix.DirectionForward, nil, func(page []adminapi.EventReport) (bool, error) {
 		total += len(page)
 		return true, f.Store.SkipReports(ctx, reportRows(page))
 	})

@@ -66,26 +66,12 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 		}
 		// This action is logged once its reply is; the card lists it now.
 		view.Actions = append(view.Actions, name)
-		edit, cardErr := m.cardEdit(ctx, seen.CardKey, view)
-		if cardErr != nil {
-			m.Log.Warn().Err(cardErr).Int64("report_id", seen.ID).Msg("Could not edit a report's card")
-		}
-		changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
-			if edit == nil {
-				return nil
-			}
-			e := *edit
-			e.Key = store.CaseEditKey(seen.CardKey, version)
-			return &e
-		})
+		changed, err := m.saveCase(ctx, &c, seen.CardKey, view)
 		if err != nil {
 			break
 		}
 		if !changed {
 			continue
-		}
-		if edit != nil && m.Notify != nil {
-			m.Notify()
 		}
 		if claimed {
 			return notice.New().Raw(fmt.Sprintf("Report %d is now claimed by you.", seen.ID))
@@ -167,26 +153,12 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 			return *refused
 		}
 	}
-	edit, cardErr := m.cardEdit(ctx, seen.CardKey, view)
-	changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
-		if edit == nil {
-			return nil
-		}
-		e := *edit
-		e.Key = store.CaseEditKey(seen.CardKey, version)
-		return &e
-	}, archive...)
+	changed, err := m.saveCase(ctx, &c, seen.CardKey, view, archive...)
 	switch {
 	case err != nil:
 		return Failed("Not done: Gavel could not record the change (database error). Try again in a moment.")
 	case !changed:
 		return Failed("Not done: report %d changed meanwhile. %sreport %d shows where it stands.", reportID, m.Prefix, reportID)
-	}
-	if cardErr != nil {
-		m.Log.Warn().Err(cardErr).Int64("report_id", reportID).Msg("Could not edit a report's card; the case changed all the same")
-	}
-	if seen.CardKey != "" && m.Notify != nil {
-		m.Notify()
 	}
 	t := notice.New().Raw(name + " — ").Append(notice.CaseLine(view)).Raw(".")
 	if was.State == store.CaseClaimed && was.By != by && to != store.CaseClaimed {
@@ -308,22 +280,42 @@ func (m *Moderator) deleteArchived(ctx context.Context, archive []store.Archived
 		Code(fmt.Sprintf("%sreport %d", m.Prefix, archive[0].Report.ID)).Raw(").")
 }
 
-// cardEdit is the edit that makes the card under key show the case
-// view, without its key (which the case's version gives); nil when the
-// report has no card (it was in a digest, or skipped at the first start).
-func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view notice.Case) (*store.Message, error) {
+// cardEdit returns the edit that makes the card under key show the case
+// view, for a given version of the case; the edit is nil when the report
+// has no card (it was in a digest, or skipped at the first start) or the
+// card could not be read (the error says why).
+func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view notice.Case) (func(version int) *store.Message, error) {
+	none := func(int) *store.Message { return nil }
 	if key == "" {
-		return nil, nil
+		return none, nil
 	}
 	card, err := m.Store.Message(ctx, key)
 	if err != nil || card == nil {
-		return nil, fmt.Errorf("the card %s: %v", key, err)
+		return none, fmt.Errorf("the card %s: %v", key, err)
 	}
 	content, err := notice.CardWithCase(card.Content, view)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	return &store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, RelatesTo: key}, nil
+	return func(version int) *store.Message {
+		return &store.Message{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID,
+			Content: content, RelatesTo: key}
+	}, nil
+}
+
+// saveCase records c as its case's new state (see store.ChangeCase), with
+// the edit that makes the card under card show view, and wakes the sender.
+// A card that cannot be edited does not hold the change up.
+func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.OutboxKey, view notice.Case, archive ...store.Archived) (bool, error) {
+	edit, err := m.cardEdit(ctx, card, view)
+	if err != nil {
+		m.Log.Warn().Err(err).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card; its case changes all the same")
+	}
+	changed, err := m.Store.ChangeCase(ctx, c, edit, archive...)
+	if changed && card != "" && m.Notify != nil {
+		m.Notify()
+	}
+	return changed, err
 }
 
 // caseView is case c as the card under card shows it, with the actions
@@ -380,6 +372,11 @@ func commandName(input string) string {
 	return best
 }
 
+// entryOf is action a as the audit trail and a report's history show it.
+func entryOf(a store.Action) notice.Entry {
+	return notice.Entry{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK, Result: a.Result, ReportID: a.ReportID}
+}
+
 // auditScan bounds how many entries !audit @user looks through for those
 // on that user.
 const auditScan = 2000
@@ -410,7 +407,7 @@ func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
 		if c.User != "" && !slices.Contains(strings.Fields(a.Target), string(c.User)) {
 			continue
 		}
-		entries = append(entries, notice.Entry{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK, Result: a.Result, ReportID: a.ReportID})
+		entries = append(entries, entryOf(a))
 	}
 	more := len(entries) > c.Limit
 	if more {
@@ -455,11 +452,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 			line = &store.Message{Key: store.DuplicateKey(key), Priority: store.PriorityNotice, RoomID: cardMsg.RoomID,
 				Content: t.Raw(".").ReplyIn(cardMsg.EventID, cardMsg.EventID, nil)}
 		}
-		added, err := m.Store.AddDuplicate(ctx, row, r.UserID, r.Reason, card.CardKey, &c, func(version int) *store.Message {
-			e := *edit
-			e.Key = store.CaseEditKey(card.CardKey, version)
-			return &e
-		}, line)
+		added, err := m.Store.AddDuplicate(ctx, row, r.UserID, r.Reason, card.CardKey, &c, edit, line)
 		if err != nil {
 			return err
 		}
@@ -557,20 +550,5 @@ func (m *Moderator) closeDeleted(ctx context.Context, c store.Case, card store.O
 	if err != nil {
 		return false, err
 	}
-	edit, cardErr := m.cardEdit(ctx, card, view)
-	if cardErr != nil {
-		m.Log.Warn().Err(cardErr).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card")
-	}
-	changed, err := m.Store.ChangeCase(ctx, &c, func(version int) *store.Message {
-		if edit == nil {
-			return nil
-		}
-		e := *edit
-		e.Key = store.CaseEditKey(card, version)
-		return &e
-	})
-	if changed && edit != nil && m.Notify != nil {
-		m.Notify()
-	}
-	return changed, err
+	return m.saveCase(ctx, &c, card, view)
 }

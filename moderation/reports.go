@@ -170,10 +170,10 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if err != nil {
 		return Done(t)
 	}
-	history := make([]notice.Step, 0, len(actions))
+	history := make([]notice.Entry, 0, len(actions))
 	for _, a := range actions {
 		if a.Time.UnixMilli() >= seen.ReceivedTS { // not about an older report with the same id
-			history = append(history, notice.Step{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK})
+			history = append(history, entryOf(a))
 		}
 	}
 	return Done(notice.WithCase(t, view, history))

@@ -104,11 +104,17 @@ func (m *Moderator) FollowTasks(ctx context.Context) error {
 				delete(plan, taskID)
 			}
 		}
+		// With nothing to follow, only a new task (WakeTasks) is news:
+		// tasks are added by this process alone.
+		var timer <-chan time.Time
+		if len(tasks) > 0 || err != nil {
+			timer = time.After(wait)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-m.tasksWake:
-		case <-time.After(wait):
+		case <-timer:
 		}
 	}
 }

@@ -123,17 +123,9 @@ func CardWithCase(original json.RawMessage, c Case) (json.RawMessage, error) {
 	return json.Marshal(content)
 }
 
-// Step is one thing done about a report, for its history.
-type Step struct {
-	At      time.Time
-	By      id.UserID
-	Command string
-	OK      bool
-}
-
 // WithCase adds a report's case and its history (newest first) to t, the
 // report as !report shows it.
-func WithCase(t *Text, c Case, history []Step) *Text {
+func WithCase(t *Text, c Case, history []Entry) *Text {
 	t.Newline().Bold("Case: ").Append(CaseLine(c))
 	if len(history) == 0 {
 		return t
@@ -148,7 +140,8 @@ func WithCase(t *Text, c Case, history []Step) *Text {
 	return t.EndList()
 }
 
-// Entry is one line of the audit trail.
+// Entry is one thing a moderator did: a line of the audit trail, or of a
+// report's history.
 type Entry struct {
 	At       time.Time
 	By       id.UserID

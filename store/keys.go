@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -161,16 +160,3 @@ const (
 // filter changes (v3: reactions, for confirmations), so that an existing
 // database makes the new filter.
 func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v3:" + string(room)) }
-
-// CardMessages is a report's card under key, for room, with content, and
-// the reactions Gavel puts on it, one per button key (an emoji): queued
-// after every card and reply, each relating to the card.
-func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
-	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
-	reactions := make([]Message, len(buttons))
-	for i, b := range buttons {
-		c, _ := json.Marshal(map[string]string{"key": b})
-		reactions[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
-	}
-	return card, reactions
-}

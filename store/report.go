@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -195,4 +196,17 @@ func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
 		}
 		return nil
 	})
+}
+
+// CardMessages is a report's card under key, for room, with content, and
+// the reactions Gavel puts on it, one per button key (an emoji): queued
+// after every card and reply, each relating to the card.
+func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
+	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
+	reactions := make([]Message, len(buttons))
+	for i, b := range buttons {
+		c, _ := json.Marshal(map[string]string{"key": b})
+		reactions[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
+	}
+	return card, reactions
 }
