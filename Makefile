@@ -47,7 +47,7 @@ test: synapse
 # Fuzz targets, package:target. `make test` runs each for 10 s; `make fuzz`
 # for FUZZTIME each. Failing inputs are written to the package's
 # testdata/fuzz/<target>/, where they become regression tests.
-FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase
+FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase ./notice:FuzzCardWithDossier
 FUZZTIME ?= 10m
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \

@@ -85,9 +85,11 @@ type auditRecord struct {
 	Target    string    `json:"target"`
 	Reason    string    `json:"reason"`
 	ReportID  int64     `json:"report_id,omitempty"`
-	OK        bool      `json:"ok"`
-	Result    string    `json:"result"`
-	EventID   string    `json:"event_id"`
+	// ReportKind is "event" or "user" when ReportID is set.
+	ReportKind string `json:"report_kind,omitempty"`
+	OK         bool   `json:"ok"`
+	Result     string `json:"result"`
+	EventID    string `json:"event_id"`
 }
 
 // writeAudit writes actions (newest first, as the store gives them)
@@ -97,7 +99,7 @@ func writeAudit(w io.Writer, format string, actions []store.Action) error {
 	for i := len(actions) - 1; i >= 0; i-- {
 		a := actions[i]
 		records = append(records, auditRecord{Time: a.Time.UTC(), Moderator: string(a.Sender), Command: a.Command, Target: a.Target,
-			Reason: a.Reason, ReportID: a.ReportID, OK: a.OK, Result: a.Result, EventID: string(a.EventID)})
+			Reason: a.Reason, ReportID: a.Report.ID, ReportKind: string(a.Report.Kind), OK: a.OK, Result: a.Result, EventID: string(a.EventID)})
 	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -105,14 +107,14 @@ func writeAudit(w io.Writer, format string, actions []store.Action) error {
 		return enc.Encode(records)
 	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"time", "moderator", "command", "target", "reason", "report_id", "ok", "result", "event_id"})
+	_ = cw.Write([]string{"time", "moderator", "command", "target", "reason", "report_id", "ok", "result", "event_id", "report_kind"})
 	for _, r := range records {
 		report := ""
 		if r.ReportID != 0 {
 			report = strconv.FormatInt(r.ReportID, 10)
 		}
 		_ = cw.Write([]string{r.Time.Format(time.RFC3339), r.Moderator, csvSafe(r.Command), r.Target, csvSafe(r.Reason), report,
-			strconv.FormatBool(r.OK), csvSafe(r.Result), r.EventID})
+			strconv.FormatBool(r.OK), csvSafe(r.Result), r.EventID, r.ReportKind})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -34,8 +35,8 @@ func TestAuditCommand(t *testing.T) {
 	now := time.Now()
 	for i, a := range []store.Action{
 		{Time: now.Add(-48 * time.Hour), Sender: "@old:x", Command: "!room block !r:x", OK: true, Result: "Blocked !r:x.", Target: "!r:x"},
-		{Time: now.Add(-time.Hour), Sender: "@mod:x", Command: "!suspend @s:x --report 12", OK: true, Result: "Suspended @s:x.", Target: "@s:x", ReportID: 12},
-		{Time: now, Sender: "@mod:x", Command: "!report dismiss 13 --note =cmd|calc", OK: false, Result: "Report 13 is already resolved.", Target: "report 13", Reason: "=cmd|calc", ReportID: 13},
+		{Time: now.Add(-time.Hour), Sender: "@mod:x", Command: "!suspend @s:x --report 12", OK: true, Result: "Suspended @s:x.", Target: "@s:x", Report: mxid.EventReport(12)},
+		{Time: now, Sender: "@mod:x", Command: "!report dismiss 13 --note =cmd|calc", OK: false, Result: "Report 13 is already resolved.", Target: "report 13", Reason: "=cmd|calc", Report: mxid.ReportRef{Kind: mxid.KindUser, ID: 13}},
 	} {
 		a.EventID = id.EventID("$" + string(rune('a'+i)))
 		_, err := st.FinishCommand(context.Background(), a.EventID, store.Finished{Action: &a,
@@ -49,8 +50,8 @@ func TestAuditCommand(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 3, "a header and the two entries of the last day")
-	assert.Equal(t, []string{"time", "moderator", "command", "target", "reason", "report_id", "ok", "result", "event_id"}, rows[0])
-	assert.Equal(t, []string{"@mod:x", "!suspend @s:x --report 12", "@s:x", "", "12", "true", "Suspended @s:x.", "$b"}, rows[1][1:])
+	assert.Equal(t, []string{"time", "moderator", "command", "target", "reason", "report_id", "ok", "result", "event_id", "report_kind"}, rows[0])
+	assert.Equal(t, []string{"@mod:x", "!suspend @s:x --report 12", "@s:x", "", "12", "true", "Suspended @s:x.", "$b", "event"}, rows[1][1:])
 	assert.Equal(t, "'=cmd|calc", rows[2][4], "a formula is defused")
 
 	out = syncBuffer{}
@@ -61,6 +62,8 @@ func TestAuditCommand(t *testing.T) {
 	assert.Equal(t, "@old:x", records[0]["moderator"], "oldest first")
 	assert.Equal(t, "=cmd|calc", records[2]["reason"], "JSON keeps the text as it was")
 	assert.Equal(t, false, records[2]["ok"])
+	assert.Equal(t, "user", records[2]["report_kind"], "a user report's id is told apart")
+	assert.Equal(t, float64(13), records[2]["report_id"])
 
 	errOut = syncBuffer{}
 	assert.Equal(t, 2, run([]string{"audit", "-config", cfgPath, "-format", "xml"}, &out, &errOut))

@@ -109,3 +109,36 @@ func (c *Client) RoomEvent(ctx context.Context, roomID id.RoomID, eventID id.Eve
 	}
 	return evt, nil
 }
+
+// EventContext returns the messages around an event of a room, as the
+// room context API gives them: up to n before it (newest first) and n
+// after it (oldest first). Only messages (m.room.message, m.sticker,
+// m.room.encrypted) are counted and returned.
+func (c *Client) EventContext(ctx context.Context, roomID id.RoomID, eventID id.EventID, n int) (before, after []*event.Event, err error) {
+	if err := mxid.ValidateRoomID(roomID); err != nil {
+		return nil, nil, err
+	}
+	if err := mxid.ValidateEventID(eventID); err != nil {
+		return nil, nil, err
+	}
+	// Synapse splits limit in two halves, before and after.
+	q := url.Values{"limit": {fmt.Sprint(2 * n)},
+		"filter": {`{"lazy_load_members":true,"types":["m.room.message","m.sticker","m.room.encrypted"]}`}}
+	var resp struct {
+		Before []json.RawMessage `json:"events_before"`
+		After  []json.RawMessage `json:"events_after"`
+	}
+	if err := c.get(ctx, c.adminURL(q, "v1", "rooms", roomID, "context", eventID), &resp); err != nil {
+		return nil, nil, err
+	}
+	parse := func(raw []json.RawMessage) []*event.Event {
+		var out []*event.Event
+		for _, r := range raw {
+			if evt := parseEvent(r, ""); evt != nil && len(out) < n {
+				out = append(out, evt)
+			}
+		}
+		return out
+	}
+	return parse(resp.Before), parse(resp.After), nil
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/feed"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/internal/retry"
@@ -154,18 +155,19 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Client: cli, Store: st, Room: room, Prefix: prefix,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
+	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
-		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed,
+		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
-		Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
+		Dossier: gatherer, Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}
-	b.feed.Duplicate, b.feed.Deleted = b.mod.AddDuplicate, b.mod.MarkDeleted
+	b.feed.Duplicate, b.feed.Deleted, b.feed.LateCard = b.mod.AddDuplicate, b.mod.MarkDeleted, b.mod.LateCard
 	return b, nil
 }
 

@@ -34,11 +34,11 @@ const commandTimeout = 45 * time.Second
 func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	// In a card's thread, a command is about the card's report.
 	var thread id.EventID
-	var about int64
+	var about commands.ReportRef
 	if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelThread {
 		thread = rel.EventID
 		if card, ok := b.card(ctx, thread); ok {
-			about = card.ID
+			about = card.Ref()
 		}
 	}
 	cmd, isCommand, parseErr := b.parser.ParseAbout(ctx, evt, about)
@@ -105,11 +105,11 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 	f := store.Finished{Reply: store.Message{Key: store.ReplyKey(evt.ID), Priority: store.PriorityReply, RoomID: evt.RoomID}, Task: out.Task}
 	if out.Action {
 		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: input, OK: out.OK, Result: out.Result,
-			Target: out.Target, Reason: out.Reason, ReportID: out.ReportID}
+			Target: out.Target, Reason: out.Reason, Report: out.Report}
 	}
-	if thread == "" && out.ReportID != 0 {
+	if thread == "" && !out.Report.IsZero() {
 		// Replies about a report go into its card's thread.
-		thread = b.cardOf(ctx, out.ReportID)
+		thread = b.cardOf(ctx, out.Report)
 	}
 	var extra map[string]any
 	if out.Pending != nil {
@@ -244,7 +244,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 				Code(fmt.Sprintf("%sreport reopen %d", b.cfg.Commands.Prefix, report.ID)).Raw(" opens it again.")
 			return moderation.NotDone(t)
 		}
-		cmd, err := b.parseAs(ctx, evt, evt.Sender, command, 0)
+		cmd, err := b.parseAs(ctx, evt, evt.Sender, command, commands.ReportRef{})
 		if err != nil {
 			return moderation.Refused("Not done: Gavel could not read the button's command (%v).", err)
 		}
@@ -265,10 +265,10 @@ func (b *Bot) card(ctx context.Context, eventID id.EventID) (store.ReportKey, bo
 	return m.Key.Report()
 }
 
-// cardOf returns the event id of the card of event report reportID, or ""
-// when it has none posted (a digest, skipped, or not sent yet).
-func (b *Bot) cardOf(ctx context.Context, reportID int64) id.EventID {
-	seen, err := b.store.SeenReport(ctx, store.KindEvent, reportID)
+// cardOf returns the event id of the card of report r, or "" when it has
+// none posted (a digest, skipped, or not sent yet).
+func (b *Bot) cardOf(ctx context.Context, r commands.ReportRef) id.EventID {
+	seen, err := b.store.SeenReport(ctx, r.Normal().Kind, r.ID)
 	if err != nil || seen == nil || seen.CardKey == "" {
 		return ""
 	}
@@ -293,10 +293,10 @@ func (b *Bot) threadOf(ctx context.Context, key store.OutboxKey) id.EventID {
 	return content.RelatesTo.EventID
 }
 
-// parseAs parses body as a command sent by sender about report about (0
-// for none; see commands.Parser.ParseAbout), for an event that stands for
-// it (a reaction).
-func (b *Bot) parseAs(ctx context.Context, evt *event.Event, sender id.UserID, body string, about int64) (commands.Command, error) {
+// parseAs parses body as a command sent by sender about report about
+// (zero for none; see commands.Parser.ParseAbout), for an event that
+// stands for it (a reaction).
+func (b *Bot) parseAs(ctx context.Context, evt *event.Event, sender id.UserID, body string, about commands.ReportRef) (commands.Command, error) {
 	as := &event.Event{Type: event.EventMessage, ID: evt.ID, Sender: sender, RoomID: evt.RoomID,
 		Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: body}}}
 	cmd, isCommand, err := b.parser.ParseAbout(ctx, as, about)
@@ -337,9 +337,9 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
 	// A command typed in a card's thread was about the card's report.
-	var about int64
+	var about commands.ReportRef
 	if card, ok := b.card(ctx, b.threadOf(ctx, p.PreviewKey)); ok {
-		about = card.ID
+		about = card.Ref()
 	}
 	cmd, err := b.parseAs(ctx, evt, p.Sender, p.Command+" --yes", about)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // testBot is a Bot that needs no homeserver: power levels are cached.
@@ -60,7 +61,7 @@ func TestPermissions(t *testing.T) {
 
 func TestStaleCommandsDoNotRun(t *testing.T) {
 	b := testBot(t, map[id.UserID]int{"@mod:example.org": 100})
-	out := b.decide(bg, commandEvent("@mod:example.org", 3*time.Hour), commands.DeleteReport{ID: 12}, nil)
+	out := b.decide(bg, commandEvent("@mod:example.org", 3*time.Hour), commands.DeleteReport{ID: mxid.EventReport(12)}, nil)
 	assert.Contains(t, out.Reply.Plain(), "Not run: this command is from")
 	assert.Contains(t, out.Reply.Plain(), "3 h ago, while Gavel was not running. Send it again if it still applies.")
 }

@@ -22,8 +22,9 @@ func unexpectedRequests(p *faultproxy.Proxy, mark int) []string {
 	var out []string
 	for _, r := range p.Since(mark) {
 		// The feed lists reports unfiltered; !reports filters.
-		feed := r.Path == "/_synapse/admin/v1/event_reports" && r.Query.Get("user_id") == "" &&
-			r.Query.Get("room_id") == "" && r.Query.Get("event_sender_user_id") == ""
+		feed := (r.Path == "/_synapse/admin/v1/event_reports" || r.Path == "/_synapse/admin/v1/user_reports") &&
+			r.Query.Get("user_id") == "" && r.Query.Get("room_id") == "" && r.Query.Get("event_sender_user_id") == "" &&
+			r.Query.Get("target_user_id") == ""
 		if (r.IsAdmin() && !feed) || strings.Contains(r.Path, "/directory/room/") {
 			out = append(out, r.String()+"?"+r.Query.Encode())
 		}
@@ -44,7 +45,7 @@ func TestMalformedCommands(t *testing.T) {
 	long := strings.Repeat("a", 10*1024)
 	cases := []struct{ body, reply string }{
 		// Path traversal, plain and percent-encoded.
-		{"!report delete ../1", `Report id must be a positive whole number, like 12 (got "../1")`},
+		{"!report delete ../1", `Report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got "../1")`},
 		{"!report show ..%2F1", `(got "..%2F1")`},
 		{"!report %2e%2e", `(got "%2e%2e")`},
 		{"!quarantine media mxc://example.org/../../_synapse/admin/v1/users", "is not a media URI"},
@@ -97,7 +98,7 @@ func TestMalformedCommands(t *testing.T) {
 		{"!reports --" + long, "needs a value"},
 		// Unknown commands and subcommands.
 		{"!frobnicate", "unknown command !frobnicate"},
-		{"!report frobnicate 1", "give exactly one report id, like 12; usage: report [show] <id>"},
+		{"!report frobnicate 1", "give exactly one report id, like 12 or u12; usage: report [show] <id>"},
 		{"!quarantine everything", "unknown quarantine command everything"},
 		{"!protect thing x", "unknown protect command thing"},
 		// Unicode look-alikes.

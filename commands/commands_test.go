@@ -12,6 +12,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 func newParser(t *testing.T, prefix string) *Parser {
@@ -50,17 +52,17 @@ func TestParseEveryCommand(t *testing.T) {
 		"!reports --room #spam:example.org":                            ListReports{Room: RoomRef{Alias: "#spam:example.org"}, Limit: DefaultReportsLimit},
 		"!reports --sender https://matrix.to/#/@bob:example.org":       ListReports{Sender: "@bob:example.org", Limit: DefaultReportsLimit},
 		"!reports --room https://matrix.to/#/%21r%3Aexample.org?via=x": ListReports{Room: RoomRef{ID: "!r:example.org"}, Limit: DefaultReportsLimit},
-		"!report 12":         ShowReport{ID: 12},
-		"!report #12":        ShowReport{ID: 12},
-		"!report show 12":    ShowReport{ID: 12},
-		"!report delete 12":  DeleteReport{ID: 12},
-		"!REPORT DELETE 7":   DeleteReport{ID: 7},
-		"!report claim 12":   ClaimReport{ID: 12},
-		"!report unclaim 12": UnclaimReport{ID: 12},
-		`!report resolve 12 --note "spam, handled"`:   ResolveReport{ID: 12, Note: "spam, handled"},
-		"!report resolve 12":                          ResolveReport{ID: 12},
-		"!report dismiss 12 --note=not spam":          DismissReport{ID: 12, Note: "not spam"},
-		"!report reopen 12":                           ReopenReport{ID: 12},
+		"!report 12":         ShowReport{ID: ev(12)},
+		"!report #12":        ShowReport{ID: ev(12)},
+		"!report show 12":    ShowReport{ID: ev(12)},
+		"!report delete 12":  DeleteReport{ID: ev(12)},
+		"!REPORT DELETE 7":   DeleteReport{ID: ev(7)},
+		"!report claim 12":   ClaimReport{ID: ev(12)},
+		"!report unclaim 12": UnclaimReport{ID: ev(12)},
+		`!report resolve 12 --note "spam, handled"`:   ResolveReport{ID: ev(12), Note: "spam, handled"},
+		"!report resolve 12":                          ResolveReport{ID: ev(12)},
+		"!report dismiss 12 --note=not spam":          DismissReport{ID: ev(12), Note: "not spam"},
+		"!report reopen 12":                           ReopenReport{ID: ev(12)},
 		"!quarantine media mxc://example.org/AbC_1-x": QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC_1-x"}},
 		"!quarantine media example.org AbC":           QuarantineMedia{Media: MediaRef{Server: "example.org", MediaID: "AbC"}},
 		"!quarantine media AbC":                       QuarantineMedia{Media: MediaRef{MediaID: "AbC"}},
@@ -84,14 +86,14 @@ func TestParseEveryCommand(t *testing.T) {
 		"!deactivate @spam:example.org":                                                    Deactivate{User: "@spam:example.org"},
 		"!deactivate --erase @spam:example.org --yes":                                      Deactivate{User: "@spam:example.org", Erase: true, Yes: true},
 		"!suspend @spam:example.org --yes":                                                 Suspend{User: "@spam:example.org", Yes: true},
-		"!suspend @spam:example.org --report 12 --yes":                                     Suspend{User: "@spam:example.org", Yes: true, Report: 12},
-		"!kick @spam:example.org !r:example.org --report=7 go away":                        Kick{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}, Reason: "go away", Report: 7},
-		"!quarantine room !r:example.org --report 3":                                       QuarantineRoom{Room: RoomRef{ID: "!r:example.org"}, Report: 3},
+		"!suspend @spam:example.org --report 12 --yes":                                     Suspend{User: "@spam:example.org", Yes: true, Report: ev(12)},
+		"!kick @spam:example.org !r:example.org --report=7 go away":                        Kick{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}, Reason: "go away", Report: ev(7)},
+		"!quarantine room !r:example.org --report 3":                                       QuarantineRoom{Room: RoomRef{ID: "!r:example.org"}, Report: ev(3)},
 		"!unlock https://matrix.to/#/@spam:example.org":                                    Unlock{User: "@spam:example.org"},
 		"!ban @spam:example.org !r:example.org":                                            Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
 		"!unban @spam:example.org !r:example.org":                                          Unban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}},
 		"!audit": Audit{Limit: DefaultAuditLimit},
-		"!audit @spam:example.org report 12 --by @mod:example.org --since 7d --limit 5": Audit{User: "@spam:example.org", Report: 12, By: "@mod:example.org", Since: 7 * 24 * time.Hour, Limit: 5},
+		"!audit @spam:example.org report 12 --by @mod:example.org --since 7d --limit 5": Audit{User: "@spam:example.org", Report: ev(12), By: "@mod:example.org", Since: 7 * 24 * time.Hour, Limit: 5},
 		"!status":     Status{},
 		"  !status  ": Status{},
 	} {
@@ -108,10 +110,10 @@ func TestParseErrors(t *testing.T) {
 	for body, want := range map[string]string{
 		"!frobnicate":                              "unknown command !frobnicate: !help lists the commands",
 		"!report":                                  "!report needs one of: !report [show] <id>; !report delete <id>",
-		"!report abc":                              `report id must be a positive whole number, like 12 (got "abc"); usage: report [show] <id>`,
-		"!report delete":                           "give exactly one report id, like 12; usage: report delete <id>",
-		"!report delete 0":                         `report id must be a positive whole number, like 12 (got "0")`,
-		"!report delete -4":                        `report id must be a positive whole number, like 12 (got "-4")`,
+		"!report abc":                              `report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got "abc"); usage: report [show] <id>`,
+		"!report delete":                           "give exactly one report id, like 12 or u12; usage: report delete <id>",
+		"!report delete 0":                         `report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got "0")`,
+		"!report delete -4":                        `report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got "-4")`,
 		"!report delete 1 2":                       "give exactly one report id",
 		"!report delete 99999999999999999999":      "report id must be a positive whole number",
 		"!quarantine":                              "!quarantine needs one of: !quarantine media",
@@ -148,7 +150,7 @@ func TestParseErrors(t *testing.T) {
 		"!reports --state closed":                               `--state must be open, claimed, resolved, dismissed, deleted or all, or several with commas (got "closed")`,
 		"!reports --older-than soon":                            `--older-than must be a duration like 90m, 6h or 7d (got "soon")`,
 		"!suspend @spam:example.org --report":                   "--report needs a report id, like --report 12",
-		"!suspend @spam:example.org --report twelve":            `--report: report id must be a positive whole number, like 12 (got "twelve")`,
+		"!suspend @spam:example.org --report twelve":            `--report: report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got "twelve")`,
 		"!suspend @spam:example.org --report 1 --report 2":      "--report is given twice",
 		"!report claim 12 13":                                   "give exactly one report id",
 		"!report resolve 12 --reason spam":                      "unexpected \"--reason\": the only option is --note",
@@ -209,7 +211,7 @@ func TestCustomPrefix(t *testing.T) {
 	p := newParser(t, "gavel:")
 	cmd, err := parse(t, p, "gavel:report delete 3")
 	require.NoError(t, err)
-	assert.Equal(t, DeleteReport{ID: 3}, cmd)
+	assert.Equal(t, DeleteReport{ID: ev(3)}, cmd)
 	_, isCommand, _ := p.Parse(context.Background(), message("!report delete 3"))
 	assert.False(t, isCommand)
 	_, err = parse(t, p, "gavel:nope")
@@ -337,17 +339,20 @@ func TestParserPanicIsAnError(t *testing.T) {
 func TestParseAbout(t *testing.T) {
 	p := newParser(t, "!")
 	for body, want := range map[string]Command{
-		"!report":                               ShowReport{ID: 12},
-		"!report claim":                         ClaimReport{ID: 12},
-		`!report resolve --note "all done"`:     ResolveReport{ID: 12, Note: "all done"},
-		"!report resolve 7":                     ResolveReport{ID: 7},
-		"!suspend @spam:example.org":            Suspend{User: "@spam:example.org", Report: 12},
-		"!suspend @spam:example.org --report 7": Suspend{User: "@spam:example.org", Report: 7},
+		"!report":                               ShowReport{ID: ev(12)},
+		"!report claim":                         ClaimReport{ID: ev(12)},
+		`!report resolve --note "all done"`:     ResolveReport{ID: ev(12), Note: "all done"},
+		"!report resolve 7":                     ResolveReport{ID: ev(7)},
+		"!suspend @spam:example.org":            Suspend{User: "@spam:example.org", Report: ev(12)},
+		"!suspend @spam:example.org --report 7": Suspend{User: "@spam:example.org", Report: ev(7)},
 		"!reports":                              ListReports{Limit: DefaultReportsLimit},
 	} {
-		cmd, isCommand, err := p.ParseAbout(context.Background(), message(body), 12)
+		cmd, isCommand, err := p.ParseAbout(context.Background(), message(body), ev(12))
 		require.True(t, isCommand, body)
 		require.NoError(t, err, body)
 		assert.Equal(t, want, cmd, body)
 	}
 }
+
+// ev names event report n.
+func ev(n int64) ReportRef { return ReportRef{Kind: mxid.KindEvent, ID: n} }

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,13 @@ type ListReports struct {
 	Mine bool
 	// --older-than: reports received longer ago than this.
 	OlderThan time.Duration
+	// --kind: the kinds of report to list; empty for every kind.
+	Kinds []mxid.ReportKind
+}
+
+// Lists reports whether the listing includes reports of kind.
+func (l ListReports) Lists(kind mxid.ReportKind) bool {
+	return len(l.Kinds) == 0 || slices.Contains(l.Kinds, kind)
 }
 
 // Cases reports whether the listing is by case (--state, --mine,
@@ -53,16 +61,17 @@ const (
 )
 
 var _ = declare(Spec{
-	Name: "reports", Usage: "reports [--state open|claimed|resolved|dismissed|deleted|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
+	Name: "reports", Usage: "reports [--kind event|user|all] [--state open|claimed|resolved|dismissed|deleted|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
 	Summary: "list reports, newest first: open and claimed ones, or by state",
-	Details: fmt.Sprintf("Lists the event reports open in Synapse, newest first, %d by default and at most %d (--limit), with their case state; resolved and dismissed ones are left out. "+
+	Details: fmt.Sprintf("Lists the reports open in Synapse, newest first, %d by default and at most %d (--limit), with their case state; resolved and dismissed ones are left out. "+
+		"--kind lists event reports (ids like 12) or user reports (ids like u12) only; by default both. "+
 		"--state lists the cases in that state instead (several: --state open,claimed; deleted: deleted in Synapse outside Gavel; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
-		"--user keeps reports filed by that user, --sender reports about that user's events, --room reports in that room. "+
+		"--user keeps reports filed by that user, --sender reports about that user (their events, or their account), --room reports of events in that room. "+
 		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),
 }, parseReportsFlags)
 
 // ShowReport shows one report with the reported content.
-type ShowReport struct{ ID int64 }
+type ShowReport struct{ ID ReportRef }
 
 var _ = declare(Spec{
 	Name: "report show", Usage: "report [show] <id>", ReadOnly: true, Default: true,
@@ -74,7 +83,7 @@ var _ = declare(Spec{
 })
 
 // DeleteReport deletes one report in Synapse.
-type DeleteReport struct{ ID int64 }
+type DeleteReport struct{ ID ReportRef }
 
 var _ = declare(Spec{
 	Name: "report delete", Usage: "report delete <id>",
@@ -86,7 +95,7 @@ var _ = declare(Spec{
 })
 
 // ClaimReport makes a report's case the moderator's.
-type ClaimReport struct{ ID int64 }
+type ClaimReport struct{ ID ReportRef }
 
 var _ = declare(Spec{
 	Name: "report claim", Usage: "report claim <id>",
@@ -98,7 +107,7 @@ var _ = declare(Spec{
 })
 
 // UnclaimReport gives a claimed report back.
-type UnclaimReport struct{ ID int64 }
+type UnclaimReport struct{ ID ReportRef }
 
 var _ = declare(Spec{
 	Name: "report unclaim", Usage: "report unclaim <id>",
@@ -110,7 +119,7 @@ var _ = declare(Spec{
 
 // ResolveReport closes a report's case: something was done.
 type ResolveReport struct {
-	ID   int64
+	ID   ReportRef
 	Note string // --note
 }
 
@@ -125,7 +134,7 @@ var _ = declare(Spec{
 
 // DismissReport closes a report's case: nothing to do.
 type DismissReport struct {
-	ID   int64
+	ID   ReportRef
 	Note string // --note
 }
 
@@ -139,7 +148,7 @@ var _ = declare(Spec{
 })
 
 // ReopenReport opens a closed report's case again.
-type ReopenReport struct{ ID int64 }
+type ReopenReport struct{ ID ReportRef }
 
 var _ = declare(Spec{
 	Name: "report reopen", Usage: "report reopen <id>",
@@ -152,7 +161,7 @@ var _ = declare(Spec{
 // QuarantineMedia quarantines one media item.
 type QuarantineMedia struct {
 	Media  MediaRef
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -178,7 +187,7 @@ var _ = declare(Spec{
 // QuarantineRoom quarantines all media in a room.
 type QuarantineRoom struct {
 	Room   RoomRef
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -193,7 +202,7 @@ var _ = declare(Spec{
 // QuarantineUser quarantines all media a local user uploaded.
 type QuarantineUser struct {
 	User   id.UserID
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -243,8 +252,8 @@ var _ = declare(Spec{
 // Suspend suspends a local account (MSC3823): it can read but not send.
 type Suspend struct {
 	User   id.UserID
-	Yes    bool  // --yes: also when the account is a server admin
-	Report int64 // --report: the report this is for
+	Yes    bool      // --yes: also when the account is a server admin
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -272,8 +281,8 @@ var _ = declare(Spec{
 // Lock locks a local account: logged out everywhere, no new logins.
 type Lock struct {
 	User   id.UserID
-	Yes    bool  // --yes: also when the account is a server admin
-	Report int64 // --report: the report this is for
+	Yes    bool      // --yes: also when the account is a server admin
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -301,8 +310,8 @@ var _ = declare(Spec{
 // ShadowBan shadow-bans a local account.
 type ShadowBan struct {
 	User   id.UserID
-	Yes    bool  // --yes: also when the account is a server admin
-	Report int64 // --report: the report this is for
+	Yes    bool      // --yes: also when the account is a server admin
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -330,9 +339,9 @@ var _ = declare(Spec{
 // Deactivate deactivates a local account, for good.
 type Deactivate struct {
 	User   id.UserID
-	Erase  bool  // --erase: also erase the profile and hide the messages from new members
-	Yes    bool  // --yes: no preview
-	Report int64 // --report: the report this is for
+	Erase  bool      // --erase: also erase the profile and hide the messages from new members
+	Yes    bool      // --yes: no preview
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -372,7 +381,7 @@ var _ = declare(Spec{
 // BlockRoom blocks a room on this server.
 type BlockRoom struct {
 	Room   RoomRef
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -397,11 +406,11 @@ var _ = declare(Spec{
 // DeleteRoom deletes a room on this server.
 type DeleteRoom struct {
 	Room    RoomRef
-	Block   bool   // --block: local users cannot join it again
-	Purge   bool   // --purge: its events and state leave the database
-	Message string // --message: posted in a new room its local members are moved to
-	Yes     bool   // --yes: no preview
-	Report  int64  // --report: the report this is for
+	Block   bool      // --block: local users cannot join it again
+	Purge   bool      // --purge: its events and state leave the database
+	Message string    // --message: posted in a new room its local members are moved to
+	Yes     bool      // --yes: no preview
+	Report  ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -453,7 +462,7 @@ type RedactUser struct {
 	Since  time.Duration // --since: how far back (default 24h)
 	Limit  int           // --limit: at most this many of their newest events per room
 	Yes    bool          // --yes: no preview
-	Report int64         // --report: the report this is for
+	Report ReportRef     // --report: the report this is for
 }
 
 // Defaults and bounds of !redact user.
@@ -514,7 +523,7 @@ type Kick struct {
 	User   id.UserID
 	Room   RoomRef
 	Reason string
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -531,7 +540,7 @@ type Ban struct {
 	User   id.UserID
 	Room   RoomRef
 	Reason string
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -562,7 +571,7 @@ type RedactEvent struct {
 	Room   RoomRef
 	Event  id.EventID
 	Reason string
-	Report int64 // --report: the report this is for
+	Report ReportRef // --report: the report this is for
 }
 
 var _ = declare(Spec{
@@ -594,7 +603,7 @@ var _ = declare(Spec{
 // Audit lists what moderators did, newest first.
 type Audit struct {
 	User   id.UserID     // the user acted on
-	Report int64         // report <id>, or --report: actions and changes for it
+	Report ReportRef     // report <id>, or --report: actions and changes for it
 	By     id.UserID     // --by: the moderator
 	Since  time.Duration // --since: how far back
 	Limit  int           // --limit
@@ -629,7 +638,7 @@ func parseAudit(args []string) (Audit, error) {
 		switch strings.ToLower(arg) {
 		case "report":
 			if v, err = value(); err == nil {
-				a.Report, err = mxid.ParseReportID(v)
+				a.Report, err = mxid.ParseReportRef(v)
 			}
 		case "--by":
 			if v, err = value(); err == nil {
@@ -659,24 +668,24 @@ func parseAudit(args []string) (Audit, error) {
 	return a, nil
 }
 
-func oneReportID(args []string) (int64, error) {
+func oneReportID(args []string) (ReportRef, error) {
 	if len(args) != 1 {
-		return 0, fmt.Errorf("give exactly one report id, like 12")
+		return ReportRef{}, fmt.Errorf("give exactly one report id, like 12 or u12")
 	}
-	return mxid.ParseReportID(args[0])
+	return mxid.ParseReportRef(args[0])
 }
 
 // reportAndNote reads `<id> [--note "text"]`.
-func reportAndNote(args []string) (int64, string, error) {
+func reportAndNote(args []string) (ReportRef, string, error) {
 	if len(args) == 0 {
-		return 0, "", fmt.Errorf("give a report id, like 12")
+		return ReportRef{}, "", fmt.Errorf("give a report id, like 12 or u12")
 	}
-	reportID, err := mxid.ParseReportID(args[0])
+	report, err := mxid.ParseReportRef(args[0])
 	if err != nil {
-		return 0, "", err
+		return ReportRef{}, "", err
 	}
 	note, err := textOption(args[1:], "--note", "note")
-	return reportID, note, err
+	return report, note, err
 }
 
 func oneUser(args []string) (id.UserID, error) {

@@ -140,8 +140,11 @@ func checkCommand(t *testing.T, cmd Command) {
 			mustBeRoom(t, cmd, x)
 		case MediaRef:
 			mustBeMedia(t, cmd, x)
-		case int64: // report ids
-			mustBeValid(t, cmd, "report id", mxid.ValidateReportID(x))
+		case ReportRef:
+			mustBeValid(t, cmd, "report id", mxid.ValidateReportID(x.ID))
+			if x.Kind != mxid.KindEvent && x.Kind != mxid.KindUser && x.Kind != mxid.KindRoom {
+				t.Fatalf("%#v: %s has kind %q", cmd, field.Name, x.Kind)
+			}
 		case int: // --limit
 			limit := MaxReportsLimit
 			if _, ok := cmd.(RedactUser); ok {

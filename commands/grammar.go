@@ -12,6 +12,9 @@ import (
 // RoomRef names a room by id or by alias; the bot resolves aliases.
 type RoomRef = mxid.RoomRef
 
+// ReportRef names a report: 12, u12 or r12 (see mxid.ReportRef).
+type ReportRef = mxid.ReportRef
+
 // MediaRef names a media item; an empty Server means this homeserver's.
 type MediaRef = mxid.MediaRef
 
@@ -35,7 +38,7 @@ func (e *UsageError) Error() string {
 // parseReportsFlags reads the options of !reports.
 func parseReportsFlags(args []string) (ListReports, error) {
 	q := ListReports{Limit: DefaultReportsLimit}
-	const options = "options are --state, --mine, --older-than, --user, --room, --sender and --limit"
+	const options = "options are --kind, --state, --mine, --older-than, --user, --room, --sender and --limit"
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(args[i], "=")
 		if !strings.HasPrefix(name, "--") {
@@ -67,6 +70,8 @@ func parseReportsFlags(args []string) (ListReports, error) {
 			}
 		case "--state":
 			q.States, err = parseStates(value)
+		case "--kind":
+			q.Kinds, err = parseKinds(value)
 		case "--older-than":
 			q.OlderThan, err = parseSince(value)
 			if err != nil {
@@ -83,33 +88,46 @@ func parseReportsFlags(args []string) (ListReports, error) {
 }
 
 // reportOption takes "--report <id>" (or "--report=<id>") out of args and
-// returns the rest and the id, 0 when there is none.
-func reportOption(args []string) ([]string, int64, error) {
+// returns the rest and the report, zero when there is none.
+func reportOption(args []string) ([]string, ReportRef, error) {
 	var rest []string
-	var reportID int64
+	var report ReportRef
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(args[i], "=")
 		if name != "--report" {
 			rest = append(rest, args[i])
 			continue
 		}
-		if reportID != 0 {
-			return nil, 0, fmt.Errorf("--report is given twice")
+		if !report.IsZero() {
+			return nil, ReportRef{}, fmt.Errorf("--report is given twice")
 		}
 		if !hasValue {
 			if i+1 == len(args) {
-				return nil, 0, fmt.Errorf("--report needs a report id, like --report 12")
+				return nil, ReportRef{}, fmt.Errorf("--report needs a report id, like --report 12")
 			}
 			i++
 			value = args[i]
 		}
-		n, err := mxid.ParseReportID(value)
+		r, err := mxid.ParseReportRef(value)
 		if err != nil {
-			return nil, 0, fmt.Errorf("--report: %w", err)
+			return nil, ReportRef{}, fmt.Errorf("--report: %w", err)
 		}
-		reportID = n
+		report = r
 	}
-	return rest, reportID, nil
+	return rest, report, nil
+}
+
+// parseKinds reads --kind: event, user, or all (nil).
+func parseKinds(value string) ([]mxid.ReportKind, error) {
+	switch strings.ToLower(value) {
+	case "all":
+		return nil, nil
+	case "event", "events":
+		return []mxid.ReportKind{mxid.KindEvent}, nil
+	case "user", "users":
+		return []mxid.ReportKind{mxid.KindUser}, nil
+	}
+	return nil, fmt.Errorf("--kind must be event, user or all (got %s)", mxid.Shown(value))
 }
 
 // caseStates are the states a case can be in, as --state names them.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -43,13 +42,13 @@ func NewParser(cli *mautrix.Client, prefix string) *Parser {
 // the command or a *UsageError. A parser that panics (a bug) answers with
 // a usage error instead of taking the rest of the sync down with it.
 func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCommand bool, err error) {
-	return p.ParseAbout(ctx, evt, 0)
+	return p.ParseAbout(ctx, evt, ReportRef{})
 }
 
 // ParseAbout is Parse for a message about report reportID (typed in its
 // card's thread): a report command given no id is about that report, and
 // an action given no --report is taken for it.
-func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, reportID int64) (cmd Command, isCommand bool, err error) {
+func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, about ReportRef) (cmd Command, isCommand bool, err error) {
 	if evt.Type != event.EventMessage {
 		return nil, false, nil
 	}
@@ -69,7 +68,7 @@ func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, reportID int6
 		name := strings.Join(append([]string{ce.Command}, ce.Args...), " ")
 		for _, s := range specs {
 			if s.Name == name {
-				cmd, err = parseWith(s, nil, reportID)
+				cmd, err = parseWith(s, nil, about)
 				return cmd, true, err
 			}
 		}
@@ -81,19 +80,19 @@ func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, reportID int6
 	if !p.proc.PreValidator.Validate(ce) {
 		return nil, false, nil
 	}
-	cmd, err = p.find(ce.Command, ce.Args, reportID)
+	cmd, err = p.find(ce.Command, ce.Args, about)
 	return cmd, true, err
 }
 
 // find looks up the command name (and a subcommand among args) and parses
 // the rest of args, about reportID when it is not 0 (see ParseAbout).
-func (p *Parser) find(name string, args []string, reportID int64) (Command, error) {
+func (p *Parser) find(name string, args []string, about ReportRef) (Command, error) {
 	var sub *Spec
 	var fallback *Spec
 	hasSubs := false
 	for _, s := range specs {
 		if s.Name == name {
-			return parseWith(s, args, reportID)
+			return parseWith(s, args, about)
 		}
 		parent, subName, ok := strings.Cut(s.Name, " ")
 		if !ok || parent != name {
@@ -109,12 +108,12 @@ func (p *Parser) find(name string, args []string, reportID int64) (Command, erro
 	}
 	switch {
 	case sub != nil:
-		return parseWith(sub, args[1:], reportID)
+		return parseWith(sub, args[1:], about)
 	case hasSubs && fallback != nil && len(args) > 0:
-		return parseWith(fallback, args, reportID)
-	case hasSubs && fallback != nil && reportID != 0 && fallback.typ.Kind() == reflect.Struct:
+		return parseWith(fallback, args, about)
+	case hasSubs && fallback != nil && !about.IsZero() && fallback.typ.Kind() == reflect.Struct:
 		if _, ok := fallback.typ.FieldByName("ID"); ok {
-			return parseWith(fallback, nil, reportID) // "!report" in a card's thread
+			return parseWith(fallback, nil, about) // "!report" in a card's thread
 		}
 		return nil, p.missingSubcommand(name, args)
 	case hasSubs:
@@ -123,32 +122,33 @@ func (p *Parser) find(name string, args []string, reportID int64) (Command, erro
 	return nil, &UsageError{Problem: "unknown command " + mxid.Clip(p.prefix+name) + ": " + p.prefix + "help lists the commands"}
 }
 
-func parseWith(s *Spec, args []string, reportID int64) (Command, error) {
+func parseWith(s *Spec, args []string, about ReportRef) (Command, error) {
 	_, takesID := s.typ.FieldByName("ID")
-	if reportID != 0 && takesID {
+	if !about.IsZero() && takesID {
 		if len(args) == 0 || !isReportID(args[0]) {
-			args = append([]string{strconv.FormatInt(reportID, 10)}, args...)
+			args = append([]string{about.String()}, args...)
 		}
 	}
 	cmd, err := s.parse(args)
 	if err != nil {
 		return nil, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
 	}
-	if f := reflect.ValueOf(&cmd).Elem().Elem(); reportID != 0 && f.Kind() == reflect.Struct {
-		if r := f.FieldByName("Report"); r.IsValid() && r.Int() == 0 {
+	if f := reflect.ValueOf(&cmd).Elem().Elem(); !about.IsZero() && f.Kind() == reflect.Struct {
+		if r := f.FieldByName("Report"); r.IsValid() && r.Type() == reflect.TypeFor[ReportRef]() && r.Interface().(ReportRef).IsZero() {
 			// cmd holds a copy of the struct: set the field on a new one.
 			v := reflect.New(f.Type()).Elem()
 			v.Set(f)
-			v.FieldByName("Report").SetInt(reportID)
+			v.FieldByName("Report").Set(reflect.ValueOf(about))
 			cmd = v.Interface()
 		}
 	}
 	return cmd, nil
 }
 
-// isReportID reports whether arg is a report id, as typed: 12 or #12.
+// isReportID reports whether arg is a report id, as typed: 12, #12, u12
+// or r12.
 func isReportID(arg string) bool {
-	_, err := mxid.ParseReportID(arg)
+	_, err := mxid.ParseReportRef(arg)
 	return err == nil
 }
 

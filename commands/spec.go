@@ -68,12 +68,12 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		}
 		return cmd, nil
 	}
-	if f, ok := s.typ.FieldByName("Report"); ok && f.Type.Kind() == reflect.Int64 && !s.ReadOnly {
+	if f, ok := s.typ.FieldByName("Report"); ok && f.Type == reflect.TypeFor[ReportRef]() && !s.ReadOnly {
 		// Actions can name the report they are for, anywhere after
 		// their arguments: --report 12.
 		s.Usage += " [--report <id>]"
 		s.parse = func(args []string) (Command, error) {
-			args, reportID, err := reportOption(args)
+			args, report, err := reportOption(args)
 			if err != nil {
 				return nil, err
 			}
@@ -81,7 +81,7 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 			if err != nil {
 				return nil, err
 			}
-			reflect.ValueOf(&cmd).Elem().FieldByName("Report").SetInt(reportID)
+			reflect.ValueOf(&cmd).Elem().FieldByName("Report").Set(reflect.ValueOf(report))
 			return cmd, nil
 		}
 	}

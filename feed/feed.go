@@ -10,6 +10,9 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
@@ -66,10 +70,16 @@ type Config struct {
 	// Duplicate, when set, takes a new report of an event whose card is
 	// open (card) and shows it on that card instead of a card of its own.
 	Duplicate func(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error
-	// Deleted, when set, is given every report a full scan listed, after
-	// a scan that listed them all, started at started: open cases whose
-	// report is missing were deleted in Synapse outside Gavel.
-	Deleted func(ctx context.Context, listed map[store.ReportKey]bool, started time.Time) error
+	// Dossier, when set, gathers the context a card shows, within
+	// dossier.Budget; LateCard is then given the card's key and its
+	// content with the parts that came late, to edit the card.
+	Dossier  *dossier.Gatherer
+	LateCard func(ctx context.Context, card store.OutboxKey, content json.RawMessage) error
+	// Deleted, when set, is given every report of kind a full scan
+	// listed, after a scan that listed them all, started at started: open
+	// cases of that kind whose report is missing were deleted in Synapse
+	// outside Gavel.
+	Deleted func(ctx context.Context, kind store.ReportKind, listed map[store.ReportKey]bool, started time.Time) error
 	Options
 }
 
@@ -83,13 +93,16 @@ type Feed struct {
 	Config
 	started time.Time
 
+	// kinds are the feeds of each kind of report, polled in turn.
+	kinds []poller
+
 	mu          sync.Mutex
 	lastPoll    time.Time
 	lastPollErr error
+	// unsupported holds, for each kind of report Synapse has no API for,
+	// its answer. Such a kind is tried again at every full scan.
+	unsupported map[store.ReportKind]error
 
-	// initialized is set once the first start's reports are dealt with
-	// (store.KVInitialized), so that polls need not ask the database again.
-	initialized bool
 	// unreadableAlerted is set once the moderators were told of a report
 	// too large to read.
 	unreadableAlerted bool
@@ -98,7 +111,58 @@ type Feed struct {
 // New returns a Feed; Run starts it.
 func New(cfg Config) *Feed {
 	cfg.Options = cfg.Options.withDefaults()
-	return &Feed{Config: cfg, started: time.Now()}
+	f := &Feed{Config: cfg, started: time.Now(), unsupported: map[store.ReportKind]error{}}
+	f.kinds = []poller{f.eventReports(), f.userReports()}
+	return f
+}
+
+// Unsupported returns, for each kind of report this Synapse has no API
+// for, why (an error that wraps adminapi.ErrUnsupported and says which
+// version is needed). It is empty until the first poll.
+func (f *Feed) Unsupported() map[store.ReportKind]error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.unsupported)
+}
+
+// poll polls every kind of report in turn. A kind Synapse has no API for
+// is noted (said once, in the log and to the moderators) and skipped until
+// the next full scan; the other kinds go on.
+func (f *Feed) poll(ctx context.Context, full bool) error {
+	var errs []error
+	for _, k := range f.kinds {
+		kind := k.reportKind()
+		f.mu.Lock()
+		_, wasUnsupported := f.unsupported[kind]
+		f.mu.Unlock()
+		if wasUnsupported && !full {
+			continue
+		}
+		err := k.poll(ctx, full)
+		unsupported := kind != store.KindEvent && isUnsupported(err)
+		switch {
+		case unsupported && !wasUnsupported:
+			f.Log.Warn().Err(err).Stringer("kind", kind).Msg("Synapse cannot list these reports; Gavel goes on without them")
+			// Said once per database, not at every start.
+			f.alert(ctx, store.UnsupportedKindKey(kind), notice.KindUnsupported(kind, f.Prefix))
+		case err == nil && wasUnsupported:
+			f.Log.Info().Stringer("kind", kind).Msg("Synapse lists these reports now")
+		}
+		f.mu.Lock()
+		if unsupported {
+			f.unsupported[kind], err = err, nil
+		} else if err == nil {
+			delete(f.unsupported, kind)
+		}
+		f.mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // LastPoll returns when reports were last read, and why that failed.

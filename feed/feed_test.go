@@ -52,7 +52,7 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		require.NoError(t, f.Store.Set(bg, store.KVInitialized, config.FirstStartPost))
 		// The usual poll stops reading after a batch and hands over to a
 		// full scan, which reads the rest a page at a time.
-		found, backlog, err := f.newReports(bg)
+		found, backlog, err := f.eventReports().newReports(bg)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(found), batch+f.PageSize-1, "one look holds at most a batch (plus the rest of its page)")
 		assert.True(t, backlog)
@@ -79,14 +79,14 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		reports := reports
 		reports.OnFirstStart = config.FirstStartSkip
 		f := newFeed(t, w, reports, opts)
-		require.NoError(t, f.firstStart(bg))
+		require.NoError(t, f.eventReports().firstStart(bg))
 		counts, err := f.Store.CountReports(bg)
 		require.NoError(t, err)
 		assert.Equal(t, filed, counts[store.ReportSkipped])
-		msg, err := f.Store.Message(bg, store.FirstStartSummaryKey)
+		msg, err := f.Store.Message(bg, store.FirstStartSummaryKey(store.KindEvent))
 		require.NoError(t, err)
 		assert.Contains(t, string(msg.Content), fmt.Sprintf("%d reports were already open", filed))
-		found, _, err := f.newReports(bg)
+		found, _, err := f.eventReports().newReports(bg)
 		require.NoError(t, err)
 		assert.Empty(t, found, "none is left to post")
 	})

@@ -12,8 +12,6 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/retry"
-	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -22,10 +20,10 @@ import (
 // first: one notice each, or digests when there are more than
 // reports.max_individual. A full scan reads every page; the others read
 // only the newest pages.
-func (f *Feed) poll(ctx context.Context, full bool) error {
+func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 	if !f.initialized {
 		// Asked once per run: once set, it stays set.
-		initialized, err := f.Store.Get(ctx, store.KVInitialized)
+		initialized, err := f.Store.Get(ctx, store.KVInitializedKind(f.kind))
 		if err != nil {
 			return err
 		}
@@ -70,9 +68,9 @@ func (f *Feed) poll(ctx context.Context, full bool) error {
 }
 
 // postEach queues a notice for each report.
-func (f *Feed) postEach(ctx context.Context, reports []adminapi.EventReport) error {
+func (f *kindFeed[T]) postEach(ctx context.Context, reports []T) error {
 	for _, r := range reports {
-		if err := f.queueNotice(ctx, r); err != nil {
+		if err := f.post(ctx, r); err != nil {
 			return err
 		}
 		f.Notify()
@@ -85,16 +83,16 @@ func (f *Feed) postEach(ctx context.Context, reports []adminapi.EventReport) err
 // reports.max_individual it switches to digests and queues each as soon as
 // it is full, so it holds at most a page and a digest's worth of reports.
 // The last digest of such a scan says how many reports it found in all.
-func (f *Feed) scanAll(ctx context.Context) error {
-	var pending []adminapi.EventReport
+func (f *kindFeed[T]) scanAll(ctx context.Context) error {
+	var pending []T
 	var w *wave // set once the scan has found more than max_individual
 	started := time.Now()
 	all := &listing{keys: map[store.ReportKey]bool{}, complete: true}
-	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []adminapi.EventReport) (bool, error) {
+	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []T) (bool, error) {
 		pending = append(pending, page...)
 		if w == nil && len(pending) > f.Reports.MaxIndividual {
 			w = &wave{}
-			f.Log.Info().Int("max_individual", f.Reports.MaxIndividual).Msg("Many new reports: posting digests")
+			f.Log.Info().Stringer("kind", f.kind).Int("max_individual", f.Reports.MaxIndividual).Msg("Many new reports: posting digests")
 		}
 		// Keep at least one back: the scan's last digest carries the total.
 		for w != nil && len(pending) > notice.DigestSize {
@@ -118,7 +116,7 @@ func (f *Feed) scanAll(ctx context.Context) error {
 	if err == nil && all.complete && f.Deleted != nil {
 		// Every report Synapse has was listed: an open case whose report
 		// was not was deleted in Synapse by someone else.
-		if err := f.Deleted(ctx, all.keys, started); err != nil && ctx.Err() == nil {
+		if err := f.Deleted(ctx, f.kind, all.keys, started); err != nil && ctx.Err() == nil {
 			f.Log.Warn().Err(err).Msg("Could not check for reports deleted outside Gavel; trying at the next full scan")
 		}
 	}
@@ -142,15 +140,15 @@ type wave struct {
 }
 
 // queueDigest records reports as seen and queues one digest for them.
-func (f *Feed) queueDigest(ctx context.Context, w *wave, reports []adminapi.EventReport) error {
+func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) error {
 	w.part++
 	digest := store.Message{
-		Key:      store.DigestKey(keyOf(reports[0])),
+		Key:      store.DigestKey(f.key(reports[0])),
 		Priority: store.PriorityNotice,
 		RoomID:   f.Room,
-		Content:  notice.Digest(reports, w.part, w.parts, w.total, f.Prefix),
+		Content:  f.digest(reports, w.part, w.parts, w.total, f.Prefix),
 	}
-	if err := f.Store.AddReportsDigest(ctx, reportRows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
+	if err := f.Store.AddReportsDigest(ctx, f.rows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
 		// A report listed twice (ties in received_ts ordered differently
 		// from one page to the next): leave out what is recorded.
 		w.part--
@@ -163,17 +161,9 @@ func (f *Feed) queueDigest(ctx context.Context, w *wave, reports []adminapi.Even
 		return err
 	}
 	w.covered += len(reports)
-	f.Log.Info().Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", reports[0].ID).Msg("New reports, posted as a digest")
+	f.Log.Info().Stringer("kind", f.kind).Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", f.key(reports[0]).ID).Msg("New reports, posted as a digest")
 	f.Notify()
 	return nil
-}
-
-// trimReport cuts the free-text fields of a report to what a notice can
-// show, so that reports held in memory stay small whatever reporters type.
-func trimReport(r adminapi.EventReport) adminapi.EventReport {
-	r.Reason = textcut.Runes(r.Reason, 2*notice.ReasonShown)
-	r.Name = textcut.Runes(r.Name, 2*notice.RoomNameShown)
-	return r
 }
 
 // newReports returns the open reports the database has no row for, newest
@@ -181,12 +171,12 @@ func trimReport(r adminapi.EventReport) adminapi.EventReport {
 // are the newest, so they are on the pages read; the full scans cover the
 // rest (a clock that went backwards, say). It returns at most about
 // MaxNewPerPoll reports; backlog says it stopped there.
-func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, backlog bool, err error) {
-	err = f.readPages(ctx, mautrix.DirectionBackward, nil, func(page []adminapi.EventReport) (bool, error) {
+func (f *kindFeed[T]) newReports(ctx context.Context) (unseen []T, backlog bool, err error) {
+	err = f.readPages(ctx, mautrix.DirectionBackward, nil, func(page []T) (bool, error) {
 		unseen = append(unseen, page...)
 		if len(unseen) >= f.MaxNewPerPoll {
 			backlog = true
-			f.Log.Info().Int("new_reports", len(unseen)).Msg("Many new reports: reading them all in a full scan")
+			f.Log.Info().Stringer("kind", f.kind).Int("new_reports", len(unseen)).Msg("Many new reports: reading them all in a full scan")
 			return false, nil
 		}
 		return len(page) > 0, nil
@@ -208,13 +198,13 @@ func (f *Feed) newReports(ctx context.Context) (unseen []adminapi.EventReport, b
 //
 // It pages with adminapi.Pager, shrinking pages and stepping over a report
 // as needed. With all (not nil), every report listed is added to it.
-func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, all *listing, fn func(page []adminapi.EventReport) (bool, error)) error {
+func (f *kindFeed[T]) readPages(ctx context.Context, dir mautrix.Direction, all *listing, fn func(page []T) (bool, error)) error {
 	seen := map[store.ReportKey]bool{}
 	var prev map[store.ReportKey]bool // oldest first: the page before's keys
-	pager := &adminapi.Pager[adminapi.EventReport]{
+	pager := &adminapi.Pager[T]{
 		Limit: f.PageSize,
-		Fetch: func(ctx context.Context, from int64, limit int) (*adminapi.Page[adminapi.EventReport], error) {
-			return f.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{From: from, Limit: limit, Dir: dir}})
+		Fetch: func(ctx context.Context, from int64, limit int) (*adminapi.Page[T], error) {
+			return f.list(ctx, adminapi.PageQuery{From: from, Limit: limit, Dir: dir})
 		},
 	}
 	for {
@@ -245,17 +235,18 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, all *listin
 			return nil
 		}
 		pager.Limit = f.PageSize // past the large one
-		var fresh []adminapi.EventReport
+		var fresh []T
 		if dir == mautrix.DirectionForward {
 			seen = make(map[store.ReportKey]bool, len(page.Items)) // the page before goes
 		}
 		for _, r := range page.Items {
+			k := f.key(r)
 			if all != nil {
-				all.keys[keyOf(r)] = true
+				all.keys[k] = true
 			}
-			if k := keyOf(r); !seen[k] && !prev[k] {
+			if !seen[k] && !prev[k] {
 				seen[k] = true
-				fresh = append(fresh, trimReport(r))
+				fresh = append(fresh, f.trim(r))
 			}
 		}
 		if dir == mautrix.DirectionForward {
@@ -274,27 +265,23 @@ func (f *Feed) readPages(ctx context.Context, dir mautrix.Direction, all *listin
 
 // unreadable tells the moderators, once per run, that a report is too large
 // to read: Gavel cannot post it.
-func (f *Feed) unreadable(ctx context.Context, offset int64, dir mautrix.Direction) {
+func (f *kindFeed[T]) unreadable(ctx context.Context, offset int64, dir mautrix.Direction) {
 	order := "newest"
 	if dir == mautrix.DirectionForward {
 		order = "oldest"
 	}
-	f.Log.Error().Int64("offset", offset).Str("from", order).Msg("A report is too large to read (its reason is longer than Synapse's answer limit); skipping it")
+	f.Log.Error().Stringer("kind", f.kind).Int64("offset", offset).Str("from", order).Msg("A report is too large to read (its reason is longer than Synapse's answer limit); skipping it")
 	if f.unreadableAlerted {
 		return
 	}
 	f.unreadableAlerted = f.alert(ctx, store.UnreadableAlertKey(f.started), notice.Unreadable(offset, dir == mautrix.DirectionForward))
 }
 
-func keyOf(r adminapi.EventReport) store.ReportKey {
-	return store.ReportKey{Kind: store.KindEvent, ID: r.ID, ReceivedTS: r.ReceivedTS}
-}
-
 // unseen keeps the reports the database has no row for.
-func (f *Feed) unseen(ctx context.Context, reports []adminapi.EventReport) ([]adminapi.EventReport, error) {
+func (f *kindFeed[T]) unseen(ctx context.Context, reports []T) ([]T, error) {
 	keys := make([]store.ReportKey, len(reports))
 	for i, r := range reports {
-		keys[i] = keyOf(r)
+		keys[i] = f.key(r)
 	}
 	unseenKeys, err := f.Store.Unseen(ctx, keys)
 	if err != nil {
@@ -304,63 +291,20 @@ func (f *Feed) unseen(ctx context.Context, reports []adminapi.EventReport) ([]ad
 	for _, k := range unseenKeys {
 		want[k] = true
 	}
-	var out []adminapi.EventReport
+	var out []T
 	for _, r := range reports {
-		if want[keyOf(r)] {
+		if want[f.key(r)] {
 			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-// queueNotice renders a report's notice, with the reported event when
-// Synapse still has it, and records the report and the notice together.
-func (f *Feed) queueNotice(ctx context.Context, r adminapi.EventReport) error {
-	if f.Duplicate != nil {
-		// A report of an event whose card is open joins that card.
-		card, err := f.Store.OpenCard(ctx, r.EventID)
-		if err != nil {
-			return err
-		}
-		if card != nil && (card.ID != r.ID || card.ReceivedTS != r.ReceivedTS) {
-			return f.Duplicate(ctx, r, card)
-		}
-	}
-	detail, err := f.Admin.EventReport(ctx, r.ID)
-	switch {
-	case adminapi.IsTooLarge(err):
-		f.Log.Warn().Int64("report_id", r.ID).Msg("The reported event is too large to read; posting the report without it")
-		detail = notice.TooLargeToShow
-	case adminapi.IsNotFound(err):
-		// Deleted since the listing, or its room or event was purged.
-		detail = nil
-	case err != nil && retry.Classify(err) != retry.Permanent:
-		// No answer, a 5xx, a rate limit, or a token an admin can fix:
-		// the next poll tries again.
-		return err
-	case err != nil:
-		// One report Synapse cannot show must not hold up the others.
-		f.Log.Warn().Err(err).Int64("report_id", r.ID).Msg("Could not read the reported event; posting the report without it")
-		detail = nil
-	case detail.ReceivedTS != r.ReceivedTS:
-		// The id now belongs to another report; the next poll sorts it out.
-		return nil
-	}
-	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
-	n, reactions := store.CardMessages(store.NoticeKey(keyOf(r)), f.Room, store.PriorityNotice, notice.Card(r, detail, buttons), notice.Keys(buttons))
-	err = f.Store.AddReportNotice(ctx, reportRows([]adminapi.EventReport{r})[0], n, reactions...)
-	if err == nil {
-		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
-			Stringer("room_id", r.RoomID).Msg("New report")
-	}
-	return err
-}
-
-// reportRows is what the store keeps of reports.
-func reportRows(reports []adminapi.EventReport) []store.Report {
+// rows is what the store keeps of reports.
+func (f *kindFeed[T]) rows(reports []T) []store.Report {
 	rows := make([]store.Report, len(reports))
 	for i, r := range reports {
-		rows[i] = store.Report{ReportKey: keyOf(r), RoomID: r.RoomID, EventID: r.EventID}
+		rows[i] = f.row(r)
 	}
 	return rows
 }
@@ -368,31 +312,35 @@ func reportRows(reports []adminapi.EventReport) []store.Report {
 // firstStart deals with the reports open when Gavel runs for the first
 // time: with on_first_start: skip they are recorded as seen and summed up in
 // one line; with post they are posted like new ones.
-func (f *Feed) firstStart(ctx context.Context) error {
+func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 	if f.Reports.OnFirstStart == config.FirstStartPost {
-		f.Log.Info().Msg("First start: posting the reports already open")
-		return f.Store.Set(ctx, store.KVInitialized, config.FirstStartPost)
+		f.Log.Info().Stringer("kind", f.kind).Msg("First start: posting the reports already open")
+		return f.Store.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartPost)
 	}
 	// The database has no report rows yet: every open report is new. They
 	// are recorded a page at a time, in one pass.
 	total := 0
-	err := f.readPages(ctx, mautrix.DirectionForward, nil, func(page []adminapi.EventReport) (bool, error) {
+	err := f.readPages(ctx, mautrix.DirectionForward, nil, func(page []T) (bool, error) {
 		total += len(page)
-		return true, f.Store.SkipReports(ctx, reportRows(page))
+		return true, f.Store.SkipReports(ctx, f.rows(page))
 	})
 	if err != nil {
 		return err
 	}
+	if f.kind != store.KindEvent && total == 0 {
+		// Nothing to say: the event reports' summary says Gavel watches.
+		return f.Store.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartSkip)
+	}
 	summary := store.Message{
-		Key:      store.FirstStartSummaryKey,
+		Key:      store.FirstStartSummaryKey(f.kind),
 		Priority: store.PriorityNotice,
 		RoomID:   f.Room,
-		Content:  notice.FirstStart(total, f.Prefix),
+		Content:  notice.FirstStart(f.kind, total, f.Prefix),
 	}
-	if err := f.Store.EnqueueAndSet(ctx, summary, store.KVInitialized, config.FirstStartSkip); err != nil {
+	if err := f.Store.EnqueueAndSet(ctx, summary, store.KVInitializedKind(f.kind), config.FirstStartSkip); err != nil {
 		return err
 	}
-	f.Log.Info().Int("open_reports", total).Msg("First start: recorded the reports already open as seen")
+	f.Log.Info().Stringer("kind", f.kind).Int("open_reports", total).Msg("First start: recorded the reports already open as seen")
 	f.Notify()
 	return nil
 }

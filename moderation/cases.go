@@ -13,6 +13,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/notice"
@@ -74,12 +75,12 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 			continue
 		}
 		if claimed {
-			return notice.New().Raw(fmt.Sprintf("Report %d is now claimed by you.", seen.ID))
+			return notice.New().Raw("Report " + seen.Ref().String() + " is now claimed by you.")
 		}
 		return nil
 	}
-	m.Log.Warn().Int64("report_id", seen.ID).Str("action", name).Msg("Could not record an action on its report's case")
-	return notice.New().Raw(fmt.Sprintf("(Gavel could not note this on report %d's card.)", seen.ID))
+	m.Log.Warn().Stringer("report", seen.Ref()).Str("action", name).Msg("Could not record an action on its report's case")
+	return notice.New().Raw("(Gavel could not note this on " + reportName(seen.Ref()) + "'s card.)")
 }
 
 // caseMoves is the state each case command moves a case to.
@@ -88,10 +89,10 @@ var caseMoves = map[string]string{
 	"dismiss": store.CaseDismissed, "reopen": store.CaseOpen,
 }
 
-// seenReport returns the report Gavel has seen under reportID, or the
-// reply when there is none.
-func (m *Moderator) seenReport(ctx context.Context, reportID int64) (*store.SeenReport, *Outcome) {
-	seen, err := m.Store.SeenReport(ctx, store.KindEvent, reportID)
+// seenReport returns the report Gavel has seen under ref, or the reply
+// when there is none.
+func (m *Moderator) seenReport(ctx context.Context, ref commands.ReportRef) (*store.SeenReport, *Outcome) {
+	seen, err := m.Store.SeenReport(ctx, ref.Normal().Kind, ref.ID)
 	if err != nil {
 		out := Failed("Not done: Gavel could not read its database. Try again in a moment.")
 		return nil, &out
@@ -99,20 +100,20 @@ func (m *Moderator) seenReport(ctx context.Context, reportID int64) (*store.Seen
 	if seen != nil {
 		return seen, nil
 	}
-	if _, err := m.Admin.EventReport(ctx, reportID); err != nil {
-		out := Failed("%s", m.explain(err, fmt.Sprintf("report %d", reportID)))
+	if _, err := m.fetchReport(ctx, ref); err != nil {
+		out := Failed("%s", m.explain(err, reportName(ref)))
 		return nil, &out
 	}
-	out := Failed("Gavel has not seen report %d yet: it is posted at the next poll. Try again in a moment.", reportID)
+	out := Failed("Gavel has not seen %s yet: it is posted at the next poll. Try again in a moment.", reportName(ref))
 	return nil, &out
 }
 
 // changeCase makes the move verb (claim, unclaim, resolve, dismiss,
-// reopen) on report reportID's case, for the moderator running the
-// command, or says why not.
-func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note string) Outcome {
+// reopen) on report ref's case, for the moderator running the command,
+// or says why not.
+func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb, note string) Outcome {
 	by := actor(ctx)
-	seen, refused := m.seenReport(ctx, reportID)
+	seen, refused := m.seenReport(ctx, ref)
 	if refused != nil {
 		return *refused
 	}
@@ -121,9 +122,9 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
-	name := fmt.Sprintf("Report %d", reportID)
+	name := "Report " + ref.String()
 	closed := store.Closed(c.State)
-	reopen := notice.New().Code(fmt.Sprintf("%sreport reopen %d", m.Prefix, reportID)).Raw(" opens it again.")
+	reopen := notice.New().Code(m.Prefix + "report reopen " + ref.String()).Raw(" opens it again.")
 	switch {
 	case closed && verb != "reopen" && c.By == "":
 		return NotDone(notice.New().Raw(name + " is already " + c.State + " in Synapse, outside Gavel. ").Append(reopen))
@@ -133,7 +134,7 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 		return Done(notice.New().Raw(name + " is already yours."))
 	case verb == "claim" && c.State == store.CaseClaimed:
 		return NotDone(notice.New().Raw(name + " is claimed by ").User(string(c.By)).Raw(" since " + c.At.UTC().Format("15:04 UTC") + ". ").
-			Code(fmt.Sprintf("%sreport unclaim %d", m.Prefix, reportID)).Raw(" gives it back first."))
+			Code(m.Prefix + "report unclaim " + ref.String()).Raw(" gives it back first."))
 	case verb == "unclaim" && c.State == store.CaseOpen:
 		return Done(notice.New().Raw(name + " is not claimed."))
 	case verb == "reopen" && !closed:
@@ -158,7 +159,7 @@ func (m *Moderator) changeCase(ctx context.Context, reportID int64, verb, note s
 	case err != nil:
 		return Failed("Not done: Gavel could not record the change (database error). Try again in a moment.")
 	case !changed:
-		return Failed("Not done: report %d changed meanwhile. %sreport %d shows where it stands.", reportID, m.Prefix, reportID)
+		return Failed("Not done: %s changed meanwhile. %sreport %s shows where it stands.", reportName(ref), m.Prefix, ref)
 	}
 	t := notice.New().Raw(name + " — ").Append(notice.CaseLine(view)).Raw(".")
 	if was.State == store.CaseClaimed && was.By != by && to != store.CaseClaimed {
@@ -183,13 +184,13 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 		reporter id.UserID
 	}
 	var reports []told
-	if detail, _, err := m.reportDetail(ctx, seen.CaseKey.ID); err == nil && detail.ReceivedTS == seen.CaseKey.ReceivedTS {
-		reports = append(reports, told{seen.CaseKey, detail.UserID})
+	if r, _, err := m.reportDetail(ctx, seen.CaseKey.Ref()); err == nil && r.Key == seen.CaseKey {
+		reports = append(reports, told{seen.CaseKey, r.Reporter})
 	}
 	if seen.CardKey != "" {
 		dups, _ := m.Store.Duplicates(ctx, seen.CardKey)
 		for _, d := range dups {
-			reports = append(reports, told{store.ReportKey{ID: d.ReportID, ReceivedTS: d.ReceivedTS}, d.Reporter})
+			reports = append(reports, told{store.ReportKey{Kind: store.KindEvent, ID: d.ReportID, ReceivedTS: d.ReceivedTS}, d.Reporter})
 		}
 	}
 	n := 0
@@ -200,10 +201,14 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 		if done, err := m.Store.ReporterTold(ctx, r.key); err != nil || done {
 			continue
 		}
-		body := strings.NewReplacer("{report_id}", fmt.Sprint(r.key.ID), "{server}", m.serverName()).Replace(m.NotifyTemplate)
-		eventID, err := m.Admin.SendServerNotice(ctx, r.reporter, body, fmt.Sprintf("gavel-told-%d-%d", r.key.ID, r.key.ReceivedTS))
+		body := strings.NewReplacer("{report_id}", r.key.Ref().String(), "{server}", m.serverName()).Replace(m.NotifyTemplate)
+		txn := fmt.Sprintf("gavel-told-%d-%d", r.key.ID, r.key.ReceivedTS)
+		if r.key.Ref().Kind != store.KindEvent {
+			txn = fmt.Sprintf("gavel-told-%s-%d-%d", r.key.Kind, r.key.ID, r.key.ReceivedTS)
+		}
+		eventID, err := m.Admin.SendServerNotice(ctx, r.reporter, body, txn)
 		if err != nil {
-			m.Log.Warn().Err(err).Int64("report_id", r.key.ID).Msg("Could not tell a reporter their report was reviewed")
+			m.Log.Warn().Err(err).Stringer("report", r.key.Ref()).Msg("Could not tell a reporter their report was reviewed")
 			why := m.explain(err, "the server notice")
 			if retry.Status(err) == http.StatusBadRequest {
 				why = "Synapse does not send server notices: set server_notices in homeserver.yaml, or turn reports.notify_reporter off."
@@ -212,7 +217,7 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 			return
 		}
 		if err := m.Store.MarkReporterTold(ctx, r.key, eventID); err != nil {
-			m.Log.Warn().Err(err).Int64("report_id", r.key.ID).Msg("Could not record that a reporter was told")
+			m.Log.Warn().Err(err).Stringer("report", r.key.Ref()).Msg("Could not record that a reporter was told")
 		}
 		n++
 	}
@@ -234,28 +239,28 @@ func (m *Moderator) toArchive(ctx context.Context, seen *store.SeenReport) ([]st
 			return nil, &out
 		}
 		for _, d := range dups {
-			keys = append(keys, store.ReportKey{ID: d.ReportID, ReceivedTS: d.ReceivedTS})
+			keys = append(keys, store.ReportKey{Kind: store.KindEvent, ID: d.ReportID, ReceivedTS: d.ReceivedTS})
 		}
 	}
 	var archive []store.Archived
 	for _, k := range keys {
-		detail, err := m.Admin.EventReport(ctx, k.ID)
+		r, err := m.fetchReport(ctx, k.Ref())
 		switch {
 		case adminapi.IsNotFound(err):
 			continue // deleted already
 		case err != nil:
 			out := Failed("Not done: Gavel archives a report before deleting it in Synapse (reports.delete_on_resolve), and could not read it: %s",
-				m.explain(err, fmt.Sprintf("report %d", k.ID)))
+				m.explain(err, reportName(k.Ref())))
 			return nil, &out
-		case detail.ReceivedTS != k.ReceivedTS:
+		case r.Key != k:
 			continue // the id belongs to a newer report now
 		}
-		data, err := json.Marshal(detail)
+		a, err := r.archive()
 		if err != nil {
-			out := Failed("Not done: report %d could not be archived (%v).", k.ID, err)
+			out := Failed("Not done: %s could not be archived (%v).", reportName(k.Ref()), err)
 			return nil, &out
 		}
-		archive = append(archive, store.Archived{Report: k, JSON: data})
+		archive = append(archive, a)
 	}
 	return archive, nil
 }
@@ -267,9 +272,9 @@ func (m *Moderator) deleteArchived(ctx context.Context, archive []store.Archived
 	}
 	var failed []string
 	for _, a := range archive {
-		if err := m.Admin.DeleteEventReport(ctx, a.Report.ID); err != nil && !adminapi.IsNotFound(err) {
-			m.Log.Warn().Err(err).Int64("report_id", a.Report.ID).Msg("Could not delete a closed report in Synapse")
-			failed = append(failed, fmt.Sprintf("%d (%s)", a.Report.ID, retry.ErrCode(err)))
+		if err := m.deleteInSynapse(ctx, a.Report.Ref()); err != nil && !adminapi.IsNotFound(err) {
+			m.Log.Warn().Err(err).Stringer("report", a.Report.Ref()).Msg("Could not delete a closed report in Synapse")
+			failed = append(failed, fmt.Sprintf("%s (%s)", a.Report.Ref(), retry.ErrCode(err)))
 		}
 	}
 	if len(failed) > 0 {
@@ -277,7 +282,7 @@ func (m *Moderator) deleteArchived(ctx context.Context, archive []store.Archived
 		return
 	}
 	t.Raw(" " + notice.Count(len(archive), "report", "reports") + " deleted from Synapse's list; Gavel keeps a copy (").
-		Code(fmt.Sprintf("%sreport %d", m.Prefix, archive[0].Report.ID)).Raw(").")
+		Code(m.Prefix + "report " + archive[0].Report.Ref().String()).Raw(").")
 }
 
 // cardEdit returns the edit that makes the card under key show the case
@@ -309,7 +314,7 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.OutboxKey, view notice.Case, archive ...store.Archived) (bool, error) {
 	edit, err := m.cardEdit(ctx, card, view)
 	if err != nil {
-		m.Log.Warn().Err(err).Int64("report_id", c.Report.ID).Msg("Could not edit a report's card; its case changes all the same")
+		m.Log.Warn().Err(err).Stringer("report", c.Report.Ref()).Msg("Could not edit a report's card; its case changes all the same")
 	}
 	changed, err := m.Store.ChangeCase(ctx, c, edit, archive...)
 	if changed && card != "" && m.Notify != nil {
@@ -331,7 +336,7 @@ func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.Outbo
 			v.Also = append(v.Also, notice.Also{ReportID: d.ReportID, Reporter: d.Reporter, Reason: d.Reason})
 		}
 	}
-	actions, err := m.Store.ActionsFor(ctx, c.Report.ID, 50)
+	actions, err := m.Store.ActionsFor(ctx, c.Report.Ref(), 50)
 	if err != nil {
 		return v, err
 	}
@@ -374,7 +379,7 @@ func commandName(input string) string {
 
 // entryOf is action a as the audit trail and a report's history show it.
 func entryOf(a store.Action) notice.Entry {
-	return notice.Entry{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK, Result: a.Result, ReportID: a.ReportID}
+	return notice.Entry{At: a.Time, By: a.Sender, Command: a.Command, OK: a.OK, Result: a.Result, Report: a.Report}
 }
 
 // auditScan bounds how many entries !audit @user looks through for those
@@ -382,10 +387,10 @@ func entryOf(a store.Action) notice.Entry {
 const auditScan = 2000
 
 func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
-	q := store.AuditQuery{By: c.By, ReportID: c.Report, Limit: c.Limit + 1}
+	q := store.AuditQuery{By: c.By, Report: c.Report, Limit: c.Limit + 1}
 	what := ""
-	if c.Report != 0 {
-		what += fmt.Sprintf(" for report %d", c.Report)
+	if !c.Report.IsZero() {
+		what += " for " + reportName(c.Report)
 	}
 	if c.User != "" {
 		q.Limit = auditScan
@@ -421,8 +426,8 @@ func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
 // edited to name r's reporter and reason, and a line in the card's thread
 // says so. The feed calls it (through package bot).
 func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error {
-	key := store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS}
-	row := store.Report{ReportKey: key, RoomID: r.RoomID, EventID: r.EventID}
+	key := store.ReportKey{Kind: store.KindEvent, ID: r.ID, ReceivedTS: r.ReceivedTS}
+	row := store.Report{ReportKey: key, RoomID: r.RoomID, EventID: r.EventID, TargetUser: r.Sender}
 	for range 3 { // the case may change meanwhile: read it again
 		c, err := m.Store.Case(ctx, card.CaseKey)
 		if err != nil {
@@ -463,7 +468,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 			}
 			return nil
 		}
-		if seen, err := m.Store.SeenReport(ctx, store.KindEvent, r.ID); err == nil && seen != nil && seen.ReceivedTS == r.ReceivedTS {
+		if seen, err := m.Store.SeenReport(ctx, store.KindEvent, r.ID); err == nil && seen != nil && seen.ReportKey == key {
 			return nil // recorded already
 		}
 	}
@@ -478,36 +483,55 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 	if seen.State != store.ReportDigest {
 		return seen
 	}
-	detail, err := m.Admin.EventReport(ctx, seen.ID)
-	if err != nil || detail.ReceivedTS != seen.ReceivedTS {
+	r, err := m.fetchReport(ctx, seen.Ref())
+	if err != nil || r.Key != seen.ReportKey {
 		return seen
 	}
-	buttons := notice.CardButtons(detail.EventReport, detail, m.Prefix, m.serverName())
-	content := notice.Card(detail.EventReport, detail, buttons)
-	if digest, err := m.Store.Message(ctx, seen.CoveredBy); err == nil && digest != nil && digest.EventID != "" {
-		content = notice.InThread(content, digest.EventID)
+	var thread id.EventID
+	if digest, err := m.Store.Message(ctx, seen.CoveredBy); err == nil && digest != nil {
+		thread = digest.EventID
 	}
+	render := func(d *dossier.Dossier) (json.RawMessage, []notice.Button) {
+		content, buttons := r.card(d, m.Prefix, m.serverName())
+		if thread != "" {
+			content = notice.InThread(content, thread)
+		}
+		return content, buttons
+	}
+	d, late := m.gather(ctx, r.subject())
+	content, buttons := render(d)
 	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Keys(buttons))
 	if _, err := m.Store.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
-		m.Log.Warn().Err(err).Int64("report_id", seen.ID).Msg("Could not give a report from a digest its card")
+		m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not give a report from a digest its card")
 		return seen
 	}
 	if m.Notify != nil {
 		m.Notify()
 	}
-	if now, err := m.Store.SeenReport(ctx, store.KindEvent, seen.ID); err == nil && now != nil {
+	if late != nil {
+		// The command's context ends with its reply; the late context
+		// comes within a few seconds, or not at all.
+		ctx := context.WithoutCancel(ctx)
+		go func() {
+			content, _ := render(<-late)
+			if err := m.LateCard(ctx, card.Key, content); err != nil {
+				m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not add the late context to a card")
+			}
+		}()
+	}
+	if now, err := m.Store.SeenReport(ctx, seen.Kind, seen.ID); err == nil && now != nil {
 		return now
 	}
 	return seen
 }
 
-// MarkDeleted closes the open cases whose report a complete listing of
-// Synapse's reports (listed, taken from started on) did not hold and
-// Synapse confirms it no longer has: someone deleted them outside Gavel.
-// Their cards say so. The feed calls it after a full scan (through
-// package bot).
-func (m *Moderator) MarkDeleted(ctx context.Context, listed map[store.ReportKey]bool, started time.Time) error {
-	cases, err := m.Store.ListCases(ctx, store.CaseQuery{States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 20})
+// MarkDeleted closes the open cases of kind whose report a complete
+// listing of Synapse's reports of that kind (listed, taken from started
+// on) did not hold and Synapse confirms it no longer has: someone deleted
+// them outside Gavel. Their cards say so. The feed calls it after a full
+// scan (through package bot).
+func (m *Moderator) MarkDeleted(ctx context.Context, kind store.ReportKind, listed map[store.ReportKey]bool, started time.Time) error {
+	cases, err := m.Store.ListCases(ctx, store.CaseQuery{Kinds: []store.ReportKind{kind}, States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 20})
 	if err != nil {
 		return err
 	}
@@ -515,14 +539,14 @@ func (m *Moderator) MarkDeleted(ctx context.Context, listed map[store.ReportKey]
 		if listed[c.Report] {
 			continue
 		}
-		detail, err := m.Admin.EventReport(ctx, c.Report.ID)
+		r, err := m.fetchReport(ctx, c.Report.Ref())
 		switch {
-		case err == nil && detail.ReceivedTS == c.Report.ReceivedTS:
+		case err == nil && r.Key == c.Report:
 			continue // listed since, or the listing raced a change
 		case err != nil && !adminapi.IsNotFound(err):
 			return err
 		}
-		seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.Report.ID)
+		seen, err := m.Store.SeenReport(ctx, c.Report.Kind, c.Report.ID)
 		if err != nil {
 			return err
 		}
@@ -535,7 +559,7 @@ func (m *Moderator) MarkDeleted(ctx context.Context, listed map[store.ReportKey]
 			return err
 		}
 		if changed {
-			m.Log.Info().Int64("report_id", c.Report.ID).Msg("A report was deleted in Synapse outside Gavel; its case is closed")
+			m.Log.Info().Stringer("report", c.Report.Ref()).Msg("A report was deleted in Synapse outside Gavel; its case is closed")
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
@@ -48,15 +49,15 @@ func TestActionForAReport(t *testing.T) {
 	reportID, key, card := postedReport(t, m, w, "buy now")
 	alice := id.UserID("@alice:example.org")
 
-	out := m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: 999999999})
+	out := m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(999999999)})
 	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
 	acc, err := w.Admin.Account(ctx, w.Spammer.UserID)
 	require.NoError(t, err)
 	assert.False(t, bool(acc.Suspended), "nothing is done for a report that does not exist")
 
-	out = m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: reportID})
+	out = m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(reportID)})
 	require.True(t, out.OK, out.Result)
-	assert.Equal(t, reportID, out.ReportID)
+	assert.Equal(t, mxid.EventReport(reportID), out.Report)
 	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" Report %d is now claimed by you.", reportID)), out.Reply.Plain())
 	c, err := m.Store.Case(ctx, key)
 	require.NoError(t, err)
@@ -103,10 +104,10 @@ func TestCases(t *testing.T) {
 		return c
 	}
 
-	assert.Equal(t, name+" is not claimed.", run(alice, commands.UnclaimReport{ID: reportID}))
-	assert.Equal(t, name+" is not closed: it is open.", run(alice, commands.ReopenReport{ID: reportID}))
+	assert.Equal(t, name+" is not claimed.", run(alice, commands.UnclaimReport{ID: mxid.EventReport(reportID)}))
+	assert.Equal(t, name+" is not closed: it is open.", run(alice, commands.ReopenReport{ID: mxid.EventReport(reportID)}))
 
-	assert.Regexp(t, `^`+name+` — Claimed by @alice:example.org \d\d:\d\d UTC\.$`, run(alice, commands.ClaimReport{ID: reportID}))
+	assert.Regexp(t, `^`+name+` — Claimed by @alice:example.org \d\d:\d\d UTC\.$`, run(alice, commands.ClaimReport{ID: mxid.EventReport(reportID)}))
 	edits++
 	body, fields := lastEdit()
 	assert.Regexp(t, `^Claimed by @alice:example.org \d\d:\d\d UTC\n`, body)
@@ -114,36 +115,36 @@ func TestCases(t *testing.T) {
 	assert.Equal(t, string(alice), fields["by"])
 	assert.Equal(t, []any{}, fields["actions"])
 
-	assert.Equal(t, name+" is already yours.", run(alice, commands.ClaimReport{ID: reportID}))
-	assert.Contains(t, run(bob, commands.ClaimReport{ID: reportID}), name+" is claimed by @alice:example.org since ")
+	assert.Equal(t, name+" is already yours.", run(alice, commands.ClaimReport{ID: mxid.EventReport(reportID)}))
+	assert.Contains(t, run(bob, commands.ClaimReport{ID: mxid.EventReport(reportID)}), name+" is claimed by @alice:example.org since ")
 	assert.Equal(t, store.CaseClaimed, state().State)
 
 	assert.Regexp(t, `^`+name+` — Resolved by @bob:example.org \d\d:\d\d UTC: spammer gone\. It was claimed by @alice:example.org\.$`,
-		run(bob, commands.ResolveReport{ID: reportID, Note: "spammer gone"}))
+		run(bob, commands.ResolveReport{ID: mxid.EventReport(reportID), Note: "spammer gone"}))
 	edits++
 	body, fields = lastEdit()
 	assert.Regexp(t, `^Resolved by @bob:example.org \d\d:\d\d UTC: spammer gone\n`, body)
 	assert.Equal(t, "resolved", fields["state"])
 	_, err := w.Admin.EventReport(ctx, reportID)
 	assert.NoError(t, err, "without delete_on_resolve the report stays in Synapse")
-	assert.Contains(t, run(alice, commands.DismissReport{ID: reportID}), name+" is already resolved (by @bob:example.org).")
-	assert.Contains(t, run(alice, commands.ClaimReport{ID: reportID}), "report reopen")
+	assert.Contains(t, run(alice, commands.DismissReport{ID: mxid.EventReport(reportID)}), name+" is already resolved (by @bob:example.org).")
+	assert.Contains(t, run(alice, commands.ClaimReport{ID: mxid.EventReport(reportID)}), "report reopen")
 
-	assert.Regexp(t, `^`+name+` — Open \(reopened by @alice:example.org \d\d:\d\d UTC\)\.$`, run(alice, commands.ReopenReport{ID: reportID}))
+	assert.Regexp(t, `^`+name+` — Open \(reopened by @alice:example.org \d\d:\d\d UTC\)\.$`, run(alice, commands.ReopenReport{ID: mxid.EventReport(reportID)}))
 	edits++
 	_, fields = lastEdit()
 	assert.Equal(t, "open", fields["state"])
 
-	run(bob, commands.DismissReport{ID: reportID, Note: "<b>not</b> spam"})
+	run(bob, commands.DismissReport{ID: mxid.EventReport(reportID), Note: "<b>not</b> spam"})
 	edits++
 	body, _ = lastEdit()
 	assert.Regexp(t, `^Dismissed by @bob:example.org \d\d:\d\d UTC: <b>not</b> spam\n`, body)
 	c := state()
 	assert.Equal(t, store.CaseDismissed, c.State)
 	assert.Equal(t, 4, c.Version)
-	assert.Contains(t, m.Run(ctx, alice, commands.ShowReport{ID: reportID}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
+	assert.Contains(t, m.Run(ctx, alice, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
 
-	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", run(alice, commands.ClaimReport{ID: 999999999}))
+	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", run(alice, commands.ClaimReport{ID: mxid.EventReport(999999999)}))
 }
 
 // TestListByCase: !reports leaves resolved and dismissed reports out and
@@ -156,8 +157,8 @@ func TestListByCase(t *testing.T) {
 	resolved, _, _ := postedReport(t, m, w, "resolved spam")
 	open, _, _ := postedReport(t, m, w, "open spam")
 	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
-	m.Run(ctx, alice, commands.ClaimReport{ID: claimed})
-	m.Run(ctx, bob, commands.ResolveReport{ID: resolved, Note: "done"})
+	m.Run(ctx, alice, commands.ClaimReport{ID: mxid.EventReport(claimed)})
+	m.Run(ctx, bob, commands.ResolveReport{ID: mxid.EventReport(resolved), Note: "done"})
 	spammer := w.Spammer.UserID
 	list := func(c commands.ListReports) string {
 		t.Helper()
@@ -211,7 +212,7 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, m.AddDuplicate(ctx, dup.EventReport, evt))
 
-	out := m.Run(ctx, alice, commands.ResolveReport{ID: dupID, Note: "gone"})
+	out := m.Run(ctx, alice, commands.ResolveReport{ID: mxid.EventReport(dupID), Note: "gone"})
 	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" 2 reports deleted from Synapse's list; Gavel keeps a copy (`!report %d`).", reportID)), out.Reply.Plain())
 	for _, id := range []int64{reportID, dupID} {
 		_, err := w.Admin.EventReport(ctx, id)
@@ -221,7 +222,7 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseResolved, c.State, "the duplicate's id closed the card's case")
 
-	shown := m.Run(ctx, alice, commands.ShowReport{ID: reportID}).Reply.Plain()
+	shown := m.Run(ctx, alice, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain()
 	assert.Contains(t, shown, "archive me", "the archived copy shows the reported message")
 	assert.Contains(t, shown, "Deleted in Synapse when its case was closed; this is Gavel's copy.")
 	assert.Contains(t, shown, "Case: Resolved by @alice:example.org")
@@ -236,7 +237,7 @@ func TestDeleteReportClosesItsCase(t *testing.T) {
 	m, w := liveModerator(t)
 	reportID, key, card := postedReport(t, m, w, "delete me")
 	alice := id.UserID("@alice:example.org")
-	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, alice, commands.DeleteReport{ID: reportID}).Reply.Plain())
+	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, alice, commands.DeleteReport{ID: mxid.EventReport(reportID)}).Reply.Plain())
 	c, err := m.Store.Case(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseDeleted, c.State)
@@ -247,5 +248,5 @@ func TestDeleteReportClosesItsCase(t *testing.T) {
 	var content map[string]any
 	require.NoError(t, json.Unmarshal(msg.Content, &content))
 	assert.Regexp(t, `^Deleted in Synapse by @alice:example.org \d\d:\d\d UTC\n`, content["body"])
-	assert.Contains(t, m.Run(ctx, alice, commands.ClaimReport{ID: reportID}).Reply.Plain(), "is already deleted (by @alice:example.org)")
+	assert.Contains(t, m.Run(ctx, alice, commands.ClaimReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "is already deleted (by @alice:example.org)")
 }

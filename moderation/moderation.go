@@ -23,6 +23,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -43,11 +44,11 @@ type Outcome struct {
 	// Task, when set, is the Synapse task the action started; Reply shows
 	// it and is edited as it goes (FollowTasks).
 	Task *store.Task
-	// Target and Reason are what the action was on and why, and ReportID
-	// the report it was for (0 for none), for the log; Run fills them in
-	// from the command.
+	// Target and Reason are what the action was on and why, and Report
+	// the report it was for (zero for none), for the log; Run fills them
+	// in from the command.
 	Target, Reason string
-	ReportID       int64
+	Report         commands.ReportRef
 }
 
 // Done is a successful outcome whose reply is t.
@@ -99,6 +100,8 @@ type Config struct {
 	// notice, with NotifyTemplate (reports.notify_reporter).
 	NotifyReporter bool
 	NotifyTemplate string
+	// Dossier gathers the context cards and !report show; nil for none.
+	Dossier *dossier.Gatherer
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.
 	Notify func()
 	Log    zerolog.Logger
@@ -208,9 +211,9 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 		return Refused("Gavel does not know how to run %s.", commands.NameOf(cmd))
 	}
 	var forReport *store.SeenReport
-	if f := reflect.ValueOf(cmd).FieldByName("Report"); f.IsValid() && f.Int() != 0 && !spec.ReadOnly {
+	if r, ok := reportField(cmd); ok && !r.IsZero() && !spec.ReadOnly {
 		// An action for a report (--report): the report must exist.
-		seen, refused := m.seenReport(ctx, f.Int())
+		seen, refused := m.seenReport(ctx, r)
 		if refused != nil {
 			return *refused
 		}
@@ -230,16 +233,30 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 		t := notice.New().Raw("Dry run (commands.dry_run is on): Gavel would run ").Code(m.Prefix + describe(spec, cmd)).Raw("; nothing was changed.")
 		return Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
-	target, reason, reportID := targetAndReason(cmd)
+	target, reason, report := targetAndReason(cmd)
 	out := h(ctx, cmd)
 	out.Action = !spec.ReadOnly
-	out.Target, out.Reason, out.ReportID = target, reason, reportID
+	out.Target, out.Reason, out.Report = target, reason, report
 	if forReport != nil && out.OK {
 		if note := m.actedFor(ctx, forReport, spec.Name); note != nil {
 			out.Reply.Raw(" ").Append(note)
 		}
 	}
 	return out
+}
+
+// reportField returns cmd's Report field (--report), if it has one.
+func reportField(cmd commands.Command) (commands.ReportRef, bool) {
+	v := reflect.ValueOf(cmd)
+	if v.Kind() != reflect.Struct {
+		return commands.ReportRef{}, false
+	}
+	f := v.FieldByName("Report")
+	if !f.IsValid() {
+		return commands.ReportRef{}, false
+	}
+	r, ok := f.Interface().(commands.ReportRef)
+	return r, ok
 }
 
 type actorKey struct{}
@@ -255,7 +272,7 @@ func actor(ctx context.Context) id.UserID {
 // for an outcome Run did not make (a refusal before running).
 func Subject(out Outcome, cmd commands.Command) Outcome {
 	if cmd != nil && reflect.TypeOf(cmd).Kind() == reflect.Struct {
-		out.Target, out.Reason, out.ReportID = targetAndReason(cmd)
+		out.Target, out.Reason, out.Report = targetAndReason(cmd)
 	}
 	return out
 }
@@ -263,7 +280,7 @@ func Subject(out Outcome, cmd commands.Command) Outcome {
 // targetAndReason returns what a command acts on (its users, rooms,
 // events, media and report ids, as typed), the reason or note it gives,
 // and the report it is about.
-func targetAndReason(cmd commands.Command) (target, reason string, reportID int64) {
+func targetAndReason(cmd commands.Command) (target, reason string, report commands.ReportRef) {
 	var targets []string
 	v := reflect.ValueOf(cmd)
 	for i := range v.NumField() {
@@ -272,14 +289,14 @@ func targetAndReason(cmd commands.Command) (target, reason string, reportID int6
 		case f.IsZero():
 		case field.Name == "Reason" || field.Name == "Note":
 			reason = f.String()
-		case field.Name == "ID" || field.Name == "Report":
-			reportID = f.Int()
-			targets = append(targets, fmt.Sprintf("report %d", reportID))
+		case field.Type == reflect.TypeFor[commands.ReportRef]():
+			report = f.Interface().(commands.ReportRef).Normal()
+			targets = append(targets, reportName(report))
 		case isTarget(field.Type):
 			targets = append(targets, fmt.Sprint(f.Interface()))
 		}
 	}
-	return strings.Join(targets, " "), reason, reportID
+	return strings.Join(targets, " "), reason, report
 }
 
 var targetTypes = []reflect.Type{reflect.TypeFor[id.UserID](), reflect.TypeFor[id.EventID](), reflect.TypeFor[commands.RoomRef](), reflect.TypeFor[commands.MediaRef]()}
@@ -298,7 +315,7 @@ func describe(spec *commands.Spec, cmd commands.Command) string {
 		case f.Kind() == reflect.Bool:
 			words = append(words, "--"+strings.ToLower(name))
 		case name == "Report":
-			words = append(words, fmt.Sprintf("--report %d", f.Int()))
+			words = append(words, "--report "+f.Interface().(commands.ReportRef).String())
 		default:
 			words = append(words, fmt.Sprint(f.Interface()))
 		}

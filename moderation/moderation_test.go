@@ -18,6 +18,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -58,10 +59,10 @@ func TestReadOnlyCommandsAreNotActions(t *testing.T) {
 	}))
 	defer srv.Close()
 	m := newModerator(t, srv)
-	show := m.Run(context.Background(), "@mod:example.org", commands.ShowReport{ID: 12})
+	show := m.Run(context.Background(), "@mod:example.org", commands.ShowReport{ID: mxid.EventReport(12)})
 	assert.False(t, show.Action)
 	assert.Equal(t, "Report 12 does not exist (Synapse: M_NOT_FOUND).", show.Reply.Plain())
-	del := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: 12})
+	del := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: mxid.EventReport(12)})
 	assert.True(t, del.Action)
 	assert.False(t, del.OK)
 	assert.Equal(t, "Report 12 does not exist (Synapse: M_NOT_FOUND).", del.Result)
@@ -79,7 +80,13 @@ func TestReportListStaysSmall(t *testing.T) {
 		})
 	}
 	page, _ := json.Marshal(map[string]any{"event_reports": items, "total": 50})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(page) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/user_reports") {
+			_, _ = w.Write([]byte(`{"user_reports": [], "total": 0}`))
+			return
+		}
+		_, _ = w.Write(page)
+	}))
 	defer srv.Close()
 	m := newModerator(t, srv)
 	out := m.Run(context.Background(), "@mod:example.org", commands.ListReports{Limit: 50})
@@ -107,7 +114,7 @@ func TestUnsupportedNamesTheVersion(t *testing.T) {
 	defer srv.Close()
 	m := newModerator(t, srv)
 	m.Health = func() notice.Status { return notice.Status{SynapseVersion: "1.99.0"} }
-	out := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: 12})
+	out := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: mxid.EventReport(12)})
 	assert.Equal(t, "Not supported by Synapse 1.99.0 (M_UNRECOGNIZED): a newer Synapse has it.", out.Reply.Plain())
 }
 

@@ -2,7 +2,9 @@ package moderation
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -29,6 +31,11 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 		s.OpenReports = page.Total
 	}
 	s.OpenErr = err
+	users, err := m.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}})
+	if err == nil {
+		s.OpenUserReports = users.Total
+	}
+	s.UserReportsErr = err
 	if unsent, err := m.Store.Unsent(ctx, 1000); err == nil {
 		// This reply itself is not in the outbox yet; anything there waits.
 		s.Waiting = len(unsent)
@@ -38,58 +45,105 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 }
 
 func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Outcome {
-	q := adminapi.EventReportsQuery{
-		PageQuery:         adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
-		UserID:            c.Reporter,
-		EventSenderUserID: c.Sender,
-	}
+	f := reportFilter{reporter: c.Reporter, target: c.Sender}
 	if !c.Room.IsZero() {
 		roomID, err := m.resolveRoom(ctx, c.Room)
 		if err != nil {
 			return Done(notice.New().User(notice.Capitalize(err.Error()) + "."))
 		}
-		q.RoomID = roomID
+		f.room = roomID
 	}
 	if c.Cases() {
-		return m.listCases(ctx, c, q)
+		return m.listCases(ctx, c, f)
 	}
-	page, err := m.Admin.ListEventReports(ctx, q)
-	if err != nil {
-		return Done(notice.New().User(m.explain(err, "the report list")))
+	var items []notice.Listed
+	var total int64
+	if c.Lists(store.KindEvent) {
+		page, err := m.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{
+			PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
+			UserID:    c.Reporter, EventSenderUserID: c.Sender, RoomID: f.room,
+		})
+		if err != nil {
+			return Done(notice.New().User(m.explain(err, "the report list")))
+		}
+		for _, r := range page.Items {
+			items = append(items, notice.Listed{Event: &r})
+		}
+		total += page.Total
 	}
+	if c.Lists(store.KindUser) && f.room == "" {
+		page, err := m.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{
+			PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
+			UserID:    c.Reporter, TargetUserID: c.Sender,
+		})
+		switch {
+		case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
+			// Event reports only: !status says why.
+		case err != nil:
+			return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindUser, err))))
+		default:
+			for _, r := range page.Items {
+				items = append(items, notice.Listed{User: &r})
+			}
+			total += page.Total
+		}
+	}
+	// Both kinds newest first, merged.
+	slices.SortStableFunc(items, func(a, b notice.Listed) int { return b.Received().Compare(a.Received()) })
+	items = items[:min(len(items), c.Limit)]
 	// Synapse lists every report not deleted; closed cases are left out.
-	cases := map[int64]notice.Case{}
-	shown, hidden := page.Items[:0:0], 0
-	for _, r := range page.Items {
-		cs, err := m.Store.Case(ctx, store.ReportKey{ID: r.ID, ReceivedTS: r.ReceivedTS})
+	shown, hidden := items[:0], 0
+	for _, l := range items {
+		cs, err := m.Store.Case(ctx, keyOf(l))
 		if err == nil && store.Closed(cs.State) {
 			hidden++
 			continue
 		}
 		if err == nil {
-			cases[r.ID] = notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
+			l.Case = &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
 		}
-		shown = append(shown, r)
+		shown = append(shown, l)
 	}
-	page.Items = shown
-	page.Total -= int64(hidden)
-	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero()
-	return Done(notice.ReportList(page, filtered, m.Prefix, time.Now(), cases, hidden))
+	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero() || len(c.Kinds) > 0
+	return Done(notice.ReportList(shown, total-int64(hidden), filtered, m.Prefix, time.Now(), hidden))
 }
 
-// reportDetail returns report reportID with its event from Synapse, or
-// when Synapse no longer has it, Gavel's archived copy (archived true);
-// an error that IsNotFound when neither has it.
-func (m *Moderator) reportDetail(ctx context.Context, reportID int64) (*adminapi.EventReportDetail, bool, error) {
-	detail, err := m.Admin.EventReport(ctx, reportID)
-	if !adminapi.IsNotFound(err) {
-		return detail, false, err
+// keyOf is the key of a listed report.
+func keyOf(l notice.Listed) store.ReportKey {
+	if l.User != nil {
+		return store.ReportKey{Kind: store.KindUser, ID: l.User.ID, ReceivedTS: l.User.ReceivedTS}
 	}
-	a, aerr := m.Store.ArchivedReport(ctx, store.KindEvent, reportID)
+	return store.ReportKey{Kind: store.KindEvent, ID: l.Event.ID, ReceivedTS: l.Event.ReceivedTS}
+}
+
+// reportFilter is what !reports --user, --sender and --room keep.
+type reportFilter struct {
+	reporter, target id.UserID
+	room             id.RoomID
+}
+
+// keeps reports whether f keeps report r.
+func (f reportFilter) keeps(r *synapseReport) bool {
+	if u := r.User; u != nil {
+		return f.room == "" && (f.reporter == "" || u.UserID == f.reporter) && (f.target == "" || u.TargetUserID == f.target)
+	}
+	e := r.Event
+	return (f.reporter == "" || e.UserID == f.reporter) && (f.target == "" || e.Sender == f.target) && (f.room == "" || e.RoomID == f.room)
+}
+
+// reportDetail returns report ref from Synapse (an event report with its
+// event), or when Synapse no longer has it, Gavel's archived copy
+// (archived true); an error that IsNotFound when neither has it.
+func (m *Moderator) reportDetail(ctx context.Context, ref commands.ReportRef) (*synapseReport, bool, error) {
+	r, err := m.fetchReport(ctx, ref)
+	if !adminapi.IsNotFound(err) {
+		return r, false, err
+	}
+	a, aerr := m.Store.ArchivedReport(ctx, ref.Normal().Kind, ref.ID)
 	if aerr != nil || a == nil {
 		return nil, false, err
 	}
-	archived, aerr := adminapi.DecodeEventReport(a.JSON)
+	archived, aerr := decodeArchived(a)
 	if aerr != nil {
 		return nil, false, err
 	}
@@ -101,10 +155,10 @@ func (m *Moderator) reportDetail(ctx context.Context, reportID int64) (*adminapi
 const listCasesScan = 200
 
 // listCases lists reports by their case, from Gavel's database, with
-// their details from Synapse (one lookup by id each); q's filters are
-// applied to those details.
-func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, q adminapi.EventReportsQuery) Outcome {
-	cq := store.CaseQuery{States: c.States, Limit: listCasesScan}
+// their details from Synapse (one lookup by id each); f is applied to
+// those details.
+func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f reportFilter) Outcome {
+	cq := store.CaseQuery{Kinds: c.Kinds, States: c.States, Limit: listCasesScan}
 	if len(cq.States) == 0 {
 		cq.States = []string{store.CaseOpen, store.CaseClaimed}
 	}
@@ -118,43 +172,46 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, q adm
 	if err != nil {
 		return Failed("Gavel could not read its database. Try again in a moment.")
 	}
-	var reports []adminapi.EventReport
-	cases := map[int64]notice.Case{}
+	var items []notice.Listed
 	more := false
 	for _, cs := range found {
-		detail, _, err := m.reportDetail(ctx, cs.Report.ID)
+		r, _, err := m.reportDetail(ctx, cs.Report.Ref())
 		switch {
 		case adminapi.IsNotFound(err):
 			continue // deleted in Synapse
 		case err != nil:
-			return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", cs.Report.ID))))
+			return Done(notice.New().User(m.explain(err, reportName(cs.Report.Ref()))))
 		}
-		r := detail.EventReport
-		if r.ReceivedTS != cs.Report.ReceivedTS || (q.UserID != "" && r.UserID != q.UserID) ||
-			(q.EventSenderUserID != "" && r.Sender != q.EventSenderUserID) || (q.RoomID != "" && r.RoomID != q.RoomID) {
+		if r.Key != cs.Report || !f.keeps(r) {
 			continue
 		}
-		if len(reports) == c.Limit {
+		if len(items) == c.Limit {
 			more = true
 			break
 		}
-		reports = append(reports, r)
-		cases[r.ID] = notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
+		l := notice.Listed{User: r.User, Case: &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}}
+		if r.Event != nil {
+			l.Event = &r.Event.EventReport
+		}
+		items = append(items, l)
 	}
-	return Done(notice.CaseList(reports, cases, more, m.Prefix, time.Now()))
+	return Done(notice.CaseList(items, more, m.Prefix, time.Now()))
 }
 
 func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {
-	detail, archived, err := m.reportDetail(ctx, c.ID)
+	r, archived, err := m.reportDetail(ctx, c.ID)
 	if err != nil {
-		return Done(notice.New().User(m.explain(err, fmt.Sprintf("report %d", c.ID))))
+		return Done(notice.New().User(m.explain(err, reportName(c.ID))))
 	}
-	t := notice.Report(detail.EventReport, detail)
+	t := r.text()
 	if archived {
 		t.Newline().Raw("Deleted in Synapse when its case was closed; this is Gavel's copy.")
 	}
-	seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.ID)
-	if err != nil || seen == nil || seen.ReceivedTS != detail.ReceivedTS {
+	if m.Dossier != nil {
+		notice.Dossier(t, m.Dossier.Full(ctx, r.subject()), time.Now())
+	}
+	seen, err := m.Store.SeenReport(ctx, r.Key.Kind, r.Key.ID)
+	if err != nil || seen == nil || seen.ReportKey != r.Key {
 		return Done(t) // not seen yet: an open case without history
 	}
 	seen = m.ensureCard(ctx, seen)
@@ -166,7 +223,7 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if err != nil {
 		return Done(t)
 	}
-	actions, err := m.Store.ActionsFor(ctx, c.ID, 10)
+	actions, err := m.Store.ActionsFor(ctx, r.Key.Ref(), 10)
 	if err != nil {
 		return Done(t)
 	}
@@ -180,12 +237,12 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 }
 
 func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {
-	if err := m.Admin.DeleteEventReport(ctx, c.ID); err != nil {
-		return Failed("%s", m.explain(err, fmt.Sprintf("report %d", c.ID)))
+	if err := m.deleteInSynapse(ctx, c.ID); err != nil {
+		return Failed("%s", m.explain(err, reportName(c.ID)))
 	}
-	t := notice.New().Raw(fmt.Sprintf("Deleted report %d.", c.ID))
+	t := notice.New().Raw("Deleted " + reportName(c.ID) + ".")
 	// Its case, if open, closes as deleted: there is nothing left to act on.
-	seen, err := m.Store.SeenReport(ctx, store.KindEvent, c.ID)
+	seen, err := m.Store.SeenReport(ctx, c.ID.Normal().Kind, c.ID.ID)
 	if err == nil && seen != nil && seen.CaseKey == seen.ReportKey {
 		if cs, err := m.Store.Case(ctx, seen.CaseKey); err == nil && !store.Closed(cs.State) {
 			if changed, err := m.closeDeleted(ctx, cs, seen.CardKey, actor(ctx)); err == nil && changed {

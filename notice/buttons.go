@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
 )
 
 // Button is a reaction Gavel puts on a card: a moderator who adds the same
@@ -61,14 +63,22 @@ func CardButtons(r adminapi.EventReport, detail *adminapi.EventReportDetail, pre
 	return append(b, Button{"💥", prefix + "room delete " + string(r.RoomID) + forReport, "delete the room (asks first)"})
 }
 
-// Card is a report's notice (ReportNotice) with its buttons: a legend
-// line, and the commands under ReactionCommandsKey.
-func Card(r adminapi.EventReport, detail *adminapi.EventReportDetail, buttons []Button) json.RawMessage {
-	t := Report(r, detail)
-	extra := map[string]any{"gavel.report": ReportFields{
-		ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
+// Card is a report's notice (ReportNotice) with its context (d, nil for
+// none) and its buttons: a legend line, and the commands under
+// ReactionCommandsKey.
+func Card(r adminapi.EventReport, detail *adminapi.EventReportDetail, d *dossier.Dossier, buttons []Button) json.RawMessage {
+	t := Dossier(Report(r, detail), d, time.Now())
+	return withButtons(t, ReportFields{
+		Kind: "event", ReportID: r.ID, ReceivedTS: r.ReceivedTS, EventID: r.EventID,
 		RoomID: r.RoomID, Sender: r.Sender, Reporter: r.UserID,
-	}}
+	}, buttons)
+}
+
+// withButtons is card text t as a message, with fields under
+// "gavel.report", and buttons: a legend line, and their commands under
+// ReactionCommandsKey.
+func withButtons(t *Text, fields ReportFields, buttons []Button) json.RawMessage {
+	extra := map[string]any{"gavel.report": fields}
 	if len(buttons) > 0 {
 		commands := map[string]any{}
 		t.Newline().Raw("Buttons:")

@@ -8,6 +8,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
@@ -143,12 +144,12 @@ func WithCase(t *Text, c Case, history []Entry) *Text {
 // Entry is one thing a moderator did: a line of the audit trail, or of a
 // report's history.
 type Entry struct {
-	At       time.Time
-	By       id.UserID
-	Command  string
-	OK       bool
-	Result   string
-	ReportID int64
+	At      time.Time
+	By      id.UserID
+	Command string
+	OK      bool
+	Result  string
+	Report  mxid.ReportRef
 }
 
 // auditResultShown is how much of an action's result the audit shows.
@@ -174,8 +175,8 @@ func Audit(entries []Entry, what string, more bool) *Text {
 			break
 		}
 		t.Item().Raw(e.At.UTC().Format("2006-01-02 15:04 UTC") + " ").User(string(e.By)).Raw(": ").Code(e.Command)
-		if e.ReportID != 0 {
-			t.Raw(fmt.Sprintf(" (report %d)", e.ReportID))
+		if !e.Report.IsZero() {
+			t.Raw(" (report " + e.Report.String() + ")")
 		}
 		if e.OK {
 			t.Raw(" → ")

@@ -2,7 +2,6 @@ package notice
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"maunium.net/go/mautrix/event"
@@ -41,12 +40,7 @@ var digestCuts = []digestCut{{60, 40, 80}, {40, 30, 40}, {30, 20, 20}}
 
 func renderDigest(reports []adminapi.EventReport, part, parts, total int, prefix string, cut digestCut) json.RawMessage {
 	t := New()
-	if parts > 0 {
-		t.Bold(fmt.Sprintf("%d new reports", total)).Raw(fmt.Sprintf(", digest %d of %d. ", part, parts))
-	} else {
-		t.Bold(fmt.Sprintf("New reports, digest %d", part)).Raw(" (more follow). ")
-	}
-	t.Raw("Too many to post one by one: ").Syntax(prefix + "report <id>").Raw(" shows one, ").Syntax(prefix + "reports").Raw(" lists the open ones.")
+	digestHeading(t, "reports", part, parts, total, prefix)
 	ids := make([]int64, len(reports))
 	keys := make([][2]int64, len(reports))
 	rows := make([][]string, len(reports))

@@ -12,8 +12,11 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // Truncation limits of Report besides excerptLimit, ReasonShown and
@@ -277,7 +280,7 @@ func FuzzCardWithCase(f *testing.F) {
 		c := Case{State: states[int(state)%len(states)], By: id.UserID(by), At: time.Unix(1796040000, 0), Note: note,
 			Actions: []string{"suspend", "redact event"}, Also: []Also{{ReportID: 13, Reporter: id.UserID(reporter), Reason: reason}}}
 		r := sampleReport()
-		card := Card(r, nil, CardButtons(r, nil, "!", "example.org"))
+		card := Card(r, nil, nil, CardButtons(r, nil, "!", "example.org"))
 		raw, err := CardWithCase(card, c)
 		if err != nil {
 			t.Fatal(err)
@@ -305,4 +308,55 @@ func FuzzCardWithCase(f *testing.F) {
 			t.Fatalf("%d lines breaks, want %d: user text added lines: %q", n, want, msg.Body)
 		}
 	})
+}
+
+// FuzzCardWithDossier renders a card with a full context whose user
+// controlled parts are fuzzed: the reported user's display name, the
+// messages around the event (their senders and bodies), the note of the
+// last closed case. It checks what FuzzReportNotice checks of HTML and
+// inert text, that nobody is mentioned, and that user text adds no line.
+func FuzzCardWithDossier(f *testing.F) {
+	f.Add("Bob", "hello", "@a:example.org", "not spam")
+	f.Add(`<b>Mod</b> @room`, "</code></pre><a href=\"https://evil.example\">x</a>", "@<i>x</i>:example.org", "\u202e\u2028line\n\nReport 13: fake")
+	f.Add("\x00\u200b", "```\n> fake quote\n```", "", "")
+	f.Fuzz(func(t *testing.T, displayName, body, sender, note string) {
+		d := fuzzDossier(displayName, body, sender, note)
+		r := sampleReport()
+		raw := Card(r, nil, d, CardButtons(r, nil, "!", "example.org"))
+		if !json.Valid(raw) || !utf8.Valid(raw) {
+			t.Fatalf("content is not valid JSON in UTF-8: %q", raw)
+		}
+		m, msg := decodeNotice(t, raw)
+		if mentions, ok := m["m.mentions"].(map[string]any); !ok || len(mentions) != 0 {
+			t.Fatalf("m.mentions is %#v, not present and empty", m["m.mentions"])
+		}
+		text := checkGavelHTML(t, msg.FormattedBody)
+		for what, s := range map[string]string{"body": msg.Body, "formatted_body text": text} {
+			checkInert(t, what, s)
+		}
+		_, plain := decodeNotice(t, Card(r, nil, fuzzDossier("Bob", "hello", "@a:example.org", "note"), CardButtons(r, nil, "!", "example.org")))
+		if n, want := strings.Count(msg.Body, "\n"), strings.Count(plain.Body, "\n"); n != want {
+			t.Fatalf("%d lines breaks, want %d: user text added lines: %q", n, want, msg.Body)
+		}
+		if len(msg.Body) > len(plain.Body)+4*(displayNameShown+3*aroundShown+80) {
+			t.Fatalf("the context is not cut short: %d bytes", len(msg.Body))
+		}
+	})
+}
+
+// fuzzDossier is a full context with the user-controlled parts given.
+func fuzzDossier(displayName, body, sender, note string) *dossier.Dossier {
+	msg := func(b string) *event.Event {
+		return &event.Event{Sender: id.UserID(sender), Type: event.EventMessage,
+			Content: event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgText, Body: b}}}
+	}
+	return &dossier.Dossier{
+		User: &dossier.User{ID: "@bob:example.org", Local: true, Account: &adminapi.Account{DisplayName: displayName, CreationTS: 1700000000, Suspended: true}},
+		History: &store.UserRecord{Reports: 2, Actions: 1,
+			Last: &store.Case{State: "dismissed", By: id.UserID(sender), At: time.Unix(1796040000, 0), Note: note}},
+		Reporter: &store.ReporterRecord{Filed: 5, Dismissed: 3},
+		Before:   []*event.Event{msg(body), msg(body)},
+		After:    []*event.Event{msg(body)},
+		Room:     &synapseadmin.RoomInfo{JoinedMembers: 12, Public: true, Encryption: "m.megolm.v1.aes-sha2"},
+	}
 }

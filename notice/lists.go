@@ -13,76 +13,101 @@ import (
 // below Synapse's 64 KiB event limit whatever the reports hold.
 const maxListSize = 30000
 
-// ReportList lists a page of open reports, newest first. filtered says
-// whether the moderator asked for some reports only; cases, when not nil,
-// holds each listed report's case by report id, and hidden says how many
-// reports of the page were left out because their case is closed.
-func ReportList(page *adminapi.Page[adminapi.EventReport], filtered bool, prefix string, now time.Time, cases map[int64]Case, hidden int) *Text {
+// Listed is a report as a listing shows it: an event report or a user
+// report (exactly one is set), with its case when it has one.
+type Listed struct {
+	Event *adminapi.EventReport
+	User  *adminapi.UserReport
+	Case  *Case
+}
+
+// Received is when Synapse received the report.
+func (l Listed) Received() time.Time {
+	if l.User != nil {
+		return l.User.Received()
+	}
+	return l.Event.Received()
+}
+
+// ReportList lists open reports, newest first: items of total. filtered
+// says whether the moderator asked for some reports only, and hidden how
+// many reports were left out because their case is closed.
+func ReportList(items []Listed, total int64, filtered bool, prefix string, now time.Time, hidden int) *Text {
 	t := New()
 	switch {
-	case len(page.Items) == 0 && filtered:
+	case len(items) == 0 && filtered:
 		t.Raw("No open reports match.")
-	case len(page.Items) == 0:
+	case len(items) == 0:
 		t.Raw("No open reports.")
-	case int64(len(page.Items)) < page.Total:
-		t.Bold(Count(int(page.Total), "open report", "open reports")).Raw(fmt.Sprintf(", newest %d:", len(page.Items)))
+	case int64(len(items)) < total:
+		t.Bold(Count(int(total), "open report", "open reports")).Raw(fmt.Sprintf(", newest %d:", len(items)))
 	default:
-		t.Bold(Count(int(page.Total), "open report", "open reports")).Raw(", newest first:")
+		t.Bold(Count(int(total), "open report", "open reports")).Raw(", newest first:")
 	}
-	return reportItems(t, page.Items, prefix, now, cases, hidden)
+	return reportItems(t, items, prefix, now, hidden)
 }
 
 // CaseList lists reports selected by their case (!reports --state),
 // newest first, each with its case; more says whether there are more.
-func CaseList(reports []adminapi.EventReport, cases map[int64]Case, more bool, prefix string, now time.Time) *Text {
+func CaseList(items []Listed, more bool, prefix string, now time.Time) *Text {
 	t := New()
 	switch {
-	case len(reports) == 0:
+	case len(items) == 0:
 		t.Raw("No reports match.")
 	case more:
-		t.Bold(Count(len(reports), "report", "reports")).Raw(", the newest (").Syntax("--limit").Raw(" shows more):")
+		t.Bold(Count(len(items), "report", "reports")).Raw(", the newest (").Syntax("--limit").Raw(" shows more):")
 	default:
-		t.Bold(Count(len(reports), "report", "reports")).Raw(", newest first:")
+		t.Bold(Count(len(items), "report", "reports")).Raw(", newest first:")
 	}
-	return reportItems(t, reports, prefix, now, cases, 0)
+	return reportItems(t, items, prefix, now, 0)
 }
 
-// reportItems adds reports to the listing t, each with its case if cases
-// has it, and says how many closed ones were hidden.
-func reportItems(t *Text, reports []adminapi.EventReport, prefix string, now time.Time, cases map[int64]Case, hidden int) *Text {
-	if len(reports) > 0 {
+// reportItems adds reports to the listing t, each with its case if it has
+// one, and says how many closed ones were hidden.
+func reportItems(t *Text, items []Listed, prefix string, now time.Time, hidden int) *Text {
+	if len(items) > 0 {
 		t.StartList()
-		for i, r := range reports {
+		for i, l := range items {
 			if t.Size() > maxListSize {
-				t.LastItem(fmt.Sprintf("… and %d more", len(reports)-i))
+				t.LastItem(fmt.Sprintf("… and %d more", len(items)-i))
 				break
 			}
-			t.Item().Bold(fmt.Sprintf("%d", r.ID)).Raw(" · ")
-			userLink(t, r.UserID).Raw(" reported ")
-			userLink(t, r.Sender).Raw(" in ")
-			roomLink(t, r).Raw(" · ")
-			if r.Reason != "" {
-				t.Code(textcut.Runes(r.Reason, 80)).Raw(" · ")
+			reason := ""
+			if r := l.User; r != nil {
+				t.Item().Bold(UserReportRef(r.ID)).Raw(" · ")
+				userLink(t, r.UserID).Raw(" reported the account ")
+				userLink(t, r.TargetUserID).Raw(" · ")
+				reason = r.Reason
+			} else {
+				r := l.Event
+				t.Item().Bold(fmt.Sprintf("%d", r.ID)).Raw(" · ")
+				userLink(t, r.UserID).Raw(" reported ")
+				userLink(t, r.Sender).Raw(" in ")
+				roomLink(t, *r).Raw(" · ")
+				reason = r.Reason
 			}
-			t.Raw(Ago(r.Received(), now))
-			if c, ok := cases[r.ID]; ok && (c.State != "open" || c.By != "") {
-				t.Raw(" · ").Append(CaseLine(c))
+			if reason != "" {
+				t.Code(textcut.Runes(reason, 80)).Raw(" · ")
+			}
+			t.Raw(Ago(l.Received(), now))
+			if c := l.Case; c != nil && (c.State != "open" || c.By != "") {
+				t.Raw(" · ").Append(CaseLine(*c))
 			}
 		}
 		t.EndList()
 	}
 	if hidden > 0 {
-		if len(reports) == 0 {
+		if len(items) == 0 {
 			t.Raw(" ")
 		}
 		t.Raw(Count(hidden, "resolved or dismissed report is", "resolved or dismissed reports are") + " not shown; ").
 			Syntax(prefix + "reports --state all").Raw(" shows them.")
-		if len(reports) == 0 {
+		if len(items) == 0 {
 			return t
 		}
 		t.Raw(" ")
 	}
-	if len(reports) == 0 {
+	if len(items) == 0 {
 		return t
 	}
 	return t.Syntax(prefix + "report <id>").Raw(" shows one.")

@@ -2,6 +2,7 @@ package notice
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // Alert is a message to the moderators about Gavel itself: m.text, so
@@ -20,6 +22,28 @@ func Alert(msg string) json.RawMessage { return New().Raw(msg).Content(event.Msg
 func FeedDown(since time.Time, err error) json.RawMessage {
 	return Alert(fmt.Sprintf("Gavel cannot read reports from Synapse since %s (%s). It keeps trying; reports filed meanwhile will be posted once it can.",
 		since.UTC().Format("15:04 UTC"), pollFailure(err)))
+}
+
+// KindUnsupported says that Synapse cannot list reports of kind.
+func KindUnsupported(kind mxid.ReportKind, prefix string) json.RawMessage {
+	return New().Raw(fmt.Sprintf("This Synapse has no admin API for %s reports (%s): Gavel posts the other reports, and checks again every 10 minutes. ", kind, KindNeeds(kind))).
+		Syntax(prefix+"status").Raw(" says whether this still holds.").Content(event.MsgText, nil)
+}
+
+// ExplainKind says why reports of kind cannot be listed.
+func ExplainKind(kind mxid.ReportKind, err error) string {
+	if errors.Is(err, adminapi.ErrUnsupported) {
+		return "this Synapse has no admin API for " + string(kind) + " reports: " + KindNeeds(kind) + "."
+	}
+	return Explain(err, "the "+string(kind)+" report list")
+}
+
+// KindNeeds names the Synapse version reports of kind need.
+func KindNeeds(kind mxid.ReportKind) string {
+	if kind == mxid.KindUser {
+		return "they need Synapse 1.152 or newer"
+	}
+	return "Synapse has no API for them"
 }
 
 // FeedBack says that reports can be read again.
@@ -39,9 +63,16 @@ func Unreadable(offset int64, oldestFirst bool) json.RawMessage {
 		adminapi.MaxAnswerSize>>20, offset+1, order, offset, dir))
 }
 
-// FirstStart sums up the reports open at the very first start.
-func FirstStart(open int, prefix string) json.RawMessage {
+// FirstStart sums up the reports of kind open when Gavel first read them:
+// event reports at the very first start, user reports when Gavel first
+// could.
+func FirstStart(kind mxid.ReportKind, open int, prefix string) json.RawMessage {
 	t := New()
+	if kind == mxid.KindUser {
+		// Posted only when some were open, when Gavel first reads them.
+		return t.Raw(Count(open, "user report was", "user reports were")+" already open: ").
+			Syntax(prefix+"reports --kind user").Raw(" lists them.").Content(event.MsgText, nil)
+	}
 	switch open {
 	case 0:
 		t.Raw("Gavel is watching for reports. None were open; new ones will be posted here.")
@@ -89,6 +120,11 @@ type Status struct {
 	// unknown.
 	OpenReports int64
 	OpenErr     error
+	// OpenUserReports is Synapse's count of user reports, unless
+	// UserReportsErr says why it is unknown (for one, a Synapse older
+	// than 1.152).
+	OpenUserReports int64
+	UserReportsErr  error
 	// Waiting counts the messages in the outbox.
 	Waiting int
 	// Device and MinTrust are set when encryption is on; EncryptedNoKey
@@ -112,9 +148,16 @@ func StatusReply(s Status, now time.Time) *Text {
 		t.Raw("Reports: last polled " + Ago(s.LastPoll, now) + ".")
 	}
 	if s.OpenErr == nil {
-		t.Raw(fmt.Sprintf(" %d open in Synapse.", s.OpenReports))
+		t.Raw(fmt.Sprintf(" %d open in Synapse", s.OpenReports))
+		if s.UserReportsErr == nil {
+			t.Raw(fmt.Sprintf(", and %s", Count(int(s.OpenUserReports), "user report", "user reports")))
+		}
+		t.Raw(".")
 	} else {
 		t.Raw(" Open reports unknown: ").User(Explain(s.OpenErr, "the report list"))
+	}
+	if s.UserReportsErr != nil {
+		t.Newline().Raw("User reports: not visible: ").User(ExplainKind(mxid.KindUser, s.UserReportsErr))
 	}
 	if s.Waiting > 0 {
 		t.Raw(fmt.Sprintf(" %d messages waiting to be posted.", s.Waiting))

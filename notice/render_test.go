@@ -52,7 +52,7 @@ func TestNoticeContent(t *testing.T) {
 	assert.Equal(t, event.MsgText, msg.MsgType)
 	assert.Equal(t, event.FormatHTML, msg.Format)
 	assert.Equal(t, map[string]any{}, m["m.mentions"])
-	assert.Equal(t, map[string]any{"report_id": float64(12), "received_ts": float64(sampleReport().ReceivedTS),
+	assert.Equal(t, map[string]any{"kind": "event", "report_id": float64(12), "received_ts": float64(sampleReport().ReceivedTS),
 		"event_id": "$ev", "room_id": "!room:example.org", "sender": "@bob:example.org", "reporter": "@alice:example.org"}, m["gavel.report"])
 	assert.Equal(t, "Report 12: @alice:example.org reported @bob:example.org's event in Free stuff (#free:example.org)\n"+
 		"Reason: `spam` · score -100 · 2026-11-22 18:40:12 UTC\n"+

@@ -25,12 +25,17 @@ const (
 // ReportFields is the machine-readable "gavel.report" field of a report's
 // notice.
 type ReportFields struct {
-	ReportID   int64      `json:"report_id"`
-	ReceivedTS int64      `json:"received_ts"`
-	EventID    id.EventID `json:"event_id"`
-	RoomID     id.RoomID  `json:"room_id"`
-	Sender     id.UserID  `json:"sender"`
-	Reporter   id.UserID  `json:"reporter"`
+	// Kind is "event", "user" or "room".
+	Kind       string `json:"kind"`
+	ReportID   int64  `json:"report_id"`
+	ReceivedTS int64  `json:"received_ts"`
+	// The reported event (event reports).
+	EventID id.EventID `json:"event_id,omitempty"`
+	RoomID  id.RoomID  `json:"room_id,omitempty"`
+	Sender  id.UserID  `json:"sender,omitempty"`
+	// The reported user (user reports).
+	TargetUserID id.UserID `json:"target_user_id,omitempty"`
+	Reporter     id.UserID `json:"reporter"`
 }
 
 // TooLargeToShow stands for a reported event whose details were too large
@@ -41,7 +46,7 @@ var TooLargeToShow = &adminapi.EventReportDetail{}
 // moderators' clients notify them. detail may be nil when Synapse no
 // longer has the event, or TooLargeToShow.
 func ReportNotice(r adminapi.EventReport, detail *adminapi.EventReportDetail) json.RawMessage {
-	return Card(r, detail, nil)
+	return Card(r, detail, nil, nil)
 }
 
 // Report writes a report: who reported whom, where, why, when, and an

@@ -8,6 +8,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // The action table: what moderators did, who, what, on whom or what, why,
@@ -16,8 +18,8 @@ import (
 // ends (EndTask).
 
 const (
-	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id`
-	insertActionQuery = `INSERT INTO action (` + actionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id, report_kind`
+	insertActionQuery = `INSERT INTO action (` + actionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	getActionsQuery   = `SELECT ` + actionColumns + ` FROM action ORDER BY id DESC LIMIT $1`
 	endActionQuery    = `UPDATE action SET ok=$2, result=$3 WHERE event_id=$1`
 )
@@ -35,22 +37,33 @@ type Action struct {
 	// report), as typed; Reason the reason the moderator gave.
 	Target string
 	Reason string
-	// ReportID is the report the action was taken for; 0 for none.
-	ReportID int64
+	// Report is the report the action was taken for; zero for none.
+	Report mxid.ReportRef
 }
 
 var scanAction dbutil.ConvertRowFn[Action] = func(row dbutil.Scannable) (Action, error) {
 	var a Action
 	var ts int64
 	var reportID sql.NullInt64
-	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result, &a.Target, &a.Reason, &reportID)
-	a.Time, a.ReportID = time.UnixMilli(ts), reportID.Int64
+	var kind sql.NullString
+	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result, &a.Target, &a.Reason, &reportID, &kind)
+	a.Time = time.UnixMilli(ts)
+	if reportID.Valid {
+		a.Report = mxid.ReportRef{Kind: ReportKind(kind.String), ID: reportID.Int64}.Normal()
+	}
 	return a, err
 }
 
+// actionReport is a report's report_id and report_kind columns: NULL for
+// none, and the kind NULL for an event report, as before v7.
+func actionReport(r mxid.ReportRef) (sql.NullInt64, sql.NullString) {
+	r = r.Normal()
+	return sql.NullInt64{Int64: r.ID, Valid: r.ID != 0}, sql.NullString{String: string(r.Kind), Valid: r.ID != 0 && r.Kind != KindEvent}
+}
+
 func (s *Store) insertAction(ctx context.Context, a *Action) error {
-	reportID := sql.NullInt64{Int64: a.ReportID, Valid: a.ReportID != 0}
-	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID)
+	reportID, kind := actionReport(a.Report)
+	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID, kind)
 	return err
 }
 
@@ -61,10 +74,22 @@ func (s *Store) Actions(ctx context.Context, limit int) ([]Action, error) {
 
 // AuditQuery selects actions for the audit trail.
 type AuditQuery struct {
-	Since    time.Time // at or after; zero for any time
-	By       id.UserID // who; "" for anyone
-	ReportID int64     // for this report; 0 for any
-	Limit    int
+	Since  time.Time      // at or after; zero for any time
+	By     id.UserID      // who; "" for anyone
+	Report mxid.ReportRef // for this report; zero for any
+	Limit  int
+}
+
+// reportIs is the condition that an action was for report r, its
+// arguments added to args.
+func reportIs(r mxid.ReportRef, args *[]any) string {
+	*args = append(*args, r.ID)
+	cond := `report_id=$` + strconv.Itoa(len(*args))
+	if r := r.Normal(); r.Kind == KindEvent {
+		return cond + ` AND report_kind IS NULL`
+	}
+	*args = append(*args, r.Kind)
+	return cond + ` AND report_kind=$` + strconv.Itoa(len(*args))
 }
 
 // Audit returns the actions q selects, newest first.
@@ -75,9 +100,8 @@ func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Action, error) {
 		args = append(args, q.By)
 		query += ` AND sender=$` + strconv.Itoa(len(args))
 	}
-	if q.ReportID != 0 {
-		args = append(args, q.ReportID)
-		query += ` AND report_id=$` + strconv.Itoa(len(args))
+	if !q.Report.IsZero() {
+		query += ` AND ` + reportIs(q.Report, &args)
 	}
 	args = append(args, q.Limit)
 	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))

@@ -11,6 +11,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // The report_case table: where each report stands as a case. A report
@@ -25,8 +27,8 @@ const (
 		LEFT JOIN report_case c ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
 		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed')
 		ORDER BY r.received_ts DESC LIMIT 1`
-	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason)
-		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9) ON CONFLICT DO NOTHING`
+	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason, target_user)
+		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
 	archiveQuery = `INSERT INTO report_archive (kind, report_id, received_ts, report, archived_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (kind, report_id, received_ts) DO UPDATE SET report=excluded.report, archived_at=excluded.archived_at`
 	getArchivedQuery = `SELECT received_ts, report FROM report_archive WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
@@ -34,14 +36,14 @@ const (
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3 AND state='digest'`
 	duplicatesQuery = `SELECT report_id, received_ts, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
 		WHERE state='duplicate' AND outbox_key=$1 ORDER BY received_ts`
-	getCaseQuery = `SELECT state, changed_by, changed_at, note, version FROM report_case
+	replaceContentQuery = `UPDATE outbox SET content=$2 WHERE key=$1`
+	getCaseQuery        = `SELECT state, changed_by, changed_at, note, version FROM report_case
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3`
 	changeCaseQuery = `INSERT INTO report_case (kind, report_id, received_ts, state, changed_by, changed_at, note, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8 + 1)
 		ON CONFLICT (kind, report_id, received_ts) DO UPDATE SET state=excluded.state, changed_by=excluded.changed_by,
 			changed_at=excluded.changed_at, note=excluded.note, version=excluded.version
 		WHERE report_case.version=$8`
-	actionsForReportQuery = `SELECT ` + actionColumns + ` FROM action WHERE report_id=$1 ORDER BY id DESC LIMIT $2`
 )
 
 // Case states.
@@ -167,7 +169,7 @@ func (s *Store) AddDuplicate(ctx context.Context, r Report, reporter id.UserID, 
 	k := r.normal()
 	added := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, insertDuplicateQuery, k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, card, time.Now().UnixMilli(), reporter, reason)
+		res, err := s.db.Exec(ctx, insertDuplicateQuery, k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, card, time.Now().UnixMilli(), reporter, reason, dbutil.StrPtr(r.TargetUser))
 		if err != nil {
 			return err
 		}
@@ -269,6 +271,38 @@ func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) 
 	return true, nil
 }
 
+// ReplaceCard makes content the card under card's content from now on
+// (for the edits that follow) and queues the edit edit returns, made
+// against the version the case c was read at, in one transaction: c's
+// version goes up, so that the edits of a card are ordered. It reports
+// false, changing nothing, when the case changed since.
+func (s *Store) ReplaceCard(ctx context.Context, c *Case, card OutboxKey, content json.RawMessage, edit func(version int) *Message) (bool, error) {
+	r := c.Report.normal()
+	changed := false
+	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, changeCaseQuery, r.Kind, r.ID, r.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		changed = true
+		if _, err := s.db.Exec(ctx, replaceContentQuery, card, string(content)); err != nil {
+			return err
+		}
+		if m := edit(c.Version + 1); m != nil {
+			return s.enqueue(ctx, *m)
+		}
+		return nil
+	})
+	if err != nil || !changed {
+		return false, err
+	}
+	c.Version++
+	return true, nil
+}
+
 // Archived is a report as Synapse had it before Gavel deleted it there.
 type Archived struct {
 	Report ReportKey
@@ -290,28 +324,39 @@ func (s *Store) ArchivedReport(ctx context.Context, kind ReportKind, reportID in
 	return &a, nil
 }
 
-// ActionsFor returns the actions taken for report reportID, newest
-// first, at most limit.
-func (s *Store) ActionsFor(ctx context.Context, reportID int64, limit int) ([]Action, error) {
-	return scanAction.NewRowIter(s.db.Query(ctx, actionsForReportQuery, reportID, limit)).AsList()
+// ActionsFor returns the actions taken for report r, newest first, at
+// most limit.
+func (s *Store) ActionsFor(ctx context.Context, r mxid.ReportRef, limit int) ([]Action, error) {
+	args := []any{}
+	query := `SELECT ` + actionColumns + ` FROM action WHERE ` + reportIs(r, &args)
+	args = append(args, limit)
+	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
+	return scanAction.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
 }
 
 // CaseQuery selects cases, for !reports.
 type CaseQuery struct {
-	States []string  // any of these states
-	By     id.UserID // last changed by; "" for anyone
-	Before time.Time // received before; zero for any time
+	Kinds  []ReportKind // reports of these kinds; empty for every kind
+	States []string     // any of these states
+	By     id.UserID    // last changed by; "" for anyone
+	Before time.Time    // received before; zero for any time
 	Limit  int
 }
 
-// ListCases returns the event reports' cases q selects, newest report
-// first.
+// ListCases returns the cases q selects, newest report first.
 func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
-	args := []any{KindEvent}
-	where := []string{"r.kind=$1"}
+	var args []any
+	where := []string{"r.state<>'duplicate'"}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
+	}
+	if len(q.Kinds) > 0 {
+		var kinds []string
+		for _, k := range q.Kinds {
+			kinds = append(kinds, arg(k))
+		}
+		where = append(where, "r.kind IN ("+strings.Join(kinds, ", ")+")")
 	}
 	var states []string
 	for _, st := range q.States {
@@ -328,7 +373,7 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
 			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0)
 		FROM report r LEFT JOIN report_case c
 			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
-		WHERE r.state<>'duplicate' AND ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
 	return scanCase.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
 }
 

@@ -17,8 +17,15 @@ import (
 type OutboxKey string
 
 // FirstStartSummaryKey is the key of the summary posted at the first start
-// in place of the reports open then.
-const FirstStartSummaryKey OutboxKey = "gavel-first-start-summary"
+// in place of the reports of kind open then: "gavel-first-start-summary",
+// and for the kinds other than event "…-<kind>" (they start later on an
+// existing database).
+func FirstStartSummaryKey(kind ReportKind) OutboxKey {
+	if kind == KindEvent || kind == "" {
+		return "gavel-first-start-summary"
+	}
+	return OutboxKey("gavel-first-start-summary-" + string(kind))
+}
 
 const (
 	outboxPrefix = "gavel-"
@@ -99,6 +106,13 @@ func UnreadableAlertKey(started time.Time) OutboxKey {
 	return OutboxKey(outboxPrefix + "alert-unreadable-" + strconv.FormatInt(started.UnixMilli(), 10))
 }
 
+// UnsupportedKindKey is the key of the note, posted once per database,
+// that this Synapse cannot list reports of kind:
+// "gavel-unsupported-<kind>-reports".
+func UnsupportedKindKey(kind ReportKind) OutboxKey {
+	return OutboxKey(outboxPrefix + "unsupported-" + string(kind) + "-reports")
+}
+
 // UndecryptableKey is the key of the note that messages encrypted with
 // session cannot be decrypted: "gavel-undecryptable-<session>".
 func UndecryptableKey(session id.SessionID) OutboxKey {
@@ -147,13 +161,24 @@ type KVKey string
 
 // Keys of the kv table.
 const (
-	// KVInitialized is set once the first start's reports are handled.
+	// KVInitialized is set once the first start's event reports are
+	// handled (see KVInitializedKind).
 	KVInitialized KVKey = "feed.initialized"
 	// KVNextBatch is the sync token to resume from.
 	KVNextBatch KVKey = "sync.next_batch"
 	// KVDeviceID is the device the encryption keys belong to.
 	KVDeviceID KVKey = "encryption.device_id"
 )
+
+// KVInitializedKind is set once the first start's reports of kind are
+// handled: KVInitialized for event reports, "feed.initialized.<kind>" for
+// the others.
+func KVInitializedKind(kind ReportKind) KVKey {
+	if kind == KindEvent || kind == "" {
+		return KVInitialized
+	}
+	return KVInitialized + KVKey("."+string(kind))
+}
 
 // KVFilterID is the key of the sync filter's id for the management room
 // room: "sync.filter_id.v3:" + room. The version goes up whenever the

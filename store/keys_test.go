@@ -23,7 +23,9 @@ func TestKeysAreTheSameStrings(t *testing.T) {
 		{FeedAlertKey(at, false), "gavel-alert-feed-1700000000123"},
 		{FeedAlertKey(at, true), "gavel-alert-feed-1700000000123-ok"},
 		{UnreadableAlertKey(at), "gavel-alert-unreadable-1700000000123"},
-		{FirstStartSummaryKey, "gavel-first-start-summary"},
+		{FirstStartSummaryKey(KindEvent), "gavel-first-start-summary"},
+		{FirstStartSummaryKey(KindUser), "gavel-first-start-summary-user"},
+		{UnsupportedKindKey(KindUser), "gavel-unsupported-user-reports"},
 		{UndecryptableKey("sess1"), "gavel-undecryptable-sess1"},
 		{NoticeKey(ReportKey{ID: 12, ReceivedTS: 34}).FailedNote(), "gavel-report-12-34-failed"},
 	} {
@@ -31,6 +33,8 @@ func TestKeysAreTheSameStrings(t *testing.T) {
 	}
 	for _, c := range []struct{ got, want KVKey }{
 		{KVInitialized, "feed.initialized"},
+		{KVInitializedKind(KindEvent), "feed.initialized"},
+		{KVInitializedKind(KindUser), "feed.initialized.user"},
 		{KVNextBatch, "sync.next_batch"},
 		{KVDeviceID, "encryption.device_id"},
 		{KVFilterID("!mods:example.org"), "sync.filter_id.v3:!mods:example.org"},

@@ -11,28 +11,29 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // The report table: one row per report Gavel has seen.
 
 const (
-	insertReportQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`
+	insertReportQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, target_user, reporter)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
 	countReportsQuery = `SELECT state, COUNT(*) FROM report GROUP BY state`
 	// unseenQueryPrefix is completed with "kind IN (…) AND report_id IN (…)",
 	// which the primary key (kind, report_id, received_ts) serves.
 	unseenQueryPrefix = `SELECT kind, report_id, received_ts FROM report WHERE `
 )
 
-// ReportKind is what a report is about. Synapse numbers each kind's reports
-// separately, so the same id can name an event report and a user report.
-type ReportKind string
+// ReportKind is what a report is about (see mxid.ReportKind).
+type ReportKind = mxid.ReportKind
 
 // Report kinds.
 const (
-	KindEvent ReportKind = "event"
-	KindUser  ReportKind = "user"
-	KindRoom  ReportKind = "room"
+	KindEvent = mxid.KindEvent
+	KindUser  = mxid.KindUser
+	KindRoom  = mxid.KindRoom
 )
 
 // ReportKey identifies a report: its kind, Synapse's id and the time
@@ -62,11 +63,21 @@ func (k ReportKey) String() string {
 	return s
 }
 
+// Ref is the report as moderators name it.
+func (k ReportKey) Ref() mxid.ReportRef { return mxid.ReportRef{Kind: k.Kind, ID: k.ID}.Normal() }
+
 // Report is a report Gavel has seen.
 type Report struct {
 	ReportKey
+	// RoomID and EventID are the reported event's (for a room report, the
+	// room); empty when the report is not about them.
 	RoomID  id.RoomID
 	EventID id.EventID
+	// TargetUser is who the report is about: the reported event's sender,
+	// or the reported user; empty when unknown.
+	TargetUser id.UserID
+	// Reporter is who filed it.
+	Reporter id.UserID
 }
 
 // Report states.
@@ -139,7 +150,7 @@ func (s *Store) CountReports(ctx context.Context) (map[string]int, error) {
 func (s *Store) insertReport(ctx context.Context, r Report, state string, outboxKey OutboxKey, now int64) (bool, error) {
 	k := r.normal()
 	res, err := s.db.Exec(ctx, insertReportQuery,
-		k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, state, dbutil.StrPtr(outboxKey), now)
+		k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, state, dbutil.StrPtr(outboxKey), now, dbutil.StrPtr(r.TargetUser), dbutil.StrPtr(r.Reporter))
 	if err != nil {
 		return false, err
 	}

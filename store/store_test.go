@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/pgtest"
 )
 
@@ -199,7 +200,7 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, CommandStarted, state, "started but not finished: Gavel stopped while running it")
 
-		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist", Target: "report 12", Reason: "spam", ReportID: 12}
+		action := &Action{Sender: "@mod:x", EventID: "$cmd", Command: "report delete 12", OK: false, Result: "report 12 does not exist", Target: "report 12", Reason: "spam", Report: mxid.EventReport(12)}
 		reply := Message{Key: "reply-$cmd", RoomID: "!m:x", Content: json.RawMessage(`{}`)}
 		first, err := s.FinishCommand(ctx, "$cmd", Finished{Reply: reply, Action: action})
 		require.NoError(t, err)
@@ -232,7 +233,7 @@ func TestCommandsAreFinishedOnce(t *testing.T) {
 		assert.Equal(t, "report 12 does not exist", actions[0].Result)
 		assert.Equal(t, "report 12", actions[0].Target)
 		assert.Equal(t, "spam", actions[0].Reason)
-		assert.Equal(t, int64(12), actions[0].ReportID)
+		assert.Equal(t, mxid.EventReport(12), actions[0].Report)
 	})
 }
 
@@ -458,8 +459,9 @@ func TestAudit(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		for i, a := range []Action{
-			{Time: time.UnixMilli(1000), Sender: "@a:x", Command: "!suspend @s:x", ReportID: 12},
-			{Time: time.UnixMilli(2000), Sender: "@b:x", Command: "!report claim 12", ReportID: 12},
+			{Time: time.UnixMilli(500), Sender: "@b:x", Command: "!lock @t:x --report u12", Report: mxid.ReportRef{Kind: KindUser, ID: 12}},
+			{Time: time.UnixMilli(1000), Sender: "@a:x", Command: "!suspend @s:x", Report: mxid.EventReport(12)},
+			{Time: time.UnixMilli(2000), Sender: "@b:x", Command: "!report claim 12", Report: mxid.EventReport(12)},
 			{Time: time.UnixMilli(3000), Sender: "@a:x", Command: "!room block !r:x"},
 		} {
 			a.EventID = id.EventID(fmt.Sprintf("$%d", i))
@@ -478,9 +480,18 @@ func TestAudit(t *testing.T) {
 			}
 			return out
 		}
-		assert.Equal(t, []string{"!room block !r:x", "!report claim 12", "!suspend @s:x"}, commands(AuditQuery{}))
+		assert.Equal(t, []string{"!room block !r:x", "!report claim 12", "!suspend @s:x", "!lock @t:x --report u12"}, commands(AuditQuery{}))
 		assert.Equal(t, []string{"!room block !r:x", "!suspend @s:x"}, commands(AuditQuery{By: "@a:x"}))
-		assert.Equal(t, []string{"!report claim 12", "!suspend @s:x"}, commands(AuditQuery{ReportID: 12}))
+		assert.Equal(t, []string{"!report claim 12", "!suspend @s:x"}, commands(AuditQuery{Report: mxid.EventReport(12)}),
+			"event report 12, not user report 12")
+		assert.Equal(t, []string{"!lock @t:x --report u12"}, commands(AuditQuery{Report: mxid.ReportRef{Kind: KindUser, ID: 12}}))
+		forUser, err := s.ActionsFor(ctx, mxid.ReportRef{Kind: KindUser, ID: 12}, 10)
+		require.NoError(t, err)
+		require.Len(t, forUser, 1)
+		assert.Equal(t, mxid.ReportRef{Kind: KindUser, ID: 12}, forUser[0].Report)
+		forEvent, err := s.ActionsFor(ctx, mxid.EventReport(12), 10)
+		require.NoError(t, err)
+		assert.Len(t, forEvent, 2)
 		assert.Equal(t, []string{"!room block !r:x", "!report claim 12"}, commands(AuditQuery{Since: time.UnixMilli(2000)}))
 		assert.Equal(t, []string{"!room block !r:x"}, commands(AuditQuery{Limit: 1}))
 	})

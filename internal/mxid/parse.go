@@ -74,6 +74,65 @@ func ParseReportID(s string) (int64, error) {
 	return n, nil
 }
 
+// ReportKind is what a report is about. Synapse numbers each kind's reports
+// separately, so the same id can name an event report and a user report.
+type ReportKind string
+
+// Report kinds.
+const (
+	KindEvent ReportKind = "event"
+	KindUser  ReportKind = "user"
+	KindRoom  ReportKind = "room"
+)
+
+func (k ReportKind) String() string { return string(k) }
+
+// kindLetters are the letters that mark a report id of a kind other than
+// event: u12 is user report 12, r12 room report 12.
+var kindLetters = map[ReportKind]string{KindUser: "u", KindRoom: "r"}
+
+// ReportRef names a report as moderators type it: 12 (or #12) for an
+// event report, u12 for a user report, r12 for a room report.
+type ReportRef struct {
+	Kind ReportKind // KindEvent when empty
+	ID   int64
+}
+
+// EventReport names event report id.
+func EventReport(id int64) ReportRef { return ReportRef{Kind: KindEvent, ID: id} }
+
+// IsZero reports whether no report is named.
+func (r ReportRef) IsZero() bool { return r.ID == 0 }
+
+// Normal returns r with an empty Kind spelt out.
+func (r ReportRef) Normal() ReportRef {
+	if r.Kind == "" {
+		r.Kind = KindEvent
+	}
+	return r
+}
+
+// String is the report as moderators type it: "12", "u12", "r12".
+func (r ReportRef) String() string {
+	return kindLetters[r.Kind] + strconv.FormatInt(r.ID, 10)
+}
+
+// ParseReportRef reads a report as moderators type it: 12 or #12 for an
+// event report, u12 for a user report, r12 for a room report.
+func ParseReportRef(s string) (ReportRef, error) {
+	kind, digits := KindEvent, strings.TrimPrefix(s, "#")
+	for k, letter := range kindLetters {
+		if rest, ok := strings.CutPrefix(strings.ToLower(digits), letter); ok {
+			kind, digits = k, rest
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || strings.HasPrefix(digits, "+") {
+		return ReportRef{}, fmt.Errorf("report id must be a positive whole number, like 12 (u12 for a user report, r12 for a room report) (got %s)", Shown(s))
+	}
+	return ReportRef{Kind: kind, ID: n}, nil
+}
+
 // ParseRoom reads a room id, a room alias, or a matrix.to link or matrix:
 // URI to either.
 func ParseRoom(s string) (RoomRef, error) {

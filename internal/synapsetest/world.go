@@ -210,6 +210,33 @@ func (w *World) ReportID(ctx context.Context, eventID id.EventID) (int64, error)
 	return 0, fmt.Errorf("synapse has no report about %s", eventID)
 }
 
+// ReportUser files a user report as the reporter about target.
+func (w *World) ReportUser(ctx context.Context, target id.UserID, reason string) error {
+	return w.Server.FileUserReport(ctx, w.Reporter, target, reason)
+}
+
+// UserReportID returns Synapse's id of the newest user report about
+// target.
+func (w *World) UserReportID(ctx context.Context, target id.UserID) (int64, error) {
+	page, err := w.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{TargetUserID: target, PageQuery: adminapi.PageQuery{Limit: 1}})
+	if err != nil {
+		return 0, err
+	}
+	if len(page.Items) == 0 {
+		return 0, fmt.Errorf("synapse has no user report about %s", target)
+	}
+	return page.Items[0].ID, nil
+}
+
+// FileUserReport files a report as reporter about the account target,
+// with POST /_matrix/client/v3/users/{userId}/report (Synapse 1.133 and
+// later).
+func (s *Server) FileUserReport(ctx context.Context, reporter *mautrix.Client, target id.UserID, reason string) error {
+	url := reporter.BuildClientURL("v3", "users", target, "report")
+	_, err := reporter.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": reason}, nil)
+	return err
+}
+
 // NoScore, as FileReport's score, files a report without one.
 const NoScore = math.MinInt
 

@@ -1,4 +1,4 @@
--- v0 -> v6 (compatible with v3+): Latest revision
+-- v0 -> v7 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -22,11 +22,17 @@ CREATE TABLE report (
 	state       TEXT NOT NULL,
 	outbox_key  TEXT,
 	seen_at     BIGINT NOT NULL,
+	-- Who filed it (from v7; before, duplicates only) and why (duplicates
+	-- only).
 	reporter    TEXT,
 	reason      TEXT,
+	-- The user the report is about (see 07-user-reports.sql).
+	target_user TEXT,
 	PRIMARY KEY (kind, report_id, received_ts)
 );
 CREATE INDEX report_event_idx ON report (event_id);
+CREATE INDEX report_target_idx ON report (target_user) WHERE target_user IS NOT NULL;
+CREATE INDEX report_reporter_idx ON report (reporter) WHERE reporter IS NOT NULL;
 
 -- Messages to post exactly once. The key is also the transaction id of the
 -- send, so a resend after a crash is deduplicated by the homeserver.
@@ -76,7 +82,9 @@ CREATE TABLE action (
 	-- reason given; the report the action was taken for, if any.
 	target    TEXT NOT NULL DEFAULT '',
 	reason    TEXT NOT NULL DEFAULT '',
-	report_id BIGINT
+	report_id BIGINT,
+	-- The kind of that report; NULL for an event report.
+	report_kind TEXT
 );
 
 -- Encrypted messages from the management room whose keys had not arrived

@@ -1,0 +1,187 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// source is how the feed reads one kind of report from Synapse, and posts
+// one. Everything else (what is new, digests, first start, full scans) is
+// the same for every kind.
+type source[T any] struct {
+	kind store.ReportKind
+	// list reads one page of the open reports.
+	list func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[T], error)
+	key  func(T) store.ReportKey
+	row  func(T) store.Report
+	// trim cuts a report's free text to what a card shows, so that
+	// reports held in memory stay small whatever reporters type.
+	trim   func(T) T
+	digest func(reports []T, part, parts, total int, prefix string) json.RawMessage
+	// post records a report as seen and queues its card.
+	post func(ctx context.Context, r T) error
+}
+
+// kindFeed is the feed of one kind of report.
+type kindFeed[T any] struct {
+	*Feed
+	source[T]
+	// initialized is set once the first start's reports are dealt with
+	// (store.KVInitializedKind), so that polls need not ask the database
+	// again.
+	initialized bool
+}
+
+// poller is a kindFeed of any kind.
+type poller interface {
+	poll(ctx context.Context, full bool) error
+	reportKind() store.ReportKind
+}
+
+func (f *kindFeed[T]) reportKind() store.ReportKind { return f.kind }
+
+// eventReports is the feed of event reports.
+func (f *Feed) eventReports() *kindFeed[adminapi.EventReport] {
+	return &kindFeed[adminapi.EventReport]{Feed: f, source: source[adminapi.EventReport]{
+		kind: store.KindEvent,
+		list: func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.EventReport], error) {
+			return f.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{PageQuery: q})
+		},
+		key: func(r adminapi.EventReport) store.ReportKey { return eventRow(r).ReportKey },
+		row: eventRow,
+		trim: func(r adminapi.EventReport) adminapi.EventReport {
+			r.Reason = textcut.Runes(r.Reason, 2*notice.ReasonShown)
+			r.Name = textcut.Runes(r.Name, 2*notice.RoomNameShown)
+			return r
+		},
+		digest: notice.Digest,
+		post:   f.postEventReport,
+	}}
+}
+
+// eventRow is what the store keeps of an event report.
+func eventRow(r adminapi.EventReport) store.Report {
+	return store.Report{ReportKey: store.ReportKey{Kind: store.KindEvent, ID: r.ID, ReceivedTS: r.ReceivedTS},
+		RoomID: r.RoomID, EventID: r.EventID, TargetUser: r.Sender, Reporter: r.UserID}
+}
+
+// postEventReport renders an event report's card, with the reported event
+// when Synapse still has it, and records the report and the card
+// together. A report of an event whose card is open joins that card.
+func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) error {
+	key := eventRow(r).ReportKey
+	if f.Duplicate != nil {
+		card, err := f.Store.OpenCard(ctx, r.EventID)
+		if err != nil {
+			return err
+		}
+		if card != nil && card.ReportKey != key {
+			return f.Duplicate(ctx, r, card)
+		}
+	}
+	detail, err := f.Admin.EventReport(ctx, r.ID)
+	switch {
+	case adminapi.IsTooLarge(err):
+		f.Log.Warn().Int64("report_id", r.ID).Msg("The reported event is too large to read; posting the report without it")
+		detail = notice.TooLargeToShow
+	case adminapi.IsNotFound(err):
+		// Deleted since the listing, or its room or event was purged.
+		detail = nil
+	case err != nil && retry.Classify(err) != retry.Permanent:
+		// No answer, a 5xx, a rate limit, or a token an admin can fix:
+		// the next poll tries again.
+		return err
+	case err != nil:
+		// One report Synapse cannot show must not hold up the others.
+		f.Log.Warn().Err(err).Int64("report_id", r.ID).Msg("Could not read the reported event; posting the report without it")
+		detail = nil
+	case detail.ReceivedTS != r.ReceivedTS:
+		// The id now belongs to another report; the next poll sorts it out.
+		return nil
+	}
+	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
+	render := func(d *dossier.Dossier) json.RawMessage { return notice.Card(r, detail, d, buttons) }
+	d, late := f.gather(ctx, dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID})
+	card, reactions := store.CardMessages(store.NoticeKey(key), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
+	err = f.Store.AddReportNotice(ctx, eventRow(r), card, reactions...)
+	if err == nil {
+		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
+			Stringer("room_id", r.RoomID).Msg("New report")
+		f.whenLate(ctx, card.Key, late, render)
+	}
+	return err
+}
+
+// gather gathers a card's context within dossier.Budget (see
+// dossier.Gatherer.Gather); nothing without a Gatherer.
+func (f *Feed) gather(ctx context.Context, s dossier.Subject) (*dossier.Dossier, <-chan *dossier.Dossier) {
+	if f.Dossier == nil {
+		return nil, nil
+	}
+	return f.Dossier.Gather(ctx, s, dossier.Budget)
+}
+
+// whenLate edits the card under key with the context that came late, once
+// it is there. A crash meanwhile leaves the card as it is: !report shows
+// the whole context.
+func (f *Feed) whenLate(ctx context.Context, key store.OutboxKey, late <-chan *dossier.Dossier, render func(*dossier.Dossier) json.RawMessage) {
+	if late == nil || f.LateCard == nil {
+		return
+	}
+	go func() {
+		select {
+		case d := <-late:
+			if err := f.LateCard(ctx, key, render(d)); err != nil && ctx.Err() == nil {
+				f.Log.Warn().Err(err).Str("card", string(key)).Msg("Could not add the late context to a card")
+			}
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// userReports is the feed of user reports (Synapse 1.152 and later).
+func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
+	key := func(r adminapi.UserReport) store.ReportKey {
+		return store.ReportKey{Kind: store.KindUser, ID: r.ID, ReceivedTS: r.ReceivedTS}
+	}
+	row := func(r adminapi.UserReport) store.Report {
+		return store.Report{ReportKey: key(r), TargetUser: r.TargetUserID, Reporter: r.UserID}
+	}
+	return &kindFeed[adminapi.UserReport]{Feed: f, source: source[adminapi.UserReport]{
+		kind: store.KindUser,
+		list: func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.UserReport], error) {
+			return f.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{PageQuery: q})
+		},
+		key: key,
+		row: row,
+		trim: func(r adminapi.UserReport) adminapi.UserReport {
+			r.Reason = textcut.Runes(r.Reason, 2*notice.ReasonShown)
+			return r
+		},
+		digest: notice.UserDigest,
+		post: func(ctx context.Context, r adminapi.UserReport) error {
+			// The listing holds all there is to a user report.
+			buttons := notice.UserCardButtons(r, f.Prefix, f.Server)
+			render := func(d *dossier.Dossier) json.RawMessage { return notice.UserCard(r, d, buttons) }
+			d, late := f.gather(ctx, dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID})
+			card, reactions := store.CardMessages(store.NoticeKey(key(r)), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
+			err := f.Store.AddReportNotice(ctx, row(r), card, reactions...)
+			if err == nil {
+				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID).Msg("New user report")
+				f.whenLate(ctx, card.Key, late, render)
+			}
+			return err
+		},
+	}}
+}
+
+// isUnsupported reports whether err says Synapse has no API for a kind.
+func isUnsupported(err error) bool { return errors.Is(err, adminapi.ErrUnsupported) }

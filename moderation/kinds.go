@@ -1,0 +1,177 @@
+package moderation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Reports come in kinds (event, user; room later), which Synapse reads,
+// lists and deletes through different endpoints. A synapseReport is one of
+// any kind, so that cases, archives and cards need not care which.
+
+// synapseReport is a report as Synapse has it.
+type synapseReport struct {
+	Key      store.ReportKey
+	Reporter id.UserID
+	// Event is an event report, with its event; User a user report.
+	// Exactly one is set.
+	Event *adminapi.EventReportDetail
+	User  *adminapi.UserReport
+}
+
+// reportName is a report as the replies name it: "report 12", "report u12".
+func reportName(r mxid.ReportRef) string { return "report " + r.String() }
+
+// fetchReport reads report r from Synapse: an error that IsNotFound when
+// Synapse does not have it.
+func (m *Moderator) fetchReport(ctx context.Context, r mxid.ReportRef) (*synapseReport, error) {
+	switch r = r.Normal(); r.Kind {
+	case mxid.KindUser:
+		u, err := m.Admin.UserReport(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &synapseReport{Key: store.ReportKey{Kind: r.Kind, ID: u.ID, ReceivedTS: u.ReceivedTS}, Reporter: u.UserID, User: u}, nil
+	case mxid.KindEvent:
+		d, err := m.Admin.EventReport(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &synapseReport{Key: store.ReportKey{Kind: r.Kind, ID: d.ID, ReceivedTS: d.ReceivedTS}, Reporter: d.UserID, Event: d}, nil
+	}
+	return nil, fmt.Errorf("%s reports are not supported yet", r.Kind)
+}
+
+// deleteReport deletes report r in Synapse.
+func (m *Moderator) deleteInSynapse(ctx context.Context, r mxid.ReportRef) error {
+	if r.Normal().Kind == mxid.KindUser {
+		return m.Admin.DeleteUserReport(ctx, r.ID)
+	}
+	return m.Admin.DeleteEventReport(ctx, r.ID)
+}
+
+// decodeArchived reads an archived report back.
+func decodeArchived(a *store.Archived) (*synapseReport, error) {
+	r := &synapseReport{Key: a.Report}
+	if a.Report.Kind == mxid.KindUser {
+		r.User = &adminapi.UserReport{}
+		if err := json.Unmarshal(a.JSON, r.User); err != nil {
+			return nil, err
+		}
+		r.Reporter = r.User.UserID
+		return r, nil
+	}
+	d, err := adminapi.DecodeEventReport(a.JSON)
+	if err != nil {
+		return nil, err
+	}
+	r.Event, r.Reporter = d, d.UserID
+	return r, nil
+}
+
+// archive is the report as Gavel archives it.
+func (r *synapseReport) archive() (store.Archived, error) {
+	var v any = r.Event
+	if r.User != nil {
+		v = r.User
+	}
+	data, err := json.Marshal(v)
+	return store.Archived{Report: r.Key, JSON: data}, err
+}
+
+// text is the report as !report shows it.
+func (r *synapseReport) text() *notice.Text {
+	if r.User != nil {
+		return notice.UserReport(*r.User)
+	}
+	return notice.Report(r.Event.EventReport, r.Event)
+}
+
+// card renders the report's card with context d, and returns it with its
+// buttons.
+func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.RawMessage, []notice.Button) {
+	if r.User != nil {
+		buttons := notice.UserCardButtons(*r.User, prefix, server)
+		return notice.UserCard(*r.User, d, buttons), buttons
+	}
+	buttons := notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
+	return notice.Card(r.Event.EventReport, r.Event, d, buttons), buttons
+}
+
+// subject is what a dossier about r is gathered for.
+func (r *synapseReport) subject() dossier.Subject {
+	s := dossier.Subject{Report: r.Key, Reporter: r.Reporter}
+	if u := r.User; u != nil {
+		s.User = u.TargetUserID
+		return s
+	}
+	s.User, s.RoomID, s.EventID = r.Event.Sender, r.Event.RoomID, r.Event.EventID
+	return s
+}
+
+// gather gathers the context of a card about to be queued, within
+// dossier.Budget (see dossier.Gatherer.Gather); nothing without a
+// Gatherer.
+func (m *Moderator) gather(ctx context.Context, s dossier.Subject) (*dossier.Dossier, <-chan *dossier.Dossier) {
+	if m.Dossier == nil {
+		return nil, nil
+	}
+	return m.Dossier.Gather(ctx, s, dossier.Budget)
+}
+
+// LateCard makes content, the card under key with the context that came
+// after it was queued, the card's content, and edits the card to show it
+// (with its case, once that changed). The feed calls it (through package
+// bot).
+func (m *Moderator) LateCard(ctx context.Context, key store.OutboxKey, content json.RawMessage) error {
+	report, ok := key.Report()
+	if !ok {
+		return fmt.Errorf("%s is not a card", key)
+	}
+	card, err := m.Store.Message(ctx, key)
+	if err != nil || card == nil {
+		return fmt.Errorf("the card %s: %v", key, err)
+	}
+	for range 3 { // the case may change meanwhile: read it again
+		c, err := m.Store.Case(ctx, report)
+		if err != nil {
+			return err
+		}
+		edited := content
+		if c.Version > 0 {
+			view, err := m.caseView(ctx, c, key)
+			if err != nil {
+				return err
+			}
+			if edited, err = notice.CardWithCase(content, view); err != nil {
+				return err
+			}
+		}
+		if c.At.IsZero() {
+			c.At = time.Now()
+		}
+		changed, err := m.Store.ReplaceCard(ctx, &c, key, content, func(version int) *store.Message {
+			return &store.Message{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID, Content: edited, RelatesTo: key}
+		})
+		if err != nil {
+			return err
+		}
+		if changed {
+			if m.Notify != nil {
+				m.Notify()
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the case of %s kept changing", key)
+}

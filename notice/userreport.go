@@ -1,0 +1,104 @@
+package notice
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/internal/textcut"
+)
+
+// Reports about user accounts (Synapse 1.152 and later): moderators name
+// them u12.
+
+// UserReportRef is user report id as moderators type it: "u12".
+func UserReportRef(id int64) string { return mxid.ReportRef{Kind: mxid.KindUser, ID: id}.String() }
+
+// UserReport writes a user report: who reported whom, why and when.
+func UserReport(r adminapi.UserReport) *Text {
+	t := New()
+	t.Bold("User report " + UserReportRef(r.ID)).Raw(": ")
+	userLink(t, r.UserID).Raw(" reported the account ")
+	userLink(t, r.TargetUserID).Newline()
+	t.Raw("Reason: ")
+	if r.Reason == "" {
+		t.Raw("(none given)")
+	} else {
+		t.Code(textcut.Runes(r.Reason, ReasonShown))
+	}
+	return t.Raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
+}
+
+// UserCardButtons are the buttons that fit user report r: claim, resolve
+// and dismiss; suspending the reported user when they are local (server
+// is this homeserver); redacting their last day of messages.
+func UserCardButtons(r adminapi.UserReport, prefix, server string) []Button {
+	ref := UserReportRef(r.ID)
+	forReport := " --report " + ref
+	b := []Button{
+		{"👀", prefix + "report claim " + ref, "claim"},
+		{"✅", prefix + "report resolve " + ref, "resolve"},
+		{"🚫", prefix + "report dismiss " + ref, "dismiss"},
+	}
+	if r.TargetUserID == "" {
+		return b
+	}
+	if r.TargetUserID.Homeserver() == server {
+		b = append(b, Button{"⛔", prefix + "suspend " + string(r.TargetUserID) + forReport, "suspend the user"})
+	}
+	return append(b, Button{"🧹", prefix + "redact user " + string(r.TargetUserID) + forReport, "redact the user's last 24 h (asks first)"})
+}
+
+// UserCard is a user report's notice with its context (d, nil for none)
+// and its buttons.
+func UserCard(r adminapi.UserReport, d *dossier.Dossier, buttons []Button) json.RawMessage {
+	return withButtons(Dossier(UserReport(r), d, time.Now()), ReportFields{
+		Kind: "user", ReportID: r.ID, ReceivedTS: r.ReceivedTS, TargetUserID: r.TargetUserID, Reporter: r.UserID,
+	}, buttons)
+}
+
+// UserDigest is Digest for user reports.
+func UserDigest(reports []adminapi.UserReport, part, parts, total int, prefix string) json.RawMessage {
+	var raw json.RawMessage
+	for _, cut := range digestCuts {
+		if raw = renderUserDigest(reports, part, parts, total, prefix, cut); len(raw) <= maxDigestBytes {
+			break
+		}
+	}
+	return raw
+}
+
+func renderUserDigest(reports []adminapi.UserReport, part, parts, total int, prefix string, cut digestCut) json.RawMessage {
+	t := New()
+	digestHeading(t, "user reports", part, parts, total, prefix)
+	ids := make([]int64, len(reports))
+	keys := make([][2]int64, len(reports))
+	rows := make([][]string, len(reports))
+	for i, r := range reports {
+		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
+		reason := "(none given)"
+		if r.Reason != "" {
+			reason = textcut.Runes(r.Reason, cut.reason)
+		}
+		rows[i] = []string{UserReportRef(r.ID), textcut.Runes(string(r.TargetUserID), cut.sender),
+			textcut.Runes(string(r.UserID), cut.sender), reason}
+	}
+	t.Table([]string{"id", "reported user", "reporter", "reason"}, rows)
+	return t.Content(event.MsgText, map[string]any{"gavel.kind": "user", "gavel.reports": ids, "gavel.report_keys": keys})
+}
+
+// digestHeading starts a digest of what ("reports", "user reports").
+func digestHeading(t *Text, what string, part, parts, total int, prefix string) {
+	if parts > 0 {
+		t.Bold(strconv.Itoa(total) + " new " + what).Raw(fmt.Sprintf(", digest %d of %d. ", part, parts))
+	} else {
+		t.Bold(fmt.Sprintf("New %s, digest %d", what, part)).Raw(" (more follow). ")
+	}
+	t.Raw("Too many to post one by one: ").Syntax(prefix + "report <id>").Raw(" shows one, ").Syntax(prefix + "reports").Raw(" lists the open ones.")
+}
