@@ -37,6 +37,7 @@ import (
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -53,6 +54,8 @@ type Bot struct {
 	feed   *feed.Feed
 	sender *outbox.Sender
 	mod    *moderation.Moderator
+	// roomReports reads room reports (synapse.database); set by Start.
+	roomReports *roomreports.Source
 
 	// syncFailed is set while handling a sync response when something
 	// could not be recorded; the sync loop then handles it again.
@@ -264,6 +267,12 @@ func (b *Bot) Start(ctx context.Context) error {
 	if encrypted {
 		b.markEncrypted(ctx, &encryption)
 	}
+	rooms, err := roomreports.Open(ctx, b.admin, b.cfg.Synapse.Database)
+	if err != nil {
+		return startupErr("%v", err)
+	}
+	// Run closes it when Gavel stops.
+	b.feed.RoomReports, b.mod.RoomReports, b.roomReports = rooms, rooms, rooms
 	if b.cfg.Reports.NotifyReporter {
 		if on, err := b.admin.ServerNoticesEnabled(ctx, b.cfg.Matrix.UserID.Homeserver()); err == nil && !on {
 			b.log.Warn().Msg("reports.notify_reporter is on, but Synapse does not send server notices: set server_notices in its homeserver.yaml, or turn reports.notify_reporter off")
@@ -286,6 +295,9 @@ func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) 
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if b.roomReports != nil {
+		defer b.roomReports.Close()
+	}
 	var wg sync.WaitGroup
 	run := func(name string, loop func(context.Context) error) {
 		wg.Go(func() {

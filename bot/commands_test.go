@@ -50,7 +50,7 @@ func TestCommands(t *testing.T) {
 	t.Run("help", func(t *testing.T) {
 		reply := e.command(e.mod, "!help")
 		assert.Equal(t, event.MsgNotice, reply.MsgType)
-		for _, usage := range []string{"!help [command]", "!reports [--kind event|user|all] [--state", "!report [show] <id>", "!report delete <id>", "!report claim <id>", "!audit",
+		for _, usage := range []string{"!help [command]", "!reports [--kind event|user|room|all] [--state", "!report [show] <id>", "!report delete <id>", "!report claim <id>", "!audit",
 			"!quarantine media", "!unquarantine media", "!quarantine room", "!quarantine user", "!protect media", "!unprotect media",
 			"!user <@user:server>", "!suspend", "!unsuspend", "!lock", "!unlock", "!shadowban", "!unshadowban", "!room [show]", "!room block", "!room unblock", "!status"} {
 			assert.Contains(t, reply.Body, usage)
@@ -78,7 +78,7 @@ func TestCommands(t *testing.T) {
 	t.Run("status", func(t *testing.T) {
 		reply := e.command(e.mod, "!status")
 		assert.Contains(t, reply.Body, "Gavel test · Synapse "+e.srv.Version+" · database sqlite3")
-		assert.Regexp(t, `Reports: last polled \d+s ago\. \d+ open in Synapse, and \d+ user reports?\.`, reply.Body)
+		assert.Regexp(t, `Reports: last polled \d+s ago\. \d+ event reports? and \d+ user reports? open in Synapse\.`, reply.Body)
 	})
 
 	t.Run("reports", func(t *testing.T) {

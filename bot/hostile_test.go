@@ -76,37 +76,54 @@ func TestHostileReportedContent(t *testing.T) {
 			"org.matrix.msc1767.text": "<b>Vote</b> @room"}),
 			"poll", "org.matrix.msc3381.poll.start"},
 	}
+	// The context on each card shows the sender's display name and the
+	// messages around the event: hostile too.
+	require.NoError(t, e.spammer.SetDisplayName(bg, "<b>Mod</b> @room https://evil.example/name \u202Egnp.exe\u200b"))
 	for _, c := range cases {
 		e.report(c.event, c.reason)
 	}
+	// And a user report, whose reason is the reporter's.
+	require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, "<img src=x onerror=alert(4)> @room https://evil.example/u \u202Egnp"))
+	userReport, err := e.world.UserReportID(bg, e.spammer.UserID)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.admin.DeleteUserReport(bg, userReport) }) // the server is shared
 	notices := e.waitNotices(len(cases))
 	byEvent := map[id.EventID]*event.Event{}
 	for _, n := range notices {
 		byEvent[field(t, n).EventID] = n
 	}
+	check := func(t *testing.T, n *event.Event, shows string) {
+		msg := n.Content.AsMessage()
+		raw, err := json.Marshal(n.Content.Raw)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{}, n.Content.Raw["m.mentions"], "m.mentions is empty")
+		for _, s := range []string{msg.Body, msg.FormattedBody} {
+			assert.True(t, utf8.ValidString(s))
+			assert.NotRegexp(t, `(?i)@room`, s, "no @room a legacy client would ping for")
+			assert.NotContains(t, s, "https://evil")
+			assert.NotContains(t, s, "\u202E")
+			assert.NotContains(t, s, "\u200B")
+		}
+		assert.Less(t, len(raw), 8*1024, "the notice stays short")
+		for _, m := range htmlTag.FindAllStringSubmatch(msg.FormattedBody, -1) {
+			assert.Contains(t, []string{"b", "a", "br", "code", "pre", "blockquote"}, strings.ToLower(m[1]), "only Gavel's own tags")
+		}
+		for _, m := range htmlHref.FindAllStringSubmatch(msg.FormattedBody, -1) {
+			assert.True(t, strings.HasPrefix(m[1], "https://matrix.to/#/"), "only Gavel's own links: %s", m[1])
+		}
+		assert.Contains(t, msg.FormattedBody, shows)
+		assert.Contains(t, msg.Body, "display name `<b>Mod</b> @\u2060room https[:]//evil.example/name", "the display name, inert")
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			n := byEvent[c.event]
 			require.NotNil(t, n, "no notice for %s", c.event)
-			msg := n.Content.AsMessage()
-			raw, err := json.Marshal(n.Content.Raw)
-			require.NoError(t, err)
-			assert.Equal(t, map[string]any{}, n.Content.Raw["m.mentions"], "m.mentions is empty")
-			for _, s := range []string{msg.Body, msg.FormattedBody} {
-				assert.True(t, utf8.ValidString(s))
-				assert.NotRegexp(t, `(?i)@room`, s, "no @room a legacy client would ping for")
-				assert.NotContains(t, s, "https://evil")
-				assert.NotContains(t, s, "\u202E")
-				assert.NotContains(t, s, "\u200B")
-			}
-			assert.Less(t, len(raw), 8*1024, "the notice stays short")
-			for _, m := range htmlTag.FindAllStringSubmatch(msg.FormattedBody, -1) {
-				assert.Contains(t, []string{"b", "a", "br", "code", "pre", "blockquote"}, strings.ToLower(m[1]), "only Gavel's own tags")
-			}
-			for _, m := range htmlHref.FindAllStringSubmatch(msg.FormattedBody, -1) {
-				assert.True(t, strings.HasPrefix(m[1], "https://matrix.to/#/"), "only Gavel's own links: %s", m[1])
-			}
-			assert.Contains(t, msg.FormattedBody, c.shows)
+			check(t, n, c.shows)
 		})
 	}
+	t.Run("user report", func(t *testing.T) {
+		cards := e.waitUserCards(1)
+		require.Len(t, cards[userReport], 1)
+		check(t, cards[userReport][0], "&lt;img src=x onerror=alert(4)&gt;")
+	})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
 
 // Tests of user reports (MSC4260): each runs on a Synapse of its own, as
@@ -82,6 +84,10 @@ func TestUserReportBecomesACard(t *testing.T) {
 	shown := e.command(e.mod, "!report "+ref).Body
 	assert.Contains(t, shown, "User report "+ref)
 	assert.Contains(t, shown, "Case: Open")
+	assert.Contains(t, shown, "User: "+string(e.spammer.UserID)+" · local, account ")
+	// In the card's thread, a command is about the card's user report.
+	inThread := e.waitReply(e.sayInThread(e.mod, card.ID, "!report")).Content.AsMessage().Body
+	assert.Contains(t, inThread, "User report "+ref)
 
 	// An action for it claims its case; the reply goes to the card's
 	// thread, and the card lists the action.
@@ -299,4 +305,83 @@ func TestCardShowsContext(t *testing.T) {
 	edit := e.edits(card2.ID)[0]
 	assert.Contains(t, edit, "> "+string(e.spammer.UserID)+": first spam", "the message before it")
 	assert.Contains(t, edit, "History: 1 earlier report", "the rest stays")
+}
+
+// roomCards returns the cards of room reports in the room, by report id.
+func (e *env) roomCards() map[int64][]*event.Event {
+	out := map[int64][]*event.Event{}
+	for _, evt := range e.botMessages() {
+		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) {
+			if f := field(e.t, evt); f.Kind == "room" {
+				out[f.ReportID] = append(out[f.ReportID], evt)
+			}
+		}
+	}
+	return out
+}
+
+// roomReportsThroughDatabase: with synapse.database set, a room report
+// filed through the client API gets exactly one card, with the room's
+// context and room buttons; its case works with r<id>, and closing it
+// leaves it in Synapse, which has no API to delete it.
+func roomReportsThroughDatabase(t *testing.T, e *env) {
+	e.start()
+	require.NoError(t, e.world.ReportRoom(bg, "a <b>scam</b> room"))
+	var cards map[int64][]*event.Event
+	require.Eventually(t, func() bool {
+		cards = e.roomCards()
+		return len(cards) == 1
+	}, 30*time.Second, 100*time.Millisecond)
+	var reportID int64
+	var card *event.Event
+	for reportID = range cards {
+		card = cards[reportID][0]
+	}
+	ref := "r" + itoa(reportID)
+	f := field(t, card)
+	assert.Equal(t, e.public, f.RoomID)
+	assert.Equal(t, e.reporter.UserID, f.Reporter)
+	body := card.Content.AsMessage().Body
+	assert.Contains(t, body, "Room report "+ref)
+	assert.Contains(t, body, "Room: 2 members")
+	assert.NotContains(t, card.Content.AsMessage().FormattedBody, "<b>scam")
+	buttons, _ := card.Content.Raw["fi.mau.reaction_commands"].(map[string]any)
+	assert.Equal(t, "!room block "+string(e.public)+" --report "+ref, buttons["🚧"])
+
+	assert.Contains(t, e.command(e.mod, "!status").Body, "1 room report (read from Synapse's database)")
+	assert.Contains(t, e.command(e.mod, "!reports --kind room").Body, ref+" · ")
+	blocked := e.command(e.mod, "!room block "+string(e.public)+" --report "+ref).Body
+	assert.Contains(t, blocked, "Report "+ref+" is now claimed by you.")
+	resolved := e.command(e.mod, "!report resolve "+ref).Body
+	assert.Contains(t, resolved, "Report "+ref+" — Resolved by")
+	assert.NotContains(t, resolved, "deleted from Synapse's list", "room reports stay in Synapse")
+	assert.Contains(t, e.command(e.mod, "!report delete "+ref).Body, "no API to delete room reports")
+	time.Sleep(time.Second) // a few more polls
+	assert.Len(t, e.roomCards()[reportID], 1, "still one card")
+}
+
+func TestRoomReportsFromSynapsesSQLite(t *testing.T) {
+	srv := newServer(t)
+	e := newEnv(t, srv)
+	e.cfg.Synapse.Database = srv.DatabasePath()
+	roomReportsThroughDatabase(t, e)
+}
+
+func TestRoomReportsFromSynapsesPostgres(t *testing.T) {
+	uri := pgtest.URI(t)
+	srv := synapsetest.New(t, synapsetest.Options{Postgres: uri})
+	e := newEnv(t, srv)
+	e.cfg.Synapse.Database = uri
+	roomReportsThroughDatabase(t, e)
+}
+
+// TestRoomReportsNotConfigured: without synapse.database, !status says
+// room reports are not visible and how to see them.
+func TestRoomReportsNotConfigured(t *testing.T) {
+	e := newEnv(t, nil)
+	e.start()
+	status := e.command(e.mod, "!status").Body
+	assert.Contains(t, status, "Room reports: not visible: this Synapse has no admin API for room reports")
+	assert.Contains(t, status, "set synapse.database")
+	assert.Contains(t, e.command(e.mod, "!reports --kind room").Body, "set synapse.database")
 }

@@ -61,10 +61,10 @@ const (
 )
 
 var _ = declare(Spec{
-	Name: "reports", Usage: "reports [--kind event|user|all] [--state open|claimed|resolved|dismissed|deleted|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
+	Name: "reports", Usage: "reports [--kind event|user|room|all] [--state open|claimed|resolved|dismissed|deleted|all] [--mine] [--older-than 2h] [--user @reporter] [--room !room|#alias] [--sender @user] [--limit N]", ReadOnly: true,
 	Summary: "list reports, newest first: open and claimed ones, or by state",
 	Details: fmt.Sprintf("Lists the reports open in Synapse, newest first, %d by default and at most %d (--limit), with their case state; resolved and dismissed ones are left out. "+
-		"--kind lists event reports (ids like 12) or user reports (ids like u12) only; by default both. "+
+		"--kind lists event reports (ids like 12), user reports (u12) or room reports (r12, with synapse.database) only; by default all. "+
 		"--state lists the cases in that state instead (several: --state open,claimed; deleted: deleted in Synapse outside Gavel; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
 		"--user keeps reports filed by that user, --sender reports about that user (their events, or their account), --room reports of events in that room. "+
 		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),

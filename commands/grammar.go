@@ -117,7 +117,7 @@ func reportOption(args []string) ([]string, ReportRef, error) {
 	return rest, report, nil
 }
 
-// parseKinds reads --kind: event, user, or all (nil).
+// parseKinds reads --kind: event, user, room, or all (nil).
 func parseKinds(value string) ([]mxid.ReportKind, error) {
 	switch strings.ToLower(value) {
 	case "all":
@@ -126,8 +126,10 @@ func parseKinds(value string) ([]mxid.ReportKind, error) {
 		return []mxid.ReportKind{mxid.KindEvent}, nil
 	case "user", "users":
 		return []mxid.ReportKind{mxid.KindUser}, nil
+	case "room", "rooms":
+		return []mxid.ReportKind{mxid.KindRoom}, nil
 	}
-	return nil, fmt.Errorf("--kind must be event, user or all (got %s)", mxid.Shown(value))
+	return nil, fmt.Errorf("--kind must be event, user, room or all (got %s)", mxid.Shown(value))
 }
 
 // caseStates are the states a case can be in, as --state names them.

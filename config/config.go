@@ -69,6 +69,11 @@ type Synapse struct {
 	// AdminAccessToken is a server admin's token for the admin API;
 	// GAVEL_ADMIN_ACCESS_TOKEN overrides it. Empty means Matrix.AccessToken.
 	AdminAccessToken string `yaml:"admin_access_token"`
+	// Database, when set, is Synapse's own database, read-only: a
+	// postgres:// URI, or the path of Synapse's SQLite file. Gavel reads
+	// room reports from it (Synapse has no admin API for them) and
+	// nothing else.
+	Database string `yaml:"database"`
 }
 
 // Database says where Gavel keeps its state.

@@ -24,6 +24,7 @@ import (
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -70,6 +71,8 @@ type Config struct {
 	// Duplicate, when set, takes a new report of an event whose card is
 	// open (card) and shows it on that card instead of a card of its own.
 	Duplicate func(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error
+	// RoomReports reads room reports; nil when they cannot be read.
+	RoomReports *roomreports.Source
 	// Dossier, when set, gathers the context a card shows, within
 	// dossier.Budget; LateCard is then given the card's key and its
 	// content with the parts that came late, to edit the card.
@@ -112,7 +115,7 @@ type Feed struct {
 func New(cfg Config) *Feed {
 	cfg.Options = cfg.Options.withDefaults()
 	f := &Feed{Config: cfg, started: time.Now(), unsupported: map[store.ReportKind]error{}}
-	f.kinds = []poller{f.eventReports(), f.userReports()}
+	f.kinds = []poller{f.eventReports(), f.userReports(), f.roomReports()}
 	return f
 }
 

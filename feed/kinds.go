@@ -10,6 +10,7 @@ import (
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -176,6 +177,44 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 			err := f.Store.AddReportNotice(ctx, row(r), card, reactions...)
 			if err == nil {
 				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID).Msg("New user report")
+				f.whenLate(ctx, card.Key, late, render)
+			}
+			return err
+		},
+	}}
+}
+
+// roomReports is the feed of room reports, from f.RoomReports.
+func (f *Feed) roomReports() *kindFeed[adminapi.RoomReport] {
+	key := func(r adminapi.RoomReport) store.ReportKey {
+		return store.ReportKey{Kind: store.KindRoom, ID: r.ID, ReceivedTS: r.ReceivedTS}
+	}
+	row := func(r adminapi.RoomReport) store.Report {
+		return store.Report{ReportKey: key(r), RoomID: r.RoomID, Reporter: r.UserID}
+	}
+	return &kindFeed[adminapi.RoomReport]{Feed: f, source: source[adminapi.RoomReport]{
+		kind: store.KindRoom,
+		list: func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.RoomReport], error) {
+			if f.RoomReports == nil {
+				return nil, roomreports.ErrNotConfigured
+			}
+			return f.RoomReports.List(ctx, q)
+		},
+		key: key,
+		row: row,
+		trim: func(r adminapi.RoomReport) adminapi.RoomReport {
+			r.Reason = textcut.Runes(r.Reason, 2*notice.ReasonShown)
+			return r
+		},
+		digest: notice.RoomDigest,
+		post: func(ctx context.Context, r adminapi.RoomReport) error {
+			buttons := notice.RoomCardButtons(r, f.Prefix)
+			render := func(d *dossier.Dossier) json.RawMessage { return notice.RoomCard(r, d, buttons) }
+			d, late := f.gather(ctx, dossier.Subject{Report: key(r), Reporter: r.UserID, RoomID: r.RoomID})
+			card, reactions := store.CardMessages(store.NoticeKey(key(r)), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
+			err := f.Store.AddReportNotice(ctx, row(r), card, reactions...)
+			if err == nil {
+				f.Log.Info().Int64("room_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("room_id", r.RoomID).Msg("New room report")
 				f.whenLate(ctx, card.Key, late, render)
 			}
 			return err

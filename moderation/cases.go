@@ -244,6 +244,9 @@ func (m *Moderator) toArchive(ctx context.Context, seen *store.SeenReport) ([]st
 	}
 	var archive []store.Archived
 	for _, k := range keys {
+		if !deletable(k.Kind) {
+			continue // stays in Synapse's list: nothing to archive
+		}
 		r, err := m.fetchReport(ctx, k.Ref())
 		switch {
 		case adminapi.IsNotFound(err):

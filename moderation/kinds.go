@@ -12,6 +12,7 @@ import (
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -23,10 +24,11 @@ import (
 type synapseReport struct {
 	Key      store.ReportKey
 	Reporter id.UserID
-	// Event is an event report, with its event; User a user report.
-	// Exactly one is set.
+	// Event is an event report, with its event; User a user report; Room
+	// a room report. Exactly one is set.
 	Event *adminapi.EventReportDetail
 	User  *adminapi.UserReport
+	Room  *adminapi.RoomReport
 }
 
 // reportName is a report as the replies name it: "report 12", "report u12".
@@ -42,6 +44,15 @@ func (m *Moderator) fetchReport(ctx context.Context, r mxid.ReportRef) (*synapse
 			return nil, err
 		}
 		return &synapseReport{Key: store.ReportKey{Kind: r.Kind, ID: u.ID, ReceivedTS: u.ReceivedTS}, Reporter: u.UserID, User: u}, nil
+	case mxid.KindRoom:
+		if m.RoomReports == nil {
+			return nil, roomreports.ErrNotConfigured
+		}
+		rr, err := m.RoomReports.Get(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &synapseReport{Key: store.ReportKey{Kind: r.Kind, ID: rr.ID, ReceivedTS: rr.ReceivedTS}, Reporter: rr.UserID, Room: rr}, nil
 	case mxid.KindEvent:
 		d, err := m.Admin.EventReport(ctx, r.ID)
 		if err != nil {
@@ -52,10 +63,20 @@ func (m *Moderator) fetchReport(ctx context.Context, r mxid.ReportRef) (*synapse
 	return nil, fmt.Errorf("%s reports are not supported yet", r.Kind)
 }
 
-// deleteReport deletes report r in Synapse.
+// errCannotDeleteRoomReports: Synapse has no API to delete room reports,
+// and Gavel never writes to Synapse's database.
+var errCannotDeleteRoomReports = fmt.Errorf("%w: Synapse has no API to delete room reports; close its case with resolve or dismiss", adminapi.ErrUnsupported)
+
+// deletable reports whether reports of kind can be deleted in Synapse.
+func deletable(kind mxid.ReportKind) bool { return kind != mxid.KindRoom }
+
+// deleteInSynapse deletes report r in Synapse.
 func (m *Moderator) deleteInSynapse(ctx context.Context, r mxid.ReportRef) error {
-	if r.Normal().Kind == mxid.KindUser {
+	switch r.Normal().Kind {
+	case mxid.KindUser:
 		return m.Admin.DeleteUserReport(ctx, r.ID)
+	case mxid.KindRoom:
+		return errCannotDeleteRoomReports
 	}
 	return m.Admin.DeleteEventReport(ctx, r.ID)
 }
@@ -63,6 +84,14 @@ func (m *Moderator) deleteInSynapse(ctx context.Context, r mxid.ReportRef) error
 // decodeArchived reads an archived report back.
 func decodeArchived(a *store.Archived) (*synapseReport, error) {
 	r := &synapseReport{Key: a.Report}
+	if a.Report.Kind == mxid.KindRoom {
+		r.Room = &adminapi.RoomReport{}
+		if err := json.Unmarshal(a.JSON, r.Room); err != nil {
+			return nil, err
+		}
+		r.Reporter = r.Room.UserID
+		return r, nil
+	}
 	if a.Report.Kind == mxid.KindUser {
 		r.User = &adminapi.UserReport{}
 		if err := json.Unmarshal(a.JSON, r.User); err != nil {
@@ -84,6 +113,8 @@ func (r *synapseReport) archive() (store.Archived, error) {
 	var v any = r.Event
 	if r.User != nil {
 		v = r.User
+	} else if r.Room != nil {
+		v = r.Room
 	}
 	data, err := json.Marshal(v)
 	return store.Archived{Report: r.Key, JSON: data}, err
@@ -93,6 +124,9 @@ func (r *synapseReport) archive() (store.Archived, error) {
 func (r *synapseReport) text() *notice.Text {
 	if r.User != nil {
 		return notice.UserReport(*r.User)
+	}
+	if r.Room != nil {
+		return notice.RoomReport(*r.Room)
 	}
 	return notice.Report(r.Event.EventReport, r.Event)
 }
@@ -104,6 +138,10 @@ func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.Ra
 		buttons := notice.UserCardButtons(*r.User, prefix, server)
 		return notice.UserCard(*r.User, d, buttons), buttons
 	}
+	if r.Room != nil {
+		buttons := notice.RoomCardButtons(*r.Room, prefix)
+		return notice.RoomCard(*r.Room, d, buttons), buttons
+	}
 	buttons := notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
 	return notice.Card(r.Event.EventReport, r.Event, d, buttons), buttons
 }
@@ -113,6 +151,10 @@ func (r *synapseReport) subject() dossier.Subject {
 	s := dossier.Subject{Report: r.Key, Reporter: r.Reporter}
 	if u := r.User; u != nil {
 		s.User = u.TargetUserID
+		return s
+	}
+	if rr := r.Room; rr != nil {
+		s.RoomID = rr.RoomID
 		return s
 	}
 	s.User, s.RoomID, s.EventID = r.Event.Sender, r.Event.RoomID, r.Event.EventID

@@ -25,6 +25,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -100,6 +101,8 @@ type Config struct {
 	// notice, with NotifyTemplate (reports.notify_reporter).
 	NotifyReporter bool
 	NotifyTemplate string
+	// RoomReports reads room reports; nil when they cannot be read.
+	RoomReports *roomreports.Source
 	// Dossier gathers the context cards and !report show; nil for none.
 	Dossier *dossier.Gatherer
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.

@@ -14,6 +14,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -36,6 +37,14 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 		s.OpenUserReports = users.Total
 	}
 	s.UserReportsErr = err
+	s.RoomReportsErr = roomreports.ErrNotConfigured
+	if m.RoomReports != nil {
+		rooms, err := m.RoomReports.List(ctx, adminapi.PageQuery{Limit: 1})
+		if err == nil {
+			s.OpenRoomReports = rooms.Total
+		}
+		s.RoomReportsErr, s.RoomReportsFromDB = err, m.RoomReports.FromDatabase()
+	}
 	if unsent, err := m.Store.Unsent(ctx, 1000); err == nil {
 		// This reply itself is not in the outbox yet; anything there waits.
 		s.Waiting = len(unsent)
@@ -88,7 +97,25 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 			total += page.Total
 		}
 	}
-	// Both kinds newest first, merged.
+	if c.Lists(store.KindRoom) && c.Sender == "" && m.RoomReports != nil {
+		page, err := m.RoomReports.List(ctx, adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward})
+		switch {
+		case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
+		case err != nil:
+			return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, err))))
+		default:
+			// Filtered here: there are few room reports.
+			for _, r := range page.Items {
+				if (c.Reporter == "" || r.UserID == c.Reporter) && (f.room == "" || r.RoomID == f.room) {
+					items = append(items, notice.Listed{Room: &r})
+				}
+			}
+			total += page.Total
+		}
+	} else if c.Lists(store.KindRoom) && len(c.Kinds) > 0 && m.RoomReports == nil {
+		return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, roomreports.ErrNotConfigured))))
+	}
+	// Every kind newest first, merged.
 	slices.SortStableFunc(items, func(a, b notice.Listed) int { return b.Received().Compare(a.Received()) })
 	items = items[:min(len(items), c.Limit)]
 	// Synapse lists every report not deleted; closed cases are left out.
@@ -113,6 +140,9 @@ func keyOf(l notice.Listed) store.ReportKey {
 	if l.User != nil {
 		return store.ReportKey{Kind: store.KindUser, ID: l.User.ID, ReceivedTS: l.User.ReceivedTS}
 	}
+	if l.Room != nil {
+		return store.ReportKey{Kind: store.KindRoom, ID: l.Room.ID, ReceivedTS: l.Room.ReceivedTS}
+	}
 	return store.ReportKey{Kind: store.KindEvent, ID: l.Event.ID, ReceivedTS: l.Event.ReceivedTS}
 }
 
@@ -126,6 +156,9 @@ type reportFilter struct {
 func (f reportFilter) keeps(r *synapseReport) bool {
 	if u := r.User; u != nil {
 		return f.room == "" && (f.reporter == "" || u.UserID == f.reporter) && (f.target == "" || u.TargetUserID == f.target)
+	}
+	if rr := r.Room; rr != nil {
+		return f.target == "" && (f.reporter == "" || rr.UserID == f.reporter) && (f.room == "" || rr.RoomID == f.room)
 	}
 	e := r.Event
 	return (f.reporter == "" || e.UserID == f.reporter) && (f.target == "" || e.Sender == f.target) && (f.room == "" || e.RoomID == f.room)
@@ -189,7 +222,7 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f rep
 			more = true
 			break
 		}
-		l := notice.Listed{User: r.User, Case: &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}}
+		l := notice.Listed{User: r.User, Room: r.Room, Case: &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}}
 		if r.Event != nil {
 			l.Event = &r.Event.EventReport
 		}
@@ -237,6 +270,10 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 }
 
 func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {
+	if !deletable(c.ID.Normal().Kind) {
+		return NotDone(notice.New().Raw("Not done: Synapse has no API to delete room reports, and Gavel does not write to its database. ").
+			Code(m.Prefix + "report resolve " + c.ID.String()).Raw(" or ").Code("dismiss").Raw(" closes its case."))
+	}
 	if err := m.deleteInSynapse(ctx, c.ID); err != nil {
 		return Failed("%s", m.explain(err, reportName(c.ID)))
 	}

@@ -13,18 +13,22 @@ import (
 // below Synapse's 64 KiB event limit whatever the reports hold.
 const maxListSize = 30000
 
-// Listed is a report as a listing shows it: an event report or a user
-// report (exactly one is set), with its case when it has one.
+// Listed is a report as a listing shows it: an event, user or room report
+// (exactly one is set), with its case when it has one.
 type Listed struct {
 	Event *adminapi.EventReport
 	User  *adminapi.UserReport
+	Room  *adminapi.RoomReport
 	Case  *Case
 }
 
 // Received is when Synapse received the report.
 func (l Listed) Received() time.Time {
-	if l.User != nil {
+	switch {
+	case l.User != nil:
 		return l.User.Received()
+	case l.Room != nil:
+		return l.Room.Received()
 	}
 	return l.Event.Received()
 }
@@ -77,6 +81,11 @@ func reportItems(t *Text, items []Listed, prefix string, now time.Time, hidden i
 				t.Item().Bold(UserReportRef(r.ID)).Raw(" · ")
 				userLink(t, r.UserID).Raw(" reported the account ")
 				userLink(t, r.TargetUserID).Raw(" · ")
+				reason = r.Reason
+			} else if r := l.Room; r != nil {
+				t.Item().Bold(RoomReportRef(r.ID)).Raw(" · ")
+				userLink(t, r.UserID).Raw(" reported the room ")
+				t.Link(string(r.RoomID), r.RoomID.URI().MatrixToURL()).Raw(" · ")
 				reason = r.Reason
 			} else {
 				r := l.Event

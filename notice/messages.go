@@ -40,8 +40,11 @@ func ExplainKind(kind mxid.ReportKind, err error) string {
 
 // KindNeeds names the Synapse version reports of kind need.
 func KindNeeds(kind mxid.ReportKind) string {
-	if kind == mxid.KindUser {
+	switch kind {
+	case mxid.KindUser:
 		return "they need Synapse 1.152 or newer"
+	case mxid.KindRoom:
+		return "until it has one, set synapse.database to read them from Synapse's database, as the README's \"Room reports\" says"
 	}
 	return "Synapse has no API for them"
 }
@@ -84,12 +87,12 @@ func FirstStart(kind mxid.ReportKind, open int, prefix string) json.RawMessage {
 	return t.Content(event.MsgText, nil)
 }
 
-// Refused replaces a message the homeserver refused for good. reportID is
-// the report whose notice it was, or 0.
-func Refused(reason string, reportID int64, prefix string) json.RawMessage {
+// Refused replaces a message the homeserver refused for good. report is
+// the report whose notice it was, or zero.
+func Refused(reason string, report mxid.ReportRef, prefix string) json.RawMessage {
 	t := New().Raw("Gavel could not post one of its messages: the homeserver refused it (" + reason + ").")
-	if reportID > 0 {
-		id := fmt.Sprint(reportID)
+	if !report.IsZero() {
+		id := report.String()
 		t.Raw(" It was the notice of report " + id + "; ").Raw(prefix + "report " + id).Raw(" shows the report.")
 	}
 	return t.Content(event.MsgText, nil)
@@ -125,6 +128,12 @@ type Status struct {
 	// than 1.152).
 	OpenUserReports int64
 	UserReportsErr  error
+	// OpenRoomReports is the count of room reports, unless RoomReportsErr
+	// says why it is unknown; RoomReportsFromDB says they are read from
+	// Synapse's database.
+	OpenRoomReports   int64
+	RoomReportsErr    error
+	RoomReportsFromDB bool
 	// Waiting counts the messages in the outbox.
 	Waiting int
 	// Device and MinTrust are set when encryption is on; EncryptedNoKey
@@ -148,16 +157,31 @@ func StatusReply(s Status, now time.Time) *Text {
 		t.Raw("Reports: last polled " + Ago(s.LastPoll, now) + ".")
 	}
 	if s.OpenErr == nil {
-		t.Raw(fmt.Sprintf(" %d open in Synapse", s.OpenReports))
+		open := []string{Count(int(s.OpenReports), "event report", "event reports")}
 		if s.UserReportsErr == nil {
-			t.Raw(fmt.Sprintf(", and %s", Count(int(s.OpenUserReports), "user report", "user reports")))
+			open = append(open, Count(int(s.OpenUserReports), "user report", "user reports"))
 		}
-		t.Raw(".")
+		if s.RoomReportsErr == nil {
+			room := Count(int(s.OpenRoomReports), "room report", "room reports")
+			if s.RoomReportsFromDB {
+				room += " (read from Synapse's database)"
+			}
+			open = append(open, room)
+		}
+		last := len(open) - 1
+		if last > 0 {
+			open[last-1] += " and " + open[last]
+			open = open[:last]
+		}
+		t.Raw(" " + strings.Join(open, ", ") + " open in Synapse.")
 	} else {
 		t.Raw(" Open reports unknown: ").User(Explain(s.OpenErr, "the report list"))
 	}
 	if s.UserReportsErr != nil {
 		t.Newline().Raw("User reports: not visible: ").User(ExplainKind(mxid.KindUser, s.UserReportsErr))
+	}
+	if s.RoomReportsErr != nil {
+		t.Newline().Raw("Room reports: not visible: ").User(ExplainKind(mxid.KindRoom, s.RoomReportsErr))
 	}
 	if s.Waiting > 0 {
 		t.Raw(fmt.Sprintf(" %d messages waiting to be posted.", s.Waiting))

@@ -23,6 +23,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
@@ -198,12 +199,12 @@ func (s *Sender) giveUp(ctx context.Context, m store.Message, reason string) err
 	if m.Key.IsFailedNote() {
 		return nil // the note itself failed; nothing smaller to send
 	}
-	var reportID int64
+	var report mxid.ReportRef
 	if r, ok := m.Key.Report(); ok {
-		reportID = r.ID
+		report = r.Ref()
 	}
 	return s.Store.Enqueue(ctx, store.Message{Key: m.Key.FailedNote(), Priority: m.Priority, RoomID: m.RoomID,
-		Content: notice.Refused(reason, reportID, s.Prefix)})
+		Content: notice.Refused(reason, report, s.Prefix)})
 }
 
 func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) {

@@ -2,11 +2,15 @@
 // table: the key-value settings (kv.go), every report seen (report.go), the
 // outbox of messages to post exactly once (outbox.go), the command events
 // handled (command.go), the moderators' action log (action.go), the
-// encrypted messages waiting for their keys (undecrypted.go) and the
-// actions waiting for a moderator's confirmation (pending.go). keys.go names
-// the kv and outbox keys. The schema lives in upgrades/.
+// encrypted messages waiting for their keys (undecrypted.go), the
+// actions waiting for a moderator's confirmation (pending.go), Synapse's
+// tasks followed (task.go), cases, duplicates and archived reports
+// (case.go) and the reporters told (notice.go); record.go reads users' and
+// reporters' records across them. keys.go names the kv and outbox keys.
+// The schema lives in upgrades/.
 //
-// It imports no other Gavel package: only mautrix's id and event packages,
+// Of Gavel's packages it imports only internal/mxid (report kinds and
+// references); otherwise mautrix's id and event packages,
 // go.mau.fi/util/dbutil, zerolog and the database drivers.
 package store
 

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,9 @@ type Options struct {
 	Port int
 	// ExtraConfig is YAML appended to the generated homeserver.yaml.
 	ExtraConfig string
+	// Postgres, when set, is the postgres:// URI of an empty database
+	// Synapse keeps its data in, instead of SQLite.
+	Postgres string
 }
 
 const (
@@ -117,7 +121,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			}
 		}
 		s.URL = "http://127.0.0.1:" + strconv.Itoa(s.port)
-		if err = s.writeConfig(opts.ExtraConfig); err != nil {
+		if err = s.writeConfig(opts); err != nil {
 			break
 		}
 		if err = s.start(ctx); err == nil || opts.Port != 0 || attempt == 3 || ctx.Err() != nil {
@@ -154,8 +158,32 @@ func (s *Server) inChroot(hostPath string) string {
 	return "/" + strings.TrimPrefix(strings.TrimPrefix(hostPath, s.root), "/")
 }
 
-func (s *Server) writeConfig(extra string) error {
+// DatabasePath is the path, on the host, of Synapse's SQLite database
+// (when it does not use PostgreSQL).
+func (s *Server) DatabasePath() string { return filepath.Join(s.Dir, "homeserver.db") }
+
+// databaseConfig is homeserver.yaml's database section: SQLite in the
+// server's directory (d, inside the chroot), or the PostgreSQL database
+// at uri.
+func databaseConfig(d, uri string) (string, error) {
+	if uri == "" {
+		return fmt.Sprintf("database:\n  name: sqlite3\n  args: {database: %s/homeserver.db}\n", d), nil
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("Options.Postgres: %w", err)
+	}
+	password, _ := u.User.Password()
+	return fmt.Sprintf("database:\n  name: psycopg2\n  allow_unsafe_locale: true\n  args: {user: %q, password: %q, dbname: %q, host: %q, port: %q, cp_min: 1, cp_max: 5}\n",
+		u.User.Username(), password, strings.TrimPrefix(u.Path, "/"), u.Hostname(), u.Port()), nil
+}
+
+func (s *Server) writeConfig(opts Options) error {
 	d := s.inChroot(s.Dir)
+	database, err := databaseConfig(d, opts.Postgres)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Written by Gavel's internal/synapsetest; paths are inside the chroot.
 server_name: %q
@@ -169,10 +197,7 @@ listeners:
     tls: false
     x_forwarded: false
     resources: [{names: [client], compress: false}]
-database:
-  name: sqlite3
-  args: {database: %s/homeserver.db}
-media_store_path: %s/media
+%smedia_store_path: %s/media
 signing_key_path: %s/signing.key
 registration_shared_secret: %q
 macaroon_secret_key: %q
@@ -183,7 +208,7 @@ bcrypt_rounds: 4
 enable_registration: false
 url_preview_enabled: false
 server_notices: {system_mxid_localpart: notices, system_mxid_display_name: "Server notices", room_name: "Server notices"}
-`, s.ServerName, s.URL+"/", d, s.port, d, d, d, s.SharedSecret, rand.Text(), rand.Text())
+`, s.ServerName, s.URL+"/", d, s.port, database, d, d, s.SharedSecret, rand.Text(), rand.Text())
 	limit := "{per_second: 9999, burst_count: 9999}"
 	for _, key := range []string{"rc_message", "rc_registration", "rc_admin_redaction", "rc_room_creation", "rc_reports", "rc_media_create"} {
 		fmt.Fprintf(&b, "%s: %s\n", key, limit)
@@ -191,7 +216,7 @@ server_notices: {system_mxid_localpart: notices, system_mxid_display_name: "Serv
 	fmt.Fprintf(&b, "rc_login: {address: %s, account: %s, failed_attempts: %s}\n", limit, limit, limit)
 	fmt.Fprintf(&b, "rc_joins: {local: %s, remote: %s}\n", limit, limit)
 	fmt.Fprintf(&b, "rc_invites: {per_room: %s, per_user: %s}\n", limit, limit)
-	b.WriteString(extra)
+	b.WriteString(opts.ExtraConfig)
 	return os.WriteFile(filepath.Join(s.Dir, "homeserver.yaml"), []byte(b.String()), 0o600)
 }
 

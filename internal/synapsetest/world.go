@@ -237,6 +237,13 @@ func (s *Server) FileUserReport(ctx context.Context, reporter *mautrix.Client, t
 	return err
 }
 
+// ReportRoom files a room report as the reporter about the public room.
+func (w *World) ReportRoom(ctx context.Context, reason string) error {
+	url := w.Reporter.BuildClientURL("v3", "rooms", w.PublicRoom, "report")
+	_, err := w.Reporter.MakeRequest(ctx, http.MethodPost, url, map[string]any{"reason": reason}, nil)
+	return err
+}
+
 // NoScore, as FileReport's score, files a report without one.
 const NoScore = math.MinInt
 

@@ -1,0 +1,88 @@
+package notice
+
+import (
+	"encoding/json"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/internal/textcut"
+)
+
+// Reports about rooms (MSC4151): moderators name them r12.
+
+// RoomReportRef is room report id as moderators type it: "r12".
+func RoomReportRef(id int64) string { return mxid.ReportRef{Kind: mxid.KindRoom, ID: id}.String() }
+
+// RoomReport writes a room report: who reported which room, why and when.
+func RoomReport(r adminapi.RoomReport) *Text {
+	t := New()
+	t.Bold("Room report " + RoomReportRef(r.ID)).Raw(": ")
+	userLink(t, r.UserID).Raw(" reported the room ")
+	t.Link(string(r.RoomID), r.RoomID.URI().MatrixToURL()).Newline()
+	t.Raw("Reason: ")
+	if r.Reason == "" {
+		t.Raw("(none given)")
+	} else {
+		t.Code(textcut.Runes(r.Reason, ReasonShown))
+	}
+	return t.Raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
+}
+
+// RoomCardButtons are the buttons of a room report: claim, resolve and
+// dismiss; quarantining the room's media, blocking the room, deleting it
+// (asks first).
+func RoomCardButtons(r adminapi.RoomReport, prefix string) []Button {
+	ref := RoomReportRef(r.ID)
+	forReport := " --report " + ref
+	room := string(r.RoomID)
+	return []Button{
+		{"👀", prefix + "report claim " + ref, "claim"},
+		{"✅", prefix + "report resolve " + ref, "resolve"},
+		{"🚫", prefix + "report dismiss " + ref, "dismiss"},
+		{"🖼️", prefix + "quarantine room " + room + forReport, "quarantine the room's media"},
+		{"🚧", prefix + "room block " + room + forReport, "block the room"},
+		{"💥", prefix + "room delete " + room + forReport, "delete the room (asks first)"},
+	}
+}
+
+// RoomCard is a room report's notice with its context (d, nil for none)
+// and its buttons.
+func RoomCard(r adminapi.RoomReport, d *dossier.Dossier, buttons []Button) json.RawMessage {
+	return withButtons(Dossier(RoomReport(r), d, time.Now()), ReportFields{
+		Kind: "room", ReportID: r.ID, ReceivedTS: r.ReceivedTS, RoomID: r.RoomID, Reporter: r.UserID,
+	}, buttons)
+}
+
+// RoomDigest is Digest for room reports.
+func RoomDigest(reports []adminapi.RoomReport, part, parts, total int, prefix string) json.RawMessage {
+	var raw json.RawMessage
+	for _, cut := range digestCuts {
+		if raw = renderRoomDigest(reports, part, parts, total, prefix, cut); len(raw) <= maxDigestBytes {
+			break
+		}
+	}
+	return raw
+}
+
+func renderRoomDigest(reports []adminapi.RoomReport, part, parts, total int, prefix string, cut digestCut) json.RawMessage {
+	t := New()
+	digestHeading(t, "room reports", part, parts, total, prefix)
+	ids := make([]int64, len(reports))
+	keys := make([][2]int64, len(reports))
+	rows := make([][]string, len(reports))
+	for i, r := range reports {
+		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
+		reason := "(none given)"
+		if r.Reason != "" {
+			reason = textcut.Runes(r.Reason, cut.reason)
+		}
+		rows[i] = []string{RoomReportRef(r.ID), textcut.Runes(string(r.RoomID), cut.room),
+			textcut.Runes(string(r.UserID), cut.sender), reason}
+	}
+	t.Table([]string{"id", "room", "reporter", "reason"}, rows)
+	return t.Content(event.MsgText, map[string]any{"gavel.kind": "room", "gavel.reports": ids, "gavel.report_keys": keys})
+}

@@ -1,0 +1,201 @@
+// Package roomreports reads reports about rooms (MSC4151). Synapse 1.160
+// stores them in its room_reports table but has no admin API to list
+// them. Gavel reads that one table, read-only, from Synapse's database
+// when synapse.database names it (a PostgreSQL URI, or the path of
+// Synapse's SQLite file), and prefers the admin API as soon as Synapse
+// answers it. Nothing is intercepted or changed: Synapse keeps every
+// report, and Gavel never writes to its database.
+//
+// It imports adminapi and internal packages.
+package roomreports
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"maunium.net/go/mautrix"
+
+	"github.com/gavel-bot/gavel/adminapi"
+
+	// Database drivers, as package store has them.
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+)
+
+// ErrNotConfigured says that room reports cannot be read: Synapse has no
+// admin API for them and synapse.database is not set. It wraps
+// adminapi.ErrUnsupported.
+var ErrNotConfigured = fmt.Errorf("%w: Synapse has no admin API for room reports, and synapse.database is not set", adminapi.ErrUnsupported)
+
+// Source reads room reports from the admin API when Synapse has one, and
+// otherwise from Synapse's database when it was given.
+type Source struct {
+	admin *adminapi.Client
+	db    *sql.DB // nil without synapse.database
+
+	mu      sync.Mutex
+	checked time.Time // when the admin API was last asked for
+	hasAPI  bool
+}
+
+// recheckEvery is how often Gavel asks again whether Synapse has an admin
+// API for room reports (it may have been upgraded).
+const recheckEvery = 10 * time.Minute
+
+// Open returns a Source. database is synapse.database: "" for none, a
+// postgres:// URI, or the path of Synapse's SQLite file, opened
+// read-only. It checks that the room_reports table can be read.
+func Open(ctx context.Context, admin *adminapi.Client, database string) (*Source, error) {
+	s := &Source{admin: admin}
+	if database == "" {
+		return s, nil
+	}
+	var err error
+	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
+		s.db, err = sql.Open("postgres", database)
+	} else {
+		q := url.Values{}
+		q.Set("mode", "ro")
+		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "busy_timeout(5000)")
+		s.db, err = sql.Open("sqlite", "file:"+database+"?"+q.Encode())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("synapse.database: %w", err)
+	}
+	s.db.SetMaxOpenConns(2)
+	if _, err := s.count(ctx); err != nil {
+		_ = s.db.Close()
+		return nil, fmt.Errorf("synapse.database: cannot read Synapse's room_reports table (%v); the README says how to give Gavel read access to it", redact(err, database))
+	}
+	return s, nil
+}
+
+// redact keeps a password in database out of err's text.
+func redact(err error, database string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(database); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "***")
+		}
+	}
+	return msg
+}
+
+// Close closes the database, if any.
+func (s *Source) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// FromDatabase reports whether room reports are read from Synapse's
+// database (rather than the admin API, or not at all).
+func (s *Source) FromDatabase() bool {
+	return s.db != nil && !s.useAPI(context.Background())
+}
+
+// useAPI reports whether Synapse has an admin API for room reports,
+// asking it when it has not been asked for recheckEvery.
+func (s *Source) useAPI(ctx context.Context) bool {
+	s.mu.Lock()
+	checked, has := s.checked, s.hasAPI
+	s.mu.Unlock()
+	if time.Since(checked) < recheckEvery {
+		return has
+	}
+	_, err := s.admin.ListRoomReports(ctx, adminapi.PageQuery{Limit: 1})
+	if err != nil && !adminapi.IsUnsupported(err) {
+		return has // no answer: keep what was known
+	}
+	s.mu.Lock()
+	s.checked, s.hasAPI = time.Now(), err == nil
+	s.mu.Unlock()
+	return err == nil
+}
+
+// List returns one page of open room reports, like the other report
+// listings: ordered by received_ts (newest first with dir b), Total the
+// number of reports, NextToken the offset of the next page.
+func (s *Source) List(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.RoomReport], error) {
+	if s.useAPI(ctx) {
+		return s.admin.ListRoomReports(ctx, q)
+	}
+	if s.db == nil {
+		return nil, ErrNotConfigured
+	}
+	total, err := s.count(ctx)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	order := "DESC"
+	if q.Dir == mautrix.DirectionForward {
+		order = "ASC"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, received_ts, room_id, user_id, COALESCE(reason, '') FROM room_reports
+		ORDER BY received_ts `+order+`, id `+order+` LIMIT $1 OFFSET $2`, limit, q.From)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	defer rows.Close()
+	page := &adminapi.Page[adminapi.RoomReport]{Total: total}
+	for rows.Next() {
+		var r adminapi.RoomReport
+		if err := rows.Scan(&r.ID, &r.ReceivedTS, &r.RoomID, &r.UserID, &r.Reason); err != nil {
+			return nil, dbError(err)
+		}
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(err)
+	}
+	if next := q.From + int64(len(page.Items)); len(page.Items) > 0 && q.From+int64(limit) < total {
+		page.NextToken = &next
+	}
+	return page, nil
+}
+
+// Get returns room report reportID: a not-found error (adminapi.IsNotFound)
+// when there is none.
+func (s *Source) Get(ctx context.Context, reportID int64) (*adminapi.RoomReport, error) {
+	if s.useAPI(ctx) {
+		return s.admin.RoomReport(ctx, reportID)
+	}
+	if s.db == nil {
+		return nil, ErrNotConfigured
+	}
+	var r adminapi.RoomReport
+	err := s.db.QueryRowContext(ctx, `SELECT id, received_ts, room_id, user_id, COALESCE(reason, '') FROM room_reports WHERE id=$1`, reportID).
+		Scan(&r.ID, &r.ReceivedTS, &r.RoomID, &r.UserID, &r.Reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &adminapi.Error{Method: "SELECT", Path: "room_reports", StatusCode: http.StatusNotFound,
+			ErrCode: "M_NOT_FOUND", Message: "Room report not found", Err: err}
+	}
+	if err != nil {
+		return nil, dbError(err)
+	}
+	return &r, nil
+}
+
+func (s *Source) count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM room_reports`).Scan(&n)
+	return n, err
+}
+
+// dbError says where an error came from: Synapse's database, not Gavel's.
+func dbError(err error) error {
+	return fmt.Errorf("reading room reports from Synapse's database (synapse.database): %w", err)
+}
