@@ -1,11 +1,14 @@
-// Package feed polls Synapse for new reports and queues each for the
-// management room exactly once: a notice per report, digests in a flood,
-// and at the very first start a summary (or every open report, with
-// on_first_start: post). What is new is decided by the database, never by
-// where the last poll stopped, so no report is skipped or repeated.
+// Package feed polls Synapse for new reports of every kind (event, user,
+// room: kinds.go says how each is listed and posted) and queues each for
+// the management room exactly once: a card per report with its context,
+// digests in a flood, and at the very first start a summary (or every open
+// report, with on_first_start: post). What is new is decided by the
+// database, never by where the last poll stopped, so no report is skipped
+// or repeated.
 //
-// It may import adminapi, config, notice, store and internal packages; not
-// bot, moderation or outbox (it wakes the sender through Config.Notify).
+// It may import adminapi, config, dossier, notice, roomreports, store and
+// internal packages; not bot, moderation or outbox (it wakes the sender
+// through Config.Notify).
 package feed
 
 import (
@@ -145,7 +148,11 @@ func (f *Feed) poll(ctx context.Context, full bool) error {
 		unsupported := kind != store.KindEvent && isUnsupported(err)
 		switch {
 		case unsupported && !wasUnsupported:
-			f.Log.Warn().Err(err).Stringer("kind", kind).Msg("Synapse cannot list these reports; Gavel goes on without them")
+			level := f.Log.Warn()
+			if errors.Is(err, roomreports.ErrNotConfigured) {
+				level = f.Log.Info() // the usual case until Synapse has the API
+			}
+			level.Err(err).Stringer("kind", kind).Msg("Synapse cannot list these reports; Gavel goes on without them")
 			// Said once per database, not at every start.
 			f.alert(ctx, store.UnsupportedKindKey(kind), notice.KindUnsupported(kind, f.Prefix))
 		case err == nil && wasUnsupported:

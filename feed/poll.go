@@ -117,7 +117,7 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 		// Every report Synapse has was listed: an open case whose report
 		// was not was deleted in Synapse by someone else.
 		if err := f.Deleted(ctx, f.kind, all.keys, started); err != nil && ctx.Err() == nil {
-			f.Log.Warn().Err(err).Msg("Could not check for reports deleted outside Gavel; trying at the next full scan")
+			f.Log.Warn().Err(err).Stringer("kind", f.kind).Msg("Could not check for reports deleted outside Gavel; trying at the next full scan")
 		}
 	}
 	return err
