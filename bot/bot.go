@@ -30,6 +30,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/doorbell"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/feed"
 	"github.com/gavel-bot/gavel/internal/e2ee"
@@ -56,6 +57,8 @@ type Bot struct {
 	mod    *moderation.Moderator
 	// roomReports reads room reports (synapse.database); set by Start.
 	roomReports *roomreports.Source
+	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
+	doorbell *doorbell.Doorbell
 
 	// syncFailed is set while handling a sync response when something
 	// could not be recorded; the sync loop then handles it again.
@@ -273,6 +276,12 @@ func (b *Bot) Start(ctx context.Context) error {
 	}
 	// Run closes it when Gavel stops.
 	b.feed.RoomReports, b.mod.RoomReports, b.roomReports = rooms, rooms, rooms
+	if addr := b.cfg.Reports.DoorbellListen; addr != "" && b.doorbell == nil {
+		if b.doorbell, err = doorbell.Listen(addr, b.feed.Ring); err != nil {
+			return startupErr("%v: free that address or choose another", err)
+		}
+		b.log.Info().Stringer("address", b.doorbell.Addr()).Msg("Doorbell listening: a POST to /doorbell makes Gavel poll at once")
+	}
 	if b.cfg.Reports.NotifyReporter {
 		if on, err := b.admin.ServerNoticesEnabled(ctx, b.cfg.Matrix.UserID.Homeserver()); err == nil && !on {
 			b.log.Warn().Msg("reports.notify_reporter is on, but Synapse does not send server notices: set server_notices in its homeserver.yaml, or turn reports.notify_reporter off")
@@ -311,6 +320,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	run("sync", b.syncLoop)
 	run("feed", b.feed.Run)
 	run("tasks", b.mod.FollowTasks)
+	if b.doorbell != nil {
+		run("doorbell", b.doorbell.Serve)
+	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -115,6 +116,10 @@ type Reports struct {
 	// {server} filled in.
 	NotifyReporter bool   `yaml:"notify_reporter"`
 	NotifyTemplate string `yaml:"notify_template"`
+	// DoorbellListen, when set, is a loopback address (host:port) where
+	// any POST to /doorbell makes Gavel poll at once: a reverse proxy rings
+	// it for every report request. Empty: off.
+	DoorbellListen string `yaml:"doorbell_listen"`
 }
 
 // DefaultNotifyTemplate is reports.notify_template's default: it names
@@ -465,6 +470,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.MaxIndividual < 0 || c.Reports.MaxIndividual > 1000 {
 		bad("reports.max_individual", "must be between 0 (always digests) and 1000, like 20")
+	}
+	if a := c.Reports.DoorbellListen; a != "" {
+		if host, port, err := net.SplitHostPort(a); err != nil || port == "" || host == "" {
+			bad("reports.doorbell_listen", "must be a host and port to listen on, like 127.0.0.1:9109 (got %q)", a)
+		}
 	}
 	if t := strings.TrimSpace(c.Reports.NotifyTemplate); c.Reports.NotifyReporter && (t == "" || utf8.RuneCountInString(t) > 2000) {
 		bad("reports.notify_template", "must be a text of 1 to 2000 characters when reports.notify_reporter is on")

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -101,6 +102,11 @@ type Feed struct {
 
 	// kinds are the feeds of each kind of report, polled in turn.
 	kinds []poller
+	// ring holds a doorbell ring not yet answered (Ring).
+	ring chan struct{}
+	// queued counts the cards and digests the feed queued, so that a poll
+	// knows whether it found something.
+	queued atomic.Int64
 
 	mu          sync.Mutex
 	lastPoll    time.Time
@@ -117,7 +123,7 @@ type Feed struct {
 // New returns a Feed; Run starts it.
 func New(cfg Config) *Feed {
 	cfg.Options = cfg.Options.withDefaults()
-	f := &Feed{Config: cfg, started: time.Now(), unsupported: map[store.ReportKind]error{}}
+	f := &Feed{Config: cfg, started: time.Now(), unsupported: map[store.ReportKind]error{}, ring: make(chan struct{}, 1)}
 	f.kinds = []poller{f.eventReports(), f.userReports(), f.roomReports()}
 	return f
 }
@@ -182,15 +188,39 @@ func (f *Feed) LastPoll() (time.Time, error) {
 	return f.lastPoll, f.lastPollErr
 }
 
-// Run polls Synapse for new reports every poll_interval until ctx ends.
-// When Synapse cannot be reached or fails, it backs off and keeps trying,
-// and tells the moderators when that lasts.
+// Ring makes the feed poll now rather than at the end of poll_interval: a
+// report was filed (the doorbell). Rings are coalesced: while a poll runs,
+// at most one more is queued.
+func (f *Feed) Ring() {
+	select {
+	case f.ring <- struct{}{}:
+	default:
+	}
+}
+
+// After a ring the feed waits ringSettle, as the ring may come before
+// Synapse has stored the report (a reverse proxy rings as the request
+// arrives); when that poll finds nothing it looks once more after
+// ringRetry. Polls for rings are at least ringGap apart, so that a flood of
+// reports does not become a flood of listings.
+const (
+	ringSettle = 20 * time.Millisecond
+	ringRetry  = 150 * time.Millisecond
+	ringGap    = 200 * time.Millisecond
+)
+
+// Run polls Synapse for new reports every poll_interval, and at once when
+// the doorbell rings, until ctx ends. When Synapse cannot be reached or
+// fails, it backs off and keeps trying, and tells the moderators when that
+// lasts.
 func (f *Feed) Run(ctx context.Context) error {
 	var bo retry.Backoff
 	var failingSince, lastFull time.Time
-	alerted := false
+	alerted, rung := false, false
 	for {
 		full := time.Since(lastFull) >= fullScanEvery
+		queued := f.queued.Load()
+		started := time.Now()
 		err := f.poll(ctx, full)
 		now := time.Now()
 		if err == nil && full {
@@ -220,9 +250,29 @@ func (f *Feed) Run(ctx context.Context) error {
 			failingSince, alerted = time.Time{}, false
 			bo.Reset()
 		}
-		if err := retry.Sleep(ctx, wait); err != nil {
+		if rung && err == nil && f.queued.Load() == queued {
+			// Rung, and nothing new yet: Synapse may not have stored it.
+			wait = min(wait, ringRetry)
+		}
+		if rung, err = f.sleep(ctx, wait, started); err != nil {
 			return err
 		}
+	}
+}
+
+// sleep waits d, or less when the doorbell rings (see ringSettle and
+// ringGap; the last poll started at last), and reports whether it rang.
+func (f *Feed) sleep(ctx context.Context, d time.Duration, last time.Time) (bool, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-f.ring:
+		settle := max(ringSettle, ringGap-time.Since(last))
+		return true, retry.Sleep(ctx, settle)
 	}
 }
 

@@ -73,6 +73,7 @@ func (f *kindFeed[T]) postEach(ctx context.Context, reports []T) error {
 		if err := f.post(ctx, r); err != nil {
 			return err
 		}
+		f.queued.Add(1)
 		f.Notify()
 	}
 	return nil
@@ -161,6 +162,7 @@ func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) err
 		return err
 	}
 	w.covered += len(reports)
+	f.queued.Add(1)
 	f.Log.Info().Stringer("kind", f.kind).Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", f.key(reports[0]).ID).Msg("New reports, posted as a digest")
 	f.Notify()
 	return nil

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -27,16 +28,20 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/netutil"
+	"github.com/gavel-bot/gavel/internal/nginxtest"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
 
 type options struct {
-	gavel      string
-	backlog    int
-	samples    int
-	idle       time.Duration
-	skipSlow30 bool
+	gavel        string
+	backlog      int
+	samples      int
+	idle         time.Duration
+	skipSlow30   bool
+	skipDoorbell bool
 }
 
 func main() {
@@ -46,6 +51,7 @@ func main() {
 	flag.IntVar(&o.samples, "samples", 50, "reports and commands per latency measurement")
 	flag.DurationVar(&o.idle, "idle", 10*time.Minute, "how long to measure idle polling")
 	flag.BoolVar(&o.skipSlow30, "skip-30s", false, "skip the measurement at poll_interval: 30s")
+	flag.BoolVar(&o.skipDoorbell, "skip-doorbell", false, "skip the measurement through nginx with the doorbell")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -62,6 +68,9 @@ type bench struct {
 	dir  string
 	w    *synapsetest.World // the bot, moderator, spammer, reporter and rooms
 	rows [][3]string        // measurement, result, target
+	// reporter files the reports; the world's reporter unless a
+	// measurement goes through a proxy.
+	reporter *mautrix.Client
 }
 
 func progress(format string, args ...any) {
@@ -88,7 +97,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	started := time.Now()
-	steps := []func(context.Context) error{b.latencyAndCommands, b.latencySlow, b.idle, b.backlog}
+	steps := []func(context.Context) error{b.latencyAndCommands, b.latencyDoorbell, b.latencySlow, b.idle, b.backlog}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -112,7 +121,7 @@ type gavelProcess struct{ *synapsetest.Process }
 // startGavel runs the binary with a fresh database, logged in as a new
 // device (the same device would have its first messages' transaction ids
 // deduplicated against the previous run's).
-func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, onFirstStart string) (*gavelProcess, error) {
+func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, onFirstStart string, configure ...func(*config.Config)) (*gavelProcess, error) {
 	login, err := b.srv.Login(context.Background(), b.w.Bot.UserID, b.w.BotPassword)
 	if err != nil {
 		return nil, err
@@ -126,6 +135,9 @@ func (b *bench) startGavel(name, homeserver string, pollInterval time.Duration, 
 	cfg.Database.URI = filepath.Join(dir, "gavel.db")
 	cfg.Reports.PollInterval, cfg.Reports.OnFirstStart = pollInterval, onFirstStart
 	cfg.Logging.Level = "warn"
+	for _, f := range configure {
+		f(&cfg)
+	}
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := synapsetest.WriteConfig(cfgPath, &cfg); err != nil {
 		return nil, err
@@ -265,12 +277,12 @@ func (b *bench) waitFor(ctx context.Context, mark id.EventID, limit time.Duratio
 
 // startReady marks the room, starts Gavel (on_first_start: skip) and waits
 // for its first-start line.
-func (b *bench) startReady(ctx context.Context, name string, pollInterval time.Duration) (*gavelProcess, id.EventID, error) {
+func (b *bench) startReady(ctx context.Context, name string, pollInterval time.Duration, configure ...func(*config.Config)) (*gavelProcess, id.EventID, error) {
 	mark, err := b.mark(ctx, name)
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := b.startGavel(name, b.srv.URL, pollInterval, "skip")
+	p, err := b.startGavel(name, b.srv.URL, pollInterval, "skip", configure...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -289,6 +301,9 @@ func (b *bench) ready(ctx context.Context, mark id.EventID) error {
 
 // fileReport reports a new spam message.
 func (b *bench) fileReport(ctx context.Context, eventID id.EventID) error {
+	if b.reporter != nil {
+		return b.srv.FileReport(ctx, b.reporter, b.w.PublicRoom, eventID, "spam", -100)
+	}
 	return b.w.Report(ctx, eventID, "spam")
 }
 
@@ -470,6 +485,47 @@ func (b *bench) commandLatency(ctx context.Context, body string) (time.Duration,
 		return 0, err
 	}
 	return time.Duration(sent-cmd.Timestamp) * time.Millisecond, nil
+}
+
+// latencyDoorbell measures reports filed through a real nginx that rings
+// Gavel's doorbell (contrib/nginx/gavel-doorbell.conf), at poll_interval
+// 30s: the doorbell, not the poll, brings them.
+func (b *bench) latencyDoorbell(ctx context.Context) error {
+	const what = "report → notice through nginx with the doorbell, poll_interval 30s"
+	if b.o.skipDoorbell {
+		return nil
+	}
+	port, err := netutil.FreePort()
+	if err != nil {
+		return err
+	}
+	doorbell := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	dir := filepath.Join(b.dir, "nginx")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	proxy, err := nginxtest.Run(b.srv.URL, doorbell, dir)
+	if err != nil {
+		b.add(what, "not run: "+err.Error(), "p50 ≤ 150 ms")
+		return nil
+	}
+	defer proxy.Stop()
+	if b.reporter, err = mautrix.NewClient(proxy.URL, b.w.Reporter.UserID, b.w.Reporter.AccessToken); err != nil {
+		return err
+	}
+	defer func() { b.reporter = nil }()
+	p, mark, err := b.startReady(ctx, "latency-doorbell", 30*time.Second, func(c *config.Config) { c.Reports.DoorbellListen = doorbell })
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	progress("report -> notice latency through nginx with the doorbell (poll_interval 30s), %d reports", b.o.samples)
+	lat, err := b.reportLatency(ctx, mark, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	b.add(what, percentiles(lat, true), "p50 ≤ 150 ms")
+	return nil
 }
 
 func (b *bench) latencySlow(ctx context.Context) error {
