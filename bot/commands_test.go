@@ -239,6 +239,7 @@ func TestRefusalForLowPower(t *testing.T) {
 	spam := e.spam("spam")
 	e.report(spam, "spam")
 	reportID := e.reportID(spam)
+	e.waitNotices(1) // Gavel knows the report: deleting it closes its case
 
 	reply := e.command(e.member, fmt.Sprintf("!report delete %d", reportID))
 	assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 0.", reply.Body)

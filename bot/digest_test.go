@@ -91,11 +91,11 @@ func TestDigestsWithAKnownTotal(t *testing.T) {
 	p := e.viaProxy()
 	e.start()
 	e.command(e.mod, "!help")
-	// Hold Gavel's next listing until all 70 are filed, so that one poll
-	// finds them all.
+	// Hold Gavel's next look at the reports (a listing or a lookup by id)
+	// until all 70 are filed, so that one poll finds them all.
 	release := make(chan struct{})
 	p.SetRule(func(r *http.Request) faultproxy.Fault {
-		if faultproxy.IsReportListing(r) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/_synapse/admin/v1/event_reports") {
 			<-release
 		}
 		return nil

@@ -203,8 +203,10 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 
 // TestReportsArrivingWhileGavelPages: reports filed while Gavel reads a
 // listing page by page, both in a full scan (oldest first: they join the
-// end) and in the usual poll of the newest pages (newest first: they shift
-// every offset under it). Every report is still posted exactly once.
+// end) and in a poll that lists the newest pages (newest first: they shift
+// every offset under it; the usual poll looks reports up by id instead,
+// but lists while a kind has had no report). Every report is still posted
+// exactly once.
 func TestReportsArrivingWhileGavelPages(t *testing.T) {
 	e := newEnv(t, newServer(t))
 	p := e.viaProxy()
@@ -225,7 +227,7 @@ func TestReportsArrivingWhileGavelPages(t *testing.T) {
 	quota.Store(during)
 	p.SetRule(fileWhilePaging)
 	// The first start's full scan.
-	e.start(func(o *Options) { o.Feed.PageSize = 4 })
+	e.start(func(o *Options) { o.Feed.PageSize, o.Feed.ListOnly = 4, true })
 	require.Eventually(t, func() bool { return filed.Load() == during }, time.Minute, 100*time.Millisecond)
 	e.assertOnePerReport(before + during)
 

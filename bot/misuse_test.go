@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,10 @@ import (
 // unexpectedRequests returns the requests since mark that a command could
 // have caused: every admin API call except the feed's listing, and alias
 // lookups. (Syncs, sends and the feed's polls go on regardless.)
+// feedLookup matches the feed's lookups of reports by id (see
+// feed/probe.go).
+var feedLookup = regexp.MustCompile(`^/_synapse/admin/v1/(event|user)_reports/\d+$`)
+
 func unexpectedRequests(p *faultproxy.Proxy, mark int) []string {
 	var out []string
 	for _, r := range p.Since(mark) {
@@ -25,6 +30,8 @@ func unexpectedRequests(p *faultproxy.Proxy, mark int) []string {
 		feed := (r.Path == "/_synapse/admin/v1/event_reports" || r.Path == "/_synapse/admin/v1/user_reports") &&
 			r.Query.Get("user_id") == "" && r.Query.Get("room_id") == "" && r.Query.Get("event_sender_user_id") == "" &&
 			r.Query.Get("target_user_id") == ""
+		// It also looks reports up by id.
+		feed = feed || feedLookup.MatchString(r.Path)
 		if (r.IsAdmin() && !feed) || strings.Contains(r.Path, "/directory/room/") {
 			out = append(out, r.String()+"?"+r.Query.Encode())
 		}

@@ -21,19 +21,22 @@ import (
 // Tests of user reports (MSC4260): each runs on a Synapse of its own, as
 // user reports, unlike event reports, cannot be told apart by room.
 
-// userCards returns the cards of user reports in the room (not their
+// cardsOf returns the cards of reports of kind in the room (not their
 // edits), by report id.
-func (e *env) userCards() map[int64][]*event.Event {
+func (e *env) cardsOf(kind string) map[int64][]*event.Event {
 	out := map[int64][]*event.Event{}
 	for _, evt := range e.botMessages() {
 		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) {
-			if f := field(e.t, evt); f.Kind == "user" {
+			if f := field(e.t, evt); f.Kind == kind {
 				out[f.ReportID] = append(out[f.ReportID], evt)
 			}
 		}
 	}
 	return out
 }
+
+// userCards returns the cards of user reports, by report id.
+func (e *env) userCards() map[int64][]*event.Event { return e.cardsOf("user") }
 
 // waitUserCards waits until n user reports have a card.
 func (e *env) waitUserCards(n int) map[int64][]*event.Event {
@@ -307,18 +310,8 @@ func TestCardShowsContext(t *testing.T) {
 	assert.Contains(t, edit, "History: 1 earlier report", "the rest stays")
 }
 
-// roomCards returns the cards of room reports in the room, by report id.
-func (e *env) roomCards() map[int64][]*event.Event {
-	out := map[int64][]*event.Event{}
-	for _, evt := range e.botMessages() {
-		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) {
-			if f := field(e.t, evt); f.Kind == "room" {
-				out[f.ReportID] = append(out[f.ReportID], evt)
-			}
-		}
-	}
-	return out
-}
+// roomCards returns the cards of room reports, by report id.
+func (e *env) roomCards() map[int64][]*event.Event { return e.cardsOf("room") }
 
 // roomReportsThroughDatabase: with synapse.database set, a room report
 // filed through the client API gets exactly one card, with the room's

@@ -158,10 +158,12 @@ func (g *Gatherer) Gather(ctx context.Context, s Subject, budget time.Duration) 
 	d := &Dossier{}
 	pending := map[string]bool{}
 	var failed []string
+	for _, p := range ps {
+		pending[p.name] = true
+	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, p := range ps {
-		pending[p.name] = true
 		wg.Go(func() {
 			var got Dossier
 			err := p.gather(ctx, &got)

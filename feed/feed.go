@@ -35,7 +35,9 @@ import (
 // Options are the feed's settings that are not in the configuration;
 // tests make them small. Zero means the default.
 type Options struct {
-	// PageSize is the page size of report listings (default 100).
+	// PageSize is the page size of report listings (default 1000: each
+	// listing costs Synapse a count of the whole table, whatever its page
+	// size, so a full scan asks for few, large pages).
 	PageSize int
 	// MaxNewPerPoll is how many new reports the usual poll collects
 	// (default 1000); with more, a full scan takes them on a page at a
@@ -44,17 +46,27 @@ type Options struct {
 	// AlertAfter is how long polling may fail before the moderators are
 	// told (default five minutes).
 	AlertAfter time.Duration
+	// ListOnly makes the usual poll list the newest reports instead of
+	// looking them up by id (see probe.go), as it does anyway while a kind
+	// has had no report: for the tests of that listing.
+	ListOnly bool
+	// ListEvery is how often at most a poll lists the newest reports
+	// instead of looking them up by id (default 10 s; see probe.go).
+	ListEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
 	if o.PageSize <= 0 {
-		o.PageSize = 100
+		o.PageSize = 1000
 	}
 	if o.MaxNewPerPoll <= 0 {
 		o.MaxNewPerPoll = 1000
 	}
 	if o.AlertAfter <= 0 {
 		o.AlertAfter = 5 * time.Minute
+	}
+	if o.ListEvery <= 0 {
+		o.ListEvery = 10 * time.Second
 	}
 	return o
 }
@@ -90,10 +102,22 @@ type Config struct {
 	Options
 }
 
-// fullScanEvery is how often every open report is read; the polls in
-// between read only the newest pages, which is where new reports are.
-// With thousands of open reports a full scan is a hundred requests.
-const fullScanEvery = 10 * time.Minute
+// A full scan reads every open report, to see what the polls in between
+// cannot (reports deleted outside Gavel, ids out of order; see probe.go).
+// It runs at start-up, after Synapse could not be read, and then at most
+// every fullScanEvery; when the reports tables are large, only as often as
+// keeps the time Synapse spends answering it under fullScanShare of the
+// time (a scan of 100,000 reports takes Synapse seconds).
+const (
+	fullScanEvery = 10 * time.Minute
+	fullScanShare = 0.0015
+)
+
+// nextFullScan is when the full scan after one that cost Synapse cost
+// should run.
+func nextFullScan(done time.Time, cost time.Duration) time.Time {
+	return done.Add(max(fullScanEvery, time.Duration(float64(cost)/fullScanShare)))
+}
 
 // Feed is the report feed.
 type Feed struct {
@@ -215,16 +239,21 @@ const (
 // lasts.
 func (f *Feed) Run(ctx context.Context) error {
 	var bo retry.Backoff
-	var failingSince, lastFull time.Time
+	var failingSince, nextFull time.Time
 	alerted, rung := false, false
 	for {
-		full := time.Since(lastFull) >= fullScanEvery
+		full := !time.Now().Before(nextFull)
 		queued := f.queued.Load()
 		started := time.Now()
 		err := f.poll(ctx, full)
 		now := time.Now()
 		if err == nil && full {
-			lastFull = now
+			var cost time.Duration
+			for _, k := range f.kinds {
+				cost += k.scanCostTime()
+			}
+			nextFull = nextFullScan(now, cost)
+			f.Log.Debug().Dur("synapse_time", cost).Time("next", nextFull).Msg("Full scan done")
 		}
 		f.mu.Lock()
 		f.lastPoll, f.lastPollErr = now, err
@@ -242,7 +271,7 @@ func (f *Feed) Run(ctx context.Context) error {
 			}
 			wait = max(wait, bo.Next())
 			f.Log.Warn().Err(err).Dur("retry_in", wait).Msg("Polling reports failed; retrying")
-			lastFull = time.Time{} // the next successful poll is a full scan
+			nextFull = time.Time{} // the next successful poll is a full scan
 		} else {
 			if alerted {
 				f.alert(ctx, store.FeedAlertKey(failingSince, true), notice.FeedBack(failingSince, now))

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
@@ -21,8 +25,11 @@ type source[T any] struct {
 	kind store.ReportKind
 	// list reads one page of the open reports.
 	list func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[T], error)
-	key  func(T) store.ReportKey
-	row  func(T) store.Report
+	// probe reads the report with id, and says whether there is one;
+	// nil when a kind is only listed (see probe.go).
+	probe func(ctx context.Context, id int64) (T, bool, error)
+	key   func(T) store.ReportKey
+	row   func(T) store.Report
 	// trim cuts a report's free text to what a card shows, so that
 	// reports held in memory stay small whatever reporters type.
 	trim   func(T) T
@@ -39,15 +46,30 @@ type kindFeed[T any] struct {
 	// (store.KVInitializedKind), so that polls need not ask the database
 	// again.
 	initialized bool
+
+	// What probing needs (probe.go): the highest id seen, the highest id
+	// Synapse had at the last full listing or since, the number of open
+	// reports at the last listing, the polls so far, and what the last
+	// full listing cost Synapse.
+	maxSeen, maxExisting int64
+	total                int64
+	polls                int
+	scanCost             time.Duration
+	// nextList is when a poll lists the newest reports rather than
+	// looking them up by id.
+	nextList time.Time
 }
 
 // poller is a kindFeed of any kind.
 type poller interface {
 	poll(ctx context.Context, full bool) error
 	reportKind() store.ReportKind
+	// scanCostTime is what the last full scan cost Synapse.
+	scanCostTime() time.Duration
 }
 
 func (f *kindFeed[T]) reportKind() store.ReportKind { return f.kind }
+func (f *kindFeed[T]) scanCostTime() time.Duration  { return f.scanCost }
 
 // eventReports is the feed of event reports.
 func (f *Feed) eventReports() *kindFeed[adminapi.EventReport] {
@@ -55,6 +77,10 @@ func (f *Feed) eventReports() *kindFeed[adminapi.EventReport] {
 		kind: store.KindEvent,
 		list: func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.EventReport], error) {
 			return f.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{PageQuery: q})
+		},
+		probe: func(ctx context.Context, id int64) (adminapi.EventReport, bool, error) {
+			d, err := f.Admin.EventReport(ctx, id)
+			return probed(d, err, func(d *adminapi.EventReportDetail) adminapi.EventReport { return d.EventReport })
 		},
 		key: func(r adminapi.EventReport) store.ReportKey { return eventRow(r).ReportKey },
 		row: eventRow,
@@ -109,16 +135,26 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 		return nil
 	}
 	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
-	render := func(d *dossier.Dossier) json.RawMessage { return notice.Card(r, detail, d, buttons) }
-	d, late := f.gather(ctx, dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID})
-	card, reactions := store.CardMessages(store.NoticeKey(key), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
-	err = f.Store.AddReportNotice(ctx, eventRow(r), card, reactions...)
-	if err == nil {
-		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).
-			Stringer("room_id", r.RoomID).Msg("New report")
-		f.whenLate(ctx, card.Key, late, render)
+	return f.postCard(ctx, eventRow(r), dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID},
+		buttons, func(d *dossier.Dossier) json.RawMessage { return notice.Card(r, detail, d, buttons) },
+		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).Stringer("room_id", r.RoomID), "New report")
+}
+
+// postCard gathers the context of the report row (about s) within
+// dossier.Budget, renders its card with it and records the report and the
+// card with its buttons together, then logs msg to logged; a context that
+// comes late is edited in.
+func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject, buttons []notice.Button,
+	render func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
+	d, late := f.gather(ctx, s)
+	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
+	if err := f.Store.AddReportNotice(ctx, row, card, reactions...); err != nil {
+		logged.Discard()
+		return err
 	}
-	return err
+	logged.Msg(msg)
+	f.whenLate(ctx, card.Key, late, render)
+	return nil
 }
 
 // gather gathers a card's context within dossier.Budget (see
@@ -161,6 +197,10 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 		list: func(ctx context.Context, q adminapi.PageQuery) (*adminapi.Page[adminapi.UserReport], error) {
 			return f.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{PageQuery: q})
 		},
+		probe: func(ctx context.Context, id int64) (adminapi.UserReport, bool, error) {
+			r, err := f.Admin.UserReport(ctx, id)
+			return probed(r, err, func(r *adminapi.UserReport) adminapi.UserReport { return *r })
+		},
 		key: key,
 		row: row,
 		trim: func(r adminapi.UserReport) adminapi.UserReport {
@@ -171,15 +211,9 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 		post: func(ctx context.Context, r adminapi.UserReport) error {
 			// The listing holds all there is to a user report.
 			buttons := notice.UserCardButtons(r, f.Prefix, f.Server)
-			render := func(d *dossier.Dossier) json.RawMessage { return notice.UserCard(r, d, buttons) }
-			d, late := f.gather(ctx, dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID})
-			card, reactions := store.CardMessages(store.NoticeKey(key(r)), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
-			err := f.Store.AddReportNotice(ctx, row(r), card, reactions...)
-			if err == nil {
-				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID).Msg("New user report")
-				f.whenLate(ctx, card.Key, late, render)
-			}
-			return err
+			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID},
+				buttons, func(d *dossier.Dossier) json.RawMessage { return notice.UserCard(r, d, buttons) },
+				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID), "New user report")
 		},
 	}}
 }
@@ -209,17 +243,26 @@ func (f *Feed) roomReports() *kindFeed[adminapi.RoomReport] {
 		digest: notice.RoomDigest,
 		post: func(ctx context.Context, r adminapi.RoomReport) error {
 			buttons := notice.RoomCardButtons(r, f.Prefix)
-			render := func(d *dossier.Dossier) json.RawMessage { return notice.RoomCard(r, d, buttons) }
-			d, late := f.gather(ctx, dossier.Subject{Report: key(r), Reporter: r.UserID, RoomID: r.RoomID})
-			card, reactions := store.CardMessages(store.NoticeKey(key(r)), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
-			err := f.Store.AddReportNotice(ctx, row(r), card, reactions...)
-			if err == nil {
-				f.Log.Info().Int64("room_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("room_id", r.RoomID).Msg("New room report")
-				f.whenLate(ctx, card.Key, late, render)
-			}
-			return err
+			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), Reporter: r.UserID, RoomID: r.RoomID},
+				buttons, func(d *dossier.Dossier) json.RawMessage { return notice.RoomCard(r, d, buttons) },
+				f.Log.Info().Int64("room_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("room_id", r.RoomID), "New room report")
 		},
 	}}
+}
+
+// probed is a lookup's answer as source.probe gives it: not found is no
+// report; a report too large to read is errProbe (a listing shows it).
+func probed[D, T any](d *D, err error, item func(*D) T) (T, bool, error) {
+	var zero T
+	switch {
+	case adminapi.IsNotFound(err):
+		return zero, false, nil
+	case adminapi.IsTooLarge(err):
+		return zero, false, fmt.Errorf("%w: %w", errProbe, err)
+	case err != nil:
+		return zero, false, err
+	}
+	return item(d), true, nil
 }
 
 // isUnsupported reports whether err says Synapse has no API for a kind.

@@ -27,6 +27,11 @@ func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 		if err != nil {
 			return err
 		}
+		// Ids Gavel saw before may be deleted now (it deletes closed
+		// reports): Synapse goes on after them all the same.
+		if f.maxSeen, err = f.Store.MaxReportID(ctx, f.kind); err != nil {
+			return err
+		}
 		if initialized == "" {
 			if err := f.firstStart(ctx); err != nil {
 				return err
@@ -42,7 +47,15 @@ func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 	if full {
 		return f.scanAll(ctx)
 	}
-	unseen, backlog, err := f.newReports(ctx)
+	newReports := f.newReports
+	if f.probing() {
+		newReports = f.probeNew
+	}
+	unseen, backlog, err := newReports(ctx)
+	if errors.Is(err, errProbe) {
+		f.Log.Debug().Err(err).Stringer("kind", f.kind).Msg("Probing for new reports failed; listing the newest instead")
+		unseen, backlog, err = f.newReports(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -51,7 +64,7 @@ func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 		// a time.
 		return f.scanAll(ctx)
 	}
-	// Listings are newest first; post oldest first.
+	// Newest first, as listings are; post oldest first.
 	slices.Reverse(unseen)
 	if len(unseen) <= f.Reports.MaxIndividual {
 		return f.postEach(ctx, unseen)
@@ -89,7 +102,9 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 	var w *wave // set once the scan has found more than max_individual
 	started := time.Now()
 	all := &listing{keys: map[store.ReportKey]bool{}, complete: true}
+	progress := newProgress(f, "Reading every open report")
 	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []T) (bool, error) {
+		progress.page(all)
 		pending = append(pending, page...)
 		if w == nil && len(pending) > f.Reports.MaxIndividual {
 			w = &wave{}
@@ -114,6 +129,7 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 		w.parts = w.part + 1
 		err = f.queueDigest(ctx, w, pending)
 	}
+	f.scanned(all, time.Since(started))
 	if err == nil && all.complete && f.Deleted != nil {
 		// Every report Synapse has was listed: an open case whose report
 		// was not was deleted in Synapse by someone else.
@@ -126,10 +142,15 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 
 // listing collects every report a full scan listed. complete is false
 // when the scan could not list them all (a report too large to read,
-// Synapse's paging stuck).
+// Synapse's paging stuck). maxID is the highest id listed, total the
+// number of reports Synapse said it has, and cost the time its answers
+// took.
 type listing struct {
 	keys     map[store.ReportKey]bool
 	complete bool
+	maxID    int64
+	total    int64
+	cost     time.Duration
 }
 
 // wave is one poll's worth of digests.
@@ -174,7 +195,9 @@ func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) err
 // rest (a clock that went backwards, say). It returns at most about
 // MaxNewPerPoll reports; backlog says it stopped there.
 func (f *kindFeed[T]) newReports(ctx context.Context) (unseen []T, backlog bool, err error) {
-	err = f.readPages(ctx, mautrix.DirectionBackward, nil, func(page []T) (bool, error) {
+	all := &listing{keys: map[store.ReportKey]bool{}}
+	defer f.listed(all)
+	err = f.readPages(ctx, mautrix.DirectionBackward, all, func(page []T) (bool, error) {
 		unseen = append(unseen, page...)
 		if len(unseen) >= f.MaxNewPerPoll {
 			backlog = true
@@ -206,7 +229,18 @@ func (f *kindFeed[T]) readPages(ctx context.Context, dir mautrix.Direction, all 
 	pager := &adminapi.Pager[T]{
 		Limit: f.PageSize,
 		Fetch: func(ctx context.Context, from int64, limit int) (*adminapi.Page[T], error) {
-			return f.list(ctx, adminapi.PageQuery{From: from, Limit: limit, Dir: dir})
+			asked := time.Now()
+			page, err := f.list(ctx, adminapi.PageQuery{From: from, Limit: limit, Dir: dir})
+			if all != nil {
+				all.cost += time.Since(asked)
+			}
+			if err == nil {
+				f.total = page.Total
+				if all != nil {
+					all.total = page.Total
+				}
+			}
+			return page, err
 		},
 	}
 	for {
@@ -245,6 +279,7 @@ func (f *kindFeed[T]) readPages(ctx context.Context, dir mautrix.Direction, all 
 			k := f.key(r)
 			if all != nil {
 				all.keys[k] = true
+				all.maxID = max(all.maxID, k.ID)
 			}
 			if !seen[k] && !prev[k] {
 				seen[k] = true
@@ -322,13 +357,17 @@ func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 	// The database has no report rows yet: every open report is new. They
 	// are recorded a page at a time, in one pass.
 	total := 0
-	err := f.readPages(ctx, mautrix.DirectionForward, nil, func(page []T) (bool, error) {
+	all := &listing{keys: map[store.ReportKey]bool{}, complete: true}
+	progress := newProgress(f, "First start: recording the reports already open")
+	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []T) (bool, error) {
+		progress.page(all)
 		total += len(page)
 		return true, f.Store.SkipReports(ctx, f.rows(page))
 	})
 	if err != nil {
 		return err
 	}
+	f.scanned(all, 0)
 	if f.kind != store.KindEvent && total == 0 {
 		// Nothing to say: the event reports' summary says Gavel watches.
 		return f.Store.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartSkip)

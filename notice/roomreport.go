@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"maunium.net/go/mautrix/event"
-
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
@@ -55,34 +53,4 @@ func RoomCard(r adminapi.RoomReport, d *dossier.Dossier, buttons []Button) json.
 	return withButtons(Dossier(RoomReport(r), d, time.Now()), ReportFields{
 		Kind: "room", ReportID: r.ID, ReceivedTS: r.ReceivedTS, RoomID: r.RoomID, Reporter: r.UserID,
 	}, buttons)
-}
-
-// RoomDigest is Digest for room reports.
-func RoomDigest(reports []adminapi.RoomReport, part, parts, total int, prefix string) json.RawMessage {
-	var raw json.RawMessage
-	for _, cut := range digestCuts {
-		if raw = renderRoomDigest(reports, part, parts, total, prefix, cut); len(raw) <= maxDigestBytes {
-			break
-		}
-	}
-	return raw
-}
-
-func renderRoomDigest(reports []adminapi.RoomReport, part, parts, total int, prefix string, cut digestCut) json.RawMessage {
-	t := New()
-	digestHeading(t, "room reports", part, parts, total, prefix)
-	ids := make([]int64, len(reports))
-	keys := make([][2]int64, len(reports))
-	rows := make([][]string, len(reports))
-	for i, r := range reports {
-		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
-		reason := "(none given)"
-		if r.Reason != "" {
-			reason = textcut.Runes(r.Reason, cut.reason)
-		}
-		rows[i] = []string{RoomReportRef(r.ID), textcut.Runes(string(r.RoomID), cut.room),
-			textcut.Runes(string(r.UserID), cut.sender), reason}
-	}
-	t.Table([]string{"id", "room", "reporter", "reason"}, rows)
-	return t.Content(event.MsgText, map[string]any{"gavel.kind": "room", "gavel.reports": ids, "gavel.report_keys": keys})
 }

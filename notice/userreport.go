@@ -2,11 +2,7 @@ package notice
 
 import (
 	"encoding/json"
-	"fmt"
-	"strconv"
 	"time"
-
-	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
@@ -61,44 +57,4 @@ func UserCard(r adminapi.UserReport, d *dossier.Dossier, buttons []Button) json.
 	return withButtons(Dossier(UserReport(r), d, time.Now()), ReportFields{
 		Kind: "user", ReportID: r.ID, ReceivedTS: r.ReceivedTS, TargetUserID: r.TargetUserID, Reporter: r.UserID,
 	}, buttons)
-}
-
-// UserDigest is Digest for user reports.
-func UserDigest(reports []adminapi.UserReport, part, parts, total int, prefix string) json.RawMessage {
-	var raw json.RawMessage
-	for _, cut := range digestCuts {
-		if raw = renderUserDigest(reports, part, parts, total, prefix, cut); len(raw) <= maxDigestBytes {
-			break
-		}
-	}
-	return raw
-}
-
-func renderUserDigest(reports []adminapi.UserReport, part, parts, total int, prefix string, cut digestCut) json.RawMessage {
-	t := New()
-	digestHeading(t, "user reports", part, parts, total, prefix)
-	ids := make([]int64, len(reports))
-	keys := make([][2]int64, len(reports))
-	rows := make([][]string, len(reports))
-	for i, r := range reports {
-		ids[i], keys[i] = r.ID, [2]int64{r.ID, r.ReceivedTS}
-		reason := "(none given)"
-		if r.Reason != "" {
-			reason = textcut.Runes(r.Reason, cut.reason)
-		}
-		rows[i] = []string{UserReportRef(r.ID), textcut.Runes(string(r.TargetUserID), cut.sender),
-			textcut.Runes(string(r.UserID), cut.sender), reason}
-	}
-	t.Table([]string{"id", "reported user", "reporter", "reason"}, rows)
-	return t.Content(event.MsgText, map[string]any{"gavel.kind": "user", "gavel.reports": ids, "gavel.report_keys": keys})
-}
-
-// digestHeading starts a digest of what ("reports", "user reports").
-func digestHeading(t *Text, what string, part, parts, total int, prefix string) {
-	if parts > 0 {
-		t.Bold(strconv.Itoa(total) + " new " + what).Raw(fmt.Sprintf(", digest %d of %d. ", part, parts))
-	} else {
-		t.Bold(fmt.Sprintf("New %s, digest %d", what, part)).Raw(" (more follow). ")
-	}
-	t.Raw("Too many to post one by one: ").Syntax(prefix + "report <id>").Raw(" shows one, ").Syntax(prefix + "reports").Raw(" lists the open ones.")
 }

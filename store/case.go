@@ -242,33 +242,15 @@ func (s *Store) Case(ctx context.Context, r ReportKey) (Case, error) {
 // nothing, when the case changed since. On success c.Version is the new
 // version.
 func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) *Message, archive ...Archived) (bool, error) {
-	r := c.Report.normal()
-	changed := false
-	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, changeCaseQuery, r.Kind, r.ID, r.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		changed = true
+	return s.changeCase(ctx, c, edit, func(ctx context.Context) error {
 		for _, a := range archive {
 			k := a.Report.normal()
 			if _, err := s.db.Exec(ctx, archiveQuery, k.Kind, k.ID, k.ReceivedTS, string(a.JSON), time.Now().UnixMilli()); err != nil {
 				return err
 			}
 		}
-		if m := edit(c.Version + 1); m != nil {
-			return s.enqueue(ctx, *m)
-		}
 		return nil
 	})
-	if err != nil || !changed {
-		return false, err
-	}
-	c.Version++
-	return true, nil
 }
 
 // ReplaceCard makes content the card under card's content from now on
@@ -277,6 +259,15 @@ func (s *Store) ChangeCase(ctx context.Context, c *Case, edit func(version int) 
 // version goes up, so that the edits of a card are ordered. It reports
 // false, changing nothing, when the case changed since.
 func (s *Store) ReplaceCard(ctx context.Context, c *Case, card OutboxKey, content json.RawMessage, edit func(version int) *Message) (bool, error) {
+	return s.changeCase(ctx, c, edit, func(ctx context.Context) error {
+		_, err := s.db.Exec(ctx, replaceContentQuery, card, string(content))
+		return err
+	})
+}
+
+// changeCase is ChangeCase with also, run in the transaction once the
+// case has changed.
+func (s *Store) changeCase(ctx context.Context, c *Case, edit func(version int) *Message, also func(ctx context.Context) error) (bool, error) {
 	r := c.Report.normal()
 	changed := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
@@ -288,7 +279,7 @@ func (s *Store) ReplaceCard(ctx context.Context, c *Case, card OutboxKey, conten
 			return nil
 		}
 		changed = true
-		if _, err := s.db.Exec(ctx, replaceContentQuery, card, string(content)); err != nil {
+		if err := also(ctx); err != nil {
 			return err
 		}
 		if m := edit(c.Version + 1); m != nil {

@@ -21,6 +21,7 @@ const (
 	insertReportQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, target_user, reporter)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
 	countReportsQuery = `SELECT state, COUNT(*) FROM report GROUP BY state`
+	maxReportIDQuery  = `SELECT COALESCE(MAX(report_id), 0) FROM report WHERE kind=$1`
 	// unseenQueryPrefix is completed with "kind IN (…) AND report_id IN (…)",
 	// which the primary key (kind, report_id, received_ts) serves.
 	unseenQueryPrefix = `SELECT kind, report_id, received_ts FROM report WHERE `
@@ -132,6 +133,14 @@ func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, erro
 		}
 	}
 	return unseen, nil
+}
+
+// MaxReportID returns the highest id of the reports of kind the store has
+// seen, 0 for none.
+func (s *Store) MaxReportID(ctx context.Context, kind ReportKind) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, maxReportIDQuery, kind).Scan(&n)
+	return n, err
 }
 
 type stateCount struct {

@@ -26,6 +26,9 @@ type Request struct {
 	Query  url.Values
 	// Faulted is true when a Fault answered instead of Synapse.
 	Faulted bool
+	// Took is how long the answer took, from the request's arrival to
+	// the end of the answer (given to AfterResponse; zero in Requests).
+	Took time.Duration
 }
 
 // IsAdmin reports whether the request went to the Synapse admin API.
@@ -158,12 +161,14 @@ func (p *Proxy) handle(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 
 	rec := &recorder{ResponseWriter: w}
+	arrived := time.Now()
 	if fault != nil {
 		fault(rec, r)
 	} else {
 		p.forward.ServeHTTP(rec, r)
 	}
 	if after != nil {
+		req.Took = time.Since(arrived)
 		after(req, rec.status)
 	}
 }
