@@ -71,6 +71,10 @@ type User struct {
 // shows.
 const Around = 2
 
+// RecordCap is where the counts of History and Reporter stop: a count of
+// RecordCap+1 means more than RecordCap.
+const RecordCap = store.RecordCap
+
 // Budget is how long a card waits for its dossier.
 const Budget = 300 * time.Millisecond
 

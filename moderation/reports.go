@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -65,55 +66,21 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	if c.Cases() {
 		return m.listCases(ctx, c, f)
 	}
+	// Each kind is a request of its own to Synapse: all at once.
+	var lists [3]kindList
+	var wg sync.WaitGroup
+	for i, list := range []func(context.Context, commands.ListReports, reportFilter) kindList{m.listEventKind, m.listUserKind, m.listRoomKind} {
+		wg.Go(func() { lists[i] = list(ctx, c, f) })
+	}
+	wg.Wait()
 	var items []notice.Listed
 	var total int64
-	if c.Lists(store.KindEvent) {
-		page, err := m.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{
-			PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
-			UserID:    c.Reporter, EventSenderUserID: c.Sender, RoomID: f.room,
-		})
-		if err != nil {
-			return Done(notice.New().User(m.explain(err, "the report list")))
+	for _, l := range lists {
+		if l.problem != nil {
+			return Done(l.problem)
 		}
-		for _, r := range page.Items {
-			items = append(items, notice.Listed{Event: &r})
-		}
-		total += page.Total
-	}
-	if c.Lists(store.KindUser) && f.room == "" {
-		page, err := m.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{
-			PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
-			UserID:    c.Reporter, TargetUserID: c.Sender,
-		})
-		switch {
-		case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
-			// Event reports only: !status says why.
-		case err != nil:
-			return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindUser, err))))
-		default:
-			for _, r := range page.Items {
-				items = append(items, notice.Listed{User: &r})
-			}
-			total += page.Total
-		}
-	}
-	if c.Lists(store.KindRoom) && c.Sender == "" && m.RoomReports != nil {
-		page, err := m.RoomReports.List(ctx, adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward})
-		switch {
-		case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
-		case err != nil:
-			return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, err))))
-		default:
-			// Filtered here: there are few room reports.
-			for _, r := range page.Items {
-				if (c.Reporter == "" || r.UserID == c.Reporter) && (f.room == "" || r.RoomID == f.room) {
-					items = append(items, notice.Listed{Room: &r})
-				}
-			}
-			total += page.Total
-		}
-	} else if c.Lists(store.KindRoom) && len(c.Kinds) > 0 && m.RoomReports == nil {
-		return Done(notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, roomreports.ErrNotConfigured))))
+		items = append(items, l.items...)
+		total += l.total
 	}
 	// Every kind newest first, merged.
 	slices.SortStableFunc(items, func(a, b notice.Listed) int { return b.Received().Compare(a.Received()) })
@@ -133,6 +100,82 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	}
 	filtered := c.Reporter != "" || c.Sender != "" || !c.Room.IsZero() || len(c.Kinds) > 0
 	return Done(notice.ReportList(shown, total-int64(hidden), filtered, m.Prefix, time.Now(), hidden))
+}
+
+// kindList is the newest reports of one kind !reports asks for, and how
+// many there are; or the reply that says why they cannot be listed.
+type kindList struct {
+	items   []notice.Listed
+	total   int64
+	problem *notice.Text
+}
+
+func (m *Moderator) listEventKind(ctx context.Context, c commands.ListReports, f reportFilter) (l kindList) {
+	if !c.Lists(store.KindEvent) {
+		return l
+	}
+	page, err := m.Admin.ListEventReports(ctx, adminapi.EventReportsQuery{
+		PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
+		UserID:    c.Reporter, EventSenderUserID: c.Sender, RoomID: f.room,
+	})
+	if err != nil {
+		l.problem = notice.New().User(m.explain(err, "the report list"))
+		return l
+	}
+	for _, r := range page.Items {
+		l.items = append(l.items, notice.Listed{Event: &r})
+	}
+	l.total = page.Total
+	return l
+}
+
+func (m *Moderator) listUserKind(ctx context.Context, c commands.ListReports, f reportFilter) (l kindList) {
+	if !c.Lists(store.KindUser) || f.room != "" {
+		return l
+	}
+	page, err := m.Admin.ListUserReports(ctx, adminapi.UserReportsQuery{
+		PageQuery: adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward},
+		UserID:    c.Reporter, TargetUserID: c.Sender,
+	})
+	switch {
+	case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
+		// The other kinds only: !status says why.
+	case err != nil:
+		l.problem = notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindUser, err)))
+	default:
+		for _, r := range page.Items {
+			l.items = append(l.items, notice.Listed{User: &r})
+		}
+		l.total = page.Total
+	}
+	return l
+}
+
+func (m *Moderator) listRoomKind(ctx context.Context, c commands.ListReports, f reportFilter) (l kindList) {
+	switch {
+	case !c.Lists(store.KindRoom) || c.Sender != "":
+		return l
+	case m.RoomReports == nil && len(c.Kinds) > 0:
+		l.problem = notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, roomreports.ErrNotConfigured)))
+		return l
+	case m.RoomReports == nil:
+		return l
+	}
+	page, err := m.RoomReports.List(ctx, adminapi.PageQuery{Limit: c.Limit, Dir: mautrix.DirectionBackward})
+	switch {
+	case errors.Is(err, adminapi.ErrUnsupported) && len(c.Kinds) == 0:
+	case err != nil:
+		l.problem = notice.New().User(notice.Capitalize(notice.ExplainKind(store.KindRoom, err)))
+	default:
+		// Filtered here: there are few room reports.
+		for _, r := range page.Items {
+			if (c.Reporter == "" || r.UserID == c.Reporter) && (f.room == "" || r.RoomID == f.room) {
+				l.items = append(l.items, notice.Listed{Room: &r})
+			}
+		}
+		l.total = page.Total
+	}
+	return l
 }
 
 // keyOf is the key of a listed report.

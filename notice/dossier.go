@@ -35,7 +35,7 @@ func Dossier(t *Text, d *dossier.Dossier, now time.Time) *Text {
 		if h.Reports == 0 {
 			t.Raw("no earlier reports")
 		} else {
-			t.Raw(Count(h.Reports, "earlier report", "earlier reports"))
+			t.Raw(capped(h.Reports, "earlier report", "earlier reports"))
 			if c := h.Last; c != nil {
 				t.Raw(" (last closed: ").Append(CaseLine(Case{State: c.State, By: c.By, At: c.At, Note: textcut.Runes(c.Note, 80)})).Raw(")")
 			}
@@ -53,9 +53,9 @@ func Dossier(t *Text, d *dossier.Dossier, now time.Time) *Text {
 		case r.Filed == 0:
 			t.Raw("no earlier reports")
 		case r.Dismissed == 0:
-			t.Raw(Count(r.Filed, "earlier report", "earlier reports") + ", none dismissed")
+			t.Raw(capped(r.Filed, "earlier report", "earlier reports") + ", none dismissed")
 		default:
-			t.Raw(Count(r.Filed, "earlier report", "earlier reports") + fmt.Sprintf(", %d dismissed", r.Dismissed))
+			t.Raw(capped(r.Filed, "earlier report", "earlier reports") + fmt.Sprintf(", %d dismissed", r.Dismissed))
 		}
 	}
 	if room := d.Room; room != nil {
@@ -93,6 +93,15 @@ func Dossier(t *Text, d *dossier.Dossier, now time.Time) *Text {
 		t.Newline().Raw("Not gathered in time: " + strings.Join(d.Missing, ", ") + ".")
 	}
 	return t
+}
+
+// capped is Count for the counts of a record, which stop past
+// dossier.RecordCap.
+func capped(n int, one, many string) string {
+	if n > dossier.RecordCap {
+		return fmt.Sprintf("more than %d %s", dossier.RecordCap, many)
+	}
+	return Count(n, one, many)
 }
 
 // userFacts describes the reported user: local or remote, the account's

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,3 +63,19 @@ func TestRecords(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestRecordsStopCounting: past RecordCap the counts stop, at RecordCap+1.
+func TestRecordsStopCounting(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "gavel.db"))
+	reports := make([]Report, RecordCap+5)
+	for i := range reports {
+		reports[i] = Report{ReportKey: ReportKey{Kind: KindUser, ID: int64(i + 1), ReceivedTS: int64(i)}, TargetUser: "@bad:x", Reporter: "@rep:x"}
+	}
+	require.NoError(t, s.SkipReports(ctx, reports))
+	rec, err := s.UserRecord(ctx, "@bad:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
+	require.NoError(t, err)
+	assert.Equal(t, RecordCap+1, rec.Reports)
+	rep, err := s.ReporterRecord(ctx, "@rep:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
+	require.NoError(t, err)
+	assert.Equal(t, RecordCap+1, rep.Filed)
+}
