@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,15 +149,6 @@ func New(cfg Config) *Feed {
 	f := &Feed{Config: cfg, started: time.Now(), unsupported: map[store.ReportKind]error{}, ring: make(chan struct{}, 1)}
 	f.kinds = []poller{f.eventReports(), f.userReports(), f.roomReports()}
 	return f
-}
-
-// Unsupported returns, for each kind of report this Synapse has no API
-// for, why (an error that wraps adminapi.ErrUnsupported and says which
-// version is needed). It is empty until the first poll.
-func (f *Feed) Unsupported() map[store.ReportKind]error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return maps.Clone(f.unsupported)
 }
 
 // poll polls every kind of report in turn. A kind Synapse has no API for

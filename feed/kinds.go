@@ -48,11 +48,9 @@ type kindFeed[T any] struct {
 	initialized bool
 
 	// What probing needs (probe.go): the highest id seen, the highest id
-	// Synapse had at the last full listing or since, the number of open
-	// reports at the last listing, the polls so far, and what the last
-	// full listing cost Synapse.
+	// Synapse had at the last full listing or since, the polls so far, and
+	// what the last full listing cost Synapse.
 	maxSeen, maxExisting int64
-	total                int64
 	polls                int
 	scanCost             time.Duration
 	// nextList is when a poll lists the newest reports rather than

@@ -144,12 +144,13 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 // when the scan could not list them all (a report too large to read,
 // Synapse's paging stuck). maxID is the highest id listed, total the
 // number of reports Synapse said it has, and cost the time its answers
-// took.
+// to pages took.
 type listing struct {
 	keys     map[store.ReportKey]bool
 	complete bool
 	maxID    int64
 	total    int64
+	pages    int
 	cost     time.Duration
 }
 
@@ -234,11 +235,9 @@ func (f *kindFeed[T]) readPages(ctx context.Context, dir mautrix.Direction, all 
 			if all != nil {
 				all.cost += time.Since(asked)
 			}
-			if err == nil {
-				f.total = page.Total
-				if all != nil {
-					all.total = page.Total
-				}
+			if err == nil && all != nil {
+				all.total = page.Total
+				all.pages++
 			}
 			return page, err
 		},

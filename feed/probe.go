@@ -121,7 +121,6 @@ func cmpKeys(a, b store.ReportKey) int {
 // listed takes in what a listing of the newest reports showed: where the
 // ids are, and when to list again.
 func (f *kindFeed[T]) listed(all *listing) {
-	f.total = all.total
 	f.maxSeen = max(f.maxSeen, all.maxID)
 	f.maxExisting = max(f.maxExisting, all.maxID)
 	f.nextList = f.nextListing(time.Now(), all.cost)
@@ -130,15 +129,14 @@ func (f *kindFeed[T]) listed(all *listing) {
 // scanned takes in what a full listing showed: where the ids are, how
 // many reports there are, and how long Synapse took to answer.
 func (f *kindFeed[T]) scanned(all *listing, took time.Duration) {
-	f.total = all.total
 	f.maxSeen = max(f.maxSeen, all.maxID)
 	if all.complete {
 		// Where a restarted Synapse goes on handing out ids.
 		f.maxExisting = all.maxID
 	}
 	f.scanCost = all.cost
-	// The newest were just read.
-	f.nextList = f.nextListing(time.Now(), all.cost/max(time.Duration(all.total/int64(f.PageSize)), 1))
+	// The newest were just read; a listing poll costs about one page.
+	f.nextList = f.nextListing(time.Now(), all.cost/time.Duration(max(all.pages, 1)))
 	f.Log.Debug().Stringer("kind", f.kind).Int64("reports", all.total).Int64("max_id", all.maxID).
 		Dur("synapse_time", all.cost).Dur("took", took).Msg("Read every open report")
 }

@@ -60,12 +60,7 @@ func Report(r adminapi.EventReport, detail *adminapi.EventReportDetail) *Text {
 	}
 	t.Link("event", r.RoomID.EventURI(r.EventID).MatrixToURL()).Raw(" in ")
 	roomLink(t, r).Newline()
-	t.Raw("Reason: ")
-	if r.Reason == "" {
-		t.Raw("(none given)")
-	} else {
-		t.Code(textcut.Runes(r.Reason, ReasonShown))
-	}
+	reasonOf(t, r.Reason)
 	if r.Score != nil {
 		t.Raw(fmt.Sprintf(" · score %d", *r.Score))
 	}
@@ -81,6 +76,16 @@ func Report(r adminapi.EventReport, detail *adminapi.EventReportDetail) *Text {
 	// The type and msgtype come from the reported event too.
 	t.Raw("Reported ").User(textcut.Runes(kind, 100)).Raw(":")
 	return t.Quote(textcut.Runes(excerpt, excerptLimit))
+}
+
+// reasonOf appends "Reason: " and a reporter's reason, cut and inert, or
+// "(none given)".
+func reasonOf(t *Text, reason string) *Text {
+	t.Raw("Reason: ")
+	if reason == "" {
+		return t.Raw("(none given)")
+	}
+	return t.Code(textcut.Runes(reason, ReasonShown))
 }
 
 // userLink appends a matrix.to link to a user, or "(unknown user)".

@@ -7,7 +7,6 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
-	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Reports about rooms (MSC4151): moderators name them r12.
@@ -21,12 +20,7 @@ func RoomReport(r adminapi.RoomReport) *Text {
 	t.Bold("Room report " + RoomReportRef(r.ID)).Raw(": ")
 	userLink(t, r.UserID).Raw(" reported the room ")
 	t.Link(string(r.RoomID), r.RoomID.URI().MatrixToURL()).Newline()
-	t.Raw("Reason: ")
-	if r.Reason == "" {
-		t.Raw("(none given)")
-	} else {
-		t.Code(textcut.Runes(r.Reason, ReasonShown))
-	}
+	reasonOf(t, r.Reason)
 	return t.Raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
-	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
 // Reports about user accounts (Synapse 1.152 and later): moderators name
@@ -22,12 +21,7 @@ func UserReport(r adminapi.UserReport) *Text {
 	t.Bold("User report " + UserReportRef(r.ID)).Raw(": ")
 	userLink(t, r.UserID).Raw(" reported the account ")
 	userLink(t, r.TargetUserID).Newline()
-	t.Raw("Reason: ")
-	if r.Reason == "" {
-		t.Raw("(none given)")
-	} else {
-		t.Code(textcut.Runes(r.Reason, ReasonShown))
-	}
+	reasonOf(t, r.Reason)
 	return t.Raw(" · " + r.Received().UTC().Format("2006-01-02 15:04:05 UTC"))
 }
 
