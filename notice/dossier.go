@@ -153,6 +153,6 @@ func age(created, now time.Time) string {
 // cut short.
 func aroundLine(evt *event.Event) string {
 	_, excerpt := describeEvent(evt)
-	excerpt = strings.Join(strings.Fields(excerpt), " ")
-	return textcut.Runes(string(evt.Sender)+": "+excerpt, aroundShown)
+	// One line, whatever the sender's id or the message holds.
+	return textcut.Runes(strings.Join(strings.Fields(string(evt.Sender)+": "+excerpt), " "), aroundShown)
 }
