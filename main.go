@@ -23,6 +23,7 @@ import (
 
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/standby"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -96,7 +97,37 @@ func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		return fmt.Errorf("database.uri: %w", err)
 	}
 	defer st.Close()
-	b, err := bot.New(cfg, st, log, bot.Options{Version: Version()})
+	elector, err := standby.New(st, cfg.Database.URI, Version(), log.With().Str("component", "standby").Logger())
+	if err != nil {
+		return err
+	}
+	defer elector.Close()
+	// One term per stretch as the active instance: a Gavel that loses the
+	// lock stops everything and stands by again.
+	for {
+		term, err := elector.Wait(ctx)
+		if err != nil {
+			return nil // ctx ended while standing by
+		}
+		err = runTerm(term, cfg, st, log)
+		term.End()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case term.Lost():
+			log.Warn().Str("instance", elector.Name()).Msg("Stopped acting: another instance may take over; standing by")
+		default:
+			return err
+		}
+	}
+}
+
+// runTerm runs Gavel while term lasts.
+func runTerm(term *standby.Term, cfg *config.Config, st *store.Store, log zerolog.Logger) error {
+	ctx := term.Context()
+	st.SetFence(term.Fence)
+	defer st.SetFence(nil)
+	b, err := bot.New(cfg, st, log, bot.Options{Version: Version(), Active: term.Check})
 	if err != nil {
 		return err
 	}

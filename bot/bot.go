@@ -60,6 +60,9 @@ type Bot struct {
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
 	doorbell *doorbell.Doorbell
 
+	// active is Options.Active, or nil.
+	active func() error
+
 	// syncFailed is set while handling a sync response when something
 	// could not be recorded; the sync loop then handles it again.
 	syncFailed atomic.Bool
@@ -104,6 +107,10 @@ type Options struct {
 	// AfterSend, when set, runs after a message was sent and before that
 	// is recorded; tests use it to crash at the worst moment.
 	AfterSend func(key string) error
+	// Active, when set, returns an error once this instance may no longer
+	// act (package standby's Term.Check): every request to the homeserver
+	// and every sync response handled checks it first.
+	Active func() error
 }
 
 // New builds a Bot from a validated configuration and an open store.
@@ -130,6 +137,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		c.DefaultHTTPRetries = 0
 		c.IgnoreRateLimit = true
 		c.Client.Timeout = 60 * time.Second
+		if opts.Active != nil {
+			c.Client.Transport = activeOnly{next: c.Client.Transport, active: opts.Active}
+		}
 	}
 	// Bounds on what one answer may make Gavel hold in memory.
 	cli.ResponseSizeLimit = maxSyncResponse
@@ -146,6 +156,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	b := &Bot{
 		cfg:     cfg,
 		version: opts.Version,
+		active:  opts.Active,
 		client:  cli,
 		admin:   adminapi.Wrap(adminCli),
 		store:   st,
@@ -351,4 +362,22 @@ func (b *Bot) health() notice.Status {
 		s.EncryptedNoKey = true
 	}
 	return s
+}
+
+// activeOnly is an HTTP transport that sends a request only while this
+// instance may act (Options.Active).
+type activeOnly struct {
+	next   http.RoundTripper
+	active func() error
+}
+
+func (t activeOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.active(); err != nil {
+		return nil, err
+	}
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
 }

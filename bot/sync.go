@@ -76,6 +76,13 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 			continue
 		}
 		bo.Reset()
+		if b.active != nil {
+			// A process stopped while its sync was on the way may find,
+			// once it resumes, that another instance took over.
+			if err := b.active(); err != nil {
+				return err
+			}
+		}
 		if since == "" {
 			b.dropHistory(resp)
 		} else {

@@ -51,6 +51,13 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 		s.Waiting = len(unsent)
 	}
 	s.Database = m.Store.Dialect()
+	// Instances that shared the database within the last minute (a
+	// standby renews its row every second, the active one every 2 s).
+	if instances, err := m.Store.Instances(ctx, time.Now().Add(-time.Minute)); err == nil {
+		for _, in := range instances {
+			s.Instances = append(s.Instances, notice.Instance{Name: in.Name, Version: in.Version, Active: in.Active, SeenAt: in.SeenAt})
+		}
+	}
 	return Done(notice.StatusReply(s, time.Now()))
 }
 

@@ -143,6 +143,16 @@ type Status struct {
 	EncryptedNoKey bool
 	// DryRun is commands.dry_run.
 	DryRun bool
+	// Instances are the Gavels sharing a PostgreSQL database, the active
+	// one first; empty on SQLite.
+	Instances []Instance
+}
+
+// Instance is one Gavel sharing the database, for !status.
+type Instance struct {
+	Name, Version string
+	Active        bool
+	SeenAt        time.Time
 }
 
 // StatusReply renders !status.
@@ -185,6 +195,20 @@ func StatusReply(s Status, now time.Time) *Text {
 	}
 	if s.Waiting > 0 {
 		t.Raw(fmt.Sprintf(" %d messages waiting to be posted.", s.Waiting))
+	}
+	if len(s.Instances) > 0 {
+		t.Newline().Raw("Instances: ")
+		for i, in := range s.Instances {
+			if i > 0 {
+				t.Raw(", ")
+			}
+			role := "standby, seen " + Ago(in.SeenAt, now)
+			if in.Active {
+				role = "active"
+			}
+			t.User(in.Name).Raw(" (").User(in.Version).Raw(", " + role + ")")
+		}
+		t.Raw(".")
 	}
 	if s.DryRun {
 		t.Newline().Raw("Dry run: on (commands.dry_run). Commands that would change something only say what they would do.")

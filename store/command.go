@@ -30,23 +30,32 @@ const (
 )
 
 // StartCommand records that a command event is about to run and returns
-// the state it was in before.
-func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (CommandState, error) {
-	res, err := s.db.Exec(ctx, startCommandQuery, eventID, time.Now().UnixMilli())
-	if err != nil {
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return CommandNew, nil
-	}
-	var handled sql.NullInt64
-	if err := s.db.QueryRow(ctx, commandStateQuery, eventID).Scan(&handled); err != nil {
-		return 0, err
-	}
-	if handled.Valid {
-		return CommandHandled, nil
-	}
-	return CommandStarted, nil
+// the state it was in before. With a fence (SetFence), it is checked in the
+// same transaction: ErrNotActive means the command must not run here.
+func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (state CommandState, err error) {
+	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := s.fenced(ctx); err != nil {
+			return err
+		}
+		res, err := s.db.Exec(ctx, startCommandQuery, eventID, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			state = CommandNew
+			return nil
+		}
+		var handled sql.NullInt64
+		if err := s.db.QueryRow(ctx, commandStateQuery, eventID).Scan(&handled); err != nil {
+			return err
+		}
+		state = CommandStarted
+		if handled.Valid {
+			state = CommandHandled
+		}
+		return nil
+	})
+	return state, err
 }
 
 // Finished is what running a command left to record.
@@ -71,6 +80,11 @@ type Finished struct {
 func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, f Finished) (bool, error) {
 	first := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		// A command whose instance lost its turn stays started: the next
+		// active instance says it may or may not have taken effect.
+		if err := s.fenced(ctx); err != nil {
+			return err
+		}
 		res, err := s.db.Exec(ctx, finishCommandQuery, eventID, time.Now().UnixMilli())
 		if err != nil {
 			return err

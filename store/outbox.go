@@ -157,10 +157,16 @@ func (s *Store) MessageByEvent(ctx context.Context, eventID id.EventID) (*Messag
 }
 
 // MarkAttempted records that a send of the message is about to be tried;
-// the first attempt's time is kept.
+// the first attempt's time is kept. With a fence (SetFence), it is checked
+// in the same transaction: ErrNotActive means the message must not be sent.
 func (s *Store) MarkAttempted(ctx context.Context, key OutboxKey) error {
-	_, err := s.db.Exec(ctx, markAttemptedQuery, key, time.Now().UnixMilli())
-	return err
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		if err := s.fenced(ctx); err != nil {
+			return err
+		}
+		_, err := s.db.Exec(ctx, markAttemptedQuery, key, time.Now().UnixMilli())
+		return err
+	})
 }
 
 // MarkFailed records that the homeserver refused the message for good

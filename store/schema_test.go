@@ -91,18 +91,18 @@ func reportColumns(t *testing.T, s *Store) (columns, primaryKey []string) {
 // A new database is created at the latest version in one step, not by
 // replaying every upgrade.
 func TestFreshDatabaseIsLatestInOneStep(t *testing.T) {
-	assert.Equal(t, 7, latestVersion())
+	assert.Equal(t, 8, latestVersion())
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		version, compat := schemaVersion(t, s)
 		assert.Equal(t, latestVersion(), version)
-		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds; v3 runs on v7")
+		assert.Equal(t, 3, compat, "a v2 Gavel would not know report kinds; v3 runs on v8")
 		_, pk := reportColumns(t, s)
 		assert.Equal(t, []string{"kind", "report_id", "received_ts"}, pk)
 	})
 	path := filepath.Join(t.TempDir(), "gavel.db")
 	s, steps := openLogged(t, path)
-	assert.Equal(t, []upgradeStep{{0, 7}}, steps)
+	assert.Equal(t, []upgradeStep{{0, 8}}, steps)
 	s.Close()
 	_, steps = openLogged(t, path)
 	assert.Empty(t, steps, "reopening upgrades nothing")

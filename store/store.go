@@ -44,6 +44,9 @@ func latestVersion() int { return len(upgrades) }
 // Store is Gavel's database.
 type Store struct {
 	db *dbutil.Database
+	// fence, when set, guards the claims of outbox messages and commands
+	// (see SetFence).
+	fence fenceHolder
 }
 
 // Open opens the database that uri names — a postgres:// or postgresql://

@@ -39,6 +39,10 @@ type server struct {
 	dir  string
 	cmd  *exec.Cmd
 	done chan struct{}
+	// How to start postgres again (Restart).
+	bin  string
+	cred *syscall.Credential
+	port int
 }
 
 var shared struct {
@@ -53,13 +57,57 @@ func URI(t testing.TB) string {
 	t.Helper()
 	shared.once.Do(func() { shared.srv, shared.err = start() })
 	if shared.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test needs PostgreSQL and none could be started (CI is set, so this is a failure, not a skip): %v", shared.err)
-		}
-		t.Skipf("skipping: no PostgreSQL: %v (set CI=1 to make this a failure)", shared.err)
+		unavailable(t, shared.err)
 	}
+	return shared.srv.database(t)
+}
+
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("test needs PostgreSQL and none could be started (CI is set, so this is a failure, not a skip): %v", err)
+	}
+	t.Skipf("skipping: no PostgreSQL: %v (set CI=1 to make this a failure)", err)
+}
+
+// Server is a PostgreSQL server of a test's own, which it may restart.
+type Server struct{ s *server }
+
+// New starts a server for the test alone, stopped when it ends. With
+// GAVEL_TEST_POSTGRES set the test is skipped: it needs a server it may
+// restart.
+func New(t testing.TB) *Server {
+	t.Helper()
+	if os.Getenv("GAVEL_TEST_POSTGRES") != "" {
+		t.Skip("skipping: needs a PostgreSQL server of its own, and GAVEL_TEST_POSTGRES names a shared one")
+	}
+	s, err := start()
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Cleanup(func() {
+		s.stop()
+		_ = os.RemoveAll(s.dir)
+	})
+	return &Server{s: s}
+}
+
+// URI returns the URI of a new, empty database on the server.
+func (s *Server) URI(t testing.TB) string { return s.s.database(t) }
+
+// Restart stops the server (fast shutdown: every session ends) and starts
+// it again on the same port with the same data.
+func (s *Server) Restart() error {
+	s.s.stop()
+	return s.s.launch()
+}
+
+// database creates a new, empty database, dropped when the test ends, and
+// returns its URI.
+func (srv *server) database(t testing.TB) string {
+	t.Helper()
 	name := "gavel_test_" + strings.ToLower(rand.Text()[:10])
-	admin, err := sql.Open("postgres", shared.srv.uri.String())
+	admin, err := sql.Open("postgres", srv.uri.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,29 +116,38 @@ func URI(t testing.TB) string {
 		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
-		admin, err := sql.Open("postgres", shared.srv.uri.String())
+		admin, err := sql.Open("postgres", srv.uri.String())
 		if err == nil {
 			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			admin.Close()
 		}
 	})
-	u := *shared.srv.uri
+	u := *srv.uri
 	u.Path = "/" + name
 	return u.String()
 }
 
 // Stop stops the shared server, if this package started one.
 func Stop() {
-	if s := shared.srv; s != nil && s.cmd != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
+	if s := shared.srv; s != nil && s.dir != "" {
+		s.stop()
 		_ = os.RemoveAll(s.dir)
 	}
+}
+
+// stop stops postgres, if it runs.
+func (s *server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd = nil
 }
 
 func start() (*server, error) {
@@ -141,26 +198,46 @@ func start() (*server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s := &server{dir: dir, done: make(chan struct{})}
+	s := &server{dir: dir, bin: bin, cred: cred, port: port}
 	s.uri = &url.URL{Scheme: "postgres", User: url.User("postgres"), Host: "127.0.0.1:" + strconv.Itoa(port), RawQuery: "sslmode=disable"}
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
+	if err := s.launch(); err != nil {
 		return fail(err)
 	}
-	defer logFile.Close()
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return fail(fmt.Errorf("starting postgres: %w", err))
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-
 	db, err := sql.Open("postgres", s.uri.String())
 	if err != nil {
 		return fail(err)
+	}
+	defer db.Close()
+	var version string
+	_ = db.QueryRow("SHOW server_version").Scan(&version)
+	fmt.Printf("pgtest: started PostgreSQL %s at 127.0.0.1:%d\n", version, port)
+	return s, nil
+}
+
+// launch starts postgres and waits until it answers.
+func (s *server) launch() error {
+	logFile, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+s.dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		s.cmd = nil
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	done := s.done
+	cmd := s.cmd
+	go func() { _ = cmd.Wait(); close(done) }()
+
+	db, err := sql.Open("postgres", s.uri.String())
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 	deadline := time.Now().Add(30 * time.Second)
@@ -169,24 +246,20 @@ func start() (*server, error) {
 		err = db.PingContext(ctx)
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		select {
-		case <-s.done:
-			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			return fail(fmt.Errorf("postgres exited: %s", log))
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
+			return fmt.Errorf("postgres exited: %s", log)
 		default:
 		}
 		if time.Now().After(deadline) {
-			Stop()
-			return fail(fmt.Errorf("postgres did not answer within 30s: %w", err))
+			s.stop()
+			return fmt.Errorf("postgres did not answer within 30s: %w", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var version string
-	_ = db.QueryRow("SHOW server_version").Scan(&version)
-	fmt.Printf("pgtest: started PostgreSQL %s at 127.0.0.1:%d\n", version, port)
-	return s, nil
 }
 
 // findBin returns the newest /usr/lib/postgresql/<version>/bin.

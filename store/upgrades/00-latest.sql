@@ -1,4 +1,4 @@
--- v0 -> v7 (compatible with v3+): Latest revision
+-- v0 -> v8 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -158,4 +158,15 @@ CREATE TABLE reporter_notice (
 	sent_at     BIGINT NOT NULL,
 	event_id    TEXT NOT NULL,
 	PRIMARY KEY (kind, report_id, received_ts)
+);
+
+-- The Gavels sharing this database (see 08-instance.sql).
+CREATE TABLE instance (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	version    TEXT NOT NULL,
+	backend    BIGINT,
+	active     BOOLEAN NOT NULL DEFAULT false,
+	started_at BIGINT NOT NULL,
+	seen_at    BIGINT NOT NULL
 );
