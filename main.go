@@ -23,6 +23,7 @@ import (
 
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/standby"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -102,22 +103,37 @@ func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer elector.Close()
-	// One term per stretch as the active instance: a Gavel that loses the
-	// lock stops everything and stands by again.
+	// One term per stretch as the active instance: on PostgreSQL, a Gavel
+	// that loses the lock, or stops on an error that is not its
+	// configuration's (the database went away, say), stands by again and
+	// lets another instance take over.
+	var bo retry.Backoff
 	for {
 		term, err := elector.Wait(ctx)
 		if err != nil {
 			return nil // ctx ended while standing by
 		}
+		began := time.Now()
 		err = runTerm(term, cfg, st, log)
 		term.End()
+		var startup *bot.StartupError
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case term.Lost():
 			log.Warn().Str("instance", elector.Name()).Msg("Stopped acting: another instance may take over; standing by")
-		default:
+		case err == nil:
+			return nil
+		case errors.As(err, &startup) || !elector.Shared():
 			return err
+		default:
+			log.Error().Err(err).Str("instance", elector.Name()).Msg("Stopped acting after an error: another instance may take over; standing by")
+		}
+		if time.Since(began) > time.Minute {
+			bo.Reset()
+		}
+		if retry.Sleep(ctx, bo.Next()) != nil {
+			return nil
 		}
 	}
 }

@@ -80,6 +80,10 @@ func New(st *store.Store, uri, version string, log zerolog.Logger) (*Elector, er
 	return e, nil
 }
 
+// Shared reports whether other instances may share the database
+// (PostgreSQL): then one may take over when this one stops acting.
+func (e *Elector) Shared() bool { return e.postgres }
+
 // Name is this instance's name: its host name and process id.
 func (e *Elector) Name() string { return e.self.Name }
 
