@@ -69,9 +69,10 @@ func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 	if len(unseen) <= f.Reports.MaxIndividual {
 		return f.postEach(ctx, unseen)
 	}
-	w := &wave{total: len(unseen), parts: (len(unseen) + notice.DigestSize - 1) / notice.DigestSize}
+	w := &wave{total: len(unseen)}
+	w.parts = (len(unseen) + w.size() - 1) / w.size()
 	for len(unseen) > 0 {
-		n := min(len(unseen), notice.DigestSize)
+		n := min(len(unseen), w.size())
 		if err := f.queueDigest(ctx, w, unseen[:n]); err != nil {
 			return err
 		}
@@ -111,11 +112,12 @@ func (f *kindFeed[T]) scanAll(ctx context.Context) error {
 			f.Log.Info().Stringer("kind", f.kind).Int("max_individual", f.Reports.MaxIndividual).Msg("Many new reports: posting digests")
 		}
 		// Keep at least one back: the scan's last digest carries the total.
-		for w != nil && len(pending) > notice.DigestSize {
-			if err := f.queueDigest(ctx, w, pending[:notice.DigestSize]); err != nil {
+		for w != nil && len(pending) > w.size() {
+			n := w.size()
+			if err := f.queueDigest(ctx, w, pending[:n]); err != nil {
 				return false, err
 			}
-			pending = slices.Clone(pending[notice.DigestSize:])
+			pending = slices.Clone(pending[n:])
 		}
 		return true, nil
 	})
@@ -162,14 +164,36 @@ type wave struct {
 	covered int // reports covered by them
 }
 
+// size is how many reports the wave's next digest lists: more once the
+// wave is a backlog rather than a flood.
+func (w *wave) size() int {
+	if w.total > notice.BacklogAfter || w.covered >= notice.BacklogAfter {
+		return notice.BacklogDigestSize
+	}
+	return notice.DigestSize
+}
+
 // queueDigest records reports as seen and queues one digest for them.
 func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) error {
 	w.part++
+	content := f.digest(reports, w.part, w.parts, w.total, f.Prefix)
+	if !notice.DigestFits(content) && len(reports) > notice.DigestSize {
+		// Long cells: this many rows would not fit one event.
+		w.part--
+		if w.parts > 0 {
+			w.parts++
+		}
+		half := len(reports) / 2
+		if err := f.queueDigest(ctx, w, reports[:half]); err != nil {
+			return err
+		}
+		return f.queueDigest(ctx, w, reports[half:])
+	}
 	digest := store.Message{
 		Key:      store.DigestKey(f.key(reports[0])),
 		Priority: store.PriorityNotice,
 		RoomID:   f.Room,
-		Content:  f.digest(reports, w.part, w.parts, w.total, f.Prefix),
+		Content:  content,
 	}
 	if err := f.Store.AddReportsDigest(ctx, f.rows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
 		// A report listed twice (ties in received_ts ordered differently

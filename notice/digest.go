@@ -11,8 +11,19 @@ import (
 	"github.com/gavel-bot/gavel/internal/textcut"
 )
 
-// DigestSize is how many reports one digest lists.
-const DigestSize = 50
+// DigestSize is how many reports one digest lists in a flood, and
+// BacklogDigestSize how many once one wave has more than BacklogAfter
+// (a first start on a large backlog, say): there one long digest reads
+// no worse than three, and Synapse stores a third as many events.
+const (
+	DigestSize        = 50
+	BacklogDigestSize = 150
+	BacklogAfter      = 1000
+)
+
+// DigestFits reports whether a rendered digest is small enough to post;
+// one of more than DigestSize reports may not be, and is then split.
+func DigestFits(content json.RawMessage) bool { return len(content) <= maxDigestBytes }
 
 // maxDigestBytes keeps a digest well inside Synapse's 64 KiB event limit,
 // which counts the whole event with its signatures and hashes.
