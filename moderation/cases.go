@@ -534,14 +534,20 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 // them outside Gavel. Their cards say so. The feed calls it after a full
 // scan (through package bot).
 func (m *Moderator) MarkDeleted(ctx context.Context, kind store.ReportKind, listed map[store.ReportKey]bool, started time.Time) error {
-	cases, err := m.Store.ListCases(ctx, store.CaseQuery{Kinds: []store.ReportKind{kind}, States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 20})
+	// Only the cases whose report was not listed are kept: with a large
+	// backlog, every open case at once would be most of Gavel's memory.
+	var unlisted []store.Case
+	err := m.Store.EachCase(ctx, store.CaseQuery{Kinds: []store.ReportKind{kind}, States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 30},
+		func(c store.Case) bool {
+			if !listed[c.Report] {
+				unlisted = append(unlisted, c)
+			}
+			return true
+		})
 	if err != nil {
 		return err
 	}
-	for _, c := range cases {
-		if listed[c.Report] {
-			continue
-		}
+	for _, c := range unlisted {
 		r, err := m.fetchReport(ctx, c.Report.Ref())
 		switch {
 		case err == nil && r.Key == c.Report:

@@ -336,6 +336,17 @@ type CaseQuery struct {
 
 // ListCases returns the cases q selects, newest report first.
 func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
+	return s.casesIter(ctx, q).AsList()
+}
+
+// EachCase calls fn with each case q selects, newest report first, without
+// holding them all in memory; fn stops the iteration by returning false.
+// fn must not use the store: the query holds a connection while it runs.
+func (s *Store) EachCase(ctx context.Context, q CaseQuery, fn func(Case) bool) error {
+	return s.casesIter(ctx, q).Iter(func(c Case) (bool, error) { return fn(c), nil })
+}
+
+func (s *Store) casesIter(ctx context.Context, q CaseQuery) dbutil.RowIter[Case] {
 	var args []any
 	where := []string{"r.state<>'duplicate'"}
 	arg := func(v any) string {
@@ -365,7 +376,7 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]Case, error) {
 		FROM report r LEFT JOIN report_case c
 			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
-	return scanCase.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
+	return scanCase.NewRowIter(s.db.Query(ctx, query, args...))
 }
 
 var scanCase dbutil.ConvertRowFn[Case] = func(row dbutil.Scannable) (Case, error) {
