@@ -187,21 +187,23 @@ func (e *Elector) Wait(ctx context.Context) (*Term, error) {
 	if !e.postgres {
 		return t, nil
 	}
-	conn, err := e.standBy(ctx)
+	conn, confirmed, err := e.standBy(ctx)
 	if err != nil {
 		cancel(err)
 		return nil, err
 	}
 	t.conn = conn
-	t.confirmed.Store(int64(e.since()))
+	t.confirmed.Store(int64(confirmed))
 	t.wg.Go(t.heartbeat)
 	e.log.Info().Str("instance", e.self.Name).Msg("This instance is the active one")
 	return t, nil
 }
 
 // standBy waits until this instance holds the lock and every earlier
-// holder's lease has run out, and returns the lock's connection.
-func (e *Elector) standBy(ctx context.Context) (*store.Conn, error) {
+// holder's lease has run out, and returns the lock's connection and when
+// (Elector.since) the query that made this instance active was sent: its
+// first lease runs from there, never from later than the database's record.
+func (e *Elector) standBy(ctx context.Context) (*store.Conn, time.Duration, error) {
 	var conn *store.Conn
 	defer func() {
 		if conn != nil && ctx.Err() != nil {
@@ -215,6 +217,7 @@ func (e *Elector) standBy(ctx context.Context) (*store.Conn, error) {
 			said = msg
 		}
 	}
+	var sent time.Duration
 	var hungSince time.Time // when an unnamed holder was first seen
 	var hungPid int64
 	for {
@@ -222,11 +225,11 @@ func (e *Elector) standBy(ctx context.Context) (*store.Conn, error) {
 			c, err := e.st.Conn(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, ctx.Err()
+					return nil, 0, ctx.Err()
 				}
 				say(zerolog.WarnLevel, "Standing by: the database cannot be reached ("+err.Error()+"); trying again every second")
 				if err := sleep(ctx, tryEvery); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				continue
 			}
@@ -240,25 +243,26 @@ func (e *Elector) standBy(ctx context.Context) (*store.Conn, error) {
 				// The previous holder may still be acting on its lease.
 				say(zerolog.InfoLevel, "Took the lock; waiting "+leaseLeft.Round(time.Millisecond).String()+" for the previous active instance's lease to run out")
 				if err := sleep(ctx, leaseLeft); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 			}
 			opCtx, cancel := context.WithTimeout(ctx, heartbeatLimit)
+			sent = e.since()
 			err = conn.Activate(opCtx, e.self.ID)
 			cancel()
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		if err != nil {
 			say(zerolog.WarnLevel, "Standing by: the database failed ("+err.Error()+"); trying again every second")
 			_ = conn.Close()
 			conn = nil
 		} else if active {
-			return conn, nil
+			return conn, sent, nil
 		}
 		if err := sleep(ctx, tryEvery); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 }
