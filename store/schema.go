@@ -57,11 +57,11 @@ func (s Schema) String() string {
 	case s.Version == 0:
 		return fmt.Sprintf("has no Gavel tables yet: Gavel creates them at schema v%d", s.Latest)
 	case s.Version < s.Latest:
-		return fmt.Sprintf("at schema v%d: Gavel upgrades it to v%d when it starts (take a backup first)", s.Version, s.Latest)
+		return fmt.Sprintf("is at schema v%d: Gavel upgrades it to v%d when it starts (take a backup first)", s.Version, s.Latest)
 	case s.Version > s.Latest:
-		return fmt.Sprintf("at schema v%d, written by a newer Gavel, which this one (v%d) can run on", s.Version, s.Latest)
+		return fmt.Sprintf("is at schema v%d, written by a newer Gavel, which this one (v%d) can run on", s.Version, s.Latest)
 	}
-	return fmt.Sprintf("at schema v%d, current", s.Version)
+	return fmt.Sprintf("is at schema v%d, current", s.Version)
 }
 
 // Inspect finds where the schema of the database uri names stands, and
@@ -158,13 +158,14 @@ func inspect(ctx context.Context, uri string) (Schema, error) {
 // this Gavel's latest.
 func (s Schema) refuse(uri string) error {
 	if s.Compat > s.Latest {
-		return &NewerSchemaError{Database: databaseName(uri), Version: s.Version, Compat: s.Compat, Latest: s.Latest}
+		return &NewerSchemaError{Database: DatabaseName(uri), Version: s.Version, Compat: s.Compat, Latest: s.Latest}
 	}
 	return nil
 }
 
-// databaseName names the database for messages, without credentials.
-func databaseName(uri string) string {
+// DatabaseName names the database uri names, for messages: the SQLite
+// path, or PostgreSQL's host and database, without credentials.
+func DatabaseName(uri string) string {
 	if !isPostgres(uri) {
 		return uri
 	}

@@ -79,7 +79,7 @@ func TestUpgradeFixtures(t *testing.T) {
 
 				after, err := Inspect(ctx, uri)
 				require.NoError(t, err)
-				assert.Equal(t, "at schema v7, current", after.String())
+				assert.Equal(t, "is at schema v7, current", after.String())
 			})
 		})
 	}
@@ -249,7 +249,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		assert.ErrorIs(t, err, dbutil.ErrUnsupportedDatabaseVersion)
 		name := uri
 		if backend == "postgres" {
-			name = databaseName(uri)
+			name = DatabaseName(uri)
 			assert.NotContains(t, err.Error(), "postgres://", "no credentials")
 		}
 		assert.Equal(t, "the database "+name+" is at schema v9 (which needs a Gavel that knows v8 or later), written by a newer Gavel; this Gavel knows up to v7: run the newer Gavel, or restore a backup from before it ran", err.Error())
@@ -266,7 +266,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		assert.Equal(t, []int{8, 3}, []int{version, compat})
 		schema, err = Inspect(ctx, uri)
 		require.NoError(t, err)
-		assert.Equal(t, "at schema v8, written by a newer Gavel, which this one (v7) can run on", schema.String())
+		assert.Equal(t, "is at schema v8, written by a newer Gavel, which this one (v7) can run on", schema.String())
 	})
 }
 
@@ -288,7 +288,7 @@ func TestInspectWritesNothing(t *testing.T) {
 		}
 		schema, err := Inspect(ctx, uri)
 		require.NoError(t, err)
-		assert.Equal(t, "at schema v2: Gavel upgrades it to v7 when it starts (take a backup first)", schema.String())
+		assert.Equal(t, "is at schema v2: Gavel upgrades it to v7 when it starts (take a backup first)", schema.String())
 		if backend == "sqlite" {
 			after, err := os.ReadFile(uri)
 			require.NoError(t, err)
