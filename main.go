@@ -3,6 +3,7 @@
 // commands against Synapse's admin API.
 //
 //	gavel -config config.yaml
+//	gavel -check -config config.yaml
 //	gavel -version
 //	gavel audit -config config.yaml [-since 30d] [-format csv|json]
 package main
@@ -24,6 +25,7 @@ import (
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/preflight"
 	"github.com/gavel-bot/gavel/standby"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -44,8 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "config.yaml", "the configuration file (YAML or JSON)")
 	showVersion := flags.Bool("version", false, "print the version and exit")
+	check := flags.Bool("check", false, "check the configuration, the homeserver, the tokens, the room, encryption and the database, changing nothing; exit 1 at the first failure")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gavel [-config config.yaml] [-version]")
+		fmt.Fprintln(stderr, "Usage: gavel [-config config.yaml] [-check] [-version]")
 		fmt.Fprintln(stderr, "       gavel audit [-config config.yaml] [-since 30d] [-format csv|json]")
 		fmt.Fprintln(stderr, "Gavel posts Synapse's abuse reports into a moderators' Matrix room and runs their commands.")
 		flags.PrintDefaults()
@@ -63,6 +66,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "gavel", Version())
+		return 0
+	}
+
+	if *check {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := preflight.Run(ctx, *configPath, stdout); err != nil {
+			return 1
+		}
 		return 0
 	}
 

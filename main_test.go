@@ -47,7 +47,7 @@ func TestVersionAndUsage(t *testing.T) {
 	assert.Regexp(t, `^gavel \S+\n$`, out.String())
 
 	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), "Usage: gavel [-config config.yaml] [-version]")
+	assert.Contains(t, errOut.String(), "Usage: gavel [-config config.yaml] [-check] [-version]")
 }
 
 func TestConfigProblemsExitWithAMessage(t *testing.T) {

@@ -38,6 +38,7 @@ import (
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
+	"github.com/gavel-bot/gavel/preflight"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -209,14 +210,8 @@ func (b *Bot) Start(ctx context.Context) error {
 		who, err = b.client.Whoami(ctx)
 		return err
 	})
-	if err != nil {
-		if retry.Status(err) == http.StatusUnauthorized {
-			return startupErr("the homeserver rejected matrix.access_token (%s): log the bot in again and put the new token in the config or GAVEL_ACCESS_TOKEN", retry.ErrCode(err))
-		}
-		return startupErr("checking matrix.access_token: %v", err)
-	}
-	if who.UserID != b.cfg.Matrix.UserID {
-		return startupErr("matrix.access_token belongs to %s, not to matrix.user_id %s: fix one of them", who.UserID, b.cfg.Matrix.UserID)
+	if err := preflight.BotToken(b.cfg, who, err); err != nil {
+		return startupErr("%v", err)
 	}
 	b.client.DeviceID = who.DeviceID
 
@@ -226,17 +221,8 @@ func (b *Bot) Start(ctx context.Context) error {
 		adminUser, isAdmin, err = b.admin.IsServerAdmin(ctx)
 		return err
 	})
-	switch {
-	case adminapi.IsUnauthorized(err):
-		return startupErr("the homeserver rejected synapse.admin_access_token (%s): put a valid server admin's token there or in GAVEL_ADMIN_ACCESS_TOKEN", adminapi.ErrCode(err))
-	case err != nil:
-		return startupErr("checking the admin token: %v", err)
-	case !isAdmin:
-		which := "synapse.admin_access_token"
-		if b.cfg.Synapse.AdminAccessToken == "" {
-			which = "matrix.access_token (used because synapse.admin_access_token is empty)"
-		}
-		return startupErr("%s belongs to %s, who is not a Synapse server admin: make that account an admin, or put a server admin's token in synapse.admin_access_token", which, adminUser)
+	if err := preflight.AdminToken(b.cfg, adminUser, isAdmin, err); err != nil {
+		return startupErr("%v", err)
 	}
 
 	b.mu.Lock()
@@ -270,8 +256,8 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err != nil && retry.Status(err) != http.StatusNotFound {
 		return startupErr("reading the state of matrix.management_room %s: %v", room, err)
 	}
-	if encrypted && b.cfg.Encryption.PickleKey == "" {
-		return startupErr("matrix.management_room %s is end-to-end encrypted, and encryption.pickle_key is empty: set it (or GAVEL_PICKLE_KEY) to a long random secret, like the output of openssl rand -hex 32, and keep it; Gavel encrypts its keys in the database with it", room)
+	if err := preflight.Encryption(b.cfg, encrypted); err != nil {
+		return startupErr("%v", err)
 	}
 	if b.cfg.Encryption.PickleKey != "" {
 		if err := b.startCrypto(ctx); err != nil {

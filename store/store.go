@@ -7,7 +7,8 @@
 // tasks followed (task.go), cases, duplicates and archived reports
 // (case.go) and the reporters told (notice.go); record.go reads users' and
 // reporters' records across them. keys.go names the kv and outbox keys.
-// The schema lives in upgrades/.
+// The schema lives in upgrades/; schema.go finds where a database's
+// schema stands without touching it, and refuses one from a newer Gavel.
 //
 // Of Gavel's packages it imports only internal/mxid (report kinds and
 // references); otherwise mautrix's id and event packages,
@@ -16,6 +17,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -38,8 +40,14 @@ var upgradeFS embed.FS
 // (00-latest.sql), an older one through the numbered upgrades.
 var upgrades = dbutil.BuildUpgradeTable().WithFSPath(upgradeFS, "upgrades").Finish()
 
+// dbOwner is Gavel's name in dbutil's database_owner table.
+const dbOwner = "gavel"
+
 // latestVersion is the schema version Open brings a database to.
 func latestVersion() int { return len(upgrades) }
+
+// LatestVersion is the schema version this Gavel brings a database to.
+func LatestVersion() int { return latestVersion() }
 
 // Store is Gavel's database.
 type Store struct {
@@ -73,7 +81,7 @@ func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
-	db.Owner = "gavel"
+	db.Owner = dbOwner
 	db.UpgradeTable = upgrades
 	db.Log = dbutil.ZeroLogger(log.With().Str("component", "database").Logger())
 	if err := db.RawDB.PingContext(ctx); err != nil {
@@ -81,10 +89,44 @@ func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	if err := db.Upgrade(ctx); err != nil {
+		if errors.Is(err, dbutil.ErrUnsupportedDatabaseVersion) {
+			err = newerSchema(ctx, db, uri, err)
+		} else {
+			err = fmt.Errorf("upgrading the database schema: %w", err)
+		}
 		_ = db.Close()
-		return nil, fmt.Errorf("upgrading the database schema: %w", err)
+		return nil, err
+	}
+	if v, compat, err := version(ctx, db); err == nil && v > latestVersion() {
+		log.Warn().Int("schema", v).Int("compatible_with", compat).Int("latest_known", latestVersion()).
+			Msg("The database was upgraded by a newer Gavel, which declared that this one can run on it")
 	}
 	return &Store{db: db}, nil
+}
+
+// newerSchema turns dbutil's refusal of a newer schema into one that names
+// both versions and says what to do.
+func newerSchema(ctx context.Context, db *dbutil.Database, uri string, refusal error) error {
+	v, compat, err := version(ctx, db)
+	if err != nil {
+		return refusal
+	}
+	if err := (Schema{Version: v, Compat: compat, Latest: latestVersion()}).refuse(uri); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// version reads the version row that dbutil's Upgrade keeps (and has
+// given its compat column).
+func version(ctx context.Context, db *dbutil.Database) (version, compat int, err error) {
+	var c sql.NullInt64
+	err = db.QueryRow(ctx, "SELECT version, compat FROM version LIMIT 1").Scan(&version, &c)
+	compat = version
+	if c.Valid && c.Int64 != 0 {
+		compat = int(c.Int64)
+	}
+	return version, compat, err
 }
 
 func isPostgres(uri string) bool {
@@ -108,8 +150,21 @@ func redact(err error, uri string) error {
 			msg = strings.ReplaceAll(msg, rest[:at], "xxxxx")
 		}
 	}
-	return errors.New(msg)
+	return &redactedError{msg: msg, err: err}
 }
+
+// redactedError is an error with its message redacted. errors.Is and As
+// still see what it wraps (a refusal of a newer schema, dbutil's
+// sentinels); it has no Unwrap, so no caller reaches the unredacted text
+// by unwrapping.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+func (e *redactedError) As(target any) bool   { return errors.As(e.err, target) }
 
 // sqliteDSN turns a file path into a modernc.org/sqlite DSN with the
 // pragmas Gavel relies on.
