@@ -84,7 +84,7 @@ func New(version string, src Sources) *Metrics {
 	}, []string{"outcome"})
 	m.adminErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gavel_admin_api_errors_total",
-		Help: "Failed admin API requests, by endpoint (method and route, ids left out) and errcode (Synapse's, else the HTTP status, or network when there was no answer).",
+		Help: "Failed admin API requests, by endpoint (method and route, ids left out) and errcode (Synapse's, else the HTTP status, or network when there was no answer). Not found answers are not counted: the feed gets one at most polls.",
 	}, []string{"endpoint", "errcode"})
 	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gavel_commands_total",
