@@ -14,6 +14,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -34,6 +35,10 @@ type Client struct {
 	// available for calls this package does not wrap; they do not validate
 	// their input.
 	Synapse *synapseadmin.Client
+	// OnError, when set, is called with every failed request, as the
+	// *Error the call returns (Endpoint names its route without ids). It
+	// must be quick: it runs on the caller's goroutine.
+	OnError func(*Error)
 }
 
 // New returns a Client for the homeserver at homeserverURL, authenticating
@@ -68,7 +73,17 @@ func (c *Client) adminURL(query url.Values, path ...any) string {
 // call makes one admin API request and converts failures into *Error.
 func (c *Client) call(ctx context.Context, method, reqURL string, reqBody, respBody any) error {
 	_, err := c.Synapse.Client.MakeRequest(ctx, method, reqURL, reqBody, respBody)
-	return wrapError(err)
+	return c.wrap(err)
+}
+
+// wrap is wrapError, telling OnError of a failed request.
+func (c *Client) wrap(err error) error {
+	err = wrapError(err)
+	var e *Error
+	if c.OnError != nil && errors.As(err, &e) {
+		c.OnError(e)
+	}
+	return err
 }
 
 func (c *Client) get(ctx context.Context, reqURL string, respBody any) error {

@@ -26,7 +26,7 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 func (c *Client) IsServerAdmin(ctx context.Context) (id.UserID, bool, error) {
 	who, err := c.Matrix().Whoami(ctx)
 	if err != nil {
-		return "", false, wrapError(err)
+		return "", false, c.wrap(err)
 	}
 	var resp struct {
 		Admin bool `json:"admin"`

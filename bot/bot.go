@@ -35,6 +35,7 @@ import (
 	"github.com/gavel-bot/gavel/feed"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
@@ -60,6 +61,12 @@ type Bot struct {
 	roomReports *roomreports.Source
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
 	doorbell *doorbell.Doorbell
+	// metrics are always kept; with metrics.listen, metricsServer serves
+	// them (set by Start).
+	metrics       *metrics.Metrics
+	metricsServer *metrics.Server
+	// joined is set while the bot is in the management room, for /readyz.
+	joined atomic.Bool
 
 	// active is Options.Active, or nil.
 	active func() error
@@ -168,20 +175,31 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		undecrypted:   true, // until the database says otherwise
 		keyWait:       opts.KeyWait,
 	}
+	b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
+		LastPoll: func() time.Time { return b.feed.LastSuccess() }})
+	b.admin.OnError = func(e *adminapi.Error) {
+		// Not counted: cancellations (shutting down) and "not found",
+		// which is how the feed learns, at every poll, that the next
+		// report id is not taken yet; neither says Synapse is unwell.
+		if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
+			b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
+		}
+	}
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
 	b.sender = outbox.New(outbox.Config{
-		Client: cli, Store: st, Room: room, Prefix: prefix,
+		Client: cli, Store: st, Room: room, Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
+		Metrics: b.metrics,
 	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
-		Dossier: gatherer, Notify: b.sender.Notify, Log: log.With().Str("component", "tasks").Logger()})
+		Dossier: gatherer, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +266,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err != nil {
 		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, retry.ErrCode(err), b.cfg.Matrix.UserID)
 	}
+	b.joined.Store(true)
 	var encryption event.EncryptionEventContent
 	err = b.untilReachable(ctx, "reading the management room's state", func() error {
 		return b.client.StateEvent(ctx, room, event.StateEncryption, "", &encryption)
@@ -279,6 +298,14 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 		b.log.Info().Stringer("address", b.doorbell.Addr()).Msg("Doorbell listening: a POST to /doorbell makes Gavel poll at once")
 	}
+	if addr := b.cfg.Metrics.Listen; addr != "" && b.metricsServer == nil {
+		ready := &metrics.Readiness{PollInterval: b.cfg.Reports.PollInterval, LastPoll: b.feed.LastSuccess, Started: b.startedAt,
+			Ping: b.store.Ping, Joined: b.joined.Load}
+		if b.metricsServer, err = metrics.Listen(addr, b.metrics, ready); err != nil {
+			return startupErr("%v: free that address or choose another", err)
+		}
+		b.log.Info().Stringer("address", b.metricsServer.Addr()).Msg("Metrics listening: /metrics, /healthz, /readyz")
+	}
 	if b.cfg.Reports.NotifyReporter {
 		if on, err := b.admin.ServerNoticesEnabled(ctx, b.cfg.Matrix.UserID.Homeserver()); err == nil && !on {
 			b.log.Warn().Msg("reports.notify_reporter is on, but Synapse does not send server notices: set server_notices in its homeserver.yaml, or turn reports.notify_reporter off")
@@ -304,6 +331,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.roomReports != nil {
 		defer b.roomReports.Close()
 	}
+	b.metrics.SetActive(true)
+	defer b.metrics.SetActive(false)
 	var wg sync.WaitGroup
 	run := func(name string, loop func(context.Context) error) {
 		wg.Go(func() {
@@ -320,6 +349,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.doorbell != nil {
 		run("doorbell", b.doorbell.Serve)
 	}
+	if b.metricsServer != nil {
+		run("metrics", b.metricsServer.Serve)
+	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -334,6 +366,10 @@ func (b *Bot) protected(userID id.UserID) bool {
 	defer b.mu.Unlock()
 	return userID == b.client.UserID || userID == b.adminUser
 }
+
+// Metrics are this Gavel's metrics: SetActive says whether it is the
+// active one.
+func (b *Bot) Metrics() *metrics.Metrics { return b.metrics }
 
 // health is the session's and the feed's part of !status.
 func (b *Bot) health() notice.Status {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
@@ -93,6 +95,7 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 		out = run(execCtx)
 		cancel()
 	}
+	b.countCommand(name, out)
 	if out.Action {
 		level := log.Info()
 		if !out.OK {
@@ -130,6 +133,22 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 		b.mod.WakeTasks()
 	}
 	b.sender.Notify()
+}
+
+// countCommand counts a handled command (name is its name, "button" or
+// "confirm") and, for an action, the command that ran.
+func (b *Bot) countCommand(name string, out moderation.Outcome) {
+	outcome := metrics.Failed
+	switch {
+	case out.Pending != nil:
+		outcome = metrics.Preview
+	case out.OK:
+		outcome = metrics.OK
+	}
+	b.metrics.Command(name, outcome)
+	if out.Action {
+		b.metrics.Action(cmp.Or(out.Name, name), out.OK)
+	}
 }
 
 // decide checks age and permission, then runs the command.

@@ -249,9 +249,13 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 		if _, err := b.client.JoinRoomByID(ctx, evt.RoomID); err != nil {
 			b.log.Error().Err(err).Msg("Invited back into the management room, but joining failed")
 		} else {
+			b.joined.Store(true)
 			b.log.Info().Stringer("by", evt.Sender).Msg("Invited back into the management room; joined")
 		}
+	case membership == event.MembershipJoin && evt.Mautrix.EventSource&event.SourceJoin != 0:
+		b.joined.Store(true)
 	case membership == event.MembershipLeave || membership == event.MembershipBan:
+		b.joined.Store(false)
 		b.log.Error().Stringer("by", evt.Sender).Msg("Removed from the management room: reports wait in the outbox until the bot is invited back")
 	}
 }

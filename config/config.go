@@ -39,6 +39,7 @@ type Config struct {
 	Reports    Reports    `yaml:"reports"`
 	Encryption Encryption `yaml:"encryption"`
 	Logging    Logging    `yaml:"logging"`
+	Metrics    Metrics    `yaml:"metrics"`
 
 	// file is what Load learnt about the file; Warnings reads it.
 	file fileInfo
@@ -150,6 +151,15 @@ type Logging struct {
 	Level string `yaml:"level"`
 	// Format is pretty (for people) or json (for log collectors).
 	Format string `yaml:"format"`
+}
+
+// Metrics configures the Prometheus metrics and health endpoints.
+type Metrics struct {
+	// Listen, when set, is an address (host:port) serving /metrics,
+	// /healthz and /readyz. They hold no ids or tokens, but tell how busy
+	// the moderators are: keep it on loopback or a private network.
+	// Empty: off.
+	Listen string `yaml:"listen"`
 }
 
 // The choices for Reports.OnFirstStart.
@@ -474,6 +484,13 @@ func (c *Config) Validate() error {
 	if a := c.Reports.DoorbellListen; a != "" {
 		if host, port, err := net.SplitHostPort(a); err != nil || port == "" || host == "" {
 			bad("reports.doorbell_listen", "must be a host and port to listen on, like 127.0.0.1:9109 (got %q)", a)
+		}
+	}
+	if a := c.Metrics.Listen; a != "" {
+		if host, port, err := net.SplitHostPort(a); err != nil || port == "" || host == "" {
+			bad("metrics.listen", "must be a host and port to listen on, like 127.0.0.1:9110 (got %q)", a)
+		} else if a == c.Reports.DoorbellListen {
+			bad("metrics.listen", "is reports.doorbell_listen's address too; give each its own port")
 		}
 	}
 	if t := strings.TrimSpace(c.Reports.NotifyTemplate); c.Reports.NotifyReporter && (t == "" || utf8.RuneCountInString(t) > 2000) {

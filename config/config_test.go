@@ -81,8 +81,11 @@ encryption:
 logging:
   level: debug
   format: json
+metrics:
+  listen: "[::1]:9110"
 `))
 	require.NoError(t, err)
+	assert.Equal(t, "[::1]:9110", cfg.Metrics.Listen)
 	assert.Equal(t, "admintok", cfg.AdminToken())
 	assert.Equal(t, "postgres://gavel:pw@db/gavel", cfg.Database.URI)
 	assert.Equal(t, "?", cfg.Commands.Prefix)
@@ -147,6 +150,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 			[]string{"encryption.pickle_key: is too short to protect encryption keys; use at least 16 random characters"}},
 		{"prefix", minimal + "commands:\n  prefix: \"! \"\n",
 			[]string{"commands.prefix: must be 1 to 8 characters without spaces"}},
+		{"metrics address", minimal + "metrics:\n  listen: 9110\n",
+			[]string{`metrics.listen: must be a host and port to listen on, like 127.0.0.1:9110 (got "9110")`}},
+		{"metrics on the doorbell's address", minimal + "reports:\n  doorbell_listen: 127.0.0.1:9109\nmetrics:\n  listen: 127.0.0.1:9109\n",
+			[]string{"metrics.listen: is reports.doorbell_listen's address too; give each its own port"}},
 		{"empty file", "", []string{"matrix.homeserver: missing", "matrix.user_id: missing", "matrix.access_token: missing", "matrix.management_room: missing"}},
 		{"not yaml", "matrix: [", []string{"not valid YAML or JSON"}},
 		{"top level list", "- a\n", []string{"line 1: the file must be a mapping"}},

@@ -6,8 +6,8 @@
 // database, never by where the last poll stopped, so no report is skipped
 // or repeated.
 //
-// It may import adminapi, config, dossier, notice, roomreports, store and
-// internal packages; not bot, moderation or outbox (it wakes the sender
+// It may import adminapi, config, dossier, metrics, notice, roomreports,
+// store and internal packages; not bot, moderation or outbox (it wakes the sender
 // through Config.Notify).
 package feed
 
@@ -26,6 +26,7 @@ import (
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
@@ -98,6 +99,8 @@ type Config struct {
 	// cases of that kind whose report is missing were deleted in Synapse
 	// outside Gavel.
 	Deleted func(ctx context.Context, kind store.ReportKind, listed map[store.ReportKey]bool, started time.Time) error
+	// Metrics counts reports and polls; nil for none.
+	Metrics *metrics.Metrics
 	Options
 }
 
@@ -134,6 +137,7 @@ type Feed struct {
 	mu          sync.Mutex
 	lastPoll    time.Time
 	lastPollErr error
+	lastSuccess time.Time
 	// unsupported holds, for each kind of report Synapse has no API for,
 	// its answer. Such a kind is tried again at every full scan.
 	unsupported map[store.ReportKind]error
@@ -202,6 +206,14 @@ func (f *Feed) LastPoll() (time.Time, error) {
 	return f.lastPoll, f.lastPollErr
 }
 
+// LastSuccess returns when every kind of report was last read without an
+// error (zero before the first time).
+func (f *Feed) LastSuccess() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastSuccess
+}
+
 // Ring makes the feed poll now rather than at the end of poll_interval: a
 // report was filed (the doorbell). Rings are coalesced: while a poll runs,
 // at most one more is queued.
@@ -247,7 +259,13 @@ func (f *Feed) Run(ctx context.Context) error {
 		}
 		f.mu.Lock()
 		f.lastPoll, f.lastPollErr = now, err
+		if err == nil {
+			f.lastSuccess = now
+		}
 		f.mu.Unlock()
+		if ctx.Err() == nil {
+			f.Metrics.Poll(now.Sub(started), err)
+		}
 		wait := f.Reports.PollInterval
 		if err != nil {
 			if ctx.Err() != nil {

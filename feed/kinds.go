@@ -109,7 +109,11 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 			return err
 		}
 		if card != nil && card.ReportKey != key {
-			return f.Duplicate(ctx, r, card)
+			if err := f.Duplicate(ctx, r, card); err != nil {
+				return err
+			}
+			f.Metrics.ReportsSeen(string(store.KindEvent), 1)
+			return nil
 		}
 	}
 	detail, err := f.Admin.EventReport(ctx, r.ID)
@@ -150,6 +154,7 @@ func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject
 		logged.Discard()
 		return err
 	}
+	f.Metrics.ReportsSeen(string(row.Kind), 1)
 	logged.Msg(msg)
 	f.whenLate(ctx, card.Key, late, render)
 	return nil

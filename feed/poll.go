@@ -209,6 +209,7 @@ func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) err
 	}
 	w.covered += len(reports)
 	f.queued.Add(1)
+	f.Metrics.ReportsSeen(string(f.kind), len(reports))
 	f.Log.Info().Stringer("kind", f.kind).Int("reports", len(reports)).Int("part", w.part).Int64("first_report_id", f.key(reports[0]).ID).Msg("New reports, posted as a digest")
 	f.Notify()
 	return nil

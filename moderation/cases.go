@@ -75,6 +75,7 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 			continue
 		}
 		if claimed {
+			m.caseWaited(c, store.CaseOpen)
 			return notice.New().Raw("Report " + seen.Ref().String() + " is now claimed by you.")
 		}
 		return nil
@@ -161,6 +162,7 @@ func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb
 	case !changed:
 		return Failed("Not done: %s changed meanwhile. %sreport %s shows where it stands.", reportName(ref), m.Prefix, ref)
 	}
+	m.caseWaited(c, was.State)
 	t := notice.New().Raw(name + " — ").Append(notice.CaseLine(view)).Raw(".")
 	if was.State == store.CaseClaimed && was.By != by && to != store.CaseClaimed {
 		t.Raw(" It was claimed by ").User(string(was.By)).Raw(".")
@@ -170,6 +172,22 @@ func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb
 		m.tellReporters(ctx, seen, t)
 	}
 	return Done(t)
+}
+
+// caseWaited records, for the metrics, how long case c waited since its
+// report was filed: to be claimed, when it moved from open to claimed,
+// or to be closed, when a moderator resolved or dismissed it (claimed or
+// not). A case unclaimed or reopened counts again when it is claimed or
+// closed again, still from the filing.
+func (m *Moderator) caseWaited(c store.Case, from string) {
+	filed := time.UnixMilli(c.Report.ReceivedTS)
+	kind := string(c.Report.Ref().Kind)
+	switch {
+	case c.State == store.CaseClaimed && from == store.CaseOpen:
+		m.Metrics.CaseClaimed(kind, c.At.Sub(filed))
+	case (c.State == store.CaseResolved || c.State == store.CaseDismissed) && !store.Closed(from):
+		m.Metrics.CaseClosed(kind, c.State, c.At.Sub(filed))
+	}
 }
 
 // tellReporters sends the local reporters of a closed case's reports (the

@@ -4,7 +4,8 @@
 // command itself is declared once, in package commands. FollowTasks
 // follows the tasks that long actions start in Synapse (tasks.go).
 //
-// It may import adminapi, commands, notice, store and internal packages;
+// It may import adminapi, commands, metrics, notice, store and internal
+// packages;
 // it does not import bot, feed or outbox: what it needs of them (the last
 // poll, the encryption state, waking the sender) comes in through Config.
 package moderation
@@ -24,6 +25,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
@@ -50,6 +52,9 @@ type Outcome struct {
 	// in from the command.
 	Target, Reason string
 	Report         commands.ReportRef
+	// Name is the command that ran (its spec's name), set by Run: a
+	// button or a confirmation runs one.
+	Name string
 }
 
 // Done is a successful outcome whose reply is t.
@@ -107,7 +112,9 @@ type Config struct {
 	Dossier *dossier.Gatherer
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.
 	Notify func()
-	Log    zerolog.Logger
+	// Metrics records how long cases wait; nil for none.
+	Metrics *metrics.Metrics
+	Log     zerolog.Logger
 }
 
 // Moderator runs commands.
@@ -207,6 +214,14 @@ func (m *Moderator) register() map[reflect.Type]handler {
 // something are actions for the log, whatever their result; read-only
 // ones are not.
 func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
+	out := m.runCommand(ctx, by, cmd)
+	if spec := commands.SpecOf(cmd); spec != nil {
+		out.Name = spec.Name
+	}
+	return out
+}
+
+func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
 	ctx = context.WithValue(ctx, actorKey{}, by)
 	spec := commands.SpecOf(cmd)
 	h := m.handlers[reflect.TypeOf(cmd)]

@@ -3,7 +3,7 @@
 // after a crash between a send and its record, the message is looked for
 // in the room before it is sent again.
 //
-// It may import store, notice and internal packages; not bot, feed or
+// It may import store, notice, metrics and internal packages; not bot, feed or
 // moderation, which queue messages through the store and wake the sender
 // with Notify.
 package outbox
@@ -25,6 +25,7 @@ import (
 
 	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -57,6 +58,8 @@ type Config struct {
 	// AfterSend, when set, runs after a message was sent and before that
 	// is recorded; tests use it to crash at the worst moment.
 	AfterSend func(key string) error
+	// Metrics counts the messages posted, by type; nil for none.
+	Metrics *metrics.Metrics
 }
 
 // Sender posts the outbox.
@@ -151,6 +154,7 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 			if err := s.Store.MarkSent(recordCtx, m.Key, eventID); err != nil {
 				return err
 			}
+			s.Metrics.Posted(m.Key.Type())
 			log.Debug().Stringer("event_id", eventID).Msg("Posted")
 			return nil
 		}

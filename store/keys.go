@@ -156,6 +156,42 @@ func (k OutboxKey) Report() (ReportKey, bool) {
 	return r, true
 }
 
+// Type names what the message under k is, for metrics: card, digest,
+// duplicate, reply, reply_edit, card_edit, button, alert, failed_note or
+// other. It is one of these fixed words, never part of the key.
+func (k OutboxKey) Type() string {
+	rest, ok := strings.CutPrefix(string(k), outboxPrefix)
+	switch {
+	case k.IsFailedNote():
+		return "failed_note"
+	case !ok:
+		return "other"
+	case strings.Contains(rest, "-button-"):
+		return "button"
+	case strings.Contains(rest, "-case-"):
+		return "card_edit"
+	case strings.HasPrefix(rest, "reply-") && strings.Contains(rest, "-edit-"):
+		return "reply_edit"
+	case strings.HasPrefix(rest, "reply-"):
+		return "reply"
+	case strings.HasPrefix(rest, "alert-"):
+		return "alert"
+	}
+	if _, ok := k.Report(); ok {
+		return "card"
+	}
+	// As reportPart spells them: no kind for an event report.
+	for _, kind := range []string{"", string(KindUser) + "-", string(KindRoom) + "-"} {
+		if strings.HasPrefix(rest, kind+"digest-") {
+			return "digest"
+		}
+		if strings.HasPrefix(rest, kind+"duplicate-") {
+			return "duplicate"
+		}
+	}
+	return "other"
+}
+
 // KVKey names a value in the kv table.
 type KVKey string
 

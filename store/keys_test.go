@@ -93,3 +93,36 @@ func TestNoticeKeyRoundTrip(t *testing.T) {
 		assert.False(t, ok, k)
 	}
 }
+
+// TestKeyTypes: every key constructor's messages get their type, for the
+// metrics; a key Gavel never made is other.
+func TestKeyTypes(t *testing.T) {
+	card := NoticeKey(ReportKey{ID: 12, ReceivedTS: 34})
+	userCard := NoticeKey(ReportKey{ID: 12, ReceivedTS: 34, Kind: KindUser})
+	for key, want := range map[OutboxKey]string{
+		card:     "card",
+		userCard: "card",
+		NoticeKey(ReportKey{ID: 3, ReceivedTS: 4, Kind: KindRoom}): "card",
+		DigestKey(ReportKey{ID: 5, ReceivedTS: 6}):                 "digest",
+		DigestKey(ReportKey{ID: 5, ReceivedTS: 6, Kind: KindUser}): "digest",
+		DigestKey(ReportKey{ID: 5, ReceivedTS: 6, Kind: KindRoom}): "digest",
+		DuplicateKey(ReportKey{ID: 7, ReceivedTS: 8}):              "duplicate",
+		ReplyKey("$cmd:example.org"):                               "reply",
+		EditKey("$cmd:example.org", 2):                             "reply_edit",
+		CaseEditKey(card, 3):                                       "card_edit",
+		CaseEditKey(userCard, 1):                                   "card_edit",
+		ButtonKey(card, 1):                                         "button",
+		FeedAlertKey(time.UnixMilli(1), false):                     "alert",
+		FeedAlertKey(time.UnixMilli(1), true):                      "alert",
+		UnreadableAlertKey(time.UnixMilli(1)):                      "alert",
+		card.FailedNote():                                          "failed_note",
+		ReplyKey("$cmd:example.org").FailedNote():                  "failed_note",
+		FirstStartSummaryKey(KindEvent):                            "other",
+		UnsupportedKindKey(KindUser):                               "other",
+		UndecryptableKey("sess1"):                                  "other",
+		"something-else":                                           "other",
+		"gavel-event-report-1-2":                                   "other",
+	} {
+		assert.Equal(t, want, key.Type(), string(key))
+	}
+}
