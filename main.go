@@ -24,10 +24,7 @@ import (
 
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/preflight"
-	"github.com/gavel-bot/gavel/standby"
-	"github.com/gavel-bot/gavel/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -100,72 +97,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info().Msg("Stopped")
 	return 0
-}
-
-func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	st, err := store.Open(openCtx, cfg.Database.URI, log)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("database.uri: %w", err)
-	}
-	defer st.Close()
-	elector, err := standby.New(st, cfg.Database.URI, Version(), log.With().Str("component", "standby").Logger())
-	if err != nil {
-		return err
-	}
-	defer elector.Close()
-	// One term per stretch as the active instance: on PostgreSQL, a Gavel
-	// that loses the lock, or stops on an error that is not its
-	// configuration's (the database went away, say), stands by again and
-	// lets another instance take over.
-	var bo retry.Backoff
-	for {
-		term, err := elector.Wait(ctx)
-		if err != nil {
-			return nil // ctx ended while standing by
-		}
-		began := time.Now()
-		err = runTerm(term, cfg, st, log)
-		term.End()
-		var startup *bot.StartupError
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case term.Lost():
-			log.Warn().Str("instance", elector.Name()).Msg("Stopped acting: another instance may take over; standing by")
-		case err == nil:
-			return nil
-		case errors.As(err, &startup) || !elector.Shared():
-			return err
-		default:
-			log.Error().Err(err).Str("instance", elector.Name()).Msg("Stopped acting after an error: another instance may take over; standing by")
-		}
-		if time.Since(began) > time.Minute {
-			bo.Reset()
-		}
-		if retry.Sleep(ctx, bo.Next()) != nil {
-			return nil
-		}
-	}
-}
-
-// runTerm runs Gavel while term lasts.
-func runTerm(term *standby.Term, cfg *config.Config, st *store.Store, log zerolog.Logger) error {
-	ctx := term.Context()
-	st.SetFence(term.Fence)
-	defer st.SetFence(nil)
-	b, err := bot.New(cfg, st, log, bot.Options{Version: Version(), Active: term.Check})
-	if err != nil {
-		return err
-	}
-	if err := b.Start(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil // interrupted while waiting for the homeserver
-		}
-		return err
-	}
-	return b.Run(ctx)
 }
 
 func newLogger(cfg config.Logging, out io.Writer) zerolog.Logger {

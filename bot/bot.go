@@ -65,6 +65,7 @@ type Bot struct {
 	// them (set by Start).
 	metrics       *metrics.Metrics
 	metricsServer *metrics.Server
+	ownMetrics    bool // not Options.Metrics: the bot serves them itself
 	// joined is set while the bot is in the management room, for /readyz.
 	joined atomic.Bool
 
@@ -115,6 +116,11 @@ type Options struct {
 	// AfterSend, when set, runs after a message was sent and before that
 	// is recorded; tests use it to crash at the worst moment.
 	AfterSend func(key string) error
+	// Metrics, when set, are the process's metrics, which the caller
+	// serves (main serves them while standing by too); otherwise the bot
+	// keeps its own, served with metrics.listen between Start and the end
+	// of Run.
+	Metrics *metrics.Metrics
 	// Active, when set, returns an error once this instance may no longer
 	// act (package standby's Term.Check): every request to the homeserver
 	// and every sync response handled checks it first.
@@ -175,8 +181,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		undecrypted:   true, // until the database says otherwise
 		keyWait:       opts.KeyWait,
 	}
-	b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
-		LastPoll: func() time.Time { return b.feed.LastSuccess() }})
+	b.metrics, b.ownMetrics = opts.Metrics, opts.Metrics == nil
+	if b.ownMetrics {
+		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
+			LastPoll: func() time.Time { return b.feed.LastSuccess() }})
+	}
 	b.admin.OnError = func(e *adminapi.Error) {
 		// Not counted: cancellations (shutting down) and "not found",
 		// which is how the feed learns, at every poll, that the next
@@ -298,9 +307,8 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 		b.log.Info().Stringer("address", b.doorbell.Addr()).Msg("Doorbell listening: a POST to /doorbell makes Gavel poll at once")
 	}
-	if addr := b.cfg.Metrics.Listen; addr != "" && b.metricsServer == nil {
-		ready := &metrics.Readiness{PollInterval: b.cfg.Reports.PollInterval, LastPoll: b.feed.LastSuccess, Started: b.startedAt,
-			Ping: b.store.Ping, Joined: b.joined.Load}
+	if addr := b.cfg.Metrics.Listen; addr != "" && b.ownMetrics && b.metricsServer == nil {
+		ready := b.Readiness()
 		if b.metricsServer, err = metrics.Listen(addr, b.metrics, ready); err != nil {
 			return startupErr("%v: free that address or choose another", err)
 		}
@@ -366,6 +374,22 @@ func (b *Bot) protected(userID id.UserID) bool {
 	defer b.mu.Unlock()
 	return userID == b.client.UserID || userID == b.adminUser
 }
+
+// Readiness is what /readyz checks of this bot: its last successful poll,
+// the database, and whether it is in the management room.
+func (b *Bot) Readiness() *metrics.Readiness {
+	return &metrics.Readiness{PollInterval: b.cfg.Reports.PollInterval, LastPoll: b.LastPoll,
+		Started: b.StartedAt, Ping: b.store.Ping, Joined: b.Joined}
+}
+
+// LastPoll is when the feed last polled every kind of report successfully.
+func (b *Bot) LastPoll() time.Time { return b.feed.LastSuccess() }
+
+// StartedAt is when Start began.
+func (b *Bot) StartedAt() time.Time { return b.startedAt }
+
+// Joined reports whether the bot is in the management room.
+func (b *Bot) Joined() bool { return b.joined.Load() }
 
 // Metrics are this Gavel's metrics: SetActive says whether it is the
 // active one.

@@ -188,21 +188,26 @@ func TestHealthAndReadiness(t *testing.T) {
 	var lastPoll atomic.Int64
 	var pingErr atomic.Pointer[error]
 	var joined atomic.Bool
+	var standby atomic.Pointer[string]
 	joined.Store(true)
 	lastPoll.Store(time.Now().UnixNano())
+	started := time.Now().Add(-time.Minute)
+	active := ""
+	standby.Store(&active)
 	noErr := error(nil)
 	pingErr.Store(&noErr)
 	ready := &Readiness{
 		PollInterval: 30 * time.Second,
-		Started:      time.Now().Add(-time.Minute),
+		Started:      func() time.Time { return started },
 		LastPoll: func() time.Time {
 			if n := lastPoll.Load(); n != 0 {
 				return time.Unix(0, n)
 			}
 			return time.Time{}
 		},
-		Ping:   func(ctx context.Context) error { return *pingErr.Load() },
-		Joined: joined.Load,
+		Ping:    func(ctx context.Context) error { return *pingErr.Load() },
+		Joined:  joined.Load,
+		Standby: func() string { return *standby.Load() },
 	}
 	h := Handler(New("dev", Sources{}), ready)
 
@@ -248,6 +253,11 @@ func TestHealthAndReadiness(t *testing.T) {
 	pingErr.Store(&down)
 	lastPoll.Store(time.Now().Add(-time.Hour).UnixNano())
 	notReady("the last successful poll was 1h ago (poll_interval 30s); the database did not answer: dial tcp 127.0.0.1:5432: connect: connection refused (more); the bot is not in the management room: invite it back")
+
+	// A standby is not ready, and says which instance is.
+	waiting := "standing by: gavel-b pid 97 is the active instance"
+	standby.Store(&waiting)
+	notReady(waiting)
 
 	code, _ = get(t, h, "/nothing")
 	assert.Equal(t, http.StatusNotFound, code)

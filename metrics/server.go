@@ -21,9 +21,13 @@ type Readiness struct {
 	// LastPoll returns when the feed last polled successfully (zero before
 	// the first time).
 	LastPoll func() time.Time
-	// Started is when Gavel started: before the first successful poll,
-	// the reason says how long it has been.
-	Started time.Time
+	// Started returns when Gavel started (as the active instance): before
+	// the first successful poll, the reason says how long it has been.
+	Started func() time.Time
+	// Standby, when set, returns why this instance does not act (another
+	// is the active one), or "" while it is the active one. A standby is
+	// not ready, whatever the other checks say.
+	Standby func() string
 	// Ping checks that Gavel's database answers.
 	Ping func(ctx context.Context) error
 	// Joined reports whether the bot is in the management room.
@@ -40,14 +44,23 @@ const pingTimeout = time.Second
 // Check returns why Gavel is not ready at now, one sentence per problem
 // joined with "; ", or "" when it is.
 func (r *Readiness) Check(ctx context.Context, now time.Time) string {
+	if r.Standby != nil {
+		if why := r.Standby(); why != "" {
+			return why
+		}
+	}
 	var why []string
 	if r.LastPoll != nil {
 		last, limit := r.LastPoll(), readyPolls*r.PollInterval
+		var started time.Time
+		if r.Started != nil {
+			started = r.Started()
+		}
 		switch {
-		case last.IsZero() && r.Started.IsZero():
+		case last.IsZero() && started.IsZero():
 			why = append(why, "no poll of the reports has succeeded yet")
 		case last.IsZero():
-			why = append(why, fmt.Sprintf("no poll of the reports has succeeded since Gavel started %s ago (poll_interval %s)", ago(now.Sub(r.Started)), r.PollInterval))
+			why = append(why, fmt.Sprintf("no poll of the reports has succeeded since Gavel started %s ago (poll_interval %s)", ago(now.Sub(started)), r.PollInterval))
 		case now.Sub(last) > limit:
 			why = append(why, fmt.Sprintf("the last successful poll was %s ago (poll_interval %s)", ago(now.Sub(last)), r.PollInterval))
 		}

@@ -1,8 +1,11 @@
 package standby
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +18,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/netutil"
 	"github.com/gavel-bot/gavel/internal/pgtest"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
@@ -27,7 +32,7 @@ const takeoverBound = 15 * time.Second
 type pair struct {
 	t           *testing.T
 	world       *synapsetest.World
-	cfgPath     string
+	cfg         config.Config
 	databaseURI string
 
 	mu    sync.Mutex
@@ -50,22 +55,29 @@ func newPair(t *testing.T, databaseURI string) *pair {
 	cfg.Logging.Level, cfg.Logging.Format = "debug", "json"
 	cfg.Reports.MaxIndividual = 1000 // a card per report, whatever the burst
 	cfg.Reports.PollInterval = time.Second
-	p := &pair{t: t, world: w, cfgPath: filepath.Join(t.TempDir(), "config.yaml"), databaseURI: databaseURI}
-	require.NoError(t, synapsetest.WriteConfig(p.cfgPath, &cfg))
-	return p
+	return &pair{t: t, world: w, cfg: cfg, databaseURI: databaseURI}
 }
 
 // instance is one gavel process and its log.
 type instance struct {
-	t    *testing.T
-	name string
-	proc *synapsetest.Process
-	log  *os.File
+	t       *testing.T
+	name    string
+	proc    *synapsetest.Process
+	log     *os.File
+	metrics string // its metrics.listen address
 }
 
+// start runs an instance with the pair's configuration and a metrics
+// address of its own.
 func (p *pair) start(name string) *instance {
 	t := p.t
 	t.Helper()
+	port, err := netutil.FreePort()
+	require.NoError(t, err)
+	cfg := p.cfg
+	cfg.Metrics.Listen = "127.0.0.1:" + strconv.Itoa(port)
+	cfgPath := filepath.Join(t.TempDir(), name+".yaml")
+	require.NoError(t, synapsetest.WriteConfig(cfgPath, &cfg))
 	logFile, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -74,10 +86,10 @@ func (p *pair) start(name string) *instance {
 			t.Logf("%s's log:\n%s", name, b)
 		}
 	})
-	proc, err := synapsetest.StartBinary(synapsetest.Binary(t), p.cfgPath, logFile)
+	proc, err := synapsetest.StartBinary(synapsetest.Binary(t), cfgPath, logFile)
 	require.NoError(t, err)
 	t.Cleanup(proc.Kill)
-	return &instance{t: t, name: name, proc: proc, log: logFile}
+	return &instance{t: t, name: name, proc: proc, log: logFile, metrics: cfg.Metrics.Listen}
 }
 
 // logged returns the instance's log from byte offset from on.
@@ -96,6 +108,28 @@ func (in *instance) waitFor(from int, msg string, n int, within time.Duration) t
 	require.Eventuallyf(in.t, func() bool { return strings.Count(in.logged(from), msg) >= n }, within, 20*time.Millisecond,
 		"%s: waiting for %q", in.name, msg)
 	return time.Now()
+}
+
+// get fetches path from the instance's metrics address.
+func (in *instance) get(path string) (int, string) {
+	in.t.Helper()
+	resp, err := http.Get("http://" + in.metrics + path)
+	require.NoError(in.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(in.t, err)
+	return resp.StatusCode, string(body)
+}
+
+// active is the instance's gavel_active gauge.
+func (in *instance) active() string {
+	_, body := in.get("/metrics")
+	for line := range strings.Lines(body) {
+		if value, ok := strings.CutPrefix(line, "gavel_active "); ok {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "missing"
 }
 
 // posted counts the messages the instance's sender logged as posted.
@@ -178,6 +212,14 @@ func (p *pair) startBoth() (a, b *instance) {
 	b = p.start("B")
 	b.waitFor(0, "Standing by: ", 1, time.Minute)
 	assert.NotContains(p.t, b.logged(0), "Gavel started")
+	// The standby says so, and who is active, on its metrics address.
+	code, body := b.get("/readyz")
+	assert.Equal(p.t, http.StatusServiceUnavailable, code)
+	assert.Contains(p.t, body, `is the active instance`)
+	assert.Equal(p.t, "0", b.active())
+	assert.Equal(p.t, "1", a.active())
+	code, _ = b.get("/healthz")
+	assert.Equal(p.t, http.StatusOK, code)
 	return a, b
 }
 
@@ -197,6 +239,9 @@ func TestStandbyTakesOverFromAKilledInstance(t *testing.T) {
 	assert.LessOrEqual(t, started.Sub(killed), takeoverBound)
 	require.Eventually(t, func() bool { return len(p.reported()) == 50 }, time.Minute, 50*time.Millisecond)
 	p.assertOneCardEach()
+	assert.Equal(t, "1", b.active())
+	code, body := b.get("/readyz")
+	assert.Equal(t, http.StatusOK, code, body)
 }
 
 // TestStandbyTakesOverFromAHungInstance: the active gavel is SIGSTOPped
@@ -225,7 +270,7 @@ func TestStandbyTakesOverFromAHungInstance(t *testing.T) {
 	after := a.logged(resumedAt)
 	assert.Zero(t, a.posted(resumedAt), "A posted after it resumed:\n%s", after)
 	assert.NotContains(t, after, "Gavel started")
-	assert.Contains(t, b.logged(0), "ending its database session to take over")
+	assert.Contains(t, b.logged(0), "ending its database sessions to take over")
 }
 
 // TestDatabaseRestartUnderBoth: PostgreSQL restarts under an active and a

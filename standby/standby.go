@@ -26,7 +26,6 @@ package standby
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -61,6 +60,7 @@ type Elector struct {
 	postgres bool
 	file     *os.File // SQLite: the lock file, held while Gavel runs
 	base     time.Time
+	status   atomic.Pointer[string] // what standing by looks like now
 }
 
 // New prepares the election for a Gavel with database st (at uri) and
@@ -69,7 +69,7 @@ type Elector struct {
 func New(st *store.Store, uri, version string, log zerolog.Logger) (*Elector, error) {
 	host, _ := os.Hostname()
 	e := &Elector{st: st, log: log, base: time.Now(), postgres: st.Dialect() == "postgres",
-		self: store.Instance{ID: rand.Text()[:12], Name: fmt.Sprintf("%s pid %d", host, os.Getpid()), Version: version}}
+		self: store.Instance{ID: st.Session(), Name: fmt.Sprintf("%s pid %d", host, os.Getpid()), Version: version}}
 	if !e.postgres {
 		f, err := lockFile(uri + ".lock")
 		if err != nil {
@@ -83,6 +83,15 @@ func New(st *store.Store, uri, version string, log zerolog.Logger) (*Elector, er
 // Shared reports whether other instances may share the database
 // (PostgreSQL): then one may take over when this one stops acting.
 func (e *Elector) Shared() bool { return e.postgres }
+
+// Status says why this instance is not acting now: starting, or standing
+// by and who is active (what the log said last).
+func (e *Elector) Status() string {
+	if s := e.status.Load(); s != nil {
+		return *s
+	}
+	return "starting"
+}
 
 // Name is this instance's name: its host name and process id.
 func (e *Elector) Name() string { return e.self.Name }
@@ -215,6 +224,7 @@ func (e *Elector) standBy(ctx context.Context) (*store.Conn, time.Duration, erro
 		if msg != said {
 			e.log.WithLevel(level).Str("instance", e.self.Name).Msg(msg)
 			said = msg
+			e.status.Store(&msg)
 		}
 	}
 	var sent time.Duration
@@ -305,8 +315,8 @@ func (e *Elector) tryOnce(ctx context.Context, conn *store.Conn, say func(zerolo
 	}
 	if age > staleAfter {
 		e.log.Warn().Str("instance", e.self.Name).Str("active", name).Dur("silent", age).
-			Msg("The active instance has not been heard from: ending its database session to take over")
-		if err := conn.Terminate(ctx, h.Pid); err != nil {
+			Msg("The active instance has not been heard from: ending its database sessions to take over")
+		if err := conn.Terminate(ctx, h.Pid, h.ID); err != nil {
 			return false, 0, err
 		}
 	}

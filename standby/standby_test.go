@@ -139,7 +139,15 @@ func TestHungActiveIsReplaced(t *testing.T) {
 	stA, stB := openStore(t, uri), openStore(t, uri)
 	a, b := newElector(t, stA, uri), newElector(t, stB, uri)
 	termA := <-wait(t, a)
-	// Hang A: its heartbeat stops, its session and lock stay.
+	// Hang A in the middle of a transaction on another of its
+	// connections, holding a row lock: its heartbeat stops, its sessions,
+	// the lock and the row lock stay.
+	require.NoError(t, stA.Set(bg, store.KVNextBatch, "s1"))
+	tx, err := stA.DB().RawDB.BeginTx(bg, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	_, err = tx.Exec(`UPDATE kv SET value='s2' WHERE key=$1`, store.KVNextBatch)
+	require.NoError(t, err)
 	termA.cancel(errors.New("test: hung"))
 	termA.wg.Wait()
 	hung := time.Now()
@@ -153,6 +161,11 @@ func TestHungActiveIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, held, "A's session was ended")
 	assert.Error(t, termA.conn.Heartbeat(bg, a.self.ID), "A cannot renew its lease any more")
+	// A's other sessions were ended too: the row it locked is free.
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	require.NoError(t, stB.Set(ctx, store.KVNextBatch, "s3"), "B writes the row A's transaction had locked")
+	assert.Error(t, tx.Commit(), "A's transaction is gone")
 }
 
 // On SQLite a second Gavel on the same file refuses to start, naming the

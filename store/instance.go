@@ -59,7 +59,10 @@ const (
 		FROM pg_locks l LEFT JOIN instance i ON i.backend=l.pid AND i.active
 		WHERE l.locktype='advisory' AND l.classid=$1 AND l.objid=$2 AND l.objsubid=2 AND l.granted
 		AND l.database=(SELECT oid FROM pg_database WHERE datname=current_database())`
-	terminateQuery = `SELECT pg_terminate_backend($1)`
+	// terminateQuery ends session $1 and every other session of the
+	// instance whose connections are named $2 (ApplicationName).
+	terminateQuery = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE (pid=$1 OR (application_name=$2 AND $2<>'')) AND datname=current_database() AND pid<>pg_backend_pid()`
 	instancesQuery = `SELECT id, name, version, active, started_at, seen_at FROM instance WHERE seen_at >= $1 ORDER BY active DESC, started_at`
 	pruneQuery     = `DELETE FROM instance WHERE seen_at < $1 AND NOT active`
 )
@@ -176,9 +179,15 @@ func (c *Conn) Holder(ctx context.Context) (h Holder, ok bool, err error) {
 	return h, err == nil, err
 }
 
-// Terminate ends PostgreSQL session pid, releasing its locks.
-func (c *Conn) Terminate(ctx context.Context, pid int64) error {
-	_, err := c.conn.ExecContext(ctx, terminateQuery, pid)
+// Terminate ends PostgreSQL session pid, and every session of instance id
+// (when known), releasing their locks: the advisory lock, and the row locks
+// of a transaction the instance was in when it hung.
+func (c *Conn) Terminate(ctx context.Context, pid int64, id string) error {
+	name := ""
+	if id != "" {
+		name = ApplicationName(id)
+	}
+	_, err := c.conn.ExecContext(ctx, terminateQuery, pid, name)
 	return err
 }
 

@@ -17,6 +17,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -52,6 +53,8 @@ func LatestVersion() int { return latestVersion() }
 // Store is Gavel's database.
 type Store struct {
 	db *dbutil.Database
+	// session names this process's PostgreSQL connections (Session).
+	session string
 	// fence, when set, guards the claims of outbox messages and commands
 	// (see SetFence).
 	fence fenceHolder
@@ -68,8 +71,13 @@ func Open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 	var db *dbutil.Database
 	var err error
+	session := ""
 	if isPostgres(uri) {
-		db, err = dbutil.NewWithDialect(uri, "postgres")
+		// Every connection of this process carries the same application
+		// name, so that a standby taking over from a hung instance can end
+		// all of its sessions, and with them the row locks they hold.
+		session = rand.Text()[:12]
+		db, err = dbutil.NewWithDialect(withApplicationName(uri, ApplicationName(session)), "postgres")
 	} else {
 		db, err = dbutil.NewWithDialect(sqliteDSN(uri), "sqlite")
 		if err == nil {
@@ -101,8 +109,28 @@ func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 		log.Warn().Int("schema", v).Int("compatible_with", compat).Int("latest_known", latestVersion()).
 			Msg("The database was upgraded by a newer Gavel, which declared that this one can run on it")
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, session: session}, nil
 }
+
+// ApplicationName is the PostgreSQL application_name of the connections of
+// the Gavel whose Session is session.
+func ApplicationName(session string) string { return "gavel-" + session }
+
+// withApplicationName sets application_name in a postgres:// URI.
+func withApplicationName(uri, name string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri // Open's ping reports what is wrong with it
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Session is a random name for this process's connections to PostgreSQL
+// (see ApplicationName); "" on SQLite.
+func (s *Store) Session() string { return s.session }
 
 // newerSchema turns dbutil's refusal of a newer schema into one that names
 // both versions and says what to do.
