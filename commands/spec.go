@@ -41,6 +41,10 @@ type Spec struct {
 	// Default marks the subcommand that runs when its parent is given
 	// arguments that name no subcommand: "report 12" is "report show 12".
 	Default bool
+	// Args are the command's arguments as clients offer them (see
+	// Description); structured input is turned into the text form's
+	// words from them. A test checks them against Usage and the parser.
+	Args []Arg
 
 	typ   reflect.Type
 	parse func(args []string) (Command, error)
@@ -72,6 +76,7 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		// Actions can name the report they are for, anywhere after
 		// their arguments: --report 12.
 		s.Usage += " [--report <id>]"
+		s.Args = append(s.Args, Arg{Key: "report", Kind: ArgReport, Named: true, Optional: true, Doc: "the report this is for: 12, u12 or r12"})
 		s.parse = func(args []string) (Command, error) {
 			args, report, err := reportOption(args)
 			if err != nil {
