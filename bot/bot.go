@@ -323,6 +323,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.doorbell != nil {
 		run("doorbell", b.doorbell.Serve)
 	}
+	wg.Go(func() { b.publishCommands(ctx) })
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
