@@ -60,7 +60,7 @@ func TestCommandDescriptions(t *testing.T) {
 	_, err = e.mod.SendStateEvent(bg, e.room, commands.DescriptionType, others.StateKey(e.mod.UserID), others)
 	require.NoError(t, err)
 
-	e.start()
+	gavel = e.start()
 	var got map[string]*event.Event
 	require.Eventually(t, func() bool {
 		got = e.descriptions()
@@ -78,6 +78,16 @@ func TestCommandDescriptions(t *testing.T) {
 	}
 	assert.Equal(t, "ping", got[others.StateKey(e.mod.UserID)].Content.Raw["command"], "another bot's description stays")
 	assert.Len(t, got, len(commands.All())+2)
+
+	// The next start sends nothing: the room already has it all.
+	require.NoError(t, gavel.stop())
+	e.start()
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "The command descriptions for clients are up to date")
+	}, 10*time.Second, 50*time.Millisecond)
+	for key, evt := range e.descriptions() {
+		assert.Equal(t, got[key].ID, evt.ID, "%s is not sent again", evt.Content.Raw["command"])
+	}
 
 	// A structured command, built from the published description as a
 	// client does, gets the same reply as the typed one.
