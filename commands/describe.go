@@ -155,8 +155,9 @@ func isEmpty(evt *event.Event) bool {
 }
 
 // structuredWords turns a structured command's arguments into the words of
-// its text form: positional arguments in order, then --key value for the
-// named ones. Ids are not checked here: the command's parser checks them
+// its text form, in the order of s.Args: a positional argument's value,
+// --key value for a named one, --key for a switch that is on. Ids are not
+// checked here: the command's parser checks them
 // as it checks typed ones.
 func (s *Spec) structuredWords(raw json.RawMessage) ([]string, error) {
 	args := map[string]any{}
