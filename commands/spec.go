@@ -1,7 +1,8 @@
 // Package commands is the moderators' command language. Each command is
 // declared once, in declared.go: its type (what it carries once parsed),
-// its name, syntax, help, parser, whether it is read-only and whether it
-// needs confirmation. The
+// its name, syntax, help, its arguments as clients offer them
+// (describe.go), parser, whether it is read-only and whether it needs
+// confirmation. The
 // handler that runs it lives in package moderation, which looks it up by
 // the command's type; a test there checks that every command has one.
 //
