@@ -360,6 +360,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.metricsServer != nil {
 		run("metrics", b.metricsServer.Serve)
 	}
+	wg.Go(func() { b.publishCommands(ctx) })
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

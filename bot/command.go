@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -47,12 +46,13 @@ func (b *Bot) handleCommand(ctx context.Context, evt *event.Event) {
 	if !isCommand {
 		return
 	}
-	input := textcut.Runes(strings.TrimSpace(evt.Content.AsMessage().Body), 200)
+	text := b.parser.Text(ctx, evt)
+	input := textcut.Runes(text, 200)
 	b.record(ctx, evt, evt.ID, thread, commands.NameOf(cmd), input, func(ctx context.Context) moderation.Outcome {
 		out := b.decide(ctx, evt, cmd, parseErr)
 		if out.Pending != nil {
 			// Confirmed later by parsing the command again, with --yes.
-			out.Pending.Command = strings.TrimSpace(evt.Content.AsMessage().Body)
+			out.Pending.Command = text
 			out.Pending.Sender = evt.Sender
 		}
 		return out

@@ -24,6 +24,7 @@ var _ = declare(Spec{
 	Name: "help", Usage: "help [command]", ReadOnly: true,
 	Summary: "list the commands, or explain one",
 	Details: "With a command name (help quarantine, help report delete) shows how that command is used.",
+	Args:    []Arg{restText("command", "a command to explain, like quarantine or report delete")},
 }, func(args []string) (Help, error) {
 	return Help{Topic: strings.ToLower(strings.Join(args, " "))}, nil
 })
@@ -68,6 +69,16 @@ var _ = declare(Spec{
 		"--state lists the cases in that state instead (several: --state open,claimed; deleted: deleted in Synapse outside Gavel; all: every state), --mine the cases you changed last, --older-than reports received longer ago than that. "+
 		"--user keeps reports filed by that user, --sender reports about that user (their events, or their account), --room reports of events in that room. "+
 		"Users and rooms may be given as ids, aliases or matrix.to links.", DefaultReportsLimit, MaxReportsLimit),
+	Args: []Arg{
+		choice("kind", "the kind of report to list", "event", "user", "room", "all"),
+		option("state", ArgText, "list the cases in these states: open, claimed, resolved, dismissed, deleted or all; several with commas"),
+		flag("mine", "the cases you changed last"),
+		option("older-than", ArgDuration, "reports received longer ago than this, like 2h or 7d"),
+		option("user", ArgUser, "reports filed by this user"),
+		option("room", ArgRoom, "reports of events in this room"),
+		option("sender", ArgUser, "reports about this user"),
+		option("limit", ArgNumber, "how many to show"),
+	},
 }, parseReportsFlags)
 
 // ShowReport shows one report with the reported content.
@@ -77,6 +88,7 @@ var _ = declare(Spec{
 	Name: "report show", Usage: "report [show] <id>", ReadOnly: true, Default: true,
 	Summary: "show one report with the reported content",
 	Details: "Shows the report, who filed it and why, and the reported event's content (as inert text).",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12")},
 }, func(args []string) (ShowReport, error) {
 	id, err := oneReportID(args)
 	return ShowReport{ID: id}, err
@@ -89,6 +101,7 @@ var _ = declare(Spec{
 	Name: "report delete", Usage: "report delete <id>",
 	Summary: "delete a report in Synapse",
 	Details: "Deletes the report from Synapse's list of open reports. The reported event is not touched.",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12")},
 }, func(args []string) (DeleteReport, error) {
 	id, err := oneReportID(args)
 	return DeleteReport{ID: id}, err
@@ -101,6 +114,7 @@ var _ = declare(Spec{
 	Name: "report claim", Usage: "report claim <id>",
 	Summary: "take a report: its card says you are on it",
 	Details: "Marks the report as claimed by you, on its card and in !report. Someone else's claim is not taken over; they (or anyone) can unclaim it first.",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12")},
 }, func(args []string) (ClaimReport, error) {
 	id, err := oneReportID(args)
 	return ClaimReport{ID: id}, err
@@ -112,6 +126,7 @@ type UnclaimReport struct{ ID ReportRef }
 var _ = declare(Spec{
 	Name: "report unclaim", Usage: "report unclaim <id>",
 	Summary: "give a claimed report back: it is open again",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12")},
 }, func(args []string) (UnclaimReport, error) {
 	id, err := oneReportID(args)
 	return UnclaimReport{ID: id}, err
@@ -127,6 +142,7 @@ var _ = declare(Spec{
 	Name: "report resolve", Usage: `report resolve <id> [--note "text"]`,
 	Summary: "close a report: it was acted on",
 	Details: "Marks the report as resolved by you, with the note if given, on its card and in !report. The report stays in Synapse's list.",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12"), option("note", ArgText, "a note for the case")},
 }, func(args []string) (ResolveReport, error) {
 	id, note, err := reportAndNote(args)
 	return ResolveReport{ID: id, Note: note}, err
@@ -142,6 +158,7 @@ var _ = declare(Spec{
 	Name: "report dismiss", Usage: `report dismiss <id> [--note "text"]`,
 	Summary: "close a report: no violation",
 	Details: "Marks the report as dismissed by you, with the note if given (\"not spam\"), on its card and in !report. The report stays in Synapse's list.",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12"), option("note", ArgText, "a note for the case")},
 }, func(args []string) (DismissReport, error) {
 	id, note, err := reportAndNote(args)
 	return DismissReport{ID: id, Note: note}, err
@@ -153,6 +170,7 @@ type ReopenReport struct{ ID ReportRef }
 var _ = declare(Spec{
 	Name: "report reopen", Usage: "report reopen <id>",
 	Summary: "open a resolved or dismissed report again",
+	Args:    []Arg{arg("id", ArgReport, "the report: 12, u12 or r12")},
 }, func(args []string) (ReopenReport, error) {
 	id, err := oneReportID(args)
 	return ReopenReport{ID: id}, err
@@ -168,6 +186,7 @@ var _ = declare(Spec{
 	Name: "quarantine media", Usage: "quarantine media <mxc://server/media_id | server media_id | media_id>",
 	Summary: "quarantine one media item",
 	Details: "Quarantined media can no longer be downloaded from this homeserver. A bare media id means this server's media.",
+	Args:    []Arg{arg("media", ArgMedia, "mxc://server/media_id, or a media id of this server")},
 }, func(args []string) (QuarantineMedia, error) {
 	m, err := mxid.ParseMedia(args)
 	return QuarantineMedia{Media: m}, err
@@ -179,6 +198,7 @@ type UnquarantineMedia struct{ Media MediaRef }
 var _ = declare(Spec{
 	Name: "unquarantine media", Usage: "unquarantine media <mxc://server/media_id>",
 	Summary: "lift the quarantine of one media item",
+	Args:    []Arg{arg("media", ArgMedia, "mxc://server/media_id, or a media id of this server")},
 }, func(args []string) (UnquarantineMedia, error) {
 	m, err := mxid.ParseMedia(args)
 	return UnquarantineMedia{Media: m}, err
@@ -194,6 +214,7 @@ var _ = declare(Spec{
 	Name: "quarantine room", Usage: "quarantine room <!room:server | #alias:server>",
 	Summary: "quarantine all media in a room",
 	Details: "Quarantines every media item referenced by the room's unencrypted events, except protected media.",
+	Args:    []Arg{arg("room", ArgRoom, "a room id or alias")},
 }, func(args []string) (QuarantineRoom, error) {
 	r, err := oneRoom(args)
 	return QuarantineRoom{Room: r}, err
@@ -209,6 +230,7 @@ var _ = declare(Spec{
 	Name: "quarantine user", Usage: "quarantine user <@user:server>",
 	Summary: "quarantine all media a local user uploaded",
 	Details: "Quarantines every media item the user uploaded to this homeserver, except protected media.",
+	Args:    []Arg{arg("user", ArgUser, "a local user")},
 }, func(args []string) (QuarantineUser, error) {
 	u, err := oneUser(args)
 	return QuarantineUser{User: u}, err
@@ -221,6 +243,7 @@ var _ = declare(Spec{
 	Name: "protect media", Usage: "protect media <mxc://server/media_id | media_id>",
 	Summary: "protect one local media item from quarantine",
 	Details: "Protected media is skipped by quarantine room and quarantine user. Only this server's media can be protected.",
+	Args:    []Arg{arg("media", ArgMedia, "mxc://server/media_id, or a media id of this server")},
 }, func(args []string) (ProtectMedia, error) {
 	m, err := mxid.ParseMedia(args)
 	return ProtectMedia{Media: m}, err
@@ -232,6 +255,7 @@ type UnprotectMedia struct{ Media MediaRef }
 var _ = declare(Spec{
 	Name: "unprotect media", Usage: "unprotect media <mxc://server/media_id | media_id>",
 	Summary: "remove the protection again",
+	Args:    []Arg{arg("media", ArgMedia, "mxc://server/media_id, or a media id of this server")},
 }, func(args []string) (UnprotectMedia, error) {
 	m, err := mxid.ParseMedia(args)
 	return UnprotectMedia{Media: m}, err
@@ -244,6 +268,7 @@ var _ = declare(Spec{
 	Name: "user", Usage: "user <@user:server>", ReadOnly: true,
 	Summary: "an account at a glance: its state, rooms and open reports",
 	Details: "Shows whether the account is local, when it was created, whether it is an admin, deactivated, suspended, locked or shadow-banned, how many rooms it is in, and how many open reports are about its events.",
+	Args:    []Arg{arg("user", ArgUser, "the account")},
 }, func(args []string) (ShowUser, error) {
 	u, err := oneUser(args)
 	return ShowUser{User: u}, err
@@ -259,6 +284,7 @@ type Suspend struct {
 var _ = declare(Spec{
 	Name: "suspend", Usage: "suspend <@user:server> [--yes]",
 	Summary: "suspend a local account: it can still read, but not send, join or invite",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (Suspend, error) {
 	u, yes, err := userAndYes(args)
 	return Suspend{User: u, Yes: yes}, err
@@ -273,6 +299,7 @@ type Unsuspend struct {
 var _ = declare(Spec{
 	Name: "unsuspend", Usage: "unsuspend <@user:server> [--yes]",
 	Summary: "lift the suspension of a local account",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (Unsuspend, error) {
 	u, yes, err := userAndYes(args)
 	return Unsuspend{User: u, Yes: yes}, err
@@ -288,6 +315,7 @@ type Lock struct {
 var _ = declare(Spec{
 	Name: "lock", Usage: "lock <@user:server> [--yes]",
 	Summary: "lock a local account: its sessions end and it cannot log in",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (Lock, error) {
 	u, yes, err := userAndYes(args)
 	return Lock{User: u, Yes: yes}, err
@@ -302,6 +330,7 @@ type Unlock struct {
 var _ = declare(Spec{
 	Name: "unlock", Usage: "unlock <@user:server> [--yes]",
 	Summary: "unlock a local account",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (Unlock, error) {
 	u, yes, err := userAndYes(args)
 	return Unlock{User: u, Yes: yes}, err
@@ -317,6 +346,7 @@ type ShadowBan struct {
 var _ = declare(Spec{
 	Name: "shadowban", Usage: "shadowban <@user:server> [--yes]",
 	Summary: "shadow-ban a local account: what it sends seems to go out but reaches nobody",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (ShadowBan, error) {
 	u, yes, err := userAndYes(args)
 	return ShadowBan{User: u, Yes: yes}, err
@@ -331,6 +361,7 @@ type UnshadowBan struct {
 var _ = declare(Spec{
 	Name: "unshadowban", Usage: "unshadowban <@user:server> [--yes]",
 	Summary: "lift the shadow-ban of a local account",
+	Args:    []Arg{arg("user", ArgUser, "a local user"), flag("yes", "also when the account is a server admin")},
 }, func(args []string) (UnshadowBan, error) {
 	u, yes, err := userAndYes(args)
 	return UnshadowBan{User: u, Yes: yes}, err
@@ -348,6 +379,11 @@ var _ = declare(Spec{
 	Name: "deactivate", Usage: "deactivate <@user:server> [--erase] [--yes]", Confirm: true,
 	Summary: "deactivate a local account for good (a preview first, to confirm with ✅)",
 	Details: "Replies with what it would do: the account's age, rooms and open reports. A moderator confirms with a ✅ reaction to that preview, or cancels with ❌; --yes skips the preview. --erase also erases the profile and hides the account's messages from people who join later.",
+	Args: []Arg{
+		arg("user", ArgUser, "a local user"),
+		flag("erase", "also erase the profile and hide the messages from new members"),
+		flag("yes", "no preview: deactivate at once"),
+	},
 }, func(args []string) (Deactivate, error) {
 	var d Deactivate
 	var rest []string
@@ -373,6 +409,7 @@ var _ = declare(Spec{
 	Name: "room show", Usage: "room [show] <!room:server | #alias:server>", ReadOnly: true, Default: true,
 	Summary: "a room at a glance: name, creator, members, whether it is blocked, open reports",
 	Details: "Shows the room's name and alias, its creator, its members (local and in all), whether it is public, encrypted or blocked on this server, and how many open reports are about its events.",
+	Args:    []Arg{arg("room", ArgRoom, "a room id or alias")},
 }, func(args []string) (ShowRoom, error) {
 	r, err := oneRoom(args)
 	return ShowRoom{Room: r}, err
@@ -387,6 +424,7 @@ type BlockRoom struct {
 var _ = declare(Spec{
 	Name: "room block", Usage: "room block <!room:server | #alias:server>",
 	Summary: "block a room on this server: local users can no longer join it",
+	Args:    []Arg{arg("room", ArgRoom, "a room id or alias")},
 }, func(args []string) (BlockRoom, error) {
 	r, err := oneRoom(args)
 	return BlockRoom{Room: r}, err
@@ -398,6 +436,7 @@ type UnblockRoom struct{ Room RoomRef }
 var _ = declare(Spec{
 	Name: "room unblock", Usage: "room unblock <!room:server | #alias:server>",
 	Summary: "lift the block of a room",
+	Args:    []Arg{arg("room", ArgRoom, "a room id or alias")},
 }, func(args []string) (UnblockRoom, error) {
 	r, err := oneRoom(args)
 	return UnblockRoom{Room: r}, err
@@ -417,6 +456,13 @@ var _ = declare(Spec{
 	Name: "room delete", Usage: "room delete <!room:server | #alias:server> [--block] [--purge] [--message text] [--yes]", Confirm: true,
 	Summary: "delete a room on this server (a preview first, to confirm with ✅)",
 	Details: "Removes every local member from the room and deletes it on this server; --block keeps local users from joining it again, --purge also removes its history from the database, --message moves its local members to a new room with that message. Replies with a preview first (members, open reports); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Synapse does it in the background; Gavel edits its reply as the task goes and when it ends.",
+	Args: []Arg{
+		arg("room", ArgRoom, "a room id or alias"),
+		flag("block", "local users cannot join it again"),
+		flag("purge", "remove its history from the database"),
+		option("message", ArgText, "move its local members to a new room with this message"),
+		flag("yes", "no preview: delete at once"),
+	},
 }, func(args []string) (DeleteRoom, error) {
 	var d DeleteRoom
 	if len(args) == 0 {
@@ -476,6 +522,13 @@ var _ = declare(Spec{
 	Name: "redact user", Usage: "redact user <@user:server> [--room <room>] [--since 24h] [--limit N] [--yes]", Confirm: true,
 	Summary: "redact a user's recent messages, in every room or one (a preview first, to confirm with ✅)",
 	Details: fmt.Sprintf("Redacts the user's messages (and joins) sent within --since (default 24h; like 90m, 6h or 7d), in --room or in every room they are in, at most --limit (default %d, at most %d) of their newest events per room. Replies with a preview first; a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Synapse does it in the background; Gavel edits its reply as the task goes and when it ends.", DefaultRedactLimit, MaxRedactLimit),
+	Args: []Arg{
+		arg("user", ArgUser, "whose messages to redact"),
+		option("room", ArgRoom, "only in this room"),
+		option("since", ArgDuration, "how far back, like 90m, 6h or 7d (default 24h)"),
+		option("limit", ArgNumber, "at most this many of their newest events per room"),
+		flag("yes", "no preview: redact at once"),
+	},
 }, func(args []string) (RedactUser, error) {
 	r := RedactUser{Since: DefaultRedactSince, Limit: DefaultRedactLimit}
 	if len(args) == 0 {
@@ -530,6 +583,7 @@ var _ = declare(Spec{
 	Name: "kick", Usage: "kick <@user:server> <!room:server | #alias:server> [reason]",
 	Summary: "kick a user from a room where Gavel's account has the power to",
 	Details: "A room member's action, not an admin one: Gavel's account must be in the room with a power level that allows kicking. The reason is shown to the user.",
+	Args:    []Arg{arg("user", ArgUser, "the user"), arg("room", ArgRoom, "the room"), restText("reason", "shown to the user")},
 }, func(args []string) (Kick, error) {
 	u, r, reason, err := userRoomReason(args, true)
 	return Kick{User: u, Room: r, Reason: reason}, err
@@ -547,6 +601,7 @@ var _ = declare(Spec{
 	Name: "ban", Usage: "ban <@user:server> <!room:server | #alias:server> [reason]",
 	Summary: "ban a user from a room where Gavel's account has the power to",
 	Details: "A room member's action, not an admin one: Gavel's account must be in the room with a power level that allows banning. The reason is shown to the user.",
+	Args:    []Arg{arg("user", ArgUser, "the user"), arg("room", ArgRoom, "the room"), restText("reason", "shown to the user")},
 }, func(args []string) (Ban, error) {
 	u, r, reason, err := userRoomReason(args, true)
 	return Ban{User: u, Room: r, Reason: reason}, err
@@ -561,6 +616,7 @@ type Unban struct {
 var _ = declare(Spec{
 	Name: "unban", Usage: "unban <@user:server> <!room:server | #alias:server>",
 	Summary: "lift a ban in a room where Gavel's account has the power to",
+	Args:    []Arg{arg("user", ArgUser, "the user"), arg("room", ArgRoom, "the room")},
 }, func(args []string) (Unban, error) {
 	u, r, _, err := userRoomReason(args, false)
 	return Unban{User: u, Room: r}, err
@@ -578,6 +634,7 @@ var _ = declare(Spec{
 	Name: "redact event", Usage: "redact <event link | room $event> [--reason text]", Default: true,
 	Summary: "redact one event, in any room of this server",
 	Details: "Give a matrix.to or matrix: link to the event, or its room and its event id. Gavel redacts it through Synapse's admin API (as the sender when the sender is local), without being in the room, and waits for Synapse to finish.",
+	Args:    []Arg{arg("event", ArgEvent, "a link to the event"), option("reason", ArgText, "why")},
 }, func(args []string) (RedactEvent, error) {
 	room, eventID, rest, err := mxid.ParseEvent(args)
 	if err != nil {
@@ -620,6 +677,13 @@ var _ = declare(Spec{
 	Summary: "what moderators did, newest first: when, who, what, on what, why, the result",
 	Details: fmt.Sprintf("Lists the actions and case changes Gavel recorded, newest first, %d by default and at most %d (--limit): those on a user, those for a report (in a card's thread: that report's), those by one moderator (--by), within --since (like 90m, 6h or 7d). "+
 		"`gavel audit -config config.yaml` writes the whole trail as CSV or JSON.", DefaultAuditLimit, MaxAuditLimit),
+	Args: []Arg{
+		{Key: "user", Kind: ArgUser, Optional: true, Rest: true, Doc: "the user acted on"},
+		{Key: "report", Kind: ArgReport, Named: true, Word: "report", Optional: true, Doc: "actions and changes for this report"},
+		option("by", ArgUser, "the moderator"),
+		option("since", ArgDuration, "how far back, like 90m, 6h or 7d"),
+		option("limit", ArgNumber, "how many to show"),
+	},
 }, parseAudit)
 
 func parseAudit(args []string) (Audit, error) {
@@ -787,4 +851,29 @@ func ParseDuration(s string) (time.Duration, bool) {
 		d = time.Duration(n) * 24 * time.Hour
 	}
 	return d, err == nil && d > 0
+}
+
+// Shorthands for Args.
+
+// arg is a required positional argument.
+func arg(key string, kind ArgKind, doc string) Arg { return Arg{Key: key, Kind: kind, Doc: doc} }
+
+// option is an optional --key value.
+func option(key string, kind ArgKind, doc string) Arg {
+	return Arg{Key: key, Kind: kind, Named: true, Optional: true, Doc: doc}
+}
+
+// flag is an optional --key without a value.
+func flag(key, doc string) Arg {
+	return Arg{Key: key, Kind: ArgSwitch, Named: true, Optional: true, Doc: doc}
+}
+
+// choice is an optional --key with one of choices.
+func choice(key, doc string, choices ...string) Arg {
+	return Arg{Key: key, Kind: ArgChoice, Named: true, Optional: true, Choices: choices, Doc: doc}
+}
+
+// restText is optional text that takes the rest of the words.
+func restText(key, doc string) Arg {
+	return Arg{Key: key, Kind: ArgText, Optional: true, Rest: true, Doc: doc}
 }

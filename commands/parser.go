@@ -62,18 +62,19 @@ func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, about ReportR
 			cmd, isCommand, err = nil, true, &UsageError{Problem: "Gavel could not read this command: its parser failed (the log has the details)"}
 		}
 	}()
-	if ce.StructuredArgs != nil {
-		// A structured (MSC4391) command names a declared command
-		// exactly, or it is not one of Gavel's.
-		name := strings.Join(append([]string{ce.Command}, ce.Args...), " ")
-		for _, s := range specs {
-			if s.Name == name {
-				cmd, err = parseWith(s, nil, about)
-				return cmd, true, err
-			}
-		}
-		if len(ce.Args) == 0 && len(Lookup(name)) > 0 {
-			return nil, true, p.missingSubcommand(name, nil)
+	if structured := evt.Content.AsMessage().MSC4391BotCommand; structured != nil {
+		// mautrix passed a structured (MSC4391) command only because it
+		// mentions the bot alone. It names a declared command exactly,
+		// or it is not one of Gavel's.
+		s, words, err := p.structured(structured)
+		switch {
+		case s != nil && err != nil:
+			return nil, true, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
+		case s != nil:
+			cmd, err = parseWith(s, words, about)
+			return cmd, true, err
+		case err != nil:
+			return nil, true, err
 		}
 		return nil, false, nil
 	}
@@ -82,6 +83,41 @@ func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, about ReportR
 	}
 	cmd, err = p.find(ce.Command, ce.Args, about)
 	return cmd, true, err
+}
+
+// structured finds the declared command a structured command names, and
+// turns its arguments into the words of its text form. It returns a nil
+// spec, and an error for a command group named without its subcommand,
+// when the name is not a command's.
+func (p *Parser) structured(in *event.MSC4391BotCommandInput) (*Spec, []string, error) {
+	name := strings.ToLower(strings.Join(strings.Fields(in.Command), " "))
+	for _, s := range specs {
+		if s.Name == name {
+			words, err := s.structuredWords(in.Arguments)
+			return s, words, err
+		}
+	}
+	if !strings.Contains(name, " ") && len(Lookup(name)) > 0 {
+		return nil, nil, p.missingSubcommand(name, nil)
+	}
+	return nil, nil, nil
+}
+
+// Text returns the command a message holds as text, for the action log and
+// for parsing it again when a moderator confirms it: the body of a typed
+// command, the text form of a structured one (its body is whatever the
+// client chose to show).
+func (p *Parser) Text(ctx context.Context, evt *event.Event) string {
+	body := strings.TrimSpace(evt.Content.AsMessage().Body)
+	structured := evt.Content.AsMessage().MSC4391BotCommand
+	if structured == nil || p.proc.ParseEvent(ctx, evt) == nil {
+		return body
+	}
+	s, words, err := p.structured(structured)
+	if s == nil || err != nil {
+		return body
+	}
+	return strings.TrimSpace(p.prefix + s.Name + " " + strings.Join(words, " "))
 }
 
 // find looks up the command name (and a subcommand among args) and parses

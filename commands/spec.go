@@ -1,7 +1,8 @@
 // Package commands is the moderators' command language. Each command is
 // declared once, in declared.go: its type (what it carries once parsed),
-// its name, syntax, help, parser, whether it is read-only and whether it
-// needs confirmation. The
+// its name, syntax, help, its arguments as clients offer them
+// (describe.go), parser, whether it is read-only and whether it needs
+// confirmation. The
 // handler that runs it lives in package moderation, which looks it up by
 // the command's type; a test there checks that every command has one.
 //
@@ -41,6 +42,10 @@ type Spec struct {
 	// Default marks the subcommand that runs when its parent is given
 	// arguments that name no subcommand: "report 12" is "report show 12".
 	Default bool
+	// Args are the command's arguments as clients offer them (see
+	// Description); structured input is turned into the text form's
+	// words from them. A test checks them against Usage and the parser.
+	Args []Arg
 
 	typ   reflect.Type
 	parse func(args []string) (Command, error)
@@ -72,6 +77,7 @@ func declare[C any](s Spec, parse func(args []string) (C, error)) *Spec {
 		// Actions can name the report they are for, anywhere after
 		// their arguments: --report 12.
 		s.Usage += " [--report <id>]"
+		s.Args = append(s.Args, Arg{Key: "report", Kind: ArgReport, Named: true, Optional: true, Doc: "the report this is for: 12, u12 or r12"})
 		s.parse = func(args []string) (Command, error) {
 			args, report, err := reportOption(args)
 			if err != nil {
