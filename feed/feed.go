@@ -145,7 +145,17 @@ type Feed struct {
 	// unreadableAlerted is set once the moderators were told of a report
 	// too large to read.
 	unreadableAlerted bool
+
+	// probedEvents keeps, for the rest of a poll, the details of the new
+	// event reports its lookups found (at most maxProbedEvents), so that
+	// their cards do not ask Synapse for them again. Only the poll loop
+	// uses it.
+	probedEvents map[int64]*adminapi.EventReportDetail
 }
+
+// maxProbedEvents bounds probedEvents: more new reports than this go into
+// digests, which do not show the reported events.
+const maxProbedEvents = 50
 
 // New returns a Feed; Run starts it.
 func New(cfg Config) *Feed {

@@ -160,6 +160,15 @@ func TestProbingFindsReportsFiledBetweenPolls(t *testing.T) {
 	require.NoError(t, f.poll(bg, false))
 	assert.Equal(t, []int64{a, b}, seen(t, f, a, b))
 	assert.Zero(t, listings(proxy, mark), "no listing: the usual poll probes")
+	for _, id := range []int64{a, b} {
+		n := 0
+		for _, r := range proxy.Since(mark) {
+			if r.Path == fmt.Sprintf("/_synapse/admin/v1/event_reports/%d", id) {
+				n++
+			}
+		}
+		assert.Equal(t, 1, n, "report %d is looked up once: its card uses what the lookup found", id)
+	}
 	mark = proxy.Mark()
 	require.NoError(t, f.poll(bg, false))
 	assert.Len(t, proxy.Since(mark), 1, "an idle poll is one lookup")

@@ -78,6 +78,12 @@ func (f *Feed) eventReports() *kindFeed[adminapi.EventReport] {
 		},
 		probe: func(ctx context.Context, id int64) (adminapi.EventReport, bool, error) {
 			d, err := f.Admin.EventReport(ctx, id)
+			if err == nil && len(f.probedEvents) < maxProbedEvents {
+				if f.probedEvents == nil {
+					f.probedEvents = map[int64]*adminapi.EventReportDetail{}
+				}
+				f.probedEvents[id] = d
+			}
 			return probed(d, err, func(d *adminapi.EventReportDetail) adminapi.EventReport { return d.EventReport })
 		},
 		key: func(r adminapi.EventReport) store.ReportKey { return eventRow(r).ReportKey },
@@ -116,7 +122,10 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 			return nil
 		}
 	}
-	detail, err := f.Admin.EventReport(ctx, r.ID)
+	detail, err := f.probedEvents[r.ID], error(nil)
+	if detail == nil || detail.ReceivedTS != r.ReceivedTS {
+		detail, err = f.Admin.EventReport(ctx, r.ID)
+	}
 	switch {
 	case adminapi.IsTooLarge(err):
 		f.Log.Warn().Int64("report_id", r.ID).Msg("The reported event is too large to read; posting the report without it")

@@ -21,6 +21,7 @@ import (
 // reports.max_individual. A full scan reads every page; the others read
 // only the newest pages.
 func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
+	defer clear(f.probedEvents) // what the lookups found is for this poll only
 	if !f.initialized {
 		// Asked once per run: once set, it stays set.
 		initialized, err := f.Store.Get(ctx, store.KVInitializedKind(f.kind))
