@@ -223,22 +223,31 @@ func (p *pair) startBoth() (a, b *instance) {
 	return a, b
 }
 
+// interruptDuringBurst files n reports, sends the active instance a sig
+// once it has posted a few of their cards, checks that b takes over within
+// the bound, and waits until every report has exactly one card.
+func (p *pair) interruptDuringBurst(a, b *instance, n int, sig syscall.Signal) {
+	t := p.t
+	t.Helper()
+	go p.report(n)
+	require.Eventually(t, func() bool { return a.posted(0) >= 3 }, time.Minute, 5*time.Millisecond, "A posts")
+	require.NoError(t, a.proc.Signal(sig))
+	at := time.Now()
+	t.Logf("A: %s, after it posted %d messages", sig, a.posted(0))
+	started := b.waitFor(0, "Gavel started", 1, time.Minute)
+	t.Logf("B took over %s later", started.Sub(at).Round(time.Millisecond))
+	assert.LessOrEqual(t, started.Sub(at), takeoverBound)
+	require.Eventually(t, func() bool { return len(p.reported()) == n }, time.Minute, 50*time.Millisecond)
+	p.assertOneCardEach()
+}
+
 // TestStandbyTakesOverFromAKilledInstance: the active gavel is SIGKILLed
 // in the middle of posting a burst of 50 reports; the standby takes over
 // within the bound and every report has exactly one card.
 func TestStandbyTakesOverFromAKilledInstance(t *testing.T) {
 	p := newPair(t, pgtest.URI(t))
 	a, b := p.startBoth()
-	go p.report(50)
-	require.Eventually(t, func() bool { return a.posted(0) >= 5 }, time.Minute, 5*time.Millisecond, "A posts")
-	require.NoError(t, a.proc.Signal(syscall.SIGKILL))
-	killed := time.Now()
-	t.Logf("killed A after it posted %d messages", a.posted(0))
-	started := b.waitFor(0, "Gavel started", 1, time.Minute)
-	t.Logf("B took over %s after the kill", started.Sub(killed).Round(time.Millisecond))
-	assert.LessOrEqual(t, started.Sub(killed), takeoverBound)
-	require.Eventually(t, func() bool { return len(p.reported()) == 50 }, time.Minute, 50*time.Millisecond)
-	p.assertOneCardEach()
+	p.interruptDuringBurst(a, b, 50, syscall.SIGKILL)
 	assert.Equal(t, "1", b.active())
 	code, body := b.get("/readyz")
 	assert.Equal(t, http.StatusOK, code, body)
@@ -251,16 +260,7 @@ func TestStandbyTakesOverFromAKilledInstance(t *testing.T) {
 func TestStandbyTakesOverFromAHungInstance(t *testing.T) {
 	p := newPair(t, pgtest.URI(t))
 	a, b := p.startBoth()
-	go p.report(30)
-	require.Eventually(t, func() bool { return a.posted(0) >= 3 }, time.Minute, 5*time.Millisecond, "A posts")
-	require.NoError(t, a.proc.Signal(syscall.SIGSTOP))
-	stopped := time.Now()
-	t.Logf("stopped A after it posted %d messages", a.posted(0))
-	started := b.waitFor(0, "Gavel started", 1, time.Minute)
-	t.Logf("B took over %s after A hung", started.Sub(stopped).Round(time.Millisecond))
-	assert.LessOrEqual(t, started.Sub(stopped), takeoverBound)
-	require.Eventually(t, func() bool { return len(p.reported()) == 30 }, time.Minute, 50*time.Millisecond)
-	p.assertOneCardEach()
+	p.interruptDuringBurst(a, b, 30, syscall.SIGSTOP)
 
 	resumedAt := a.size()
 	require.NoError(t, a.proc.Signal(syscall.SIGCONT))
