@@ -53,6 +53,11 @@ type Options struct {
 	// ListEvery is how often at most a poll lists the newest reports
 	// instead of looking them up by id (default 10 s; see probe.go).
 	ListEvery time.Duration
+	// ListShare is the share of Synapse's time those listings may take,
+	// which spaces them further apart when a listing is slow (default
+	// 0.0015; see probe.go). Tests on a shared, busy Synapse raise it so
+	// that ListEvery alone decides.
+	ListShare float64
 }
 
 func (o Options) withDefaults() Options {
@@ -67,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ListEvery <= 0 {
 		o.ListEvery = 10 * time.Second
+	}
+	if o.ListShare <= 0 {
+		o.ListShare = listShare
 	}
 	return o
 }

@@ -40,13 +40,13 @@ import (
 const (
 	lookahead      = 2
 	lookaheadEvery = 3
-	listShare      = 0.0015
+	listShare      = 0.0015 // Options.ListShare's default
 )
 
 // nextListing is when a listing poll after one that cost Synapse cost
 // should run.
 func (f *kindFeed[T]) nextListing(done time.Time, cost time.Duration) time.Time {
-	return done.Add(max(f.ListEvery, time.Duration(float64(cost)/listShare)))
+	return done.Add(max(f.ListEvery, time.Duration(float64(cost)/f.ListShare)))
 }
 
 // errProbe marks a lookup that failed in a way a listing may not (a
