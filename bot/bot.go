@@ -61,11 +61,8 @@ type Bot struct {
 	roomReports *roomreports.Source
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
 	doorbell *doorbell.Doorbell
-	// metrics are always kept; with metrics.listen, metricsServer serves
-	// them (set by Start).
-	metrics       *metrics.Metrics
-	metricsServer *metrics.Server
-	ownMetrics    bool // not Options.Metrics: the bot serves them itself
+	// metrics are Options.Metrics, or the bot's own; main serves them.
+	metrics *metrics.Metrics
 	// joined is set while the bot is in the management room, for /readyz.
 	joined atomic.Bool
 
@@ -116,10 +113,8 @@ type Options struct {
 	// AfterSend, when set, runs after a message was sent and before that
 	// is recorded; tests use it to crash at the worst moment.
 	AfterSend func(key string) error
-	// Metrics, when set, are the process's metrics, which the caller
-	// serves (main serves them while standing by too); otherwise the bot
-	// keeps its own, served with metrics.listen between Start and the end
-	// of Run.
+	// Metrics, when set, are the process's metrics, which main serves
+	// (while standing by too); otherwise the bot keeps its own.
 	Metrics *metrics.Metrics
 	// Active, when set, returns an error once this instance may no longer
 	// act (package standby's Term.Check): every request to the homeserver
@@ -181,8 +176,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		undecrypted:   true, // until the database says otherwise
 		keyWait:       opts.KeyWait,
 	}
-	b.metrics, b.ownMetrics = opts.Metrics, opts.Metrics == nil
-	if b.ownMetrics {
+	b.metrics = opts.Metrics
+	if b.metrics == nil {
 		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
 			LastPoll: func() time.Time { return b.feed.LastSuccess() }})
 	}
@@ -307,13 +302,6 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 		b.log.Info().Stringer("address", b.doorbell.Addr()).Msg("Doorbell listening: a POST to /doorbell makes Gavel poll at once")
 	}
-	if addr := b.cfg.Metrics.Listen; addr != "" && b.ownMetrics && b.metricsServer == nil {
-		ready := b.Readiness()
-		if b.metricsServer, err = metrics.Listen(addr, b.metrics, ready); err != nil {
-			return startupErr("%v: free that address or choose another", err)
-		}
-		b.log.Info().Stringer("address", b.metricsServer.Addr()).Msg("Metrics listening: /metrics, /healthz, /readyz")
-	}
 	if b.cfg.Reports.NotifyReporter {
 		if on, err := b.admin.ServerNoticesEnabled(ctx, b.cfg.Matrix.UserID.Homeserver()); err == nil && !on {
 			b.log.Warn().Msg("reports.notify_reporter is on, but Synapse does not send server notices: set server_notices in its homeserver.yaml, or turn reports.notify_reporter off")
@@ -356,9 +344,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	run("tasks", b.mod.FollowTasks)
 	if b.doorbell != nil {
 		run("doorbell", b.doorbell.Serve)
-	}
-	if b.metricsServer != nil {
-		run("metrics", b.metricsServer.Serve)
 	}
 	wg.Go(func() { b.publishCommands(ctx) })
 	wg.Wait()
