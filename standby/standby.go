@@ -6,8 +6,9 @@
 // connection, which succeeds only while its session still holds the lock.
 // The others wait as standbys, trying the lock every second. When the
 // active one dies its session ends and the lock is free; when it hangs
-// (its heartbeat is older than 10 s), a standby ends its session with
-// pg_terminate_backend and takes the lock.
+// (its heartbeat is older than 10 s), a standby ends all its sessions
+// (they share an application_name, store.ApplicationName) with
+// pg_terminate_backend, freeing the lock and any row locks, and takes over.
 //
 // The fence: an active instance acts only within 5 s of its last
 // confirmed heartbeat (Term.Check, which guards every request Gavel makes
