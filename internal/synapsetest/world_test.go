@@ -96,11 +96,12 @@ func TestWorld(t *testing.T) {
 }
 
 // TestProcess runs a stand-in for the gavel binary: a script that logs its
-// arguments and exits on SIGTERM.
+// arguments and exits on SIGTERM. It sets its trap before it logs: the test
+// sends SIGTERM as soon as the line is there.
 func TestProcess(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "gavel")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho \"args: $*\" >&2\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done\n"), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\ntrap 'exit 0' TERM\necho \"args: $*\" >&2\nwhile :; do sleep 0.05; done\n"), 0o755))
 	log, err := os.Create(filepath.Join(dir, "gavel.log"))
 	require.NoError(t, err)
 	defer log.Close()
