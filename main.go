@@ -101,9 +101,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func newLogger(cfg config.Logging, out io.Writer) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(cfg.Level)
+	// Milliseconds: what happened in one poll or one command is told apart
+	// by them.
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 	var w io.Writer = out
 	if cfg.Format == "pretty" {
-		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.DateTime}
+		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.DateTime + ".000"}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }

@@ -174,7 +174,7 @@ func Defaults() Config {
 	return Config{
 		Database: Database{URI: "gavel.db"},
 		Commands: Commands{Prefix: "!", MinPowerLevel: 50, ConfirmTimeout: 5 * time.Minute},
-		Reports: Reports{PollInterval: 2 * time.Second, OnFirstStart: FirstStartSkip, MaxIndividual: 20, DeleteOnResolve: true,
+		Reports: Reports{PollInterval: 1500 * time.Millisecond, OnFirstStart: FirstStartSkip, MaxIndividual: 20, DeleteOnResolve: true,
 			NotifyTemplate: DefaultNotifyTemplate},
 		Encryption: Encryption{MinCommandTrust: TrustUnverified},
 		Logging:    Logging{Level: "info", Format: "pretty"},

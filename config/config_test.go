@@ -53,7 +53,7 @@ func TestMinimalConfigTakesDefaults(t *testing.T) {
 	assert.Equal(t, "gavel.db", cfg.Database.URI)
 	assert.Equal(t, "!", cfg.Commands.Prefix)
 	assert.Equal(t, 50, cfg.Commands.MinPowerLevel)
-	assert.Equal(t, 2*time.Second, cfg.Reports.PollInterval)
+	assert.Equal(t, 1500*time.Millisecond, cfg.Reports.PollInterval)
 	assert.Equal(t, FirstStartSkip, cfg.Reports.OnFirstStart)
 	assert.Equal(t, 20, cfg.Reports.MaxIndividual)
 	assert.Empty(t, cfg.Encryption.PickleKey, "no encryption unless asked for")
@@ -281,7 +281,7 @@ func TestParsedConfigHasNoFileWarnings(t *testing.T) {
 func TestMarshalRoundTrips(t *testing.T) {
 	cfg, err := Parse([]byte(minimal))
 	require.NoError(t, err)
-	cfg.Reports.PollInterval = 1500 * time.Millisecond
+	cfg.Reports.PollInterval = 2500 * time.Millisecond
 	cfg.Reports.MaxIndividual = 0
 	cfg.Synapse.AdminAccessToken = "admintok"
 	data, err := cfg.Marshal()
@@ -293,7 +293,7 @@ func TestMarshalRoundTrips(t *testing.T) {
 	assert.Equal(t, cfg.Reports, again.Reports)
 	assert.Equal(t, cfg.Commands, again.Commands)
 	assert.Equal(t, cfg.Logging, again.Logging)
-	assert.Contains(t, string(data), "poll_interval: 1.5s")
+	assert.Contains(t, string(data), "poll_interval: 2.5s")
 }
 
 // listKeys has the list shapes a key may take. Config has no list key yet,

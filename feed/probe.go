@@ -39,7 +39,7 @@ import (
 
 const (
 	lookahead      = 2
-	lookaheadEvery = 3
+	lookaheadEvery = 5
 	listShare      = 0.0015 // Options.ListShare's default
 )
 

@@ -76,7 +76,10 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 func (m *Moderator) followRedaction(ctx context.Context, redactID string) (synapseadmin.RespRedactUserStatus, *Outcome) {
 	wait, cancel := context.WithTimeout(ctx, redactWait)
 	defer cancel()
-	// One event takes Synapse milliseconds: look early, then less often.
+	// One event takes Synapse tens of milliseconds: look every 10 ms at
+	// first (a status is a cheap read, and the reply waits for it), then
+	// less often.
+	start := time.Now()
 	pause := 10 * time.Millisecond
 	for {
 		status, err := m.Admin.RedactUserStatus(wait, redactID)
@@ -91,7 +94,9 @@ func (m *Moderator) followRedaction(ctx context.Context, redactID string) (synap
 			out := Failed("Synapse is still redacting (task %s); check the event in a moment.", redactID)
 			return status, &out
 		}
-		pause = min(2*pause, 500*time.Millisecond)
+		if time.Since(start) > 300*time.Millisecond {
+			pause = min(2*pause, 500*time.Millisecond)
+		}
 	}
 }
 
