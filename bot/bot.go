@@ -173,8 +173,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		log:     log,
 
 		keysRequested: map[id.SessionID]bool{},
-		undecrypted:   true, // until the database says otherwise
-		keyWait:       opts.KeyWait,
+		// Until the database says otherwise; never without encryption.
+		undecrypted: cfg.Encryption.PickleKey != "",
+		keyWait:     opts.KeyWait,
 	}
 	b.metrics = opts.Metrics
 	if b.metrics == nil {

@@ -349,3 +349,25 @@ func TestCommandInterruptedByACrash(t *testing.T) {
 	_, err = e.admin.EventReport(bg, reportID)
 	assert.NoError(t, err, "not run a second time")
 }
+
+// Without encryption no message waits for its keys, so an idle Gavel holds
+// each sync open for 30 s instead of asking again every 5 s.
+func TestSyncWaitsLongWithoutEncryption(t *testing.T) {
+	e := newEnv(t, nil)
+	p := e.viaProxy()
+	e.start()
+	assert.Contains(t, e.command(e.world.Moderator, "!help").Body, "!help")
+	var timeouts []string
+	require.Eventually(t, func() bool {
+		timeouts = nil
+		for _, r := range p.Requests() {
+			if r.Path == "/_matrix/client/v3/sync" && r.Query.Has("since") {
+				timeouts = append(timeouts, r.Query.Get("timeout"))
+			}
+		}
+		return len(timeouts) >= 2
+	}, 30*time.Second, 100*time.Millisecond, "Gavel's syncs after the first")
+	for _, timeout := range timeouts {
+		assert.Equal(t, "30000", timeout)
+	}
+}

@@ -396,22 +396,27 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 		}
 		media = append(media, up.ContentURI)
 	}
+	f, err := b.follow(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.stop()
 	var helps, reports, quarantines []time.Duration
 	for i := range b.o.samples {
 		// !help asks Synapse for nothing: the floor of every command
 		// (Synapse delivering the command and storing the reply, and
 		// Gavel's own work).
-		d, err := b.commandLatency(ctx, "!help")
+		d, err := b.commandLatency(ctx, f, "!help")
 		if err != nil {
 			return err
 		}
 		helps = append(helps, d)
-		d, err = b.commandLatency(ctx, "!reports")
+		d, err = b.commandLatency(ctx, f, "!reports")
 		if err != nil {
 			return err
 		}
 		reports = append(reports, d)
-		d, err = b.commandLatency(ctx, "!quarantine media "+media[i].String())
+		d, err = b.commandLatency(ctx, f, "!quarantine media "+media[i].String())
 		if err != nil {
 			return err
 		}
@@ -429,7 +434,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 		if i%2 == 1 {
 			verb = "!unsuspend "
 		}
-		d, err := b.commandLatency(ctx, verb+victim)
+		d, err := b.commandLatency(ctx, f, verb+victim)
 		if err != nil {
 			return err
 		}
@@ -438,7 +443,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d, err = b.commandLatency(ctx, "!redact "+string(b.w.PublicRoom)+" "+string(spam))
+		d, err = b.commandLatency(ctx, f, "!redact "+string(b.w.PublicRoom)+" "+string(spam))
 		if err != nil {
 			return err
 		}
@@ -447,7 +452,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 	b.add("command → reply, !suspend / !unsuspend", percentiles(suspends, false), "p50 ≤ 100 ms")
 	b.add("command → reply, !redact (one event)", percentiles(redacts, false), "p50 ≤ 100 ms")
 
-	lat, err = b.buttonLatency(ctx, mark)
+	lat, err = b.buttonLatency(ctx, mark, f)
 	if err != nil {
 		return err
 	}
@@ -458,7 +463,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 // buttonLatency reacts 👀 (claim) on each card posted since mark and
 // returns the time from each reaction's origin_server_ts to that of the
 // card's edit.
-func (b *bench) buttonLatency(ctx context.Context, mark id.EventID) ([]time.Duration, error) {
+func (b *bench) buttonLatency(ctx context.Context, mark id.EventID, f *follower) ([]time.Duration, error) {
 	msgs, err := b.since(ctx, mark)
 	if err != nil {
 		return nil, err
@@ -476,56 +481,125 @@ func (b *bench) buttonLatency(ctx context.Context, mark id.EventID) ([]time.Dura
 		if err != nil {
 			return nil, err
 		}
-		reaction, err := b.w.Moderator.GetEvent(ctx, b.w.ManagementRoom, resp.EventID)
-		if err != nil {
-			return nil, err
-		}
-		var edited int64
-		_, err = b.waitFor(ctx, mark, 30*time.Second, func(m []*event.Event) bool {
-			for _, evt := range m {
-				rel := evt.Content.AsMessage().RelatesTo
-				if newContent, ok := evt.Content.Raw["m.new_content"].(map[string]any); ok && rel != nil && rel.EventID == card.ID && newContent["gavel.case"] != nil {
-					edited = evt.Timestamp
-					return true
-				}
-			}
-			return false
+		edit, err := f.next(ctx, 30*time.Second, func(evt *event.Event) bool {
+			rel := evt.Content.AsMessage().RelatesTo
+			newContent, ok := evt.Content.Raw["m.new_content"].(map[string]any)
+			return ok && rel != nil && rel.EventID == card.ID && newContent["gavel.case"] != nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("no edit of card %s: %w", card.ID, err)
 		}
-		lat = append(lat, time.Duration(edited-reaction.Timestamp)*time.Millisecond)
+		reaction, err := b.w.Moderator.GetEvent(ctx, b.w.ManagementRoom, resp.EventID)
+		if err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Duration(edit.Timestamp-reaction.Timestamp)*time.Millisecond)
 	}
 	return lat, nil
 }
 
 // commandLatency sends a command and returns the time from its
-// origin_server_ts to that of Gavel's reply.
-func (b *bench) commandLatency(ctx context.Context, body string) (time.Duration, error) {
+// origin_server_ts to that of Gavel's reply, which f brings.
+func (b *bench) commandLatency(ctx context.Context, f *follower, body string) (time.Duration, error) {
 	resp, err := b.w.Moderator.SendText(ctx, b.w.ManagementRoom, body)
 	if err != nil {
 		return 0, err
 	}
-	var sent int64
-	msgs, err := b.waitFor(ctx, resp.EventID, 30*time.Second, func(m []*event.Event) bool {
-		for _, evt := range m {
-			if msg := evt.Content.AsMessage(); msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == resp.EventID {
-				sent = evt.Timestamp
-				return true
-			}
-		}
-		return false
+	reply, err := f.next(ctx, 30*time.Second, func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == resp.EventID
 	})
 	if err != nil {
 		return 0, fmt.Errorf("no reply to %s: %w", body, err)
 	}
-	_ = msgs
 	cmd, err := b.w.Moderator.GetEvent(ctx, b.w.ManagementRoom, resp.EventID)
 	if err != nil {
 		return 0, err
 	}
-	return time.Duration(sent-cmd.Timestamp) * time.Millisecond, nil
+	return time.Duration(reply.Timestamp-cmd.Timestamp) * time.Millisecond, nil
 }
+
+// follower follows Gavel's messages in the management room as a
+// moderator's chat client does: one long-polling sync that Synapse answers
+// when something arrives. Command and button latencies are read through
+// it, and whatever else a measurement needs is asked for afterwards:
+// reading the room right after sending a command lands on Synapse while it
+// hands the command to Gavel, and was counted as Gavel's time.
+type follower struct {
+	events chan *event.Event
+	err    chan error
+	cancel context.CancelFunc
+}
+
+func (b *bench) follow(ctx context.Context) (*follower, error) {
+	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
+	filter, err := b.w.Moderator.CreateFilter(ctx, &mautrix.Filter{
+		Presence: none, AccountData: none,
+		Room: &mautrix.RoomFilter{
+			Rooms:    []id.RoomID{b.w.ManagementRoom},
+			Timeline: &mautrix.FilterPart{Limit: 100, Senders: []id.UserID{b.w.Bot.UserID}, Types: []event.Type{event.EventMessage}},
+			State:    none, Ephemeral: none, AccountData: none,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Only what comes from now on: the first answer gives the position.
+	first, err := b.w.Moderator.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	f := &follower{events: make(chan *event.Event, 1000), err: make(chan error, 1), cancel: cancel}
+	go func() {
+		since := first.NextBatch
+		for ctx.Err() == nil {
+			resp, err := b.w.Moderator.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID, Since: since, Timeout: 30000})
+			if err != nil {
+				if ctx.Err() == nil {
+					f.err <- err
+				}
+				return
+			}
+			since = resp.NextBatch
+			room := resp.Rooms.Join[b.w.ManagementRoom]
+			if room == nil {
+				continue
+			}
+			if room.Timeline.Limited {
+				f.err <- fmt.Errorf("the follower's sync skipped some of Gavel's messages (more than 100 at once)")
+				return
+			}
+			for _, evt := range room.Timeline.Events {
+				_ = evt.Content.ParseRaw(evt.Type)
+				f.events <- evt
+			}
+		}
+	}()
+	return f, nil
+}
+
+// next returns the first of Gavel's messages that match accepts, dropping
+// those before it.
+func (f *follower) next(ctx context.Context, limit time.Duration, match func(*event.Event) bool) (*event.Event, error) {
+	deadline := time.After(limit)
+	for {
+		select {
+		case evt := <-f.events:
+			if match(evt) {
+				return evt, nil
+			}
+		case err := <-f.err:
+			return nil, err
+		case <-deadline:
+			return nil, fmt.Errorf("gave up after %s", limit)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (f *follower) stop() { f.cancel() }
 
 // scaleRows measures what an idle Gavel costs Synapse at o.small and at
 // o.scale open reports (the sum of the admin API's answer times, at the
