@@ -35,9 +35,10 @@ import (
 // Options are the feed's settings that are not in the configuration;
 // tests make them small. Zero means the default.
 type Options struct {
-	// PageSize is the page size of report listings (default 1000: each
+	// PageSize is the page size of report listings (default 3000: each
 	// listing costs Synapse a count of the whole table, whatever its page
-	// size, so a full scan asks for few, large pages).
+	// size, so a full scan asks for few, large pages; 3000 is 20 digests
+	// of 150).
 	PageSize int
 	// MaxNewPerPoll is how many new reports the usual poll collects
 	// (default 1000); with more, a full scan takes them on a page at a
@@ -62,7 +63,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.PageSize <= 0 {
-		o.PageSize = 1000
+		o.PageSize = 3000
 	}
 	if o.MaxNewPerPoll <= 0 {
 		o.MaxNewPerPoll = 1000

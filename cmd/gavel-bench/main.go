@@ -799,9 +799,11 @@ func (b *bench) backlog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	progress("filing %d reports (%d are open already)", b.o.backlog-open, open)
-	if err := b.fileMany(ctx, b.o.backlog-open); err != nil {
-		return err
+	if open < b.o.backlog {
+		progress("filing %d reports (%d are open already)", b.o.backlog-open, open)
+		if err := b.fileMany(ctx, b.o.backlog-open); err != nil {
+			return err
+		}
 	}
 	proxy, err := faultproxy.New(b.srv.URL)
 	if err != nil {
