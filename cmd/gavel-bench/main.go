@@ -387,7 +387,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 	}
 	b.add(fmt.Sprintf("report → notice, poll_interval %s (default)", defaultPoll), percentiles(lat, true), "p50 ≤ 1.2 s, p95 ≤ 2.5 s")
 
-	progress("command -> reply latency, %d each of !help, !reports and !quarantine media", b.o.samples)
+	progress("command -> reply latency, %d each of a bare client's answer, !help, !reports and !quarantine media", b.o.samples)
 	var media []id.ContentURI
 	for i := range b.o.samples {
 		up, err := b.w.Spammer.UploadBytes(ctx, []byte("spam image "+strconv.Itoa(i)), "image/png")
@@ -396,17 +396,27 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 		}
 		media = append(media, up.ContentURI)
 	}
-	f, err := b.follow(ctx)
+	bare, err := b.bareResponder(ctx)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	f, err := b.follow(ctx, b.w.Moderator, b.w.Bot.UserID, b.w.Members[0].UserID)
 	if err != nil {
 		return err
 	}
 	defer f.stop()
-	var helps, reports, quarantines []time.Duration
+	var floors, helps, reports, quarantines []time.Duration
 	for i := range b.o.samples {
-		// !help asks Synapse for nothing: the floor of every command
-		// (Synapse delivering the command and storing the reply, and
-		// Gavel's own work).
-		d, err := b.commandLatency(ctx, f, "!help")
+		// What any bot would take here: Synapse storing a message,
+		// waking a sync and creating the answer.
+		d, err := b.commandLatency(ctx, f, "floor "+strconv.Itoa(i))
+		if err != nil {
+			return err
+		}
+		floors = append(floors, d)
+		// !help asks Synapse for nothing: Gavel's floor.
+		d, err = b.commandLatency(ctx, f, "!help")
 		if err != nil {
 			return err
 		}
@@ -422,6 +432,7 @@ func (b *bench) latencyAndCommands(ctx context.Context) error {
 		}
 		quarantines = append(quarantines, d)
 	}
+	b.add("message → answer, a bare client that answers at once (no Gavel)", percentiles(floors, false), "")
 	b.add("command → reply, !help (asks Synapse nothing)", percentiles(helps, false), "")
 	b.add("command → reply, !reports", percentiles(reports, false), "p50 ≤ 100 ms")
 	b.add("command → reply, !quarantine media", percentiles(quarantines, false), "p50 ≤ 100 ms")
@@ -528,16 +539,18 @@ func (b *bench) commandLatency(ctx context.Context, f *follower, body string) (t
 type follower struct {
 	events chan *event.Event
 	err    chan error
+	ctx    context.Context // ends when the follower stops
 	cancel context.CancelFunc
 }
 
-func (b *bench) follow(ctx context.Context) (*follower, error) {
+// follow follows, as cli, the messages of senders in the management room.
+func (b *bench) follow(ctx context.Context, cli *mautrix.Client, senders ...id.UserID) (*follower, error) {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
-	filter, err := b.w.Moderator.CreateFilter(ctx, &mautrix.Filter{
+	filter, err := cli.CreateFilter(ctx, &mautrix.Filter{
 		Presence: none, AccountData: none,
 		Room: &mautrix.RoomFilter{
 			Rooms:    []id.RoomID{b.w.ManagementRoom},
-			Timeline: &mautrix.FilterPart{Limit: 100, Senders: []id.UserID{b.w.Bot.UserID}, Types: []event.Type{event.EventMessage}},
+			Timeline: &mautrix.FilterPart{Limit: 100, Senders: senders, Types: []event.Type{event.EventMessage}},
 			State:    none, Ephemeral: none, AccountData: none,
 		},
 	})
@@ -545,16 +558,16 @@ func (b *bench) follow(ctx context.Context) (*follower, error) {
 		return nil, err
 	}
 	// Only what comes from now on: the first answer gives the position.
-	first, err := b.w.Moderator.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID})
+	first, err := cli.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID})
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	f := &follower{events: make(chan *event.Event, 1000), err: make(chan error, 1), cancel: cancel}
+	f := &follower{events: make(chan *event.Event, 1000), err: make(chan error, 1), ctx: ctx, cancel: cancel}
 	go func() {
 		since := first.NextBatch
 		for ctx.Err() == nil {
-			resp, err := b.w.Moderator.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID, Since: since, Timeout: 30000})
+			resp, err := cli.FullSyncRequest(ctx, mautrix.ReqSync{FilterID: filter.FilterID, Since: since, Timeout: 30000})
 			if err != nil {
 				if ctx.Err() == nil {
 					f.err <- err
@@ -567,24 +580,30 @@ func (b *bench) follow(ctx context.Context) (*follower, error) {
 				continue
 			}
 			if room.Timeline.Limited {
-				f.err <- fmt.Errorf("the follower's sync skipped some of Gavel's messages (more than 100 at once)")
+				f.err <- fmt.Errorf("the follower's sync skipped messages (more than 100 at once)")
 				return
 			}
 			for _, evt := range room.Timeline.Events {
 				_ = evt.Content.ParseRaw(evt.Type)
-				f.events <- evt
+				select {
+				case f.events <- evt:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
 	return f, nil
 }
 
-// next returns the first of Gavel's messages that match accepts, dropping
-// those before it.
+// next returns the first message that match accepts, dropping those before
+// it.
 func (f *follower) next(ctx context.Context, limit time.Duration, match func(*event.Event) bool) (*event.Event, error) {
 	deadline := time.After(limit)
 	for {
 		select {
+		case <-f.ctx.Done():
+			return nil, f.ctx.Err()
 		case evt := <-f.events:
 			if match(evt) {
 				return evt, nil
@@ -600,6 +619,33 @@ func (f *follower) next(ctx context.Context, limit time.Duration, match func(*ev
 }
 
 func (f *follower) stop() { f.cancel() }
+
+// bareResponder answers, as the management room's other member, each of
+// the moderator's messages that starts with "floor " the moment its sync
+// brings it: the floor under every command on this homeserver.
+func (b *bench) bareResponder(ctx context.Context) (*follower, error) {
+	cli := b.w.Members[0]
+	f, err := b.follow(ctx, cli, b.w.Moderator.UserID)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			evt, err := f.next(ctx, time.Hour, func(evt *event.Event) bool {
+				return strings.HasPrefix(evt.Content.AsMessage().Body, "floor ")
+			})
+			if err != nil {
+				return
+			}
+			answer := &event.MessageEventContent{MsgType: event.MsgNotice, Body: "answer",
+				RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID)}
+			if _, err := cli.SendMessageEvent(ctx, b.w.ManagementRoom, event.EventMessage, answer); err != nil {
+				progress("the bare client could not answer: %v", err)
+			}
+		}
+	}()
+	return f, nil
+}
 
 // scaleRows measures what an idle Gavel costs Synapse at o.small and at
 // o.scale open reports (the sum of the admin API's answer times, at the
