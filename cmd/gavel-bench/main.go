@@ -492,7 +492,7 @@ func (b *bench) buttonLatency(ctx context.Context, mark id.EventID, f *follower)
 		if err != nil {
 			return nil, err
 		}
-		edit, err := f.next(ctx, 30*time.Second, func(evt *event.Event) bool {
+		edit, err := f.next(30*time.Second, func(evt *event.Event) bool {
 			rel := evt.Content.AsMessage().RelatesTo
 			newContent, ok := evt.Content.Raw["m.new_content"].(map[string]any)
 			return ok && rel != nil && rel.EventID == card.ID && newContent["gavel.case"] != nil
@@ -509,14 +509,15 @@ func (b *bench) buttonLatency(ctx context.Context, mark id.EventID, f *follower)
 	return lat, nil
 }
 
-// commandLatency sends a command and returns the time from its
-// origin_server_ts to that of Gavel's reply, which f brings.
+// commandLatency sends a command (or a message for the bare client) and
+// returns the time from its origin_server_ts to that of the reply, which f
+// brings.
 func (b *bench) commandLatency(ctx context.Context, f *follower, body string) (time.Duration, error) {
 	resp, err := b.w.Moderator.SendText(ctx, b.w.ManagementRoom, body)
 	if err != nil {
 		return 0, err
 	}
-	reply, err := f.next(ctx, 30*time.Second, func(evt *event.Event) bool {
+	reply, err := f.next(30*time.Second, func(evt *event.Event) bool {
 		msg := evt.Content.AsMessage()
 		return msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == resp.EventID
 	})
@@ -530,16 +531,16 @@ func (b *bench) commandLatency(ctx context.Context, f *follower, body string) (t
 	return time.Duration(reply.Timestamp-cmd.Timestamp) * time.Millisecond, nil
 }
 
-// follower follows Gavel's messages in the management room as a
-// moderator's chat client does: one long-polling sync that Synapse answers
-// when something arrives. Command and button latencies are read through
-// it, and whatever else a measurement needs is asked for afterwards:
+// follower follows messages in the management room as a moderator's chat
+// client does: one long-polling sync that Synapse answers when something
+// arrives. Command and button latencies are read through it, and whatever
+// else a measurement needs is asked for afterwards:
 // reading the room right after sending a command lands on Synapse while it
 // hands the command to Gavel, and was counted as Gavel's time.
 type follower struct {
 	events chan *event.Event
 	err    chan error
-	ctx    context.Context // ends when the follower stops
+	ctx    context.Context // ends when the follower stops or the bench does
 	cancel context.CancelFunc
 }
 
@@ -598,7 +599,7 @@ func (b *bench) follow(ctx context.Context, cli *mautrix.Client, senders ...id.U
 
 // next returns the first message that match accepts, dropping those before
 // it.
-func (f *follower) next(ctx context.Context, limit time.Duration, match func(*event.Event) bool) (*event.Event, error) {
+func (f *follower) next(limit time.Duration, match func(*event.Event) bool) (*event.Event, error) {
 	deadline := time.After(limit)
 	for {
 		select {
@@ -612,8 +613,6 @@ func (f *follower) next(ctx context.Context, limit time.Duration, match func(*ev
 			return nil, err
 		case <-deadline:
 			return nil, fmt.Errorf("gave up after %s", limit)
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
 	}
 }
@@ -631,7 +630,7 @@ func (b *bench) bareResponder(ctx context.Context) (*follower, error) {
 	}
 	go func() {
 		for {
-			evt, err := f.next(ctx, time.Hour, func(evt *event.Event) bool {
+			evt, err := f.next(time.Hour, func(evt *event.Event) bool {
 				return strings.HasPrefix(evt.Content.AsMessage().Body, "floor ")
 			})
 			if err != nil {
