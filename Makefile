@@ -62,7 +62,7 @@ fuzz:
 
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
 # database side of a poll), then cmd/gavel-bench, which runs bin/gavel
-# against a real Synapse and prints the table in docs/performance.md (about 17
+# against a real Synapse and prints the table in docs/performance.md (about 30
 # minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
 bench: build synapse
 	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/
