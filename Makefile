@@ -12,14 +12,18 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # gets the tag; lint and test also check the build without it.
 export GOFLAGS := -tags=goolm $(GOFLAGS)
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# A build of a release tag is that release (v0.2.0); any other commit is
+# the newest release in CHANGELOG.md plus the commit (main.go's Version:
+# 0.2.0-dev+455a6d7), as gavel -version and !status print it.
+VERSION ?= $(shell git describe --tags --exact-match --match 'v[0-9]*' --dirty 2>/dev/null)
+REVISION ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null)
 DEMO_PORT ?= 8008
 
 all: lint test
 
 # bin/gavel, statically linked (pure-Go SQLite and Olm, no cgo).
 build:
-	CGO_ENABLED=0 $(GO) build -tags goolm -ldflags "-X main.version=$(VERSION)" -o bin/gavel .
+	CGO_ENABLED=0 $(GO) build -tags goolm -ldflags "-X main.version=$(VERSION) -X main.revision=$(REVISION)" -o bin/gavel .
 
 # Installs Synapse into its cache chroot once per machine (about a minute the
 # first time, a no-op after). Without root, and outside CI, the integration
@@ -58,7 +62,7 @@ fuzz:
 
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
 # database side of a poll), then cmd/gavel-bench, which runs bin/gavel
-# against a real Synapse and prints the table in the README (about 17
+# against a real Synapse and prints the table in docs/performance.md (about 30
 # minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
 bench: build synapse
 	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/

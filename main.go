@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -26,10 +25,6 @@ import (
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/preflight"
 )
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise it comes from the module and VCS information Go records.
-var version = ""
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -109,38 +104,4 @@ func newLogger(cfg config.Logging, out io.Writer) zerolog.Logger {
 		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.DateTime + ".000"}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
-}
-
-// Version returns Gavel's version: the one set at build time, or the
-// module version, or the VCS revision Go recorded.
-func Version() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
 }

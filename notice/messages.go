@@ -44,7 +44,7 @@ func KindNeeds(kind mxid.ReportKind) string {
 	case mxid.KindUser:
 		return "they need Synapse 1.152 or newer"
 	case mxid.KindRoom:
-		return "until it has one, set synapse.database to read them from Synapse's database, as the README's \"Room reports\" says"
+		return "until it has one, set synapse.database to read them from Synapse's database, as docs/how-it-works.md (\"Room reports\") says"
 	}
 	return "Synapse has no API for them"
 }

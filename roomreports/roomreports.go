@@ -73,7 +73,7 @@ func Open(ctx context.Context, admin *adminapi.Client, database string) (*Source
 	s.db.SetMaxOpenConns(2)
 	if _, err := s.count(ctx); err != nil {
 		_ = s.db.Close()
-		return nil, fmt.Errorf("synapse.database: cannot read Synapse's room_reports table (%v); the README says how to give Gavel read access to it", redact(err, database))
+		return nil, fmt.Errorf("synapse.database: cannot read Synapse's room_reports table (%v); docs/how-it-works.md (\"Room reports\") says how to give Gavel read access to it", redact(err, database))
 	}
 	return s, nil
 }

@@ -78,7 +78,7 @@ func TestFromSynapsesSQLite(t *testing.T) {
 
 // TestFromSynapsesPostgres reads them from a Synapse that keeps its data
 // in PostgreSQL, as a role that may read the room_reports table and
-// nothing else, made as the README says.
+// nothing else, made as docs/how-it-works.md says.
 func TestFromSynapsesPostgres(t *testing.T) {
 	uri := pgtest.URI(t)
 	srv := synapsetest.New(t, synapsetest.Options{Postgres: uri})

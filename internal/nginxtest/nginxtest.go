@@ -1,7 +1,7 @@
 // Package nginxtest runs a real nginx (Debian's package) on loopback in
 // front of a test Synapse, with the doorbell snippet of
-// contrib/nginx/gavel-doorbell.conf, as the README tells admins to set it
-// up. When nginx is not installed the test is skipped, or fails when CI is
+// contrib/nginx/gavel-doorbell.conf, as docs/how-it-works.md tells admins
+// to set it up. When nginx is not installed the test is skipped, or fails when CI is
 // set.
 //
 // Of Gavel's own packages it imports only internal/netutil.
