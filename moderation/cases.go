@@ -341,7 +341,7 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 	}, nil
 }
 
-// saveCase records c as its case's new state (see store.ChangeCase), with
+// saveCase records c as its case's new state (see store.ReportCaseQuery.Change), with
 // the edit that makes the card under card show view, and wakes the sender.
 // A card that cannot be edited does not hold the change up.
 func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.OutboxKey, view notice.Case, archive ...store.Archived) (bool, error) {

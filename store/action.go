@@ -13,9 +13,9 @@ import (
 )
 
 // The action table: what moderators did, who, what, on whom or what, why,
-// and the result. Rows are written by FinishCommand, with the command they
-// came from; a long-running action's result is filled in when its task
-// ends (TaskQuery.Show).
+// and the result. Rows are written by CommandQuery.Finish, with the
+// command they came from; a long-running action's result is filled in
+// when its task ends (TaskQuery.Show).
 
 const (
 	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id, report_kind`

@@ -1,14 +1,26 @@
-// Package store keeps Gavel's state in SQLite or PostgreSQL, one file per
-// table: the key-value settings (kv.go), every report seen (report.go), the
-// outbox of messages to post exactly once (outbox.go), the command events
-// handled (command.go), the moderators' action log (action.go), the
-// encrypted messages waiting for their keys (undecrypted.go), the
-// actions waiting for a moderator's confirmation (pending.go), Synapse's
-// tasks followed (task.go), cases, duplicates and archived reports
-// (case.go) and the reporters told (notice.go); record.go reads users' and
-// reporters' records across them. keys.go names the kv and outbox keys.
-// The schema lives in upgrades/; schema.go finds where a database's
-// schema stands without touching it, and refuses one from a newer Gavel.
+// Package store keeps Gavel's state in SQLite or PostgreSQL. Each table
+// has one query type, in the file named after the table, and Store holds
+// them as fields (st.Cases.Get(ctx, k), st.Outbox.Enqueue(ctx, m)), as
+// mautrix's bridgev2/database does: the key-value settings (kv.go,
+// Store.KV), every report seen, duplicates included (report.go,
+// Store.Reports), where each report stands as a case (report_case.go,
+// Store.Cases), reports archived before Gavel deleted them in Synapse
+// (report_archive.go, Store.Archive), the reporters told
+// (reporter_notice.go, Store.ReporterNotices), the outbox of messages to
+// post exactly once (outbox.go, Store.Outbox), the command events handled
+// (command.go, Store.Commands), the moderators' action log (action.go,
+// Store.Actions), the actions waiting for a moderator's confirmation
+// (pending.go, Store.Pending), Synapse's tasks followed (task.go,
+// Store.Tasks), the encrypted messages waiting for their keys
+// (undecrypted.go, Store.Undecrypted) and the Gavels sharing a PostgreSQL
+// database (instance.go, Store.Instances); record.go (Store.Records)
+// reads users' and reporters' records across report, report_case and
+// action. A transaction travels in the context (dbutil's DoTxn), so a
+// method of one table called inside another's transaction joins it.
+// keys.go names the kv and outbox keys. The schema lives in upgrades/;
+// schema.go finds where a database's schema stands without touching it,
+// and refuses one from a newer Gavel. It builds no Matrix content: what
+// goes in a message comes from package notice.
 //
 // Of Gavel's packages it imports only internal/mxid (report kinds and
 // references); otherwise mautrix's id and event packages,
