@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,6 +70,41 @@ func TestKV(t *testing.T) {
 		v, err = s.KV.Get(ctx, "sync.next_batch")
 		require.NoError(t, err)
 		assert.Equal(t, "s2", v)
+	})
+}
+
+// TestTablesShareATransaction: the query types of different tables share
+// the transaction a context carries, so what one writes inside another's
+// DoTxn is rolled back with it, and committed with it.
+func TestTablesShareATransaction(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		write := func(value string, fail error) error {
+			return s.DB().DoTxn(ctx, nil, func(ctx context.Context) error {
+				if err := s.KV.Set(ctx, "sync.next_batch", value); err != nil {
+					return err
+				}
+				if err := s.Outbox.Enqueue(ctx, notice("gavel-report-"+value)); err != nil {
+					return err
+				}
+				return fail
+			})
+		}
+		require.Error(t, write("1-1", errors.New("rolled back")))
+		v, err := s.KV.Get(ctx, "sync.next_batch")
+		require.NoError(t, err)
+		assert.Empty(t, v, "the kv write was rolled back with the transaction")
+		m, err := s.Outbox.Get(ctx, "gavel-report-1-1")
+		require.NoError(t, err)
+		assert.Nil(t, m, "the outbox write was rolled back with the transaction")
+
+		require.NoError(t, write("2-2", nil))
+		v, err = s.KV.Get(ctx, "sync.next_batch")
+		require.NoError(t, err)
+		assert.Equal(t, "2-2", v)
+		m, err = s.Outbox.Get(ctx, "gavel-report-2-2")
+		require.NoError(t, err)
+		assert.NotNil(t, m)
 	})
 }
 
