@@ -32,9 +32,11 @@ const (
 		WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
 	openCardQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key FROM report r
 		LEFT JOIN report_case c ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
-		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed'		ORDER BY r.received_ts DESC LIMIT 1`
-	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason, target_user		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
-	promoteQuery         = `UPDATE report SET state='notice', outbox_key=$4
+		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed')
+		ORDER BY r.received_ts DESC LIMIT 1`
+	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason, target_user)
+		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
+	promoteQuery = `UPDATE report SET state='notice', outbox_key=$4
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3 AND state='digest'`
 	duplicatesQuery = `SELECT report_id, received_ts, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
 		WHERE state='duplicate' AND outbox_key=$1 ORDER BY received_ts`

@@ -449,6 +449,73 @@ func TestCaseChangesAreMadeOnce(t *testing.T) {
 	})
 }
 
+// TestDuplicatesJoinTheirCardsCase: a report of an event whose card is
+// open is recorded on that card, in one transaction with the case change
+// that edits the card and the line in its thread; its case is the card's;
+// a change against an old version of the case records nothing, and a
+// report is recorded once.
+func TestDuplicatesJoinTheirCardsCase(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		r := Report{ReportKey: ReportKey{ID: 1, ReceivedTS: 1000}, RoomID: "!r:x", EventID: "$e", TargetUser: "@spammer:x", Reporter: "@alice:x"}
+		card := Message{Key: NoticeKey(r.ReportKey), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		require.NoError(t, s.Reports.AddNotice(ctx, r, card))
+		require.NoError(t, s.Outbox.MarkSent(ctx, card.Key, "$card"))
+
+		open1, err := s.Reports.OpenCard(ctx, "$e")
+		require.NoError(t, err)
+		require.NotNil(t, open1, "the event's card is open")
+		assert.Equal(t, r.ReportKey.normal(), open1.ReportKey)
+		assert.Equal(t, card.Key, open1.CardKey)
+
+		c, err := s.Cases.Get(ctx, open1.CaseKey)
+		require.NoError(t, err)
+		stale := c
+		edit := func(v int) *Message {
+			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}
+		}
+		dup := Report{ReportKey: ReportKey{ID: 2, ReceivedTS: 2000}, RoomID: "!r:x", EventID: "$e", TargetUser: "@spammer:x", Reporter: "@bob:x"}
+		line := &Message{Key: DuplicateKey(dup.ReportKey), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
+		added, err := s.Reports.AddDuplicate(ctx, NewDuplicate{Report: dup, Reason: "spam", Card: card.Key, Case: &c, Edit: edit, Line: line})
+		require.NoError(t, err)
+		assert.True(t, added)
+		assert.Equal(t, 1, c.Version, "the card's case moved on")
+
+		dups, err := s.Reports.Duplicates(ctx, card.Key)
+		require.NoError(t, err)
+		assert.Equal(t, []Duplicate{{ReportID: 2, ReceivedTS: 2000, Reporter: "@bob:x", Reason: "spam"}}, dups)
+		seen, err := s.Reports.Seen(ctx, KindEvent, 2)
+		require.NoError(t, err)
+		require.NotNil(t, seen)
+		assert.Equal(t, ReportDuplicate, seen.State)
+		assert.Equal(t, card.Key, seen.CardKey)
+		assert.Equal(t, r.ReportKey.normal(), seen.CaseKey, "a duplicate's case is its card's")
+
+		again, err := s.Reports.AddDuplicate(ctx, NewDuplicate{Report: dup, Reason: "spam", Card: card.Key, Case: &c, Edit: edit, Line: line})
+		require.NoError(t, err)
+		assert.False(t, again, "a report is recorded once")
+		third := Report{ReportKey: ReportKey{ID: 3, ReceivedTS: 3000}, RoomID: "!r:x", EventID: "$e", Reporter: "@carol:x"}
+		added, err = s.Reports.AddDuplicate(ctx, NewDuplicate{Report: third, Card: card.Key, Case: &stale, Edit: edit})
+		require.NoError(t, err)
+		assert.False(t, added, "a change against an old version of the case records nothing")
+		none, err := s.Reports.Seen(ctx, KindEvent, 3)
+		require.NoError(t, err)
+		assert.Nil(t, none)
+
+		unsent, err := s.Outbox.Unsent(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{string(CaseEditKey(card.Key, 1)), string(line.Key)}, keys(unsent))
+
+		c.State, c.By, c.At = CaseResolved, "@mod:x", time.UnixMilli(4000)
+		changed, err := s.Cases.Change(ctx, &c, edit)
+		require.NoError(t, err)
+		require.True(t, changed)
+		closed, err := s.Reports.OpenCard(ctx, "$e")
+		require.NoError(t, err)
+		assert.Nil(t, closed, "a closed case's card is not open")
+	})
+}
+
 // TestListCases selects cases by state, by who changed them last and by
 // age, newest report first; a report never changed is open.
 func TestListCases(t *testing.T) {
