@@ -19,8 +19,8 @@
 // method of one table called inside another's transaction joins it.
 // keys.go names the kv and outbox keys. The schema lives in upgrades/;
 // schema.go finds where a database's schema stands without touching it,
-// and refuses one from a newer Gavel. It builds no Matrix content: what
-// goes in a message comes from package notice.
+// and refuses one from a newer Gavel. It builds no Matrix content: a
+// message is queued with the content its caller gave it.
 //
 // Of Gavel's packages it imports only internal/mxid (report kinds and
 // references); otherwise mautrix's id and event packages,
