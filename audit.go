@@ -65,7 +65,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	actions, err := st.Audit(ctx, store.AuditQuery{Since: from, Limit: 1 << 30})
+	actions, err := st.Actions.Audit(ctx, store.AuditQuery{Since: from, Limit: 1 << 30})
 	if err != nil {
 		fmt.Fprintln(stderr, "gavel audit: reading the trail:", err)
 		return 1

@@ -39,7 +39,7 @@ func TestAuditCommand(t *testing.T) {
 		{Time: now, Sender: "@mod:x", Command: "!report dismiss 13 --note =cmd|calc", OK: false, Result: "Report 13 is already resolved.", Target: "report 13", Reason: "=cmd|calc", Report: mxid.ReportRef{Kind: mxid.KindUser, ID: 13}},
 	} {
 		a.EventID = id.EventID("$" + string(rune('a'+i)))
-		_, err := st.FinishCommand(context.Background(), a.EventID, store.Finished{Action: &a,
+		_, err := st.Commands.Finish(context.Background(), a.EventID, store.Finished{Action: &a,
 			Reply: store.Message{Key: store.ReplyKey(a.EventID), RoomID: "!mods:localhost", Content: json.RawMessage(`{}`)}})
 		require.NoError(t, err)
 	}

@@ -38,7 +38,7 @@ func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	defer elector.Close()
 
 	var current atomic.Pointer[bot.Bot] // the bot of the running term
-	m := metrics.New(Version(), metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
+	m := metrics.New(Version(), metrics.Sources{Outbox: st.Outbox.Depth, Pending: st.Pending.Count,
 		LastPoll: func() time.Time {
 			if b := current.Load(); b != nil {
 				return b.LastPoll()

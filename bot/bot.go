@@ -179,7 +179,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	}
 	b.metrics = opts.Metrics
 	if b.metrics == nil {
-		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
+		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.Outbox.Depth, Pending: st.Pending.Count,
 			LastPoll: func() time.Time { return b.feed.LastSuccess() }})
 	}
 	b.admin.OnError = func(e *adminapi.Error) {

@@ -157,7 +157,7 @@ func TestFloodOfCommands(t *testing.T) {
 	// All handled and waiting in the outbox before any is sent.
 	st := e.openStore()
 	require.Eventually(t, func() bool {
-		unsent, err := st.Unsent(bg, 1000)
+		unsent, err := st.Outbox.Unsent(bg, 1000)
 		require.NoError(t, err)
 		return len(unsent) == n
 	}, time.Minute, 200*time.Millisecond)

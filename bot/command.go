@@ -74,7 +74,7 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 	// Once begun, a command runs to its recorded reply even if shutdown
 	// starts meanwhile.
 	ctx = context.WithoutCancel(ctx)
-	state, err := b.store.StartCommand(ctx, evt.ID)
+	state, err := b.store.Commands.Start(ctx, evt.ID)
 	if err != nil {
 		log.Error().Err(err).Msg("Database error; the command will be tried again")
 		b.syncFailed.Store(true)
@@ -124,7 +124,7 @@ func (b *Bot) record(ctx context.Context, evt *event.Event, replyTo, thread id.E
 	f.Reply.Content = out.Reply.ReplyIn(replyTo, thread, extra)
 	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
 	defer cancel()
-	if _, err := b.store.FinishCommand(finishCtx, evt.ID, f); err != nil {
+	if _, err := b.store.Commands.Finish(finishCtx, evt.ID, f); err != nil {
 		log.Error().Err(err).Msg("Database error; the command will be answered when the sync is tried again")
 		b.syncFailed.Store(true)
 		return
@@ -197,7 +197,7 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 		return
 	}
 	target, key := content.RelatesTo.EventID, content.RelatesTo.Key
-	p, err := b.store.PendingByEvent(ctx, target)
+	p, err := b.store.Pending.ByEvent(ctx, target)
 	if err != nil {
 		b.log.Error().Err(err).Msg("Database error; the reaction will be handled again")
 		b.syncFailed.Store(true)
@@ -231,7 +231,7 @@ func (b *Bot) onConfirmation(ctx context.Context, evt *event.Event, p *store.Pen
 // onButton runs the command of a button on a report's card (see
 // notice.CardButtons), replying to the card.
 func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, key string) {
-	m, err := b.store.MessageByEvent(ctx, card)
+	m, err := b.store.Outbox.ByEvent(ctx, card)
 	if err != nil {
 		b.log.Error().Err(err).Msg("Database error; the reaction will be handled again")
 		b.syncFailed.Store(true)
@@ -254,7 +254,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 		if refusal, refused := b.gate(ctx, evt, "reaction"); refused {
 			return refusal
 		}
-		c, err := b.store.Case(ctx, report)
+		c, err := b.store.Cases.Get(ctx, report)
 		if err != nil {
 			return moderation.Refused("Not done: Gavel could not read its database. React again in a moment.")
 		}
@@ -277,7 +277,7 @@ func (b *Bot) onButton(ctx context.Context, evt *event.Event, card id.EventID, k
 
 // card returns the report whose card was posted as eventID, if it is one.
 func (b *Bot) card(ctx context.Context, eventID id.EventID) (store.ReportKey, bool) {
-	m, err := b.store.MessageByEvent(ctx, eventID)
+	m, err := b.store.Outbox.ByEvent(ctx, eventID)
 	if err != nil || m == nil {
 		return store.ReportKey{}, false
 	}
@@ -287,11 +287,11 @@ func (b *Bot) card(ctx context.Context, eventID id.EventID) (store.ReportKey, bo
 // cardOf returns the event id of the card of report r, or "" when it has
 // none posted (a digest, skipped, or not sent yet).
 func (b *Bot) cardOf(ctx context.Context, r commands.ReportRef) id.EventID {
-	seen, err := b.store.SeenReport(ctx, r.Normal().Kind, r.ID)
+	seen, err := b.store.Reports.Seen(ctx, r.Normal().Kind, r.ID)
 	if err != nil || seen == nil || seen.CardKey == "" {
 		return ""
 	}
-	card, err := b.store.Message(ctx, seen.CardKey)
+	card, err := b.store.Outbox.Get(ctx, seen.CardKey)
 	if err != nil || card == nil {
 		return ""
 	}
@@ -301,7 +301,7 @@ func (b *Bot) cardOf(ctx context.Context, r commands.ReportRef) id.EventID {
 // threadOf returns the thread Gavel's message under key was posted in, or
 // "".
 func (b *Bot) threadOf(ctx context.Context, key store.OutboxKey) id.EventID {
-	m, err := b.store.Message(ctx, key)
+	m, err := b.store.Outbox.Get(ctx, key)
 	if err != nil || m == nil {
 		return ""
 	}
@@ -331,12 +331,12 @@ func (b *Bot) decidePending(ctx context.Context, evt *event.Event, p *store.Pend
 	if refusal, refused := b.gate(ctx, evt, "reaction"); refused {
 		return refusal
 	}
-	won, err := b.store.DecidePending(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
+	won, err := b.store.Pending.Decide(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
 	if err != nil {
 		return moderation.Refused("Not done: Gavel could not record the decision (database error). React again in a moment.")
 	}
 	if !won {
-		now, err := b.store.PendingByEvent(ctx, evt.Content.AsReaction().RelatesTo.EventID)
+		now, err := b.store.Pending.ByEvent(ctx, evt.Content.AsReaction().RelatesTo.EventID)
 		if err != nil || now == nil {
 			return moderation.Refused("Not done: this preview can no longer be decided.")
 		}

@@ -126,7 +126,7 @@ func TestCommands(t *testing.T) {
 		reply = e.command(e.mod, "!lock "+string(e.botCli.UserID))
 		assert.True(t, strings.HasPrefix(reply.Body, "Not done: "+string(e.botCli.UserID)+" is Gavel's own account"), reply.Body)
 
-		actions, err := e.openStore().Actions(bg, 10)
+		actions, err := e.openStore().Actions.Latest(bg, 10)
 		require.NoError(t, err)
 		var logged []string
 		for _, a := range actions {
@@ -220,7 +220,7 @@ func TestCommands(t *testing.T) {
 
 	t.Run("actions are logged", func(t *testing.T) {
 		st := e.openStore()
-		actions, err := st.Actions(bg, 100)
+		actions, err := st.Actions.Latest(bg, 100)
 		require.NoError(t, err)
 		var deletes int
 		for _, a := range actions {

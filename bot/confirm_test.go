@@ -116,7 +116,7 @@ func TestConfirmations(t *testing.T) {
 		}
 	}
 
-	actions, err := e.openStore().Actions(bg, 50)
+	actions, err := e.openStore().Actions.Latest(bg, 50)
 	require.NoError(t, err)
 	ran := 0
 	for _, a := range actions {

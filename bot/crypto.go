@@ -45,7 +45,7 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 	// The settings are mautrix's own names for its trust levels.
 	b.minTrust = id.ParseTrustState(b.cfg.Encryption.MinCommandTrust)
 
-	previous, err := b.store.Get(ctx, store.KVDeviceID)
+	previous, err := b.store.KV.Get(ctx, store.KVDeviceID)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (b *Bot) startCrypto(ctx context.Context) error {
 		b.log.Warn().Str("device_id", string(deviceID)).Str("previous_device_id", previous).
 			Msg("matrix.access_token now belongs to another device than last time: moderators' clients show Gavel with a new device, and messages encrypted only for the old one cannot be read")
 	}
-	if err := b.store.Set(ctx, store.KVDeviceID, string(deviceID)); err != nil {
+	if err := b.store.KV.Set(ctx, store.KVDeviceID, string(deviceID)); err != nil {
 		return err
 	}
 	if b.minTrust == id.TrustStateCrossSignedVerified {
@@ -140,7 +140,7 @@ func (b *Bot) onEncrypted(ctx context.Context, evt *event.Event) {
 	if done, _ := b.decrypt(ctx, evt, time.Time{}); done {
 		return
 	}
-	if err := b.store.AddUndecrypted(ctx, evt); err != nil {
+	if err := b.store.Undecrypted.Add(ctx, evt); err != nil {
 		b.log.Error().Err(err).Msg("Database error; the message will be tried again")
 		b.syncFailed.Store(true)
 		return
@@ -192,7 +192,7 @@ func (b *Bot) retryUndecrypted(ctx context.Context) {
 	if b.crypto == nil || !b.undecrypted {
 		return
 	}
-	waiting, err := b.store.Undecrypted(ctx)
+	waiting, err := b.store.Undecrypted.List(ctx)
 	if err != nil {
 		b.log.Error().Err(err).Msg("Could not read the messages waiting for their keys")
 		return
@@ -218,7 +218,7 @@ func (b *Bot) retryUndecrypted(ctx context.Context) {
 			return
 		}
 		if done {
-			if err := b.store.RemoveUndecrypted(ctx, evt.ID); err != nil {
+			if err := b.store.Undecrypted.Remove(ctx, evt.ID); err != nil {
 				b.log.Error().Err(err).Msg("Could not forget a message that was waiting for its keys")
 			}
 		}
@@ -238,7 +238,7 @@ func (b *Bot) giveUpDecrypting(ctx context.Context, evt *event.Event, waited tim
 	if errors.As(why, &withheld) {
 		code = string(withheld.Code)
 	}
-	err := b.store.Enqueue(ctx, store.Message{Key: store.UndecryptableKey(content.SessionID), Priority: store.PriorityReply, RoomID: evt.RoomID,
+	err := b.store.Outbox.Enqueue(ctx, store.Message{Key: store.UndecryptableKey(content.SessionID), Priority: store.PriorityReply, RoomID: evt.RoomID,
 		Content: notice.Undecryptable(evt.Sender, time.UnixMilli(evt.Timestamp), b.keyWait, code, b.client.DeviceID)})
 	if err != nil {
 		b.log.Error().Err(err).Msg("Could not queue the note about an undecryptable message")

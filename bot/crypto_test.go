@@ -266,7 +266,7 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 	// the outbox key it always adds.
 	key, _ := notice.Content.Raw[outbox.KeyField].(string)
 	require.NotEmpty(t, key)
-	queued, err := e.openStore().Message(bg, store.OutboxKey(key))
+	queued, err := e.openStore().Outbox.Get(bg, store.OutboxKey(key))
 	require.NoError(t, err)
 	require.NotNil(t, queued)
 	var want map[string]any
@@ -354,7 +354,7 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 		// Gavel posts the reports other tests left open on the shared
 		// server (on_first_start: post); count once all of that is out.
 		require.Eventually(t, func() bool {
-			unsent, err := gavel.bot.store.Unsent(bg, 1)
+			unsent, err := gavel.bot.store.Outbox.Unsent(bg, 1)
 			return err == nil && len(unsent) == 0
 		}, 30*time.Second, 50*time.Millisecond)
 		before := len(e.botMessages())
@@ -426,7 +426,7 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 
 	st := e.openStore()
 	waiting := func() int {
-		w, err := st.Undecrypted(bg)
+		w, err := st.Undecrypted.List(bg)
 		require.NoError(t, err)
 		return len(w)
 	}

@@ -338,7 +338,7 @@ func TestCommandInterruptedByACrash(t *testing.T) {
 	reportID := e.reportID(spam)
 	cmd := e.say(e.mod, "!report delete "+itoa(reportID))
 	st := e.openStore()
-	state, err := st.StartCommand(bg, cmd)
+	state, err := st.Commands.Start(bg, cmd)
 	require.NoError(t, err)
 	require.Equal(t, store.CommandNew, state)
 	require.NoError(t, st.Close())

@@ -42,7 +42,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		b.crypto.Hook(syncer)
 	}
 
-	since, err := b.store.Get(ctx, store.KVNextBatch)
+	since, err := b.store.KV.Get(ctx, store.KVNextBatch)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := b.store.Set(context.WithoutCancel(ctx), store.KVNextBatch, resp.NextBatch); err != nil {
+		if err := b.store.KV.Set(context.WithoutCancel(ctx), store.KVNextBatch, resp.NextBatch); err != nil {
 			return err
 		}
 		since = resp.NextBatch
@@ -114,7 +114,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 // storing it the first time.
 func (b *Bot) filterID(ctx context.Context) (string, error) {
 	key := store.KVFilterID(b.cfg.Matrix.ManagementRoom)
-	filterID, err := b.store.Get(ctx, key)
+	filterID, err := b.store.KV.Get(ctx, key)
 	if err != nil || filterID != "" {
 		return filterID, err
 	}
@@ -145,7 +145,7 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filterID, b.store.Set(ctx, key, filterID)
+	return filterID, b.store.KV.Set(ctx, key, filterID)
 }
 
 // dropHistory removes, from the very first sync, the messages sent before

@@ -114,14 +114,14 @@ func (g *Gatherer) parts(s Subject) []part {
 				return nil
 			}},
 			part{"history", func(ctx context.Context, d *Dossier) error {
-				rec, err := g.Store.UserRecord(ctx, s.User, s.Report)
+				rec, err := g.Store.Records.User(ctx, s.User, s.Report)
 				d.History = &rec
 				return err
 			}})
 	}
 	if s.Reporter != "" {
 		ps = append(ps, part{"reporter", func(ctx context.Context, d *Dossier) error {
-			rec, err := g.Store.ReporterRecord(ctx, s.Reporter, s.Report)
+			rec, err := g.Store.Records.Reporter(ctx, s.Reporter, s.Report)
 			d.Reporter = &rec
 			return err
 		}})

@@ -131,10 +131,10 @@ func TestReporterWithDismissedReports(t *testing.T) {
 		s := subject(t, w, send(t, w.Spammer, w.PublicRoom, body))
 		earlier = append(earlier, store.Report{ReportKey: s.Report, RoomID: s.RoomID, EventID: s.EventID, TargetUser: s.User, Reporter: s.Reporter})
 	}
-	require.NoError(t, g.Store.SkipReports(bg, earlier))
+	require.NoError(t, g.Store.Reports.Skip(bg, earlier))
 	for _, k := range []store.ReportKey{earlier[0].ReportKey, earlier[1].ReportKey} {
 		c := store.Case{Report: k, State: store.CaseDismissed, By: "@mod:example.org", At: time.Now(), Note: "not spam"}
-		changed, err := g.Store.ChangeCase(bg, &c, func(int) *store.Message { return nil })
+		changed, err := g.Store.Cases.Change(bg, &c, func(int) *store.Message { return nil })
 		require.NoError(t, err)
 		require.True(t, changed)
 	}

@@ -39,7 +39,7 @@ func fakeReports(from, n int, reason string) []adminapi.EventReport {
 
 // digests returns the reports each queued digest lists, in queue order.
 func digests(t *testing.T, f *Feed) (lists [][]int64, texts []string) {
-	unsent, err := f.Store.Unsent(bg, 10000)
+	unsent, err := f.Store.Outbox.Unsent(bg, 10000)
 	require.NoError(t, err)
 	for _, m := range unsent {
 		var c struct {

@@ -335,7 +335,7 @@ func (f *Feed) sleep(ctx context.Context, d time.Duration, last time.Time) (bool
 // alert queues a message for the moderators about Gavel itself, and
 // reports whether it was queued.
 func (f *Feed) alert(ctx context.Context, key store.OutboxKey, content []byte) bool {
-	err := f.Store.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityNotice, RoomID: f.Room, Content: content})
+	err := f.Store.Outbox.Enqueue(ctx, store.Message{Key: key, Priority: store.PriorityNotice, RoomID: f.Room, Content: content})
 	if err != nil {
 		f.Log.Error().Err(err).Msg("Could not queue an alert for the moderators")
 		return false

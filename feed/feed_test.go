@@ -51,7 +51,7 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 
 	t.Run("posting", func(t *testing.T) {
 		f := newFeed(t, w, reports, opts)
-		require.NoError(t, f.Store.Set(bg, store.KVInitialized, config.FirstStartPost))
+		require.NoError(t, f.Store.KV.Set(bg, store.KVInitialized, config.FirstStartPost))
 		// The usual poll stops reading after a batch and hands over to a
 		// full scan, which reads the rest a page at a time.
 		found, backlog, err := f.eventReports().newReports(bg)
@@ -59,11 +59,11 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		assert.LessOrEqual(t, len(found), batch+f.PageSize-1, "one look holds at most a batch (plus the rest of its page)")
 		assert.True(t, backlog)
 		require.NoError(t, f.poll(bg, false))
-		counts, err := f.Store.CountReports(bg)
+		counts, err := f.Store.Reports.CountByState(bg)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{store.ReportNotice: filed}, counts, "every report got a notice")
 		cards := func() (n int) {
-			unsent, err := f.Store.Unsent(bg, 10000)
+			unsent, err := f.Store.Outbox.Unsent(bg, 10000)
 			require.NoError(t, err)
 			for _, m := range unsent {
 				if _, ok := m.Key.Report(); ok {
@@ -82,10 +82,10 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 		reports.OnFirstStart = config.FirstStartSkip
 		f := newFeed(t, w, reports, opts)
 		require.NoError(t, f.eventReports().firstStart(bg))
-		counts, err := f.Store.CountReports(bg)
+		counts, err := f.Store.Reports.CountByState(bg)
 		require.NoError(t, err)
 		assert.Equal(t, filed, counts[store.ReportSkipped])
-		msg, err := f.Store.Message(bg, store.FirstStartSummaryKey(store.KindEvent))
+		msg, err := f.Store.Outbox.Get(bg, store.FirstStartSummaryKey(store.KindEvent))
 		require.NoError(t, err)
 		assert.Contains(t, string(msg.Content), fmt.Sprintf("%d reports were already open", filed))
 		found, _, err := f.eventReports().newReports(bg)
@@ -132,7 +132,7 @@ func seen(t *testing.T, f *Feed, ids ...int64) []int64 {
 	t.Helper()
 	var out []int64
 	for _, id := range ids {
-		r, err := f.Store.SeenReport(bg, store.KindEvent, id)
+		r, err := f.Store.Reports.Seen(bg, store.KindEvent, id)
 		require.NoError(t, err)
 		if r != nil {
 			out = append(out, id)
@@ -215,7 +215,7 @@ func TestProbingAfterTheNewestWasDeleted(t *testing.T) {
 	for range lookaheadEvery {
 		require.NoError(t, f.poll(bg, false))
 	}
-	r, err := f.Store.SeenReport(bg, store.KindEvent, reused)
+	r, err := f.Store.Reports.Seen(bg, store.KindEvent, reused)
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	detail, err := f.Admin.EventReport(bg, reused)

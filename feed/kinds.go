@@ -110,7 +110,7 @@ func eventRow(r adminapi.EventReport) store.Report {
 func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) error {
 	key := eventRow(r).ReportKey
 	if f.Duplicate != nil {
-		card, err := f.Store.OpenCard(ctx, r.EventID)
+		card, err := f.Store.Reports.OpenCard(ctx, r.EventID)
 		if err != nil {
 			return err
 		}
@@ -158,8 +158,8 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject, buttons []notice.Button,
 	render func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
 	d, late := f.gather(ctx, s)
-	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
-	if err := f.Store.AddReportNotice(ctx, row, card, reactions...); err != nil {
+	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Reactions(buttons))
+	if err := f.Store.Reports.AddNotice(ctx, row, card, reactions...); err != nil {
 		logged.Discard()
 		return err
 	}

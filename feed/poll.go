@@ -24,13 +24,13 @@ func (f *kindFeed[T]) poll(ctx context.Context, full bool) error {
 	defer clear(f.probedEvents) // what the lookups found is for this poll only
 	if !f.initialized {
 		// Asked once per run: once set, it stays set.
-		initialized, err := f.Store.Get(ctx, store.KVInitializedKind(f.kind))
+		initialized, err := f.Store.KV.Get(ctx, store.KVInitializedKind(f.kind))
 		if err != nil {
 			return err
 		}
 		// Ids Gavel saw before may be deleted now (it deletes closed
 		// reports): Synapse goes on after them all the same.
-		if f.maxSeen, err = f.Store.MaxReportID(ctx, f.kind); err != nil {
+		if f.maxSeen, err = f.Store.Reports.MaxID(ctx, f.kind); err != nil {
 			return err
 		}
 		if initialized == "" {
@@ -196,7 +196,7 @@ func (f *kindFeed[T]) queueDigest(ctx context.Context, w *wave, reports []T) err
 		RoomID:   f.Room,
 		Content:  content,
 	}
-	if err := f.Store.AddReportsDigest(ctx, f.rows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
+	if err := f.Store.Reports.AddDigest(ctx, f.rows(reports), digest); errors.Is(err, store.ErrAlreadySeen) {
 		// A report listed twice (ties in received_ts ordered differently
 		// from one page to the next): leave out what is recorded.
 		w.part--
@@ -345,7 +345,7 @@ func (f *kindFeed[T]) unseen(ctx context.Context, reports []T) ([]T, error) {
 	for i, r := range reports {
 		keys[i] = f.key(r)
 	}
-	unseenKeys, err := f.Store.Unseen(ctx, keys)
+	unseenKeys, err := f.Store.Reports.Unseen(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +377,7 @@ func (f *kindFeed[T]) rows(reports []T) []store.Report {
 func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 	if f.Reports.OnFirstStart == config.FirstStartPost {
 		f.Log.Info().Stringer("kind", f.kind).Msg("First start: posting the reports already open")
-		return f.Store.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartPost)
+		return f.Store.KV.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartPost)
 	}
 	// The database has no report rows yet: every open report is new. They
 	// are recorded a page at a time, in one pass.
@@ -387,7 +387,7 @@ func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 	err := f.readPages(ctx, mautrix.DirectionForward, all, func(page []T) (bool, error) {
 		progress.page(all)
 		total += len(page)
-		return true, f.Store.SkipReports(ctx, f.rows(page))
+		return true, f.Store.Reports.Skip(ctx, f.rows(page))
 	})
 	if err != nil {
 		return err
@@ -395,7 +395,7 @@ func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 	f.scanned(all, 0)
 	if f.kind != store.KindEvent && total == 0 {
 		// Nothing to say: the event reports' summary says Gavel watches.
-		return f.Store.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartSkip)
+		return f.Store.KV.Set(ctx, store.KVInitializedKind(f.kind), config.FirstStartSkip)
 	}
 	summary := store.Message{
 		Key:      store.FirstStartSummaryKey(f.kind),
@@ -403,7 +403,7 @@ func (f *kindFeed[T]) firstStart(ctx context.Context) error {
 		RoomID:   f.Room,
 		Content:  notice.FirstStart(f.kind, total, f.Prefix),
 	}
-	if err := f.Store.EnqueueAndSet(ctx, summary, store.KVInitializedKind(f.kind), config.FirstStartSkip); err != nil {
+	if err := f.Store.Outbox.EnqueueAndSet(ctx, summary, store.KVInitializedKind(f.kind), config.FirstStartSkip); err != nil {
 		return err
 	}
 	f.Log.Info().Stringer("kind", f.kind).Int("open_reports", total).Msg("First start: recorded the reports already open as seen")

@@ -61,26 +61,26 @@ func (m *Moderator) follow(t *testing.T, out Outcome) string {
 	n := commandSeq.Add(1)
 	cmdID, replyID := id.EventID(fmt.Sprintf("$cmd%d", n)), id.EventID(fmt.Sprintf("$reply%d", n))
 	reply := store.Message{Key: store.ReplyKey(cmdID), RoomID: m.ManagementRoom, Content: out.Reply.Reply(cmdID)}
-	_, err := m.Store.FinishCommand(ctx, cmdID, store.Finished{Reply: reply, Task: out.Task,
+	_, err := m.Store.Commands.Finish(ctx, cmdID, store.Finished{Reply: reply, Task: out.Task,
 		Action: &store.Action{EventID: cmdID, Command: "test", OK: out.OK, Result: out.Result}})
 	require.NoError(t, err)
-	require.NoError(t, m.Store.MarkSent(ctx, reply.Key, replyID))
+	require.NoError(t, m.Store.Outbox.MarkSent(ctx, reply.Key, replyID))
 	task := *out.Task
 	require.Eventually(t, func() bool {
 		require.NoError(t, m.checkTask(ctx, &task))
-		running, err := m.Store.RunningTasks(ctx)
+		running, err := m.Store.Tasks.Running(ctx)
 		require.NoError(t, err)
 		return !slices.ContainsFunc(running, func(r store.Task) bool { return r.ID == task.ID })
 	}, 30*time.Second, 50*time.Millisecond, "task %s did not end", task.ID)
 	require.Positive(t, task.Edits)
-	last, err := m.Store.Message(ctx, store.EditKey(cmdID, task.Edits))
+	last, err := m.Store.Outbox.Get(ctx, store.EditKey(cmdID, task.Edits))
 	require.NoError(t, err)
 	require.NotNil(t, last)
 	assert.Equal(t, store.ReplyKey(cmdID), last.RelatesTo, "an edit of the reply")
 	var edit event.MessageEventContent
 	require.NoError(t, json.Unmarshal(last.Content, &edit))
 	assert.Equal(t, task.Shown, edit.Body)
-	actions, err := m.Store.Actions(ctx, 1)
+	actions, err := m.Store.Actions.Latest(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, task.Shown, actions[0].Result, "the action's result is the task's")
 	return edit.Body

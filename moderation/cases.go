@@ -26,23 +26,23 @@ import (
 // state it was made from, so two moderators cannot both make it.
 
 func (m *Moderator) claimReport(ctx context.Context, c commands.ClaimReport) Outcome {
-	return m.changeCase(ctx, c.ID, "claim", "")
+	return m.changeCase(ctx, c.ID, verbClaim, "")
 }
 
 func (m *Moderator) unclaimReport(ctx context.Context, c commands.UnclaimReport) Outcome {
-	return m.changeCase(ctx, c.ID, "unclaim", "")
+	return m.changeCase(ctx, c.ID, verbUnclaim, "")
 }
 
 func (m *Moderator) resolveReport(ctx context.Context, c commands.ResolveReport) Outcome {
-	return m.changeCase(ctx, c.ID, "resolve", c.Note)
+	return m.changeCase(ctx, c.ID, verbResolve, c.Note)
 }
 
 func (m *Moderator) dismissReport(ctx context.Context, c commands.DismissReport) Outcome {
-	return m.changeCase(ctx, c.ID, "dismiss", c.Note)
+	return m.changeCase(ctx, c.ID, verbDismiss, c.Note)
 }
 
 func (m *Moderator) reopenReport(ctx context.Context, c commands.ReopenReport) Outcome {
-	return m.changeCase(ctx, c.ID, "reopen", "")
+	return m.changeCase(ctx, c.ID, verbReopen, "")
 }
 
 // actedFor records on report seen's case that the action name was taken
@@ -53,7 +53,7 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 	by := actor(ctx)
 	seen = m.ensureCard(ctx, seen)
 	for range 3 { // a concurrent change to the case: read it again
-		c, err := m.Store.Case(ctx, seen.CaseKey)
+		c, err := m.Store.Cases.Get(ctx, seen.CaseKey)
 		if err != nil {
 			break
 		}
@@ -84,16 +84,28 @@ func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name s
 	return notice.New().Raw("(Gavel could not note this on " + reportName(seen.Ref()) + "'s card.)")
 }
 
+// caseVerb is a case command's move.
+type caseVerb string
+
+// The case commands' moves.
+const (
+	verbClaim   caseVerb = "claim"
+	verbUnclaim caseVerb = "unclaim"
+	verbResolve caseVerb = "resolve"
+	verbDismiss caseVerb = "dismiss"
+	verbReopen  caseVerb = "reopen"
+)
+
 // caseMoves is the state each case command moves a case to.
-var caseMoves = map[string]string{
-	"claim": store.CaseClaimed, "unclaim": store.CaseOpen, "resolve": store.CaseResolved,
-	"dismiss": store.CaseDismissed, "reopen": store.CaseOpen,
+var caseMoves = map[caseVerb]store.CaseState{
+	verbClaim: store.CaseClaimed, verbUnclaim: store.CaseOpen, verbResolve: store.CaseResolved,
+	verbDismiss: store.CaseDismissed, verbReopen: store.CaseOpen,
 }
 
 // seenReport returns the report Gavel has seen under ref, or the reply
 // when there is none.
 func (m *Moderator) seenReport(ctx context.Context, ref commands.ReportRef) (*store.SeenReport, *Outcome) {
-	seen, err := m.Store.SeenReport(ctx, ref.Normal().Kind, ref.ID)
+	seen, err := m.Store.Reports.Seen(ctx, ref.Normal().Kind, ref.ID)
 	if err != nil {
 		out := Failed("Not done: Gavel could not read its database. Try again in a moment.")
 		return nil, &out
@@ -112,14 +124,14 @@ func (m *Moderator) seenReport(ctx context.Context, ref commands.ReportRef) (*st
 // changeCase makes the move verb (claim, unclaim, resolve, dismiss,
 // reopen) on report ref's case, for the moderator running the command,
 // or says why not.
-func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb, note string) Outcome {
+func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb caseVerb, note string) Outcome {
 	by := actor(ctx)
 	seen, refused := m.seenReport(ctx, ref)
 	if refused != nil {
 		return *refused
 	}
 	seen = m.ensureCard(ctx, seen)
-	c, err := m.Store.Case(ctx, seen.CaseKey)
+	c, err := m.Store.Cases.Get(ctx, seen.CaseKey)
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
 	}
@@ -127,19 +139,19 @@ func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb
 	closed := store.Closed(c.State)
 	reopen := notice.New().Code(m.Prefix + "report reopen " + ref.String()).Raw(" opens it again.")
 	switch {
-	case closed && verb != "reopen" && c.By == "":
-		return NotDone(notice.New().Raw(name + " is already " + c.State + " in Synapse, outside Gavel. ").Append(reopen))
-	case closed && verb != "reopen":
-		return NotDone(notice.New().Raw(name + " is already " + c.State + " (by ").User(string(c.By)).Raw("). ").Append(reopen))
-	case verb == "claim" && c.State == store.CaseClaimed && c.By == by:
+	case closed && verb != verbReopen && c.By == "":
+		return NotDone(notice.New().Raw(name + " is already " + string(c.State) + " in Synapse, outside Gavel. ").Append(reopen))
+	case closed && verb != verbReopen:
+		return NotDone(notice.New().Raw(name + " is already " + string(c.State) + " (by ").User(string(c.By)).Raw("). ").Append(reopen))
+	case verb == verbClaim && c.State == store.CaseClaimed && c.By == by:
 		return Done(notice.New().Raw(name + " is already yours."))
-	case verb == "claim" && c.State == store.CaseClaimed:
+	case verb == verbClaim && c.State == store.CaseClaimed:
 		return NotDone(notice.New().Raw(name + " is claimed by ").User(string(c.By)).Raw(" since " + c.At.UTC().Format("15:04 UTC") + ". ").
 			Code(m.Prefix + "report unclaim " + ref.String()).Raw(" gives it back first."))
-	case verb == "unclaim" && c.State == store.CaseOpen:
+	case verb == verbUnclaim && c.State == store.CaseOpen:
 		return Done(notice.New().Raw(name + " is not claimed."))
-	case verb == "reopen" && !closed:
-		return Done(notice.New().Raw(name + " is not closed: it is " + c.State + "."))
+	case verb == verbReopen && !closed:
+		return Done(notice.New().Raw(name + " is not closed: it is " + string(c.State) + "."))
 	}
 	to := caseMoves[verb]
 	was := c
@@ -179,14 +191,14 @@ func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb
 // or to be closed, when a moderator resolved or dismissed it (claimed or
 // not). A case unclaimed or reopened counts again when it is claimed or
 // closed again, still from the filing.
-func (m *Moderator) caseWaited(c store.Case, from string) {
+func (m *Moderator) caseWaited(c store.Case, from store.CaseState) {
 	filed := time.UnixMilli(c.Report.ReceivedTS)
 	kind := string(c.Report.Ref().Kind)
 	switch {
 	case c.State == store.CaseClaimed && from == store.CaseOpen:
 		m.Metrics.CaseClaimed(kind, c.At.Sub(filed))
 	case (c.State == store.CaseResolved || c.State == store.CaseDismissed) && !store.Closed(from):
-		m.Metrics.CaseClosed(kind, c.State, c.At.Sub(filed))
+		m.Metrics.CaseClosed(kind, string(c.State), c.At.Sub(filed))
 	}
 }
 
@@ -206,7 +218,7 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 		reports = append(reports, told{seen.CaseKey, r.Reporter})
 	}
 	if seen.CardKey != "" {
-		dups, _ := m.Store.Duplicates(ctx, seen.CardKey)
+		dups, _ := m.Store.Reports.Duplicates(ctx, seen.CardKey)
 		for _, d := range dups {
 			reports = append(reports, told{store.ReportKey{Kind: store.KindEvent, ID: d.ReportID, ReceivedTS: d.ReceivedTS}, d.Reporter})
 		}
@@ -216,7 +228,7 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 		if r.reporter == "" || r.reporter.Homeserver() != m.serverName() {
 			continue // server notices reach local users only
 		}
-		if done, err := m.Store.ReporterTold(ctx, r.key); err != nil || done {
+		if done, err := m.Store.ReporterNotices.Told(ctx, r.key); err != nil || done {
 			continue
 		}
 		body := strings.NewReplacer("{report_id}", r.key.Ref().String(), "{server}", m.serverName()).Replace(m.NotifyTemplate)
@@ -234,7 +246,7 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 			t.Raw(" The reporter was not told: ").User(why)
 			return
 		}
-		if err := m.Store.MarkReporterTold(ctx, r.key, eventID); err != nil {
+		if err := m.Store.ReporterNotices.MarkTold(ctx, r.key, eventID); err != nil {
 			m.Log.Warn().Err(err).Stringer("report", r.key.Ref()).Msg("Could not record that a reporter was told")
 		}
 		n++
@@ -251,7 +263,7 @@ func (m *Moderator) tellReporters(ctx context.Context, seen *store.SeenReport, t
 func (m *Moderator) toArchive(ctx context.Context, seen *store.SeenReport) ([]store.Archived, *Outcome) {
 	keys := []store.ReportKey{seen.CaseKey}
 	if seen.CardKey != "" {
-		dups, err := m.Store.Duplicates(ctx, seen.CardKey)
+		dups, err := m.Store.Reports.Duplicates(ctx, seen.CardKey)
 		if err != nil {
 			out := Failed("Not done: Gavel could not read its database. Try again in a moment.")
 			return nil, &out
@@ -315,7 +327,7 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 	if key == "" {
 		return none, nil
 	}
-	card, err := m.Store.Message(ctx, key)
+	card, err := m.Store.Outbox.Get(ctx, key)
 	if err != nil || card == nil {
 		return none, fmt.Errorf("the card %s: %v", key, err)
 	}
@@ -329,7 +341,7 @@ func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view noti
 	}, nil
 }
 
-// saveCase records c as its case's new state (see store.ChangeCase), with
+// saveCase records c as its case's new state (see store.ReportCaseQuery.Change), with
 // the edit that makes the card under card show view, and wakes the sender.
 // A card that cannot be edited does not hold the change up.
 func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.OutboxKey, view notice.Case, archive ...store.Archived) (bool, error) {
@@ -337,7 +349,7 @@ func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.Outb
 	if err != nil {
 		m.Log.Warn().Err(err).Stringer("report", c.Report.Ref()).Msg("Could not edit a report's card; its case changes all the same")
 	}
-	changed, err := m.Store.ChangeCase(ctx, c, edit, archive...)
+	changed, err := m.Store.Cases.Change(ctx, c, edit, archive...)
 	if changed && card != "" && m.Notify != nil {
 		m.Notify()
 	}
@@ -347,9 +359,9 @@ func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.Outb
 // caseView is case c as the card under card shows it, with the actions
 // taken for it and the duplicate reports the card shows.
 func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.OutboxKey) (notice.Case, error) {
-	v := notice.Case{State: c.State, By: c.By, At: c.At, Note: c.Note}
+	v := notice.Case{State: string(c.State), By: c.By, At: c.At, Note: c.Note}
 	if card != "" {
-		dups, err := m.Store.Duplicates(ctx, card)
+		dups, err := m.Store.Reports.Duplicates(ctx, card)
 		if err != nil {
 			return v, err
 		}
@@ -357,7 +369,7 @@ func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.Outbo
 			v.Also = append(v.Also, notice.Also{ReportID: d.ReportID, Reporter: d.Reporter, Reason: d.Reason})
 		}
 	}
-	actions, err := m.Store.ActionsFor(ctx, c.Report.Ref(), 50)
+	actions, err := m.Store.Actions.ForReport(ctx, c.Report.Ref(), 50)
 	if err != nil {
 		return v, err
 	}
@@ -424,7 +436,7 @@ func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
 		q.Since = time.Now().Add(-c.Since)
 		what += " since " + q.Since.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	actions, err := m.Store.Audit(ctx, q)
+	actions, err := m.Store.Actions.Audit(ctx, q)
 	if err != nil {
 		return Failed("Gavel could not read its database. Try again in a moment.")
 	}
@@ -448,9 +460,9 @@ func (m *Moderator) audit(ctx context.Context, c commands.Audit) Outcome {
 // says so. The feed calls it (through package bot).
 func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, card *store.SeenReport) error {
 	key := store.ReportKey{Kind: store.KindEvent, ID: r.ID, ReceivedTS: r.ReceivedTS}
-	row := store.Report{ReportKey: key, RoomID: r.RoomID, EventID: r.EventID, TargetUser: r.Sender}
+	row := store.Report{ReportKey: key, RoomID: r.RoomID, EventID: r.EventID, TargetUser: r.Sender, Reporter: r.UserID}
 	for range 3 { // the case may change meanwhile: read it again
-		c, err := m.Store.Case(ctx, card.CaseKey)
+		c, err := m.Store.Cases.Get(ctx, card.CaseKey)
 		if err != nil {
 			return err
 		}
@@ -463,7 +475,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 		if err != nil {
 			return err
 		}
-		cardMsg, err := m.Store.Message(ctx, card.CardKey)
+		cardMsg, err := m.Store.Outbox.Get(ctx, card.CardKey)
 		if err != nil {
 			return err
 		}
@@ -478,7 +490,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 			line = &store.Message{Key: store.DuplicateKey(key), Priority: store.PriorityNotice, RoomID: cardMsg.RoomID,
 				Content: t.Raw(".").ReplyIn(cardMsg.EventID, cardMsg.EventID, nil)}
 		}
-		added, err := m.Store.AddDuplicate(ctx, row, r.UserID, r.Reason, card.CardKey, &c, edit, line)
+		added, err := m.Store.Reports.AddDuplicate(ctx, store.NewDuplicate{Report: row, Reason: r.Reason, Card: card.CardKey, Case: &c, Edit: edit, Line: line})
 		if err != nil {
 			return err
 		}
@@ -489,7 +501,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 			}
 			return nil
 		}
-		if seen, err := m.Store.SeenReport(ctx, store.KindEvent, r.ID); err == nil && seen != nil && seen.ReportKey == key {
+		if seen, err := m.Store.Reports.Seen(ctx, store.KindEvent, r.ID); err == nil && seen != nil && seen.ReportKey == key {
 			return nil // recorded already
 		}
 	}
@@ -509,7 +521,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 		return seen
 	}
 	var thread id.EventID
-	if digest, err := m.Store.Message(ctx, seen.CoveredBy); err == nil && digest != nil {
+	if digest, err := m.Store.Outbox.Get(ctx, seen.CoveredBy); err == nil && digest != nil {
 		thread = digest.EventID
 	}
 	render := func(d *dossier.Dossier) (json.RawMessage, []notice.Button) {
@@ -521,8 +533,8 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 	}
 	d, late := m.gather(ctx, r.subject())
 	content, buttons := render(d)
-	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Keys(buttons))
-	if _, err := m.Store.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
+	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Reactions(buttons))
+	if _, err := m.Store.Reports.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
 		m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not give a report from a digest its card")
 		return seen
 	}
@@ -540,7 +552,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 			}
 		}()
 	}
-	if now, err := m.Store.SeenReport(ctx, seen.Kind, seen.ID); err == nil && now != nil {
+	if now, err := m.Store.Reports.Seen(ctx, seen.Kind, seen.ID); err == nil && now != nil {
 		return now
 	}
 	return seen
@@ -555,7 +567,7 @@ func (m *Moderator) MarkDeleted(ctx context.Context, kind store.ReportKind, list
 	// Only the cases whose report was not listed are kept: with a large
 	// backlog, every open case at once would be most of Gavel's memory.
 	var unlisted []store.Case
-	err := m.Store.EachCase(ctx, store.CaseQuery{Kinds: []store.ReportKind{kind}, States: []string{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 30},
+	err := m.Store.Cases.Each(ctx, store.CaseQuery{Kinds: []store.ReportKind{kind}, States: []store.CaseState{store.CaseOpen, store.CaseClaimed}, Before: started, Limit: 1 << 30},
 		func(c store.Case) bool {
 			if !listed[c.Report] {
 				unlisted = append(unlisted, c)
@@ -573,7 +585,7 @@ func (m *Moderator) MarkDeleted(ctx context.Context, kind store.ReportKind, list
 		case err != nil && !adminapi.IsNotFound(err):
 			return err
 		}
-		seen, err := m.Store.SeenReport(ctx, c.Report.Kind, c.Report.ID)
+		seen, err := m.Store.Reports.Seen(ctx, c.Report.Kind, c.Report.ID)
 		if err != nil {
 			return err
 		}

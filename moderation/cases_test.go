@@ -35,8 +35,8 @@ func postedReport(t *testing.T, m *Moderator, w *synapsetest.World, body string)
 	key := store.ReportKey{ID: reportID, ReceivedTS: detail.ReceivedTS}
 	card := store.Message{Key: store.NoticeKey(key), Priority: store.PriorityNotice, RoomID: w.ManagementRoom,
 		Content: notice.ReportNotice(detail.EventReport, detail)}
-	require.NoError(t, m.Store.AddReportNotice(ctx, store.Report{ReportKey: key, RoomID: w.PublicRoom, EventID: evt}, card))
-	require.NoError(t, m.Store.MarkSent(ctx, card.Key, id.EventID("$card"+fmt.Sprint(reportID))))
+	require.NoError(t, m.Store.Reports.AddNotice(ctx, store.Report{ReportKey: key, RoomID: w.PublicRoom, EventID: evt}, card))
+	require.NoError(t, m.Store.Outbox.MarkSent(ctx, card.Key, id.EventID("$card"+fmt.Sprint(reportID))))
 	return reportID, key, card
 }
 
@@ -59,11 +59,11 @@ func TestActionForAReport(t *testing.T) {
 	require.True(t, out.OK, out.Result)
 	assert.Equal(t, mxid.EventReport(reportID), out.Report)
 	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" Report %d is now claimed by you.", reportID)), out.Reply.Plain())
-	c, err := m.Store.Case(ctx, key)
+	c, err := m.Store.Cases.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseClaimed, c.State)
 	assert.Equal(t, alice, c.By)
-	msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, 1))
+	msg, err := m.Store.Outbox.Get(ctx, store.CaseEditKey(card.Key, 1))
 	require.NoError(t, err)
 	require.NotNil(t, msg)
 	var content map[string]any
@@ -88,7 +88,7 @@ func TestCases(t *testing.T) {
 	edits := 0
 	lastEdit := func() (body string, fields map[string]any) {
 		t.Helper()
-		msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, edits))
+		msg, err := m.Store.Outbox.Get(ctx, store.CaseEditKey(card.Key, edits))
 		require.NoError(t, err)
 		require.NotNil(t, msg, "edit %d of the card", edits)
 		assert.Equal(t, card.Key, msg.RelatesTo)
@@ -99,7 +99,7 @@ func TestCases(t *testing.T) {
 		return content["body"].(string), fields
 	}
 	state := func() store.Case {
-		c, err := m.Store.Case(ctx, key)
+		c, err := m.Store.Cases.Get(ctx, key)
 		require.NoError(t, err)
 		return c
 	}
@@ -203,7 +203,7 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	alice := id.UserID("@alice:example.org")
 
 	// A second report of the same event, shown on the card.
-	evt, err := m.Store.SeenReport(ctx, store.KindEvent, reportID)
+	evt, err := m.Store.Reports.Seen(ctx, store.KindEvent, reportID)
 	require.NoError(t, err)
 	require.NoError(t, w.Report(ctx, evt.EventID, "again"))
 	dupID, err := w.ReportID(ctx, evt.EventID)
@@ -218,7 +218,7 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 		_, err := w.Admin.EventReport(ctx, id)
 		assert.True(t, adminapi.IsNotFound(err), "report %d is deleted in Synapse: %v", id, err)
 	}
-	c, err := m.Store.Case(ctx, key)
+	c, err := m.Store.Cases.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseResolved, c.State, "the duplicate's id closed the card's case")
 
@@ -238,11 +238,11 @@ func TestDeleteReportClosesItsCase(t *testing.T) {
 	reportID, key, card := postedReport(t, m, w, "delete me")
 	alice := id.UserID("@alice:example.org")
 	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, alice, commands.DeleteReport{ID: mxid.EventReport(reportID)}).Reply.Plain())
-	c, err := m.Store.Case(ctx, key)
+	c, err := m.Store.Cases.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseDeleted, c.State)
 	assert.Equal(t, alice, c.By)
-	msg, err := m.Store.Message(ctx, store.CaseEditKey(card.Key, 1))
+	msg, err := m.Store.Outbox.Get(ctx, store.CaseEditKey(card.Key, 1))
 	require.NoError(t, err)
 	require.NotNil(t, msg)
 	var content map[string]any

@@ -180,12 +180,12 @@ func (m *Moderator) LateCard(ctx context.Context, key store.OutboxKey, content j
 	if !ok {
 		return fmt.Errorf("%s is not a card", key)
 	}
-	card, err := m.Store.Message(ctx, key)
+	card, err := m.Store.Outbox.Get(ctx, key)
 	if err != nil || card == nil {
 		return fmt.Errorf("the card %s: %v", key, err)
 	}
 	for range 3 { // the case may change meanwhile: read it again
-		c, err := m.Store.Case(ctx, report)
+		c, err := m.Store.Cases.Get(ctx, report)
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func (m *Moderator) LateCard(ctx context.Context, key store.OutboxKey, content j
 		if c.At.IsZero() {
 			c.At = time.Now()
 		}
-		changed, err := m.Store.ReplaceCard(ctx, &c, key, content, func(version int) *store.Message {
+		changed, err := m.Store.Cases.ReplaceCard(ctx, &c, key, content, func(version int) *store.Message {
 			return &store.Message{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID, Content: edited, RelatesTo: key}
 		})
 		if err != nil {

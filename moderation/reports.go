@@ -58,14 +58,14 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 		})
 	}
 	wg.Wait()
-	if unsent, err := m.Store.Unsent(ctx, 1000); err == nil {
+	if unsent, err := m.Store.Outbox.Unsent(ctx, 1000); err == nil {
 		// This reply itself is not in the outbox yet; anything there waits.
 		s.Waiting = len(unsent)
 	}
 	s.Database = m.Store.Dialect()
 	// Instances that shared the database within the last minute (a
 	// standby renews its row every second, the active one every 2 s).
-	if instances, err := m.Store.Instances(ctx, time.Now().Add(-time.Minute)); err == nil {
+	if instances, err := m.Store.Instances.List(ctx, time.Now().Add(-time.Minute)); err == nil {
 		for _, in := range instances {
 			s.Instances = append(s.Instances, notice.Instance{Name: in.Name, Version: in.Version, Active: in.Active, SeenAt: in.SeenAt})
 		}
@@ -107,13 +107,13 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 	// Synapse lists every report not deleted; closed cases are left out.
 	shown, hidden := items[:0], 0
 	for _, l := range items {
-		cs, err := m.Store.Case(ctx, keyOf(l))
+		cs, err := m.Store.Cases.Get(ctx, keyOf(l))
 		if err == nil && store.Closed(cs.State) {
 			hidden++
 			continue
 		}
 		if err == nil {
-			l.Case = &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}
+			l.Case = &notice.Case{State: string(cs.State), By: cs.By, At: cs.At, Note: cs.Note}
 		}
 		shown = append(shown, l)
 	}
@@ -234,7 +234,7 @@ func (m *Moderator) reportDetail(ctx context.Context, ref commands.ReportRef) (*
 	if !adminapi.IsNotFound(err) {
 		return r, false, err
 	}
-	a, aerr := m.Store.ArchivedReport(ctx, ref.Normal().Kind, ref.ID)
+	a, aerr := m.Store.Archive.Get(ctx, ref.Normal().Kind, ref.ID)
 	if aerr != nil || a == nil {
 		return nil, false, err
 	}
@@ -253,9 +253,12 @@ const listCasesScan = 200
 // their details from Synapse (one lookup by id each); f is applied to
 // those details.
 func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f reportFilter) Outcome {
-	cq := store.CaseQuery{Kinds: c.Kinds, States: c.States, Limit: listCasesScan}
+	cq := store.CaseQuery{Kinds: c.Kinds, Limit: listCasesScan}
+	for _, s := range c.States {
+		cq.States = append(cq.States, store.CaseState(s))
+	}
 	if len(cq.States) == 0 {
-		cq.States = []string{store.CaseOpen, store.CaseClaimed}
+		cq.States = []store.CaseState{store.CaseOpen, store.CaseClaimed}
 	}
 	if c.Mine {
 		cq.By = actor(ctx)
@@ -263,7 +266,7 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f rep
 	if c.OlderThan > 0 {
 		cq.Before = time.Now().Add(-c.OlderThan)
 	}
-	found, err := m.Store.ListCases(ctx, cq)
+	found, err := m.Store.Cases.List(ctx, cq)
 	if err != nil {
 		return Failed("Gavel could not read its database. Try again in a moment.")
 	}
@@ -284,7 +287,7 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f rep
 			more = true
 			break
 		}
-		l := notice.Listed{User: r.User, Room: r.Room, Case: &notice.Case{State: cs.State, By: cs.By, At: cs.At, Note: cs.Note}}
+		l := notice.Listed{User: r.User, Room: r.Room, Case: &notice.Case{State: string(cs.State), By: cs.By, At: cs.At, Note: cs.Note}}
 		if r.Event != nil {
 			l.Event = &r.Event.EventReport
 		}
@@ -305,12 +308,12 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if m.Dossier != nil {
 		notice.Dossier(t, m.Dossier.Full(ctx, r.subject()), time.Now())
 	}
-	seen, err := m.Store.SeenReport(ctx, r.Key.Kind, r.Key.ID)
+	seen, err := m.Store.Reports.Seen(ctx, r.Key.Kind, r.Key.ID)
 	if err != nil || seen == nil || seen.ReportKey != r.Key {
 		return Done(t) // not seen yet: an open case without history
 	}
 	seen = m.ensureCard(ctx, seen)
-	cs, err := m.Store.Case(ctx, seen.CaseKey)
+	cs, err := m.Store.Cases.Get(ctx, seen.CaseKey)
 	if err != nil {
 		return Done(t)
 	}
@@ -318,7 +321,7 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	if err != nil {
 		return Done(t)
 	}
-	actions, err := m.Store.ActionsFor(ctx, r.Key.Ref(), 10)
+	actions, err := m.Store.Actions.ForReport(ctx, r.Key.Ref(), 10)
 	if err != nil {
 		return Done(t)
 	}
@@ -341,9 +344,9 @@ func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) O
 	}
 	t := notice.New().Raw("Deleted " + reportName(c.ID) + ".")
 	// Its case, if open, closes as deleted: there is nothing left to act on.
-	seen, err := m.Store.SeenReport(ctx, c.ID.Normal().Kind, c.ID.ID)
+	seen, err := m.Store.Reports.Seen(ctx, c.ID.Normal().Kind, c.ID.ID)
 	if err == nil && seen != nil && seen.CaseKey == seen.ReportKey {
-		if cs, err := m.Store.Case(ctx, seen.CaseKey); err == nil && !store.Closed(cs.State) {
+		if cs, err := m.Store.Cases.Get(ctx, seen.CaseKey); err == nil && !store.Closed(cs.State) {
 			if changed, err := m.closeDeleted(ctx, cs, seen.CardKey, actor(ctx)); err == nil && changed {
 				t.Raw(" Its case is closed.")
 			}

@@ -74,7 +74,7 @@ func (m *Moderator) FollowTasks(ctx context.Context) error {
 	plan := map[string]*schedule{}
 	for {
 		wait := taskMaxCheck
-		tasks, err := m.Store.RunningTasks(ctx)
+		tasks, err := m.Store.Tasks.Running(ctx)
 		if err != nil && ctx.Err() == nil {
 			m.Log.Warn().Err(err).Msg("Could not read the running tasks from the database; trying again")
 		}
@@ -130,7 +130,7 @@ func (m *Moderator) checkTask(ctx context.Context, t *store.Task) error {
 	if end == nil && text.Plain() == t.Shown {
 		return nil
 	}
-	reply, err := m.Store.Message(ctx, t.ReplyKey())
+	reply, err := m.Store.Outbox.Get(ctx, t.ReplyKey())
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (m *Moderator) checkTask(ctx context.Context, t *store.Task) error {
 			edit = &store.Message{Key: t.EditKey(), Priority: store.PriorityReply, RoomID: t.RoomID, Content: text.Reply(t.CommandID)}
 		}
 	}
-	shown, err := m.Store.ShowTask(ctx, t, text.Plain(), edit, end)
+	shown, err := m.Store.Tasks.Show(ctx, t, text.Plain(), edit, end)
 	if err != nil || !shown {
 		return err
 	}

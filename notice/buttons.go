@@ -95,13 +95,15 @@ func withButtons(t *Text, fields ReportFields, buttons []Button) json.RawMessage
 	return t.Content(event.MsgText, extra)
 }
 
-// Keys returns the buttons' keys, in order.
-func Keys(buttons []Button) []string {
-	keys := make([]string, len(buttons))
+// Reactions returns the content of the reaction Gavel puts on a card for
+// each of the buttons, in order: its key alone, which the outbox sends as
+// an annotation of the card (store.CardMessages queues them).
+func Reactions(buttons []Button) []json.RawMessage {
+	reactions := make([]json.RawMessage, len(buttons))
 	for i, b := range buttons {
-		keys[i] = b.Key
+		reactions[i], _ = json.Marshal(map[string]string{"key": b.Key})
 	}
-	return keys
+	return reactions
 }
 
 // ButtonCommand returns the command a reaction with key runs on a card

@@ -37,7 +37,7 @@ func Dossier(t *Text, d *dossier.Dossier, now time.Time) *Text {
 		} else {
 			t.Raw(capped(h.Reports, "earlier report", "earlier reports"))
 			if c := h.Last; c != nil {
-				t.Raw(" (last closed: ").Append(CaseLine(Case{State: c.State, By: c.By, At: c.At, Note: textcut.Runes(c.Note, 80)})).Raw(")")
+				t.Raw(" (last closed: ").Append(CaseLine(Case{State: string(c.State), By: c.By, At: c.At, Note: textcut.Runes(c.Note, 80)})).Raw(")")
 			}
 		}
 		t.Raw(" · ")

@@ -212,3 +212,25 @@ func TestDigestStaysUnderTheEventSizeLimit(t *testing.T) {
 	assert.Equal(t, 50, strings.Count(msg.FormattedBody, "<tr><td>"))
 	assert.NotContains(t, msg.FormattedBody, `"`+"\U0001F4A9", "quotes are escaped")
 }
+
+// TestReactions: each button's reaction content is its key alone, in the
+// buttons' order, and store.CardMessages queues them as reactions to the
+// card, after it.
+func TestReactions(t *testing.T) {
+	buttons := []Button{{Key: "✅", Command: "!report resolve 1"}, {Key: "🙈", Command: "!report dismiss 1"}}
+	reactions := Reactions(buttons)
+	require.Len(t, reactions, 2)
+	assert.JSONEq(t, `{"key":"✅"}`, string(reactions[0]))
+	assert.JSONEq(t, `{"key":"🙈"}`, string(reactions[1]))
+
+	card, queued := store.CardMessages("gavel-report-1-1", "!mods:x", store.PriorityNotice, json.RawMessage(`{}`), reactions)
+	assert.Equal(t, store.OutboxKey("gavel-report-1-1"), card.Key)
+	require.Len(t, queued, 2)
+	for i, m := range queued {
+		assert.Equal(t, store.ButtonKey(card.Key, i+1), m.Key)
+		assert.Equal(t, "m.reaction", m.Type)
+		assert.Equal(t, card.Key, m.RelatesTo)
+		assert.Equal(t, store.PriorityButton, m.Priority)
+		assert.Equal(t, reactions[i], m.Content)
+	}
+}

@@ -88,7 +88,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	if err := s.recoverSent(ctx); err != nil {
 		return err
 	}
-	moved, dropped, err := s.Store.Readdress(ctx, s.Room)
+	moved, dropped, err := s.Store.Outbox.Readdress(ctx, s.Room)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	for {
 		// One at a time: a reply queued during a flood of notices goes
 		// next, not after the batch.
-		msgs, err := s.Store.Unsent(ctx, 1)
+		msgs, err := s.Store.Outbox.Unsent(ctx, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -127,11 +127,11 @@ func (s *Sender) Run(ctx context.Context) error {
 func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 	log := s.Log.With().Str("key", string(m.Key)).Logger()
 	if m.RelatesTo != "" {
-		if orig, err := s.Store.Message(ctx, m.RelatesTo); err != nil {
+		if orig, err := s.Store.Outbox.Get(ctx, m.RelatesTo); err != nil {
 			return err
 		} else if orig == nil || orig.Error != "" {
 			// What it relates to was never posted: nothing to edit or react to.
-			return s.Store.MarkFailed(ctx, m.Key, "the message it relates to was never posted")
+			return s.Store.Outbox.MarkFailed(ctx, m.Key, "the message it relates to was never posted")
 		}
 	}
 	var bo retry.Backoff
@@ -151,7 +151,7 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 		if err == nil {
 			recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StepTimeout)
 			defer cancel()
-			if err := s.Store.MarkSent(recordCtx, m.Key, eventID); err != nil {
+			if err := s.Store.Outbox.MarkSent(recordCtx, m.Key, eventID); err != nil {
 				return err
 			}
 			s.Metrics.Posted(m.Key.Type())
@@ -197,7 +197,7 @@ func (s *Sender) giveUp(ctx context.Context, m store.Message, reason string) err
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StepTimeout)
 	defer cancel()
 	s.Log.Error().Str("key", string(m.Key)).Str("reason", reason).Msg("The homeserver refused a message for good; posting a short note instead")
-	if err := s.Store.MarkFailed(ctx, m.Key, reason); err != nil {
+	if err := s.Store.Outbox.MarkFailed(ctx, m.Key, reason); err != nil {
 		return err
 	}
 	if m.Key.IsFailedNote() {
@@ -207,7 +207,7 @@ func (s *Sender) giveUp(ctx context.Context, m store.Message, reason string) err
 	if r, ok := m.Key.Report(); ok {
 		report = r.Ref()
 	}
-	return s.Store.Enqueue(ctx, store.Message{Key: m.Key.FailedNote(), Priority: m.Priority, RoomID: m.RoomID,
+	return s.Store.Outbox.Enqueue(ctx, store.Message{Key: m.Key.FailedNote(), Priority: m.Priority, RoomID: m.RoomID,
 		Content: notice.Refused(reason, report, s.Prefix)})
 }
 
@@ -217,7 +217,7 @@ func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) 
 			return "", err
 		}
 	}
-	if err := s.Store.MarkAttempted(ctx, m.Key); err != nil {
+	if err := s.Store.Outbox.MarkAttempted(ctx, m.Key); err != nil {
 		return "", err
 	}
 	var content map[string]any
@@ -225,7 +225,7 @@ func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) 
 		return "", err
 	}
 	if m.RelatesTo != "" {
-		orig, err := s.Store.Message(ctx, m.RelatesTo)
+		orig, err := s.Store.Outbox.Get(ctx, m.RelatesTo)
 		if err != nil {
 			return "", err
 		}
@@ -283,7 +283,7 @@ func asEdit(content map[string]any, original id.EventID) map[string]any {
 // not recorded (a crash in between) among the bot's own recent messages in
 // their room, and records those it finds as sent.
 func (s *Sender) recoverSent(ctx context.Context) error {
-	pending, err := s.Store.Unsent(ctx, 1000)
+	pending, err := s.Store.Outbox.Unsent(ctx, 1000)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (s *Sender) recoverSent(ctx context.Context) error {
 			continue
 		}
 		for key, eventID := range found {
-			if err := s.Store.MarkSent(ctx, key, eventID); err != nil {
+			if err := s.Store.Outbox.MarkSent(ctx, key, eventID); err != nil {
 				return err
 			}
 			s.Log.Info().Str("key", string(key)).Stringer("event_id", eventID).Msg("Found a message sent before a crash; not sending it again")

@@ -334,7 +334,7 @@ func TestDatabaseRestartUnderBoth(t *testing.T) {
 		default:
 		}
 	}
-	instances, err := openStore(t, p.databaseURI).Instances(bg, time.Now().Add(-time.Minute))
+	instances, err := openStore(t, p.databaseURI).Instances.List(bg, time.Now().Add(-time.Minute))
 	require.NoError(t, err)
 	active := 0
 	for _, in := range instances {

@@ -154,7 +154,7 @@ func (t *Term) Fence(ctx context.Context) error {
 	if err := t.Check(); err != nil {
 		return err
 	}
-	held, err := t.e.st.LockHeld(ctx, t.conn.Pid())
+	held, err := t.e.st.Instances.LockHeld(ctx, t.conn.Pid())
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (e *Elector) standBy(ctx context.Context) (*store.Conn, time.Duration, erro
 	var hungPid int64
 	for {
 		if conn == nil {
-			c, err := e.st.Conn(ctx)
+			c, err := e.st.Instances.Conn(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, 0, ctx.Err()
@@ -351,7 +351,7 @@ func (t *Term) heartbeat() {
 		t.confirmed.Store(int64(sent))
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()
-			_ = t.e.st.PruneInstances(t.ctx, time.Now().Add(-forgetAfter))
+			_ = t.e.st.Instances.Prune(t.ctx, time.Now().Add(-forgetAfter))
 		}
 	}
 }

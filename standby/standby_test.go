@@ -81,7 +81,7 @@ func TestOneActiveAndAHandover(t *testing.T) {
 		t.Fatal("a second instance became active while the first holds the lock")
 	case <-time.After(3 * tryEvery):
 	}
-	instances, err := stA.Instances(bg, time.Now().Add(-time.Minute))
+	instances, err := stA.Instances.List(bg, time.Now().Add(-time.Minute))
 	require.NoError(t, err)
 	require.Len(t, instances, 2)
 	assert.True(t, instances[0].Active)
@@ -142,7 +142,7 @@ func TestHungActiveIsReplaced(t *testing.T) {
 	// Hang A in the middle of a transaction on another of its
 	// connections, holding a row lock: its heartbeat stops, its sessions,
 	// the lock and the row lock stay.
-	require.NoError(t, stA.Set(bg, store.KVNextBatch, "s1"))
+	require.NoError(t, stA.KV.Set(bg, store.KVNextBatch, "s1"))
 	tx, err := stA.DB().RawDB.BeginTx(bg, nil)
 	require.NoError(t, err)
 	defer tx.Rollback()
@@ -157,14 +157,14 @@ func TestHungActiveIsReplaced(t *testing.T) {
 	t.Logf("took over %s after the last heartbeat", took)
 	assert.GreaterOrEqual(t, took, staleAfter-heartbeatEvery)
 	require.NoError(t, fenceErr(stB, termB))
-	held, err := stA.LockHeld(bg, termA.conn.Pid())
+	held, err := stA.Instances.LockHeld(bg, termA.conn.Pid())
 	require.NoError(t, err)
 	assert.False(t, held, "A's session was ended")
 	assert.Error(t, termA.conn.Heartbeat(bg, a.self.ID), "A cannot renew its lease any more")
 	// A's other sessions were ended too: the row it locked is free.
 	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
-	require.NoError(t, stB.Set(ctx, store.KVNextBatch, "s3"), "B writes the row A's transaction had locked")
+	require.NoError(t, stB.KV.Set(ctx, store.KVNextBatch, "s3"), "B writes the row A's transaction had locked")
 	assert.Error(t, tx.Commit(), "A's transaction is gone")
 }
 

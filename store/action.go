@@ -13,9 +13,9 @@ import (
 )
 
 // The action table: what moderators did, who, what, on whom or what, why,
-// and the result. Rows are written by FinishCommand, with the command they
-// came from; a long-running action's result is filled in when its task
-// ends (EndTask).
+// and the result. Rows are written by CommandQuery.Finish, with the
+// command they came from; a long-running action's result is filled in
+// when its task ends (TaskQuery.Show).
 
 const (
 	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id, report_kind`
@@ -61,14 +61,17 @@ func actionReport(r mxid.ReportRef) (sql.NullInt64, sql.NullString) {
 	return sql.NullInt64{Int64: r.ID, Valid: r.ID != 0}, sql.NullString{String: string(r.Kind), Valid: r.ID != 0 && r.Kind != KindEvent}
 }
 
-func (s *Store) insertAction(ctx context.Context, a *Action) error {
+// ActionQuery reads and writes the action table (Store.Actions).
+type ActionQuery struct{ db *dbutil.Database }
+
+func (s *ActionQuery) insert(ctx context.Context, a *Action) error {
 	reportID, kind := actionReport(a.Report)
 	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID, kind)
 	return err
 }
 
-// Actions returns the newest actions first, at most limit of them.
-func (s *Store) Actions(ctx context.Context, limit int) ([]Action, error) {
+// Latest returns the newest actions first, at most limit of them.
+func (s *ActionQuery) Latest(ctx context.Context, limit int) ([]Action, error) {
 	return scanAction.NewRowIter(s.db.Query(ctx, getActionsQuery, limit)).AsList()
 }
 
@@ -93,7 +96,7 @@ func reportIs(r mxid.ReportRef, args *[]any) string {
 }
 
 // Audit returns the actions q selects, newest first.
-func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Action, error) {
+func (s *ActionQuery) Audit(ctx context.Context, q AuditQuery) ([]Action, error) {
 	query := `SELECT ` + actionColumns + ` FROM action WHERE ts>=$1`
 	args := []any{q.Since.UnixMilli()}
 	if q.By != "" {
@@ -106,4 +109,21 @@ func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Action, error) {
 	args = append(args, q.Limit)
 	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
 	return scanAction.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
+}
+
+// ForReport returns the actions taken for report r, newest first, at
+// most limit.
+func (s *ActionQuery) ForReport(ctx context.Context, r mxid.ReportRef, limit int) ([]Action, error) {
+	args := []any{}
+	query := `SELECT ` + actionColumns + ` FROM action WHERE ` + reportIs(r, &args)
+	args = append(args, limit)
+	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
+	return scanAction.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
+}
+
+// end fills in the result of the action of the command commandID, when
+// its task ends.
+func (s *ActionQuery) end(ctx context.Context, commandID id.EventID, end TaskEnd) error {
+	_, err := s.db.Exec(ctx, endActionQuery, commandID, end.OK, end.Result)
+	return err
 }

@@ -18,7 +18,7 @@ func BenchmarkUnseenPage(b *testing.B) {
 	defer s.Close()
 	for i := range 10000 {
 		r := Report{ReportKey: ReportKey{ID: int64(i + 2), ReceivedTS: int64(1000 + i)}, RoomID: "!r:x", EventID: "$e"}
-		if err := s.AddReportNotice(ctx, r, Message{Key: NoticeKey(r.ReportKey), RoomID: "!m:x", Content: json.RawMessage(`{}`)}); err != nil {
+		if err := s.Reports.AddNotice(ctx, r, Message{Key: NoticeKey(r.ReportKey), RoomID: "!m:x", Content: json.RawMessage(`{}`)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -28,7 +28,7 @@ func BenchmarkUnseenPage(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		unseen, err := s.Unseen(ctx, page)
+		unseen, err := s.Reports.Unseen(ctx, page)
 		if err != nil || len(unseen) != 0 {
 			b.Fatal(err, len(unseen))
 		}

@@ -5,12 +5,24 @@ import (
 	"database/sql"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
 // The command table: command events seen. A command is started before it
 // runs and handled once its reply is queued, so a replayed sync never runs
 // one twice, and a crash in between is noticed.
+
+// CommandQuery reads and writes the command table (Store.Commands).
+type CommandQuery struct {
+	db    *dbutil.Database
+	fence *fenceHolder
+	// Finish's other tables: what a command left.
+	outbox  *OutboxQuery
+	actions *ActionQuery
+	pending *PendingQuery
+	tasks   *TaskQuery
+}
 
 const (
 	startCommandQuery  = `INSERT INTO command (event_id, started_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`
@@ -29,12 +41,12 @@ const (
 	CommandHandled                     // finished, its reply queued
 )
 
-// StartCommand records that a command event is about to run and returns
+// Start records that a command event is about to run and returns
 // the state it was in before. With a fence (SetFence), it is checked in the
 // same transaction: ErrNotActive means the command must not run here.
-func (s *Store) StartCommand(ctx context.Context, eventID id.EventID) (state CommandState, err error) {
+func (s *CommandQuery) Start(ctx context.Context, eventID id.EventID) (state CommandState, err error) {
 	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := s.fenced(ctx); err != nil {
+		if err := s.fence.check(ctx); err != nil {
 			return err
 		}
 		res, err := s.db.Exec(ctx, startCommandQuery, eventID, time.Now().UnixMilli())
@@ -74,15 +86,15 @@ type Finished struct {
 	Task *Task
 }
 
-// FinishCommand records, in one transaction, that the command event was
+// Finish records, in one transaction, that the command event was
 // handled, and what it left (Finished). A command already finished is left
-// alone; FinishCommand then returns false.
-func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, f Finished) (bool, error) {
+// alone; Finish then returns false.
+func (s *CommandQuery) Finish(ctx context.Context, eventID id.EventID, f Finished) (bool, error) {
 	first := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		// A command whose instance lost its turn stays started: the next
 		// active instance says it may or may not have taken effect.
-		if err := s.fenced(ctx); err != nil {
+		if err := s.fence.check(ctx); err != nil {
 			return err
 		}
 		res, err := s.db.Exec(ctx, finishCommandQuery, eventID, time.Now().UnixMilli())
@@ -94,23 +106,23 @@ func (s *Store) FinishCommand(ctx context.Context, eventID id.EventID, f Finishe
 		}
 		first = true
 		if f.Action != nil {
-			if err := s.insertAction(ctx, f.Action); err != nil {
+			if err := s.actions.insert(ctx, f.Action); err != nil {
 				return err
 			}
 		}
 		if f.Pending != nil {
 			f.Pending.PreviewKey = f.Reply.Key
-			if err := s.insertPending(ctx, f.Pending); err != nil {
+			if err := s.pending.insert(ctx, f.Pending); err != nil {
 				return err
 			}
 		}
 		if f.Task != nil {
 			f.Task.CommandID, f.Task.RoomID = eventID, f.Reply.RoomID
-			if err := s.insertTask(ctx, f.Task); err != nil {
+			if err := s.tasks.insert(ctx, f.Task); err != nil {
 				return err
 			}
 		}
-		return s.enqueue(ctx, f.Reply)
+		return s.outbox.enqueue(ctx, f.Reply)
 	})
 	return first, err
 }

@@ -18,20 +18,20 @@ func TestHealthReads(t *testing.T) {
 		s := open()
 		ctx := context.Background()
 		require.NoError(t, s.Ping(ctx))
-		n, oldest, err := s.OutboxDepth(ctx)
+		n, oldest, err := s.Outbox.Depth(ctx)
 		require.NoError(t, err)
 		assert.Zero(t, n)
 		assert.True(t, oldest.IsZero())
 
 		before := time.Now()
-		require.NoError(t, s.Enqueue(ctx, notice("gavel-report-1-1")))
-		require.NoError(t, s.Enqueue(ctx, notice("gavel-report-2-2")))
-		n, oldest, err = s.OutboxDepth(ctx)
+		require.NoError(t, s.Outbox.Enqueue(ctx, notice("gavel-report-1-1")))
+		require.NoError(t, s.Outbox.Enqueue(ctx, notice("gavel-report-2-2")))
+		n, oldest, err = s.Outbox.Depth(ctx)
 		require.NoError(t, err)
 		assert.EqualValues(t, 2, n)
 		assert.WithinRange(t, oldest, before, time.Now())
-		require.NoError(t, s.MarkSent(ctx, "gavel-report-1-1", "$one"))
-		n, _, err = s.OutboxDepth(ctx)
+		require.NoError(t, s.Outbox.MarkSent(ctx, "gavel-report-1-1", "$one"))
+		n, _, err = s.Outbox.Depth(ctx)
 		require.NoError(t, err)
 		assert.EqualValues(t, 1, n)
 
@@ -43,13 +43,13 @@ func TestHealthReads(t *testing.T) {
 				expires = now.Add(-time.Second)
 			}
 			p := &Pending{Command: "deactivate @spam:example.org", Sender: "@mod:example.org", CreatedAt: now, ExpiresAt: expires}
-			_, err := s.FinishCommand(ctx, id.EventID("$cmd"+name), Finished{Reply: reply, Pending: p})
+			_, err := s.Commands.Finish(ctx, id.EventID("$cmd"+name), Finished{Reply: reply, Pending: p})
 			require.NoError(t, err)
 		}
-		won, err := s.DecidePending(ctx, "reply-$decided", PendingConfirmed, "@mod:example.org", now)
+		won, err := s.Pending.Decide(ctx, "reply-$decided", PendingConfirmed, "@mod:example.org", now)
 		require.NoError(t, err)
 		require.True(t, won)
-		pending, err := s.PendingCount(ctx, now)
+		pending, err := s.Pending.Count(ctx, now)
 		require.NoError(t, err)
 		assert.EqualValues(t, 1, pending, "only the one still waiting")
 

@@ -6,8 +6,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // The instance table: the Gavels sharing a PostgreSQL database, and which
@@ -15,6 +16,9 @@ import (
 // connection of its own (a Conn); package standby runs the protocol, this
 // file holds its SQL. Times are the database's clock, so that instances on
 // different machines compare them without trusting each other's clocks.
+
+// InstanceQuery reads and writes the instance table (Store.Instances).
+type InstanceQuery struct{ db *dbutil.Database }
 
 // Instance is one Gavel process that shares the database.
 type Instance struct {
@@ -84,8 +88,8 @@ type Conn struct {
 }
 
 // Conn opens a connection of its own (PostgreSQL only).
-func (s *Store) Conn(ctx context.Context) (*Conn, error) {
-	if s.Dialect() != "postgres" {
+func (s *InstanceQuery) Conn(ctx context.Context) (*Conn, error) {
+	if s.db.Dialect != dbutil.Postgres {
 		return nil, errors.New("a dedicated connection needs PostgreSQL")
 	}
 	conn, err := s.db.RawDB.Conn(ctx)
@@ -197,10 +201,10 @@ func (c *Conn) Deactivate(ctx context.Context, id string) error {
 	return err
 }
 
-// Instances returns the instances seen since the given time, the active
+// List returns the instances seen since the given time, the active
 // one first.
-func (s *Store) Instances(ctx context.Context, since time.Time) ([]Instance, error) {
-	if s.Dialect() != "postgres" {
+func (s *InstanceQuery) List(ctx context.Context, since time.Time) ([]Instance, error) {
+	if s.db.Dialect != dbutil.Postgres {
 		return nil, nil
 	}
 	rows, err := s.db.Query(ctx, instancesQuery, since.UnixMilli())
@@ -221,42 +225,16 @@ func (s *Store) Instances(ctx context.Context, since time.Time) ([]Instance, err
 	return out, rows.Err()
 }
 
-// PruneInstances removes the rows of instances not seen since before.
-func (s *Store) PruneInstances(ctx context.Context, before time.Time) error {
+// Prune removes the rows of instances not seen since before.
+func (s *InstanceQuery) Prune(ctx context.Context, before time.Time) error {
 	_, err := s.db.Exec(ctx, pruneQuery, before.UnixMilli())
 	return err
 }
 
 // LockHeld reports whether PostgreSQL session pid holds the active
 // instance's lock, as seen by ctx's transaction.
-func (s *Store) LockHeld(ctx context.Context, pid int64) (bool, error) {
+func (s *InstanceQuery) LockHeld(ctx context.Context, pid int64) (bool, error) {
 	var held bool
 	err := s.db.QueryRow(ctx, lockHeldQuery, pid).Scan(&held)
 	return held, err
 }
-
-// A Fence says whether this instance may still act; it runs inside the
-// transaction that claims an outbox message or a command, and returns
-// ErrNotActive (or a database error) when it may not.
-type Fence func(ctx context.Context) error
-
-// SetFence makes every claim of an outbox message or a command check f in
-// its transaction; nil removes it.
-func (s *Store) SetFence(f Fence) {
-	if f == nil {
-		s.fence.Store(nil)
-		return
-	}
-	s.fence.Store(&f)
-}
-
-// fenced runs the fence, if any, in ctx's transaction.
-func (s *Store) fenced(ctx context.Context) error {
-	if f := s.fence.Load(); f != nil {
-		return (*f)(ctx)
-	}
-	return nil
-}
-
-// fenceHolder is the Store's fence, swapped atomically as terms begin.
-type fenceHolder = atomic.Pointer[Fence]

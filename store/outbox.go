@@ -16,6 +16,13 @@ import (
 // transaction id of the send, so a resend after a crash is deduplicated by
 // the homeserver.
 
+// OutboxQuery reads and writes the outbox table (Store.Outbox).
+type OutboxQuery struct {
+	db    *dbutil.Database
+	fence *fenceHolder
+	kv    *KVQuery // EnqueueAndSet's other table
+}
+
 const (
 	messageColumns      = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type`
 	enqueueQuery        = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`
@@ -27,6 +34,8 @@ const (
 	markSentQuery       = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
 	readdressQuery      = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
 	dropOtherRoomQuery  = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
+	// outbox_unsent_idx holds only the unsent messages.
+	outboxDepthQuery = `SELECT COUNT(*), MIN(queued_at) FROM outbox WHERE sent_at IS NULL`
 )
 
 // Message is a message in the outbox: posted once, in order of Priority
@@ -67,6 +76,19 @@ const (
 	PriorityButton = 2
 )
 
+// CardMessages is a report's card under key, for room, with content, and
+// the reactions Gavel puts on it, with the contents reactions holds (see
+// notice.Reactions): queued after every card and reply, each relating to
+// the card.
+func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, reactions []json.RawMessage) (Message, []Message) {
+	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
+	messages := make([]Message, len(reactions))
+	for i, c := range reactions {
+		messages[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
+	}
+	return card, messages
+}
+
 var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Message, error) {
 	var m Message
 	var content string
@@ -105,7 +127,7 @@ func queueTime() int64 {
 	}
 }
 
-func (s *Store) enqueue(ctx context.Context, m Message) error {
+func (s *OutboxQuery) enqueue(ctx context.Context, m Message) error {
 	relatesTo := sql.NullString{String: string(m.RelatesTo), Valid: m.RelatesTo != ""}
 	typ := sql.NullString{String: m.Type, Valid: m.Type != ""}
 	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ)
@@ -113,28 +135,28 @@ func (s *Store) enqueue(ctx context.Context, m Message) error {
 }
 
 // Enqueue adds a message to the outbox unless one with its key is there.
-func (s *Store) Enqueue(ctx context.Context, m Message) error {
+func (s *OutboxQuery) Enqueue(ctx context.Context, m Message) error {
 	return s.enqueue(ctx, m)
 }
 
 // EnqueueAndSet queues a message and stores kv key=value in one
 // transaction: the first start's summary and the mark that it is done.
-func (s *Store) EnqueueAndSet(ctx context.Context, m Message, key KVKey, value string) error {
+func (s *OutboxQuery) EnqueueAndSet(ctx context.Context, m Message, key KVKey, value string) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if err := s.enqueue(ctx, m); err != nil {
 			return err
 		}
-		return s.Set(ctx, key, value)
+		return s.kv.Set(ctx, key, value)
 	})
 }
 
 // Unsent returns up to limit unsent messages in send order.
-func (s *Store) Unsent(ctx context.Context, limit int) ([]Message, error) {
+func (s *OutboxQuery) Unsent(ctx context.Context, limit int) ([]Message, error) {
 	return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
 }
 
-// Message returns the outbox message with the given key, or nil.
-func (s *Store) Message(ctx context.Context, key OutboxKey) (*Message, error) {
+// Get returns the outbox message with the given key, or nil.
+func (s *OutboxQuery) Get(ctx context.Context, key OutboxKey) (*Message, error) {
 	m, err := scanMessage(s.db.QueryRow(ctx, getMessageQuery, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -144,9 +166,9 @@ func (s *Store) Message(ctx context.Context, key OutboxKey) (*Message, error) {
 	return &m, nil
 }
 
-// MessageByEvent returns the outbox message that was posted as eventID,
+// ByEvent returns the outbox message that was posted as eventID,
 // or nil.
-func (s *Store) MessageByEvent(ctx context.Context, eventID id.EventID) (*Message, error) {
+func (s *OutboxQuery) ByEvent(ctx context.Context, eventID id.EventID) (*Message, error) {
 	m, err := scanMessage(s.db.QueryRow(ctx, messageByEventQuery, eventID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -159,9 +181,9 @@ func (s *Store) MessageByEvent(ctx context.Context, eventID id.EventID) (*Messag
 // MarkAttempted records that a send of the message is about to be tried;
 // the first attempt's time is kept. With a fence (SetFence), it is checked
 // in the same transaction: ErrNotActive means the message must not be sent.
-func (s *Store) MarkAttempted(ctx context.Context, key OutboxKey) error {
+func (s *OutboxQuery) MarkAttempted(ctx context.Context, key OutboxKey) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := s.fenced(ctx); err != nil {
+		if err := s.fence.check(ctx); err != nil {
 			return err
 		}
 		_, err := s.db.Exec(ctx, markAttemptedQuery, key, time.Now().UnixMilli())
@@ -171,13 +193,13 @@ func (s *Store) MarkAttempted(ctx context.Context, key OutboxKey) error {
 
 // MarkFailed records that the homeserver refused the message for good
 // (too large, malformed): it is not sent again.
-func (s *Store) MarkFailed(ctx context.Context, key OutboxKey, reason string) error {
+func (s *OutboxQuery) MarkFailed(ctx context.Context, key OutboxKey, reason string) error {
 	_, err := s.db.Exec(ctx, markFailedQuery, key, time.Now().UnixMilli(), reason)
 	return err
 }
 
 // MarkSent records that the homeserver accepted the message as eventID.
-func (s *Store) MarkSent(ctx context.Context, key OutboxKey, eventID id.EventID) error {
+func (s *OutboxQuery) MarkSent(ctx context.Context, key OutboxKey, eventID id.EventID) error {
 	_, err := s.db.Exec(ctx, markSentQuery, key, time.Now().UnixMilli(), eventID)
 	return err
 }
@@ -186,7 +208,7 @@ func (s *Store) MarkSent(ctx context.Context, key OutboxKey, eventID id.EventID)
 // notices follow the management room when it changes; replies to commands
 // in another room are dropped, since what they reply to is not in room.
 // It returns how many messages were moved and dropped.
-func (s *Store) Readdress(ctx context.Context, room id.RoomID) (moved, dropped int64, err error) {
+func (s *OutboxQuery) Readdress(ctx context.Context, room id.RoomID) (moved, dropped int64, err error) {
 	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		res, err := s.db.Exec(ctx, readdressQuery, room, PriorityReply)
 		if err != nil {
@@ -201,4 +223,18 @@ func (s *Store) Readdress(ctx context.Context, room id.RoomID) (moved, dropped i
 		return nil
 	})
 	return moved, dropped, err
+}
+
+// Depth returns how many messages wait to be sent, and when the
+// oldest of them was queued (zero when none waits).
+func (s *OutboxQuery) Depth(ctx context.Context) (int64, time.Time, error) {
+	var n int64
+	var oldest sql.NullInt64
+	if err := s.db.QueryRow(ctx, outboxDepthQuery).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, err
+	}
+	if !oldest.Valid {
+		return n, time.Time{}, nil
+	}
+	return n, time.Unix(0, oldest.Int64), nil // queued_at is in nanoseconds (queueTime)
 }

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
 // The pending table: actions waiting for a moderator's confirmation. The
 // preview Gavel posts is the outbox message under PreviewKey; a reaction
 // to it is matched through the outbox's event id.
+
+// PendingQuery reads and writes the pending table (Store.Pending).
+type PendingQuery struct{ db *dbutil.Database }
 
 const (
 	insertPendingQuery = `INSERT INTO pending (preview_key, command, sender, created_at, expires_at, state)
@@ -20,6 +24,7 @@ const (
 		FROM pending JOIN outbox ON outbox.key=pending.preview_key WHERE outbox.event_id=$1`
 	decidePendingQuery = `UPDATE pending SET state=$2, decided_by=$3, decided_at=$4
 		WHERE preview_key=$1 AND state='pending' AND expires_at>$4`
+	pendingCountQuery = `SELECT COUNT(*) FROM pending WHERE state='pending' AND expires_at>$1`
 )
 
 // Pending states.
@@ -43,14 +48,14 @@ type Pending struct {
 	DecidedAt time.Time
 }
 
-func (s *Store) insertPending(ctx context.Context, p *Pending) error {
+func (s *PendingQuery) insert(ctx context.Context, p *Pending) error {
 	_, err := s.db.Exec(ctx, insertPendingQuery, p.PreviewKey, p.Command, p.Sender, p.CreatedAt.UnixMilli(), p.ExpiresAt.UnixMilli())
 	return err
 }
 
-// PendingByEvent returns the pending action whose preview was posted as
+// ByEvent returns the pending action whose preview was posted as
 // eventID, or nil when that event is no preview.
-func (s *Store) PendingByEvent(ctx context.Context, eventID id.EventID) (*Pending, error) {
+func (s *PendingQuery) ByEvent(ctx context.Context, eventID id.EventID) (*Pending, error) {
 	var p Pending
 	var created, expires int64
 	var decidedBy sql.NullString
@@ -69,14 +74,22 @@ func (s *Store) PendingByEvent(ctx context.Context, eventID id.EventID) (*Pendin
 	return &p, nil
 }
 
-// DecidePending confirms or cancels a pending action, as by at now, and
+// Decide confirms or cancels a pending action, as by at now, and
 // reports whether this call decided it: only one call can, and only
 // before the action expires.
-func (s *Store) DecidePending(ctx context.Context, key OutboxKey, state string, by id.UserID, now time.Time) (bool, error) {
+func (s *PendingQuery) Decide(ctx context.Context, key OutboxKey, state string, by id.UserID, now time.Time) (bool, error) {
 	res, err := s.db.Exec(ctx, decidePendingQuery, key, state, by, now.UnixMilli())
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// Count returns how many actions wait for a confirmation that can
+// still come at now.
+func (s *PendingQuery) Count(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, pendingCountQuery, now.UnixMilli()).Scan(&n)
+	return n, err
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -15,6 +16,9 @@ import (
 // reported user before, and how reliable the reporter has been. Only what
 // Gavel has seen counts: reports recorded before v7 have no target_user,
 // and their reporter only when they were duplicates.
+
+// RecordQuery reads users' and reporters' records (Store.Records).
+type RecordQuery struct{ db *dbutil.Database }
 
 // Counts stop at RecordCap + 1, so that a user reported 100,000 times
 // costs no more than one reported a thousand times; cases (report_case)
@@ -53,9 +57,9 @@ type UserRecord struct {
 	Actions int
 }
 
-// UserRecord returns what Gavel has seen of user, leaving report except
+// User returns what Gavel has seen of user, leaving report except
 // out.
-func (s *Store) UserRecord(ctx context.Context, user id.UserID, except ReportKey) (UserRecord, error) {
+func (s *RecordQuery) User(ctx context.Context, user id.UserID, except ReportKey) (UserRecord, error) {
 	var rec UserRecord
 	k := except.normal()
 	if err := s.db.QueryRow(ctx, userReportsQuery, user, k.Kind, k.ID, k.ReceivedTS, RecordCap+1).Scan(&rec.Reports); err != nil {
@@ -87,8 +91,8 @@ type ReporterRecord struct {
 	Filed, Dismissed int
 }
 
-// ReporterRecord returns reporter's record, leaving report except out.
-func (s *Store) ReporterRecord(ctx context.Context, reporter id.UserID, except ReportKey) (ReporterRecord, error) {
+// Reporter returns reporter's record, leaving report except out.
+func (s *RecordQuery) Reporter(ctx context.Context, reporter id.UserID, except ReportKey) (ReporterRecord, error) {
 	var rec ReporterRecord
 	k := except.normal()
 	if err := s.db.QueryRow(ctx, reporterQuery, reporter, k.Kind, k.ID, k.ReceivedTS, RecordCap+1).Scan(&rec.Filed); err != nil {

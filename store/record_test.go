@@ -25,12 +25,12 @@ func TestRecords(t *testing.T) {
 			{ReportKey: ReportKey{Kind: KindEvent, ID: 2, ReceivedTS: 30}, RoomID: "!r:x", EventID: "$2", TargetUser: other, Reporter: "@someone:x"},
 			{ReportKey: ReportKey{Kind: KindEvent, ID: 3, ReceivedTS: 40}, RoomID: "!r:x", EventID: "$3", TargetUser: bad, Reporter: rep},
 		}
-		require.NoError(t, s.SkipReports(ctx, reports))
+		require.NoError(t, s.Reports.Skip(ctx, reports))
 		for _, c := range []Case{
 			{Report: reports[0].ReportKey, State: CaseDismissed, By: "@mod:x", At: time.UnixMilli(100), Note: "not spam"},
 			{Report: reports[1].ReportKey, State: CaseResolved, By: "@mod:x", At: time.UnixMilli(200)},
 		} {
-			changed, err := s.ChangeCase(ctx, &c, func(int) *Message { return nil })
+			changed, err := s.Cases.Change(ctx, &c, func(int) *Message { return nil })
 			require.NoError(t, err)
 			require.True(t, changed)
 		}
@@ -41,22 +41,22 @@ func TestRecords(t *testing.T) {
 			{Command: "!suspend @badx1:x", Target: "@badx1:x", OK: true},
 		} {
 			a.EventID, a.Time, a.Sender = id.EventID("$a"+itoa(i)), time.Now(), "@mod:x"
-			_, err := s.FinishCommand(ctx, a.EventID, Finished{Action: &a, Reply: Message{Key: ReplyKey(a.EventID), RoomID: "!m:x", Content: json.RawMessage(`{}`)}})
+			_, err := s.Commands.Finish(ctx, a.EventID, Finished{Action: &a, Reply: Message{Key: ReplyKey(a.EventID), RoomID: "!m:x", Content: json.RawMessage(`{}`)}})
 			require.NoError(t, err)
 		}
 
-		rec, err := s.UserRecord(ctx, bad, reports[3].ReportKey)
+		rec, err := s.Records.User(ctx, bad, reports[3].ReportKey)
 		require.NoError(t, err)
 		assert.Equal(t, 2, rec.Reports, "the other two reports about the user")
 		require.NotNil(t, rec.Last)
 		assert.Equal(t, CaseResolved, rec.Last.State, "the case closed last")
 		assert.Equal(t, 2, rec.Actions, "the two that succeeded, not the other user's")
 
-		rec, err = s.UserRecord(ctx, other, reports[2].ReportKey)
+		rec, err = s.Records.User(ctx, other, reports[2].ReportKey)
 		require.NoError(t, err)
 		assert.Equal(t, UserRecord{Actions: 1}, rec)
 
-		reporter, err := s.ReporterRecord(ctx, rep, reports[3].ReportKey)
+		reporter, err := s.Records.Reporter(ctx, rep, reports[3].ReportKey)
 		require.NoError(t, err)
 		assert.Equal(t, ReporterRecord{Filed: 2, Dismissed: 1}, reporter)
 	})
@@ -71,11 +71,11 @@ func TestRecordsStopCounting(t *testing.T) {
 	for i := range reports {
 		reports[i] = Report{ReportKey: ReportKey{Kind: KindUser, ID: int64(i + 1), ReceivedTS: int64(i)}, TargetUser: "@bad:x", Reporter: "@rep:x"}
 	}
-	require.NoError(t, s.SkipReports(ctx, reports))
-	rec, err := s.UserRecord(ctx, "@bad:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
+	require.NoError(t, s.Reports.Skip(ctx, reports))
+	rec, err := s.Records.User(ctx, "@bad:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
 	require.NoError(t, err)
 	assert.Equal(t, RecordCap+1, rec.Reports)
-	rep, err := s.ReporterRecord(ctx, "@rep:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
+	rep, err := s.Records.Reporter(ctx, "@rep:x", ReportKey{Kind: KindUser, ID: 1, ReceivedTS: 0})
 	require.NoError(t, err)
 	assert.Equal(t, RecordCap+1, rep.Filed)
 }

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,9 +15,31 @@ import (
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
-// The report table: one row per report Gavel has seen.
+// The report table: one row per report Gavel has seen, and how it was
+// shown: on a card of its own, in a digest, skipped, or as a duplicate on
+// another report's card.
+
+// ReportQuery reads and writes the report table (Store.Reports).
+type ReportQuery struct {
+	db *dbutil.Database
+	// The outbox holds a report's card or digest. (AddDuplicate also
+	// changes the case of the card the duplicate is shown on.)
+	outbox *OutboxQuery
+}
 
 const (
+	seenReportQuery = `SELECT kind, report_id, received_ts, room_id, event_id, state, outbox_key FROM report
+		WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
+	openCardQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key FROM report r
+		LEFT JOIN report_case c ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
+		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed')
+		ORDER BY r.received_ts DESC LIMIT 1`
+	insertDuplicateQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, reporter, reason, target_user)
+		VALUES ($1, $2, $3, $4, $5, 'duplicate', $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
+	promoteQuery = `UPDATE report SET state='notice', outbox_key=$4
+		WHERE kind=$1 AND report_id=$2 AND received_ts=$3 AND state='digest'`
+	duplicatesQuery = `SELECT report_id, received_ts, COALESCE(reporter, ''), COALESCE(reason, '') FROM report
+		WHERE state='duplicate' AND outbox_key=$1 ORDER BY received_ts`
 	insertReportQuery = `INSERT INTO report (kind, report_id, received_ts, room_id, event_id, state, outbox_key, seen_at, target_user, reporter)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
 	countReportsQuery = `SELECT state, COUNT(*) FROM report GROUP BY state`
@@ -91,7 +113,7 @@ const (
 	ReportDuplicate = "duplicate"
 )
 
-// ErrAlreadySeen is returned by AddReportsDigest when one of the reports
+// ErrAlreadySeen is returned by AddDigest when one of the reports
 // already has a row: nothing was recorded or queued.
 var ErrAlreadySeen = errors.New("a report in the digest was already seen")
 
@@ -102,7 +124,7 @@ var scanReportKey dbutil.ConvertRowFn[ReportKey] = func(row dbutil.Scannable) (k
 
 // Unseen returns the reports among keys that the store has no row for, in
 // the order given. It asks the database once for all of them.
-func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, error) {
+func (s *ReportQuery) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -135,9 +157,9 @@ func (s *Store) Unseen(ctx context.Context, keys []ReportKey) ([]ReportKey, erro
 	return unseen, nil
 }
 
-// MaxReportID returns the highest id of the reports of kind the store has
+// MaxID returns the highest id of the reports of kind the store has
 // seen, 0 for none.
-func (s *Store) MaxReportID(ctx context.Context, kind ReportKind) (int64, error) {
+func (s *ReportQuery) MaxID(ctx context.Context, kind ReportKind) (int64, error) {
 	var n int64
 	err := s.db.QueryRow(ctx, maxReportIDQuery, kind).Scan(&n)
 	return n, err
@@ -148,15 +170,15 @@ type stateCount struct {
 	N     int
 }
 
-// CountReports returns how many reports the store has seen, by state.
-func (s *Store) CountReports(ctx context.Context) (map[string]int, error) {
+// CountByState returns how many reports the store has seen, by state.
+func (s *ReportQuery) CountByState(ctx context.Context) (map[string]int, error) {
 	return dbutil.RowIterAsMap(dbutil.NewSimpleReflectRowIter[stateCount](s.db.Query(ctx, countReportsQuery)),
 		func(c *stateCount) (string, int) { return c.State, c.N })
 }
 
 // insertReport records a report as seen, with the outbox message that
 // covers it ("" for none), and reports whether it was new.
-func (s *Store) insertReport(ctx context.Context, r Report, state string, outboxKey OutboxKey, now int64) (bool, error) {
+func (s *ReportQuery) insertReport(ctx context.Context, r Report, state string, outboxKey OutboxKey, now int64) (bool, error) {
 	k := r.normal()
 	res, err := s.db.Exec(ctx, insertReportQuery,
 		k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, state, dbutil.StrPtr(outboxKey), now, dbutil.StrPtr(r.TargetUser), dbutil.StrPtr(r.Reporter))
@@ -167,17 +189,17 @@ func (s *Store) insertReport(ctx context.Context, r Report, state string, outbox
 	return n > 0, err
 }
 
-// AddReportNotice records a report as seen and queues its notice (its
+// AddNotice records a report as seen and queues its notice (its
 // card) and the buttons that go on it, in one transaction: either all
 // happen or none does. A report already recorded is left alone and
 // nothing is queued.
-func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message, buttons ...Message) error {
+func (s *ReportQuery) AddNotice(ctx context.Context, r Report, notice Message, buttons ...Message) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
 			return err
 		}
 		for _, m := range append([]Message{notice}, buttons...) {
-			if err := s.enqueue(ctx, m); err != nil {
+			if err := s.outbox.enqueue(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -185,10 +207,10 @@ func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message, b
 	})
 }
 
-// AddReportsDigest records reports as seen and queues one digest covering
+// AddDigest records reports as seen and queues one digest covering
 // them all, in one transaction. If any of them was already recorded,
 // nothing happens and ErrAlreadySeen is returned.
-func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest Message) error {
+func (s *ReportQuery) AddDigest(ctx context.Context, reports []Report, digest Message) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
 		for _, r := range reports {
@@ -200,13 +222,13 @@ func (s *Store) AddReportsDigest(ctx context.Context, reports []Report, digest M
 				return fmt.Errorf("%w: %s", ErrAlreadySeen, r.ReportKey)
 			}
 		}
-		return s.enqueue(ctx, digest)
+		return s.outbox.enqueue(ctx, digest)
 	})
 }
 
-// SkipReports records reports as seen without a notice: the reports open at
+// Skip records reports as seen without a notice: the reports open at
 // the first start with on_first_start: skip, a page at a time.
-func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
+func (s *ReportQuery) Skip(ctx context.Context, reports []Report) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
 		for _, r := range reports {
@@ -218,15 +240,159 @@ func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
 	})
 }
 
-// CardMessages is a report's card under key, for room, with content, and
-// the reactions Gavel puts on it, one per button key (an emoji): queued
-// after every card and reply, each relating to the card.
-func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
-	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
-	reactions := make([]Message, len(buttons))
-	for i, b := range buttons {
-		c, _ := json.Marshal(map[string]string{"key": b})
-		reactions[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
+// SeenReport is a report Gavel has a row for, and how it was shown.
+type SeenReport struct {
+	Report
+	// State is ReportNotice, ReportDigest, ReportSkipped or
+	// ReportDuplicate; CardKey is the outbox key of the card that shows it
+	// (its notice, or for a duplicate the first report's), empty for the
+	// others.
+	State   string
+	CardKey OutboxKey
+	// CaseKey is the report whose case this one's is: its own, or for a
+	// duplicate the report its card is for.
+	CaseKey ReportKey
+	// CoveredBy is the outbox key of the message that covers it: its
+	// card, the card it is a duplicate on, or its digest.
+	CoveredBy OutboxKey
+}
+
+// Seen returns the newest report of kind with id that Gavel has seen
+// (Synapse reuses ids after a restart), or nil.
+func (s *ReportQuery) Seen(ctx context.Context, kind ReportKind, reportID int64) (*SeenReport, error) {
+	return s.seenReport(ctx, seenReportQuery, kind, reportID)
+}
+
+// OpenCard returns the report whose card shows event eventID, while its
+// case is open or claimed, or nil.
+func (s *ReportQuery) OpenCard(ctx context.Context, eventID id.EventID) (*SeenReport, error) {
+	return s.seenReport(ctx, openCardQuery, eventID)
+}
+
+func (s *ReportQuery) seenReport(ctx context.Context, query string, args ...any) (*SeenReport, error) {
+	var r SeenReport
+	var key sql.NullString
+	err := s.db.QueryRow(ctx, query, args...).Scan(&r.Kind, &r.ID, &r.ReceivedTS, &r.RoomID, &r.EventID, &r.State, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	return card, reactions
+	r.CaseKey, r.CoveredBy = r.ReportKey, OutboxKey(key.String)
+	switch r.State {
+	case ReportNotice:
+		r.CardKey = OutboxKey(key.String)
+	case ReportDuplicate:
+		// Its case is its card's.
+		r.CardKey = OutboxKey(key.String)
+		if k, ok := r.CardKey.Report(); ok {
+			r.CaseKey = k
+		}
+	}
+	return &r, nil
+}
+
+// PromoteToCard gives report k, which came in a digest, a card of its own:
+// its row points at card from now on, and card and its buttons are
+// queued, in one transaction. It reports false, changing nothing, when
+// the report is not (or no longer) in a digest.
+func (s *ReportQuery) PromoteToCard(ctx context.Context, k ReportKey, card Message, buttons ...Message) (bool, error) {
+	k = k.normal()
+	promoted := false
+	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, promoteQuery, k.Kind, k.ID, k.ReceivedTS, card.Key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		promoted = true
+		for _, m := range append([]Message{card}, buttons...) {
+			if err := s.outbox.enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return promoted, err
+}
+
+// Duplicate is a report shown on another report's card.
+type Duplicate struct {
+	ReportID   int64
+	ReceivedTS int64
+	Reporter   id.UserID
+	Reason     string
+}
+
+// Duplicates returns the duplicate reports shown on the card under key,
+// oldest first.
+func (s *ReportQuery) Duplicates(ctx context.Context, card OutboxKey) ([]Duplicate, error) {
+	rows, err := s.db.Query(ctx, duplicatesQuery, card)
+	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (d Duplicate, err error) {
+		err = row.Scan(&d.ReportID, &d.ReceivedTS, &d.Reporter, &d.Reason)
+		return
+	}, err).AsList()
+}
+
+// NewDuplicate is a report to show on another report's card as a
+// duplicate (ReportQuery.AddDuplicate).
+type NewDuplicate struct {
+	// Report is the duplicate, its Reporter who filed it, with Reason.
+	Report Report
+	Reason string
+	// Card is the outbox key of the card it is shown on, and Case that
+	// card's case, as read.
+	Card OutboxKey
+	Case *Case
+	// Edit returns the card's edit for the case's new version; Line is a
+	// note in the card's thread (nil for none).
+	Edit func(version int) *Message
+	Line *Message
+}
+
+// AddDuplicate records d.Report as a duplicate shown on the card d.Card,
+// whose case is d.Case (as read), in one transaction with the change that
+// edits the card (the case's version goes up, d.Edit returns the edit for
+// the new version) and d.Line. It reports false, recording nothing, when
+// the case changed since it was read, or the report was already recorded.
+func (s *ReportQuery) AddDuplicate(ctx context.Context, d NewDuplicate) (bool, error) {
+	r, reporter, reason, card, c, edit, line := d.Report, d.Report.Reporter, d.Reason, d.Card, d.Case, d.Edit, d.Line
+	k := r.normal()
+	added := false
+	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, insertDuplicateQuery, k.Kind, k.ID, k.ReceivedTS, r.RoomID, r.EventID, card, time.Now().UnixMilli(), reporter, reason, dbutil.StrPtr(r.TargetUser))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		cr := c.Report.normal()
+		res, err = s.db.Exec(ctx, changeCaseQuery, cr.Kind, cr.ID, cr.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errCaseChanged
+		}
+		added = true
+		for _, m := range []*Message{edit(c.Version + 1), line} {
+			if m != nil {
+				if err := s.outbox.enqueue(ctx, *m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errCaseChanged) {
+		return false, nil
+	}
+	if err != nil || !added {
+		return false, err
+	}
+	c.Version++
+	return true, nil
 }

@@ -116,21 +116,21 @@ func TestReportKinds(t *testing.T) {
 		event := ReportKey{ID: 7, ReceivedTS: 1000}
 		user := ReportKey{ID: 7, ReceivedTS: 1000, Kind: KindUser}
 		room := ReportKey{ID: 7, ReceivedTS: 1000, Kind: KindRoom}
-		require.NoError(t, s.AddReportNotice(ctx, Report{ReportKey: event, RoomID: "!r:x", EventID: "$e"}, notice(string(NoticeKey(event)))))
+		require.NoError(t, s.Reports.AddNotice(ctx, Report{ReportKey: event, RoomID: "!r:x", EventID: "$e"}, notice(string(NoticeKey(event)))))
 
-		unseen, err := s.Unseen(ctx, []ReportKey{user, event, room, {ID: 7, ReceivedTS: 1000, Kind: KindEvent}})
+		unseen, err := s.Reports.Unseen(ctx, []ReportKey{user, event, room, {ID: 7, ReceivedTS: 1000, Kind: KindEvent}})
 		require.NoError(t, err)
 		assert.Equal(t, []ReportKey{user, room}, unseen, "an empty Kind and KindEvent are the same report")
 
-		require.NoError(t, s.AddReportNotice(ctx, Report{ReportKey: user}, notice(string(NoticeKey(user)))))
-		require.NoError(t, s.SkipReports(ctx, []Report{{ReportKey: room}}))
-		unseen, err = s.Unseen(ctx, []ReportKey{event, user, room})
+		require.NoError(t, s.Reports.AddNotice(ctx, Report{ReportKey: user}, notice(string(NoticeKey(user)))))
+		require.NoError(t, s.Reports.Skip(ctx, []Report{{ReportKey: room}}))
+		unseen, err = s.Reports.Unseen(ctx, []ReportKey{event, user, room})
 		require.NoError(t, err)
 		assert.Empty(t, unseen)
-		counts, err := s.CountReports(ctx)
+		counts, err := s.Reports.CountByState(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int{ReportNotice: 2, ReportSkipped: 1}, counts)
-		unsent, err := s.Unsent(ctx, 10)
+		unsent, err := s.Outbox.Unsent(ctx, 10)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"gavel-report-7-1000", "gavel-user-report-7-1000"}, keys(unsent))
 
@@ -269,35 +269,35 @@ func TestUpgradeKeepsReportsAsEventReports(t *testing.T) {
 
 				// The reports are seen as the event reports they were; a user
 				// report with the same id and time is new, and can be added.
-				unseen, err := s.Unseen(ctx, []ReportKey{{ID: 1, ReceivedTS: 1000}, {ID: 2, ReceivedTS: 1001, Kind: KindEvent}, {ID: 1, ReceivedTS: 1000, Kind: KindUser}})
+				unseen, err := s.Reports.Unseen(ctx, []ReportKey{{ID: 1, ReceivedTS: 1000}, {ID: 2, ReceivedTS: 1001, Kind: KindEvent}, {ID: 1, ReceivedTS: 1000, Kind: KindUser}})
 				require.NoError(t, err)
 				assert.Equal(t, []ReportKey{{ID: 1, ReceivedTS: 1000, Kind: KindUser}}, unseen)
-				require.NoError(t, s.SkipReports(ctx, []Report{{ReportKey: ReportKey{ID: 1, ReceivedTS: 1000, Kind: KindUser}}}))
-				counts, err := s.CountReports(ctx)
+				require.NoError(t, s.Reports.Skip(ctx, []Report{{ReportKey: ReportKey{ID: 1, ReceivedTS: 1000, Kind: KindUser}}}))
+				counts, err := s.Reports.CountByState(ctx)
 				require.NoError(t, err)
 				assert.Equal(t, map[string]int{ReportNotice: 1, ReportSkipped: 2}, counts)
 
 				// The rest is kept too, and v2's table is there.
-				v, err := s.Get(ctx, "sync.next_batch")
+				v, err := s.KV.Get(ctx, "sync.next_batch")
 				require.NoError(t, err)
 				assert.Equal(t, "s42", v)
-				m, err := s.Message(ctx, "gavel-report-1-1000")
+				m, err := s.Outbox.Get(ctx, "gavel-report-1-1000")
 				require.NoError(t, err)
 				require.NotNil(t, m)
-				_, err = s.Undecrypted(ctx)
+				_, err = s.Undecrypted.List(ctx)
 				require.NoError(t, err)
 
 				// The open report's notice is its card: its case is open
 				// and can change, with an edit of that notice.
-				seen, err := s.SeenReport(ctx, KindEvent, 1)
+				seen, err := s.Reports.Seen(ctx, KindEvent, 1)
 				require.NoError(t, err)
 				require.NotNil(t, seen)
 				assert.Equal(t, OutboxKey("gavel-report-1-1000"), seen.CardKey)
-				c, err := s.Case(ctx, seen.CaseKey)
+				c, err := s.Cases.Get(ctx, seen.CaseKey)
 				require.NoError(t, err)
 				assert.Equal(t, CaseOpen, c.State)
 				c.State, c.By = CaseClaimed, "@mod:x"
-				changed, err := s.ChangeCase(ctx, &c, func(v int) *Message {
+				changed, err := s.Cases.Change(ctx, &c, func(v int) *Message {
 					return &Message{Key: CaseEditKey(seen.CardKey, v), RoomID: "!m:x", Content: []byte(`{}`), RelatesTo: seen.CardKey}
 				})
 				require.NoError(t, err)
@@ -331,33 +331,33 @@ func TestPendingIsDecidedOnce(t *testing.T) {
 		for i, name := range []string{"$preview", "$late"} {
 			reply := Message{Key: OutboxKey("reply-" + name), RoomID: "!mods:example.org", Content: []byte(`{}`)}
 			p := &Pending{Command: "deactivate @spam:example.org", Sender: "@mod:example.org", CreatedAt: now, ExpiresAt: now.Add(time.Duration(1-i) * time.Minute)}
-			_, err := s.FinishCommand(ctx, id.EventID("$cmd"+name), Finished{Reply: reply, Pending: p})
+			_, err := s.Commands.Finish(ctx, id.EventID("$cmd"+name), Finished{Reply: reply, Pending: p})
 			require.NoError(t, err)
-			require.NoError(t, s.MarkSent(ctx, reply.Key, id.EventID(name)))
+			require.NoError(t, s.Outbox.MarkSent(ctx, reply.Key, id.EventID(name)))
 		}
-		none, err := s.PendingByEvent(ctx, "$other")
+		none, err := s.Pending.ByEvent(ctx, "$other")
 		require.NoError(t, err)
 		assert.Nil(t, none)
 
-		p, err := s.PendingByEvent(ctx, "$preview")
+		p, err := s.Pending.ByEvent(ctx, "$preview")
 		require.NoError(t, err)
 		require.NotNil(t, p)
 		assert.Equal(t, "deactivate @spam:example.org", p.Command)
 		assert.Equal(t, PendingOpen, p.State)
-		won, err := s.DecidePending(ctx, p.PreviewKey, PendingConfirmed, "@mod:example.org", now)
+		won, err := s.Pending.Decide(ctx, p.PreviewKey, PendingConfirmed, "@mod:example.org", now)
 		require.NoError(t, err)
 		assert.True(t, won)
-		won, err = s.DecidePending(ctx, p.PreviewKey, PendingCancelled, "@other:example.org", now)
+		won, err = s.Pending.Decide(ctx, p.PreviewKey, PendingCancelled, "@other:example.org", now)
 		require.NoError(t, err)
 		assert.False(t, won, "decided once")
-		p, err = s.PendingByEvent(ctx, "$preview")
+		p, err = s.Pending.ByEvent(ctx, "$preview")
 		require.NoError(t, err)
 		assert.Equal(t, PendingConfirmed, p.State)
 		assert.Equal(t, id.UserID("@mod:example.org"), p.DecidedBy)
 
-		late, err := s.PendingByEvent(ctx, "$late")
+		late, err := s.Pending.ByEvent(ctx, "$late")
 		require.NoError(t, err)
-		won, err = s.DecidePending(ctx, late.PreviewKey, PendingConfirmed, "@mod:example.org", now)
+		won, err = s.Pending.Decide(ctx, late.PreviewKey, PendingConfirmed, "@mod:example.org", now)
 		require.NoError(t, err)
 		assert.False(t, won, "expired")
 	})

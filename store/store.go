@@ -1,14 +1,26 @@
-// Package store keeps Gavel's state in SQLite or PostgreSQL, one file per
-// table: the key-value settings (kv.go), every report seen (report.go), the
-// outbox of messages to post exactly once (outbox.go), the command events
-// handled (command.go), the moderators' action log (action.go), the
-// encrypted messages waiting for their keys (undecrypted.go), the
-// actions waiting for a moderator's confirmation (pending.go), Synapse's
-// tasks followed (task.go), cases, duplicates and archived reports
-// (case.go) and the reporters told (notice.go); record.go reads users' and
-// reporters' records across them. keys.go names the kv and outbox keys.
-// The schema lives in upgrades/; schema.go finds where a database's
-// schema stands without touching it, and refuses one from a newer Gavel.
+// Package store keeps Gavel's state in SQLite or PostgreSQL. Each table
+// has one query type, in the file named after the table, and Store holds
+// them as fields (st.Cases.Get(ctx, k), st.Outbox.Enqueue(ctx, m)), as
+// mautrix's bridgev2/database does: the key-value settings (kv.go,
+// Store.KV), every report seen, duplicates included (report.go,
+// Store.Reports), where each report stands as a case (report_case.go,
+// Store.Cases), reports archived before Gavel deleted them in Synapse
+// (report_archive.go, Store.Archive), the reporters told
+// (reporter_notice.go, Store.ReporterNotices), the outbox of messages to
+// post exactly once (outbox.go, Store.Outbox), the command events handled
+// (command.go, Store.Commands), the moderators' action log (action.go,
+// Store.Actions), the actions waiting for a moderator's confirmation
+// (pending.go, Store.Pending), Synapse's tasks followed (task.go,
+// Store.Tasks), the encrypted messages waiting for their keys
+// (undecrypted.go, Store.Undecrypted) and the Gavels sharing a PostgreSQL
+// database (instance.go, Store.Instances); record.go (Store.Records)
+// reads users' and reporters' records across report, report_case and
+// action. A transaction travels in the context (dbutil's DoTxn), so a
+// method of one table called inside another's transaction joins it.
+// keys.go names the kv and outbox keys. The schema lives in upgrades/;
+// schema.go finds where a database's schema stands without touching it,
+// and refuses one from a newer Gavel. It builds no Matrix content: a
+// message is queued with the content its caller gave it.
 //
 // Of Gavel's packages it imports only internal/mxid (report kinds and
 // references); otherwise mautrix's id and event packages,
@@ -24,6 +36,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
@@ -50,14 +63,52 @@ func latestVersion() int { return len(upgrades) }
 // LatestVersion is the schema version this Gavel brings a database to.
 func LatestVersion() int { return latestVersion() }
 
-// Store is Gavel's database.
+// Store is Gavel's database: one query type per table, each in the file
+// named after its table, all sharing one *dbutil.Database. dbutil carries a
+// transaction in the context (DoTxn), so a method of one table called
+// inside another's transaction runs in that transaction.
 type Store struct {
 	db *dbutil.Database
 	// session names this process's PostgreSQL connections (Session).
 	session string
 	// fence, when set, guards the claims of outbox messages and commands
 	// (see SetFence).
-	fence fenceHolder
+	fence *fenceHolder
+
+	KV              *KVQuery             // kv
+	Reports         *ReportQuery         // report
+	Cases           *ReportCaseQuery     // report_case
+	Archive         *ReportArchiveQuery  // report_archive
+	ReporterNotices *ReporterNoticeQuery // reporter_notice
+	Outbox          *OutboxQuery         // outbox
+	Commands        *CommandQuery        // command
+	Actions         *ActionQuery         // action
+	Pending         *PendingQuery        // pending
+	Tasks           *TaskQuery           // task
+	Undecrypted     *UndecryptedQuery    // undecrypted
+	Instances       *InstanceQuery       // instance
+	// Records reads users' and reporters' records across report,
+	// report_case and action.
+	Records *RecordQuery
+}
+
+// newStore gives db its query types.
+func newStore(db *dbutil.Database, session string) *Store {
+	s := &Store{db: db, session: session, fence: &fenceHolder{}}
+	s.KV = &KVQuery{db: db}
+	s.Outbox = &OutboxQuery{db: db, fence: s.fence, kv: s.KV}
+	s.Actions = &ActionQuery{db: db}
+	s.Archive = &ReportArchiveQuery{db: db}
+	s.Cases = &ReportCaseQuery{db: db, outbox: s.Outbox, archive: s.Archive}
+	s.Reports = &ReportQuery{db: db, outbox: s.Outbox}
+	s.ReporterNotices = &ReporterNoticeQuery{db: db}
+	s.Pending = &PendingQuery{db: db}
+	s.Tasks = &TaskQuery{db: db, outbox: s.Outbox, actions: s.Actions}
+	s.Commands = &CommandQuery{db: db, fence: s.fence, outbox: s.Outbox, actions: s.Actions, pending: s.Pending, tasks: s.Tasks}
+	s.Undecrypted = &UndecryptedQuery{db: db}
+	s.Instances = &InstanceQuery{db: db}
+	s.Records = &RecordQuery{db: db}
+	return s
 }
 
 // Open opens the database that uri names — a postgres:// or postgresql://
@@ -109,7 +160,7 @@ func open(ctx context.Context, uri string, log zerolog.Logger) (*Store, error) {
 		log.Warn().Int("schema", v).Int("compatible_with", compat).Int("latest_known", latestVersion()).
 			Msg("The database was upgraded by a newer Gavel, which declared that this one can run on it")
 	}
-	return &Store{db: db, session: session}, nil
+	return newStore(db, session), nil
 }
 
 // ApplicationName is the PostgreSQL application_name of the connections of
@@ -212,6 +263,39 @@ func (s *Store) Close() error { return s.db.Close() }
 // Dialect names the database engine as dbutil does: "sqlite3" or
 // "postgres".
 func (s *Store) Dialect() string { return s.db.Dialect.String() }
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// A Fence says whether this instance may still act; it runs inside the
+// transaction that claims an outbox message or a command, and returns
+// ErrNotActive (or a database error) when it may not.
+type Fence func(ctx context.Context) error
+
+// SetFence makes every claim of an outbox message or a command check f in
+// its transaction; nil removes it.
+func (s *Store) SetFence(f Fence) {
+	if f == nil {
+		s.fence.Store(nil)
+		return
+	}
+	s.fence.Store(&f)
+}
+
+// fenceHolder is the Store's fence, swapped atomically as terms begin;
+// the outbox and command tables check it.
+type fenceHolder struct{ atomic.Pointer[Fence] }
+
+// check runs the fence, if any, in ctx's transaction.
+func (h *fenceHolder) check(ctx context.Context) error {
+	if f := h.Load(); f != nil {
+		return (*f)(ctx)
+	}
+	return nil
+}
 
 // DB is the database itself, for mautrix's crypto and state stores, which
 // keep their own tables (and schema versions) next to Gavel's.

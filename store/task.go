@@ -13,6 +13,14 @@ import (
 // follows each until it ends, editing the reply to the command that
 // started it; one that has not ended is followed again after a restart.
 
+// TaskQuery reads and writes the task table (Store.Tasks).
+type TaskQuery struct {
+	db *dbutil.Database
+	// Show's other tables: an ended task's action, the reply's edit.
+	actions *ActionQuery
+	outbox  *OutboxQuery
+}
+
 const (
 	taskColumns       = `task_id, kind, command_id, room_id, params, started_at, shown, edits, shown_at`
 	insertTaskQuery   = `INSERT INTO task (` + taskColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`
@@ -62,7 +70,7 @@ var scanTask dbutil.ConvertRowFn[Task] = func(row dbutil.Scannable) (Task, error
 	return t, err
 }
 
-func (s *Store) insertTask(ctx context.Context, t *Task) error {
+func (s *TaskQuery) insert(ctx context.Context, t *Task) error {
 	if t.StartedAt.IsZero() {
 		t.StartedAt = time.Now()
 	}
@@ -74,8 +82,8 @@ func (s *Store) insertTask(ctx context.Context, t *Task) error {
 	return err
 }
 
-// RunningTasks returns the tasks that have not ended, oldest first.
-func (s *Store) RunningTasks(ctx context.Context) ([]Task, error) {
+// Running returns the tasks that have not ended, oldest first.
+func (s *TaskQuery) Running(ctx context.Context) ([]Task, error) {
 	return scanTask.NewRowIter(s.db.Query(ctx, runningTasksQuery)).AsList()
 }
 
@@ -85,12 +93,12 @@ type TaskEnd struct {
 	Result string
 }
 
-// ShowTask records, in one transaction, that the task now shows text, and
+// Show records, in one transaction, that the task now shows text, and
 // queues edit (nil when there is no reply to edit); with end, the task has
 // ended, with that result for its action. It reports false, and changes
 // nothing, when t is not the task's latest state (another call showed it
 // first, or it ended).
-func (s *Store) ShowTask(ctx context.Context, t *Task, text string, edit *Message, end *TaskEnd) (bool, error) {
+func (s *TaskQuery) Show(ctx context.Context, t *Task, text string, edit *Message, end *TaskEnd) (bool, error) {
 	shown := false
 	now := time.Now()
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
@@ -107,12 +115,12 @@ func (s *Store) ShowTask(ctx context.Context, t *Task, text string, edit *Messag
 		}
 		shown = true
 		if end != nil {
-			if _, err := s.db.Exec(ctx, endActionQuery, t.CommandID, end.OK, end.Result); err != nil {
+			if err := s.actions.end(ctx, t.CommandID, *end); err != nil {
 				return err
 			}
 		}
 		if edit != nil {
-			if err := s.enqueue(ctx, *edit); err != nil {
+			if err := s.outbox.enqueue(ctx, *edit); err != nil {
 				return err
 			}
 		}

@@ -14,6 +14,10 @@ import (
 // keys had not arrived when Gavel saw them. They are kept until they
 // decrypt or Gavel gives up, so a restart meanwhile loses no command.
 
+// UndecryptedQuery reads and writes the undecrypted table
+// (Store.Undecrypted).
+type UndecryptedQuery struct{ db *dbutil.Database }
+
 const (
 	addUndecryptedQuery    = `INSERT INTO undecrypted (event_id, session_id, event, first_seen) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
 	getUndecryptedQuery    = `SELECT event, first_seen FROM undecrypted ORDER BY first_seen, event_id`
@@ -42,9 +46,9 @@ var scanUndecrypted dbutil.ConvertRowFn[Undecrypted] = func(row dbutil.Scannable
 	return Undecrypted{Event: &evt, FirstSeen: time.UnixMilli(firstSeen)}, nil
 }
 
-// AddUndecrypted keeps an encrypted message until its keys arrive. A message
+// Add keeps an encrypted message until its keys arrive. A message
 // already kept keeps its first_seen.
-func (s *Store) AddUndecrypted(ctx context.Context, evt *event.Event) error {
+func (s *UndecryptedQuery) Add(ctx context.Context, evt *event.Event) error {
 	data, err := json.Marshal(evt)
 	if err != nil {
 		return err
@@ -57,14 +61,14 @@ func (s *Store) AddUndecrypted(ctx context.Context, evt *event.Event) error {
 	return err
 }
 
-// Undecrypted returns the messages waiting for their keys, oldest first,
+// List returns the messages waiting for their keys, oldest first,
 // their content parsed.
-func (s *Store) Undecrypted(ctx context.Context) ([]Undecrypted, error) {
+func (s *UndecryptedQuery) List(ctx context.Context) ([]Undecrypted, error) {
 	return scanUndecrypted.NewRowIter(s.db.Query(ctx, getUndecryptedQuery)).AsList()
 }
 
-// RemoveUndecrypted forgets a message: it decrypted, or Gavel gave up.
-func (s *Store) RemoveUndecrypted(ctx context.Context, eventID id.EventID) error {
+// Remove forgets a message: it decrypted, or Gavel gave up.
+func (s *UndecryptedQuery) Remove(ctx context.Context, eventID id.EventID) error {
 	_, err := s.db.Exec(ctx, removeUndecryptedQuery, eventID)
 	return err
 }

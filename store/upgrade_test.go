@@ -97,21 +97,21 @@ func checkFixture(t *testing.T, s *Store, v int) {
 	t.Helper()
 	key := func(n, ts int64) ReportKey { return ReportKey{ID: n, ReceivedTS: ts} }
 	all := []ReportKey{key(1, 1000), key(2, 2000), key(3, 3000), key(4, 4000), key(5, 5000), key(6, 6000), key(7, 6001)}
-	unseen, err := s.Unseen(ctx, append(all, ReportKey{ID: 2, ReceivedTS: 2000, Kind: KindUser}))
+	unseen, err := s.Reports.Unseen(ctx, append(all, ReportKey{ID: 2, ReceivedTS: 2000, Kind: KindUser}))
 	require.NoError(t, err)
 	assert.Equal(t, []ReportKey{{ID: 2, ReceivedTS: 2000, Kind: KindUser}}, unseen, "every report is seen, as an event report")
-	counts, err := s.CountReports(ctx)
+	counts, err := s.Reports.CountByState(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{ReportSkipped: 1, ReportNotice: 4, ReportDigest: 2}, counts)
 
 	// Reports and their cards.
-	skipped, err := s.SeenReport(ctx, KindEvent, 1)
+	skipped, err := s.Reports.Seen(ctx, KindEvent, 1)
 	require.NoError(t, err)
 	require.NotNil(t, skipped)
 	assert.Equal(t, ReportSkipped, skipped.State)
 	assert.Empty(t, skipped.CardKey)
 	for _, c := range []fixtureCard{{2, 2000, "$spam"}, {3, 3000, "$abuse"}, {4, 4000, "$tried"}, {5, 5000, "$refused"}} {
-		r, err := s.SeenReport(ctx, KindEvent, c.id)
+		r, err := s.Reports.Seen(ctx, KindEvent, c.id)
 		require.NoError(t, err)
 		require.NotNil(t, r, "report %d", c.id)
 		assert.Equal(t, ReportNotice, r.State)
@@ -120,12 +120,12 @@ func checkFixture(t *testing.T, s *Store, v int) {
 		assert.Equal(t, c.event, r.EventID)
 		assert.Equal(t, id.RoomID("!public:fixture.example"), r.RoomID)
 		assert.Equal(t, NoticeKey(key(c.id, c.ts)), r.CardKey, "report %d's card", c.id)
-		caseNow, err := s.Case(ctx, r.CaseKey)
+		caseNow, err := s.Cases.Get(ctx, r.CaseKey)
 		require.NoError(t, err)
 		assert.Equal(t, CaseOpen, caseNow.State)
 	}
 	for _, n := range []int64{6, 7} {
-		r, err := s.SeenReport(ctx, KindEvent, n)
+		r, err := s.Reports.Seen(ctx, KindEvent, n)
 		require.NoError(t, err)
 		require.NotNil(t, r)
 		assert.Equal(t, ReportDigest, r.State)
@@ -151,7 +151,7 @@ func checkFixture(t *testing.T, s *Store, v int) {
 		"gavel-reply-help":          {"help", false, "", "", false},
 	}
 	for k, w := range wantMessages {
-		m, err := s.Message(ctx, k)
+		m, err := s.Outbox.Get(ctx, k)
 		require.NoError(t, err)
 		require.NotNil(t, m, "message %s", k)
 		var content struct{ MsgType, Body string }
@@ -165,32 +165,32 @@ func checkFixture(t *testing.T, s *Store, v int) {
 		assert.Empty(t, m.RelatesTo)
 		assert.Empty(t, m.Type, "message %s is an m.room.message", k)
 	}
-	card, err := s.MessageByEvent(ctx, "$card2")
+	card, err := s.Outbox.ByEvent(ctx, "$card2")
 	require.NoError(t, err)
 	require.NotNil(t, card, "a reaction to a card finds it by its event")
 	assert.Equal(t, OutboxKey("gavel-report-2-2000"), card.Key)
-	unsent, err := s.Unsent(ctx, 10)
+	unsent, err := s.Outbox.Unsent(ctx, 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"gavel-reply-help", "gavel-report-3-3000", "gavel-report-4-4000"}, keys(unsent), "replies first, then in queueing order")
 
 	// Commands and the action log.
 	for ev, want := range map[id.EventID]CommandState{"$cmd-ban": CommandHandled, "$cmd-help": CommandHandled, "$cmd-crashed": CommandStarted} {
-		got, err := s.StartCommand(ctx, ev)
+		got, err := s.Commands.Start(ctx, ev)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "command %s", ev)
 	}
-	actions, err := s.Actions(ctx, 10)
+	actions, err := s.Actions.Latest(ctx, 10)
 	require.NoError(t, err)
 	assert.Equal(t, []Action{{Time: time.UnixMilli(7000), Sender: "@mod:fixture.example", EventID: "$cmd-ban",
 		Command: "deactivate @spammer:fixture.example", OK: true, Result: "deactivated @spammer:fixture.example"}}, actions)
 
 	for k, want := range map[KVKey]string{KVNextBatch: "s72_fixture", KVInitialized: "skip"} {
-		got, err := s.Get(ctx, k)
+		got, err := s.KV.Get(ctx, k)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "kv %s", k)
 	}
 
-	waiting, err := s.Undecrypted(ctx)
+	waiting, err := s.Undecrypted.List(ctx)
 	require.NoError(t, err)
 	if v >= 2 {
 		require.Len(t, waiting, 1)
@@ -202,20 +202,20 @@ func checkFixture(t *testing.T, s *Store, v int) {
 
 	// Gavel goes on: the queued card is sent, a moderator claims a case
 	// (an edit of its card), a new report gets its card.
-	require.NoError(t, s.MarkSent(ctx, "gavel-report-3-3000", "$card3"))
-	r3, err := s.SeenReport(ctx, KindEvent, 3)
+	require.NoError(t, s.Outbox.MarkSent(ctx, "gavel-report-3-3000", "$card3"))
+	r3, err := s.Reports.Seen(ctx, KindEvent, 3)
 	require.NoError(t, err)
-	c, err := s.Case(ctx, r3.CaseKey)
+	c, err := s.Cases.Get(ctx, r3.CaseKey)
 	require.NoError(t, err)
 	c.State, c.By = CaseClaimed, "@mod:fixture.example"
-	changed, err := s.ChangeCase(ctx, &c, func(version int) *Message {
+	changed, err := s.Cases.Change(ctx, &c, func(version int) *Message {
 		return &Message{Key: CaseEditKey(r3.CardKey, version), RoomID: "!mods:fixture.example", Content: []byte(`{}`), RelatesTo: r3.CardKey}
 	})
 	require.NoError(t, err)
 	assert.True(t, changed)
-	require.NoError(t, s.AddReportNotice(ctx, Report{ReportKey: key(8, 8000), RoomID: "!public:fixture.example", EventID: "$new", TargetUser: "@spammer:fixture.example"},
+	require.NoError(t, s.Reports.AddNotice(ctx, Report{ReportKey: key(8, 8000), RoomID: "!public:fixture.example", EventID: "$new", TargetUser: "@spammer:fixture.example"},
 		Message{Key: NoticeKey(key(8, 8000)), Priority: PriorityNotice, RoomID: "!mods:fixture.example", Content: []byte(`{}`)}))
-	unsent, err = s.Unsent(ctx, 10)
+	unsent, err = s.Outbox.Unsent(ctx, 10)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"gavel-reply-help", "gavel-report-3-3000-case-1", "gavel-report-4-4000", "gavel-report-8-8000"}, keys(unsent))
 }
@@ -304,7 +304,7 @@ func TestInspectWritesNothing(t *testing.T) {
 		// A running Gavel in the middle of a write.
 		s := openStore(t, uri)
 		require.NoError(t, s.DB().DoTxn(ctx, nil, func(ctx context.Context) error {
-			if err := s.Set(ctx, KVNextBatch, "s73"); err != nil {
+			if err := s.KV.Set(ctx, KVNextBatch, "s73"); err != nil {
 				return err
 			}
 			inspectCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
