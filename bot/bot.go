@@ -167,40 +167,26 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		version: opts.Version,
 		active:  opts.Active,
 		client:  cli,
-		admin:   adminapi.Wrap(adminCli),
 		store:   st,
 		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
 		log:     log,
+		metrics: opts.Metrics,
 
 		keysRequested: map[id.SessionID]bool{},
 		// Until the database says otherwise; never without encryption.
 		undecrypted: cfg.Encryption.PickleKey != "",
 		keyWait:     opts.KeyWait,
 	}
-	b.metrics = opts.Metrics
 	if b.metrics == nil {
-		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.OutboxDepth, Pending: st.PendingCount,
-			LastPoll: func() time.Time { return b.feed.LastSuccess() }})
+		b.metrics = metrics.New(opts.Version, b.current().Sources(st))
 	}
-	b.admin.OnError = func(e *adminapi.Error) {
-		// Not counted: cancellations (shutting down) and "not found",
-		// which is how the feed learns, at every poll, that the next
-		// report id is not taken yet; neither says Synapse is unwell.
-		if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
-			b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
-		}
-	}
+	b.admin = adminapi.Wrap(adminCli, adminapi.WithOnError(b.countAdminError))
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
 	b.sender = outbox.New(outbox.Config{
 		Client: cli, Store: st, Room: room, Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
-	b.feed = feed.New(feed.Config{
-		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
-		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
-		Metrics: b.metrics,
-	})
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
@@ -208,7 +194,13 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	b.feed.Duplicate, b.feed.Deleted, b.feed.LateCard = b.mod.AddDuplicate, b.mod.MarkDeleted, b.mod.LateCard
+	// The feed hands moderation what belongs to a case: a duplicate of an
+	// open card, a card's late context, reports deleted outside Gavel.
+	b.feed = feed.New(feed.Config{
+		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
+		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
+		Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
+	})
 	return b, nil
 }
 
@@ -362,21 +354,15 @@ func (b *Bot) protected(userID id.UserID) bool {
 	return userID == b.client.UserID || userID == b.adminUser
 }
 
-// Readiness is what /readyz checks of this bot: its last successful poll,
-// the database, and whether it is in the management room.
-func (b *Bot) Readiness() *metrics.Readiness {
-	return &metrics.Readiness{PollInterval: b.cfg.Reports.PollInterval, LastPoll: b.LastPoll,
-		Started: b.StartedAt, Ping: b.store.Ping, Joined: b.Joined}
+// countAdminError counts a failed admin API request in the metrics.
+// Not counted: cancellations (shutting down) and "not found", which is how
+// the feed learns, at every poll, that the next report id is not taken
+// yet; neither says Synapse is unwell.
+func (b *Bot) countAdminError(e *adminapi.Error) {
+	if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
+		b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
+	}
 }
-
-// LastPoll is when the feed last polled every kind of report successfully.
-func (b *Bot) LastPoll() time.Time { return b.feed.LastSuccess() }
-
-// StartedAt is when Start began.
-func (b *Bot) StartedAt() time.Time { return b.startedAt }
-
-// Joined reports whether the bot is in the management room.
-func (b *Bot) Joined() bool { return b.joined.Load() }
 
 // Metrics are this Gavel's metrics: SetActive says whether it is the
 // active one.
