@@ -8,8 +8,9 @@
 // *InvalidInputError and sends nothing. Failed requests return an *Error that
 // carries Synapse's HTTP status, errcode and message.
 //
-// It holds no Gavel policy (what to retry, how to word an error) and
-// imports of Gavel's own only internal/mxid.
+// It holds no Gavel policy (what to retry, how to word an error).
+//
+// Of Gavel's packages it may import: internal/mxid.
 package adminapi
 
 import (

@@ -11,6 +11,11 @@
 // and restarts.
 //
 // Nothing imports bot but main.
+//
+// Of Gavel's packages it may import: adminapi, commands, config, doorbell,
+// dossier, feed, internal/e2ee, internal/mxid, internal/retry,
+// internal/textcut, metrics, moderation, notice, outbox, preflight,
+// roomreports, store.
 package bot
 
 import (

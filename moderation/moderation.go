@@ -4,10 +4,12 @@
 // command itself is declared once, in package commands. FollowTasks
 // follows the tasks that long actions start in Synapse (tasks.go).
 //
-// It may import adminapi, commands, metrics, notice, store and internal
-// packages;
-// it does not import bot, feed or outbox: what it needs of them (the last
+// It does not import bot, feed or outbox: what it needs of them (the last
 // poll, the encryption state, waking the sender) comes in through Config.
+//
+// Of Gavel's packages it may import: adminapi, commands, dossier,
+// internal/mxid, internal/retry, internal/textcut, metrics, notice,
+// roomreports, store.
 package moderation
 
 import (

@@ -6,7 +6,8 @@
 // answers it. Nothing is intercepted or changed: Synapse keeps every
 // report, and Gavel never writes to its database.
 //
-// It imports adminapi and internal packages.
+// Of Gavel's packages it may import: adminapi, internal/mxid, internal/retry,
+// internal/textcut.
 package roomreports
 
 import (

@@ -10,9 +10,11 @@
 // The schema lives in upgrades/; schema.go finds where a database's
 // schema stands without touching it, and refuses one from a newer Gavel.
 //
-// Of Gavel's packages it imports only internal/mxid (report kinds and
-// references); otherwise mautrix's id and event packages,
-// go.mau.fi/util/dbutil, zerolog and the database drivers.
+// It uses internal/mxid for report kinds and references, and otherwise
+// mautrix's id and event packages, go.mau.fi/util/dbutil, zerolog and the
+// database drivers.
+//
+// Of Gavel's packages it may import: internal/mxid.
 package store
 
 import (
