@@ -62,7 +62,8 @@ type Bot struct {
 	feed   *feed.Feed
 	sender *outbox.Sender
 	mod    *moderation.Moderator
-	// roomReports reads room reports (synapse.database); set by Start.
+	// roomReports reads room reports (from synapse.database once Start
+	// connected it), for the feed and moderation.
 	roomReports *roomreports.Source
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
 	doorbell *doorbell.Doorbell
@@ -192,10 +193,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
+	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
-		Dossier: gatherer, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger()})
+		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +206,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
-		Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
+		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
 	return b, nil
 }
@@ -288,12 +290,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if encrypted {
 		b.markEncrypted(ctx, &encryption)
 	}
-	rooms, err := roomreports.Open(ctx, b.admin, b.cfg.Synapse.Database)
-	if err != nil {
+	// Run closes it when Gavel stops.
+	if err := b.roomReports.Connect(ctx); err != nil {
 		return startupErr("%v", err)
 	}
-	// Run closes it when Gavel stops.
-	b.feed.RoomReports, b.mod.RoomReports, b.roomReports = rooms, rooms, rooms
 	if addr := b.cfg.Reports.DoorbellListen; addr != "" && b.doorbell == nil {
 		if b.doorbell, err = doorbell.Listen(addr, b.feed.Ring); err != nil {
 			return startupErr("%v: free that address or choose another", err)
@@ -322,9 +322,7 @@ func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) 
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if b.roomReports != nil {
-		defer b.roomReports.Close()
-	}
+	defer b.roomReports.Close()
 	b.metrics.SetActive(true)
 	defer b.metrics.SetActive(false)
 	var wg sync.WaitGroup
