@@ -38,37 +38,10 @@ func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	defer elector.Close()
 
 	var current atomic.Pointer[bot.Bot] // the bot of the running term
-	m := metrics.New(Version(), metrics.Sources{Outbox: st.Outbox.Depth, Pending: st.Pending.Count,
-		LastPoll: func() time.Time {
-			if b := current.Load(); b != nil {
-				return b.LastPoll()
-			}
-			return time.Time{}
-		}})
+	running := bot.Current(current.Load)
+	m := metrics.New(Version(), running.Sources(st))
 	if addr := cfg.Metrics.Listen; addr != "" {
-		ready := &metrics.Readiness{PollInterval: cfg.Reports.PollInterval, Ping: st.Ping,
-			Standby: func() string {
-				if current.Load() == nil {
-					return elector.Status()
-				}
-				return ""
-			},
-			LastPoll: func() time.Time {
-				if b := current.Load(); b != nil {
-					return b.LastPoll()
-				}
-				return time.Time{}
-			},
-			Started: func() time.Time {
-				if b := current.Load(); b != nil {
-					return b.StartedAt()
-				}
-				return time.Time{}
-			},
-			Joined: func() bool {
-				b := current.Load()
-				return b != nil && b.Joined()
-			}}
+		ready := running.Readiness(cfg.Reports.PollInterval, st, elector.Status)
 		srv, err := metrics.Listen(addr, m, ready)
 		if err != nil {
 			return fmt.Errorf("%w: free that address or choose another", err)

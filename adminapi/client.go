@@ -8,8 +8,9 @@
 // *InvalidInputError and sends nothing. Failed requests return an *Error that
 // carries Synapse's HTTP status, errcode and message.
 //
-// It holds no Gavel policy (what to retry, how to word an error) and
-// imports of Gavel's own only internal/mxid.
+// It holds no Gavel policy (what to retry, how to word an error).
+//
+// Of Gavel's packages it may import: internal/mxid.
 package adminapi
 
 import (
@@ -35,26 +36,37 @@ type Client struct {
 	// available for calls this package does not wrap; they do not validate
 	// their input.
 	Synapse *synapseadmin.Client
-	// OnError, when set, is called with every failed request, as the
-	// *Error the call returns (Endpoint names its route without ids). It
-	// must be quick: it runs on the caller's goroutine.
+	// OnError, when set (WithOnError), is called with every failed
+	// request, as the *Error the call returns (Endpoint names its route
+	// without ids). It must be quick: it runs on the caller's goroutine.
 	OnError func(*Error)
 }
 
+// An Option sets up a Client as New or Wrap makes it.
+type Option func(*Client)
+
+// WithOnError makes the Client call fn with every failed request
+// (Client.OnError).
+func WithOnError(fn func(*Error)) Option { return func(c *Client) { c.OnError = fn } }
+
 // New returns a Client for the homeserver at homeserverURL, authenticating
 // with accessToken, which must belong to a server admin for most calls.
-func New(homeserverURL, accessToken string) (*Client, error) {
+func New(homeserverURL, accessToken string, opts ...Option) (*Client, error) {
 	cli, err := mautrix.NewClient(homeserverURL, "", accessToken)
 	if err != nil {
 		return nil, err
 	}
-	return Wrap(cli), nil
+	return Wrap(cli, opts...), nil
 }
 
 // Wrap returns a Client that sends its requests through cli, sharing its
 // homeserver, access token, HTTP client, logger and retry settings.
-func Wrap(cli *mautrix.Client) *Client {
-	return &Client{Synapse: &synapseadmin.Client{Client: cli}}
+func Wrap(cli *mautrix.Client, opts ...Option) *Client {
+	c := &Client{Synapse: &synapseadmin.Client{Client: cli}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Matrix returns the underlying Matrix client.

@@ -11,6 +11,11 @@
 // and restarts.
 //
 // Nothing imports bot but main.
+//
+// Of Gavel's packages it may import: adminapi, commands, config, doorbell,
+// dossier, feed, internal/e2ee, internal/mxid, internal/retry,
+// internal/textcut, metrics, moderation, notice, outbox, preflight,
+// roomreports, store.
 package bot
 
 import (
@@ -57,7 +62,8 @@ type Bot struct {
 	feed   *feed.Feed
 	sender *outbox.Sender
 	mod    *moderation.Moderator
-	// roomReports reads room reports (synapse.database); set by Start.
+	// roomReports reads room reports (from synapse.database once Start
+	// connected it), for the feed and moderation.
 	roomReports *roomreports.Source
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
 	doorbell *doorbell.Doorbell
@@ -167,48 +173,41 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		version: opts.Version,
 		active:  opts.Active,
 		client:  cli,
-		admin:   adminapi.Wrap(adminCli),
 		store:   st,
 		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
 		log:     log,
+		metrics: opts.Metrics,
 
 		keysRequested: map[id.SessionID]bool{},
 		// Until the database says otherwise; never without encryption.
 		undecrypted: cfg.Encryption.PickleKey != "",
 		keyWait:     opts.KeyWait,
 	}
-	b.metrics = opts.Metrics
 	if b.metrics == nil {
-		b.metrics = metrics.New(opts.Version, metrics.Sources{Outbox: st.Outbox.Depth, Pending: st.Pending.Count,
-			LastPoll: func() time.Time { return b.feed.LastSuccess() }})
+		b.metrics = metrics.New(opts.Version, b.current().Sources(st))
 	}
-	b.admin.OnError = func(e *adminapi.Error) {
-		// Not counted: cancellations (shutting down) and "not found",
-		// which is how the feed learns, at every poll, that the next
-		// report id is not taken yet; neither says Synapse is unwell.
-		if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
-			b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
-		}
-	}
+	b.admin = adminapi.Wrap(adminCli, adminapi.WithOnError(b.countAdminError))
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
 	b.sender = outbox.New(outbox.Config{
 		Client: cli, Store: st, Room: room, Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
-	b.feed = feed.New(feed.Config{
-		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
-		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
-		Metrics: b.metrics,
-	})
+	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
-		Dossier: gatherer, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger()})
+		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger()})
 	if err != nil {
 		return nil, err
 	}
-	b.feed.Duplicate, b.feed.Deleted, b.feed.LateCard = b.mod.AddDuplicate, b.mod.MarkDeleted, b.mod.LateCard
+	// The feed hands moderation what belongs to a case: a duplicate of an
+	// open card, a card's late context, reports deleted outside Gavel.
+	b.feed = feed.New(feed.Config{
+		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
+		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
+		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
+	})
 	return b, nil
 }
 
@@ -291,12 +290,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if encrypted {
 		b.markEncrypted(ctx, &encryption)
 	}
-	rooms, err := roomreports.Open(ctx, b.admin, b.cfg.Synapse.Database)
-	if err != nil {
+	// Run closes it when Gavel stops.
+	if err := b.roomReports.Connect(ctx); err != nil {
 		return startupErr("%v", err)
 	}
-	// Run closes it when Gavel stops.
-	b.feed.RoomReports, b.mod.RoomReports, b.roomReports = rooms, rooms, rooms
 	if addr := b.cfg.Reports.DoorbellListen; addr != "" && b.doorbell == nil {
 		if b.doorbell, err = doorbell.Listen(addr, b.feed.Ring); err != nil {
 			return startupErr("%v: free that address or choose another", err)
@@ -325,9 +322,7 @@ func (b *Bot) untilReachable(ctx context.Context, what string, fn func() error) 
 func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if b.roomReports != nil {
-		defer b.roomReports.Close()
-	}
+	defer b.roomReports.Close()
 	b.metrics.SetActive(true)
 	defer b.metrics.SetActive(false)
 	var wg sync.WaitGroup
@@ -362,21 +357,15 @@ func (b *Bot) protected(userID id.UserID) bool {
 	return userID == b.client.UserID || userID == b.adminUser
 }
 
-// Readiness is what /readyz checks of this bot: its last successful poll,
-// the database, and whether it is in the management room.
-func (b *Bot) Readiness() *metrics.Readiness {
-	return &metrics.Readiness{PollInterval: b.cfg.Reports.PollInterval, LastPoll: b.LastPoll,
-		Started: b.StartedAt, Ping: b.store.Ping, Joined: b.Joined}
+// countAdminError counts a failed admin API request in the metrics.
+// Not counted: cancellations (shutting down) and "not found", which is how
+// the feed learns, at every poll, that the next report id is not taken
+// yet; neither says Synapse is unwell.
+func (b *Bot) countAdminError(e *adminapi.Error) {
+	if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
+		b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
+	}
 }
-
-// LastPoll is when the feed last polled every kind of report successfully.
-func (b *Bot) LastPoll() time.Time { return b.feed.LastSuccess() }
-
-// StartedAt is when Start began.
-func (b *Bot) StartedAt() time.Time { return b.startedAt }
-
-// Joined reports whether the bot is in the management room.
-func (b *Bot) Joined() bool { return b.joined.Load() }
 
 // Metrics are this Gavel's metrics: SetActive says whether it is the
 // active one.

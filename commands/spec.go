@@ -10,8 +10,7 @@
 // aliases are left for the moderation handlers to resolve. Every problem
 // is a *UsageError that says what was wrong and how the command is used.
 //
-// It may import internal/mxid and mautrix; nothing of
-// Gavel's above it.
+// Of Gavel's packages it may import: internal/mxid.
 package commands
 
 import (

@@ -4,7 +4,7 @@
 // type are errors that name the key and its line; every problem found is
 // reported at once, so a new user fixes the file in one go.
 //
-// Of Gavel's own packages it imports only internal/mxid.
+// Of Gavel's packages it may import: internal/mxid.
 package config
 
 import (

@@ -4,7 +4,7 @@
 // read, so nothing in it can be trusted or misused, and a ring that never
 // comes loses nothing, since the feed keeps polling.
 //
-// It imports no other Gavel package.
+// Of Gavel's packages it may import: none.
 package doorbell
 
 import (

@@ -8,8 +8,10 @@
 // budget: what is late is left out of the first answer and comes on a
 // channel once it is there, so that a card is never held up by it.
 //
-// It imports adminapi, store and internal packages; notice renders a
-// Dossier.
+// Package notice renders a Dossier.
+//
+// Of Gavel's packages it may import: adminapi, internal/mxid, internal/retry,
+// internal/textcut, store.
 package dossier
 
 import (

@@ -6,9 +6,13 @@
 // database, never by where the last poll stopped, so no report is skipped
 // or repeated.
 //
-// It may import adminapi, config, dossier, metrics, notice, roomreports,
-// store and internal packages; not bot, moderation or outbox (it wakes the sender
-// through Config.Notify).
+// It does not import moderation or outbox: it wakes the sender through
+// Config.Notify and hands moderation what belongs to a case through
+// Config.Duplicate, LateCard and Deleted.
+//
+// Of Gavel's packages it may import: adminapi, config, dossier,
+// internal/mxid, internal/retry, internal/textcut, metrics, notice,
+// roomreports, store.
 package feed
 
 import (

@@ -12,7 +12,7 @@
 // Every method of a nil *Metrics does nothing, so that packages can be
 // used (and tested) without metrics.
 //
-// It imports no other Gavel package.
+// Of Gavel's packages it may import: none.
 package metrics
 
 import (

@@ -25,32 +25,31 @@ import (
 // notice, edited in place through the outbox) in one step, against the
 // state it was made from, so two moderators cannot both make it.
 
-func (m *Moderator) claimReport(ctx context.Context, c commands.ClaimReport) Outcome {
-	return m.changeCase(ctx, c.ID, verbClaim, "")
+func (m *Moderator) claimReport(ctx context.Context, by id.UserID, c commands.ClaimReport) Outcome {
+	return m.changeCase(ctx, by, c.ID, verbClaim, "")
 }
 
-func (m *Moderator) unclaimReport(ctx context.Context, c commands.UnclaimReport) Outcome {
-	return m.changeCase(ctx, c.ID, verbUnclaim, "")
+func (m *Moderator) unclaimReport(ctx context.Context, by id.UserID, c commands.UnclaimReport) Outcome {
+	return m.changeCase(ctx, by, c.ID, verbUnclaim, "")
 }
 
-func (m *Moderator) resolveReport(ctx context.Context, c commands.ResolveReport) Outcome {
-	return m.changeCase(ctx, c.ID, verbResolve, c.Note)
+func (m *Moderator) resolveReport(ctx context.Context, by id.UserID, c commands.ResolveReport) Outcome {
+	return m.changeCase(ctx, by, c.ID, verbResolve, c.Note)
 }
 
-func (m *Moderator) dismissReport(ctx context.Context, c commands.DismissReport) Outcome {
-	return m.changeCase(ctx, c.ID, verbDismiss, c.Note)
+func (m *Moderator) dismissReport(ctx context.Context, by id.UserID, c commands.DismissReport) Outcome {
+	return m.changeCase(ctx, by, c.ID, verbDismiss, c.Note)
 }
 
-func (m *Moderator) reopenReport(ctx context.Context, c commands.ReopenReport) Outcome {
-	return m.changeCase(ctx, c.ID, verbReopen, "")
+func (m *Moderator) reopenReport(ctx context.Context, by id.UserID, c commands.ReopenReport) Outcome {
+	return m.changeCase(ctx, by, c.ID, verbReopen, "")
 }
 
 // actedFor records on report seen's case that the action name was taken
-// for it: an open case is claimed by the moderator who acted, and the
+// for it: an open case is claimed by the moderator by, who acted, and the
 // card lists the action. It returns what to add to the action's reply, or
 // nil.
-func (m *Moderator) actedFor(ctx context.Context, seen *store.SeenReport, name string) *notice.Text {
-	by := actor(ctx)
+func (m *Moderator) actedFor(ctx context.Context, by id.UserID, seen *store.SeenReport, name string) *notice.Text {
 	seen = m.ensureCard(ctx, seen)
 	for range 3 { // a concurrent change to the case: read it again
 		c, err := m.Store.Cases.Get(ctx, seen.CaseKey)
@@ -122,10 +121,9 @@ func (m *Moderator) seenReport(ctx context.Context, ref commands.ReportRef) (*st
 }
 
 // changeCase makes the move verb (claim, unclaim, resolve, dismiss,
-// reopen) on report ref's case, for the moderator running the command,
-// or says why not.
-func (m *Moderator) changeCase(ctx context.Context, ref commands.ReportRef, verb caseVerb, note string) Outcome {
-	by := actor(ctx)
+// reopen) on report ref's case, for the moderator by, who runs the
+// command, or says why not.
+func (m *Moderator) changeCase(ctx context.Context, by id.UserID, ref commands.ReportRef, verb caseVerb, note string) Outcome {
 	seen, refused := m.seenReport(ctx, ref)
 	if refused != nil {
 		return *refused

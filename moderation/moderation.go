@@ -4,10 +4,12 @@
 // command itself is declared once, in package commands. FollowTasks
 // follows the tasks that long actions start in Synapse (tasks.go).
 //
-// It may import adminapi, commands, metrics, notice, store and internal
-// packages;
-// it does not import bot, feed or outbox: what it needs of them (the last
+// It does not import bot, feed or outbox: what it needs of them (the last
 // poll, the encryption state, waking the sender) comes in through Config.
+//
+// Of Gavel's packages it may import: adminapi, commands, dossier,
+// internal/mxid, internal/retry, internal/textcut, metrics, notice,
+// roomreports, store.
 package moderation
 
 import (
@@ -128,7 +130,9 @@ type Moderator struct {
 	tasksWake chan struct{}
 }
 
-type handler func(context.Context, commands.Command) Outcome
+// handler runs a command for the moderator by, who sent it (or confirmed
+// it, or pressed its button).
+type handler func(ctx context.Context, by id.UserID, cmd commands.Command) Outcome
 
 // New returns a Moderator. It fails when a declared command has no
 // handler: that is a programming error, caught by the tests and at
@@ -159,12 +163,19 @@ func everyCommandHandled(h map[reflect.Type]handler) error {
 // preview registers fn as the preview of the command type C, which needs
 // confirmation.
 func preview[C any](m *Moderator, fn func(context.Context, C) Outcome) {
-	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, _ id.UserID, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
 }
 
-// on registers fn as the handler of the command type C.
+// on registers fn as the handler of the command type C, which does not
+// depend on who runs it.
 func on[C any](h map[reflect.Type]handler, fn func(context.Context, C) Outcome) {
-	h[reflect.TypeFor[C]()] = func(ctx context.Context, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, _ id.UserID, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+}
+
+// onBy registers fn as the handler of the command type C, which acts for
+// the moderator running it (a claim is theirs, --mine lists their cases).
+func onBy[C any](h map[reflect.Type]handler, fn func(context.Context, id.UserID, C) Outcome) {
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, by id.UserID, cmd commands.Command) Outcome { return fn(ctx, by, cmd.(C)) }
 }
 
 // register lists every command's handler.
@@ -172,14 +183,14 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	h := map[reflect.Type]handler{}
 	on(h, m.help)
 	on(h, m.status)
-	on(h, m.listReports)
+	onBy(h, m.listReports)
 	on(h, m.showReport)
-	on(h, m.deleteReport)
-	on(h, m.claimReport)
-	on(h, m.unclaimReport)
-	on(h, m.resolveReport)
-	on(h, m.dismissReport)
-	on(h, m.reopenReport)
+	onBy(h, m.deleteReport)
+	onBy(h, m.claimReport)
+	onBy(h, m.unclaimReport)
+	onBy(h, m.resolveReport)
+	onBy(h, m.dismissReport)
+	onBy(h, m.reopenReport)
 	on(h, m.audit)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
@@ -222,7 +233,6 @@ func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command)
 }
 
 func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
-	ctx = context.WithValue(ctx, actorKey{}, by)
 	spec := commands.SpecOf(cmd)
 	h := m.handlers[reflect.TypeOf(cmd)]
 	if spec == nil || h == nil {
@@ -238,7 +248,7 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 		forReport = seen
 	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
-		out := m.previews[reflect.TypeOf(cmd)](ctx, cmd) // New checked that there is one
+		out := m.previews[reflect.TypeOf(cmd)](ctx, by, cmd) // New checked that there is one
 		if out.Pending != nil {
 			now := time.Now()
 			out.Pending.CreatedAt, out.Pending.ExpiresAt = now, now.Add(m.ConfirmTimeout)
@@ -252,11 +262,11 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 		return Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
 	target, reason, report := targetAndReason(cmd)
-	out := h(ctx, cmd)
+	out := h(ctx, by, cmd)
 	out.Action = !spec.ReadOnly
 	out.Target, out.Reason, out.Report = target, reason, report
 	if forReport != nil && out.OK {
-		if note := m.actedFor(ctx, forReport, spec.Name); note != nil {
+		if note := m.actedFor(ctx, by, forReport, spec.Name); note != nil {
 			out.Reply.Raw(" ").Append(note)
 		}
 	}
@@ -275,14 +285,6 @@ func reportField(cmd commands.Command) (commands.ReportRef, bool) {
 	}
 	r, ok := f.Interface().(commands.ReportRef)
 	return r, ok
-}
-
-type actorKey struct{}
-
-// actor is the moderator a command runs for.
-func actor(ctx context.Context) id.UserID {
-	by, _ := ctx.Value(actorKey{}).(id.UserID)
-	return by
 }
 
 // Subject fills in what out's command cmd was about, for the log: the

@@ -73,7 +73,7 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 	return Done(notice.StatusReply(s, time.Now()))
 }
 
-func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Outcome {
+func (m *Moderator) listReports(ctx context.Context, by id.UserID, c commands.ListReports) Outcome {
 	f := reportFilter{reporter: c.Reporter, target: c.Sender}
 	if !c.Room.IsZero() {
 		roomID, err := m.resolveRoom(ctx, c.Room)
@@ -83,7 +83,7 @@ func (m *Moderator) listReports(ctx context.Context, c commands.ListReports) Out
 		f.room = roomID
 	}
 	if c.Cases() {
-		return m.listCases(ctx, c, f)
+		return m.listCases(ctx, by, c, f)
 	}
 	// Each kind is a request of its own to Synapse: all at once.
 	var lists [3]kindList
@@ -251,8 +251,8 @@ const listCasesScan = 200
 
 // listCases lists reports by their case, from Gavel's database, with
 // their details from Synapse (one lookup by id each); f is applied to
-// those details.
-func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f reportFilter) Outcome {
+// those details. With --mine, the cases are those by claimed.
+func (m *Moderator) listCases(ctx context.Context, by id.UserID, c commands.ListReports, f reportFilter) Outcome {
 	cq := store.CaseQuery{Kinds: c.Kinds, Limit: listCasesScan}
 	for _, s := range c.States {
 		cq.States = append(cq.States, store.CaseState(s))
@@ -261,7 +261,7 @@ func (m *Moderator) listCases(ctx context.Context, c commands.ListReports, f rep
 		cq.States = []store.CaseState{store.CaseOpen, store.CaseClaimed}
 	}
 	if c.Mine {
-		cq.By = actor(ctx)
+		cq.By = by
 	}
 	if c.OlderThan > 0 {
 		cq.Before = time.Now().Add(-c.OlderThan)
@@ -334,7 +334,7 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	return Done(notice.WithCase(t, view, history))
 }
 
-func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) Outcome {
+func (m *Moderator) deleteReport(ctx context.Context, by id.UserID, c commands.DeleteReport) Outcome {
 	if !deletable(c.ID.Normal().Kind) {
 		return NotDone(notice.New().Raw("Not done: Synapse has no API to delete room reports, and Gavel does not write to its database. ").
 			Code(m.Prefix + "report resolve " + c.ID.String()).Raw(" or ").Code("dismiss").Raw(" closes its case."))
@@ -347,7 +347,7 @@ func (m *Moderator) deleteReport(ctx context.Context, c commands.DeleteReport) O
 	seen, err := m.Store.Reports.Seen(ctx, c.ID.Normal().Kind, c.ID.ID)
 	if err == nil && seen != nil && seen.CaseKey == seen.ReportKey {
 		if cs, err := m.Store.Cases.Get(ctx, seen.CaseKey); err == nil && !store.Closed(cs.State) {
-			if changed, err := m.closeDeleted(ctx, cs, seen.CardKey, actor(ctx)); err == nil && changed {
+			if changed, err := m.closeDeleted(ctx, cs, seen.CardKey, by); err == nil && changed {
 				t.Raw(" Its case is closed.")
 			}
 		}

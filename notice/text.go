@@ -1,14 +1,17 @@
 // Package notice holds everything Gavel shows in Matrix: the inert text
 // builder, report cards, digests, lists, help, status, replies and alerts,
 // and the one mapping from errors to words. It is pure: no network, no
-// database. It may import adminapi (for the types it renders), commands
-// (for the help it shows), internal/retry (to sort errors before wording
-// them), internal/textcut and mautrix's event and id packages; nothing
-// imports it but the packages that post messages.
+// database. It imports adminapi, commands and dossier for the types it
+// renders (the help it shows is commands'), and internal/retry to sort
+// errors before wording them; nothing imports it but the packages that
+// post messages.
 //
 // Text is the only way to write a message's HTML: its buffers are
 // unexported, so outside this package nothing can put markup in a message
 // except through the methods below, which escape and defang.
+//
+// Of Gavel's packages it may import: adminapi, commands, dossier,
+// internal/mxid, internal/retry, internal/textcut.
 package notice
 
 import (

@@ -3,9 +3,11 @@
 // after a crash between a send and its record, the message is looked for
 // in the room before it is sent again.
 //
-// It may import store, notice, metrics and internal packages; not bot, feed or
-// moderation, which queue messages through the store and wake the sender
-// with Notify.
+// It does not import bot, feed or moderation, which queue messages
+// through the store and wake the sender with Notify.
+//
+// Of Gavel's packages it may import: internal/mxid, internal/retry,
+// internal/textcut, metrics, notice, store.
 package outbox
 
 import (

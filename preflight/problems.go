@@ -3,8 +3,10 @@
 // the same), and `gavel -check`, which runs them all, read-only, and
 // prints one line per check (check.go).
 //
-// It imports config, adminapi, roomreports, store and internal packages;
-// bot imports it.
+// Package bot imports it.
+//
+// Of Gavel's packages it may import: adminapi, config, internal/e2ee,
+// internal/mxid, internal/retry, internal/textcut, roomreports, store.
 package preflight
 
 import (

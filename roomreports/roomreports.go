@@ -6,7 +6,8 @@
 // answers it. Nothing is intercepted or changed: Synapse keeps every
 // report, and Gavel never writes to its database.
 //
-// It imports adminapi and internal packages.
+// Of Gavel's packages it may import: adminapi, internal/mxid, internal/retry,
+// internal/textcut.
 package roomreports
 
 import (
@@ -37,8 +38,9 @@ var ErrNotConfigured = fmt.Errorf("%w: Synapse has no admin API for room reports
 // Source reads room reports from the admin API when Synapse has one, and
 // otherwise from Synapse's database when it was given.
 type Source struct {
-	admin *adminapi.Client
-	db    *sql.DB // nil without synapse.database
+	admin    *adminapi.Client
+	database string  // synapse.database
+	db       *sql.DB // nil without synapse.database, or before Connect
 
 	mu      sync.Mutex
 	checked time.Time // when the admin API was last asked for
@@ -49,33 +51,52 @@ type Source struct {
 // API for room reports (it may have been upgraded).
 const recheckEvery = 10 * time.Minute
 
-// Open returns a Source. database is synapse.database: "" for none, a
-// postgres:// URI, or the path of Synapse's SQLite file, opened
-// read-only. It checks that the room_reports table can be read.
+// Open returns a Source, connected (see Connect).
 func Open(ctx context.Context, admin *adminapi.Client, database string) (*Source, error) {
-	s := &Source{admin: admin}
-	if database == "" {
-		return s, nil
+	s := New(admin, database)
+	if err := s.Connect(ctx); err != nil {
+		return nil, err
 	}
+	return s, nil
+}
+
+// New returns a Source that reads from Synapse's database once connected
+// (Connect), and from the admin API meanwhile. database is
+// synapse.database: "" for none, a postgres:// URI, or the path of
+// Synapse's SQLite file, opened read-only.
+func New(admin *adminapi.Client, database string) *Source {
+	return &Source{admin: admin, database: database}
+}
+
+// Connect opens Synapse's database, if one was given, and checks that the
+// room_reports table can be read. It must not run concurrently with the
+// Source's other methods; once connected, it does nothing.
+func (s *Source) Connect(ctx context.Context) error {
+	if s.database == "" || s.db != nil {
+		return nil
+	}
+	var db *sql.DB
 	var err error
-	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
-		s.db, err = sql.Open("postgres", database)
+	if strings.HasPrefix(s.database, "postgres://") || strings.HasPrefix(s.database, "postgresql://") {
+		db, err = sql.Open("postgres", s.database)
 	} else {
 		q := url.Values{}
 		q.Set("mode", "ro")
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "busy_timeout(5000)")
-		s.db, err = sql.Open("sqlite", "file:"+database+"?"+q.Encode())
+		db, err = sql.Open("sqlite", "file:"+s.database+"?"+q.Encode())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("synapse.database: %w", err)
+		return fmt.Errorf("synapse.database: %w", err)
 	}
-	s.db.SetMaxOpenConns(2)
+	db.SetMaxOpenConns(2)
+	s.db = db
 	if _, err := s.count(ctx); err != nil {
-		_ = s.db.Close()
-		return nil, fmt.Errorf("synapse.database: cannot read Synapse's room_reports table (%v); docs/how-it-works.md (\"Room reports\") says how to give Gavel read access to it", redact(err, database))
+		_ = db.Close()
+		s.db = nil
+		return fmt.Errorf("synapse.database: cannot read Synapse's room_reports table (%v); docs/how-it-works.md (\"Room reports\") says how to give Gavel read access to it", redact(err, s.database))
 	}
-	return s, nil
+	return nil
 }
 
 // redact keeps a password in database out of err's text.
@@ -89,12 +110,14 @@ func redact(err error, database string) string {
 	return msg
 }
 
-// Close closes the database, if any.
+// Close closes the database, if any; Connect may open it again.
 func (s *Source) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	s.db = nil
+	return err
 }
 
 // FromDatabase reports whether room reports are read from Synapse's

@@ -23,6 +23,8 @@
 //
 // On SQLite there is no standby: a second Gavel on the same file refuses
 // to start.
+//
+// Of Gavel's packages it may import: store.
 package standby
 
 import (

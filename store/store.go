@@ -22,9 +22,11 @@
 // and refuses one from a newer Gavel. It builds no Matrix content: a
 // message is queued with the content its caller gave it.
 //
-// Of Gavel's packages it imports only internal/mxid (report kinds and
-// references); otherwise mautrix's id and event packages,
-// go.mau.fi/util/dbutil, zerolog and the database drivers.
+// It uses internal/mxid for report kinds and references, and otherwise
+// mautrix's id and event packages, go.mau.fi/util/dbutil, zerolog and the
+// database drivers.
+//
+// Of Gavel's packages it may import: internal/mxid.
 package store
 
 import (

@@ -4,8 +4,9 @@
 // otherwise. Without the tag mautrix wants libolm through cgo; the
 // stand-in keeps a plain go build, go vet or go test working.
 //
-// Everything in Gavel that touches mautrix's crypto packages is here. It
-// imports no other Gavel package.
+// Everything in Gavel that touches mautrix's crypto packages is here.
+//
+// Of Gavel's packages it may import: none.
 package e2ee
 
 import "errors"

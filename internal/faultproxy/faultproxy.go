@@ -2,7 +2,8 @@
 // and a real Synapse: it records every request, and a test can make it
 // fail requests on purpose (an HTTP error, a rate limit, no answer, or no
 // server at all) to see Gavel survive what a homeserver does in real life.
-// It imports no other Gavel package.
+//
+// Of Gavel's packages it may import: none.
 package faultproxy
 
 import (

@@ -1,7 +1,7 @@
 // Package metricstest scrapes Gavel's /metrics for tests, and finds label
 // values that could identify someone.
 //
-// It imports no other Gavel package.
+// Of Gavel's packages it may import: none.
 package metricstest
 
 import (

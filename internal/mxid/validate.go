@@ -8,8 +8,10 @@
 // Validators return an *InvalidInputError; parsers return errors worded
 // for the person who typed the input, quoting it shortened.
 //
-// mxid may import only the standard library, mautrix's id package and
-// internal/textcut, so that any package of Gavel can use it.
+// Besides the standard library it uses only mautrix's id package, so that
+// any package of Gavel can use it.
+//
+// Of Gavel's packages it may import: internal/textcut.
 package mxid
 
 import (

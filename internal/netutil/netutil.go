@@ -1,6 +1,8 @@
 // Package netutil holds small network helpers shared by the test harnesses
 // (internal/pgtest, internal/synapsetest). It depends on the standard
 // library only, so any package may import it.
+//
+// Of Gavel's packages it may import: none.
 package netutil
 
 import (

@@ -4,7 +4,7 @@
 // to set it up. When nginx is not installed the test is skipped, or fails when CI is
 // set.
 //
-// Of Gavel's own packages it imports only internal/netutil.
+// Of Gavel's packages it may import: internal/netutil.
 package nginxtest
 
 import (

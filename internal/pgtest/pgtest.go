@@ -7,7 +7,7 @@
 // user may create databases), it uses that server instead. When neither is
 // possible the test is skipped, or fails when CI is set.
 //
-// Of Gavel's own packages it imports only internal/netutil.
+// Of Gavel's packages it may import: internal/netutil.
 package pgtest
 
 import (

@@ -1,8 +1,10 @@
 // Package retry holds Gavel's one answer to "should this be tried again?":
 // a classification of errors from the homeserver, growing waits between
-// tries, and the wait a rate limit asks for. It imports only the standard
+// tries, and the wait a rate limit asks for. It uses only the standard
 // library, zerolog and mautrix (for mautrix.HTTPError, which the admin
 // API's errors unwrap to).
+//
+// Of Gavel's packages it may import: none.
 package retry
 
 import (

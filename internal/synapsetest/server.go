@@ -15,9 +15,10 @@
 //	                          no Synapse can be had
 //
 // world.go builds on it what tests, the benchmark and the demo share:
-// accounts, rooms, reports, a config file and the gavel binary. Of Gavel's
-// own packages it imports adminapi, config and internal/netutil; only
+// accounts, rooms, reports, a config file and the gavel binary. Only
 // tests, cmd/gavel-bench and internal/demo import it.
+//
+// Of Gavel's packages it may import: adminapi, config, internal/netutil.
 package synapsetest
 
 import (

@@ -1,6 +1,8 @@
 // Package textcut shortens text that Gavel shows or repeats, by characters
-// rather than bytes, so that a cut never splits a character. It imports
+// rather than bytes, so that a cut never splits a character. It uses
 // only the standard library.
+//
+// Of Gavel's packages it may import: none.
 package textcut
 
 import "unicode/utf8"
