@@ -2,8 +2,10 @@
 //
 // It starts Synapse with the test harness, creates the bot (a server
 // admin), a moderator with a password, a management room, and a public room
-// with a reported message; writes demo/config.yaml; prints how to log in;
-// and runs Gavel in the foreground until Ctrl-C, then stops Synapse.
+// with a reported message; gives the bot the power to publish its command
+// descriptions in the management room; writes demo/config.yaml (with
+// synapse.database, so that room reports show); prints how to log in; and
+// runs Gavel in the foreground until Ctrl-C, then stops Synapse.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
@@ -58,6 +61,9 @@ func run(gavel string, port int, dir string) error {
 	cfg := setup.Config()
 	cfg.Database.URI = filepath.Join(dir, "gavel.db")
 	cfg.Reports.OnFirstStart = config.FirstStartPost
+	// Synapse has no admin API for room reports: Gavel reads them from
+	// its database (the chroot's file, as seen from the host).
+	cfg.Synapse.Database = srv.DatabasePath()
 	if err := synapsetest.WriteConfig(configPath, &cfg, "Written by make demo for a throwaway local Synapse."); err != nil {
 		return err
 	}
@@ -111,6 +117,9 @@ func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := letBotDescribeCommands(ctx, w); err != nil {
+		return nil, err
+	}
 	s := demoSetup{World: w}
 	spammer, lobby := w.Spammer, w.PublicRoom
 	upload, err := spammer.UploadBytesWithName(ctx, []byte("definitely not malware"), "image/png", "prize.png")
@@ -136,4 +145,19 @@ func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
 		return nil, fmt.Errorf("the demo report was not recorded by Synapse: %w", err)
 	}
 	return &s, nil
+}
+
+// letBotDescribeCommands gives the bot, as the moderator who created the
+// management room, the power level that the command descriptions for
+// clients (MSC4391 state events) need there, so that the demo shows them.
+func letBotDescribeCommands(ctx context.Context, w *synapsetest.World) error {
+	var pl event.PowerLevelsEventContent
+	if err := w.Moderator.StateEvent(ctx, w.ManagementRoom, event.StatePowerLevels, "", &pl); err != nil {
+		return fmt.Errorf("reading the management room's power levels: %w", err)
+	}
+	pl.SetUserLevel(w.Bot.UserID, pl.GetEventLevel(commands.DescriptionType))
+	if _, err := w.Moderator.SendStateEvent(ctx, w.ManagementRoom, event.StatePowerLevels, "", &pl); err != nil {
+		return fmt.Errorf("giving the bot the power to describe its commands: %w", err)
+	}
+	return nil
 }
