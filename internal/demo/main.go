@@ -1,11 +1,12 @@
 // Command demo runs Gavel against a throwaway local Synapse (make demo).
 //
 // It starts Synapse with the test harness, creates the bot (a server
-// admin), a moderator with a password, a management room, and a public room
-// with a reported message; gives the bot the power to publish its command
-// descriptions in the management room; writes demo/config.yaml (with
-// synapse.database, so that room reports show); prints how to log in; and
-// runs Gavel in the foreground until Ctrl-C, then stops Synapse.
+// admin), a moderator with a password, a management room, and a public
+// room with a reported message and a report of the room; gives the bot
+// the power to publish its command descriptions in the management room;
+// writes demo/config.yaml (with synapse.database, so that room reports
+// show); prints how to log in; and runs Gavel in the foreground until
+// Ctrl-C, then stops Synapse.
 package main
 
 import (
@@ -73,7 +74,7 @@ Gavel demo
   homeserver:      %s   (Synapse %s, server name %s)
   moderator login: %s   password: %s
   management room: %s   ("Gavel moderators", you are in it)
-  public room:     %s   (a reported spam message is waiting)
+  public room:     %s   (a reported spam message and a report of the room are waiting)
   config:          %s
 
 Log in with any Matrix client (for example Element: "Sign in", edit the
@@ -143,6 +144,11 @@ func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
 	}
 	if s.reportID, err = w.ReportID(ctx, spam.EventID); err != nil {
 		return nil, fmt.Errorf("the demo report was not recorded by Synapse: %w", err)
+	}
+	// Room reports have no admin API: Gavel reads this one from Synapse's
+	// database (synapse.database).
+	if err := w.ReportRoom(ctx, "the whole room is a prize scam"); err != nil {
+		return nil, fmt.Errorf("reporting the demo room: %w", err)
 	}
 	return &s, nil
 }
