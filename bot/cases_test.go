@@ -58,12 +58,17 @@ func TestCaseCommandsEditTheCard(t *testing.T) {
 	card := e.waitNotices(1)[0]
 	reportID := e.reportID(spam)
 	n := itoa(reportID)
+	// The card as first posted, before any edit, shows the open case.
+	require.Nil(t, card.Content.AsMessage().RelatesTo, "the first card event is not an edit")
+	assert.Equal(t, map[string]any{"state": "open", "actions": []any{}, "reports": float64(1)}, card.Content.Raw["gavel.case"])
+	assert.True(t, strings.HasPrefix(card.Content.AsMessage().Body, "Open\nReport "+n+": "), card.Content.AsMessage().Body)
 
 	reply := e.command(e.mod, "!report claim "+n)
 	assert.Regexp(t, `^Report `+n+` — Claimed by `+regexp.QuoteMeta(string(e.mod.UserID))+` \d\d:\d\d UTC\.$`, reply.Body)
 	body, fields := e.waitCase(card.ID, "claimed")
 	assert.Equal(t, string(e.mod.UserID), fields["by"])
 	assert.True(t, strings.HasPrefix(body, "Claimed by "+string(e.mod.UserID)), body)
+	assert.NotContains(t, body, "Open\n", "the claim's line replaces the open case's")
 	assert.Contains(t, body, "case spam", "the card still shows the report")
 
 	e.setPowerLevel(e.member.UserID, 0)

@@ -110,15 +110,16 @@ func TestCommands(t *testing.T) {
 		assert.Equal(t, "Lifted the suspension of "+spammer+".", e.command(e.mod, "!unsuspend "+spammer).Body)
 
 		alias := e.alias()
+		named := "Free <b>stuff</b> (" + alias + ")"
 		reply = e.command(e.mod, "!room block "+alias)
-		assert.Contains(t, reply.Body, "Blocked "+alias+" ("+string(e.public)+"): local users can no longer join it.")
+		assert.Contains(t, reply.Body, "Blocked "+named+": local users can no longer join it.")
 		assert.Contains(t, e.command(e.mod, "!room "+alias).Body, "blocked on this server by "+string(e.botCli.UserID))
-		assert.Equal(t, "Unblocked "+alias+" ("+string(e.public)+").", e.command(e.mod, "!room unblock "+alias).Body)
+		assert.Equal(t, "Unblocked "+named+".", e.command(e.mod, "!room unblock "+alias).Body)
 
 		spam := e.spam("redact me")
 		link := "https://matrix.to/#/" + string(e.public) + "/" + string(spam) + "?via=" + e.srv.ServerName
 		reply = e.command(e.mod, "!redact "+link+` --reason "spam link"`)
-		assert.Equal(t, "Redacted "+string(spam)+" (sent by "+spammer+" in "+string(e.public)+"), reason: `spam link`.", reply.Body)
+		assert.Equal(t, "Redacted "+string(spam)+" (sent by "+spammer+" in "+named+"), reason: `spam link`.", reply.Body)
 		gone, err := e.reporter.GetEvent(bg, e.public, spam)
 		require.NoError(t, err)
 		assert.Empty(t, gone.Content.Raw)
@@ -181,7 +182,7 @@ func TestCommands(t *testing.T) {
 		assert.Empty(t, e.quarantinedBy(dog))
 
 		reply = e.command(e.mod, "!quarantine room "+string(e.public))
-		assert.Equal(t, "Quarantined 2 media items in "+string(e.public)+".", reply.Body, "cat and fox; dog is protected")
+		assert.Equal(t, "Quarantined 2 media items in Free <b>stuff</b> ("+e.alias()+").", reply.Body, "cat and fox; dog is protected")
 		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(fox))
 		assert.Empty(t, e.quarantinedBy(dog))
 
@@ -193,7 +194,7 @@ func TestCommands(t *testing.T) {
 		reply = e.command(e.mod, "!quarantine room "+alias)
 		// Synapse counts every unprotected item in the room, also those
 		// quarantined before.
-		assert.Equal(t, "Quarantined 3 media items in "+alias+" ("+string(e.public)+").", reply.Body)
+		assert.Equal(t, "Quarantined 3 media items in Free <b>stuff</b> ("+alias+").", reply.Body)
 		assert.Equal(t, e.botCli.UserID, e.quarantinedBy(dog), "no longer protected")
 
 		_, err := e.admin.UnquarantineMedia(bg, fox)

@@ -152,11 +152,14 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 }
 
 // postCard gathers the context of the report row (about s) within
-// dossier.Budget, renders its card with it and records the report and the
-// card with its buttons together, then logs msg to logged; a context that
-// comes late is edited in.
+// dossier.Budget, renders its card with it (cardOf, shown as a new card:
+// notice.NewCard) and records the report and the card with its buttons
+// together, then logs msg to logged; a context that comes late is edited
+// in.
 func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject, buttons []notice.Button,
-	render func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
+	cardOf func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
+	// A new card shows its case, as its edits do.
+	render := func(d *dossier.Dossier) json.RawMessage { return notice.NewCard(cardOf(d)) }
 	d, late := f.gather(ctx, s)
 	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Reactions(buttons))
 	if err := f.Store.Reports.AddNotice(ctx, row, card, reactions...); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -216,16 +217,17 @@ func TestRoomActions(t *testing.T) {
 	out = m.run(t, commands.BlockRoom{Room: ref})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Equal(t, "Blocked "+string(w.PublicAlias)+" ("+string(w.PublicRoom)+"): local users can no longer join it. `!room unblock "+string(w.PublicAlias)+"` undoes it.", out.Reply.Plain())
+	named := "Free <b>stuff</b> (" + string(w.PublicAlias) + ")"
+	assert.Equal(t, "Blocked "+named+": local users can no longer join it. `!room unblock "+string(w.PublicAlias)+"` undoes it.", out.Reply.Plain())
 	newcomer := w.Server.User(t, "newcomer", false)
 	_, err = newcomer.JoinRoomByID(ctx, w.PublicRoom)
 	assert.Error(t, err, "nobody joins a blocked room")
 	assert.Contains(t, m.run(t, commands.BlockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain(), " is already blocked (by "+string(w.Bot.UserID)+").")
 	assert.Contains(t, m.run(t, commands.ShowRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain(), "blocked on this server by "+string(w.Bot.UserID))
-	assert.Equal(t, "Unblocked "+string(w.PublicRoom)+".", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
+	assert.Equal(t, "Unblocked "+named+".", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
 	_, err = newcomer.JoinRoomByID(ctx, w.PublicRoom)
 	assert.NoError(t, err)
-	assert.Equal(t, string(w.PublicRoom)+" is not blocked.", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
+	assert.Equal(t, named+" is not blocked.", m.run(t, commands.UnblockRoom{Room: commands.RoomRef{ID: w.PublicRoom}}).Reply.Plain())
 
 	out = m.run(t, commands.BlockRoom{Room: commands.RoomRef{ID: w.ManagementRoom}})
 	assert.False(t, out.OK)
@@ -250,7 +252,8 @@ func TestKickAndBan(t *testing.T) {
 	out := m.run(t, commands.Kick{User: reporter, Room: room, Reason: "rude"})
 	assert.False(t, out.OK)
 	assert.True(t, out.Action)
-	assert.Contains(t, out.Reply.Plain(), "Gavel's account ("+string(w.Bot.UserID)+") could not kick "+string(reporter)+" in "+string(w.PublicRoom)+
+	named := "Free <b>stuff</b> (" + string(w.PublicAlias) + ")"
+	assert.Contains(t, out.Reply.Plain(), "Gavel's account ("+string(w.Bot.UserID)+") could not kick "+string(reporter)+" in "+named+
 		": it must be in that room with a power level that allows it (Synapse: M_FORBIDDEN: ")
 	assert.Contains(t, out.Reply.Plain(), "act through the admin API instead: `!suspend`, `!room block`.")
 
@@ -272,7 +275,7 @@ func TestKickAndBan(t *testing.T) {
 	}
 	out = m.run(t, commands.Kick{User: reporter, Room: commands.RoomRef{Alias: w.PublicAlias}, Reason: "rude"})
 	require.True(t, out.OK, out.Result)
-	assert.Equal(t, "Kicked "+string(reporter)+" in "+string(w.PublicAlias)+" ("+string(w.PublicRoom)+") (reason: `rude`).", out.Reply.Plain())
+	assert.Equal(t, "Kicked "+string(reporter)+" in "+named+" (reason: `rude`).", out.Reply.Plain())
 	assert.Equal(t, event.MembershipLeave, membership())
 
 	out = m.run(t, commands.Ban{User: reporter, Room: room})
@@ -280,7 +283,7 @@ func TestKickAndBan(t *testing.T) {
 	assert.Equal(t, event.MembershipBan, membership())
 	out = m.run(t, commands.Unban{User: reporter, Room: room})
 	require.True(t, out.OK, out.Result)
-	assert.Equal(t, "Lifted the ban of "+string(reporter)+" in "+string(w.PublicRoom)+".", out.Reply.Plain())
+	assert.Equal(t, "Lifted the ban of "+string(reporter)+" in "+named+".", out.Reply.Plain())
 	assert.Equal(t, event.MembershipLeave, membership())
 
 	out = m.run(t, commands.Ban{User: w.Bot.UserID, Room: room})
@@ -305,7 +308,13 @@ func TestRedactEvent(t *testing.T) {
 	out := m.run(t, commands.RedactEvent{Room: link, Event: spam, Reason: "spam"})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Equal(t, "Redacted "+string(spam)+" (sent by "+string(w.Spammer.UserID)+" in "+string(w.PublicRoom)+"), reason: `spam`.", out.Reply.Plain())
+	assert.Equal(t, "Redacted "+string(spam)+" (sent by "+string(w.Spammer.UserID)+" in Free <b>stuff</b> ("+string(w.PublicAlias)+")), reason: `spam`.", out.Reply.Plain())
+	// The event and the room are links, built by mautrix; the room's name
+	// is escaped.
+	var reply event.MessageEventContent
+	require.NoError(t, json.Unmarshal(out.Reply.Reply("$cmd"), &reply))
+	assert.Contains(t, reply.FormattedBody, `<a href="`+html.EscapeString(w.PublicRoom.EventURI(spam).MatrixToURL())+`">`+html.EscapeString(string(spam))+`</a>`)
+	assert.Contains(t, reply.FormattedBody, `<a href="`+html.EscapeString(w.PublicRoom.URI().MatrixToURL())+`">Free &lt;b&gt;stuff&lt;/b&gt;</a>`)
 	evt, err := w.Reporter.GetEvent(ctx, w.PublicRoom, spam)
 	require.NoError(t, err)
 	assert.Empty(t, evt.Content.Raw, "the event's content is gone")
@@ -342,15 +351,16 @@ func TestDeleteRoom(t *testing.T) {
 	require.True(t, out.OK, out.Result)
 	assert.False(t, out.Action, "a preview is not an action yet")
 	require.NotNil(t, out.Pending)
-	assert.Contains(t, out.Reply.Plain(), "Delete Free <b>stuff</b> ("+string(w.PublicRoom)+")? 2 members, 2 of them local, will be removed; 0 open reports about its events. It will be blocked, so local users cannot join it again. This cannot be undone.")
+	assert.Contains(t, out.Reply.Plain(), "Delete Free <b>stuff</b> ("+string(w.PublicAlias)+")? 2 members, 2 of them local, will be removed; 0 open reports about its events. It will be blocked, so local users cannot join it again. This cannot be undone.")
 	_, err := w.Admin.RoomInfo(ctx, w.PublicRoom)
 	require.NoError(t, err, "a preview deletes nothing")
 
 	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: w.PublicRoom}, Block: true, Purge: true, Yes: true})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Regexp(t, `^Deleting `+regexp.QuoteMeta(string(w.PublicRoom))+`: Synapse has it queued \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
-	assert.Equal(t, "Deleted "+string(w.PublicRoom)+": 2 local users removed, blocked, purged.", m.follow(t, out))
+	named := "Free <b>stuff</b> (" + string(w.PublicAlias) + ")"
+	assert.Regexp(t, `^Deleting `+regexp.QuoteMeta(named)+`: Synapse has it queued \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
+	assert.Equal(t, "Deleted "+named+": 2 local users removed, blocked, purged.", m.follow(t, out))
 	_, err = w.Admin.RoomInfo(ctx, w.PublicRoom)
 	assert.True(t, adminapi.IsNotFound(err), "purged: %v", err)
 	status, err := w.Admin.RoomBlockStatus(ctx, w.PublicRoom)
@@ -361,7 +371,7 @@ func TestDeleteRoom(t *testing.T) {
 	require.NoError(t, err)
 	out = m.run(t, commands.DeleteRoom{Room: commands.RoomRef{ID: quiet.RoomID}, Message: "This room was closed.", Yes: true})
 	require.True(t, out.OK, out.Result)
-	assert.Equal(t, "Deleted "+string(quiet.RoomID)+": 1 local user removed.", m.follow(t, out))
+	assert.Equal(t, "Deleted quiet: 1 local user removed.", m.follow(t, out))
 	info, err := w.Admin.RoomInfo(ctx, quiet.RoomID)
 	if err == nil {
 		assert.Zero(t, info.JoinedMembers, "everyone was removed")
@@ -405,8 +415,9 @@ func TestRedactUser(t *testing.T) {
 	out = m.run(t, commands.RedactUser{User: spammer, Room: commands.RoomRef{Alias: w.PublicAlias}, Since: time.Hour, Limit: 1000, Yes: true})
 	require.True(t, out.OK, out.Result)
 	assert.True(t, out.Action)
-	assert.Regexp(t, `^Redacting `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(string(w.PublicRoom))+`: Synapse is at it \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
-	assert.Regexp(t, `^Redacted `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(string(w.PublicRoom))+`\.$`, m.follow(t, out))
+	named := "Free <b>stuff</b> (" + string(w.PublicAlias) + ")"
+	assert.Regexp(t, `^Redacting `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(named)+`: Synapse is at it \(task \w+\)\. This message is updated as it goes\.$`, out.Reply.Plain())
+	assert.Regexp(t, `^Redacted `+string(spammer)+`'s messages since .* in `+regexp.QuoteMeta(named)+`\.$`, m.follow(t, out))
 	for _, evt := range inPublic {
 		assert.True(t, gone(w.PublicRoom, evt), evt)
 	}

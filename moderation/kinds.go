@@ -131,19 +131,23 @@ func (r *synapseReport) text() *notice.Text {
 	return notice.Report(r.Event.EventReport, r.Event)
 }
 
-// card renders the report's card with context d, and returns it with its
-// buttons.
+// card renders the report's card with context d, as a new card shows it
+// (notice.NewCard), and returns it with its buttons.
 func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.RawMessage, []notice.Button) {
-	if r.User != nil {
-		buttons := notice.UserCardButtons(*r.User, prefix, server)
-		return notice.UserCard(*r.User, d, buttons), buttons
+	var content json.RawMessage
+	var buttons []notice.Button
+	switch {
+	case r.User != nil:
+		buttons = notice.UserCardButtons(*r.User, prefix, server)
+		content = notice.UserCard(*r.User, d, buttons)
+	case r.Room != nil:
+		buttons = notice.RoomCardButtons(*r.Room, prefix)
+		content = notice.RoomCard(*r.Room, d, buttons)
+	default:
+		buttons = notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
+		content = notice.Card(r.Event.EventReport, r.Event, d, buttons)
 	}
-	if r.Room != nil {
-		buttons := notice.RoomCardButtons(*r.Room, prefix)
-		return notice.RoomCard(*r.Room, d, buttons), buttons
-	}
-	buttons := notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
-	return notice.Card(r.Event.EventReport, r.Event, d, buttons), buttons
+	return notice.NewCard(content), buttons
 }
 
 // subject is what a dossier about r is gathered for.

@@ -79,10 +79,7 @@ func (m *Moderator) quarantineRoom(ctx context.Context, c commands.QuarantineRoo
 	if err != nil {
 		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
-	t := notice.New().Raw(fmt.Sprintf("Quarantined %s in ", items(n))).User(c.Room.String())
-	if c.Room.Alias != "" {
-		t.Raw(" (" + string(roomID) + ")")
-	}
+	t := notice.New().Raw(fmt.Sprintf("Quarantined %s in ", items(n))).Append(notice.RoomName(m.roomNamed(ctx, roomID)))
 	return Done(t.Raw("."))
 }
 

@@ -30,10 +30,12 @@ func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref co
 	if refused := m.managementRoom(roomID, name, verb+" there"); refused != nil {
 		return *refused
 	}
-	if err := change(ctx, roomID, user, reason); err != nil {
-		return m.membershipFailed(err, verb, user, name)
+	err = change(ctx, roomID, user, reason)
+	room := notice.RoomName(m.roomNamed(ctx, roomID))
+	if err != nil {
+		return m.membershipFailed(err, verb, user, room)
 	}
-	t := notice.New().Raw(done + " ").User(string(user)).Raw(" in ").User(name)
+	t := notice.New().Raw(done + " ").User(string(user)).Raw(" in ").Append(room)
 	if reason != "" {
 		t.Raw(" (reason: ").Code(reason).Raw(")")
 	}
@@ -42,7 +44,7 @@ func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref co
 
 // membershipFailed words a refused kick, ban or unban: most often Gavel's
 // account is not in the room or lacks the power level there.
-func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, room string) Outcome {
+func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, room *notice.Text) Outcome {
 	var httpErr mautrix.HTTPError
 	message := "no details"
 	if errors.As(err, &httpErr) && httpErr.RespError != nil && httpErr.RespError.Err != "" {
@@ -51,13 +53,13 @@ func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, roo
 	t := notice.New()
 	switch retry.Status(err) {
 	case http.StatusForbidden:
-		t.Raw("Gavel's account (" + string(m.Matrix.UserID) + ") could not " + verb + " ").User(string(user)).Raw(" in ").User(room).
+		t.Raw("Gavel's account (" + string(m.Matrix.UserID) + ") could not " + verb + " ").User(string(user)).Raw(" in ").Append(room).
 			Raw(": it must be in that room with a power level that allows it (Synapse: " + retry.ErrCode(err) + ": ").User(message).
 			Raw("). Give it that power level there, or act through the admin API instead: ").Code(m.Prefix + "suspend").Raw(", ").Code(m.Prefix + "room block").Raw(".")
 	case 0:
 		t.Raw("Synapse did not answer; try again in a moment.")
 	default:
-		t.Raw("Synapse could not " + verb + " ").User(string(user)).Raw(" in ").User(room).Raw(" (" + retry.ErrCode(err) + "): ").User(message).Raw(".")
+		t.Raw("Synapse could not " + verb + " ").User(string(user)).Raw(" in ").Append(room).Raw(" (" + retry.ErrCode(err) + "): ").User(message).Raw(".")
 	}
 	return NotDone(t)
 }

@@ -379,6 +379,23 @@ func (m *Moderator) resolveNamed(ctx context.Context, ref commands.RoomRef) (id.
 	return roomID, name, nil
 }
 
+// roomNamed is a room as replies name it (notice.RoomName), from its
+// details in Synapse: one admin call. Without them, by its id.
+func (m *Moderator) roomNamed(ctx context.Context, roomID id.RoomID) notice.Room {
+	info, err := m.Admin.RoomInfo(ctx, roomID)
+	if err != nil {
+		return notice.Room{ID: roomID}
+	}
+	return notice.RoomOf(info)
+}
+
+// roomSentence is sentence for a room: the %s in format is room as
+// notice.RoomName names it.
+func roomSentence(format string, room notice.Room) *notice.Text {
+	before, after, _ := strings.Cut(format, "%s")
+	return notice.New().Raw(before).Append(notice.RoomName(room)).Raw(after)
+}
+
 // explain words an admin API error (notice.Explain), naming Synapse's
 // version when it lacks the endpoint.
 func (m *Moderator) explain(err error, what string) string {

@@ -38,10 +38,10 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 	}
 	switch {
 	case evt.Unsigned.RedactedBecause != nil:
-		return Done(notice.New().Raw("Event " + string(c.Event) + " is already redacted."))
+		return Done(notice.New().Raw("Event ").Append(notice.EventLink(roomID, c.Event)).Raw(" is already redacted."))
 	case evt.Type != event.EventMessage && evt.Type != event.EventEncrypted:
 		// Synapse's user redaction covers messages (and joins) only.
-		t := notice.New().Raw("Not done: event " + string(c.Event) + " is a ").User(evt.Type.Type).
+		t := notice.New().Raw("Not done: event ").Append(notice.EventLink(roomID, c.Event)).Raw(" is a ").User(evt.Type.Type).
 			Raw(", and Synapse's admin API redacts only messages. Redact it from a client with the power to.")
 		return NotDone(t)
 	}
@@ -56,13 +56,14 @@ func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Out
 		return *unfinished
 	}
 	if status.Status == "failed" || status.FailedRedactions[c.Event] != "" {
-		t := notice.New().Raw("Synapse could not redact " + string(c.Event))
+		t := notice.New().Raw("Synapse could not redact ").Append(notice.EventLink(roomID, c.Event))
 		if why := status.FailedRedactions[c.Event]; why != "" {
 			t.Raw(": ").User(why)
 		}
 		return NotDone(t.Raw("."))
 	}
-	t := notice.New().Raw("Redacted " + string(c.Event) + " (sent by ").User(string(evt.Sender)).Raw(" in " + string(roomID) + ")")
+	t := notice.New().Raw("Redacted ").Append(notice.EventLink(roomID, c.Event)).Raw(" (sent by ").User(string(evt.Sender)).
+		Raw(" in ").Append(notice.RoomName(m.roomNamed(ctx, roomID))).Raw(")")
 	if c.Reason != "" {
 		t.Raw(", reason: ").Code(c.Reason)
 	}
@@ -124,7 +125,8 @@ func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) 
 	if refused != nil {
 		return nil, "", refused
 	}
-	return []id.RoomID{roomID}, string(roomID), nil
+	// where is kept as text with the task (the reply is edited as it goes).
+	return []id.RoomID{roomID}, notice.RoomName(m.roomNamed(ctx, roomID)).Plain(), nil
 }
 
 func (m *Moderator) previewRedactUser(ctx context.Context, c commands.RedactUser) Outcome {

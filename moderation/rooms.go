@@ -45,19 +45,20 @@ func (m *Moderator) setBlock(ctx context.Context, ref commands.RoomRef, block bo
 	if err != nil {
 		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
+	room := m.roomNamed(ctx, roomID)
 	switch {
 	case block && status.Block:
-		return Done(sentence("%s is already blocked (by "+string(status.UserID)+").", name))
+		return Done(roomSentence("%s is already blocked (by "+string(status.UserID)+").", room))
 	case !block && !status.Block:
-		return Done(sentence("%s is not blocked.", name))
+		return Done(roomSentence("%s is not blocked.", room))
 	}
 	if err := m.Admin.BlockRoom(ctx, roomID, block); err != nil {
 		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
 	if !block {
-		return Done(sentence("Unblocked %s.", name))
+		return Done(roomSentence("Unblocked %s.", room))
 	}
-	return Done(sentence("Blocked %s: local users can no longer join it. ", name).
+	return Done(roomSentence("Blocked %s: local users can no longer join it. ", room).
 		Code(m.Prefix + "room unblock " + ref.String()).Raw(" undoes it."))
 }
 
@@ -99,7 +100,7 @@ func (m *Moderator) previewDeleteRoom(ctx context.Context, c commands.DeleteRoom
 }
 
 func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outcome {
-	roomID, _, refused := m.checkDeleteRoom(ctx, c.Room)
+	roomID, info, refused := m.checkDeleteRoom(ctx, c.Room)
 	if refused != nil {
 		return *refused
 	}
@@ -113,6 +114,7 @@ func (m *Moderator) deleteRoom(ctx context.Context, c commands.DeleteRoom) Outco
 	if err != nil {
 		return Failed("%s", m.explain(err, "room "+string(roomID)))
 	}
-	return started(notice.DeletingRoom(c.Room.String(), roomID, deleteID, "", 0), store.TaskDeleteRoom, deleteID,
-		deleteParams{Name: c.Room.String(), Room: roomID, Block: c.Block, Purge: c.Purge})
+	room := notice.RoomOf(info)
+	return started(notice.DeletingRoom(room, deleteID, "", 0), store.TaskDeleteRoom, deleteID,
+		deleteParams{Room: roomID, Name: room.Name, Alias: room.Alias, Block: c.Block, Purge: c.Purge})
 }

@@ -37,12 +37,15 @@ type redactParams struct {
 	Since int64     `json:"since_ms"`
 }
 
-// deleteParams is what the reply to !room delete says.
+// deleteParams is what the reply to !room delete says: the room, named
+// by its name and alias as Synapse had them before the deletion (tasks
+// started before Gavel kept them have the room as typed in Name).
 type deleteParams struct {
-	Name  string    `json:"name"`
-	Room  id.RoomID `json:"room_id"`
-	Block bool      `json:"block,omitempty"`
-	Purge bool      `json:"purge,omitempty"`
+	Room  id.RoomID    `json:"room_id"`
+	Name  string       `json:"name"`
+	Alias id.RoomAlias `json:"alias,omitempty"`
+	Block bool         `json:"block,omitempty"`
+	Purge bool         `json:"purge,omitempty"`
 }
 
 // started is the outcome of an action that started Synapse task taskID:
@@ -198,6 +201,7 @@ func (m *Moderator) taskState(ctx context.Context, t *store.Task) (*notice.Text,
 			return ended(notice.New().Raw("Gavel cannot read what task "+t.ID+" was for."), false)
 		}
 		check := m.Prefix + "room " + string(p.Room)
+		room := notice.Room{ID: p.Room, Name: p.Name, Alias: p.Alias}
 		status, err := m.Admin.DeleteRoomStatus(ctx, t.ID)
 		switch {
 		case adminapi.IsNotFound(err):
@@ -207,13 +211,13 @@ func (m *Moderator) taskState(ctx context.Context, t *store.Task) (*notice.Text,
 		case err != nil:
 			return nil, nil, err
 		case status.Status == "complete":
-			return ended(notice.RoomDeleted(p.Name, p.Room, status.ShutdownRoom, p.Block, p.Purge), true)
+			return ended(notice.RoomDeleted(room, status.ShutdownRoom, p.Block, p.Purge), true)
 		case status.Status == "failed":
-			return ended(notice.New().Raw("Synapse could not delete "+string(p.Room)+": ").User(status.Error).Raw("."), false)
+			return ended(notice.New().Raw("Synapse could not delete ").Append(notice.RoomName(room)).Raw(": ").User(status.Error).Raw("."), false)
 		case elapsed > taskGiveUp:
 			return ended(notice.TaskAbandoned("the deletion of "+string(p.Room), t.ID, taskGiveUp, check), false)
 		}
-		return notice.DeletingRoom(p.Name, p.Room, t.ID, status.Status, elapsed), nil, nil
+		return notice.DeletingRoom(room, t.ID, status.Status, elapsed), nil, nil
 	}
 	return ended(notice.New().Raw("Gavel does not know how to follow a task of kind "+t.Kind+"."), false)
 }

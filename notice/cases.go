@@ -104,24 +104,53 @@ func CaseLine(c Case) *Text {
 	return t
 }
 
-// CardWithCase is the content of a report's card (its notice as first
-// posted, original) with the case's line on top and "gavel.case".
+// NewCard is a new card: content (Card, UserCard or RoomCard) with the
+// open case's line on top and "gavel.case", as CardWithCase shows every
+// later state, so that a client can tell a card's state before any edit.
+func NewCard(content json.RawMessage) json.RawMessage {
+	card, err := CardWithCase(content, openCase)
+	if err != nil {
+		panic(err) // content is Gavel's own card
+	}
+	return card
+}
+
+// openCase is the case of a report whose card is new.
+var openCase = Case{State: "open"}
+
+// CardWithCase is the content of a report's card (its content as first
+// posted, original) with the case's line on top and "gavel.case". The
+// line replaces the open case's that NewCard put there (cards queued
+// before NewCard existed have none).
 func CardWithCase(original json.RawMessage, c Case) (json.RawMessage, error) {
 	var content map[string]any
 	if err := json.Unmarshal(original, &content); err != nil {
 		return nil, fmt.Errorf("the card's content: %w", err)
 	}
+	body, _ := content["body"].(string)
+	html, _ := content["formatted_body"].(string)
+	if _, ok := content["gavel.case"]; ok {
+		// Exactly what NewCard put there, rendered again: nothing is
+		// read from the text.
+		openPlain, openHTML := caseTop(openCase)
+		body, html = strings.TrimPrefix(body, openPlain), strings.TrimPrefix(html, openHTML)
+	}
+	plain, top := caseTop(c)
+	content["body"] = plain + body
+	content["formatted_body"] = top + html
+	content["format"] = "org.matrix.custom.html"
+	content["gavel.case"] = c.Fields()
+	return json.Marshal(content)
+}
+
+// caseTop is what a card's case puts on top of its body and
+// formatted_body: its line, and the line of later reports.
+func caseTop(c Case) (plain, html string) {
 	line := CaseLine(c)
 	if len(c.Also) > 0 {
 		line.Newline().Append(AlsoLine(c.Also))
 	}
-	body, _ := content["body"].(string)
-	html, _ := content["formatted_body"].(string)
-	content["body"] = line.Plain() + "\n" + body
-	content["formatted_body"] = "<p>" + line.html.String() + "</p>" + html
-	content["format"] = "org.matrix.custom.html"
-	content["gavel.case"] = c.Fields()
-	return json.Marshal(content)
+	return line.Plain() + "\n", "<p>" + line.html.String() + "</p>"
 }
 
 // WithCase adds a report's case and its history (newest first) to t, the

@@ -1,6 +1,7 @@
 package notice
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
 	"regexp"
@@ -306,6 +307,15 @@ func FuzzCardWithCase(f *testing.F) {
 		// The status line and the line of later reports, nothing more.
 		if n, want := strings.Count(msg.Body, "\n"), strings.Count(original.Body, "\n")+2; n != want {
 			t.Fatalf("%d lines breaks, want %d: user text added lines: %q", n, want, msg.Body)
+		}
+		// A card as posted (NewCard, with the open case's line) is edited
+		// to the same content: the line is replaced, not stacked.
+		fromNew, err := CardWithCase(NewCard(card), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fromNew, raw) {
+			t.Fatalf("the edit of a new card differs from the edit of the card:\n%s\n%s", fromNew, raw)
 		}
 	})
 }

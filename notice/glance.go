@@ -61,23 +61,15 @@ func RemoteUserGlance(userID id.UserID, openReports Known) *Text {
 	return t.Raw(Capitalize(openReports.words("open report", "open reports")) + " about their events.")
 }
 
-// roomInfoLink appends a matrix.to link to a room, labelled with its name
-// (cut, inert) or else its id.
-func roomInfoLink(t *Text, info *synapseadmin.RoomInfo) *Text {
-	label := string(info.RoomID)
-	if info.Name != "" {
-		label = textcut.Runes(info.Name, RoomNameShown)
-	}
-	return t.Link(label, info.RoomID.URI().MatrixToURL())
+// RoomOf is the room that info describes, as replies name it.
+func RoomOf(info *synapseadmin.RoomInfo) Room {
+	return Room{ID: info.RoomID, Name: info.Name, Alias: info.CanonicalAlias}
 }
 
 // RoomGlance is !room.
 func RoomGlance(info *synapseadmin.RoomInfo, block synapseadmin.RoomsBlockResponse, openReports Known) *Text {
-	t := roomInfoLink(New(), info)
-	if info.CanonicalAlias != "" {
-		t.Raw(" (").User(textcut.Runes(string(info.CanonicalAlias), RoomNameShown)).Raw(")")
-	}
-	if info.Name != "" {
+	t := RoomName(RoomOf(info))
+	if info.Name != "" || info.CanonicalAlias != "" {
 		t.Raw(" · " + string(info.RoomID))
 	}
 	t.Newline().Raw("Created by ")
@@ -119,10 +111,7 @@ func DeactivatePreview(acc *adminapi.Account, rooms, openReports Known, erase bo
 
 // DeleteRoomPreview is the preview of !room delete.
 func DeleteRoomPreview(info *synapseadmin.RoomInfo, openReports Known, block, purge, message bool) *Text {
-	t := roomInfoLink(New().Bold("Delete "), info)
-	if info.Name != "" {
-		t.Raw(" (" + string(info.RoomID) + ")")
-	}
+	t := New().Bold("Delete ").Append(RoomName(RoomOf(info)))
 	t.Raw(fmt.Sprintf("? %s, %d of them local, will be removed; %s about its events.",
 		Count(info.JoinedMembers, "member", "members"), info.JoinedLocalMembers, openReports.words("open report", "open reports")))
 	var then []string
@@ -142,11 +131,8 @@ func DeleteRoomPreview(info *synapseadmin.RoomInfo, openReports Known, block, pu
 }
 
 // RoomDeleted says what a room deletion did.
-func RoomDeleted(name string, roomID id.RoomID, r synapseadmin.RespDeleteRoomResult, block, purge bool) *Text {
-	t := New().Raw("Deleted ").User(name)
-	if name != string(roomID) {
-		t.Raw(" (" + string(roomID) + ")")
-	}
+func RoomDeleted(room Room, r synapseadmin.RespDeleteRoomResult, block, purge bool) *Text {
+	t := New().Raw("Deleted ").Append(RoomName(room))
 	t.Raw(": " + Count(len(r.KickedUsers), "local user removed", "local users removed"))
 	if n := len(r.FailedToKickUsers); n > 0 {
 		t.Raw(fmt.Sprintf(", %d could not be", n))

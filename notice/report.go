@@ -96,22 +96,43 @@ func userLink(t *Text, userID id.UserID) *Text {
 	return t.Link(string(userID), userID.URI().MatrixToURL())
 }
 
-// roomLink appends a matrix.to link to a report's room, labelled with its
-// name or alias.
+// roomLink appends a matrix.to link to a report's room, named as
+// RoomName names it.
 func roomLink(t *Text, r adminapi.EventReport) *Text {
-	// The alias comes from room state, which a remote server may fill.
-	alias := textcut.Runes(string(r.CanonicalAlias), RoomNameShown)
-	label := string(r.RoomID)
+	return t.Append(RoomName(Room{ID: r.RoomID, Name: r.Name, Alias: r.CanonicalAlias}))
+}
+
+// Room is a room as cards and replies name it. Its name and canonical
+// alias come from room state, which a remote server may fill: hostile
+// text.
+type Room struct {
+	ID    id.RoomID
+	Name  string
+	Alias id.RoomAlias
+}
+
+// RoomName names a room: a matrix.to link to it labelled with its name,
+// or else its alias, or else its id; after a name, the alias: "Lobby
+// (#lobby:example.org)". Name and alias are cut and inert.
+func RoomName(r Room) *Text {
+	t := New()
+	alias := textcut.Runes(string(r.Alias), RoomNameShown)
+	label := string(r.ID)
 	if r.Name != "" {
 		label = textcut.Runes(r.Name, RoomNameShown)
 	} else if alias != "" {
 		label = alias
 	}
-	t.Link(label, r.RoomID.URI().MatrixToURL())
+	t.Link(label, r.ID.URI().MatrixToURL())
 	if alias != "" && label != alias {
 		t.Raw(" (").User(alias).Raw(")")
 	}
 	return t
+}
+
+// EventLink is a matrix.to link to an event, labelled with its id.
+func EventLink(roomID id.RoomID, eventID id.EventID) *Text {
+	return New().Link(string(eventID), roomID.EventURI(eventID).MatrixToURL())
 }
 
 // describeEvent names an event's type and gives the text to quote from it.

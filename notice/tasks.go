@@ -29,11 +29,8 @@ func RedactingUser(user id.UserID, where string, since time.Time, taskID string,
 
 // DeletingRoom is the reply to !room delete while Synapse's task runs;
 // status is Synapse's word for where it stands.
-func DeletingRoom(name string, roomID id.RoomID, taskID, status string, elapsed time.Duration) *Text {
-	t := New().Raw("Deleting ").User(name)
-	if name != string(roomID) {
-		t.Raw(" (" + string(roomID) + ")")
-	}
+func DeletingRoom(room Room, taskID, status string, elapsed time.Duration) *Text {
+	t := New().Raw("Deleting ").Append(RoomName(room))
 	doing := "Synapse has it queued"
 	switch status {
 	case "shutting_down":

@@ -1,9 +1,12 @@
 // Command demo runs Gavel against a throwaway local Synapse (make demo).
 //
 // It starts Synapse with the test harness, creates the bot (a server
-// admin), a moderator with a password, a management room, and a public room
-// with a reported message; writes demo/config.yaml; prints how to log in;
-// and runs Gavel in the foreground until Ctrl-C, then stops Synapse.
+// admin), a moderator with a password, a management room, and a public
+// room with a reported message and a report of the room; gives the bot
+// the power to publish its command descriptions in the management room;
+// writes demo/config.yaml (with synapse.database, so that room reports
+// show); prints how to log in; and runs Gavel in the foreground until
+// Ctrl-C, then stops Synapse.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
@@ -58,6 +62,9 @@ func run(gavel string, port int, dir string) error {
 	cfg := setup.Config()
 	cfg.Database.URI = filepath.Join(dir, "gavel.db")
 	cfg.Reports.OnFirstStart = config.FirstStartPost
+	// Synapse has no admin API for room reports: Gavel reads them from
+	// its database (the chroot's file, as seen from the host).
+	cfg.Synapse.Database = srv.DatabasePath()
 	if err := synapsetest.WriteConfig(configPath, &cfg, "Written by make demo for a throwaway local Synapse."); err != nil {
 		return err
 	}
@@ -67,7 +74,7 @@ Gavel demo
   homeserver:      %s   (Synapse %s, server name %s)
   moderator login: %s   password: %s
   management room: %s   ("Gavel moderators", you are in it)
-  public room:     %s   (a reported spam message is waiting)
+  public room:     %s   (a reported spam message and a report of the room are waiting)
   config:          %s
 
 Log in with any Matrix client (for example Element: "Sign in", edit the
@@ -111,6 +118,9 @@ func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := letBotDescribeCommands(ctx, w); err != nil {
+		return nil, err
+	}
 	s := demoSetup{World: w}
 	spammer, lobby := w.Spammer, w.PublicRoom
 	upload, err := spammer.UploadBytesWithName(ctx, []byte("definitely not malware"), "image/png", "prize.png")
@@ -135,5 +145,25 @@ func prepare(ctx context.Context, srv *synapsetest.Server) (*demoSetup, error) {
 	if s.reportID, err = w.ReportID(ctx, spam.EventID); err != nil {
 		return nil, fmt.Errorf("the demo report was not recorded by Synapse: %w", err)
 	}
+	// Room reports have no admin API: Gavel reads this one from Synapse's
+	// database (synapse.database).
+	if err := w.ReportRoom(ctx, "the whole room is a prize scam"); err != nil {
+		return nil, fmt.Errorf("reporting the demo room: %w", err)
+	}
 	return &s, nil
+}
+
+// letBotDescribeCommands gives the bot, as the moderator who created the
+// management room, the power level that the command descriptions for
+// clients (MSC4391 state events) need there, so that the demo shows them.
+func letBotDescribeCommands(ctx context.Context, w *synapsetest.World) error {
+	var pl event.PowerLevelsEventContent
+	if err := w.Moderator.StateEvent(ctx, w.ManagementRoom, event.StatePowerLevels, "", &pl); err != nil {
+		return fmt.Errorf("reading the management room's power levels: %w", err)
+	}
+	pl.SetUserLevel(w.Bot.UserID, pl.GetEventLevel(commands.DescriptionType))
+	if _, err := w.Moderator.SendStateEvent(ctx, w.ManagementRoom, event.StatePowerLevels, "", &pl); err != nil {
+		return fmt.Errorf("giving the bot the power to describe its commands: %w", err)
+	}
+	return nil
 }
