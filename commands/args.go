@@ -97,8 +97,9 @@ func (a *Arg) intro() string {
 	return "--" + a.Key
 }
 
-// usage is the argument in the usage line.
-func (a *Arg) usage() string {
+// Usage is the argument as the usage line shows it: "<@user:server>",
+// "[--limit N]", "[--yes]".
+func (a *Arg) Usage() string {
 	switch {
 	case a.Kind == ArgSwitch:
 		return "[" + a.intro() + "]"

@@ -61,6 +61,17 @@ func Sections() []Section {
 	return []Section{SectionReports, SectionAccounts, SectionRooms, SectionMedia, SectionGavel}
 }
 
+// InSection returns the commands of section, in the order help shows them.
+func InSection(section Section) []*Spec {
+	var out []*Spec
+	for _, s := range specs {
+		if s.Section == section {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Spec describes one command.
 type Spec struct {
 	// Name is the command as typed without prefix: "report delete".
@@ -165,7 +176,7 @@ func (s *Spec) usage() string {
 		words = []string{parent, "[" + sub + "]"}
 	}
 	for i := range s.Args {
-		words = append(words, s.Args[i].usage())
+		words = append(words, s.Args[i].Usage())
 	}
 	return strings.Join(words, " ")
 }
