@@ -286,6 +286,14 @@ func (a *Arg) bind(name string, proto reflect.Value) {
 func (a *Arg) format(v reflect.Value) string {
 	switch x := v.Interface().(type) {
 	case time.Duration:
+		for _, u := range []struct {
+			unit   time.Duration
+			suffix string
+		}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+			if x%u.unit == 0 {
+				return strconv.FormatInt(int64(x/u.unit), 10) + u.suffix
+			}
+		}
 		return x.String()
 	case int:
 		return strconv.Itoa(x)
