@@ -137,3 +137,31 @@ func TestDeclarationsAreChecked(t *testing.T) {
 	})
 	assert.Len(t, specs, len(byType), "nothing was declared")
 }
+
+// TestOneGrammar: every command reads its arguments the same way: options
+// anywhere after the name, --key=value, names in any case; a named text
+// runs up to the next option.
+func TestOneGrammar(t *testing.T) {
+	p := newParser(t, "!")
+	for body, want := range map[string]Command{
+		"!suspend --yes @spam:example.org":                    Suspend{User: "@spam:example.org", EvenIfAdmin: true},
+		"!redact user --SINCE=7d @spam:example.org --Yes":     RedactUser{User: "@spam:example.org", Since: 7 * 24 * time.Hour, Limit: DefaultRedactLimit, Yes: true},
+		"!room delete !r:example.org --message see --purge":   DeleteRoom{Room: RoomRef{ID: "!r:example.org"}, Message: "see", Purge: true},
+		`!ban @spam:example.org !r:example.org "spam, twice"`: Ban{User: "@spam:example.org", Room: RoomRef{ID: "!r:example.org"}, Reason: "spam, twice"},
+		"!help --report 12":                                   Help{Topic: "--report 12"},
+	} {
+		cmd, err := parse(t, p, body)
+		require.NoError(t, err, body)
+		assert.Equal(t, want, cmd, body)
+	}
+	for body, want := range map[string]string{
+		"!status --verbose":                        `unexpected "--verbose": status takes no arguments`,
+		"!suspend @spam:example.org --force":       `unexpected "--force": the only option is --yes`,
+		"!reports --mine=yes":                      "--mine takes no value",
+		"!deactivate @a:example.org --nuke":        `unexpected "--nuke": options are --erase and --yes`,
+		"!redact user @a:example.org --since 400d": `--since must be at most a year, like 90m, 6h or 7d (got "400d")`,
+	} {
+		_, err := parse(t, p, body)
+		assert.ErrorContains(t, err, want, body)
+	}
+}

@@ -68,7 +68,7 @@ func (s *Spec) read(args []string) (Command, error) {
 			}
 			name, _, hasValue := strings.Cut(w, "=")
 			switch {
-			case len(positional) > 0:
+			case len(positional) > 0 || len(s.options()) == 0:
 				return nil, fmt.Errorf("unexpected %s: %s", mxid.Shown(w), s.hint())
 			case !hasValue && i+1 >= len(args):
 				// A command of options only: every word is an option or
@@ -119,17 +119,16 @@ func (s *Spec) read(args []string) (Command, error) {
 }
 
 // named returns the named argument word introduces, and its value when
-// written --key=value.
+// written --key=value. Names are matched regardless of case. --report is
+// not among them: read takes it out first.
 func (s *Spec) named(word string) (a *Arg, value string, hasValue bool) {
-	name := strings.ToLower(word)
+	name := word
 	if strings.HasPrefix(word, "--") {
-		var v string
-		n, v, has := strings.Cut(word, "=")
-		name, value, hasValue = strings.ToLower(n), v, has
+		name, value, hasValue = strings.Cut(word, "=")
 	}
 	for i := range s.Args {
 		a := &s.Args[i]
-		if a.Named && a.intro() == name && (a.Word == "" || !hasValue) && !(a.Role == RoleReport && a.Word == "") {
+		if a.Named && strings.EqualFold(a.intro(), name) && !(a.Role == RoleReport && a.Word == "") {
 			return a, value, hasValue
 		}
 	}
