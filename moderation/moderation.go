@@ -264,23 +264,18 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 }
 
 // reportField returns the report cmd is for (its RoleReport argument:
-// --report), if it has one.
+// --report), and whether it takes one.
 func reportField(cmd commands.Command) (commands.ReportRef, bool) {
 	spec := commands.SpecOf(cmd)
-	if spec == nil {
+	if spec == nil || !slices.ContainsFunc(spec.Args, func(a commands.Arg) bool { return a.Role == commands.RoleReport }) {
 		return commands.ReportRef{}, false
 	}
-	for _, a := range spec.Args {
-		if a.Role == commands.RoleReport {
-			for _, g := range spec.Given(cmd) {
-				if g.Role == commands.RoleReport {
-					return g.Value.(commands.ReportRef), true
-				}
-			}
-			return commands.ReportRef{}, true
+	for _, g := range spec.Given(cmd) {
+		if g.Role == commands.RoleReport {
+			return g.Value.(commands.ReportRef), true
 		}
 	}
-	return commands.ReportRef{}, false
+	return commands.ReportRef{}, true
 }
 
 type actorKey struct{}
