@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint synapse bench demo fuzz
+.PHONY: all build test lint synapse bench demo fuzz docs
 
 # Gavel's end-to-end encryption uses mautrix's pure-Go Olm (goolm): without
 # this tag mautrix wants libolm through cgo, and Gavel builds without
@@ -72,6 +72,11 @@ bench: build synapse
 # message, and Gavel running against it; see the README.
 demo: build synapse
 	$(GO) run ./internal/demo -gavel bin/gavel -port $(DEMO_PORT)
+
+# docs/commands.md (and the commands at a glance in README.md) from the
+# command declarations; a test in cmd/gavel-docs fails when they are stale.
+docs:
+	$(GO) run ./cmd/gavel-docs
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \

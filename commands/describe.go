@@ -22,45 +22,8 @@ import (
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
-// ArgKind is what an argument holds; it decides the type clients offer.
-type ArgKind int
-
-// Argument kinds.
-const (
-	ArgText     ArgKind = iota // free text
-	ArgUser                    // a user id, or a link to one
-	ArgRoom                    // a room id or alias, or a link to one
-	ArgEvent                   // an event, as a link to it
-	ArgReport                  // a report id: 12, u12 or r12
-	ArgMedia                   // a media item: mxc://server/media_id or media_id
-	ArgNumber                  // a whole number
-	ArgDuration                // a duration: 90m, 6h, 7d
-	ArgSwitch                  // an option that is on or off: --yes
-	ArgChoice                  // one of Choices
-)
-
-// Arg is one argument of a command, as clients offer it.
-type Arg struct {
-	// Key names the argument in structured input; a named argument is
-	// written --Key in text.
-	Key  string
-	Kind ArgKind
-	// Named arguments are written --key value (a switch: --key); the
-	// others are positional, in the order of Args.
-	Named bool
-	// Word introduces a named argument in text when it is not --Key:
-	// audit's "report <id>".
-	Word     string
-	Optional bool
-	// Rest marks the last positional argument, which takes the rest of
-	// the words (a reason).
-	Rest    bool
-	Choices []string // of an ArgChoice
-	Doc     string
-}
-
 // schema is the argument's type for clients.
-func (a Arg) schema() *cmdschema.ParameterSchema {
+func (a *Arg) schema() *cmdschema.ParameterSchema {
 	switch a.Kind {
 	case ArgUser:
 		return cmdschema.PrimitiveTypeUserID.Schema()
@@ -89,15 +52,18 @@ var DescriptionType = event.StateMSC4391BotCommand
 // Description is the command's description for clients.
 func (s *Spec) Description() *cmdschema.EventContent {
 	d := &cmdschema.EventContent{Command: s.Name, Description: event.MakeExtensibleText(s.Summary)}
-	for _, a := range s.Args {
+	for i := range s.Args {
+		a := &s.Args[i]
 		p := &cmdschema.Parameter{Key: a.Key, Schema: a.schema(), Optional: a.Optional}
 		if a.Doc != "" {
 			p.Description = event.MakeExtensibleText(a.Doc)
 		}
 		d.Parameters = append(d.Parameters, p)
-		if a.Rest {
-			d.TailParam = a.Key
-		}
+	}
+	// An optional last positional argument is the tail: a reason, help's
+	// command, audit's user.
+	if positional := s.positional(); len(positional) > 0 && positional[len(positional)-1].Optional {
+		d.TailParam = positional[len(positional)-1].Key
 	}
 	return d
 }
@@ -178,7 +144,8 @@ func (s *Spec) structuredWords(raw json.RawMessage) ([]string, error) {
 		}
 	}
 	var words []string
-	for _, a := range s.Args {
+	for i := range s.Args {
+		a := &s.Args[i]
 		v := args[a.Key]
 		if str, ok := v.(string); v == nil || ok && strings.TrimSpace(str) == "" {
 			// A report id may be left out in a report card's thread: the
@@ -217,16 +184,8 @@ func (s *Spec) structuredWords(raw json.RawMessage) ([]string, error) {
 	return strings.Fields(strings.Join(words, " ")), nil
 }
 
-// intro is the word that introduces a named argument in text.
-func (a Arg) intro() string {
-	if a.Word != "" {
-		return a.Word
-	}
-	return "--" + a.Key
-}
-
 // word is one structured argument's value as typed text.
-func (a Arg) word(v any) (string, error) {
+func (a *Arg) word(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		return v, nil
@@ -252,7 +211,7 @@ func (a Arg) word(v any) (string, error) {
 	return "", fmt.Errorf("%q has a value of the wrong type for %s", a.Key, a.kindName())
 }
 
-func (a Arg) kindName() string {
+func (a *Arg) kindName() string {
 	return [...]string{ArgText: "a text", ArgUser: "a user", ArgRoom: "a room", ArgEvent: "an event", ArgReport: "a report id",
 		ArgMedia: "a media item", ArgNumber: "a number", ArgDuration: "a duration", ArgSwitch: "a switch", ArgChoice: "a choice"}[a.Kind]
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
@@ -33,88 +34,6 @@ func (e *UsageError) Error() string {
 		return e.Problem
 	}
 	return e.Problem + "; usage: " + e.Usage
-}
-
-// parseReportsFlags reads the options of !reports.
-func parseReportsFlags(args []string) (ListReports, error) {
-	q := ListReports{Limit: DefaultReportsLimit}
-	const options = "options are --kind, --state, --mine, --older-than, --user, --room, --sender and --limit"
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(args[i], "=")
-		if !strings.HasPrefix(name, "--") {
-			return q, fmt.Errorf("unexpected %s: "+options, mxid.Shown(args[i]))
-		}
-		if name == "--mine" && !hasValue {
-			q.Mine = true
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return q, fmt.Errorf("%s needs a value", mxid.Clip(name))
-			}
-			i++
-			value = args[i]
-		}
-		var err error
-		switch name {
-		case "--user":
-			q.Reporter, err = mxid.ParseUser(value)
-		case "--sender":
-			q.Sender, err = mxid.ParseUser(value)
-		case "--room":
-			q.Room, err = mxid.ParseRoom(value)
-		case "--limit":
-			q.Limit, err = strconv.Atoi(value)
-			if err != nil || q.Limit < 1 || q.Limit > MaxReportsLimit {
-				err = fmt.Errorf("--limit must be a number from 1 to %d (got %s)", MaxReportsLimit, mxid.Shown(value))
-			}
-		case "--state":
-			q.States, err = parseStates(value)
-		case "--kind":
-			q.Kinds, err = parseKinds(value)
-		case "--older-than":
-			q.OlderThan, err = parseSince(value)
-			if err != nil {
-				err = fmt.Errorf("--older-than must be a duration like 90m, 6h or 7d (got %s)", mxid.Shown(value))
-			}
-		default:
-			err = fmt.Errorf("unknown option %s: "+options, mxid.Clip(name))
-		}
-		if err != nil {
-			return q, err
-		}
-	}
-	return q, nil
-}
-
-// reportOption takes "--report <id>" (or "--report=<id>") out of args and
-// returns the rest and the report, zero when there is none.
-func reportOption(args []string) ([]string, ReportRef, error) {
-	var rest []string
-	var report ReportRef
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(args[i], "=")
-		if name != "--report" {
-			rest = append(rest, args[i])
-			continue
-		}
-		if !report.IsZero() {
-			return nil, ReportRef{}, fmt.Errorf("--report is given twice")
-		}
-		if !hasValue {
-			if i+1 == len(args) {
-				return nil, ReportRef{}, fmt.Errorf("--report needs a report id, like --report 12")
-			}
-			i++
-			value = args[i]
-		}
-		r, err := mxid.ParseReportRef(value)
-		if err != nil {
-			return nil, ReportRef{}, fmt.Errorf("--report: %w", err)
-		}
-		report = r
-	}
-	return rest, report, nil
 }
 
 // parseKinds reads --kind: event, user, room, or all (nil).
@@ -150,4 +69,16 @@ func parseStates(value string) ([]string, error) {
 		}
 	}
 	return states, nil
+}
+
+// ParseDuration reads a positive duration the way moderators write one:
+// Go's (90m, 6h) or days (7d).
+func ParseDuration(s string) (time.Duration, bool) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	}
+	return d, err == nil && d > 0
 }

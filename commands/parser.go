@@ -147,11 +147,8 @@ func (p *Parser) find(name string, args []string, about ReportRef) (Command, err
 		return parseWith(sub, args[1:], about)
 	case hasSubs && fallback != nil && len(args) > 0:
 		return parseWith(fallback, args, about)
-	case hasSubs && fallback != nil && !about.IsZero() && fallback.typ.Kind() == reflect.Struct:
-		if _, ok := fallback.typ.FieldByName("ID"); ok {
-			return parseWith(fallback, nil, about) // "!report" in a card's thread
-		}
-		return nil, p.missingSubcommand(name, args)
+	case hasSubs && fallback != nil && !about.IsZero() && fallback.takesReportID():
+		return parseWith(fallback, nil, about) // "!report" in a card's thread
 	case hasSubs:
 		return nil, p.missingSubcommand(name, args)
 	}
@@ -159,8 +156,7 @@ func (p *Parser) find(name string, args []string, about ReportRef) (Command, err
 }
 
 func parseWith(s *Spec, args []string, about ReportRef) (Command, error) {
-	_, takesID := s.typ.FieldByName("ID")
-	if !about.IsZero() && takesID {
+	if !about.IsZero() && s.takesReportID() {
 		if len(args) == 0 || !isReportID(args[0]) {
 			args = append([]string{about.String()}, args...)
 		}
@@ -169,16 +165,24 @@ func parseWith(s *Spec, args []string, about ReportRef) (Command, error) {
 	if err != nil {
 		return nil, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
 	}
-	if f := reflect.ValueOf(&cmd).Elem().Elem(); !about.IsZero() && f.Kind() == reflect.Struct {
-		if r := f.FieldByName("Report"); r.IsValid() && r.Type() == reflect.TypeFor[ReportRef]() && r.Interface().(ReportRef).IsZero() {
-			// cmd holds a copy of the struct: set the field on a new one.
-			v := reflect.New(f.Type()).Elem()
-			v.Set(f)
-			v.FieldByName("Report").Set(reflect.ValueOf(about))
+	if a := s.role(RoleReport); a != nil && !about.IsZero() {
+		// cmd holds a copy of the struct: set the field on a new one.
+		v := reflect.New(s.typ).Elem()
+		v.Set(reflect.ValueOf(cmd))
+		if f := v.Field(a.fields[0]); f.Interface().(ReportRef).IsZero() {
+			f.Set(reflect.ValueOf(about))
 			cmd = v.Interface()
 		}
 	}
 	return cmd, nil
+}
+
+// takesReportID reports whether s is about a report given by its id first
+// (a case command): in a card's thread, the card's report when none is
+// typed.
+func (s *Spec) takesReportID() bool {
+	positional := s.positional()
+	return len(positional) > 0 && positional[0].Kind == ArgReport
 }
 
 // isReportID reports whether arg is a report id, as typed: 12, #12, u12

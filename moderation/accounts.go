@@ -115,27 +115,27 @@ func (m *Moderator) shadowBan() accountChange {
 }
 
 func (m *Moderator) suspend(ctx context.Context, c commands.Suspend) Outcome {
-	return m.changeAccount(ctx, c.User, m.suspension(), true, c.Yes)
+	return m.changeAccount(ctx, c.User, m.suspension(), true, c.EvenIfAdmin)
 }
 
 func (m *Moderator) unsuspend(ctx context.Context, c commands.Unsuspend) Outcome {
-	return m.changeAccount(ctx, c.User, m.suspension(), false, c.Yes)
+	return m.changeAccount(ctx, c.User, m.suspension(), false, c.EvenIfAdmin)
 }
 
 func (m *Moderator) lockAccount(ctx context.Context, c commands.Lock) Outcome {
-	return m.changeAccount(ctx, c.User, m.lock(), true, c.Yes)
+	return m.changeAccount(ctx, c.User, m.lock(), true, c.EvenIfAdmin)
 }
 
 func (m *Moderator) unlockAccount(ctx context.Context, c commands.Unlock) Outcome {
-	return m.changeAccount(ctx, c.User, m.lock(), false, c.Yes)
+	return m.changeAccount(ctx, c.User, m.lock(), false, c.EvenIfAdmin)
 }
 
 func (m *Moderator) shadowBanAccount(ctx context.Context, c commands.ShadowBan) Outcome {
-	return m.changeAccount(ctx, c.User, m.shadowBan(), true, c.Yes)
+	return m.changeAccount(ctx, c.User, m.shadowBan(), true, c.EvenIfAdmin)
 }
 
 func (m *Moderator) unshadowBanAccount(ctx context.Context, c commands.UnshadowBan) Outcome {
-	return m.changeAccount(ctx, c.User, m.shadowBan(), false, c.Yes)
+	return m.changeAccount(ctx, c.User, m.shadowBan(), false, c.EvenIfAdmin)
 }
 
 // checkDeactivate refuses what deactivation must not touch and returns the

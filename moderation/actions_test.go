@@ -180,12 +180,12 @@ func TestAccountActions(t *testing.T) {
 		acc, err := w.Admin.Account(ctx, admin)
 		require.NoError(t, err)
 		assert.False(t, bool(acc.Suspended))
-		out = m.run(t, commands.Suspend{User: admin, Yes: true})
+		out = m.run(t, commands.Suspend{User: admin, EvenIfAdmin: true})
 		require.True(t, out.OK, out.Result)
 		acc, err = w.Admin.Account(ctx, admin)
 		require.NoError(t, err)
 		assert.True(t, bool(acc.Suspended))
-		require.True(t, m.run(t, commands.Unsuspend{User: admin, Yes: true}).OK)
+		require.True(t, m.run(t, commands.Unsuspend{User: admin, EvenIfAdmin: true}).OK)
 	})
 
 	t.Run("an @room user id pings nobody", func(t *testing.T) {

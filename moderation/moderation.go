@@ -273,75 +273,59 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 	return out
 }
 
-// reportField returns cmd's Report field (--report), if it has one.
+// reportField returns the report cmd is for (its RoleReport argument:
+// --report), and whether it takes one.
 func reportField(cmd commands.Command) (commands.ReportRef, bool) {
-	v := reflect.ValueOf(cmd)
-	if v.Kind() != reflect.Struct {
+	spec := commands.SpecOf(cmd)
+	if spec == nil || !slices.ContainsFunc(spec.Args, func(a commands.Arg) bool { return a.Role == commands.RoleReport }) {
 		return commands.ReportRef{}, false
 	}
-	f := v.FieldByName("Report")
-	if !f.IsValid() {
-		return commands.ReportRef{}, false
+	for _, g := range spec.Given(cmd) {
+		if g.Role == commands.RoleReport {
+			return g.Value.(commands.ReportRef), true
+		}
 	}
-	r, ok := f.Interface().(commands.ReportRef)
-	return r, ok
+	return commands.ReportRef{}, true
 }
 
 // Subject fills in what out's command cmd was about, for the log: the
 // target, the reason or note, the report (see Outcome). The caller uses it
 // for an outcome Run did not make (a refusal before running).
 func Subject(out Outcome, cmd commands.Command) Outcome {
-	if cmd != nil && reflect.TypeOf(cmd).Kind() == reflect.Struct {
+	if commands.SpecOf(cmd) != nil {
 		out.Target, out.Reason, out.Report = targetAndReason(cmd)
 	}
 	return out
 }
 
 // targetAndReason returns what a command acts on (its users, rooms,
-// events, media and report ids, as typed), the reason or note it gives,
-// and the report it is about.
+// events, media and report ids, as typed), the reason or note it gives
+// (its RoleReason argument), and the report it is about.
 func targetAndReason(cmd commands.Command) (target, reason string, report commands.ReportRef) {
+	spec := commands.SpecOf(cmd)
+	if spec == nil {
+		return "", "", commands.ReportRef{}
+	}
 	var targets []string
-	v := reflect.ValueOf(cmd)
-	for i := range v.NumField() {
-		f, field := v.Field(i), v.Type().Field(i)
+	for _, g := range spec.Given(cmd) {
 		switch {
-		case f.IsZero():
-		case field.Name == "Reason" || field.Name == "Note":
-			reason = f.String()
-		case field.Type == reflect.TypeFor[commands.ReportRef]():
-			report = f.Interface().(commands.ReportRef).Normal()
+		case g.Role == commands.RoleReason:
+			reason = g.Text
+		case g.Kind == commands.ArgReport:
+			report = g.Value.(commands.ReportRef).Normal()
 			targets = append(targets, reportName(report))
-		case isTarget(field.Type):
-			targets = append(targets, fmt.Sprint(f.Interface()))
+		case slices.Contains(targetKinds, g.Kind):
+			targets = append(targets, g.Text)
 		}
 	}
 	return strings.Join(targets, " "), reason, report
 }
 
-var targetTypes = []reflect.Type{reflect.TypeFor[id.UserID](), reflect.TypeFor[id.EventID](), reflect.TypeFor[commands.RoomRef](), reflect.TypeFor[commands.MediaRef]()}
+var targetKinds = []commands.ArgKind{commands.ArgUser, commands.ArgEvent, commands.ArgRoom, commands.ArgMedia}
 
-func isTarget(t reflect.Type) bool { return slices.Contains(targetTypes, t) }
-
-// describe spells a parsed command out: its name and its arguments, with
-// flags as typed (--yes, --report 12).
-func describe(spec *commands.Spec, cmd commands.Command) string {
-	words := []string{spec.Name}
-	v := reflect.ValueOf(cmd)
-	for i := range v.NumField() {
-		f, name := v.Field(i), v.Type().Field(i).Name
-		switch {
-		case f.IsZero():
-		case f.Kind() == reflect.Bool:
-			words = append(words, "--"+strings.ToLower(name))
-		case name == "Report":
-			words = append(words, "--report "+f.Interface().(commands.ReportRef).String())
-		default:
-			words = append(words, fmt.Sprint(f.Interface()))
-		}
-	}
-	return strings.Join(words, " ")
-}
+// describe spells a parsed command out as typed: its name and its
+// arguments (--yes, --report 12).
+func describe(spec *commands.Spec, cmd commands.Command) string { return spec.Format(cmd) }
 
 // protected refuses to act on Gavel's own account or the admin token's,
 // or returns nil.

@@ -122,25 +122,38 @@ func reportItems(t *Text, items []Listed, prefix string, now time.Time, hidden i
 	return t.Syntax(prefix + "report <id>").Raw(" shows one.")
 }
 
-// Help lists the commands, or with a topic the commands it names with
-// their details.
+// Help lists the commands by section, one line each, or with a topic the
+// commands it names with their details and arguments.
 func Help(topic, prefix string) *Text {
-	specs := commands.All()
-	if topic != "" {
-		specs = commands.Lookup(topic)
-		if len(specs) == 0 {
-			return New().Raw("There is no command ").Code(prefix + topic).Raw(". ").Syntax(prefix + "help").Raw(" lists them.")
-		}
-	}
 	t := New()
 	if topic == "" {
-		t.Bold("Gavel's commands").Raw(" (").Syntax(prefix + "help <command>").Raw(" explains one):")
+		t.Bold("Gavel's commands").Raw(" (").Syntax(prefix + "help <command>").Raw(" explains one):").Newline()
+		for _, section := range commands.Sections() {
+			specs := commands.InSection(section)
+			if len(specs) == 0 {
+				continue
+			}
+			t.Bold(string(section)).StartList()
+			for _, s := range specs {
+				t.Item().Syntax(prefix + s.Usage).Raw(" — " + s.Summary)
+			}
+			t.EndList()
+		}
+		return t
+	}
+	specs := commands.Lookup(topic)
+	if len(specs) == 0 {
+		return t.Raw("There is no command ").Code(prefix + topic).Raw(". ").Syntax(prefix + "help").Raw(" lists them.")
 	}
 	t.StartList()
 	for _, s := range specs {
 		t.Item().Syntax(prefix + s.Usage).Raw(" — " + s.Summary)
-		if topic != "" && s.Details != "" {
+		if s.Details != "" {
 			t.ItemLine().Raw(s.Details)
+		}
+		for i := range s.Args {
+			a := &s.Args[i]
+			t.ItemLine().Syntax(a.Usage()).Raw(": " + a.Doc)
 		}
 	}
 	return t.EndList()

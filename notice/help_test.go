@@ -1,0 +1,54 @@
+package notice
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gavel-bot/gavel/commands"
+)
+
+// TestHelpGroupsCommands: !help lists every command once, one line each,
+// under its section, the sections in order.
+func TestHelpGroupsCommands(t *testing.T) {
+	plain := Help("", "!").Plain()
+	lines := strings.Split(plain, "\n")
+	var sections []string
+	seen := map[string]string{} // usage line → section
+	section := ""
+	for _, line := range lines[1:] {
+		if usage, ok := strings.CutPrefix(line, "• `"); ok {
+			usage, _, _ = strings.Cut(usage, "` — ")
+			assert.NotContains(t, seen, usage, "listed once")
+			seen[usage] = section
+			continue
+		}
+		section = line
+		sections = append(sections, line)
+	}
+	assert.Equal(t, []string{"Reports and cases", "Accounts", "Rooms", "Media", "Gavel"}, sections)
+	require.Len(t, seen, len(commands.All()), "one line per command:\n%s", plain)
+	for _, s := range commands.All() {
+		assert.Equal(t, string(s.Section), seen["!"+s.Usage], s.Name)
+	}
+	assert.Equal(t, "Gavel", seen["!status"])
+	assert.Equal(t, "Reports and cases", seen["!report claim <id>"])
+	assert.Equal(t, "Media", seen["!quarantine room <!room:server | #alias:server> [--report <id>]"])
+	assert.Contains(t, plain, "• `!lock <@user:server> [--yes] [--report <id>]` — lock a local account")
+}
+
+// TestHelpExplainsACommand: !help <command> gives the usage, the details
+// and each argument's doc.
+func TestHelpExplainsACommand(t *testing.T) {
+	plain := Help("room delete", "!").Plain()
+	assert.Contains(t, plain, "• `!room delete <!room:server | #alias:server> [--block] [--purge] [--message text] [--yes] [--report <id>]` — delete a room")
+	assert.Contains(t, plain, "Removes every local member from the room")
+	assert.Contains(t, plain, "\n  `[--purge]`: remove its history from the database")
+	assert.Contains(t, plain, "\n  `[--yes]`: no preview: delete at once")
+	assert.Contains(t, plain, "\n  `<!room:server | #alias:server>`: a room id or alias")
+	assert.NotContains(t, plain, "!room block")
+
+	assert.Equal(t, "There is no command `!frobnicate`. `!help` lists them.", Help("frobnicate", "!").Plain())
+}
