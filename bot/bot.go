@@ -33,6 +33,7 @@ import (
 	"github.com/gavel-bot/gavel/doorbell"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/feed"
+	"github.com/gavel-bot/gavel/intake"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/metrics"
@@ -57,6 +58,8 @@ type Bot struct {
 	feed   *feed.Feed
 	sender *outbox.Sender
 	mod    *moderation.Moderator
+	// intake handles the moderators' commands, buttons and confirmations.
+	intake *intake.Intake
 	// roomReports reads room reports (synapse.database); set by Start.
 	roomReports *roomreports.Source
 	// doorbell, with reports.doorbell_listen, rings the feed; set by Start.
@@ -209,6 +212,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		return nil, err
 	}
 	b.feed.Duplicate, b.feed.Deleted, b.feed.LateCard = b.mod.AddDuplicate, b.mod.MarkDeleted, b.mod.LateCard
+	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: b.parser, Metrics: b.metrics, Commands: &cfg.Commands,
+		PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
+		Log: log})
 	return b, nil
 }
 

@@ -15,6 +15,8 @@
 package commands
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 )
@@ -107,6 +109,42 @@ func All() []*Spec { return specs }
 
 // SpecOf returns the declaration of a parsed command, or nil.
 func SpecOf(cmd Command) *Spec { return byType[reflect.TypeOf(cmd)] }
+
+// ByName returns the declaration of the command named name ("report
+// delete"), or nil.
+func ByName(name string) *Spec {
+	for _, s := range specs {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Decode turns a command's parsed arguments stored as JSON (json.Marshal
+// of the command's value) back into the command.
+func (s *Spec) Decode(raw json.RawMessage) (Command, error) {
+	v := reflect.New(s.Type())
+	if err := json.Unmarshal(raw, v.Interface()); err != nil {
+		return nil, fmt.Errorf("the stored arguments of %s: %w", s.Name, err)
+	}
+	return v.Elem().Interface(), nil
+}
+
+// SetConfirmed returns a copy of cmd that skips its preview (--yes): the
+// inverse of Confirmed. A command without a Yes field comes back as it is.
+func SetConfirmed(cmd Command) Command {
+	v := reflect.ValueOf(cmd)
+	if v.Kind() != reflect.Struct {
+		return cmd
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	if yes := c.FieldByName("Yes"); yes.IsValid() && yes.Kind() == reflect.Bool {
+		yes.SetBool(true)
+	}
+	return c.Interface()
+}
 
 // Confirmed reports whether a parsed command skips its preview (--yes),
 // or needs none.

@@ -158,7 +158,7 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject, buttons []notice.Button,
 	render func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
 	d, late := f.gather(ctx, s)
-	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
+	card, reactions := store.CardMessages(row.ReportKey, f.Room, store.PriorityNotice, render(d), notice.Keys(buttons))
 	if err := f.Store.AddReportNotice(ctx, row, card, reactions...); err != nil {
 		logged.Discard()
 		return err

@@ -521,7 +521,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 	}
 	d, late := m.gather(ctx, r.subject())
 	content, buttons := render(d)
-	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Keys(buttons))
+	card, reactions := store.CardMessages(seen.ReportKey, m.ManagementRoom, store.PriorityReply, content, notice.Keys(buttons))
 	if _, err := m.Store.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
 		m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not give a report from a digest its card")
 		return seen

@@ -172,6 +172,7 @@ func (s *Store) insertReport(ctx context.Context, r Report, state string, outbox
 // happen or none does. A report already recorded is left alone and
 // nothing is queued.
 func (s *Store) AddReportNotice(ctx context.Context, r Report, notice Message, buttons ...Message) error {
+	notice.Report = r.normal() // what a reaction to the card is about
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
 			return err
@@ -218,11 +219,13 @@ func (s *Store) SkipReports(ctx context.Context, reports []Report) error {
 	})
 }
 
-// CardMessages is a report's card under key, for room, with content, and
-// the reactions Gavel puts on it, one per button key (an emoji): queued
-// after every card and reply, each relating to the card.
-func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
-	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
+// CardMessages is the card of report r (under NoticeKey(r), with r in its
+// Report), for room, with content, and the reactions Gavel puts on it, one
+// per button key (an emoji): queued after every card and reply, each
+// relating to the card.
+func CardMessages(r ReportKey, room id.RoomID, priority int, content json.RawMessage, buttons []string) (Message, []Message) {
+	key := NoticeKey(r)
+	card := Message{Key: key, Priority: priority, RoomID: room, Content: content, Report: r.normal()}
 	reactions := make([]Message, len(buttons))
 	for i, b := range buttons {
 		c, _ := json.Marshal(map[string]string{"key": b})
