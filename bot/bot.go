@@ -190,7 +190,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		// which is how the feed learns, at every poll, that the next
 		// report id is not taken yet; neither says Synapse is unwell.
 		if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
-			b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
+			b.metrics.AdminAPIError(e.Endpoint(), e.StatusCode, e.ErrCode)
 		}
 	}
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
