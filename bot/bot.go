@@ -1,7 +1,7 @@
 // Package bot is the Matrix session that ties Gavel together: start-up
 // checks, the sync loop over the management room, its power levels and
-// encryption, and turning a moderator's message into a command that
-// package moderation runs.
+// encryption, and handing each moderator's message or reaction to package
+// intake, which runs it and records its reply.
 //
 // Four loops run side by side: the sync loop here, the report feed
 // (package feed), the sender (package outbox) and the follower of the
