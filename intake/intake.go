@@ -162,7 +162,7 @@ func (in *Intake) record(ctx context.Context, evt *event.Event, replyTo, thread 
 	f := store.Finished{Reply: store.Message{Key: store.ReplyKey(evt.ID), Priority: store.PriorityReply, RoomID: evt.RoomID}, Task: out.Task}
 	if out.Action {
 		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: *input, OK: out.OK, Result: out.Result,
-			Target: out.Target, Reason: out.Reason, Report: out.Report}
+			Target: out.Target, Reason: out.Reason, Report: out.Report, Name: cmp.Or(out.Name, name)}
 	}
 	if thread == "" && !out.Report.IsZero() {
 		// Replies about a report go into its card's thread.

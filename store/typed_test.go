@@ -99,3 +99,21 @@ func TestCardsCarryTheirReport(t *testing.T) {
 		})
 	}
 }
+
+// TestActionKeepsItsCommandName: an action is logged with the name of the
+// command that ran, which a card lists without reading the text.
+func TestActionKeepsItsCommandName(t *testing.T) {
+	backends(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		reply := Message{Key: "reply-action", RoomID: "!mods:example.org", Content: []byte(`{}`)}
+		a := &Action{Time: time.Now(), Sender: "@mod:example.org", EventID: "$button", Command: "🗑️ !redact !r:x $e --report 12", OK: true, Result: "Redacted",
+			Report: mxid.EventReport(12), Name: "redact event"}
+		_, err := s.FinishCommand(ctx, "$button", Finished{Reply: reply, Action: a})
+		require.NoError(t, err)
+		got, err := s.Actions(ctx, 1)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "redact event", got[0].Name)
+		assert.Equal(t, a.Command, got[0].Command)
+	})
+}

@@ -88,7 +88,10 @@ CREATE TABLE action (
 	reason    TEXT NOT NULL DEFAULT '',
 	report_id BIGINT,
 	-- The kind of that report; NULL for an event report.
-	report_kind TEXT
+	report_kind TEXT,
+	-- The command that ran (commands.Spec.Name), or what the event was
+	-- ('confirm', 'button') when none did; NULL before v9.
+	name        TEXT
 );
 
 -- Encrypted messages from the management room whose keys had not arrived

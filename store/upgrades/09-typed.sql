@@ -1,4 +1,4 @@
--- v8 -> v9 (compatible with v3+): Cards and confirmations keep their report and command in columns, not in text
+-- v8 -> v9 (compatible with v3+): Cards, confirmations and actions keep their report and command in columns, not in text
 -- report_kind, report_id and report_ts are the report whose card this
 -- outbox message is (NULL for every other message): what a reaction to it
 -- is about. Cards queued before v9 get theirs from the report table.
@@ -20,3 +20,7 @@ ALTER TABLE pending ADD COLUMN args TEXT;
 ALTER TABLE pending ADD COLUMN report_kind TEXT;
 ALTER TABLE pending ADD COLUMN report_id BIGINT;
 ALTER TABLE pending ADD COLUMN thread TEXT;
+-- name is the command an action ran (commands.Spec.Name), so that a
+-- card lists its actions without reading the text the moderator sent;
+-- NULL before v9.
+ALTER TABLE action ADD COLUMN name TEXT;
