@@ -41,7 +41,7 @@ func (c *Client) Account(ctx context.Context, userID id.UserID) (*Account, error
 		return nil, err
 	}
 	var acc Account
-	if err := c.get(ctx, c.adminURL(nil, "v2", "users", userID), &acc); err != nil {
+	if err := c.get(ctx, c.admin("v2/users/{user_id}", nil, userID), &acc); err != nil {
 		return nil, err
 	}
 	return &acc, nil
@@ -55,7 +55,7 @@ func (c *Client) JoinedRoomCount(ctx context.Context, userID id.UserID) (int, er
 	var resp struct {
 		Total int `json:"total"`
 	}
-	err := c.get(ctx, c.adminURL(nil, "v1", "users", userID, "joined_rooms"), &resp)
+	err := c.get(ctx, c.admin("v1/users/{user_id}/joined_rooms", nil, userID), &resp)
 	return resp.Total, err
 }
 
@@ -68,7 +68,7 @@ func (c *Client) LockAccount(ctx context.Context, userID id.UserID, locked bool)
 	if _, err := c.Account(ctx, userID); err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodPut, c.adminURL(nil, "v2", "users", userID), map[string]bool{"locked": locked}, nil)
+	return c.call(ctx, http.MethodPut, c.admin("v2/users/{user_id}", nil, userID), map[string]bool{"locked": locked}, nil)
 }
 
 // ShadowBan shadow-bans (or with banned false, lifts the shadow-ban of) a
@@ -81,7 +81,7 @@ func (c *Client) ShadowBan(ctx context.Context, userID id.UserID, banned bool) e
 	if !banned {
 		method = http.MethodDelete
 	}
-	return c.call(ctx, method, c.adminURL(nil, "v1", "users", userID, "shadow_ban"), struct{}{}, nil)
+	return c.call(ctx, method, c.admin("v1/users/{user_id}/shadow_ban", nil, userID), struct{}{}, nil)
 }
 
 // RoomEvent returns an event of a room as clients see it (redacted when
@@ -100,7 +100,7 @@ func (c *Client) RoomEvent(ctx context.Context, roomID id.RoomID, eventID id.Eve
 	var resp struct {
 		Event json.RawMessage `json:"event"`
 	}
-	if err := c.get(ctx, c.adminURL(q, "v1", "rooms", roomID, "context", eventID), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/rooms/{room_id}/context/{event_id}", q, roomID, eventID), &resp); err != nil {
 		return nil, err
 	}
 	evt := parseEvent(resp.Event, eventID)
@@ -128,7 +128,7 @@ func (c *Client) EventContext(ctx context.Context, roomID id.RoomID, eventID id.
 		Before []json.RawMessage `json:"events_before"`
 		After  []json.RawMessage `json:"events_after"`
 	}
-	if err := c.get(ctx, c.adminURL(q, "v1", "rooms", roomID, "context", eventID), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/rooms/{room_id}/context/{event_id}", q, roomID, eventID), &resp); err != nil {
 		return nil, nil, err
 	}
 	parse := func(raw []json.RawMessage) []*event.Event {

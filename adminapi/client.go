@@ -18,6 +18,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/synapseadmin"
@@ -72,36 +73,72 @@ func Wrap(cli *mautrix.Client, opts ...Option) *Client {
 // Matrix returns the underlying Matrix client.
 func (c *Client) Matrix() *mautrix.Client { return c.Synapse.Client }
 
-// adminURL builds /_synapse/admin/<path...>?<query>, escaping each path
-// segment.
-func (c *Client) adminURL(query url.Values, path ...any) string {
-	return c.Synapse.Client.BuildURLWithFullQuery(mautrix.SynapseAdminURLPath(path), func(q url.Values) {
+// adminRequest is one admin API request: its URL, and its route, the path with
+// every id, token or server name as a {placeholder}, which names it in
+// metrics (Error.Endpoint) without any of them.
+type adminRequest struct{ route, url string }
+
+// adminPrefix is where the admin API's routes are.
+const adminPrefix = "/_synapse/admin/"
+
+// whoamiRoute is the one client-server API route the client requests.
+const whoamiRoute = "/_matrix/client/v3/account/whoami"
+
+// admin builds the request to route, under /_synapse/admin/ ("v1/event_reports/{report_id}"),
+// with values filling its placeholders in order, each escaped as a path
+// segment, and query.
+func (c *Client) admin(route string, query url.Values, values ...any) adminRequest {
+	segs := strings.Split(route, "/")
+	path := make([]any, len(segs))
+	for i, seg := range segs {
+		if !strings.HasPrefix(seg, "{") {
+			path[i] = seg
+			continue
+		}
+		if len(values) == 0 {
+			panic("adminapi: no value for " + seg + " in " + route)
+		}
+		path[i], values = values[0], values[1:]
+	}
+	if len(values) > 0 {
+		panic("adminapi: more values than placeholders in " + route)
+	}
+	u := c.Synapse.Client.BuildURLWithFullQuery(mautrix.SynapseAdminURLPath(path), func(q url.Values) {
 		for k, v := range query {
 			q[k] = v
 		}
 	})
+	return adminRequest{route: adminPrefix + route, url: u}
 }
 
 // call makes one admin API request and converts failures into *Error.
-func (c *Client) call(ctx context.Context, method, reqURL string, reqBody, respBody any) error {
-	_, err := c.Synapse.Client.MakeRequest(ctx, method, reqURL, reqBody, respBody)
-	return c.wrap(err)
+func (c *Client) call(ctx context.Context, method string, req adminRequest, reqBody, respBody any) error {
+	_, err := c.Synapse.Client.MakeRequest(ctx, method, req.url, reqBody, respBody)
+	return c.wrapRoute(req.route, err)
 }
 
-// wrap is wrapError, telling OnError of a failed request.
-func (c *Client) wrap(err error) error {
+// wrap is wrapRoute for a request that mautrix's synapseadmin client made
+// to route under /_synapse/admin/.
+func (c *Client) wrap(route string, err error) error { return c.wrapRoute(adminPrefix+route, err) }
+
+// wrapRoute is wrapError for a request to route, telling OnError of a
+// failed request.
+func (c *Client) wrapRoute(route string, err error) error {
 	err = wrapError(err)
 	var e *Error
-	if c.OnError != nil && errors.As(err, &e) {
-		c.OnError(e)
+	if errors.As(err, &e) {
+		e.Route = route
+		if c.OnError != nil {
+			c.OnError(e)
+		}
 	}
 	return err
 }
 
-func (c *Client) get(ctx context.Context, reqURL string, respBody any) error {
-	return c.call(ctx, http.MethodGet, reqURL, nil, respBody)
+func (c *Client) get(ctx context.Context, req adminRequest, respBody any) error {
+	return c.call(ctx, http.MethodGet, req, nil, respBody)
 }
 
-func (c *Client) post(ctx context.Context, reqURL string, respBody any) error {
-	return c.call(ctx, http.MethodPost, reqURL, struct{}{}, respBody)
+func (c *Client) post(ctx context.Context, req adminRequest, respBody any) error {
+	return c.call(ctx, http.MethodPost, req, struct{}{}, respBody)
 }

@@ -20,6 +20,9 @@ type Error struct {
 	// "/_synapse/admin/v1/event_reports/12". The query string is left out.
 	Method string
 	Path   string
+	// Route is the path the request was built from, with every id as a
+	// {placeholder}: "/_synapse/admin/v1/event_reports/{report_id}".
+	Route string
 	// StatusCode is the HTTP status Synapse answered with, or 0 when the
 	// request got no answer (connection refused, timeout, cancelled).
 	StatusCode int

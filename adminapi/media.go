@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -64,7 +65,7 @@ func (c *Client) MediaInfo(ctx context.Context, uri id.ContentURI) (*MediaInfo, 
 	var resp struct {
 		MediaInfo MediaInfo `json:"media_info"`
 	}
-	if err := c.get(ctx, c.adminURL(nil, "v1", "media", uri.Homeserver, uri.FileID), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/media/{server}/{media_id}", nil, uri.Homeserver, uri.FileID), &resp); err != nil {
 		return nil, err
 	}
 	return &resp.MediaInfo, nil
@@ -77,40 +78,40 @@ func (c *Client) MediaInfo(ctx context.Context, uri id.ContentURI) (*MediaInfo, 
 // unknown item returns that not-found error and quarantines nothing. It
 // returns the item's info as it was before the change.
 func (c *Client) QuarantineMedia(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
-	return c.changeMedia(ctx, uri, "quarantine", uri.Homeserver, uri.FileID)
+	return c.changeMedia(ctx, uri, "v1/media/quarantine/{server}/{media_id}", uri.Homeserver, uri.FileID)
 }
 
 // UnquarantineMedia lifts the quarantine of one media item, checking first,
 // like QuarantineMedia, that Synapse knows it. It returns the item's info as
 // it was before the change.
 func (c *Client) UnquarantineMedia(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
-	return c.changeMedia(ctx, uri, "unquarantine", uri.Homeserver, uri.FileID)
+	return c.changeMedia(ctx, uri, "v1/media/unquarantine/{server}/{media_id}", uri.Homeserver, uri.FileID)
 }
 
 // ProtectMedia marks a local media item as safe from quarantine; the
 // quarantine calls for a room or a user then skip it. Remote media cannot be
 // protected. It returns the item's info as it was before the change.
 func (c *Client) ProtectMedia(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
-	return c.changeMedia(ctx, uri, "protect", uri.FileID)
+	return c.changeMedia(ctx, uri, "v1/media/protect/{media_id}", uri.FileID)
 }
 
 // UnprotectMedia removes the protection that ProtectMedia gave.
 func (c *Client) UnprotectMedia(ctx context.Context, uri id.ContentURI) (*MediaInfo, error) {
-	return c.changeMedia(ctx, uri, "unprotect", uri.FileID)
+	return c.changeMedia(ctx, uri, "v1/media/unprotect/{media_id}", uri.FileID)
 }
 
-// changeMedia checks that Synapse knows uri, then POSTs
-// /v1/media/<action>/<path...>.
-func (c *Client) changeMedia(ctx context.Context, uri id.ContentURI, action string, path ...any) (*MediaInfo, error) {
+// changeMedia checks that Synapse knows uri, then POSTs route (under
+// /_synapse/admin/, "v1/media/<action>/…") with values.
+func (c *Client) changeMedia(ctx context.Context, uri id.ContentURI, route string, values ...any) (*MediaInfo, error) {
 	info, err := c.MediaInfo(ctx, uri)
 	if err != nil {
 		return nil, err
 	}
-	local := action == "protect" || action == "unprotect"
+	local := strings.HasPrefix(route, "v1/media/protect/") || strings.HasPrefix(route, "v1/media/unprotect/")
 	if local && info.MediaOrigin != "" {
 		return nil, &InvalidInputError{What: "mxc URI", Value: uri.String(), Reason: "is remote media; only media uploaded to this server can be protected"}
 	}
-	if err := c.post(ctx, c.adminURL(nil, append([]any{"v1", "media", action}, path...)...), nil); err != nil {
+	if err := c.post(ctx, c.admin(route, nil, values...), nil); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -129,7 +130,7 @@ func (c *Client) QuarantineRoomMedia(ctx context.Context, roomID id.RoomID) (int
 		return 0, err
 	}
 	var resp respNumQuarantined
-	err := c.post(ctx, c.adminURL(nil, "v1", "room", roomID, "media", "quarantine"), &resp)
+	err := c.post(ctx, c.admin("v1/room/{room_id}/media/quarantine", nil, roomID), &resp)
 	return resp.NumQuarantined, err
 }
 
@@ -141,7 +142,7 @@ func (c *Client) QuarantineUserMedia(ctx context.Context, userID id.UserID) (int
 		return 0, err
 	}
 	var resp respNumQuarantined
-	err := c.post(ctx, c.adminURL(nil, "v1", "user", userID, "media", "quarantine"), &resp)
+	err := c.post(ctx, c.admin("v1/user/{user_id}/media/quarantine", nil, userID), &resp)
 	return resp.NumQuarantined, err
 }
 
@@ -159,7 +160,7 @@ func (c *Client) RoomMedia(ctx context.Context, roomID id.RoomID) (*RoomMedia, e
 		return nil, err
 	}
 	var resp RoomMedia
-	if err := c.get(ctx, c.adminURL(nil, "v1", "room", roomID, "media"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/room/{room_id}/media", nil, roomID), &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil
@@ -194,7 +195,7 @@ func (c *Client) ListUserMedia(ctx context.Context, userID id.UserID, q UserMedi
 	v := q.values()
 	setIfNotEmpty(v, "order_by", q.OrderBy)
 	var resp respUserMedia
-	if err := c.get(ctx, c.adminURL(v, "v1", "users", userID, "media"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/users/{user_id}/media", v, userID), &resp); err != nil {
 		return nil, err
 	}
 	return &Page[MediaInfo]{Items: resp.Media, NextToken: resp.NextToken, Total: resp.Total}, nil

@@ -130,7 +130,7 @@ func (c *Client) ListEventReports(ctx context.Context, q EventReportsQuery) (*Pa
 	setIfNotEmpty(v, "room_id", string(q.RoomID))
 	setIfNotEmpty(v, "event_sender_user_id", string(q.EventSenderUserID))
 	var resp respEventReports
-	if err := c.get(ctx, c.adminURL(v, "v1", "event_reports"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/event_reports", v), &resp); err != nil {
 		return nil, err
 	}
 	return &Page[EventReport]{Items: resp.EventReports, NextToken: resp.NextToken, Total: resp.Total}, nil
@@ -155,7 +155,7 @@ func (c *Client) EventReport(ctx context.Context, reportID int64) (*EventReportD
 		return nil, err
 	}
 	var detail EventReportDetail
-	if err := c.get(ctx, c.adminURL(nil, "v1", "event_reports", reportID), &detail); err != nil {
+	if err := c.get(ctx, c.admin("v1/event_reports/{report_id}", nil, reportID), &detail); err != nil {
 		return nil, err
 	}
 	detail.Event = parseEvent(detail.EventJSON, detail.EventID)
@@ -177,7 +177,7 @@ func (c *Client) SendServerNotice(ctx context.Context, userID id.UserID, body, t
 	var resp struct {
 		EventID id.EventID `json:"event_id"`
 	}
-	err := c.call(ctx, http.MethodPut, c.adminURL(nil, "v1", "send_server_notice", txnID), req, &resp)
+	err := c.call(ctx, http.MethodPut, c.admin("v1/send_server_notice/{txn_id}", nil, txnID), req, &resp)
 	return resp.EventID, err
 }
 
@@ -188,7 +188,7 @@ func (c *Client) SendServerNotice(ctx context.Context, userID id.UserID, body, t
 func (c *Client) ServerNoticesEnabled(ctx context.Context, server string) (bool, error) {
 	probe := id.NewUserID("gavel-probe-"+strings.ToLower(rand.Text()), server)
 	req := map[string]any{"user_id": probe, "content": map[string]any{"msgtype": "m.text", "body": "probe"}}
-	err := c.call(ctx, http.MethodPost, c.adminURL(nil, "v1", "send_server_notice"), req, nil)
+	err := c.call(ctx, http.MethodPost, c.admin("v1/send_server_notice", nil), req, nil)
 	switch {
 	case IsNotFound(err):
 		return true, nil
@@ -217,7 +217,7 @@ func (c *Client) DeleteEventReport(ctx context.Context, reportID int64) error {
 	if err := mxid.ValidateReportID(reportID); err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodDelete, c.adminURL(nil, "v1", "event_reports", reportID), nil, nil)
+	return c.call(ctx, http.MethodDelete, c.admin("v1/event_reports/{report_id}", nil, reportID), nil, nil)
 }
 
 // parseEvent parses a stored event, filling in the event id, which room

@@ -53,7 +53,7 @@ func (c *Client) ListRoomReports(ctx context.Context, q PageQuery) (*Page[RoomRe
 		return nil, err
 	}
 	var resp respRoomReports
-	if err := c.get(ctx, c.adminURL(q.values(), "v1", "room_reports"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/room_reports", q.values()), &resp); err != nil {
 		return nil, roomReportsError(err)
 	}
 	return &Page[RoomReport]{Items: resp.RoomReports, NextToken: resp.NextToken, Total: resp.Total}, nil
@@ -65,7 +65,7 @@ func (c *Client) RoomReport(ctx context.Context, reportID int64) (*RoomReport, e
 		return nil, err
 	}
 	var report RoomReport
-	if err := c.get(ctx, c.adminURL(nil, "v1", "room_reports", reportID), &report); err != nil {
+	if err := c.get(ctx, c.admin("v1/room_reports/{report_id}", nil, reportID), &report); err != nil {
 		return nil, roomReportsError(err)
 	}
 	return &report, nil

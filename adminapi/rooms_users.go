@@ -20,7 +20,7 @@ func (c *Client) RoomInfo(ctx context.Context, roomID id.RoomID) (*synapseadmin.
 		return nil, err
 	}
 	info, err := c.Synapse.RoomInfo(ctx, roomID)
-	return info, c.wrap(err)
+	return info, c.wrap("v1/rooms/{room_id}", err)
 }
 
 // DeleteRoomRequest says how to delete a room. Every field is sent:
@@ -51,7 +51,7 @@ func (c *Client) DeleteRoom(ctx context.Context, roomID id.RoomID, req DeleteRoo
 		}
 	}
 	var resp synapseadmin.RespDeleteRoom
-	err := c.call(ctx, http.MethodDelete, c.adminURL(nil, "v2", "rooms", roomID), &req, &resp)
+	err := c.call(ctx, http.MethodDelete, c.admin("v2/rooms/{room_id}", nil, roomID), &req, &resp)
 	return resp.DeleteID, err
 }
 
@@ -62,7 +62,7 @@ func (c *Client) DeleteRoomStatus(ctx context.Context, deleteID string) (synapse
 		return synapseadmin.RespDeleteRoomStatus{}, err
 	}
 	resp, err := c.Synapse.DeleteRoomStatus(ctx, deleteID)
-	return resp, c.wrap(err)
+	return resp, c.wrap("v2/rooms/delete_status/{delete_id}", err)
 }
 
 // BlockRoom blocks (or with block false, unblocks) a room: local users can
@@ -71,7 +71,7 @@ func (c *Client) BlockRoom(ctx context.Context, roomID id.RoomID, block bool) er
 	if err := mxid.ValidateRoomID(roomID); err != nil {
 		return err
 	}
-	return c.wrap(c.Synapse.BlockRoom(ctx, roomID, synapseadmin.ReqBlockRoom{Block: block}))
+	return c.wrap("v1/rooms/{room_id}/block", c.Synapse.BlockRoom(ctx, roomID, synapseadmin.ReqBlockRoom{Block: block}))
 }
 
 // RoomBlockStatus reports whether a room is blocked, and by whom.
@@ -80,7 +80,7 @@ func (c *Client) RoomBlockStatus(ctx context.Context, roomID id.RoomID) (synapse
 		return synapseadmin.RoomsBlockResponse{}, err
 	}
 	resp, err := c.Synapse.GetRoomBlockStatus(ctx, roomID)
-	return resp, c.wrap(err)
+	return resp, c.wrap("v1/rooms/{room_id}/block", err)
 }
 
 // UserInfo returns the admin API's view of a user account.
@@ -89,7 +89,7 @@ func (c *Client) UserInfo(ctx context.Context, userID id.UserID) (*synapseadmin.
 		return nil, err
 	}
 	info, err := c.Synapse.GetUserInfo(ctx, userID)
-	return info, c.wrap(err)
+	return info, c.wrap("v2/users/{user_id}", err)
 }
 
 // DeactivateAccount deactivates a local account; with erase, Synapse also
@@ -98,7 +98,7 @@ func (c *Client) DeactivateAccount(ctx context.Context, userID id.UserID, erase 
 	if err := mxid.ValidateUserID(userID); err != nil {
 		return err
 	}
-	return c.wrap(c.Synapse.DeactivateAccount(ctx, userID, synapseadmin.ReqDeleteUser{Erase: erase}))
+	return c.wrap("v1/deactivate/{user_id}", c.Synapse.DeactivateAccount(ctx, userID, synapseadmin.ReqDeleteUser{Erase: erase}))
 }
 
 // SuspendAccount suspends (or with suspend false, unsuspends) a local
@@ -107,7 +107,7 @@ func (c *Client) SuspendAccount(ctx context.Context, userID id.UserID, suspend b
 	if err := mxid.ValidateUserID(userID); err != nil {
 		return err
 	}
-	return c.wrap(c.Synapse.SuspendAccount(ctx, userID, synapseadmin.ReqSuspendUser{Suspend: suspend}))
+	return c.wrap("v1/suspend/{user_id}", c.Synapse.SuspendAccount(ctx, userID, synapseadmin.ReqSuspendUser{Suspend: suspend}))
 }
 
 // RedactRequest is the admin API's request to redact a user's events,
@@ -142,7 +142,7 @@ func (c *Client) RedactUser(ctx context.Context, userID id.UserID, req RedactReq
 		}
 	}
 	var resp synapseadmin.RespRedactUser
-	err := c.call(ctx, http.MethodPost, c.adminURL(nil, "v1", "user", userID, "redact"), &req, &resp)
+	err := c.call(ctx, http.MethodPost, c.admin("v1/user/{user_id}/redact", nil, userID), &req, &resp)
 	return resp.RedactID, err
 }
 
@@ -153,7 +153,7 @@ func (c *Client) RedactUserStatus(ctx context.Context, redactID string) (synapse
 		return synapseadmin.RespRedactUserStatus{}, err
 	}
 	resp, err := c.Synapse.RedactUserStatus(ctx, redactID)
-	return resp, c.wrap(err)
+	return resp, c.wrap("v1/user/redact_status/{redact_id}", err)
 }
 
 // validateToken checks an opaque id that Synapse handed out (a deletion or

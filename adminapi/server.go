@@ -12,7 +12,7 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 	var resp struct {
 		ServerVersion string `json:"server_version"`
 	}
-	if err := c.get(ctx, c.adminURL(nil, "v1", "server_version"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/server_version", nil), &resp); err != nil {
 		return "", err
 	}
 	return resp.ServerVersion, nil
@@ -26,12 +26,12 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 func (c *Client) IsServerAdmin(ctx context.Context) (id.UserID, bool, error) {
 	who, err := c.Matrix().Whoami(ctx)
 	if err != nil {
-		return "", false, c.wrap(err)
+		return "", false, c.wrapRoute(whoamiRoute, err)
 	}
 	var resp struct {
 		Admin bool `json:"admin"`
 	}
-	err = c.get(ctx, c.adminURL(nil, "v1", "users", who.UserID, "admin"), &resp)
+	err = c.get(ctx, c.admin("v1/users/{user_id}/admin", nil, who.UserID), &resp)
 	if IsForbidden(err) {
 		return who.UserID, false, nil
 	}

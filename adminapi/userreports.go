@@ -79,7 +79,7 @@ func (c *Client) ListUserReports(ctx context.Context, q UserReportsQuery) (*Page
 	setIfNotEmpty(v, "user_id", string(q.UserID))
 	setIfNotEmpty(v, "target_user_id", string(q.TargetUserID))
 	var resp respUserReports
-	if err := c.get(ctx, c.adminURL(v, "v1", "user_reports"), &resp); err != nil {
+	if err := c.get(ctx, c.admin("v1/user_reports", v), &resp); err != nil {
 		return nil, userReportsError(err)
 	}
 	return &Page[UserReport]{Items: resp.UserReports, NextToken: resp.NextToken, Total: resp.Total}, nil
@@ -101,7 +101,7 @@ func (c *Client) UserReport(ctx context.Context, reportID int64) (*UserReport, e
 		return nil, err
 	}
 	var report UserReport
-	if err := c.get(ctx, c.adminURL(nil, "v1", "user_reports", reportID), &report); err != nil {
+	if err := c.get(ctx, c.admin("v1/user_reports/{report_id}", nil, reportID), &report); err != nil {
 		return nil, userReportsError(err)
 	}
 	return &report, nil
@@ -112,6 +112,6 @@ func (c *Client) DeleteUserReport(ctx context.Context, reportID int64) error {
 	if err := mxid.ValidateReportID(reportID); err != nil {
 		return err
 	}
-	err := c.call(ctx, http.MethodDelete, c.adminURL(nil, "v1", "user_reports", reportID), nil, nil)
+	err := c.call(ctx, http.MethodDelete, c.admin("v1/user_reports/{report_id}", nil, reportID), nil, nil)
 	return userReportsError(err)
 }

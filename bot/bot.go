@@ -1,7 +1,7 @@
 // Package bot is the Matrix session that ties Gavel together: start-up
 // checks, the sync loop over the management room, its power levels and
-// encryption, and turning a moderator's message into a command that
-// package moderation runs.
+// encryption, and handing each moderator's message or reaction to package
+// intake, which runs it and records its reply.
 //
 // Four loops run side by side: the sync loop here, the report feed
 // (package feed), the sender (package outbox) and the follower of the
@@ -13,7 +13,7 @@
 // Nothing imports bot but main.
 //
 // Of Gavel's packages it may import: adminapi, commands, config, doorbell,
-// dossier, feed, internal/e2ee, internal/mxid, internal/retry,
+// dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,
 // internal/textcut, metrics, moderation, notice, outbox, preflight,
 // roomreports, store.
 package bot
@@ -38,6 +38,7 @@ import (
 	"github.com/gavel-bot/gavel/doorbell"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/feed"
+	"github.com/gavel-bot/gavel/intake"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/metrics"
@@ -62,6 +63,8 @@ type Bot struct {
 	feed   *feed.Feed
 	sender *outbox.Sender
 	mod    *moderation.Moderator
+	// intake handles the moderators' commands, buttons and confirmations.
+	intake *intake.Intake
 	// roomReports reads room reports (from synapse.database once Start
 	// connected it), for the feed and moderation.
 	roomReports *roomreports.Source
@@ -208,6 +211,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
 		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
+	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: b.parser, Metrics: b.metrics, Commands: &cfg.Commands,
+		PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
+		Log: log})
 	return b, nil
 }
 
@@ -363,7 +369,7 @@ func (b *Bot) protected(userID id.UserID) bool {
 // yet; neither says Synapse is unwell.
 func (b *Bot) countAdminError(e *adminapi.Error) {
 	if !errors.Is(e, context.Canceled) && !adminapi.IsNotFound(e) {
-		b.metrics.AdminAPIError(adminapi.Endpoint(e.Method, e.Path), e.StatusCode, e.ErrCode)
+		b.metrics.AdminAPIError(e.Endpoint(), e.StatusCode, e.ErrCode)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/intake"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
@@ -26,7 +27,7 @@ const (
 	keyRequestAfter = 5 * time.Second
 	// keyWait is how long Gavel waits for a message's keys before giving
 	// up on it: as long as a command stays fresh enough to run.
-	keyWait = staleAfter
+	keyWait = intake.StaleAfter
 )
 
 // startCrypto loads (or, the first time, creates and uploads) the bot's

@@ -213,7 +213,16 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
 		return
 	}
-	b.handleCommand(ctx, evt)
+	b.intake.Message(ctx, evt)
+}
+
+// onReaction passes a moderator's reaction in the management room to the
+// intake: a button, or a decision on a preview.
+func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
+	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
+		return
+	}
+	b.intake.Reaction(ctx, evt)
 }
 
 func (b *Bot) onPowerLevels(ctx context.Context, evt *event.Event) {

@@ -49,13 +49,21 @@ func (p *Parser) Parse(ctx context.Context, evt *event.Event) (cmd Command, isCo
 // card's thread): a report command given no id is about that report, and
 // an action given no --report is taken for it.
 func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, about ReportRef) (cmd Command, isCommand bool, err error) {
+	cmd, _, isCommand, err = p.ParseText(ctx, evt, about)
+	return cmd, isCommand, err
+}
+
+// ParseText is ParseAbout that also returns the command's text (see Text),
+// reading the message once.
+func (p *Parser) ParseText(ctx context.Context, evt *event.Event, about ReportRef) (cmd Command, text string, isCommand bool, err error) {
 	if evt.Type != event.EventMessage {
-		return nil, false, nil
+		return nil, "", false, nil
 	}
 	ce := p.proc.ParseEvent(ctx, evt)
 	if ce == nil {
-		return nil, false, nil
+		return nil, "", false, nil
 	}
+	text = strings.TrimSpace(evt.Content.AsMessage().Body)
 	defer func() {
 		if r := recover(); r != nil {
 			zerolog.Ctx(ctx).Error().Any("panic", r).Bytes("stack", debug.Stack()).Stringer("event_id", evt.ID).Msg("Parsing a command panicked")
@@ -69,20 +77,26 @@ func (p *Parser) ParseAbout(ctx context.Context, evt *event.Event, about ReportR
 		s, words, err := p.structured(structured)
 		switch {
 		case s != nil && err != nil:
-			return nil, true, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
+			return nil, text, true, &UsageError{Command: s.Name, Problem: err.Error(), Usage: s.Usage}
 		case s != nil:
+			text = p.textOf(s, words)
 			cmd, err = parseWith(s, words, about)
-			return cmd, true, err
+			return cmd, text, true, err
 		case err != nil:
-			return nil, true, err
+			return nil, text, true, err
 		}
-		return nil, false, nil
+		return nil, "", false, nil
 	}
 	if !p.proc.PreValidator.Validate(ce) {
-		return nil, false, nil
+		return nil, "", false, nil
 	}
 	cmd, err = p.find(ce.Command, ce.Args, about)
-	return cmd, true, err
+	return cmd, text, true, err
+}
+
+// textOf is the text form of structured command s with words.
+func (p *Parser) textOf(s *Spec, words []string) string {
+	return strings.TrimSpace(p.prefix + s.Name + " " + strings.Join(words, " "))
 }
 
 // structured finds the declared command a structured command names, and
@@ -103,10 +117,9 @@ func (p *Parser) structured(in *event.MSC4391BotCommandInput) (*Spec, []string, 
 	return nil, nil, nil
 }
 
-// Text returns the command a message holds as text, for the action log and
-// for parsing it again when a moderator confirms it: the body of a typed
-// command, the text form of a structured one (its body is whatever the
-// client chose to show).
+// Text returns the command a message holds as text, for the action log:
+// the body of a typed command, the text form of a structured one (its body
+// is whatever the client chose to show).
 func (p *Parser) Text(ctx context.Context, evt *event.Event) string {
 	body := strings.TrimSpace(evt.Content.AsMessage().Body)
 	structured := evt.Content.AsMessage().MSC4391BotCommand
@@ -117,7 +130,7 @@ func (p *Parser) Text(ctx context.Context, evt *event.Event) string {
 	if s == nil || err != nil {
 		return body
 	}
-	return strings.TrimSpace(p.prefix + s.Name + " " + strings.Join(words, " "))
+	return p.textOf(s, words)
 }
 
 // find looks up the command name (and a subcommand among args) and parses

@@ -66,7 +66,7 @@ func TestManyReportsInOnePollAreTakenInBatches(t *testing.T) {
 			unsent, err := f.Store.Outbox.Unsent(bg, 10000)
 			require.NoError(t, err)
 			for _, m := range unsent {
-				if _, ok := m.Key.Report(); ok {
+				if m.Report != (store.ReportKey{}) {
 					n++
 				}
 			}

@@ -161,7 +161,7 @@ func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject
 	// A new card shows its case, as its edits do.
 	render := func(d *dossier.Dossier) json.RawMessage { return notice.NewCard(cardOf(d)) }
 	d, late := f.gather(ctx, s)
-	card, reactions := store.CardMessages(store.NoticeKey(row.ReportKey), f.Room, store.PriorityNotice, render(d), notice.Reactions(buttons))
+	card, reactions := store.CardMessages(row.ReportKey, f.Room, store.PriorityNotice, render(d), notice.Reactions(buttons))
 	if err := f.Store.Reports.AddNotice(ctx, row, card, reactions...); err != nil {
 		logged.Discard()
 		return err

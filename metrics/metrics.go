@@ -5,7 +5,7 @@
 //
 // Every label value comes from a small fixed set: a report kind, a
 // message type, a command's name, an admin API route without its ids
-// (adminapi.Endpoint), a Matrix errcode. No user id, room id, event id or
+// (adminapi.Error.Endpoint), a Matrix errcode. No user id, room id, event id or
 // token is ever a label, so a scrape cannot leak who reported whom, and
 // the number of series stays bounded.
 //
@@ -155,7 +155,7 @@ func (m *Metrics) Poll(d time.Duration, err error) {
 var errcodeShape = regexp.MustCompile(`^[A-Z][A-Z0-9_.]{0,63}$`)
 
 // AdminAPIError counts a failed admin API request to endpoint (see
-// adminapi.Endpoint) that got HTTP status (0: no answer) and errcode.
+// adminapi.Error.Endpoint) that got HTTP status (0: no answer) and errcode.
 func (m *Metrics) AdminAPIError(endpoint string, status int, errcode string) {
 	if m == nil {
 		return

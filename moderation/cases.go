@@ -375,13 +375,19 @@ func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.Outbo
 		// Actions older than the report were for another report that had
 		// its id before Synapse reused it.
 		if a := actions[i]; a.OK && a.Time.UnixMilli() >= c.Report.ReceivedTS {
-			// A button or a confirmation is logged as its key and then
-			// the command: "🗑️ !redact …", "✅ !redact user …".
-			input := a.Command
-			if at := strings.Index(input, m.Prefix); at >= 0 {
-				input = input[at+len(m.Prefix):]
+			name := a.Name
+			if name == "" {
+				// Logged before schema v9, with the text only. A button
+				// or a confirmation is logged as its key and then the
+				// command: "🗑️ !redact …", "✅ !redact user …".
+				input := a.Command
+				if at := strings.Index(input, m.Prefix); at >= 0 {
+					input = input[at+len(m.Prefix):]
+				}
+				name = commandName(input)
 			}
-			if name := commandName(input); name != "" && !strings.HasPrefix(name, "report") {
+			// Not "confirm" (a cancellation) nor the cases' own commands.
+			if commands.ByName(name) != nil && !strings.HasPrefix(name, "report") {
 				v.Actions = append(v.Actions, name)
 			}
 		}
@@ -531,7 +537,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 	}
 	d, late := m.gather(ctx, r.subject())
 	content, buttons := render(d)
-	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), m.ManagementRoom, store.PriorityReply, content, notice.Reactions(buttons))
+	card, reactions := store.CardMessages(seen.ReportKey, m.ManagementRoom, store.PriorityReply, content, notice.Reactions(buttons))
 	if _, err := m.Store.Reports.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
 		m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not give a report from a digest its card")
 		return seen

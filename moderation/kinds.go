@@ -134,20 +134,42 @@ func (r *synapseReport) text() *notice.Text {
 // card renders the report's card with context d, as a new card shows it
 // (notice.NewCard), and returns it with its buttons.
 func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.RawMessage, []notice.Button) {
+	buttons := r.buttons(prefix, server)
 	var content json.RawMessage
-	var buttons []notice.Button
 	switch {
 	case r.User != nil:
-		buttons = notice.UserCardButtons(*r.User, prefix, server)
 		content = notice.UserCard(*r.User, d, buttons)
 	case r.Room != nil:
-		buttons = notice.RoomCardButtons(*r.Room, prefix)
 		content = notice.RoomCard(*r.Room, d, buttons)
 	default:
-		buttons = notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
 		content = notice.Card(r.Event.EventReport, r.Event, d, buttons)
 	}
 	return notice.NewCard(content), buttons
+}
+
+// buttons are the buttons of the report's card.
+func (r *synapseReport) buttons(prefix, server string) []notice.Button {
+	if r.User != nil {
+		return notice.UserCardButtons(*r.User, prefix, server)
+	}
+	if r.Room != nil {
+		return notice.RoomCardButtons(*r.Room, prefix)
+	}
+	return notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
+}
+
+// Buttons returns the buttons that fit report k as it is now, built from
+// Synapse's copy of it (or Gavel's archived one): what a reaction to its
+// card runs (see notice.CardButtons).
+func (m *Moderator) Buttons(ctx context.Context, k store.ReportKey) ([]notice.Button, error) {
+	r, _, err := m.reportDetail(ctx, k.Ref())
+	if err != nil {
+		return nil, err
+	}
+	if r.Key.ReceivedTS != k.ReceivedTS {
+		return nil, fmt.Errorf("%s: Synapse gave its id to another report since", reportName(k.Ref()))
+	}
+	return r.buttons(m.Prefix, m.serverName()), nil
 }
 
 // subject is what a dossier about r is gathered for.
@@ -180,13 +202,13 @@ func (m *Moderator) gather(ctx context.Context, s dossier.Subject) (*dossier.Dos
 // (with its case, once that changed). The feed calls it (through package
 // bot).
 func (m *Moderator) LateCard(ctx context.Context, key store.OutboxKey, content json.RawMessage) error {
-	report, ok := key.Report()
-	if !ok {
-		return fmt.Errorf("%s is not a card", key)
-	}
 	card, err := m.Store.Outbox.Get(ctx, key)
 	if err != nil || card == nil {
 		return fmt.Errorf("the card %s: %v", key, err)
+	}
+	report := card.Report
+	if report == (store.ReportKey{}) {
+		return fmt.Errorf("%s is not a card", key)
 	}
 	for range 3 { // the case may change meanwhile: read it again
 		c, err := m.Store.Cases.Get(ctx, report)

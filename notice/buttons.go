@@ -2,32 +2,76 @@ package notice
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
+	mcmd "maunium.net/go/mautrix/commands"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // Button is a reaction Gavel puts on a card: a moderator who adds the same
-// reaction runs Command.
+// reaction runs Command, for the card's report.
 type Button struct {
-	Key     string // the emoji
-	Command string // as typed, with the prefix
+	Key string // the emoji
+	// Command is what the button runs, built here in Go; Text is the same
+	// command as typed, with the prefix, which the card shows clients
+	// under mautrix's reaction-command key. A test checks that Text parses
+	// to Command; Gavel itself never reads Text back.
+	Command commands.Command
+	Text    string
 	Label   string // what it does, for the card's legend
 }
-
-// ReactionCommandsKey is where a card maps its buttons to their commands,
-// in mautrix's reaction-command format.
-const ReactionCommandsKey = "fi.mau.reaction_commands"
 
 // ButtonKey normalises a reaction key: clients add or drop the emoji
 // variation selector.
 func ButtonKey(key string) string { return strings.ReplaceAll(key, "\ufe0f", "") }
+
+// buttonKeys are the keys of every button a card of any kind may carry.
+var buttonKeys = map[string]bool{}
+
+func init() {
+	for _, k := range []string{"👀", "✅", "🚫", "🗑️", "⛔", "🧹", "🖼️", "🚧", "💥"} {
+		buttonKeys[ButtonKey(k)] = true
+	}
+}
+
+// IsButton reports whether a reaction with key is one of the buttons a card
+// may carry; any other reaction is just a reaction.
+func IsButton(key string) bool { return buttonKeys[ButtonKey(key)] }
+
+// FindButton returns the button of buttons whose key is key (with or
+// without the variation selector), or nil.
+func FindButton(buttons []Button, key string) *Button {
+	for i := range buttons {
+		if ButtonKey(buttons[i].Key) == ButtonKey(key) {
+			return &buttons[i]
+		}
+	}
+	return nil
+}
+
+// caseButtons are the buttons every card has: claim, resolve and dismiss
+// report ref.
+func caseButtons(ref mxid.ReportRef, prefix string) []Button {
+	n := ref.String()
+	return []Button{
+		{"👀", commands.ClaimReport{ID: ref}, prefix + "report claim " + n, "claim"},
+		{"✅", commands.ResolveReport{ID: ref}, prefix + "report resolve " + n, "resolve"},
+		{"🚫", commands.DismissReport{ID: ref}, prefix + "report dismiss " + n, "dismiss"},
+	}
+}
+
+// redactUserButton redacts user's last day of messages, for report ref.
+func redactUserButton(user id.UserID, ref mxid.ReportRef, prefix, label string) Button {
+	return Button{"🧹", commands.RedactUser{User: user, Since: commands.DefaultRedactSince, Limit: commands.DefaultRedactLimit, Report: ref},
+		prefix + "redact user " + string(user) + " --report " + ref.String(), label}
+}
 
 // CardButtons are the buttons that fit report r: claim, resolve and
 // dismiss; redacting the event while Synapse still has it; suspending the
@@ -36,36 +80,36 @@ func ButtonKey(key string) string { return strings.ReplaceAll(key, "\ufe0f", "")
 // has some; deleting the room. The ones that cannot be undone ask for
 // confirmation, as the commands do.
 func CardButtons(r adminapi.EventReport, detail *adminapi.EventReportDetail, prefix, server string) []Button {
-	n := fmt.Sprint(r.ID)
-	forReport := " --report " + n
-	b := []Button{
-		{"👀", prefix + "report claim " + n, "claim"},
-		{"✅", prefix + "report resolve " + n, "resolve"},
-		{"🚫", prefix + "report dismiss " + n, "dismiss"},
-	}
+	ref := mxid.EventReport(r.ID)
+	forReport := " --report " + ref.String()
+	room := mxid.RoomRef{ID: r.RoomID}
+	b := caseButtons(ref, prefix)
 	hasEvent := detail != nil && detail != TooLargeToShow && detail.Event != nil
 	if hasEvent && detail.Event.Unsigned.RedactedBecause == nil {
-		b = append(b, Button{"🗑️", prefix + "redact " + string(r.RoomID) + " " + string(r.EventID) + forReport, "redact the message"})
+		b = append(b, Button{"🗑️", commands.RedactEvent{Room: room, Event: r.EventID, Report: ref},
+			prefix + "redact " + string(r.RoomID) + " " + string(r.EventID) + forReport, "redact the message"})
 	}
 	if r.Sender != "" && r.Sender.Homeserver() == server {
-		b = append(b, Button{"⛔", prefix + "suspend " + string(r.Sender) + forReport, "suspend the sender"})
+		b = append(b, Button{"⛔", commands.Suspend{User: r.Sender, Report: ref}, prefix + "suspend " + string(r.Sender) + forReport, "suspend the sender"})
 	}
 	if r.Sender != "" {
-		b = append(b, Button{"🧹", prefix + "redact user " + string(r.Sender) + forReport, "redact the sender's last 24 h (asks first)"})
+		b = append(b, redactUserButton(r.Sender, ref, prefix, "redact the sender's last 24 h (asks first)"))
 	}
 	if hasEvent {
 		if url, ok := detail.Event.Content.Raw["url"].(string); ok {
-			if uri, err := id.ParseContentURI(url); err == nil && uri.IsValid() {
-				b = append(b, Button{"🖼️", prefix + "quarantine media " + uri.String() + forReport, "quarantine its media"})
+			uri, err := id.ParseContentURI(url)
+			if err == nil && uri.IsValid() && mxid.ValidateServerName(uri.Homeserver) == nil && mxid.ValidateMediaID(uri.FileID) == nil {
+				b = append(b, Button{"🖼️", commands.QuarantineMedia{Media: mxid.MediaRef{Server: uri.Homeserver, MediaID: uri.FileID}, Report: ref},
+					prefix + "quarantine media " + uri.String() + forReport, "quarantine its media"})
 			}
 		}
 	}
-	return append(b, Button{"💥", prefix + "room delete " + string(r.RoomID) + forReport, "delete the room (asks first)"})
+	return append(b, Button{"💥", commands.DeleteRoom{Room: room, Report: ref}, prefix + "room delete " + string(r.RoomID) + forReport, "delete the room (asks first)"})
 }
 
 // Card is a report's notice (ReportNotice) with its context (d, nil for
 // none) and its buttons: a legend line, and the commands under
-// ReactionCommandsKey.
+// mautrix's reaction-command key (mcmd.ReactionCommandsKey).
 func Card(r adminapi.EventReport, detail *adminapi.EventReportDetail, d *dossier.Dossier, buttons []Button) json.RawMessage {
 	t := Dossier(Report(r, detail), d, time.Now())
 	return withButtons(t, ReportFields{
@@ -76,21 +120,21 @@ func Card(r adminapi.EventReport, detail *adminapi.EventReportDetail, d *dossier
 
 // withButtons is card text t as a message, with fields under
 // "gavel.report", and buttons: a legend line, and their commands under
-// ReactionCommandsKey.
+// mcmd.ReactionCommandsKey.
 func withButtons(t *Text, fields ReportFields, buttons []Button) json.RawMessage {
 	extra := map[string]any{"gavel.report": fields}
 	if len(buttons) > 0 {
-		commands := map[string]any{}
+		texts := map[string]any{}
 		t.Newline().Raw("Buttons:")
 		for i, b := range buttons {
 			if i > 0 {
 				t.Raw(" ·")
 			}
 			t.Raw(" " + b.Key + " " + b.Label)
-			commands[b.Key] = b.Command
+			texts[b.Key] = b.Text
 		}
-		extra[ReactionCommandsKey] = commands
-		extra["fi.mau.reaction_multi_use"] = true
+		extra[mcmd.ReactionCommandsKey] = texts
+		extra[mcmd.ReactionMultiUseKey] = true
 	}
 	return t.Content(event.MsgText, extra)
 }
@@ -104,18 +148,6 @@ func Reactions(buttons []Button) []json.RawMessage {
 		reactions[i], _ = json.Marshal(map[string]string{"key": b.Key})
 	}
 	return reactions
-}
-
-// ButtonCommand returns the command a reaction with key runs on a card
-// whose content is content, or "".
-func ButtonCommand(content map[string]any, key string) string {
-	commands, _ := content[ReactionCommandsKey].(map[string]any)
-	for k, cmd := range commands {
-		if s, ok := cmd.(string); ok && ButtonKey(k) == ButtonKey(key) {
-			return s
-		}
-	}
-	return ""
 }
 
 // InThread puts a message's content into the thread rooted at root.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	mcmd "maunium.net/go/mautrix/commands"
 
 	"github.com/gavel-bot/gavel/adminapi"
 )
@@ -33,7 +34,7 @@ func TestNewCardShowsTheOpenCase(t *testing.T) {
 			assert.Equal(t, "Open\n"+rendered.Body, msg.Body)
 			assert.Equal(t, "<p><b>Open</b></p>"+rendered.FormattedBody, msg.FormattedBody)
 			assert.Equal(t, kind, fields["gavel.report"].(map[string]any)["kind"], "the card's own fields stay")
-			assert.NotNil(t, fields[ReactionCommandsKey], "the card's buttons stay")
+			assert.NotNil(t, fields[mcmd.ReactionCommandsKey], "the card's buttons stay")
 
 			// The open case, as an edit shows it, is what the card shows.
 			edit, err := CardWithCase(card, Case{State: "open"})

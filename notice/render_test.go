@@ -217,14 +217,16 @@ func TestDigestStaysUnderTheEventSizeLimit(t *testing.T) {
 // buttons' order, and store.CardMessages queues them as reactions to the
 // card, after it.
 func TestReactions(t *testing.T) {
-	buttons := []Button{{Key: "✅", Command: "!report resolve 1"}, {Key: "🙈", Command: "!report dismiss 1"}}
+	buttons := []Button{{Key: "✅", Text: "!report resolve 1"}, {Key: "🙈", Text: "!report dismiss 1"}}
 	reactions := Reactions(buttons)
 	require.Len(t, reactions, 2)
 	assert.JSONEq(t, `{"key":"✅"}`, string(reactions[0]))
 	assert.JSONEq(t, `{"key":"🙈"}`, string(reactions[1]))
 
-	card, queued := store.CardMessages("gavel-report-1-1", "!mods:x", store.PriorityNotice, json.RawMessage(`{}`), reactions)
-	assert.Equal(t, store.OutboxKey("gavel-report-1-1"), card.Key)
+	report := store.ReportKey{Kind: store.KindEvent, ID: 1, ReceivedTS: 1}
+	card, queued := store.CardMessages(report, "!mods:x", store.PriorityNotice, json.RawMessage(`{}`), reactions)
+	assert.Equal(t, store.NoticeKey(report), card.Key)
+	assert.Equal(t, report, card.Report, "a card carries its report")
 	require.Len(t, queued, 2)
 	for i, m := range queued {
 		assert.Equal(t, store.ButtonKey(card.Key, i+1), m.Key)

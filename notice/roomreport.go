@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
@@ -28,17 +29,14 @@ func RoomReport(r adminapi.RoomReport) *Text {
 // dismiss; quarantining the room's media, blocking the room, deleting it
 // (asks first).
 func RoomCardButtons(r adminapi.RoomReport, prefix string) []Button {
-	ref := RoomReportRef(r.ID)
-	forReport := " --report " + ref
-	room := string(r.RoomID)
-	return []Button{
-		{"👀", prefix + "report claim " + ref, "claim"},
-		{"✅", prefix + "report resolve " + ref, "resolve"},
-		{"🚫", prefix + "report dismiss " + ref, "dismiss"},
-		{"🖼️", prefix + "quarantine room " + room + forReport, "quarantine the room's media"},
-		{"🚧", prefix + "room block " + room + forReport, "block the room"},
-		{"💥", prefix + "room delete " + room + forReport, "delete the room (asks first)"},
-	}
+	ref := mxid.ReportRef{Kind: mxid.KindRoom, ID: r.ID}
+	forReport := " --report " + ref.String()
+	room, typed := string(r.RoomID), mxid.RoomRef{ID: r.RoomID}
+	return append(caseButtons(ref, prefix),
+		Button{"🖼️", commands.QuarantineRoom{Room: typed, Report: ref}, prefix + "quarantine room " + room + forReport, "quarantine the room's media"},
+		Button{"🚧", commands.BlockRoom{Room: typed, Report: ref}, prefix + "room block " + room + forReport, "block the room"},
+		Button{"💥", commands.DeleteRoom{Room: typed, Report: ref}, prefix + "room delete " + room + forReport, "delete the room (asks first)"},
+	)
 }
 
 // RoomCard is a room report's notice with its context (d, nil for none)

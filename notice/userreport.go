@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
@@ -29,20 +30,16 @@ func UserReport(r adminapi.UserReport) *Text {
 // and dismiss; suspending the reported user when they are local (server
 // is this homeserver); redacting their last day of messages.
 func UserCardButtons(r adminapi.UserReport, prefix, server string) []Button {
-	ref := UserReportRef(r.ID)
-	forReport := " --report " + ref
-	b := []Button{
-		{"👀", prefix + "report claim " + ref, "claim"},
-		{"✅", prefix + "report resolve " + ref, "resolve"},
-		{"🚫", prefix + "report dismiss " + ref, "dismiss"},
-	}
+	ref := mxid.ReportRef{Kind: mxid.KindUser, ID: r.ID}
+	b := caseButtons(ref, prefix)
 	if r.TargetUserID == "" {
 		return b
 	}
 	if r.TargetUserID.Homeserver() == server {
-		b = append(b, Button{"⛔", prefix + "suspend " + string(r.TargetUserID) + forReport, "suspend the user"})
+		b = append(b, Button{"⛔", commands.Suspend{User: r.TargetUserID, Report: ref},
+			prefix + "suspend " + string(r.TargetUserID) + " --report " + ref.String(), "suspend the user"})
 	}
-	return append(b, Button{"🧹", prefix + "redact user " + string(r.TargetUserID) + forReport, "redact the user's last 24 h (asks first)"})
+	return append(b, redactUserButton(r.TargetUserID, ref, prefix, "redact the user's last 24 h (asks first)"))
 }
 
 // UserCard is a user report's notice with its context (d, nil for none)

@@ -206,8 +206,8 @@ func (s *Sender) giveUp(ctx context.Context, m store.Message, reason string) err
 		return nil // the note itself failed; nothing smaller to send
 	}
 	var report mxid.ReportRef
-	if r, ok := m.Key.Report(); ok {
-		report = r.Ref()
+	if m.Report != (store.ReportKey{}) {
+		report = m.Report.Ref()
 	}
 	return s.Store.Outbox.Enqueue(ctx, store.Message{Key: m.Key.FailedNote(), Priority: m.Priority, RoomID: m.RoomID,
 		Content: notice.Refused(reason, report, s.Prefix)})

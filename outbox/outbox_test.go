@@ -43,7 +43,8 @@ func TestSenderGivesUpOnRefusedMessages(t *testing.T) {
 	cli.DefaultHTTPRetries = 0
 	s := New(Config{Client: cli, Store: st, Room: "!mods:example.org", Prefix: "!", Log: zerolog.Nop()})
 
-	big := store.Message{Key: "gavel-report-12-34", Priority: store.PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body": "huge"}`)}
+	big := store.Message{Key: "gavel-report-12-34", Priority: store.PriorityNotice, RoomID: "!mods:example.org", Content: json.RawMessage(`{"body": "huge"}`),
+		Report: store.ReportKey{ID: 12, ReceivedTS: 34}} // a card carries its report
 	require.NoError(t, st.Outbox.Enqueue(bg, big))
 	require.NoError(t, s.sendOne(bg, big))
 

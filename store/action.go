@@ -18,8 +18,8 @@ import (
 // when its task ends (TaskQuery.Show).
 
 const (
-	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id, report_kind`
-	insertActionQuery = `INSERT INTO action (` + actionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	actionColumns     = `ts, sender, event_id, command, ok, result, target, reason, report_id, report_kind, name`
+	insertActionQuery = `INSERT INTO action (` + actionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	getActionsQuery   = `SELECT ` + actionColumns + ` FROM action ORDER BY id DESC LIMIT $1`
 	endActionQuery    = `UPDATE action SET ok=$2, result=$3 WHERE event_id=$1`
 )
@@ -39,14 +39,19 @@ type Action struct {
 	Reason string
 	// Report is the report the action was taken for; zero for none.
 	Report mxid.ReportRef
+	// Name is the command that ran (commands.Spec.Name), or what the
+	// event was ("confirm", "button") when none did; empty for an action
+	// logged before schema v9.
+	Name string
 }
 
 var scanAction dbutil.ConvertRowFn[Action] = func(row dbutil.Scannable) (Action, error) {
 	var a Action
 	var ts int64
 	var reportID sql.NullInt64
-	var kind sql.NullString
-	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result, &a.Target, &a.Reason, &reportID, &kind)
+	var kind, name sql.NullString
+	err := row.Scan(&ts, &a.Sender, &a.EventID, &a.Command, &a.OK, &a.Result, &a.Target, &a.Reason, &reportID, &kind, &name)
+	a.Name = name.String
 	a.Time = time.UnixMilli(ts)
 	if reportID.Valid {
 		a.Report = mxid.ReportRef{Kind: ReportKind(kind.String), ID: reportID.Int64}.Normal()
@@ -66,7 +71,7 @@ type ActionQuery struct{ db *dbutil.Database }
 
 func (s *ActionQuery) insert(ctx context.Context, a *Action) error {
 	reportID, kind := actionReport(a.Report)
-	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID, kind)
+	_, err := s.db.Exec(ctx, insertActionQuery, a.Time.UnixMilli(), a.Sender, a.EventID, a.Command, a.OK, a.Result, a.Target, a.Reason, reportID, kind, nullable(a.Name))
 	return err
 }
 

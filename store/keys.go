@@ -126,36 +126,6 @@ func (k OutboxKey) FailedNote() OutboxKey { return k + failedSuffix }
 // IsFailedNote reports whether k is the key of such a note.
 func (k OutboxKey) IsFailedNote() bool { return strings.HasSuffix(string(k), failedSuffix) }
 
-// Report returns the report whose notice k is the key of (with its Kind
-// spelt out, KindEvent for an event report), and false when k is not a
-// notice's key — a failed note's key included.
-func (k OutboxKey) Report() (ReportKey, bool) {
-	rest, ok := strings.CutPrefix(string(k), outboxPrefix)
-	if !ok {
-		return ReportKey{}, false
-	}
-	kind := KindEvent
-	if r, ok := strings.CutPrefix(rest, "report-"); ok {
-		rest = r
-	} else if kindPart, r, ok := strings.Cut(rest, "-report-"); ok && (kindPart == string(KindUser) || kindPart == string(KindRoom)) {
-		kind, rest = ReportKind(kindPart), r
-	} else {
-		return ReportKey{}, false
-	}
-	idPart, tsPart, ok := strings.Cut(rest, "-")
-	if !ok {
-		return ReportKey{}, false
-	}
-	reportID, err1 := strconv.ParseInt(idPart, 10, 64)
-	ts, err2 := strconv.ParseInt(tsPart, 10, 64)
-	r := ReportKey{ID: reportID, ReceivedTS: ts, Kind: kind}
-	// Only the canonical spelling: no "+12", "012" or "event-report-".
-	if err1 != nil || err2 != nil || NoticeKey(r) != k {
-		return ReportKey{}, false
-	}
-	return r, true
-}
-
 // Type names what the message under k is, for metrics: card, digest,
 // duplicate, reply, reply_edit, card_edit, button, alert, failed_note or
 // other. It is one of these fixed words, never part of the key.
@@ -177,11 +147,11 @@ func (k OutboxKey) Type() string {
 	case strings.HasPrefix(rest, "alert-"):
 		return "alert"
 	}
-	if _, ok := k.Report(); ok {
-		return "card"
-	}
 	// As reportPart spells them: no kind for an event report.
 	for _, kind := range []string{"", string(KindUser) + "-", string(KindRoom) + "-"} {
+		if strings.HasPrefix(rest, kind+"report-") {
+			return "card"
+		}
 		if strings.HasPrefix(rest, kind+"digest-") {
 			return "digest"
 		}

@@ -54,46 +54,6 @@ func TestFailedNote(t *testing.T) {
 	assert.False(t, FeedAlertKey(time.UnixMilli(1), true).IsFailedNote())
 }
 
-func TestNoticeKeyRoundTrip(t *testing.T) {
-	for _, k := range []ReportKey{
-		{ID: 12, ReceivedTS: 1700000000000, Kind: KindEvent},
-		{ID: 0, ReceivedTS: 0, Kind: KindEvent},
-		{ID: 9223372036854775807, ReceivedTS: 1, Kind: KindEvent},
-		{ID: 12, ReceivedTS: 1700000000000, Kind: KindUser},
-		{ID: 12, ReceivedTS: 1700000000000, Kind: KindRoom},
-	} {
-		back, ok := NoticeKey(k).Report()
-		assert.True(t, ok, k)
-		assert.Equal(t, k, back)
-	}
-	// An empty Kind comes back spelt out.
-	back, ok := NoticeKey(ReportKey{ID: 12, ReceivedTS: 34}).Report()
-	assert.True(t, ok)
-	assert.Equal(t, ReportKey{ID: 12, ReceivedTS: 34, Kind: KindEvent}, back)
-
-	for _, k := range []OutboxKey{
-		"gavel-report-12-34-failed",
-		"gavel-report-12",
-		"gavel-report-12-",
-		"gavel-report--12-34",
-		"gavel-report-+12-34",
-		"gavel-report-012-34",
-		"gavel-report-x-34",
-		"gavel-event-report-12-34",
-		"gavel--report-12-34",
-		"report-12-34",
-		"gavel-digest-12-34",
-		"gavel-reply-47621427b87b765472bd5307",
-		"gavel-alert-feed-1700000000123",
-		"gavel-first-start-summary",
-		"gavel-undecryptable-report-1-2",
-		"",
-	} {
-		_, ok := k.Report()
-		assert.False(t, ok, k)
-	}
-}
-
 // TestKeyTypes: every key constructor's messages get their type, for the
 // metrics; a key Gavel never made is other.
 func TestKeyTypes(t *testing.T) {

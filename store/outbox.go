@@ -24,8 +24,9 @@ type OutboxQuery struct {
 }
 
 const (
-	messageColumns      = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type`
-	enqueueQuery        = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`
+	messageColumns = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type, report_kind, report_id, report_ts`
+	enqueueQuery   = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type, report_kind, report_id, report_ts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING`
 	unsentQuery         = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
 	getMessageQuery     = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
 	messageByEventQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE event_id=$1`
@@ -58,6 +59,9 @@ type Message struct {
 	// reaction annotates it. It must be queued after that message, with
 	// the same priority or a later one, so that it is sent after it.
 	RelatesTo OutboxKey
+	// Report is the report whose card this message is (see CardMessages);
+	// zero for every other message. A reaction to the card is about it.
+	Report ReportKey
 	// AttemptedAt is when a send was first tried; zero before that.
 	AttemptedAt time.Time
 	// SentAt and EventID are set once the homeserver accepted the message;
@@ -76,12 +80,13 @@ const (
 	PriorityButton = 2
 )
 
-// CardMessages is a report's card under key, for room, with content, and
-// the reactions Gavel puts on it, with the contents reactions holds (see
+// CardMessages is the card of report r (under NoticeKey(r), with r in its
+// Report), for room, with content, and the reactions Gavel puts on it, with the contents reactions holds (see
 // notice.Reactions): queued after every card and reply, each relating to
 // the card.
-func CardMessages(key OutboxKey, room id.RoomID, priority int, content json.RawMessage, reactions []json.RawMessage) (Message, []Message) {
-	card := Message{Key: key, Priority: priority, RoomID: room, Content: content}
+func CardMessages(r ReportKey, room id.RoomID, priority int, content json.RawMessage, reactions []json.RawMessage) (Message, []Message) {
+	key := NoticeKey(r)
+	card := Message{Key: key, Priority: priority, RoomID: room, Content: content, Report: r.normal()}
 	messages := make([]Message, len(reactions))
 	for i, c := range reactions {
 		messages[i] = Message{Key: ButtonKey(key, i+1), Priority: PriorityButton, RoomID: room, Type: "m.reaction", Content: c, RelatesTo: key}
@@ -93,8 +98,12 @@ var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Messa
 	var m Message
 	var content string
 	var attempted, sent sql.NullInt64
-	var eventID, failure, relatesTo, typ sql.NullString
-	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &relatesTo, &typ)
+	var eventID, failure, relatesTo, typ, reportKind sql.NullString
+	var reportID, reportTS sql.NullInt64
+	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &relatesTo, &typ, &reportKind, &reportID, &reportTS)
+	if reportKind.Valid {
+		m.Report = ReportKey{Kind: ReportKind(reportKind.String), ID: reportID.Int64, ReceivedTS: reportTS.Int64}
+	}
 	m.RelatesTo, m.Type = OutboxKey(relatesTo.String), typ.String
 	m.Content = json.RawMessage(content)
 	m.AttemptedAt, m.SentAt = fromMilli(attempted), fromMilli(sent)
@@ -130,7 +139,14 @@ func queueTime() int64 {
 func (s *OutboxQuery) enqueue(ctx context.Context, m Message) error {
 	relatesTo := sql.NullString{String: string(m.RelatesTo), Valid: m.RelatesTo != ""}
 	typ := sql.NullString{String: m.Type, Valid: m.Type != ""}
-	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ)
+	var reportKind sql.NullString
+	var reportID, reportTS sql.NullInt64
+	if m.Report != (ReportKey{}) {
+		r := m.Report.normal()
+		reportKind = sql.NullString{String: string(r.Kind), Valid: true}
+		reportID, reportTS = sql.NullInt64{Int64: r.ID, Valid: true}, sql.NullInt64{Int64: r.ReceivedTS, Valid: true}
+	}
+	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ, reportKind, reportID, reportTS)
 	return err
 }
 

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // The pending table: actions waiting for a moderator's confirmation. The
@@ -18,10 +21,11 @@ import (
 type PendingQuery struct{ db *dbutil.Database }
 
 const (
-	insertPendingQuery = `INSERT INTO pending (preview_key, command, sender, created_at, expires_at, state)
-		VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT DO NOTHING`
-	pendingByEventQuery = `SELECT preview_key, command, sender, created_at, expires_at, state, decided_by, decided_at
-		FROM pending JOIN outbox ON outbox.key=pending.preview_key WHERE outbox.event_id=$1`
+	insertPendingQuery = `INSERT INTO pending (preview_key, command, sender, created_at, expires_at, state, command_name, args, report_kind, report_id, thread)
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`
+	pendingByEventQuery = `SELECT p.preview_key, p.command, p.sender, p.created_at, p.expires_at, p.state, p.decided_by, p.decided_at,
+			p.command_name, p.args, p.report_kind, p.report_id, p.thread
+		FROM pending p JOIN outbox ON outbox.key=p.preview_key WHERE outbox.event_id=$1`
 	decidePendingQuery = `UPDATE pending SET state=$2, decided_by=$3, decided_at=$4
 		WHERE preview_key=$1 AND state='pending' AND expires_at>$4`
 	pendingCountQuery = `SELECT COUNT(*) FROM pending WHERE state='pending' AND expires_at>$1`
@@ -37,9 +41,19 @@ const (
 // Pending is an action waiting for confirmation.
 type Pending struct {
 	PreviewKey OutboxKey
-	// Command is the command as the moderator typed it, without the
-	// prefix; it is parsed again when confirmed.
-	Command   string
+	// Command is the command as the moderator sent it, for the action
+	// log; it is never parsed again.
+	Command string
+	// Name and Args are what runs when a moderator confirms: the
+	// command's name (commands.Spec.Name) and its parsed arguments as
+	// JSON. Name is empty for an action left pending by a Gavel older
+	// than schema v9, which stored only the text: it cannot be confirmed.
+	Name string
+	Args json.RawMessage
+	// Report is the report the command is about (zero for none), and
+	// Thread the thread its preview was posted in ("" for none).
+	Report    mxid.ReportRef
+	Thread    id.EventID
 	Sender    id.UserID
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -49,7 +63,14 @@ type Pending struct {
 }
 
 func (s *PendingQuery) insert(ctx context.Context, p *Pending) error {
-	_, err := s.db.Exec(ctx, insertPendingQuery, p.PreviewKey, p.Command, p.Sender, p.CreatedAt.UnixMilli(), p.ExpiresAt.UnixMilli())
+	var reportKind sql.NullString
+	var reportID sql.NullInt64
+	if !p.Report.IsZero() {
+		r := p.Report.Normal()
+		reportKind, reportID = sql.NullString{String: string(r.Kind), Valid: true}, sql.NullInt64{Int64: r.ID, Valid: true}
+	}
+	_, err := s.db.Exec(ctx, insertPendingQuery, p.PreviewKey, p.Command, p.Sender, p.CreatedAt.UnixMilli(), p.ExpiresAt.UnixMilli(),
+		nullable(p.Name), nullable(string(p.Args)), reportKind, reportID, nullable(string(p.Thread)))
 	return err
 }
 
@@ -58,9 +79,10 @@ func (s *PendingQuery) insert(ctx context.Context, p *Pending) error {
 func (s *PendingQuery) ByEvent(ctx context.Context, eventID id.EventID) (*Pending, error) {
 	var p Pending
 	var created, expires int64
-	var decidedBy sql.NullString
-	var decidedAt sql.NullInt64
-	err := s.db.QueryRow(ctx, pendingByEventQuery, eventID).Scan(&p.PreviewKey, &p.Command, &p.Sender, &created, &expires, &p.State, &decidedBy, &decidedAt)
+	var decidedBy, name, args, reportKind, thread sql.NullString
+	var decidedAt, reportID sql.NullInt64
+	err := s.db.QueryRow(ctx, pendingByEventQuery, eventID).Scan(&p.PreviewKey, &p.Command, &p.Sender, &created, &expires, &p.State, &decidedBy, &decidedAt,
+		&name, &args, &reportKind, &reportID, &thread)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -68,6 +90,13 @@ func (s *PendingQuery) ByEvent(ctx context.Context, eventID id.EventID) (*Pendin
 	}
 	p.CreatedAt, p.ExpiresAt = time.UnixMilli(created), time.UnixMilli(expires)
 	p.DecidedBy = id.UserID(decidedBy.String)
+	p.Name, p.Thread = name.String, id.EventID(thread.String)
+	if args.Valid {
+		p.Args = json.RawMessage(args.String)
+	}
+	if reportKind.Valid {
+		p.Report = mxid.ReportRef{Kind: mxid.ReportKind(reportKind.String), ID: reportID.Int64}
+	}
 	if decidedAt.Valid {
 		p.DecidedAt = time.UnixMilli(decidedAt.Int64)
 	}
@@ -93,3 +122,6 @@ func (s *PendingQuery) Count(ctx context.Context, now time.Time) (int64, error) 
 	err := s.db.QueryRow(ctx, pendingCountQuery, now.UnixMilli()).Scan(&n)
 	return n, err
 }
+
+// nullable is s, or NULL when empty.
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -28,9 +28,12 @@ type ReportQuery struct {
 }
 
 const (
-	seenReportQuery = `SELECT kind, report_id, received_ts, room_id, event_id, state, outbox_key FROM report
-		WHERE kind=$1 AND report_id=$2 ORDER BY received_ts DESC LIMIT 1`
-	openCardQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key FROM report r
+	// The card's report (o.report_*) is the case of a duplicate.
+	seenReportQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key, o.report_kind, o.report_id, o.report_ts
+		FROM report r LEFT JOIN outbox o ON o.key=r.outbox_key
+		WHERE r.kind=$1 AND r.report_id=$2 ORDER BY r.received_ts DESC LIMIT 1`
+	openCardQuery = `SELECT r.kind, r.report_id, r.received_ts, r.room_id, r.event_id, r.state, r.outbox_key, o.report_kind, o.report_id, o.report_ts
+		FROM report r LEFT JOIN outbox o ON o.key=r.outbox_key
 		LEFT JOIN report_case c ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
 		WHERE r.kind='event' AND r.event_id=$1 AND r.state='notice' AND COALESCE(c.state, 'open') IN ('open', 'claimed')
 		ORDER BY r.received_ts DESC LIMIT 1`
@@ -194,6 +197,7 @@ func (s *ReportQuery) insertReport(ctx context.Context, r Report, state string, 
 // happen or none does. A report already recorded is left alone and
 // nothing is queued.
 func (s *ReportQuery) AddNotice(ctx context.Context, r Report, notice Message, buttons ...Message) error {
+	notice.Report = r.normal() // what a reaction to the card is about
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if added, err := s.insertReport(ctx, r, ReportNotice, notice.Key, time.Now().UnixMilli()); err != nil || !added {
 			return err
@@ -271,8 +275,9 @@ func (s *ReportQuery) OpenCard(ctx context.Context, eventID id.EventID) (*SeenRe
 
 func (s *ReportQuery) seenReport(ctx context.Context, query string, args ...any) (*SeenReport, error) {
 	var r SeenReport
-	var key sql.NullString
-	err := s.db.QueryRow(ctx, query, args...).Scan(&r.Kind, &r.ID, &r.ReceivedTS, &r.RoomID, &r.EventID, &r.State, &key)
+	var key, cardKind sql.NullString
+	var cardID, cardTS sql.NullInt64
+	err := s.db.QueryRow(ctx, query, args...).Scan(&r.Kind, &r.ID, &r.ReceivedTS, &r.RoomID, &r.EventID, &r.State, &key, &cardKind, &cardID, &cardTS)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -285,8 +290,8 @@ func (s *ReportQuery) seenReport(ctx context.Context, query string, args ...any)
 	case ReportDuplicate:
 		// Its case is its card's.
 		r.CardKey = OutboxKey(key.String)
-		if k, ok := r.CardKey.Report(); ok {
-			r.CaseKey = k
+		if cardKind.Valid {
+			r.CaseKey = ReportKey{Kind: ReportKind(cardKind.String), ID: cardID.Int64, ReceivedTS: cardTS.Int64}
 		}
 	}
 	return &r, nil
@@ -298,6 +303,7 @@ func (s *ReportQuery) seenReport(ctx context.Context, query string, args ...any)
 // the report is not (or no longer) in a digest.
 func (s *ReportQuery) PromoteToCard(ctx context.Context, k ReportKey, card Message, buttons ...Message) (bool, error) {
 	k = k.normal()
+	card.Report = k // what a reaction to the card is about
 	promoted := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		res, err := s.db.Exec(ctx, promoteQuery, k.Kind, k.ID, k.ReceivedTS, card.Key)

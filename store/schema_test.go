@@ -91,7 +91,7 @@ func reportColumns(t *testing.T, s *Store) (columns, primaryKey []string) {
 // A new database is created at the latest version in one step, not by
 // replaying every upgrade.
 func TestFreshDatabaseIsLatestInOneStep(t *testing.T) {
-	assert.Equal(t, 8, latestVersion())
+	assert.Equal(t, 9, latestVersion())
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		version, compat := schemaVersion(t, s)
@@ -102,7 +102,7 @@ func TestFreshDatabaseIsLatestInOneStep(t *testing.T) {
 	})
 	path := filepath.Join(t.TempDir(), "gavel.db")
 	s, steps := openLogged(t, path)
-	assert.Equal(t, []upgradeStep{{0, 8}}, steps)
+	assert.Equal(t, []upgradeStep{{0, 9}}, steps)
 	s.Close()
 	_, steps = openLogged(t, path)
 	assert.Empty(t, steps, "reopening upgrades nothing")

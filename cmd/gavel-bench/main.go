@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	mcmd "maunium.net/go/mautrix/commands"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -481,7 +482,7 @@ func (b *bench) buttonLatency(ctx context.Context, mark id.EventID, f *follower)
 	}
 	var cards []*event.Event
 	for _, m := range msgs {
-		if _, ok := m.Content.Raw["fi.mau.reaction_commands"]; ok {
+		if _, ok := m.Content.Raw[mcmd.ReactionCommandsKey]; ok {
 			cards = append(cards, m)
 		}
 	}

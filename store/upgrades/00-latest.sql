@@ -1,4 +1,4 @@
--- v0 -> v8 (compatible with v3+): Latest revision
+-- v0 -> v9 (compatible with v3+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -53,7 +53,11 @@ CREATE TABLE outbox (
 	-- reaction annotates it), if any; the event type, NULL for
 	-- m.room.message.
 	relates_to   TEXT,
-	type         TEXT
+	type         TEXT,
+	-- The report whose card this is; NULL for other messages.
+	report_kind  TEXT,
+	report_id    BIGINT,
+	report_ts    BIGINT
 );
 CREATE INDEX outbox_unsent_idx ON outbox (priority, queued_at) WHERE sent_at IS NULL;
 
@@ -84,7 +88,10 @@ CREATE TABLE action (
 	reason    TEXT NOT NULL DEFAULT '',
 	report_id BIGINT,
 	-- The kind of that report; NULL for an event report.
-	report_kind TEXT
+	report_kind TEXT,
+	-- The command that ran (commands.Spec.Name), or what the event was
+	-- ('confirm', 'button') when none did; NULL before v9.
+	name        TEXT
 );
 
 -- Encrypted messages from the management room whose keys had not arrived
@@ -107,7 +114,14 @@ CREATE TABLE pending (
 	-- 'pending', 'confirmed' or 'cancelled'
 	state       TEXT NOT NULL,
 	decided_by  TEXT,
-	decided_at  BIGINT
+	decided_at  BIGINT,
+	-- The command to run (see 09-typed.sql): its name, its arguments as
+	-- JSON, the report it is about and the thread of its preview.
+	command_name TEXT,
+	args         TEXT,
+	report_kind  TEXT,
+	report_id    BIGINT,
+	thread       TEXT
 );
 CREATE INDEX outbox_event_idx ON outbox (event_id);
 

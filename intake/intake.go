@@ -1,0 +1,267 @@
+// Package intake turns a moderator's event in the management room into
+// exactly one recorded reply: a command message, a button pressed on a
+// report's card (a reaction), or ✅/❌ on the preview of an action that
+// waits for confirmation. It checks age, power level and how the event was
+// sent, runs the command through package moderation, and records the
+// event, its reply, its action log entry and any pending confirmation in
+// one transaction, so that a replayed sync never runs a command twice.
+//
+// Buttons and confirmations carry typed commands: a button is built in Go
+// for the card's report (moderation.Moderator.Buttons), and a confirmation
+// stores the command's name and parsed arguments (store.Pending); neither
+// is ever parsed again from text.
+//
+// The Matrix session (package bot) calls it, and nothing else imports it.
+//
+// Of Gavel's packages it may import: commands, config, internal/mxid,
+// internal/retry, internal/textcut, metrics, moderation, notice, outbox,
+// store.
+package intake
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/metrics"
+	"github.com/gavel-bot/gavel/moderation"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/outbox"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// StaleAfter is how old a command may be when Gavel first sees it and
+// still run. Older ones were sent while Gavel was not running; running them
+// hours later would surprise whoever sent them.
+const StaleAfter = 10 * time.Minute
+
+// commandTimeout bounds one command's calls to Synapse; recording its
+// reply has a deadline of its own.
+const commandTimeout = 45 * time.Second
+
+// Config is what an Intake needs from the session that feeds it.
+type Config struct {
+	Store   *store.Store
+	Mod     *moderation.Moderator
+	Parser  *commands.Parser
+	Metrics *metrics.Metrics
+	// Commands is the configuration's commands section, read at every
+	// event.
+	Commands *config.Commands
+	// PowerLevel returns a user's power level in the management room.
+	PowerLevel func(context.Context, id.UserID) (int, error)
+	// Refusal says why an event may not run because of how it was sent
+	// (unencrypted in an encrypted room, from an untrusted device), or "".
+	Refusal func(*event.Event) string
+	// Failed marks the sync response being handled as not handled: the
+	// sync loop tries its events again.
+	Failed func()
+	// Notify wakes the sender once a reply is queued.
+	Notify func()
+	Log    zerolog.Logger
+}
+
+// Intake handles moderators' events; see the package comment.
+type Intake struct{ cfg Config }
+
+// New returns an Intake.
+func New(cfg Config) *Intake { return &Intake{cfg: cfg} }
+
+// Message runs one message from the management room, if it is a command,
+// and queues exactly one reply to it (see record).
+func (in *Intake) Message(ctx context.Context, evt *event.Event) {
+	// In a card's thread, a command is about the card's report.
+	var thread id.EventID
+	var about commands.ReportRef
+	if rel := evt.Content.AsMessage().RelatesTo; rel != nil && rel.Type == event.RelThread {
+		thread = rel.EventID
+		if card, ok := in.card(ctx, thread); ok {
+			about = card.Ref()
+		}
+	}
+	cmd, text, isCommand, parseErr := in.cfg.Parser.ParseText(ctx, evt, about)
+	if !isCommand {
+		return
+	}
+	input := textcut.Runes(text, 200)
+	in.record(ctx, evt, evt.ID, thread, commands.NameOf(cmd), &input, func(ctx context.Context) moderation.Outcome {
+		out := in.Decide(ctx, evt, cmd, parseErr)
+		if out.Pending != nil {
+			in.pend(out.Pending, evt.Sender, text, cmd)
+		}
+		return out
+	})
+}
+
+// pend fills in what a confirmation of p runs: cmd, as sender sent it
+// (text, for the action log).
+func (in *Intake) pend(p *store.Pending, sender id.UserID, text string, cmd commands.Command) {
+	p.Command, p.Sender = text, sender
+	if s := commands.SpecOf(cmd); s != nil {
+		p.Name = s.Name
+	}
+	// A command is a struct of plain values: it always marshals.
+	p.Args, _ = json.Marshal(cmd)
+}
+
+// record runs one moderator's event (a command, a button, or a reaction
+// confirming a preview) and queues exactly one reply, to replyTo, in the
+// thread rooted at thread (when empty: the thread of the card of the
+// report the command was about, if any). input is the event as the action
+// log shows it; run may change it. The event is recorded as started
+// before it runs and as handled, with its reply, its entry in the action
+// log, any action it leaves waiting for confirmation and any Synapse task
+// it started, in one transaction after; a replayed sync skips it, and a
+// crash in between is answered, not run again. When the database fails it
+// calls Config.Failed, so that the sync loop tries the same events again
+// instead of losing the command.
+func (in *Intake) record(ctx context.Context, evt *event.Event, replyTo, thread id.EventID, name string, input *string, run func(context.Context) moderation.Outcome) {
+	log := in.cfg.Log.With().Stringer("sender", evt.Sender).Stringer("event_id", evt.ID).Logger()
+	// Once begun, a command runs to its recorded reply even if shutdown
+	// starts meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	state, err := in.cfg.Store.Commands.Start(ctx, evt.ID)
+	if err != nil {
+		log.Error().Err(err).Msg("Database error; the command will be tried again")
+		in.cfg.Failed()
+		return
+	}
+	var out moderation.Outcome
+	switch state {
+	case store.CommandHandled:
+		return // a replayed sync
+	case store.CommandStarted:
+		out = moderation.Refused("Gavel stopped while running this command, so it may or may not have taken effect. Check, then send it again if needed.")
+	default:
+		if refusal := in.cfg.Refusal(evt); refusal != "" {
+			out = moderation.Refused("%s", refusal)
+			break
+		}
+		execCtx, cancel := context.WithTimeout(ctx, commandTimeout)
+		out = run(execCtx)
+		cancel()
+	}
+	in.count(name, out)
+	if out.Action {
+		level := log.Info()
+		if !out.OK {
+			level = log.Warn()
+		}
+		level.Str("command", name).Str("input", *input).Bool("ok", out.OK).Str("result", out.Result).Msg("Command")
+	} else {
+		log.Debug().Str("command", name).Msg("Command")
+	}
+	f := store.Finished{Reply: store.Message{Key: store.ReplyKey(evt.ID), Priority: store.PriorityReply, RoomID: evt.RoomID}, Task: out.Task}
+	if out.Action {
+		f.Action = &store.Action{Time: time.Now(), Sender: evt.Sender, EventID: evt.ID, Command: *input, OK: out.OK, Result: out.Result,
+			Target: out.Target, Reason: out.Reason, Report: out.Report, Name: cmp.Or(out.Name, name)}
+	}
+	if thread == "" && !out.Report.IsZero() {
+		// Replies about a report go into its card's thread.
+		thread = in.cardOf(ctx, out.Report)
+	}
+	var extra map[string]any
+	if out.Pending != nil {
+		extra = map[string]any{"gavel.confirm": map[string]any{
+			"id": string(f.Reply.Key), "expires_ts": out.Pending.ExpiresAt.UnixMilli(),
+		}}
+		out.Pending.Report, out.Pending.Thread = out.Report, thread
+		f.Pending = out.Pending
+	}
+	f.Reply.Content = out.Reply.ReplyIn(replyTo, thread, extra)
+	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
+	defer cancel()
+	if _, err := in.cfg.Store.Commands.Finish(finishCtx, evt.ID, f); err != nil {
+		log.Error().Err(err).Msg("Database error; the command will be answered when the sync is tried again")
+		in.cfg.Failed()
+		return
+	}
+	if f.Task != nil {
+		in.cfg.Mod.WakeTasks()
+	}
+	in.cfg.Notify()
+}
+
+// count counts a handled command (name is its name, "button" or
+// "confirm") and, for an action, the command that ran.
+func (in *Intake) count(name string, out moderation.Outcome) {
+	outcome := metrics.Failed
+	switch {
+	case out.Pending != nil:
+		outcome = metrics.Preview
+	case out.OK:
+		outcome = metrics.OK
+	}
+	in.cfg.Metrics.Command(name, outcome)
+	if out.Action {
+		in.cfg.Metrics.Action(cmp.Or(out.Name, name), out.OK)
+	}
+}
+
+// Decide checks age and permission, then runs the command (or answers
+// parseErr, the command's usage error).
+func (in *Intake) Decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) moderation.Outcome {
+	if refusal, refused := in.gate(ctx, evt, "command"); refused {
+		return moderation.Subject(refusal, cmd)
+	}
+	if parseErr != nil {
+		t := notice.New().User(notice.Capitalize(parseErr.Error()) + ".")
+		var usage *commands.UsageError
+		if errors.As(parseErr, &usage) && usage.Command != "" {
+			t = notice.New().User(notice.Capitalize(parseErr.Error()) + ". ").Raw("See ").Syntax(in.cfg.Commands.Prefix + "help " + usage.Command).Raw(".")
+		}
+		return moderation.Outcome{Reply: t}
+	}
+	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
+}
+
+// gate refuses a moderator's event that is too old to act on (sent while
+// Gavel was not running), or whose sender's power level is too low.
+func (in *Intake) gate(ctx context.Context, evt *event.Event, what string) (moderation.Outcome, bool) {
+	sent := time.UnixMilli(evt.Timestamp)
+	if age := time.Since(sent); age > StaleAfter {
+		return moderation.Refused("Not run: this %s is from %s, %s, while Gavel was not running. Send it again if it still applies.",
+			what, sent.UTC().Format("15:04 UTC"), notice.Ago(sent, time.Now())), true
+	}
+	level, err := in.cfg.PowerLevel(ctx, evt.Sender)
+	if err != nil {
+		return moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err)), true
+	}
+	if need := in.cfg.Commands.MinPowerLevel; level < need {
+		return moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", need, level), true
+	}
+	return moderation.Outcome{}, false
+}
+
+// card returns the report whose card was posted as eventID, if it is one.
+func (in *Intake) card(ctx context.Context, eventID id.EventID) (store.ReportKey, bool) {
+	m, err := in.cfg.Store.Outbox.ByEvent(ctx, eventID)
+	if err != nil || m == nil || m.Report == (store.ReportKey{}) {
+		return store.ReportKey{}, false
+	}
+	return m.Report, true
+}
+
+// cardOf returns the event id of the card of report r, or "" when it has
+// none posted (a digest, skipped, or not sent yet).
+func (in *Intake) cardOf(ctx context.Context, r commands.ReportRef) id.EventID {
+	seen, err := in.cfg.Store.Reports.Seen(ctx, r.Normal().Kind, r.ID)
+	if err != nil || seen == nil || seen.CardKey == "" {
+		return ""
+	}
+	card, err := in.cfg.Store.Outbox.Get(ctx, seen.CardKey)
+	if err != nil || card == nil {
+		return ""
+	}
+	return card.EventID
+}

@@ -1,0 +1,165 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/textcut"
+	"github.com/gavel-bot/gavel/moderation"
+	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
+)
+
+// Reaction handles a moderator's reaction in the management room: ✅ or ❌
+// on the preview of an action that waits for confirmation, or a button on
+// a report's card. Every other reaction is ignored.
+func (in *Intake) Reaction(ctx context.Context, evt *event.Event) {
+	content, ok := evt.Content.Parsed.(*event.ReactionEventContent)
+	if !ok || content.RelatesTo.Type != event.RelAnnotation {
+		return
+	}
+	target, key := content.RelatesTo.EventID, content.RelatesTo.Key
+	p, err := in.cfg.Store.Pending.ByEvent(ctx, target)
+	if err != nil {
+		in.cfg.Log.Error().Err(err).Msg("Database error; the reaction will be handled again")
+		in.cfg.Failed()
+		return
+	}
+	if p != nil {
+		in.confirmation(ctx, evt, p, target, key)
+		return
+	}
+	in.button(ctx, evt, target, key)
+}
+
+// confirmation handles a reaction to preview: ✅ confirms, ❌ cancels.
+func (in *Intake) confirmation(ctx context.Context, evt *event.Event, p *store.Pending, preview id.EventID, key string) {
+	var decision string
+	switch notice.ButtonKey(key) {
+	case "✅", "✔":
+		decision = store.PendingConfirmed
+	case "❌":
+		decision = store.PendingCancelled
+	default:
+		return
+	}
+	input := textcut.Runes(key+" "+p.Command, 200)
+	in.record(ctx, evt, preview, p.Thread, "confirm", &input, func(ctx context.Context) moderation.Outcome {
+		return in.decidePending(ctx, evt, p, preview, decision)
+	})
+}
+
+// button runs the command of a button on a report's card, replying to the
+// card. The card's report is its outbox row's; the button's command is
+// built for that report as it is now (moderation.Moderator.Buttons).
+func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID, key string) {
+	if !notice.IsButton(key) {
+		return // a reaction, not a button
+	}
+	m, err := in.cfg.Store.Outbox.ByEvent(ctx, card)
+	if err != nil {
+		in.cfg.Log.Error().Err(err).Msg("Database error; the reaction will be handled again")
+		in.cfg.Failed()
+		return
+	}
+	if m == nil || m.Report == (store.ReportKey{}) {
+		return // not a card
+	}
+	report := m.Report
+	input := key + " on " + report.Ref().String() // until the button is found
+	in.record(ctx, evt, card, card, "button", &input, func(ctx context.Context) moderation.Outcome {
+		if refusal, refused := in.gate(ctx, evt, "reaction"); refused {
+			return refusal
+		}
+		c, err := in.cfg.Store.Cases.Get(ctx, report)
+		if err != nil {
+			return moderation.Refused("Not done: Gavel could not read its database. React again in a moment.")
+		}
+		if store.Closed(c.State) {
+			t := notice.New().Raw(fmt.Sprintf("Report %s is %s: its buttons do nothing now. ", report.Ref(), c.State)).
+				Code(fmt.Sprintf("%sreport reopen %s", in.cfg.Commands.Prefix, report.Ref())).Raw(" opens it again.")
+			return moderation.NotDone(t)
+		}
+		buttons, err := in.cfg.Mod.Buttons(ctx, report)
+		if err != nil {
+			return moderation.Refused("Not done: Gavel could not read report %s to press its button (%v). React again in a moment.", report.Ref(), err)
+		}
+		b := notice.FindButton(buttons, key)
+		if b == nil {
+			return moderation.Refused("Not done: report %s's card has no %s button any more (what it did no longer applies).", report.Ref(), key)
+		}
+		input = textcut.Runes(key+" "+b.Text, 200)
+		out := in.cfg.Mod.Run(ctx, evt.Sender, b.Command)
+		if out.Pending != nil {
+			in.pend(out.Pending, evt.Sender, b.Text, b.Command)
+		}
+		return out
+	})
+}
+
+// decidePending confirms (and runs) or cancels a pending action: the
+// first moderator to decide in time wins, and the action runs once. What
+// runs is the stored command, decoded by its name and marked confirmed.
+func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.Pending, preview id.EventID, decision string) moderation.Outcome {
+	if refusal, refused := in.gate(ctx, evt, "reaction"); refused {
+		return refusal
+	}
+	var cmd commands.Command
+	if decision == store.PendingConfirmed {
+		var refusal *moderation.Outcome
+		if cmd, refusal = stored(p); refusal != nil {
+			return *refusal
+		}
+	}
+	won, err := in.cfg.Store.Pending.Decide(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
+	if err != nil {
+		return moderation.Refused("Not done: Gavel could not record the decision (database error). React again in a moment.")
+	}
+	if !won {
+		now, err := in.cfg.Store.Pending.ByEvent(ctx, preview)
+		if err != nil || now == nil {
+			return moderation.Refused("Not done: this preview can no longer be decided.")
+		}
+		t := notice.New()
+		switch now.State {
+		case store.PendingConfirmed:
+			t.Raw("Already confirmed by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+		case store.PendingCancelled:
+			t.Raw("Already cancelled by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+		default:
+			t.Raw("This preview expired at " + now.ExpiresAt.UTC().Format("15:04 UTC") + "; nothing was done. Send the command again.")
+		}
+		return moderation.NotDone(t)
+	}
+	if decision == store.PendingCancelled {
+		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
+		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
+	}
+	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
+}
+
+// stored returns the command pending action p runs once confirmed, or the
+// refusal to run it: an action left pending by a Gavel older than schema
+// v9 has only its text, which Gavel does not parse again.
+func stored(p *store.Pending) (commands.Command, *moderation.Outcome) {
+	if p.Name == "" {
+		out := moderation.Refused("Not done: this preview was made by an older Gavel, before an upgrade, and cannot be confirmed. Send the command again.")
+		return nil, &out
+	}
+	s := commands.ByName(p.Name)
+	if s == nil {
+		out := moderation.Refused("Not done: this Gavel has no command %q any more. Send the command again.", p.Name)
+		return nil, &out
+	}
+	cmd, err := s.Decode(p.Args)
+	if err != nil {
+		out := moderation.Refused("Not done: Gavel could not read the stored command (%v). Send the command again.", err)
+		return nil, &out
+	}
+	return commands.SetConfirmed(cmd), nil
+}
