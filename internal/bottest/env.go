@@ -1,8 +1,11 @@
-package bot
-
-// The integration test environment: a real Synapse, a management room with
-// a moderator and a low-power member, a public room with a spammer and a
-// reporter, and Gavel running in-process against them.
+// Package bottest is the kit of bot's integration tests, which live in
+// the packages under bot/ (grouped by theme so that they run in parallel,
+// each against a Synapse of its own): a real Synapse, a management room
+// with a moderator and a low-power member, a public room with a spammer and
+// a reporter, and Gavel running in-process against them. Only tests import
+// it; it imports bot, the packages bot is built from, and the other test
+// kits.
+package bottest
 
 import (
 	"bytes"
@@ -24,6 +27,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/pgtest"
@@ -32,7 +36,10 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-func TestMain(m *testing.M) {
+// Main is the TestMain of a package that uses the kit: it runs the tests,
+// then stops the package's Synapse and PostgreSQL and removes the gavel
+// binary it built.
+func Main(m *testing.M) {
 	code := m.Run()
 	pgtest.Stop()
 	synapsetest.StopShared()
@@ -42,31 +49,32 @@ func TestMain(m *testing.M) {
 
 var bg = context.Background()
 
-type env struct {
-	t           *testing.T
-	srv         *synapsetest.Server
-	botCli      *mautrix.Client // Gavel's account, a server admin
-	botPassword string
-	admin       *adminapi.Client
-	mod         *mautrix.Client // power 100 in the management room
-	modPassword string
-	member      *mautrix.Client // power 0 in the management room
-	spammer     *mautrix.Client
-	reporter    *mautrix.Client
-	room        id.RoomID // management room
-	public      id.RoomID // where the spam is
-	cfg         *config.Config
-	opts        Options
+// Env is one test's users, rooms and configuration on a Synapse.
+type Env struct {
+	T           *testing.T
+	Srv         *synapsetest.Server
+	BotCli      *mautrix.Client // Gavel's account, a server admin
+	BotPassword string
+	Admin       *adminapi.Client
+	Mod         *mautrix.Client // power 100 in the management room
+	ModPassword string
+	Member      *mautrix.Client // power 0 in the management room
+	Spammer     *mautrix.Client
+	Reporter    *mautrix.Client
+	Room        id.RoomID // management room
+	Public      id.RoomID // where the spam is
+	Cfg         *config.Config
+	Opts        bot.Options
 	// logger, when set, replaces the test log that shows on failure.
-	logger *zerolog.Logger
+	Logger *zerolog.Logger
 	// proxy, after viaProxy, stands between Gavel and Synapse.
 	proxy *faultproxy.Proxy
-	world *synapsetest.World
+	World *synapsetest.World
 }
 
-// newEnv sets up users and rooms on srv (the package's shared Synapse when
+// NewEnv sets up users and rooms on srv (the package's shared Synapse when
 // nil) and a configuration whose database is a fresh SQLite file.
-func newEnv(t *testing.T, srv *synapsetest.Server) *env {
+func NewEnv(t *testing.T, srv *synapsetest.Server) *Env {
 	t.Helper()
 	if srv == nil {
 		srv = synapsetest.Shared(t)
@@ -74,10 +82,10 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 	w, err := srv.NewWorld(bg, synapsetest.WorldOptions{Unique: true, ModeratorName: "mod", Members: []string{"member"},
 		PublicRoomName: "Free <b>stuff</b>", PublicAlias: "spam"})
 	require.NoError(t, err)
-	e := &env{t: t, srv: srv,
-		botCli: w.Bot, botPassword: w.BotPassword, admin: w.Admin,
-		mod: w.Moderator, modPassword: w.ModeratorPassword, member: w.Members[0],
-		spammer: w.Spammer, reporter: w.Reporter, room: w.ManagementRoom, public: w.PublicRoom, world: w}
+	e := &Env{T: t, Srv: srv,
+		BotCli: w.Bot, BotPassword: w.BotPassword, Admin: w.Admin,
+		Mod: w.Moderator, ModPassword: w.ModeratorPassword, Member: w.Members[0],
+		Spammer: w.Spammer, Reporter: w.Reporter, Room: w.ManagementRoom, Public: w.PublicRoom, World: w}
 
 	cfg := w.Config()
 	cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
@@ -88,73 +96,73 @@ func newEnv(t *testing.T, srv *synapsetest.Server) *env {
 	cfg.Reports.MaxIndividual = 1000
 	cfg.Logging.Level = "debug"
 	require.NoError(t, cfg.Validate())
-	e.cfg = &cfg
+	e.Cfg = &cfg
 	// Other tests on the shared server delete their reports, which leaves
 	// long gaps in the ids that only a listing crosses (see feed/probe.go):
 	// list every second rather than every ten, however slow a listing of
 	// the busy shared server is.
-	e.opts.Feed.ListEvery, e.opts.Feed.ListShare = time.Second, 1
+	e.Opts.Feed.ListEvery, e.Opts.Feed.ListShare = time.Second, 1
 	return e
 }
 
-// viaProxy puts a fault-injecting, recording proxy between Gavel and
+// ViaProxy puts a fault-injecting, recording proxy between Gavel and
 // Synapse. The test's own clients still talk to Synapse directly.
-func (e *env) viaProxy() *faultproxy.Proxy {
-	e.t.Helper()
-	p, err := faultproxy.New(e.srv.URL)
-	require.NoError(e.t, err)
-	e.t.Cleanup(p.Close)
+func (e *Env) ViaProxy() *faultproxy.Proxy {
+	e.T.Helper()
+	p, err := faultproxy.New(e.Srv.URL)
+	require.NoError(e.T, err)
+	e.T.Cleanup(p.Close)
 	e.proxy = p
-	e.cfg.Matrix.Homeserver = p.URL
+	e.Cfg.Matrix.Homeserver = p.URL
 	return p
 }
 
-// usePostgres switches the environment's database to a fresh PostgreSQL one.
-func (e *env) usePostgres() { e.cfg.Database.URI = pgtest.URI(e.t) }
+// UsePostgres switches the environment's database to a fresh PostgreSQL one.
+func (e *Env) UsePostgres() { e.Cfg.Database.URI = pgtest.URI(e.T) }
 
-// running is a Gavel running in the background.
-type running struct {
-	bot    *Bot
+// Running is a Gavel running in the background.
+type Running struct {
+	Bot    *bot.Bot
 	cancel context.CancelFunc
-	done   chan error
+	Done   chan error
 	once   sync.Once
 	err    error
 }
 
-// start opens the store and runs Gavel until the test ends or stop is called.
-func (e *env) start(configure ...func(*Options)) *running {
-	e.t.Helper()
-	log := testLog(e.t)
-	if e.logger != nil {
-		log = *e.logger
+// Start opens the store and runs Gavel until the test ends or stop is called.
+func (e *Env) Start(configure ...func(*bot.Options)) *Running {
+	e.T.Helper()
+	log := Log(e.T)
+	if e.Logger != nil {
+		log = *e.Logger
 	}
-	st, err := store.Open(bg, e.cfg.Database.URI, log)
-	require.NoError(e.t, err)
-	opts := e.opts
+	st, err := store.Open(bg, e.Cfg.Database.URI, log)
+	require.NoError(e.T, err)
+	opts := e.Opts
 	opts.Version = "test"
 	for _, f := range configure {
 		f(&opts)
 	}
-	b, err := New(e.cfg, st, log, opts)
-	require.NoError(e.t, err)
+	b, err := bot.New(e.Cfg, st, log, opts)
+	require.NoError(e.T, err)
 	ctx, cancel := context.WithCancel(bg)
-	r := &running{bot: b, cancel: cancel, done: make(chan error, 1)}
-	require.NoError(e.t, b.Start(ctx))
+	r := &Running{Bot: b, cancel: cancel, Done: make(chan error, 1)}
+	require.NoError(e.T, b.Start(ctx))
 	go func() {
 		err := b.Run(ctx)
 		st.Close()
-		r.done <- err
+		r.Done <- err
 	}()
-	e.t.Cleanup(func() { r.stop() })
+	e.T.Cleanup(func() { r.Stop() })
 	return r
 }
 
-// stop shuts Gavel down as SIGTERM would and returns Run's error.
-func (r *running) stop() error {
+// Stop shuts Gavel down as SIGTERM would and returns Run's error.
+func (r *Running) Stop() error {
 	r.once.Do(func() {
 		r.cancel()
 		select {
-		case r.err = <-r.done:
+		case r.err = <-r.Done:
 		case <-time.After(time.Minute):
 			r.err = errors.New("gavel did not stop within a minute")
 		}
@@ -162,42 +170,42 @@ func (r *running) stop() error {
 	return r.err
 }
 
-// say sends a message as cli into the management room.
-func (e *env) say(cli *mautrix.Client, body string) id.EventID {
-	e.t.Helper()
-	resp, err := cli.SendText(bg, e.room, body)
-	require.NoError(e.t, err)
+// Say sends a message as cli into the management room.
+func (e *Env) Say(cli *mautrix.Client, body string) id.EventID {
+	e.T.Helper()
+	resp, err := cli.SendText(bg, e.Room, body)
+	require.NoError(e.T, err)
 	return resp.EventID
 }
 
-// spam sends a message as the spammer into the public room.
-func (e *env) spam(body string) id.EventID {
-	e.t.Helper()
-	evt, err := e.world.Spam(bg, body)
-	require.NoError(e.t, err)
+// Spam sends a message as the spammer into the public room.
+func (e *Env) Spam(body string) id.EventID {
+	e.T.Helper()
+	evt, err := e.World.Spam(bg, body)
+	require.NoError(e.T, err)
 	return evt
 }
 
-// report files a report as the reporter.
-func (e *env) report(eventID id.EventID, reason string) {
-	e.t.Helper()
-	require.NoError(e.t, e.world.Report(bg, eventID, reason))
+// Report files a report as the reporter.
+func (e *Env) Report(eventID id.EventID, reason string) {
+	e.T.Helper()
+	require.NoError(e.T, e.World.Report(bg, eventID, reason))
 }
 
-// reportID returns Synapse's id of the newest report about eventID.
-func (e *env) reportID(eventID id.EventID) int64 {
-	e.t.Helper()
-	reportID, err := e.world.ReportID(bg, eventID)
-	require.NoError(e.t, err)
+// ReportID returns Synapse's id of the newest report about eventID.
+func (e *Env) ReportID(eventID id.EventID) int64 {
+	e.T.Helper()
+	reportID, err := e.World.ReportID(bg, eventID)
+	require.NoError(e.T, err)
 	return reportID
 }
 
-// botMessages returns Gavel's messages in the management room, oldest first.
-func (e *env) botMessages() []*event.Event {
-	e.t.Helper()
-	filter := &mautrix.FilterPart{Senders: []id.UserID{e.botCli.UserID}, Types: []event.Type{event.EventMessage}}
-	resp, err := e.mod.Messages(bg, e.room, "", "", mautrix.DirectionBackward, filter, 500)
-	require.NoError(e.t, err)
+// BotMessages returns Gavel's messages in the management room, oldest first.
+func (e *Env) BotMessages() []*event.Event {
+	e.T.Helper()
+	filter := &mautrix.FilterPart{Senders: []id.UserID{e.BotCli.UserID}, Types: []event.Type{event.EventMessage}}
+	resp, err := e.Mod.Messages(bg, e.Room, "", "", mautrix.DirectionBackward, filter, 500)
+	require.NoError(e.T, err)
 	var out []*event.Event
 	for i := len(resp.Chunk) - 1; i >= 0; i-- {
 		evt := resp.Chunk[i]
@@ -207,13 +215,13 @@ func (e *env) botMessages() []*event.Event {
 	return out
 }
 
-// notices returns Gavel's notices about reports in this environment's
+// Notices returns Gavel's notices about reports in this environment's
 // public room, oldest first. (With on_first_start: post, Gavel also posts
 // other tests' reports on a shared server.)
-func (e *env) notices() []*event.Event {
+func (e *Env) Notices() []*event.Event {
 	var out []*event.Event
-	for _, evt := range e.botMessages() {
-		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) && field(e.t, evt).RoomID == e.public {
+	for _, evt := range e.BotMessages() {
+		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) && Field(e.T, evt).RoomID == e.Public {
 			out = append(out, evt)
 		}
 	}
@@ -226,32 +234,32 @@ func isEdit(evt *event.Event) bool {
 	return rel != nil && rel.Type == event.RelReplace
 }
 
-// waitNotices waits until Gavel has posted n report notices, and returns
+// WaitNotices waits until Gavel has posted n report notices, and returns
 // them.
-func (e *env) waitNotices(n int) []*event.Event {
-	e.t.Helper()
+func (e *Env) WaitNotices(n int) []*event.Event {
+	e.T.Helper()
 	var got []*event.Event
-	require.Eventuallyf(e.t, func() bool {
-		got = e.notices()
+	require.Eventuallyf(e.T, func() bool {
+		got = e.Notices()
 		return len(got) >= n
 	}, 30*time.Second, 100*time.Millisecond, "waiting for %d notices", n)
 	return got
 }
 
-// command sends a command as cli and returns Gavel's reply to it.
-func (e *env) command(cli *mautrix.Client, body string) *event.MessageEventContent {
-	e.t.Helper()
-	cmd := e.say(cli, body)
-	reply := e.waitReply(cmd)
+// Command sends a command as cli and returns Gavel's reply to it.
+func (e *Env) Command(cli *mautrix.Client, body string) *event.MessageEventContent {
+	e.T.Helper()
+	cmd := e.Say(cli, body)
+	reply := e.WaitReply(cmd)
 	return reply.Content.AsMessage()
 }
 
-// waitReply waits for Gavel's reply to the event cmd.
-func (e *env) waitReply(cmd id.EventID) *event.Event {
-	e.t.Helper()
+// WaitReply waits for Gavel's reply to the event cmd.
+func (e *Env) WaitReply(cmd id.EventID) *event.Event {
+	e.T.Helper()
 	var reply *event.Event
-	require.Eventuallyf(e.t, func() bool {
-		replies := e.replies(cmd)
+	require.Eventuallyf(e.T, func() bool {
+		replies := e.Replies(cmd)
 		if len(replies) > 0 {
 			reply = replies[0]
 		}
@@ -260,10 +268,10 @@ func (e *env) waitReply(cmd id.EventID) *event.Event {
 	return reply
 }
 
-// replies returns all of Gavel's replies to cmd.
-func (e *env) replies(cmd id.EventID) []*event.Event {
+// Replies returns all of Gavel's replies to cmd.
+func (e *Env) Replies(cmd id.EventID) []*event.Event {
 	var out []*event.Event
-	for _, evt := range e.botMessages() {
+	for _, evt := range e.BotMessages() {
 		if msg := evt.Content.AsMessage(); msg.RelatesTo != nil && msg.RelatesTo.GetReplyTo() == cmd {
 			out = append(out, evt)
 		}
@@ -271,17 +279,18 @@ func (e *env) replies(cmd id.EventID) []*event.Event {
 	return out
 }
 
-// setPowerLevel sets a user's power level in the management room.
-func (e *env) setPowerLevel(userID id.UserID, level int) {
-	e.t.Helper()
+// SetPowerLevel sets a user's power level in the management room.
+func (e *Env) SetPowerLevel(userID id.UserID, level int) {
+	e.T.Helper()
 	var pl event.PowerLevelsEventContent
-	require.NoError(e.t, e.mod.StateEvent(bg, e.room, event.StatePowerLevels, "", &pl))
+	require.NoError(e.T, e.Mod.StateEvent(bg, e.Room, event.StatePowerLevels, "", &pl))
 	pl.SetUserLevel(userID, level)
-	_, err := e.mod.SendStateEvent(bg, e.room, event.StatePowerLevels, "", &pl)
-	require.NoError(e.t, err)
+	_, err := e.Mod.SendStateEvent(bg, e.Room, event.StatePowerLevels, "", &pl)
+	require.NoError(e.T, err)
 }
 
-func field(t *testing.T, evt *event.Event) notice.ReportFields {
+// Field is the gavel.report field of a card or notice.
+func Field(t *testing.T, evt *event.Event) notice.ReportFields {
 	t.Helper()
 	data, err := json.Marshal(evt.Content.Raw["gavel.report"])
 	require.NoError(t, err)
@@ -290,7 +299,8 @@ func field(t *testing.T, evt *event.Event) notice.ReportFields {
 	return f
 }
 
-func describe(evts []*event.Event) string {
+// Describe lists events by id and body, for failure messages.
+func Describe(evts []*event.Event) string {
 	var b strings.Builder
 	for _, evt := range evts {
 		fmt.Fprintf(&b, "%s: %q\n", evt.ID, evt.Content.AsMessage().Body)
@@ -298,30 +308,32 @@ func describe(evts []*event.Event) string {
 	return b.String()
 }
 
-// newServer starts a Synapse for one test, for tests that count every
+// NewServer starts a Synapse for one test, for tests that count every
 // report on the server or restart it.
-func newServer(t *testing.T) *synapsetest.Server {
+func NewServer(t *testing.T) *synapsetest.Server {
 	return synapsetest.New(t, synapsetest.Options{})
 }
 
-var allReports = adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}}
+// AllReports asks for one report: the answer's total counts them all.
+var AllReports = adminapi.EventReportsQuery{PageQuery: adminapi.PageQuery{Limit: 1}}
 
-func itoa(n int64) string { return fmt.Sprint(n) }
+// Itoa formats a report id.
+func Itoa(n int64) string { return fmt.Sprint(n) }
 
-// openStore opens a second connection to Gavel's database, to look at what
+// OpenStore opens a second connection to Gavel's database, to look at what
 // it recorded.
-func (e *env) openStore() *store.Store {
-	e.t.Helper()
-	st, err := store.Open(bg, e.cfg.Database.URI, zerolog.Nop())
-	require.NoError(e.t, err)
-	e.t.Cleanup(func() { st.Close() })
+func (e *Env) OpenStore() *store.Store {
+	e.T.Helper()
+	st, err := store.Open(bg, e.Cfg.Database.URI, zerolog.Nop())
+	require.NoError(e.T, err)
+	e.T.Cleanup(func() { st.Close() })
 	return st
 }
 
-// testLog returns a logger whose output shows only when the test fails,
+// Log returns a logger whose output shows only when the test fails,
 // so that passing runs stay readable.
-func testLog(t *testing.T) zerolog.Logger {
-	buf := &lockedBuffer{}
+func Log(t *testing.T) zerolog.Logger {
+	buf := &LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("Gavel's log:\n%s", buf.String())
@@ -331,18 +343,19 @@ func testLog(t *testing.T) zerolog.Logger {
 		Level(zerolog.DebugLevel).With().Timestamp().Logger()
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that goroutines may share.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
