@@ -1,4 +1,4 @@
-package faultstest
+package crashtest
 
 import (
 	"fmt"
