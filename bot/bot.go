@@ -10,7 +10,7 @@
 // transaction id, which is what makes "exactly once" hold across crashes
 // and restarts.
 //
-// Nothing imports bot but main.
+// Nothing imports bot but main and its tests' kit, internal/bottest.
 package bot
 
 import (
