@@ -41,10 +41,11 @@ test-deps:
 # result (skips included) and the Synapse version the integration tests ran
 # against; RUN/PAUSE/CONT lines and passing subtests are filtered out. At the
 # end, pass or fail, the five slowest packages.
-# Packages run TEST_P at a time (each integration test package has its own
-# Synapse, and mostly waits on it, so more than the cores pays off); a
-# package binary that runs longer than TEST_TIMEOUT fails with every
-# goroutine's stack instead of hanging CI.
+# Packages run TEST_P at a time: each integration test package has its own
+# Synapse and waits on it part of the time, so more than the cores pays off,
+# but one busies 0.4-0.75 of a core (race detector and Synapse), so four
+# already keep two cores busy. A package binary that runs longer than
+# TEST_TIMEOUT fails with every goroutine's stack instead of hanging CI.
 TEST_P ?= 4
 TEST_TIMEOUT ?= 20m
 test: test-deps synapse
