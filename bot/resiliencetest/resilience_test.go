@@ -304,6 +304,10 @@ func TestSyncWaitsLongWithoutEncryption(t *testing.T) {
 	p := e.ViaProxy()
 	e.Start()
 	assert.Contains(t, e.Command(e.World.Moderator, "!help").Body, "!help")
+	// A message Gavel reads ends the sync that is waiting (its own reply
+	// does not), so that the next one is sent now rather than after the
+	// waiting one's 30 s.
+	e.Say(e.World.Moderator, "wake the sync")
 	var timeouts []string
 	require.Eventually(t, func() bool {
 		timeouts = nil
