@@ -1,7 +1,6 @@
 package crashtest
 
 import (
-	"context"
 	"testing"
 
 	"github.com/gavel-bot/gavel/internal/bottest"
@@ -9,8 +8,6 @@ import (
 )
 
 func TestMain(m *testing.M) { bottest.Main(m) }
-
-var bg = context.Background()
 
 // env is the kit's environment; this package's helpers are its methods.
 type env struct{ *bottest.Env }
