@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint synapse bench demo fuzz docs
+.PHONY: all build test test-deps lint synapse bench demo fuzz docs
 
 # Gavel's end-to-end encryption uses mautrix's pure-Go Olm (goolm): without
 # this tag mautrix wants libolm through cgo, and Gavel builds without
@@ -34,17 +34,33 @@ synapse:
 			echo "make: no Synapse; integration tests will be skipped (CI=1 makes that a failure)" >&2; }; \
 	fi
 
+# What the tests need beyond Go (a C compiler for the race detector,
+# debootstrap for Synapse's chroot, PostgreSQL, nginx, systemd-analyze):
+# installed with apt-get when missing and run as root; otherwise named, and
+# the tests that need them are skipped (a failure with CI set).
+test-deps:
+	@scripts/test-deps.sh
+
 # Unit and integration tests, with the race detector. -v shows each test's
 # result (skips included) and the Synapse version the integration tests ran
-# against; RUN/PAUSE/CONT lines and passing subtests are filtered out.
-# Packages run TEST_P at a time (each integration test package has its own
-# Synapse, and mostly waits on it, so more than the cores pays off); a
-# package binary that runs longer than TEST_TIMEOUT fails with every
-# goroutine's stack instead of hanging CI.
+# against; RUN/PAUSE/CONT lines and passing subtests are filtered out. At the
+# end, pass or fail, the five slowest packages.
+# Packages run TEST_P at a time: each integration test package has its own
+# Synapse and waits on it part of the time, so more than the cores pays off,
+# but one busies 0.4-0.75 of a core (race detector and Synapse), so four
+# already keep two cores busy. A package binary that runs longer than
+# TEST_TIMEOUT fails with every goroutine's stack instead of hanging CI.
 TEST_P ?= 4
 TEST_TIMEOUT ?= 20m
-test: synapse
-	$(GO) test -race -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) -v ./... | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)'
+test: test-deps synapse
+	@out=$$(mktemp); trap 'rm -f "$$out"' EXIT; status=0; \
+	echo "$(GO) test -race -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) -v ./..."; \
+	$(GO) test -race -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) -v ./... | tee "$$out" | \
+		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|\s+--- PASS)' || status=$$?; \
+	echo "The five slowest packages:"; \
+	awk '/^(ok|FAIL)[ \t]+[^ \t]+[ \t]+[0-9.]+s/ { t = $$3; sub(/s$$/, "", t); printf "%8.1fs  %s\n", t, $$2 }' "$$out" | \
+		sort -rn | head -5; \
+	exit $$status
 	GOFLAGS= $(GO) test -count=1 ./internal/e2ee
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 

@@ -1,6 +1,6 @@
 //go:build goolm
 
-package bot
+package bot_test
 
 // End-to-end encryption against the real Synapse. The moderators' clients
 // here are built on mautrix's own crypto, as a chat client would be: they
@@ -25,7 +25,9 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/outbox"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -48,7 +50,7 @@ type cryptoUser struct {
 // cryptoUser gives cli end-to-end encryption and keeps it syncing until
 // the test ends.
 func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
-	t := e.t
+	t := e.T
 	t.Helper()
 	st, err := store.Open(bg, filepath.Join(t.TempDir(), "client.db"), zerolog.Nop())
 	require.NoError(t, err)
@@ -65,7 +67,7 @@ func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
 	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
 	// The helper dispatches decrypted messages here too.
 	syncer.OnEventType(event.EventMessage, func(_ context.Context, evt *event.Event) {
-		if evt.RoomID == e.room && evt.Sender == e.botCli.UserID {
+		if evt.RoomID == e.Room && evt.Sender == e.BotCli.UserID {
 			c.mu.Lock()
 			c.events = append(c.events, evt)
 			c.mu.Unlock()
@@ -82,13 +84,13 @@ func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
 	// it is encrypted: a client that sends before it knows sends in the
 	// clear.
 	var encryption event.EncryptionEventContent
-	encrypted := cli.StateEvent(bg, e.room, event.StateEncryption, "", &encryption) == nil
+	encrypted := cli.StateEvent(bg, e.Room, event.StateEncryption, "", &encryption) == nil
 	require.Eventually(t, func() bool {
-		members, err := cli.StateStore.GetRoomJoinedOrInvitedMembers(bg, e.room)
+		members, err := cli.StateStore.GetRoomJoinedOrInvitedMembers(bg, e.Room)
 		if err != nil || len(members) < 2 {
 			return false
 		}
-		known, err := cli.StateStore.IsEncrypted(bg, e.room)
+		known, err := cli.StateStore.IsEncrypted(bg, e.Room)
 		return !encrypted || (err == nil && known)
 	}, 30*time.Second, 50*time.Millisecond, "the moderator's client never synced")
 	return c
@@ -97,7 +99,7 @@ func (e *env) cryptoUser(cli *mautrix.Client) *cryptoUser {
 // say sends an encrypted message into the management room.
 func (c *cryptoUser) say(body string) id.EventID {
 	c.t.Helper()
-	resp, err := c.cli.SendText(bg, c.e.room, body)
+	resp, err := c.cli.SendText(bg, c.e.Room, body)
 	require.NoError(c.t, err)
 	return resp.EventID
 }
@@ -106,7 +108,7 @@ func (c *cryptoUser) say(body string) id.EventID {
 // would.
 func (c *cryptoUser) sayPlain(body string) id.EventID {
 	c.t.Helper()
-	resp, err := c.cli.SendMessageEvent(bg, c.e.room, event.EventMessage,
+	resp, err := c.cli.SendMessageEvent(bg, c.e.Room, event.EventMessage,
 		&event.MessageEventContent{MsgType: event.MsgText, Body: body}, mautrix.ReqSendEvent{DontEncrypt: true})
 	require.NoError(c.t, err)
 	return resp.EventID
@@ -119,17 +121,17 @@ func (c *cryptoUser) sayWithheld(body string, newSession bool) id.EventID {
 	c.t.Helper()
 	mach := c.helper.Machine()
 	if newSession {
-		require.NoError(c.t, mach.CryptoStore.RemoveOutboundGroupSession(bg, c.e.room))
-		require.NoError(c.t, mach.ShareGroupSession(bg, c.e.room, []id.UserID{c.cli.UserID}))
+		require.NoError(c.t, mach.CryptoStore.RemoveOutboundGroupSession(bg, c.e.Room))
+		require.NoError(c.t, mach.ShareGroupSession(bg, c.e.Room, []id.UserID{c.cli.UserID}))
 		// The room key as it is before the first message, to share later.
-		session, err := mach.CryptoStore.GetOutboundGroupSession(bg, c.e.room)
+		session, err := mach.CryptoStore.GetOutboundGroupSession(bg, c.e.Room)
 		require.NoError(c.t, err)
 		key := session.ShareContent()
 		c.withheld = &key
 	}
-	encrypted, err := mach.EncryptMegolmEvent(bg, c.e.room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+	encrypted, err := mach.EncryptMegolmEvent(bg, c.e.Room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
 	require.NoError(c.t, err)
-	resp, err := c.cli.SendMessageEvent(bg, c.e.room, event.EventEncrypted, encrypted)
+	resp, err := c.cli.SendMessageEvent(bg, c.e.Room, event.EventEncrypted, encrypted)
 	require.NoError(c.t, err)
 	return resp.EventID
 }
@@ -140,7 +142,7 @@ func (c *cryptoUser) shareKeys(gavel id.DeviceID) {
 	c.t.Helper()
 	require.NotNil(c.t, c.withheld, "no withheld session")
 	mach := c.helper.Machine()
-	device, err := mach.GetOrFetchDevice(bg, c.e.botCli.UserID, gavel)
+	device, err := mach.GetOrFetchDevice(bg, c.e.BotCli.UserID, gavel)
 	require.NoError(c.t, err)
 	require.NoError(c.t, mach.SendEncryptedToDevice(bg, device, event.ToDeviceRoomKey, *c.withheld))
 }
@@ -197,9 +199,9 @@ func (c *cryptoUser) waitMessage(what string, match func(*event.Event) bool) *ev
 // waitNotice waits for the notice of a report.
 func (c *cryptoUser) waitNotice(reportID int64) *event.Event {
 	c.t.Helper()
-	notice := c.waitMessage("the notice of report "+itoa(reportID), func(evt *event.Event) bool {
+	notice := c.waitMessage("the notice of report "+bottest.Itoa(reportID), func(evt *event.Event) bool {
 		_, ok := evt.Content.Raw["gavel.report"]
-		return ok && field(c.t, evt).ReportID == reportID
+		return ok && bottest.Field(c.t, evt).ReportID == reportID
 	})
 	assertEncrypted(c.t, notice)
 	return notice
@@ -213,28 +215,28 @@ func assertEncrypted(t *testing.T, evt *event.Event) {
 
 // encryptRoom turns on encryption in the management room.
 func (e *env) encryptRoom() {
-	e.t.Helper()
-	_, err := e.mod.SendStateEvent(bg, e.room, event.StateEncryption, "", &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1})
-	require.NoError(e.t, err)
+	e.T.Helper()
+	_, err := e.Mod.SendStateEvent(bg, e.Room, event.StateEncryption, "", &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1})
+	require.NoError(e.T, err)
 }
 
 // newMember registers a user whom the moderator invites into the
 // management room and who joins it.
 func (e *env) newMember(prefix string) *mautrix.Client {
-	e.t.Helper()
-	cli := e.srv.User(e.t, prefix, false)
-	_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: cli.UserID})
-	require.NoError(e.t, err)
-	_, err = cli.JoinRoomByID(bg, e.room)
-	require.NoError(e.t, err)
+	e.T.Helper()
+	cli := e.Srv.User(e.T, prefix, false)
+	_, err := e.Mod.InviteUser(bg, e.Room, &mautrix.ReqInviteUser{UserID: cli.UserID})
+	require.NoError(e.T, err)
+	_, err = cli.JoinRoomByID(bg, e.Room)
+	require.NoError(e.T, err)
 	return cli
 }
 
 // loginAs logs a user in again: a new device of the same account.
 func (e *env) loginAs(userID id.UserID, password string) *mautrix.Client {
-	e.t.Helper()
-	cli, err := e.srv.Login(bg, userID, password)
-	require.NoError(e.t, err)
+	e.T.Helper()
+	cli, err := e.Srv.Login(bg, userID, password)
+	require.NoError(e.T, err)
 	return cli
 }
 
@@ -246,27 +248,27 @@ func TestEncryptedManagementRoom(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testEncryptedManagementRoom(t, newEnv(t, nil)) })
 	t.Run("postgres", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.usePostgres()
+		e.UsePostgres()
 		testEncryptedManagementRoom(t, e)
 	})
 }
 
 func testEncryptedManagementRoom(t *testing.T, e *env) {
 	e.encryptRoom()
-	e.cfg.Encryption.PickleKey = testPickleKey
-	gavel := e.start()
-	device := gavel.bot.client.DeviceID
-	mod := e.cryptoUser(e.mod)
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.Start()
+	device := gavel.Bot.DeviceID()
+	mod := e.cryptoUser(e.Mod)
 
-	spam := e.spam("Buy <b>followers</b> @room")
-	e.report(spam, "spam <script>")
-	reportID := e.reportID(spam)
+	spam := e.Spam("Buy <b>followers</b> @room")
+	e.Report(spam, "spam <script>")
+	reportID := e.ReportID(spam)
 	notice := mod.waitNotice(reportID)
 	// The content is what Gavel queued, exactly as in a plain room, plus
 	// the outbox key it always adds.
 	key, _ := notice.Content.Raw[outbox.KeyField].(string)
 	require.NotEmpty(t, key)
-	queued, err := e.openStore().Outbox.Get(bg, store.OutboxKey(key))
+	queued, err := e.OpenStore().Outbox.Get(bg, store.OutboxKey(key))
 	require.NoError(t, err)
 	require.NotNil(t, queued)
 	var want map[string]any
@@ -274,36 +276,36 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 	want[outbox.KeyField] = key
 	assert.Equal(t, want, notice.Content.Raw)
 	assert.Contains(t, notice.Content.AsMessage().Body, "Buy <b>followers</b> @\u2060room")
-	assert.Empty(t, e.botMessages(), "the homeserver holds no message of Gavel's in the clear")
+	assert.Empty(t, e.BotMessages(), "the homeserver holds no message of Gavel's in the clear")
 
 	// An encrypted command runs; its reply is encrypted.
-	reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
-	_, err = e.admin.EventReport(bg, reportID)
+	reply := mod.waitReply(mod.say("!report delete " + bottest.Itoa(reportID)))
+	assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
+	_, err = e.Admin.EventReport(bg, reportID)
 	assert.True(t, adminapi.IsNotFound(err), "the report is gone: %v", err)
 
 	// An unencrypted command is refused and does nothing.
-	spam = e.spam("more spam")
-	e.report(spam, "spam")
-	second := e.reportID(spam)
+	spam = e.Spam("more spam")
+	e.Report(spam, "spam")
+	second := e.ReportID(spam)
 	mod.waitNotice(second)
-	plain := mod.sayPlain("!report delete " + itoa(second))
+	plain := mod.sayPlain("!report delete " + bottest.Itoa(second))
 	reply = mod.waitReply(plain)
 	assert.Equal(t, "Not run: this room is end-to-end encrypted, and this command was sent unencrypted. Send it again from a client with encryption on.", reply.Body)
-	_, err = e.admin.EventReport(bg, second)
+	_, err = e.Admin.EventReport(bg, second)
 	assert.NoError(t, err, "the report is still there")
 
 	// A restart keeps the device, and new commands still decrypt.
-	require.NoError(t, gavel.stop())
-	gavel = e.start()
-	assert.Equal(t, device, gavel.bot.client.DeviceID)
-	devices, err := e.botCli.GetDevicesInfo(bg)
+	require.NoError(t, gavel.Stop())
+	gavel = e.Start()
+	assert.Equal(t, device, gavel.Bot.DeviceID())
+	devices, err := e.BotCli.GetDevicesInfo(bg)
 	require.NoError(t, err)
 	require.Len(t, devices.Devices, 1, "Gavel never logs in anew")
 	assert.Equal(t, device, devices.Devices[0].DeviceID)
-	cmd := mod.say("!report delete " + itoa(second))
+	cmd := mod.say("!report delete " + bottest.Itoa(second))
 	reply = mod.waitReply(cmd)
-	assert.Equal(t, "Deleted report "+itoa(second)+". Its case is closed.", reply.Body)
+	assert.Equal(t, "Deleted report "+bottest.Itoa(second)+". Its case is closed.", reply.Body)
 	reply = mod.waitReply(mod.say("!status"))
 	assert.Contains(t, reply.Body, "Gavel test")
 	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(device)+"`, commands from unverified devices.")
@@ -312,7 +314,7 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 
 	// After a crash between a send and its record, Gavel looks for the
 	// message in the room: it reads its own encrypted messages.
-	found, err := gavel.bot.sender.FindSent(bg, e.room, map[store.OutboxKey]time.Time{store.OutboxKey(key): time.Now().Add(-time.Minute)})
+	found, err := gavel.Bot.Sender().FindSent(bg, e.Room, map[store.OutboxKey]time.Time{store.OutboxKey(key): time.Now().Add(-time.Minute)})
 	require.NoError(t, err)
 	assert.Equal(t, map[store.OutboxKey]id.EventID{store.OutboxKey(key): notice.ID}, found)
 }
@@ -323,51 +325,51 @@ func testEncryptedManagementRoom(t *testing.T, e *env) {
 func TestRoomTurnsEncrypted(t *testing.T) {
 	t.Run("with a pickle key", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.cfg.Encryption.PickleKey = testPickleKey
-		gavel := e.start()
-		assert.Equal(t, "Gavel test", strings.SplitN(e.command(e.mod, "!status").Body, " ·", 2)[0], "a plain room works as before")
+		e.Cfg.Encryption.PickleKey = testPickleKey
+		gavel := e.Start()
+		assert.Equal(t, "Gavel test", strings.SplitN(e.Command(e.Mod, "!status").Body, " ·", 2)[0], "a plain room works as before")
 
 		e.encryptRoom()
-		require.Eventually(t, gavel.bot.encrypted.Load, 30*time.Second, 50*time.Millisecond)
-		mod := e.cryptoUser(e.mod)
-		spam := e.spam("spam after the switch")
-		e.report(spam, "spam")
-		reportID := e.reportID(spam)
+		require.Eventually(t, gavel.Bot.Encrypted, 30*time.Second, 50*time.Millisecond)
+		mod := e.cryptoUser(e.Mod)
+		spam := e.Spam("spam after the switch")
+		e.Report(spam, "spam")
+		reportID := e.ReportID(spam)
 		mod.waitNotice(reportID)
-		reply := mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-		assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
+		reply := mod.waitReply(mod.say("!report delete " + bottest.Itoa(reportID)))
+		assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
 
 		// A moderator who joins later can read what Gavel posts next.
 		lateMod := e.cryptoUser(e.newMember("late"))
-		spam = e.spam("spam for the newcomer")
-		e.report(spam, "spam")
-		lateMod.waitNotice(e.reportID(spam))
+		spam = e.Spam("spam for the newcomer")
+		e.Report(spam, "spam")
+		lateMod.waitNotice(e.ReportID(spam))
 	})
 
 	t.Run("without a pickle key", func(t *testing.T) {
 		e := newEnv(t, nil)
-		logs := &lockedBuffer{}
+		logs := &bottest.LockedBuffer{}
 		log := zerolog.New(logs).Level(zerolog.DebugLevel)
-		e.logger = &log
-		gavel := e.start()
-		e.command(e.mod, "!status")
+		e.Logger = &log
+		gavel := e.Start()
+		e.Command(e.Mod, "!status")
 		// Gavel posts the reports other tests left open on the shared
 		// server (on_first_start: post); count once all of that is out.
 		require.Eventually(t, func() bool {
-			unsent, err := gavel.bot.store.Outbox.Unsent(bg, 1)
+			unsent, err := gavel.Bot.Store().Outbox.Unsent(bg, 1)
 			return err == nil && len(unsent) == 0
 		}, 30*time.Second, 50*time.Millisecond)
-		before := len(e.botMessages())
+		before := len(e.BotMessages())
 
 		e.encryptRoom()
-		require.Eventually(t, gavel.bot.encrypted.Load, 30*time.Second, 50*time.Millisecond)
-		e.report(e.spam("spam after the switch"), "spam")
+		require.Eventually(t, gavel.Bot.Encrypted, 30*time.Second, 50*time.Millisecond)
+		e.Report(e.Spam("spam after the switch"), "spam")
 		require.Eventually(t, func() bool {
-			return strings.Contains(logs.String(), errNoPickleKey.Error())
+			return strings.Contains(logs.String(), bot.ErrNoPickleKey.Error())
 		}, 30*time.Second, 50*time.Millisecond, "the sender says why it waits")
 		assert.Contains(t, logs.String(), "The management room is now end-to-end encrypted, and encryption.pickle_key is empty")
-		assert.Len(t, e.botMessages(), before, "nothing posted in the clear into the encrypted room")
-		require.NoError(t, gavel.stop(), "still running")
+		assert.Len(t, e.BotMessages(), before, "nothing posted in the clear into the encrypted room")
+		require.NoError(t, gavel.Stop(), "still running")
 	})
 }
 
@@ -377,37 +379,37 @@ func TestRoomTurnsEncrypted(t *testing.T) {
 func TestMinCommandTrust(t *testing.T) {
 	e := newEnv(t, nil)
 	e.encryptRoom()
-	e.cfg.Encryption.PickleKey = testPickleKey
-	e.cfg.Encryption.MinCommandTrust = config.TrustCrossSignedTOFU
-	e.start()
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	e.Cfg.Encryption.MinCommandTrust = config.TrustCrossSignedTOFU
+	e.Start()
 
-	signed := e.cryptoUser(e.mod)
+	signed := e.cryptoUser(e.Mod)
 	mach := signed.helper.Machine()
 	keys, err := mach.GenerateCrossSigningKeys()
 	require.NoError(t, err)
 	require.NoError(t, mach.PublishCrossSigningKeys(bg, keys, func(ui *mautrix.RespUserInteractive) any {
 		return &mautrix.ReqUIAuthLogin{BaseAuthData: mautrix.BaseAuthData{Type: mautrix.AuthTypePassword, Session: ui.Session},
-			User: string(e.mod.UserID), Password: e.modPassword}
+			User: string(e.Mod.UserID), Password: e.ModPassword}
 	}))
 	mach.CrossSigningKeys = keys
 	require.NoError(t, mach.SignOwnDevice(bg, mach.OwnIdentity()))
-	unsigned := e.cryptoUser(e.loginAs(e.mod.UserID, e.modPassword))
+	unsigned := e.cryptoUser(e.loginAs(e.Mod.UserID, e.ModPassword))
 
-	spam := e.spam("spam")
-	e.report(spam, "spam")
-	reportID := e.reportID(spam)
+	spam := e.Spam("spam")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
 	signed.waitNotice(reportID)
 
-	cmd := unsigned.say("!report delete " + itoa(reportID))
+	cmd := unsigned.say("!report delete " + bottest.Itoa(reportID))
 	reply := signed.waitReply(cmd)
 	assert.Equal(t, "Not run: this command came from device "+string(unsigned.cli.DeviceID)+
 		", which is not cross-signed, and Gavel runs commands only from cross-signed-tofu devices (encryption.min_command_trust). "+
 		"Verify this device from another of your sessions, or send the command from a verified one.", reply.Body)
-	_, err = e.admin.EventReport(bg, reportID)
+	_, err = e.Admin.EventReport(bg, reportID)
 	assert.NoError(t, err, "the report is still there")
 
-	reply = signed.waitReply(signed.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
+	reply = signed.waitReply(signed.say("!report delete " + bottest.Itoa(reportID)))
+	assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
 }
 
 // TestMessagesWaitForTheirKeys: a command whose keys have not reached Gavel
@@ -416,32 +418,32 @@ func TestMinCommandTrust(t *testing.T) {
 func TestMessagesWaitForTheirKeys(t *testing.T) {
 	e := newEnv(t, nil)
 	e.encryptRoom()
-	e.cfg.Encryption.PickleKey = testPickleKey
-	gavel := e.start()
-	mod := e.cryptoUser(e.mod)
-	spam := e.spam("spam")
-	e.report(spam, "spam")
-	reportID := e.reportID(spam)
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.Start()
+	mod := e.cryptoUser(e.Mod)
+	spam := e.Spam("spam")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
 	mod.waitNotice(reportID)
 
-	st := e.openStore()
+	st := e.OpenStore()
 	waiting := func() int {
 		w, err := st.Undecrypted.List(bg)
 		require.NoError(t, err)
 		return len(w)
 	}
-	cmd := mod.sayWithheld("!report delete "+itoa(reportID), true)
+	cmd := mod.sayWithheld("!report delete "+bottest.Itoa(reportID), true)
 	require.Eventually(t, func() bool { return waiting() == 1 }, 30*time.Second, 50*time.Millisecond)
-	require.NoError(t, gavel.stop())
-	gavel = e.start()
-	mod.shareKeys(gavel.bot.client.DeviceID)
+	require.NoError(t, gavel.Stop())
+	gavel = e.Start()
+	mod.shareKeys(gavel.Bot.DeviceID())
 	reply := mod.waitReply(cmd)
-	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
+	assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
 	require.Eventually(t, func() bool { return waiting() == 0 }, 30*time.Second, 50*time.Millisecond)
 
 	// Run once, however often Gavel starts.
-	require.NoError(t, gavel.stop())
-	gavel = e.start(func(o *Options) { o.KeyWait = 2 * time.Second })
+	require.NoError(t, gavel.Stop())
+	gavel = e.Start(func(o *bot.Options) { o.KeyWait = 2 * time.Second })
 	mod.waitReply(mod.say("!status"))
 	assert.Len(t, mod.replies(cmd), 1)
 
@@ -449,12 +451,12 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 	first := mod.sayWithheld("!status", true)
 	mod.sayWithheld("!reports", false)
 	note := mod.waitMessage("the note about undecryptable messages", func(evt *event.Event) bool {
-		return strings.HasPrefix(evt.Content.AsMessage().Body, "Gavel could not decrypt a message from "+string(e.mod.UserID))
+		return strings.HasPrefix(evt.Content.AsMessage().Body, "Gavel could not decrypt a message from "+string(e.Mod.UserID))
 	})
 	assertEncrypted(t, note)
 	assert.Contains(t, note.Content.AsMessage().Body, "If it was a command, it was not run; send it again.")
 	require.Eventually(t, func() bool { return waiting() == 0 }, 30*time.Second, 50*time.Millisecond)
-	require.NoError(t, mod.helper.Machine().CryptoStore.RemoveOutboundGroupSession(bg, e.room))
+	require.NoError(t, mod.helper.Machine().CryptoStore.RemoveOutboundGroupSession(bg, e.Room))
 	mod.waitReply(mod.say("!status")) // a fresh session, shared with Gavel
 	notes := 0
 	for _, evt := range mod.messages() {
@@ -467,8 +469,8 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 
 	// Keys that are slow to come are asked for; a client that answers
 	// such requests (mautrix refuses other users' by default) forwards them.
-	require.NoError(t, gavel.stop())
-	e.start()
+	require.NoError(t, gavel.Stop())
+	e.Start()
 	mod.helper.Machine().AllowKeyShare = func(context.Context, *id.Device, event.RequestedKeyInfo) *crypto.KeyShareRejection { return nil }
 	asked := mod.sayWithheld("!status", true)
 	reply = mod.waitReply(asked)
@@ -481,25 +483,25 @@ func TestMessagesWaitForTheirKeys(t *testing.T) {
 func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 	e := newEnv(t, nil)
 	e.encryptRoom()
-	e.cfg.Encryption.PickleKey = testPickleKey
-	logFile := e.processLog()
-	gavel := e.startProcess(logFile)
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	logFile := e.ProcessLog()
+	gavel := e.StartProcess(logFile)
 	// The process sets up its new device while the test goes on: a client
 	// that sent before the device had keys would withhold the room key.
-	e.waitDeviceKeys(e.botCli.DeviceID)
-	mod := e.cryptoUser(e.mod)
+	e.waitDeviceKeys(e.BotCli.DeviceID)
+	mod := e.cryptoUser(e.Mod)
 	reply := mod.waitReply(mod.say("!status"))
-	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(e.botCli.DeviceID)+"`")
+	assert.Contains(t, reply.Body, "Encryption: on, device `"+string(e.BotCli.DeviceID)+"`")
 
 	gavel.Kill()
-	e.startProcess(logFile)
-	spam := e.spam("spam")
-	e.report(spam, "spam")
-	reportID := e.reportID(spam)
+	e.StartProcess(logFile)
+	spam := e.Spam("spam")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
 	mod.waitNotice(reportID)
-	reply = mod.waitReply(mod.say("!report delete " + itoa(reportID)))
-	assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
-	devices, err := e.botCli.GetDevicesInfo(bg)
+	reply = mod.waitReply(mod.say("!report delete " + bottest.Itoa(reportID)))
+	assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
+	devices, err := e.BotCli.GetDevicesInfo(bg)
 	require.NoError(t, err)
 	assert.Len(t, devices.Devices, 1)
 }
@@ -509,10 +511,10 @@ func TestEncryptedRoomWithTheStaticBinary(t *testing.T) {
 // that encrypts before then does not share its room key with that device,
 // and answers Gavel's later key request with m.room_key.withheld.
 func (e *env) waitDeviceKeys(device id.DeviceID) {
-	e.t.Helper()
-	user := e.botCli.UserID
-	require.Eventuallyf(e.t, func() bool {
-		resp, err := e.mod.QueryKeys(bg, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{user: {device}}})
+	e.T.Helper()
+	user := e.BotCli.UserID
+	require.Eventuallyf(e.T, func() bool {
+		resp, err := e.Mod.QueryKeys(bg, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{user: {device}}})
 		if err != nil {
 			return false
 		}
@@ -527,23 +529,23 @@ func (e *env) waitDeviceKeys(device id.DeviceID) {
 func TestMemberWhoJoinedWhileGavelWasDown(t *testing.T) {
 	e := newEnv(t, nil)
 	e.encryptRoom()
-	e.cfg.Encryption.PickleKey = testPickleKey
-	gavel := e.start()
-	mod := e.cryptoUser(e.mod)
-	spam := e.spam("spam")
-	e.report(spam, "spam")
-	mod.waitNotice(e.reportID(spam)) // Gavel's room key session is shared
-	require.NoError(t, gavel.stop())
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	gavel := e.Start()
+	mod := e.cryptoUser(e.Mod)
+	spam := e.Spam("spam")
+	e.Report(spam, "spam")
+	mod.waitNotice(e.ReportID(spam)) // Gavel's room key session is shared
+	require.NoError(t, gavel.Stop())
 
 	lateMod := e.cryptoUser(e.newMember("late"))
-	for i := range timelineLimit + 20 {
-		mod.say("chatter " + itoa(int64(i)))
+	for i := range bot.TimelineLimit + 20 {
+		mod.say("chatter " + bottest.Itoa(int64(i)))
 	}
 
-	e.start()
-	spam = e.spam("spam for the newcomer")
-	e.report(spam, "spam")
-	lateMod.waitNotice(e.reportID(spam))
+	e.Start()
+	spam = e.Spam("spam for the newcomer")
+	e.Report(spam, "spam")
+	lateMod.waitNotice(e.ReportID(spam))
 }
 
 // TestEncryptionStartupErrors: a changed pickle key, and a token whose
@@ -553,17 +555,17 @@ func TestEncryptionStartupErrors(t *testing.T) {
 	e.encryptRoom()
 	startErr := func() error {
 		t.Helper()
-		b, err := New(e.cfg, e.openStore(), testLog(t), Options{})
+		b, err := bot.New(e.Cfg, e.OpenStore(), bottest.Log(t), bot.Options{})
 		require.NoError(t, err)
 		return b.Start(bg)
 	}
-	var startup *StartupError
+	var startup *bot.StartupError
 
 	t.Run("changed pickle key", func(t *testing.T) {
-		defer func() { e.cfg.Encryption.PickleKey = "" }()
-		e.cfg.Encryption.PickleKey = testPickleKey
+		defer func() { e.Cfg.Encryption.PickleKey = "" }()
+		e.Cfg.Encryption.PickleKey = testPickleKey
 		require.NoError(t, startErr(), "starts with a pickle key")
-		e.cfg.Encryption.PickleKey = "another-pickle-key-0123456789"
+		e.Cfg.Encryption.PickleKey = "another-pickle-key-0123456789"
 		err := startErr()
 		require.ErrorAs(t, err, &startup)
 		assert.Contains(t, err.Error(), "cannot read Gavel's encryption keys in the database with encryption.pickle_key")
@@ -573,7 +575,7 @@ func TestEncryptionStartupErrors(t *testing.T) {
 
 	t.Run("device with someone else's keys", func(t *testing.T) {
 		// A token whose device a chat client set up encryption for.
-		other := e.loginAs(e.botCli.UserID, e.botPassword)
+		other := e.loginAs(e.BotCli.UserID, e.BotPassword)
 		otherDB, err := store.Open(bg, filepath.Join(t.TempDir(), "client.db"), zerolog.Nop())
 		require.NoError(t, err)
 		defer otherDB.Close()
@@ -581,14 +583,14 @@ func TestEncryptionStartupErrors(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, helper.Init(bg))
 
-		uri, token := e.cfg.Database.URI, e.cfg.Matrix.AccessToken
-		defer func() { e.cfg.Database.URI, e.cfg.Matrix.AccessToken, e.cfg.Encryption.PickleKey = uri, token, "" }()
-		e.cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
-		e.cfg.Matrix.AccessToken = other.AccessToken
-		e.cfg.Encryption.PickleKey = testPickleKey
+		uri, token := e.Cfg.Database.URI, e.Cfg.Matrix.AccessToken
+		defer func() { e.Cfg.Database.URI, e.Cfg.Matrix.AccessToken, e.Cfg.Encryption.PickleKey = uri, token, "" }()
+		e.Cfg.Database.URI = filepath.Join(t.TempDir(), "gavel.db")
+		e.Cfg.Matrix.AccessToken = other.AccessToken
+		e.Cfg.Encryption.PickleKey = testPickleKey
 		err = startErr()
 		require.ErrorAs(t, err, &startup)
-		assert.Contains(t, err.Error(), "device "+string(other.DeviceID)+" of "+string(e.botCli.UserID)+
+		assert.Contains(t, err.Error(), "device "+string(other.DeviceID)+" of "+string(e.BotCli.UserID)+
 			" has encryption keys on the homeserver that are not the ones in Gavel's database")
 		assert.Contains(t, err.Error(), "log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token")
 	})

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // does not act and the last poll is zero; with one, its own checks count
 // (its poll, the management room), and the standby's reason no longer.
 func TestReadinessFollowsTheCurrentBot(t *testing.T) {
-	st, err := store.Open(bg, filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gavel.db"), zerolog.Nop())
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	var current atomic.Pointer[Bot]
@@ -29,17 +30,17 @@ func TestReadinessFollowsTheCurrentBot(t *testing.T) {
 	ready := running.Readiness(time.Minute, st, func() string { return standing })
 	now := time.Now()
 
-	assert.Equal(t, standing, ready.Check(bg, now))
+	assert.Equal(t, standing, ready.Check(context.Background(), now))
 	assert.True(t, running.Sources(st).LastPoll().IsZero())
 
 	b := &Bot{startedAt: now.Add(-2 * time.Minute), feed: feed.New(feed.Config{Store: st, Room: "!m:x", Prefix: "!",
 		Reports: config.Defaults().Reports, Log: zerolog.Nop(), Notify: func() {}})}
 	current.Store(b)
 	assert.Equal(t, "no poll of the reports has succeeded since Gavel started 2m ago (poll_interval 1m0s); "+
-		"the bot is not in the management room: invite it back", ready.Check(bg, now))
+		"the bot is not in the management room: invite it back", ready.Check(context.Background(), now))
 	b.joined.Store(true)
-	assert.Equal(t, "no poll of the reports has succeeded since Gavel started 2m ago (poll_interval 1m0s)", ready.Check(bg, now))
+	assert.Equal(t, "no poll of the reports has succeeded since Gavel started 2m ago (poll_interval 1m0s)", ready.Check(context.Background(), now))
 
 	current.Store(nil)
-	assert.Equal(t, standing, ready.Check(bg, now), "the term ended: standing by again")
+	assert.Equal(t, standing, ready.Check(context.Background(), now), "the term ended: standing by again")
 }

@@ -127,7 +127,7 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 			Rooms: rooms,
 			// Gavel's own messages would only crowd commands out of the
 			// timeline.
-			Timeline: &mautrix.FilterPart{Limit: timelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
+			Timeline: &mautrix.FilterPart{Limit: TimelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
 				Types: []event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}},
 			State: &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption},
 				LazyLoadMembers: true},
@@ -168,9 +168,9 @@ func (b *Bot) dropHistory(resp *mautrix.RespSync) {
 	b.log.Info().Int("messages", dropped).Msg("First sync: messages sent before Gavel started are not run as commands")
 }
 
-// timelineLimit is how many events a sync returns per room; more between
+// TimelineLimit is how many events a sync returns per room; more between
 // two syncs leave a gap that fillGap reads.
-const timelineLimit = 100
+const TimelineLimit = 100
 
 // fillGap reads the messages a limited sync left out of the management
 // room's timeline, so that commands in the gap are answered too. It reads at

@@ -1,4 +1,4 @@
-package bot
+package feedtest
 
 import (
 	"net"
@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/netutil"
 	"github.com/gavel-bot/gavel/internal/nginxtest"
 )
@@ -27,10 +28,10 @@ func freeAddr(t *testing.T) string {
 // real nginx set up with contrib/nginx/gavel-doorbell.conf, which rings
 // doorbellAddr.
 func (e *env) viaNginx(doorbellAddr string) *mautrix.Client {
-	e.t.Helper()
-	proxy := nginxtest.Start(e.t, e.srv.URL, doorbellAddr)
-	cli, err := mautrix.NewClient(proxy.URL, e.reporter.UserID, e.reporter.AccessToken)
-	require.NoError(e.t, err)
+	e.T.Helper()
+	proxy := nginxtest.Start(e.T, e.Srv.URL, doorbellAddr)
+	cli, err := mautrix.NewClient(proxy.URL, e.Reporter.UserID, e.Reporter.AccessToken)
+	require.NoError(e.T, err)
 	return cli
 }
 
@@ -38,20 +39,20 @@ func (e *env) viaNginx(doorbellAddr string) *mautrix.Client {
 // through nginx (an event report, a user report) reach the room: nginx's
 // mirror rang the doorbell, and Gavel polled at once.
 func TestDoorbellThroughNginx(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	e.cfg.Reports.PollInterval = time.Hour
-	e.cfg.Reports.DoorbellListen = freeAddr(t)
-	reporter := e.viaNginx(e.cfg.Reports.DoorbellListen)
-	e.start()
-	e.waitReply(e.say(e.mod, "!status")) // the first poll is behind it
+	e := newEnv(t, bottest.NewServer(t))
+	e.Cfg.Reports.PollInterval = time.Hour
+	e.Cfg.Reports.DoorbellListen = freeAddr(t)
+	reporter := e.viaNginx(e.Cfg.Reports.DoorbellListen)
+	e.Start()
+	e.WaitReply(e.Say(e.Mod, "!status")) // the first poll is behind it
 
-	spam := e.spam("buy now")
-	require.NoError(t, e.srv.FileReport(bg, reporter, e.public, spam, "spam", -100))
-	notices := e.waitNotices(1)
-	assert.Equal(t, spam, field(t, notices[0]).EventID)
+	spam := e.Spam("buy now")
+	require.NoError(t, e.Srv.FileReport(bg, reporter, e.Public, spam, "spam", -100))
+	notices := e.WaitNotices(1)
+	assert.Equal(t, spam, bottest.Field(t, notices[0]).EventID)
 
-	require.NoError(t, e.srv.FileUserReport(bg, reporter, e.spammer.UserID, "spammer"))
-	e.waitUserCards(1)
+	require.NoError(t, e.Srv.FileUserReport(bg, reporter, e.Spammer.UserID, "spammer"))
+	e.WaitUserCards(1)
 }
 
 // TestLostRingLosesNothing: when the doorbell cannot be reached (Gavel's
@@ -60,15 +61,15 @@ func TestDoorbellThroughNginx(t *testing.T) {
 func TestLostRingLosesNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	reporter := e.viaNginx(freeAddr(t))
-	e.start()
-	spam := e.spam("buy now")
-	require.NoError(t, e.srv.FileReport(bg, reporter, e.public, spam, "spam through nginx", -100))
-	reportID := e.reportID(spam)
-	detail, err := e.admin.EventReport(bg, reportID)
+	e.Start()
+	spam := e.Spam("buy now")
+	require.NoError(t, e.Srv.FileReport(bg, reporter, e.Public, spam, "spam through nginx", -100))
+	reportID := e.ReportID(spam)
+	detail, err := e.Admin.EventReport(bg, reportID)
 	require.NoError(t, err)
 	assert.Equal(t, "spam through nginx", detail.Reason, "Synapse got the report as filed")
-	assert.Equal(t, e.reporter.UserID, detail.UserID)
-	notice := e.waitNotices(1)[0]
-	assert.Equal(t, reportID, field(t, notice).ReportID)
+	assert.Equal(t, e.Reporter.UserID, detail.UserID)
+	notice := e.WaitNotices(1)[0]
+	assert.Equal(t, reportID, bottest.Field(t, notice).ReportID)
 	assert.Equal(t, event.MsgText, notice.Content.AsMessage().MsgType)
 }

@@ -1,4 +1,4 @@
-package bot
+package feedtest
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/event"
@@ -27,17 +28,17 @@ var (
 // a lone surrogate with a 500; the renderer's own tests cover it.)
 func TestHostileReportedContent(t *testing.T) {
 	e := newEnv(t, nil)
-	e.start()
-	mod := string(e.mod.UserID)
+	e.Start()
+	mod := string(e.Mod.UserID)
 	big := strings.Repeat("<b>A</b> @room https://evil.example/x ", 56*1024/38)
 
 	sendContent := func(evtType event.Type, content map[string]any) id.EventID {
 		t.Helper()
-		resp, err := e.spammer.SendMessageEvent(bg, e.public, evtType, content)
+		resp, err := e.Spammer.SendMessageEvent(bg, e.Public, evtType, content)
 		require.NoError(t, err)
 		return resp.EventID
 	}
-	topic, err := e.spammer.SendStateEvent(bg, e.public, event.StateTopic, "", map[string]any{
+	topic, err := e.Spammer.SendStateEvent(bg, e.Public, event.StateTopic, "", map[string]any{
 		"topic": "<script>alert(1)</script> @room https://evil.example/topic \u202Egnp.exe"})
 	require.NoError(t, err)
 
@@ -78,19 +79,19 @@ func TestHostileReportedContent(t *testing.T) {
 	}
 	// The context on each card shows the sender's display name and the
 	// messages around the event: hostile too.
-	require.NoError(t, e.spammer.SetDisplayName(bg, "<b>Mod</b> @room https://evil.example/name \u202Egnp.exe\u200b"))
+	require.NoError(t, e.Spammer.SetDisplayName(bg, "<b>Mod</b> @room https://evil.example/name \u202Egnp.exe\u200b"))
 	for _, c := range cases {
-		e.report(c.event, c.reason)
+		e.Report(c.event, c.reason)
 	}
 	// And a user report, whose reason is the reporter's.
-	require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, "<img src=x onerror=alert(4)> @room https://evil.example/u \u202Egnp"))
-	userReport, err := e.world.UserReportID(bg, e.spammer.UserID)
+	require.NoError(t, e.World.ReportUser(bg, e.Spammer.UserID, "<img src=x onerror=alert(4)> @room https://evil.example/u \u202Egnp"))
+	userReport, err := e.World.UserReportID(bg, e.Spammer.UserID)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = e.admin.DeleteUserReport(bg, userReport) }) // the server is shared
-	notices := e.waitNotices(len(cases))
+	t.Cleanup(func() { _ = e.Admin.DeleteUserReport(bg, userReport) }) // the server is shared
+	notices := e.WaitNotices(len(cases))
 	byEvent := map[id.EventID]*event.Event{}
 	for _, n := range notices {
-		byEvent[field(t, n).EventID] = n
+		byEvent[bottest.Field(t, n).EventID] = n
 	}
 	check := func(t *testing.T, n *event.Event, shows string) {
 		msg := n.Content.AsMessage()
@@ -122,7 +123,7 @@ func TestHostileReportedContent(t *testing.T) {
 		})
 	}
 	t.Run("user report", func(t *testing.T) {
-		cards := e.waitUserCards(1)
+		cards := e.WaitUserCards(1)
 		require.Len(t, cards[userReport], 1)
 		check(t, cards[userReport][0], "&lt;img src=x onerror=alert(4)&gt;")
 	})

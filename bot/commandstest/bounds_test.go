@@ -1,4 +1,4 @@
-package bot
+package commandstest
 
 import (
 	"net/http"
@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 )
 
@@ -20,14 +22,14 @@ import (
 // read again in smaller pages; a reported event that large is left out of
 // its notice.
 func TestOversizedAnswersAreNotRead(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	p := e.viaProxy()
+	e := newEnv(t, bottest.NewServer(t))
+	p := e.ViaProxy()
 	for i := range 6 {
-		e.report(e.spam("report "+itoa(int64(i))), "six")
+		e.Report(e.Spam("report "+bottest.Itoa(int64(i))), "six")
 	}
-	huge := e.spam("a reported event Synapse answers with 64 MiB for")
-	e.report(huge, "huge")
-	hugeID := e.reportID(huge)
+	huge := e.Spam("a reported event Synapse answers with 64 MiB for")
+	e.Report(huge, "huge")
+	hugeID := e.ReportID(huge)
 
 	var mostWritten atomic.Int64 // by one answer
 	hugeAnswer := hugeAnswer(&mostWritten)
@@ -36,17 +38,17 @@ func TestOversizedAnswersAreNotRead(t *testing.T) {
 		switch {
 		case faultproxy.IsReportListing(r) && limit > 2:
 			return hugeAnswer
-		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/event_reports/"+itoa(hugeID)):
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/event_reports/"+bottest.Itoa(hugeID)):
 			return hugeAnswer
 		}
 		return nil
 	})
-	gavel := e.start(func(o *Options) { o.Feed.PageSize = 8 })
-	notices := e.waitNotices(7)
-	e.assertOnePerReport(7)
+	gavel := e.Start(func(o *bot.Options) { o.Feed.PageSize = 8 })
+	notices := e.WaitNotices(7)
+	e.AssertOnePerReport(7)
 	var hugeNotice string
 	for _, n := range notices {
-		if field(t, n).ReportID == hugeID {
+		if bottest.Field(t, n).ReportID == hugeID {
 			hugeNotice = n.Content.AsMessage().Body
 		}
 	}
@@ -61,7 +63,7 @@ func TestOversizedAnswersAreNotRead(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"8": true, "4": true, "2": true}, limits, "pages of 8, then 4, then 2")
-	gavel.stillRunning(t)
+	gavel.StillRunning(t)
 }
 
 // hugeAnswer answers with 64 MiB of JSON and no Content-Length, so that the
@@ -92,11 +94,11 @@ func hugeAnswer(mostWritten *atomic.Int64) faultproxy.Fault {
 // than Gavel reads (a reason of many MiB) is skipped with one alert to the
 // moderators; the reports around it are posted, and the feed goes on.
 func TestUnreadableReportIsSkipped(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	p := e.viaProxy()
+	e := newEnv(t, bottest.NewServer(t))
+	p := e.ViaProxy()
 	events := []string{"oldest", "unreadable", "newest"}
 	for _, body := range events {
-		e.report(e.spam(body), body)
+		e.Report(e.Spam(body), body)
 	}
 	var written atomic.Int64
 	// The middle report is at offset 1 in either direction.
@@ -108,8 +110,8 @@ func TestUnreadableReportIsSkipped(t *testing.T) {
 		}
 		return nil
 	})
-	gavel := e.start(func(o *Options) { o.Feed.PageSize = 4 })
-	notices := e.waitNotices(2)
+	gavel := e.Start(func(o *bot.Options) { o.Feed.PageSize = 4 })
+	notices := e.WaitNotices(2)
 	var posted []string
 	for _, n := range notices {
 		posted = append(posted, n.Content.AsMessage().Body)
@@ -119,17 +121,17 @@ func TestUnreadableReportIsSkipped(t *testing.T) {
 		assert.NotContains(t, body, "> unreadable")
 	}
 	// Later reports still come through.
-	e.report(e.spam("later"), "later")
-	e.waitNotices(3)
+	e.Report(e.Spam("later"), "later")
+	e.WaitNotices(3)
 	var alerts []string
-	for _, evt := range e.botMessages() {
+	for _, evt := range e.BotMessages() {
 		if body := evt.Content.AsMessage().Body; strings.HasPrefix(body, "A report is too large for Gavel to read") {
 			alerts = append(alerts, body)
 		}
 	}
 	require.Len(t, alerts, 1, "one alert, however often the feed passes the report")
 	assert.Contains(t, alerts[0], "Look at it with the admin API: GET /_synapse/admin/v1/event_reports?from=1&limit=1&dir=")
-	gavel.stillRunning(t)
+	gavel.StillRunning(t)
 }
 
 // TestFloodOfCommands: a hundred commands while Gavel cannot send. Each is
@@ -137,10 +139,10 @@ func TestUnreadableReportIsSkipped(t *testing.T) {
 // are answered once sending works again.
 func TestFloodOfCommands(t *testing.T) {
 	e := newEnv(t, nil)
-	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
-	p := e.viaProxy()
-	gavel := e.start()
-	e.command(e.mod, "!help")
+	e.Cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.ViaProxy()
+	gavel := e.Start()
+	e.Command(e.Mod, "!help")
 	var blocked atomic.Bool
 	blocked.Store(true)
 	p.SetRule(func(r *http.Request) faultproxy.Fault {
@@ -152,10 +154,10 @@ func TestFloodOfCommands(t *testing.T) {
 	const n = 100
 	var sent []string
 	for i := range n {
-		sent = append(sent, string(e.say(e.mod, "!report show "+itoa(int64(1_000_000+i)))))
+		sent = append(sent, string(e.Say(e.Mod, "!report show "+bottest.Itoa(int64(1_000_000+i)))))
 	}
 	// All handled and waiting in the outbox before any is sent.
-	st := e.openStore()
+	st := e.OpenStore()
 	require.Eventually(t, func() bool {
 		unsent, err := st.Outbox.Unsent(bg, 1000)
 		require.NoError(t, err)
@@ -164,7 +166,7 @@ func TestFloodOfCommands(t *testing.T) {
 	blocked.Store(false)
 	require.Eventually(t, func() bool {
 		answered := 0
-		for _, evt := range e.botMessages() {
+		for _, evt := range e.BotMessages() {
 			if msg := evt.Content.AsMessage(); msg.RelatesTo != nil {
 				for _, cmd := range sent {
 					if string(msg.RelatesTo.GetReplyTo()) == cmd {
@@ -175,5 +177,5 @@ func TestFloodOfCommands(t *testing.T) {
 		}
 		return answered == n
 	}, time.Minute, 500*time.Millisecond, "every command answered exactly once")
-	gavel.stillRunning(t)
+	gavel.StillRunning(t)
 }

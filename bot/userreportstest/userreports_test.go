@@ -1,4 +1,4 @@
-package bot
+package userreportstest
 
 import (
 	"net/http"
@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/pgtest"
 	"github.com/gavel-bot/gavel/internal/synapsetest"
@@ -21,122 +22,94 @@ import (
 // Tests of user reports (MSC4260): each runs on a Synapse of its own, as
 // user reports, unlike event reports, cannot be told apart by room.
 
-// cardsOf returns the cards of reports of kind in the room (not their
-// edits), by report id.
-func (e *env) cardsOf(kind string) map[int64][]*event.Event {
-	out := map[int64][]*event.Event{}
-	for _, evt := range e.botMessages() {
-		if _, ok := evt.Content.Raw["gavel.report"]; ok && !isEdit(evt) {
-			if f := field(e.t, evt); f.Kind == kind {
-				out[f.ReportID] = append(out[f.ReportID], evt)
-			}
-		}
-	}
-	return out
-}
-
-// userCards returns the cards of user reports, by report id.
-func (e *env) userCards() map[int64][]*event.Event { return e.cardsOf("user") }
-
-// waitUserCards waits until n user reports have a card.
-func (e *env) waitUserCards(n int) map[int64][]*event.Event {
-	e.t.Helper()
-	var cards map[int64][]*event.Event
-	require.Eventuallyf(e.t, func() bool {
-		cards = e.userCards()
-		return len(cards) >= n
-	}, 30*time.Second, 100*time.Millisecond, "waiting for %d user report cards", n)
-	return cards
-}
-
 // TestUserReportBecomesACard: a user report filed through the client API
 // gets exactly one card, rendered inert, with the buttons that fit; its
 // case can be claimed, acted on and resolved with u<id>; resolving it
 // archives and deletes it in Synapse, and !report u<id> still shows it.
 func TestUserReportBecomesACard(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	e.start()
-	require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, hostile))
-	reportID, err := e.world.UserReportID(bg, e.spammer.UserID)
+	e := newEnv(t, bottest.NewServer(t))
+	e.Start()
+	require.NoError(t, e.World.ReportUser(bg, e.Spammer.UserID, bottest.Hostile))
+	reportID, err := e.World.UserReportID(bg, e.Spammer.UserID)
 	require.NoError(t, err)
-	ref := "u" + itoa(reportID)
+	ref := "u" + bottest.Itoa(reportID)
 
-	cards := e.waitUserCards(1)
+	cards := e.WaitUserCards(1)
 	require.Len(t, cards[reportID], 1)
 	card := cards[reportID][0]
-	f := field(t, card)
+	f := bottest.Field(t, card)
 	assert.Equal(t, "user", f.Kind)
-	assert.Equal(t, e.spammer.UserID, f.TargetUserID)
-	assert.Equal(t, e.reporter.UserID, f.Reporter)
+	assert.Equal(t, e.Spammer.UserID, f.TargetUserID)
+	assert.Equal(t, e.Reporter.UserID, f.Reporter)
 	assert.Empty(t, f.EventID, "a user report is about no event")
 	msg := card.Content.AsMessage()
 	assert.Contains(t, msg.Body, "User report "+ref)
-	assert.Contains(t, msg.Body, string(e.spammer.UserID))
+	assert.Contains(t, msg.Body, string(e.Spammer.UserID))
 	assert.NotContains(t, msg.FormattedBody, "<script", "the reason is shown as text")
 	assert.NotContains(t, msg.FormattedBody, "https://evil.example")
 	assert.Contains(t, msg.FormattedBody, "&lt;script&gt;alert(1)&lt;/script&gt;")
 	mentions, _ := card.Content.Raw["m.mentions"].(map[string]any)
 	assert.Empty(t, mentions)
 	buttons, _ := card.Content.Raw["fi.mau.reaction_commands"].(map[string]any)
-	assert.Equal(t, "!suspend "+string(e.spammer.UserID)+" --report "+ref, buttons["⛔"], "the reported user is local")
+	assert.Equal(t, "!suspend "+string(e.Spammer.UserID)+" --report "+ref, buttons["⛔"], "the reported user is local")
 	assert.Equal(t, "!report resolve "+ref, buttons["✅"])
 
 	// Plain numbers stay event reports: there is no event report with
 	// this id.
-	assert.Contains(t, e.command(e.mod, "!report "+itoa(reportID)).Body, "does not exist")
-	shown := e.command(e.mod, "!report "+ref).Body
+	assert.Contains(t, e.Command(e.Mod, "!report "+bottest.Itoa(reportID)).Body, "does not exist")
+	shown := e.Command(e.Mod, "!report "+ref).Body
 	assert.Contains(t, shown, "User report "+ref)
 	assert.Contains(t, shown, "Case: Open")
-	assert.Contains(t, shown, "User: "+string(e.spammer.UserID)+" · local, account ")
+	assert.Contains(t, shown, "User: "+string(e.Spammer.UserID)+" · local, account ")
 	// In the card's thread, a command is about the card's user report.
-	inThread := e.waitReply(e.sayInThread(e.mod, card.ID, "!report")).Content.AsMessage().Body
+	inThread := e.WaitReply(e.SayInThread(e.Mod, card.ID, "!report")).Content.AsMessage().Body
 	assert.Contains(t, inThread, "User report "+ref)
 
 	// An action for it claims its case; the reply goes to the card's
 	// thread, and the card lists the action.
-	reply := e.waitReply(e.say(e.mod, "!suspend "+string(e.spammer.UserID)+" --report "+ref))
+	reply := e.WaitReply(e.Say(e.Mod, "!suspend "+string(e.Spammer.UserID)+" --report "+ref))
 	assert.Contains(t, reply.Content.AsMessage().Body, "Report "+ref+" is now claimed by you.")
 	rel := reply.Content.AsMessage().RelatesTo
 	require.NotNil(t, rel)
 	assert.Equal(t, card.ID, rel.EventID, "in the card's thread")
-	acc, err := e.admin.Account(bg, e.spammer.UserID)
+	acc, err := e.Admin.Account(bg, e.Spammer.UserID)
 	require.NoError(t, err)
 	assert.True(t, bool(acc.Suspended))
 
-	listed := e.command(e.mod, "!reports --kind user").Body
+	listed := e.Command(e.Mod, "!reports --kind user").Body
 	assert.Contains(t, listed, ref+" · ")
-	assert.Contains(t, listed, "reported the account "+string(e.spammer.UserID))
-	assert.NotContains(t, e.command(e.mod, "!reports --kind event").Body, ref+" · ")
+	assert.Contains(t, listed, "reported the account "+string(e.Spammer.UserID))
+	assert.NotContains(t, e.Command(e.Mod, "!reports --kind event").Body, ref+" · ")
 
-	resolved := e.command(e.mod, "!report resolve "+ref+" --note done").Body
-	assert.Contains(t, resolved, "Report "+ref+" — Resolved by "+string(e.mod.UserID))
+	resolved := e.Command(e.Mod, "!report resolve "+ref+" --note done").Body
+	assert.Contains(t, resolved, "Report "+ref+" — Resolved by "+string(e.Mod.UserID))
 	assert.Contains(t, resolved, "1 report deleted from Synapse's list")
-	_, err = e.admin.UserReport(bg, reportID)
+	_, err = e.Admin.UserReport(bg, reportID)
 	assert.True(t, adminapi.IsNotFound(err), "deleted in Synapse: %v", err)
 	require.Eventually(t, func() bool {
-		edits := e.edits(card.ID)
+		edits := e.Edits(card.ID)
 		return len(edits) > 0 && strings.Contains(edits[len(edits)-1], "Resolved by")
 	}, 15*time.Second, 100*time.Millisecond, "the card shows the case")
-	archived := e.command(e.mod, "!report "+ref).Body
+	archived := e.Command(e.Mod, "!report "+ref).Body
 	assert.Contains(t, archived, "this is Gavel's copy")
 	assert.Contains(t, archived, "Case: Resolved by")
-	audit := e.command(e.mod, "!audit report "+ref).Body
+	audit := e.Command(e.Mod, "!audit report "+ref).Body
 	assert.Contains(t, audit, "!suspend")
 	assert.Contains(t, audit, "(report "+ref+")")
-	assert.Len(t, e.userCards()[reportID], 1, "still one card")
+	assert.Len(t, e.UserCards()[reportID], 1, "still one card")
 }
 
 // TestUserReportsSurviveSIGKILLAndRestarts: the real binary is SIGKILLed
 // while it posts a burst of user reports, Synapse is restarted under it,
 // and in the end every user report has exactly one card.
 func TestUserReportsSurviveSIGKILLAndRestarts(t *testing.T) {
-	srv := newServer(t)
+	srv := bottest.NewServer(t)
 	e := newEnv(t, srv)
-	proxy := e.viaProxy()
-	logFile := e.processLog()
+	proxy := e.ViaProxy()
+	logFile := e.ProcessLog()
 	const total = 20
 	for i := range total {
-		require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, "burst "+itoa(int64(i))))
+		require.NoError(t, e.World.ReportUser(bg, e.Spammer.UserID, "burst "+bottest.Itoa(int64(i))))
 	}
 	// Slow sends, so that the kills land in the middle of the burst.
 	proxy.SetRule(func(r *http.Request) faultproxy.Fault {
@@ -146,7 +119,7 @@ func TestUserReportsSurviveSIGKILLAndRestarts(t *testing.T) {
 		return nil
 	})
 	for kill := range 3 {
-		p := e.startProcess(logFile)
+		p := e.StartProcess(logFile)
 		var sends atomic.Int32
 		proxy.AfterResponse(func(r faultproxy.Request, status int) {
 			if r.Method == http.MethodPut && status == http.StatusOK && sends.Add(1) == int32(4+kill) {
@@ -160,17 +133,17 @@ func TestUserReportsSurviveSIGKILLAndRestarts(t *testing.T) {
 		}
 		proxy.AfterResponse(nil)
 	}
-	require.Less(t, len(e.userCards()), total, "the kills happened while the burst was being posted")
-	p := e.startProcess(logFile)
-	e.waitUserCards(total / 2)
+	require.Less(t, len(e.UserCards()), total, "the kills happened while the burst was being posted")
+	p := e.StartProcess(logFile)
+	e.WaitUserCards(total / 2)
 	// Synapse restarts under the running Gavel; more reports arrive after.
 	require.NoError(t, srv.Restart(bg))
 	for i := range 3 {
-		require.NoError(t, e.world.ReportUser(bg, e.member.UserID, "after restart "+itoa(int64(i))))
+		require.NoError(t, e.World.ReportUser(bg, e.Member.UserID, "after restart "+bottest.Itoa(int64(i))))
 	}
-	e.waitUserCards(total + 3)
+	e.WaitUserCards(total + 3)
 	time.Sleep(2 * time.Second) // a few more polls: nothing more may come
-	cards := e.userCards()
+	cards := e.UserCards()
 	assert.Len(t, cards, total+3)
 	for reportID, c := range cards {
 		assert.Len(t, c, 1, "user report %d has exactly one card", reportID)
@@ -182,22 +155,22 @@ func TestUserReportsSurviveSIGKILLAndRestarts(t *testing.T) {
 // reports.max_individual are posted as digests of user reports, each
 // report in exactly one.
 func TestUserReportsInAFloodAreDigested(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	e.cfg.Reports.MaxIndividual = 3
-	gavel := e.start()
-	e.waitReply(e.say(e.mod, "!status")) // the first poll is done: the flood comes after
+	e := newEnv(t, bottest.NewServer(t))
+	e.Cfg.Reports.MaxIndividual = 3
+	gavel := e.Start()
+	e.WaitReply(e.Say(e.Mod, "!status")) // the first poll is done: the flood comes after
 	// The flood is filed while Gavel is stopped, so that no poll sees the
 	// first few alone (they would be cards: fewer than MaxIndividual).
-	require.NoError(t, gavel.stop())
+	require.NoError(t, gavel.Stop())
 	const total = 8
 	for i := range total {
-		require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, "flood "+itoa(int64(i))))
+		require.NoError(t, e.World.ReportUser(bg, e.Spammer.UserID, "flood "+bottest.Itoa(int64(i))))
 	}
-	e.start()
+	e.Start()
 	covered := map[int64]int{}
 	require.Eventually(t, func() bool {
 		covered = map[int64]int{}
-		for _, evt := range e.botMessages() {
+		for _, evt := range e.BotMessages() {
 			if evt.Content.Raw["gavel.kind"] != "user" {
 				continue
 			}
@@ -211,48 +184,48 @@ func TestUserReportsInAFloodAreDigested(t *testing.T) {
 	for reportID, n := range covered {
 		assert.Equal(t, 1, n, "user report %d is in exactly one digest", reportID)
 	}
-	assert.Empty(t, e.userCards(), "no card of its own")
+	assert.Empty(t, e.UserCards(), "no card of its own")
 	// One from the digest gets a card when asked for.
 	var first int64
 	for first = range covered {
 		break
 	}
-	e.command(e.mod, "!report claim u"+itoa(first))
-	e.waitUserCards(1)
+	e.Command(e.Mod, "!report claim u"+bottest.Itoa(first))
+	e.WaitUserCards(1)
 }
 
 // TestWithoutUserReportsAPI: on a Synapse that answers 404 M_UNRECOGNIZED
 // for user reports (older than 1.152), Gavel says so once, in the room and
 // in !status, and goes on posting event reports.
 func TestWithoutUserReportsAPI(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	proxy := e.viaProxy()
+	e := newEnv(t, bottest.NewServer(t))
+	proxy := e.ViaProxy()
 	proxy.SetRule(func(r *http.Request) faultproxy.Fault {
 		if strings.HasPrefix(r.URL.Path, "/_synapse/admin/v1/user_reports") {
 			return faultproxy.Status(http.StatusNotFound, "M_UNRECOGNIZED")
 		}
 		return nil
 	})
-	require.NoError(t, e.world.ReportUser(bg, e.spammer.UserID, "unseen"))
-	e.start()
-	spam := e.spam("buy now")
-	e.report(spam, "spam")
-	e.waitNotices(1)
+	require.NoError(t, e.World.ReportUser(bg, e.Spammer.UserID, "unseen"))
+	e.Start()
+	spam := e.Spam("buy now")
+	e.Report(spam, "spam")
+	e.WaitNotices(1)
 	var notes []string
-	for _, evt := range e.botMessages() {
+	for _, evt := range e.BotMessages() {
 		if body := evt.Content.AsMessage().Body; strings.Contains(body, "no admin API for user reports") {
 			notes = append(notes, body)
 		}
 	}
 	require.Len(t, notes, 1, "said once")
 	assert.Contains(t, notes[0], "they need Synapse 1.152 or newer")
-	status := e.command(e.mod, "!status").Body
+	status := e.Command(e.Mod, "!status").Body
 	assert.Contains(t, status, "User reports: not visible")
 	assert.Contains(t, status, "1.152")
-	assert.Empty(t, e.userCards())
-	list := e.command(e.mod, "!reports").Body
+	assert.Empty(t, e.UserCards())
+	list := e.Command(e.Mod, "!reports").Body
 	assert.Contains(t, list, "1 open report", "event reports are listed all the same")
-	assert.Contains(t, e.command(e.mod, "!reports --kind user").Body, "1.152")
+	assert.Contains(t, e.Command(e.Mod, "!reports --kind user").Body, "1.152")
 }
 
 // TestCardShowsContext: a card shows the reported user, their history,
@@ -261,7 +234,7 @@ func TestWithoutUserReportsAPI(t *testing.T) {
 // is edited when it comes.
 func TestCardShowsContext(t *testing.T) {
 	e := newEnv(t, nil)
-	proxy := e.viaProxy()
+	proxy := e.ViaProxy()
 	var slow atomic.Bool
 	proxy.SetRule(func(r *http.Request) faultproxy.Fault {
 		if slow.Load() && strings.Contains(r.URL.Path, "/context/") {
@@ -269,61 +242,61 @@ func TestCardShowsContext(t *testing.T) {
 		}
 		return nil
 	})
-	e.start()
-	e.spam("the message before")
-	first := e.spam("first spam")
-	e.spam("the message after")
-	e.report(first, "spam")
-	card := e.waitNotices(1)[0]
+	e.Start()
+	e.Spam("the message before")
+	first := e.Spam("first spam")
+	e.Spam("the message after")
+	e.Report(first, "spam")
+	card := e.WaitNotices(1)[0]
 	body := card.Content.AsMessage().Body
-	assert.Contains(t, body, "User: "+string(e.spammer.UserID)+" · local, account ")
+	assert.Contains(t, body, "User: "+string(e.Spammer.UserID)+" · local, account ")
 	assert.Contains(t, body, "History: no earlier reports · no actions taken on them")
 	assert.Contains(t, body, "Reporter: no earlier reports")
 	assert.Contains(t, body, "Room: 2 members · anyone can join · not encrypted")
-	assert.Contains(t, body, "> "+string(e.spammer.UserID)+": the message before")
+	assert.Contains(t, body, "> "+string(e.Spammer.UserID)+": the message before")
 	assert.Contains(t, body, "> → (the reported event)")
-	assert.Contains(t, body, "> "+string(e.spammer.UserID)+": the message after")
+	assert.Contains(t, body, "> "+string(e.Spammer.UserID)+": the message after")
 	assert.NotContains(t, body, "Not gathered in time")
 
 	// The spammer is dismissed once, then reported again while Synapse's
 	// context API is slow.
-	e.command(e.mod, "!report dismiss "+itoa(e.reportID(first))+" --note not spam")
+	e.Command(e.Mod, "!report dismiss "+bottest.Itoa(e.ReportID(first))+" --note not spam")
 	slow.Store(true)
-	second := e.spam("second spam")
-	e.report(second, "spam again")
+	second := e.Spam("second spam")
+	e.Report(second, "spam again")
 	var card2 *event.Event
 	require.Eventually(t, func() bool {
-		for _, n := range e.notices() {
-			if field(t, n).EventID == second {
+		for _, n := range e.Notices() {
+			if bottest.Field(t, n).EventID == second {
 				card2 = n
 			}
 		}
 		return card2 != nil
 	}, 30*time.Second, 100*time.Millisecond)
 	body = card2.Content.AsMessage().Body
-	assert.Contains(t, body, "History: 1 earlier report (last closed: Dismissed by "+string(e.mod.UserID))
+	assert.Contains(t, body, "History: 1 earlier report (last closed: Dismissed by "+string(e.Mod.UserID))
 	assert.Contains(t, body, "Reporter: 1 earlier report, 1 dismissed")
 	assert.Contains(t, body, "Not gathered in time: messages.", "the slow part is left out")
 	assert.NotContains(t, body, "Around it:")
 	require.Eventually(t, func() bool {
-		edits := e.edits(card2.ID)
+		edits := e.Edits(card2.ID)
 		return len(edits) == 1 && strings.Contains(edits[0], "Around it:") && !strings.Contains(edits[0], "Not gathered in time")
 	}, 30*time.Second, 100*time.Millisecond, "the card is edited when the late part comes")
-	edit := e.edits(card2.ID)[0]
-	assert.Contains(t, edit, "> "+string(e.spammer.UserID)+": first spam", "the message before it")
+	edit := e.Edits(card2.ID)[0]
+	assert.Contains(t, edit, "> "+string(e.Spammer.UserID)+": first spam", "the message before it")
 	assert.Contains(t, edit, "History: 1 earlier report", "the rest stays")
 }
 
 // roomCards returns the cards of room reports, by report id.
-func (e *env) roomCards() map[int64][]*event.Event { return e.cardsOf("room") }
+func (e *env) roomCards() map[int64][]*event.Event { return e.CardsOf("room") }
 
 // roomReportsThroughDatabase: with synapse.database set, a room report
 // filed through the client API gets exactly one card, with the room's
 // context and room buttons; its case works with r<id>, and closing it
 // leaves it in Synapse, which has no API to delete it.
 func roomReportsThroughDatabase(t *testing.T, e *env) {
-	e.start()
-	require.NoError(t, e.world.ReportRoom(bg, "a <b>scam</b> room"))
+	e.Start()
+	require.NoError(t, e.World.ReportRoom(bg, "a <b>scam</b> room"))
 	var cards map[int64][]*event.Event
 	require.Eventually(t, func() bool {
 		cards = e.roomCards()
@@ -334,33 +307,33 @@ func roomReportsThroughDatabase(t *testing.T, e *env) {
 	for reportID = range cards {
 		card = cards[reportID][0]
 	}
-	ref := "r" + itoa(reportID)
-	f := field(t, card)
-	assert.Equal(t, e.public, f.RoomID)
-	assert.Equal(t, e.reporter.UserID, f.Reporter)
+	ref := "r" + bottest.Itoa(reportID)
+	f := bottest.Field(t, card)
+	assert.Equal(t, e.Public, f.RoomID)
+	assert.Equal(t, e.Reporter.UserID, f.Reporter)
 	body := card.Content.AsMessage().Body
 	assert.Contains(t, body, "Room report "+ref)
 	assert.Contains(t, body, "Room: 2 members")
 	assert.NotContains(t, card.Content.AsMessage().FormattedBody, "<b>scam")
 	buttons, _ := card.Content.Raw["fi.mau.reaction_commands"].(map[string]any)
-	assert.Equal(t, "!room block "+string(e.public)+" --report "+ref, buttons["🚧"])
+	assert.Equal(t, "!room block "+string(e.Public)+" --report "+ref, buttons["🚧"])
 
-	assert.Contains(t, e.command(e.mod, "!status").Body, "1 room report (read from Synapse's database)")
-	assert.Contains(t, e.command(e.mod, "!reports --kind room").Body, ref+" · ")
-	blocked := e.command(e.mod, "!room block "+string(e.public)+" --report "+ref).Body
+	assert.Contains(t, e.Command(e.Mod, "!status").Body, "1 room report (read from Synapse's database)")
+	assert.Contains(t, e.Command(e.Mod, "!reports --kind room").Body, ref+" · ")
+	blocked := e.Command(e.Mod, "!room block "+string(e.Public)+" --report "+ref).Body
 	assert.Contains(t, blocked, "Report "+ref+" is now claimed by you.")
-	resolved := e.command(e.mod, "!report resolve "+ref).Body
+	resolved := e.Command(e.Mod, "!report resolve "+ref).Body
 	assert.Contains(t, resolved, "Report "+ref+" — Resolved by")
 	assert.NotContains(t, resolved, "deleted from Synapse's list", "room reports stay in Synapse")
-	assert.Contains(t, e.command(e.mod, "!report delete "+ref).Body, "no API to delete room reports")
+	assert.Contains(t, e.Command(e.Mod, "!report delete "+ref).Body, "no API to delete room reports")
 	time.Sleep(time.Second) // a few more polls
 	assert.Len(t, e.roomCards()[reportID], 1, "still one card")
 }
 
 func TestRoomReportsFromSynapsesSQLite(t *testing.T) {
-	srv := newServer(t)
+	srv := bottest.NewServer(t)
 	e := newEnv(t, srv)
-	e.cfg.Synapse.Database = srv.DatabasePath()
+	e.Cfg.Synapse.Database = srv.DatabasePath()
 	roomReportsThroughDatabase(t, e)
 }
 
@@ -368,7 +341,7 @@ func TestRoomReportsFromSynapsesPostgres(t *testing.T) {
 	uri := pgtest.URI(t)
 	srv := synapsetest.New(t, synapsetest.Options{Postgres: uri})
 	e := newEnv(t, srv)
-	e.cfg.Synapse.Database = uri
+	e.Cfg.Synapse.Database = uri
 	roomReportsThroughDatabase(t, e)
 }
 
@@ -376,9 +349,9 @@ func TestRoomReportsFromSynapsesPostgres(t *testing.T) {
 // room reports are not visible and how to see them.
 func TestRoomReportsNotConfigured(t *testing.T) {
 	e := newEnv(t, nil)
-	e.start()
-	status := e.command(e.mod, "!status").Body
+	e.Start()
+	status := e.Command(e.Mod, "!status").Body
 	assert.Contains(t, status, "Room reports: not visible: this Synapse has no admin API for room reports")
 	assert.Contains(t, status, "set synapse.database")
-	assert.Contains(t, e.command(e.mod, "!reports --kind room").Body, "set synapse.database")
+	assert.Contains(t, e.Command(e.Mod, "!reports --kind room").Body, "set synapse.database")
 }

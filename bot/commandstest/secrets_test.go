@@ -1,4 +1,4 @@
-package bot
+package commandstest
 
 // Secrets stay secret: a full run with everything logged, checked for the
 // access tokens in the log, in every message Gavel posts and in the errors
@@ -20,7 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 
+	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -30,20 +32,20 @@ func TestTokensNeverLeak(t *testing.T) {
 	// A second session of the bot's account is the admin token, so that
 	// both tokens are in use and neither is the other.
 	adminToken := e.login()
-	e.cfg.Synapse.AdminAccessToken = adminToken
-	e.cfg.Logging.Level = "trace"
+	e.Cfg.Synapse.AdminAccessToken = adminToken
+	e.Cfg.Logging.Level = "trace"
 	pickleKey := "pk-" + rand.Text() + rand.Text()
 	if e2ee.Available {
-		e.cfg.Encryption.PickleKey = pickleKey
+		e.Cfg.Encryption.PickleKey = pickleKey
 	}
-	require.NoError(t, e.cfg.Validate())
-	botToken := e.cfg.Matrix.AccessToken
+	require.NoError(t, e.Cfg.Validate())
+	botToken := e.Cfg.Matrix.AccessToken
 	require.NotEqual(t, botToken, adminToken)
 
 	// A token that was valid once and one that never was, for each key.
 	revokedBot, revokedAdmin := e.login(), e.login()
 	for _, token := range []string{revokedBot, revokedAdmin} {
-		_, err := e.srv.Client(token).Logout(bg)
+		_, err := e.Srv.Client(token).Logout(bg)
 		require.NoError(t, err)
 	}
 	fakeBot := "syt_" + strings.ToLower(rand.Text()) + "_fAkEbOtToKeN0123456789_abc123"
@@ -58,7 +60,7 @@ func TestTokensNeverLeak(t *testing.T) {
 	})
 
 	// Everything Gavel logs, at the most verbose level there is.
-	logs := &lockedBuffer{}
+	logs := &bottest.LockedBuffer{}
 	log := zerolog.New(logs).Level(zerolog.TraceLevel).With().Timestamp().Logger()
 	require.Equal(t, zerolog.TraceLevel, zerolog.GlobalLevel(), "nothing filters trace lines out globally")
 	t.Cleanup(func() {
@@ -68,12 +70,12 @@ func TestTokensNeverLeak(t *testing.T) {
 	})
 
 	// A full cycle: reports, commands that work and commands that fail.
-	e.logger = &log
-	gavel := e.start()
-	spam := e.spam("buy cheap tokens")
-	e.report(spam, "spam")
-	e.waitNotices(1)
-	reportID := itoa(e.reportID(spam))
+	e.Logger = &log
+	gavel := e.Start()
+	spam := e.Spam("buy cheap tokens")
+	e.Report(spam, "spam")
+	e.WaitNotices(1)
+	reportID := bottest.Itoa(e.ReportID(spam))
 
 	replies := map[string]string{}
 	for _, cmd := range []string{
@@ -83,28 +85,28 @@ func TestTokensNeverLeak(t *testing.T) {
 		"!report delete " + reportID,
 		"!report delete 999999",
 		"!report show " + reportID, // deleted by now
-		"!quarantine media mxc://" + e.srv.ServerName + "/nonexistent",
-		"!quarantine room !nope:" + e.srv.ServerName,
-		"!quarantine room #nope:" + e.srv.ServerName,
-		"!quarantine user @nobody:" + e.srv.ServerName,
+		"!quarantine media mxc://" + e.Srv.ServerName + "/nonexistent",
+		"!quarantine room !nope:" + e.Srv.ServerName,
+		"!quarantine room #nope:" + e.Srv.ServerName,
+		"!quarantine user @nobody:" + e.Srv.ServerName,
 		"!report frobnicate",
 		"!reports --limit lots",
 		"!quarantine media",
 		"!frobnicate",
 	} {
-		replies[cmd] = e.command(e.mod, cmd).Body
+		replies[cmd] = e.Command(e.Mod, cmd).Body
 	}
 	assert.Contains(t, replies["!report delete 999999"], "does not exist")
 	assert.Contains(t, replies["!status"], "Gavel test")
-	refusal := e.command(e.member, "!status").Body
-	require.NoError(t, gavel.stop())
+	refusal := e.Command(e.Member, "!status").Body
+	require.NoError(t, gavel.Stop())
 
 	// And again after a restart.
-	gavel = e.start()
-	e.report(e.spam("more cheap tokens"), "spam again")
-	e.waitNotices(2)
-	replies["!status after the restart"] = e.command(e.mod, "!status").Body
-	require.NoError(t, gavel.stop())
+	gavel = e.Start()
+	e.Report(e.Spam("more cheap tokens"), "spam again")
+	e.WaitNotices(2)
+	replies["!status after the restart"] = e.Command(e.Mod, "!status").Body
+	require.NoError(t, gavel.Stop())
 
 	// Start-up with tokens the homeserver rejects.
 	startupErrors := map[string]string{}
@@ -117,10 +119,10 @@ func TestTokensNeverLeak(t *testing.T) {
 		{"fake admin token", botToken, fakeAdmin, "the homeserver rejected synapse.admin_access_token"},
 		{"revoked bot token as both", revokedBot, "", "the homeserver rejected matrix.access_token"},
 	} {
-		cfg := *e.cfg
+		cfg := *e.Cfg
 		cfg.Matrix.AccessToken, cfg.Synapse.AdminAccessToken = tt.bot, tt.admin
 		err := e.startError(&cfg, log)
-		var startup *StartupError
+		var startup *bot.StartupError
 		require.ErrorAs(t, err, &startup, tt.name)
 		startupErrors[tt.name] = err.Error()
 		if !strings.Contains(err.Error(), tt.want) { // checked for tokens below, before it is shown
@@ -129,7 +131,7 @@ func TestTokensNeverLeak(t *testing.T) {
 	}
 
 	if e2ee.Available {
-		cfg := *e.cfg
+		cfg := *e.Cfg
 		cfg.Encryption.PickleKey = wrongPickleKey
 		err := e.startError(&cfg, log)
 		require.ErrorContains(t, err, "cannot read Gavel's encryption keys in the database with encryption.pickle_key")
@@ -163,7 +165,7 @@ func TestTokensNeverLeak(t *testing.T) {
 		secrets.assertAbsent(t, "the reply to "+cmd, reply)
 	}
 	secrets.assertAbsent(t, "the refusal", refusal)
-	messages := e.botMessages()
+	messages := e.BotMessages()
 	require.GreaterOrEqual(t, len(messages), len(replies)+3, "notices and replies")
 	for _, evt := range messages {
 		msg := evt.Content.AsMessage()
@@ -180,24 +182,24 @@ func TestTokensNeverLeak(t *testing.T) {
 // login logs the bot's account in again and returns the new session's
 // token.
 func (e *env) login() string {
-	e.t.Helper()
-	resp, err := e.srv.Client("").Login(bg, &mautrix.ReqLogin{
+	e.T.Helper()
+	resp, err := e.Srv.Client("").Login(bg, &mautrix.ReqLogin{
 		Type:       mautrix.AuthTypePassword,
-		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.botCli.UserID.Localpart()},
-		Password:   e.botPassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: e.BotCli.UserID.Localpart()},
+		Password:   e.BotPassword,
 	})
-	require.NoError(e.t, err)
+	require.NoError(e.T, err)
 	return resp.AccessToken
 }
 
 // startError starts Gavel with cfg, expecting it to fail, and returns the
 // error.
 func (e *env) startError(cfg *config.Config, log zerolog.Logger) error {
-	e.t.Helper()
+	e.T.Helper()
 	st, err := store.Open(bg, cfg.Database.URI, log)
-	require.NoError(e.t, err)
+	require.NoError(e.T, err)
 	defer st.Close()
-	b, err := New(cfg, st, log, Options{Version: "test"})
+	b, err := bot.New(cfg, st, log, bot.Options{Version: "test"})
 	if err != nil {
 		return err
 	}

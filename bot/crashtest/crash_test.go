@@ -1,65 +1,19 @@
-package bot
+package crashtest
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
 )
-
-// startProcess runs the gavel binary (built once, as make build does) with
-// the environment's config; its log goes to logFile.
-func (e *env) startProcess(logFile *os.File) *synapsetest.Process {
-	e.t.Helper()
-	cfgPath := filepath.Join(e.t.TempDir(), "config.yaml")
-	cfg := *e.cfg
-	cfg.Logging.Level = "debug"
-	require.NoError(e.t, synapsetest.WriteConfig(cfgPath, &cfg))
-	p, err := synapsetest.StartBinary(synapsetest.Binary(e.t), cfgPath, logFile)
-	require.NoError(e.t, err)
-	e.t.Cleanup(p.Kill)
-	return p
-}
-
-// processLog is the file the gavel processes of a test log to, shown when
-// the test fails.
-func (e *env) processLog() *os.File {
-	t := e.t
-	t.Helper()
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "gavel.log"))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Logf("gavel's log:\n%s", log)
-		}
-	})
-	return logFile
-}
-
-// waitStarted waits until the gavel processes logging to logFile have
-// started n times in all: messages sent earlier are history to them.
-func (e *env) waitStarted(logFile *os.File, n int) {
-	e.t.Helper()
-	require.Eventuallyf(e.t, func() bool {
-		log, err := os.ReadFile(logFile.Name())
-		require.NoError(e.t, err)
-		return bytes.Count(log, []byte("Gavel started")) >= n
-	}, time.Minute, 50*time.Millisecond, "waiting for gavel to start (%d)", n)
-}
 
 // TestSIGKILLWhilePosting kills the real gavel process with SIGKILL again
 // and again while it posts a burst of 50 reports, at varied instants: right
@@ -67,43 +21,22 @@ func (e *env) waitStarted(logFile *os.File, n int) {
 // send is on its way, and at random moments. In the end every report has
 // exactly one notice in the room.
 func TestSIGKILLWhilePosting(t *testing.T) {
-	e := newEnv(t, newServer(t))
+	e := newEnv(t, bottest.NewServer(t))
 	const reports = 50
-	e.reportMany(reports)
+	e.ReportMany(reports)
 	e.killWhilePosting(reports, 12, 3, true)
-	e.assertOnePerReport(reports)
+	e.AssertOnePerReport(reports)
 }
 
 // TestSIGKILLWhilePostingDigests does the same while Gavel posts a flood
 // as digests: every report is in exactly one digest in the end.
 func TestSIGKILLWhilePostingDigests(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	e.cfg.Reports.MaxIndividual = 20
+	e := newEnv(t, bottest.NewServer(t))
+	e.Cfg.Reports.MaxIndividual = 20
 	const reports = 750 // 15 digests
-	e.reportMany(reports)
+	e.ReportMany(reports)
 	e.killWhilePosting(reports, 6, 2, false)
-	e.assertOnePerReport(reports)
-}
-
-// reportMany files n reports about n spam messages, a few at a time.
-func (e *env) reportMany(n int) {
-	e.t.Helper()
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range 4 {
-		wg.Go(func() {
-			for i := range work {
-				url := e.reporter.BuildClientURL("v3", "rooms", e.public, "report", e.spam("flood "+itoa(int64(i))))
-				_, err := e.reporter.MakeRequest(bg, http.MethodPost, url, map[string]any{"reason": "flood " + itoa(int64(i))}, nil)
-				assert.NoError(e.t, err)
-			}
-		})
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	e.AssertOnePerReport(reports)
 }
 
 // killWhilePosting runs the gavel binary kills times, behind a slow proxy,
@@ -114,9 +47,9 @@ func (e *env) reportMany(n int) {
 // it running. total is the number of reports filed: the kills must all
 // happen before they are all posted.
 func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
-	t := e.t
-	proxy := e.viaProxy()
-	logFile := e.processLog()
+	t := e.T
+	proxy := e.ViaProxy()
+	logFile := e.ProcessLog()
 	// A slow homeserver: each send takes a moment, so that the kills land
 	// in the middle of the burst.
 	slowSends := func(r *http.Request) {
@@ -131,7 +64,7 @@ func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range kills {
-		p := e.startProcess(logFile)
+		p := e.StartProcess(logFile)
 		n := int32(1 + rng.IntN(maxN))
 		var sends atomic.Int32
 		var how string
@@ -164,10 +97,10 @@ func (e *env) killWhilePosting(total, kills, maxN int, random bool) {
 		}
 		proxy.AfterResponse(nil)
 		proxy.SetRule(func(r *http.Request) faultproxy.Fault { slowSends(r); return nil })
-		counts, _ := e.coverage()
+		counts, _ := e.Coverage()
 		t.Logf("kill %d: %s; %d reports posted so far", i+1, how, len(counts))
 	}
-	counts, _ := e.coverage()
+	counts, _ := e.Coverage()
 	require.Less(t, len(counts), total, "the kills all happened while the burst was being posted")
-	e.startProcess(logFile)
+	e.StartProcess(logFile)
 }

@@ -1,4 +1,4 @@
-package bot
+package feedtest
 
 import (
 	"errors"
@@ -10,44 +10,34 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"maunium.net/go/mautrix/event"
 
+	"github.com/gavel-bot/gavel/bot"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 )
-
-// digests returns Gavel's digest messages, oldest first.
-func (e *env) digests() []*event.Event {
-	var out []*event.Event
-	for _, evt := range e.botMessages() {
-		if _, ok := evt.Content.Raw["gavel.reports"]; ok {
-			out = append(out, evt)
-		}
-	}
-	return out
-}
 
 // digestEnv is a homeserver of its own with Gavel stopped after its first
 // start, and n reports filed meanwhile: the next start finds them in one
 // poll.
 func digestEnv(t *testing.T, n int) *env {
-	e := newEnv(t, newServer(t))
-	e.cfg.Reports.MaxIndividual = 20
-	gavel := e.start()
-	e.command(e.mod, "!help")
-	require.NoError(t, gavel.stop())
-	e.reportMany(n)
+	e := newEnv(t, bottest.NewServer(t))
+	e.Cfg.Reports.MaxIndividual = 20
+	gavel := e.Start()
+	e.Command(e.Mod, "!help")
+	require.NoError(t, gavel.Stop())
+	e.ReportMany(n)
 	return e
 }
 
 func TestFloodBecomesDigests(t *testing.T) {
 	e := digestEnv(t, 120)
-	e.report(e.spam(`<img src=x onerror=alert(1)> @room https://evil.example`), `<b>reason</b> @room https://evil.example`)
-	e.start()
-	e.assertOnePerReport(121)
+	e.Report(e.Spam(`<img src=x onerror=alert(1)> @room https://evil.example`), `<b>reason</b> @room https://evil.example`)
+	e.Start()
+	e.AssertOnePerReport(121)
 
-	digests := e.digests()
+	digests := e.Digests()
 	require.Len(t, digests, 3, "121 reports: digests of 50, 50 and 21")
-	assert.Empty(t, e.notices(), "no report is posted on its own as well")
+	assert.Empty(t, e.Notices(), "no report is posted on its own as well")
 	var covered []any
 	for i, d := range digests {
 		msg := d.Content.AsMessage()
@@ -58,7 +48,7 @@ func TestFloodBecomesDigests(t *testing.T) {
 		// A restart's first poll reads every page, so the total is known
 		// only at the end.
 		if i < len(digests)-1 {
-			assert.Contains(t, msg.Body, "New reports, digest "+itoa(int64(i+1))+" (more follow). Too many to post one by one: `!report <id>` shows one, `!reports` lists the open ones.")
+			assert.Contains(t, msg.Body, "New reports, digest "+bottest.Itoa(int64(i+1))+" (more follow). Too many to post one by one: `!report <id>` shows one, `!reports` lists the open ones.")
 		} else {
 			assert.Contains(t, msg.Body, "121 new reports, digest 3 of 3.")
 		}
@@ -77,20 +67,20 @@ func TestFloodBecomesDigests(t *testing.T) {
 
 	// A few new reports in one poll are posted one by one again.
 	for i := range 3 {
-		e.report(e.spam("calm "+itoa(int64(i))), "calm")
+		e.Report(e.Spam("calm "+bottest.Itoa(int64(i))), "calm")
 	}
-	e.assertOnePerReport(124)
-	assert.Len(t, e.notices(), 3)
+	e.AssertOnePerReport(124)
+	assert.Len(t, e.Notices(), 3)
 }
 
 // TestDigestsWithAKnownTotal: when one of the usual polls (newest pages
 // only) finds a flood, every digest says how many reports came in.
 func TestDigestsWithAKnownTotal(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	e.cfg.Reports.MaxIndividual = 20
-	p := e.viaProxy()
-	e.start()
-	e.command(e.mod, "!help")
+	e := newEnv(t, bottest.NewServer(t))
+	e.Cfg.Reports.MaxIndividual = 20
+	p := e.ViaProxy()
+	e.Start()
+	e.Command(e.Mod, "!help")
 	// Hold Gavel's next look at the reports (a listing or a lookup by id)
 	// until all 70 are filed, so that one poll finds them all.
 	release := make(chan struct{})
@@ -100,10 +90,10 @@ func TestDigestsWithAKnownTotal(t *testing.T) {
 		}
 		return nil
 	})
-	e.reportMany(70)
+	e.ReportMany(70)
 	close(release)
-	e.assertOnePerReport(70)
-	digests := e.digests()
+	e.AssertOnePerReport(70)
+	digests := e.Digests()
 	require.Len(t, digests, 2)
 	assert.Contains(t, digests[0].Content.AsMessage().Body, "70 new reports, digest 1 of 2.")
 	assert.Contains(t, digests[1].Content.AsMessage().Body, "70 new reports, digest 2 of 2.")
@@ -113,7 +103,7 @@ func TestDigestsWithAKnownTotal(t *testing.T) {
 // sent, and a homeserver that answers sends with 429 for a while.
 func TestDigestsSurviveCrashesAndRateLimits(t *testing.T) {
 	e := digestEnv(t, 180)
-	p := e.viaProxy()
+	p := e.ViaProxy()
 	var sends, refused atomic.Int32
 	p.SetRule(func(r *http.Request) faultproxy.Fault {
 		// Every other send of the first six is refused.
@@ -128,7 +118,7 @@ func TestDigestsSurviveCrashesAndRateLimits(t *testing.T) {
 	})
 	crash := errors.New("simulated crash after a digest was sent")
 	var sent atomic.Int32
-	gavel := e.start(func(o *Options) {
+	gavel := e.Start(func(o *bot.Options) {
 		o.AfterSend = func(key string) error {
 			if strings.HasPrefix(key, "gavel-digest-") && sent.Add(1) == 2 {
 				return crash
@@ -137,14 +127,14 @@ func TestDigestsSurviveCrashesAndRateLimits(t *testing.T) {
 		}
 	})
 	select {
-	case err := <-gavel.done:
+	case err := <-gavel.Done:
 		require.ErrorIs(t, err, crash)
-		gavel.done <- err
+		gavel.Done <- err
 	case <-time.After(time.Minute):
 		t.Fatal("Gavel did not reach the crash point")
 	}
-	require.Len(t, e.digests(), 2, "the second digest was sent before the crash")
-	e.start()
-	e.assertOnePerReport(180)
+	require.Len(t, e.Digests(), 2, "the second digest was sent before the crash")
+	e.Start()
+	e.AssertOnePerReport(180)
 	assert.Equal(t, int32(3), refused.Load(), "sends were refused with 429 on the way")
 }

@@ -1,4 +1,4 @@
-package bot
+package commandstest
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 	"github.com/gavel-bot/gavel/internal/metricstest"
 	"github.com/gavel-bot/gavel/metrics"
@@ -58,10 +59,10 @@ func waitReady(t *testing.T, base string, want int) string {
 // errcode) and while the bot is out of the management room.
 func TestMetricsAndReadiness(t *testing.T) {
 	e := newEnv(t, nil)
-	proxy := e.viaProxy()
-	gavel := e.start()
+	proxy := e.ViaProxy()
+	gavel := e.Start()
 	// As main serves them.
-	srv, err := metrics.Listen("127.0.0.1:0", gavel.bot.Metrics(), gavel.bot.Readiness())
+	srv, err := metrics.Listen("127.0.0.1:0", gavel.Bot.Metrics(), gavel.Bot.Readiness())
 	require.NoError(t, err)
 	ctx, stop := context.WithCancel(bg)
 	defer stop()
@@ -69,15 +70,15 @@ func TestMetricsAndReadiness(t *testing.T) {
 	base := "http://" + srv.Addr().String()
 	waitReady(t, base, http.StatusOK)
 
-	spam := e.spam("buy now")
-	e.report(spam, "spam")
-	reportID := e.reportID(spam)
-	require.NoError(t, e.srv.FileUserReport(bg, e.reporter, e.spammer.UserID, "spammer"))
-	e.waitNotices(1)
-	e.waitUserCards(1)
-	reply := e.command(e.mod, "!report claim "+itoa(reportID))
+	spam := e.Spam("buy now")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
+	require.NoError(t, e.Srv.FileUserReport(bg, e.Reporter, e.Spammer.UserID, "spammer"))
+	e.WaitNotices(1)
+	e.WaitUserCards(1)
+	reply := e.Command(e.Mod, "!report claim "+bottest.Itoa(reportID))
 	require.Contains(t, reply.Body, "Claimed by")
-	e.command(e.mod, "!status")
+	e.Command(e.Mod, "!status")
 
 	var s metricstest.Scrape
 	require.Eventually(t, func() bool {
@@ -125,7 +126,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	reason := waitReady(t, base, http.StatusServiceUnavailable)
 	assert.Regexp(t, `^the last successful poll was [0-9.]+m?s ago \(poll_interval 200ms\)$`, reason)
 	// A command's request fails too: its route has a user id in it.
-	e.command(e.mod, "!user "+string(e.spammer.UserID))
+	e.Command(e.Mod, "!user "+string(e.Spammer.UserID))
 	s = metricstest.Get(t, base+"/metrics")
 	// A failed poll looked the next report up, or listed the newest (when
 	// the fault came at a listing poll's turn).
@@ -140,24 +141,24 @@ func TestMetricsAndReadiness(t *testing.T) {
 	waitReady(t, base, http.StatusOK)
 
 	// Out of the management room: not ready until invited back.
-	_, err = e.mod.KickUser(bg, e.room, &mautrix.ReqKickUser{UserID: e.botCli.UserID, Reason: "testing /readyz"})
+	_, err = e.Mod.KickUser(bg, e.Room, &mautrix.ReqKickUser{UserID: e.BotCli.UserID, Reason: "testing /readyz"})
 	require.NoError(t, err)
 	reason = waitReady(t, base, http.StatusServiceUnavailable)
 	assert.Equal(t, "the bot is not in the management room: invite it back", reason)
-	_, err = e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: e.botCli.UserID})
+	_, err = e.Mod.InviteUser(bg, e.Room, &mautrix.ReqInviteUser{UserID: e.BotCli.UserID})
 	require.NoError(t, err)
 	waitReady(t, base, http.StatusOK)
 
 	// After all that traffic, no label holds an id or a token.
 	s = metricstest.Get(t, base+"/metrics")
-	assert.Empty(t, s.Leaks(e.cfg.Matrix.AccessToken, e.cfg.AdminToken(), e.botPassword, e.modPassword, e.mod.AccessToken, e.reporter.AccessToken), "labels that could identify someone")
-	for _, id := range []string{string(e.room), string(e.public), string(spam), string(e.spammer.UserID), string(e.reporter.UserID)} {
+	assert.Empty(t, s.Leaks(e.Cfg.Matrix.AccessToken, e.Cfg.AdminToken(), e.BotPassword, e.ModPassword, e.Mod.AccessToken, e.Reporter.AccessToken), "labels that could identify someone")
+	for _, id := range []string{string(e.Room), string(e.Public), string(spam), string(e.Spammer.UserID), string(e.Reporter.UserID)} {
 		assert.NotContains(t, s.Text, id)
 	}
 	t.Logf("An excerpt of /metrics:\n%s", s.Lines("gavel_"))
 
-	require.NoError(t, gavel.stop())
-	fams, err := gavel.bot.Metrics().Registry().Gather()
+	require.NoError(t, gavel.Stop())
+	fams, err := gavel.Bot.Metrics().Registry().Gather()
 	require.NoError(t, err)
 	for _, f := range fams {
 		if f.GetName() == "gavel_active" {

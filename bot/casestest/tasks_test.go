@@ -1,4 +1,4 @@
-package bot
+package casestest
 
 import (
 	"net/http"
@@ -11,63 +11,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/outbox"
-	"github.com/gavel-bot/gavel/store"
 )
-
-// edits returns the new bodies of Gavel's edits of its message msg,
-// oldest first.
-func (e *env) edits(msg id.EventID) []string {
-	var out []string
-	for _, evt := range e.botMessages() {
-		c := evt.Content.AsMessage()
-		if c.RelatesTo != nil && c.RelatesTo.Type == event.RelReplace && c.RelatesTo.EventID == msg && c.NewContent != nil {
-			out = append(out, c.NewContent.Body)
-		}
-	}
-	return out
-}
 
 // waitEdited waits until Gavel's latest edit of msg starts with prefix,
 // and returns all its edits.
 func (e *env) waitEdited(msg id.EventID, prefix string) []string {
-	e.t.Helper()
+	e.T.Helper()
 	var edits []string
-	require.Eventuallyf(e.t, func() bool {
-		edits = e.edits(msg)
+	require.Eventuallyf(e.T, func() bool {
+		edits = e.Edits(msg)
 		return len(edits) > 0 && strings.HasPrefix(edits[len(edits)-1], prefix)
 	}, 30*time.Second, 100*time.Millisecond, "waiting for an edit of %s to %q (edits so far: %q)", msg, prefix, edits)
 	return edits
-}
-
-// answerEvent waits for Gavel's answer to a reaction and returns it.
-func (e *env) answerEvent(reaction id.EventID) *event.Event {
-	e.t.Helper()
-	key := string(store.ReplyKey(reaction))
-	var answer *event.Event
-	require.Eventuallyf(e.t, func() bool {
-		for _, evt := range e.botMessages() {
-			if evt.Content.Raw[outbox.KeyField] == key {
-				answer = evt
-				return true
-			}
-		}
-		return false
-	}, 30*time.Second, 100*time.Millisecond, "waiting for the answer to %s", reaction)
-	return answer
-}
-
-// redacted reports whether the spammer's event in the public room is
-// redacted.
-func (e *env) redacted(evt id.EventID) bool {
-	e.t.Helper()
-	got, err := e.spammer.GetEvent(bg, e.public, evt)
-	require.NoError(e.t, err)
-	return len(got.Content.Raw) == 0
 }
 
 // TestLongActionsEditTheirReply: !room delete and !redact user reply at
@@ -76,30 +34,30 @@ func (e *env) redacted(evt id.EventID) bool {
 // with ✅.
 func TestLongActionsEditTheirReply(t *testing.T) {
 	e := newEnv(t, nil)
-	e.start()
+	e.Start()
 
-	doomed, err := e.spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Name: "doomed"})
+	doomed, err := e.Spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Name: "doomed"})
 	require.NoError(t, err)
-	cmd := e.say(e.mod, "!room delete "+string(doomed.RoomID)+" --yes")
-	reply := e.waitReply(cmd)
+	cmd := e.Say(e.Mod, "!room delete "+string(doomed.RoomID)+" --yes")
+	reply := e.WaitReply(cmd)
 	assert.Regexp(t, `^Deleting doomed: Synapse has it queued \(task \w+\)\. This message is updated as it goes\.$`,
 		reply.Content.AsMessage().Body)
 	edits := e.waitEdited(reply.ID, "Deleted ")
 	assert.Equal(t, "Deleted doomed: 1 local user removed.", edits[len(edits)-1])
-	info, err := e.admin.RoomInfo(bg, doomed.RoomID)
+	info, err := e.Admin.RoomInfo(bg, doomed.RoomID)
 	if err == nil {
 		assert.Zero(t, info.JoinedMembers, "everyone was removed")
 	}
 
-	spam := e.spam("spam to redact")
-	cmd = e.say(e.mod, "!redact user "+string(e.spammer.UserID)+" --since 1h")
-	preview := e.waitReply(cmd)
-	require.Contains(t, preview.Content.AsMessage().Body, "Redact "+string(e.spammer.UserID)+"'s messages since ")
-	answer := e.answerEvent(e.react(e.mod, preview.ID, "✅"))
-	assert.True(t, strings.HasPrefix(answer.Content.AsMessage().Body, "Redacting "+string(e.spammer.UserID)+"'s messages since "), answer.Content.AsMessage().Body)
+	spam := e.Spam("spam to redact")
+	cmd = e.Say(e.Mod, "!redact user "+string(e.Spammer.UserID)+" --since 1h")
+	preview := e.WaitReply(cmd)
+	require.Contains(t, preview.Content.AsMessage().Body, "Redact "+string(e.Spammer.UserID)+"'s messages since ")
+	answer := e.AnswerEvent(e.react(e.Mod, preview.ID, "✅"))
+	assert.True(t, strings.HasPrefix(answer.Content.AsMessage().Body, "Redacting "+string(e.Spammer.UserID)+"'s messages since "), answer.Content.AsMessage().Body)
 	edits = e.waitEdited(answer.ID, "Redacted ")
-	assert.Regexp(t, `^Redacted `+regexp.QuoteMeta(string(e.spammer.UserID))+`'s messages since .* in every room they are in\.$`, edits[len(edits)-1])
-	assert.True(t, e.redacted(spam))
+	assert.Regexp(t, `^Redacted `+regexp.QuoteMeta(string(e.Spammer.UserID))+`'s messages since .* in every room they are in\.$`, edits[len(edits)-1])
+	assert.True(t, e.Redacted(spam))
 }
 
 // TestTaskIsFollowedAfterARestart: a redaction still running (as far as
@@ -108,17 +66,17 @@ func TestLongActionsEditTheirReply(t *testing.T) {
 // result.
 func TestTaskIsFollowedAfterARestart(t *testing.T) {
 	e := newEnv(t, nil)
-	p := e.viaProxy()
+	p := e.ViaProxy()
 	p.SetRule(func(r *http.Request) faultproxy.Fault {
 		if strings.Contains(r.URL.Path, "/redact_status/") {
 			return faultproxy.Status(http.StatusBadGateway, "")
 		}
 		return nil
 	})
-	gavel := e.start()
-	spam := e.spam("spam to redact")
-	cmd := e.say(e.mod, "!redact user "+string(e.spammer.UserID)+" --yes")
-	reply := e.waitReply(cmd)
+	gavel := e.Start()
+	spam := e.Spam("spam to redact")
+	cmd := e.Say(e.Mod, "!redact user "+string(e.Spammer.UserID)+" --yes")
+	reply := e.WaitReply(cmd)
 	require.Contains(t, reply.Content.AsMessage().Body, "Synapse is at it")
 	statusAsked := func() bool {
 		for _, r := range p.Requests() {
@@ -129,14 +87,14 @@ func TestTaskIsFollowedAfterARestart(t *testing.T) {
 		return false
 	}
 	require.Eventually(t, statusAsked, 10*time.Second, 50*time.Millisecond, "Gavel follows the task")
-	require.NoError(t, gavel.stop())
-	assert.Empty(t, e.edits(reply.ID), "nothing to show while the status cannot be read")
+	require.NoError(t, gavel.Stop())
+	assert.Empty(t, e.Edits(reply.ID), "nothing to show while the status cannot be read")
 
 	p.SetRule(nil)
-	e.start()
+	e.Start()
 	edits := e.waitEdited(reply.ID, "Redacted ")
 	assert.Len(t, edits, 1, "one edit: the result")
-	assert.True(t, e.redacted(spam))
+	assert.True(t, e.Redacted(spam))
 }
 
 // TestSIGKILLBetweenConfirmationAndAction kills the real gavel process
@@ -145,12 +103,12 @@ func TestTaskIsFollowedAfterARestart(t *testing.T) {
 // as of unknown outcome, and the room is not deleted a second time.
 func TestSIGKILLBetweenConfirmationAndAction(t *testing.T) {
 	e := newEnv(t, nil)
-	p := e.viaProxy()
-	log := e.processLog()
-	gavel := e.startProcess(log)
-	e.waitStarted(log, 1)
+	p := e.ViaProxy()
+	log := e.ProcessLog()
+	gavel := e.StartProcess(log)
+	e.WaitStarted(log, 1)
 
-	doomed, err := e.spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Name: "doomed"})
+	doomed, err := e.Spammer.CreateRoom(bg, &mautrix.ReqCreateRoom{Name: "doomed"})
 	require.NoError(t, err)
 	deletes := func() int {
 		n := 0
@@ -161,13 +119,13 @@ func TestSIGKILLBetweenConfirmationAndAction(t *testing.T) {
 		}
 		return n
 	}
-	preview := e.waitReply(e.say(e.mod, "!room delete "+string(doomed.RoomID)))
+	preview := e.WaitReply(e.Say(e.Mod, "!room delete "+string(doomed.RoomID)))
 	p.AfterResponse(func(r faultproxy.Request, status int) {
 		if r.Method == http.MethodDelete && status == http.StatusOK {
 			_ = gavel.Signal(syscall.SIGKILL)
 		}
 	})
-	confirm := e.react(e.mod, preview.ID, "✅")
+	confirm := e.react(e.Mod, preview.ID, "✅")
 	select {
 	case <-gavel.Done():
 	case <-time.After(30 * time.Second):
@@ -176,11 +134,11 @@ func TestSIGKILLBetweenConfirmationAndAction(t *testing.T) {
 	p.AfterResponse(nil)
 	require.Equal(t, 1, deletes())
 
-	e.startProcess(log)
-	e.waitStarted(log, 2)
-	answer := e.answerEvent(confirm)
+	e.StartProcess(log)
+	e.WaitStarted(log, 2)
+	answer := e.AnswerEvent(confirm)
 	assert.Equal(t, "Gavel stopped while running this command, so it may or may not have taken effect. Check, then send it again if needed.",
 		answer.Content.AsMessage().Body)
-	e.command(e.mod, "!help") // the replayed sync is handled
+	e.Command(e.Mod, "!help") // the replayed sync is handled
 	assert.Equal(t, 1, deletes(), "the deletion is not run twice")
 }

@@ -1,4 +1,4 @@
-package bot
+package casestest
 
 import (
 	"strings"
@@ -16,20 +16,20 @@ import (
 
 // react reacts as cli to evt with key, and returns the reaction's id.
 func (e *env) react(cli *mautrix.Client, evt id.EventID, key string) id.EventID {
-	e.t.Helper()
-	resp, err := cli.SendReaction(bg, e.room, evt, key)
-	require.NoError(e.t, err)
+	e.T.Helper()
+	resp, err := cli.SendReaction(bg, e.Room, evt, key)
+	require.NoError(e.T, err)
 	return resp.EventID
 }
 
 // answer waits for Gavel's answer to a reaction (a reply to the preview
 // it reacted to) and returns its body.
 func (e *env) answer(reaction id.EventID) string {
-	e.t.Helper()
+	e.T.Helper()
 	key := string(store.ReplyKey(reaction))
 	var body string
-	require.Eventuallyf(e.t, func() bool {
-		for _, evt := range e.botMessages() {
+	require.Eventuallyf(e.T, func() bool {
+		for _, evt := range e.BotMessages() {
 			if evt.Content.Raw[outbox.KeyField] == key {
 				body = evt.Content.AsMessage().Body
 				return true
@@ -42,9 +42,9 @@ func (e *env) answer(reaction id.EventID) string {
 
 // deactivated reports whether Synapse says the account is deactivated.
 func (e *env) deactivated(userID id.UserID) bool {
-	e.t.Helper()
-	acc, err := e.admin.Account(bg, userID)
-	require.NoError(e.t, err)
+	e.T.Helper()
+	acc, err := e.Admin.Account(bg, userID)
+	require.NoError(e.T, err)
 	return bool(acc.Deactivated)
 }
 
@@ -55,14 +55,14 @@ func (e *env) deactivated(userID id.UserID) bool {
 // are refused.
 func TestConfirmations(t *testing.T) {
 	e := newEnv(t, nil)
-	e.cfg.Commands.ConfirmTimeout = 3 * time.Second
-	e.start()
-	victim := func() id.UserID { return e.srv.User(t, "victim", false).UserID }
+	e.Cfg.Commands.ConfirmTimeout = 3 * time.Second
+	e.Start()
+	victim := func() id.UserID { return e.Srv.User(t, "victim", false).UserID }
 
 	// A preview, then ✅.
 	target := victim()
-	cmd := e.say(e.mod, "!deactivate "+string(target))
-	preview := e.waitReply(cmd)
+	cmd := e.Say(e.Mod, "!deactivate "+string(target))
+	preview := e.WaitReply(cmd)
 	msg := preview.Content.AsMessage()
 	assert.True(t, strings.HasPrefix(msg.Body, "Deactivate "+string(target)+"? A local account created "), msg.Body)
 	assert.Contains(t, msg.Body, "React ✅ to this message within 3s to confirm, ❌ to cancel, or send the command again with `--yes`.")
@@ -72,51 +72,51 @@ func TestConfirmations(t *testing.T) {
 	assert.Greater(t, confirm["expires_ts"], float64(time.Now().UnixMilli()))
 	assert.False(t, e.deactivated(target), "a preview changes nothing")
 
-	low := e.react(e.member, preview.ID, "✅")
+	low := e.react(e.Member, preview.ID, "✅")
 	assert.Contains(t, e.answer(low), "Sorry, Gavel's commands need power level 50")
 	assert.False(t, e.deactivated(target))
 
-	e.setPowerLevel(e.member.UserID, 50)
-	first := e.react(e.mod, preview.ID, "✅")
-	second := e.react(e.member, preview.ID, "✅️") // with the variation selector some clients send
+	e.SetPowerLevel(e.Member.UserID, 50)
+	first := e.react(e.Mod, preview.ID, "✅")
+	second := e.react(e.Member, preview.ID, "✅️") // with the variation selector some clients send
 	assert.Equal(t, "Deactivated "+string(target)+".", e.answer(first))
-	assert.Contains(t, e.answer(second), "Already confirmed by "+string(e.mod.UserID))
+	assert.Contains(t, e.answer(second), "Already confirmed by "+string(e.Mod.UserID))
 	assert.True(t, e.deactivated(target))
-	assert.Len(t, e.replies(preview.ID), 3, "the answers to the reactions reply to the preview")
+	assert.Len(t, e.Replies(preview.ID), 3, "the answers to the reactions reply to the preview")
 
 	// ❌ cancels, and a later ✅ does nothing.
 	target = victim()
-	preview = e.waitReply(e.say(e.mod, "!deactivate "+string(target)+" --erase"))
+	preview = e.WaitReply(e.Say(e.Mod, "!deactivate "+string(target)+" --erase"))
 	assert.Contains(t, preview.Content.AsMessage().Body, "--erase also erases their profile")
-	assert.Equal(t, "Cancelled by "+string(e.member.UserID)+": nothing was done.", e.answer(e.react(e.member, preview.ID, "❌")))
-	assert.Contains(t, e.answer(e.react(e.mod, preview.ID, "✅")), "Already cancelled by "+string(e.member.UserID))
+	assert.Equal(t, "Cancelled by "+string(e.Member.UserID)+": nothing was done.", e.answer(e.react(e.Member, preview.ID, "❌")))
+	assert.Contains(t, e.answer(e.react(e.Mod, preview.ID, "✅")), "Already cancelled by "+string(e.Member.UserID))
 	assert.False(t, e.deactivated(target))
 
 	// An expired preview.
 	target = victim()
-	preview = e.waitReply(e.say(e.mod, "!deactivate "+string(target)))
+	preview = e.WaitReply(e.Say(e.Mod, "!deactivate "+string(target)))
 	time.Sleep(3500 * time.Millisecond)
-	assert.Contains(t, e.answer(e.react(e.mod, preview.ID, "✅")), "This preview expired at ")
+	assert.Contains(t, e.answer(e.react(e.Mod, preview.ID, "✅")), "This preview expired at ")
 	assert.False(t, e.deactivated(target))
 
 	// --yes: no preview.
 	target = victim()
-	assert.Equal(t, "Deactivated "+string(target)+".", e.command(e.mod, "!deactivate "+string(target)+" --yes").Body)
+	assert.Equal(t, "Deactivated "+string(target)+".", e.Command(e.Mod, "!deactivate "+string(target)+" --yes").Body)
 	assert.True(t, e.deactivated(target))
 
 	// Other reactions, and reactions to other messages, do nothing.
-	other := e.say(e.mod, "just a message")
-	e.react(e.mod, other, "✅")
-	e.react(e.mod, preview.ID, "👍")
+	other := e.Say(e.Mod, "just a message")
+	e.react(e.Mod, other, "✅")
+	e.react(e.Mod, preview.ID, "👍")
 	time.Sleep(time.Second)
-	for _, evt := range e.botMessages() {
+	for _, evt := range e.BotMessages() {
 		rel := evt.Content.AsMessage().RelatesTo
 		if rel != nil {
 			assert.NotEqual(t, other, rel.GetReplyTo(), "no reply to a reaction on an ordinary message")
 		}
 	}
 
-	actions, err := e.openStore().Actions.Latest(bg, 50)
+	actions, err := e.OpenStore().Actions.Latest(bg, 50)
 	require.NoError(t, err)
 	ran := 0
 	for _, a := range actions {

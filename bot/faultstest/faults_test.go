@@ -1,4 +1,4 @@
-package bot
+package faultstest
 
 import (
 	"net/http"
@@ -13,19 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/bot"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 )
-
-// stillRunning fails the test if Gavel has stopped.
-func (r *running) stillRunning(t *testing.T) {
-	t.Helper()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the cleanup's stop()
-		t.Fatalf("Gavel stopped: %v", err)
-	default:
-	}
-}
 
 // waitFaulted waits until the proxy has answered n requests with a fault
 // since mark, so that a fault is known to have hit Gavel.
@@ -47,12 +38,12 @@ func waitFaulted(t *testing.T, p *faultproxy.Proxy, mark, n int) {
 // running, recovers by itself, and every report filed meanwhile gets
 // exactly one notice.
 func TestSurvivesHomeserverFaults(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	p := e.viaProxy()
-	e.opts.AdminTimeout = 2 * time.Second
-	gavel := e.start()
-	e.report(e.spam("before the faults"), "before")
-	e.waitNotices(1)
+	e := newEnv(t, bottest.NewServer(t))
+	p := e.ViaProxy()
+	e.Opts.AdminTimeout = 2 * time.Second
+	gavel := e.Start()
+	e.Report(e.Spam("before the faults"), "before")
+	e.WaitNotices(1)
 	total := 1
 
 	adminFault := func(f faultproxy.Fault) faultproxy.Rule {
@@ -81,16 +72,16 @@ func TestSurvivesHomeserverFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mark := p.Mark()
 			p.SetRule(adminFault(tt.fault))
-			e.report(e.spam(tt.name+" 1"), tt.name)
-			e.report(e.spam(tt.name+" 2"), tt.name)
+			e.Report(e.Spam(tt.name+" 1"), tt.name)
+			e.Report(e.Spam(tt.name+" 2"), tt.name)
 			total += 2
 			waitFaulted(t, p, mark, 2)
-			reply := e.command(e.mod, "!report show 1")
+			reply := e.Command(e.Mod, "!report show 1")
 			assert.Contains(t, reply.Body, tt.reply)
-			gavel.stillRunning(t)
+			gavel.StillRunning(t)
 			p.SetRule(nil)
-			e.assertOnePerReport(total)
-			gavel.stillRunning(t)
+			e.AssertOnePerReport(total)
+			gavel.StillRunning(t)
 		})
 	}
 
@@ -105,10 +96,10 @@ func TestSurvivesHomeserverFaults(t *testing.T) {
 			return nil
 		})
 		for i := range 3 {
-			e.report(e.spam("rate limited "+itoa(int64(i))), "429")
+			e.Report(e.Spam("rate limited "+bottest.Itoa(int64(i))), "429")
 		}
 		total += 3
-		e.assertOnePerReport(total)
+		e.AssertOnePerReport(total)
 		waitFaulted(t, p, mark, 5)
 		// Each refused send was tried again with the same transaction id,
 		// which is what keeps a retried send from posting twice.
@@ -125,22 +116,22 @@ func TestSurvivesHomeserverFaults(t *testing.T) {
 			}
 		}
 		assert.Positive(t, retried, "a refused send is retried under its own transaction id")
-		gavel.stillRunning(t)
+		gavel.StillRunning(t)
 		p.SetRule(nil)
 	})
 
 	t.Run("homeserver unreachable for 30 s", func(t *testing.T) {
 		p.Down()
-		e.report(e.spam("unreachable 1"), "down")
-		e.report(e.spam("unreachable 2"), "down")
+		e.Report(e.Spam("unreachable 1"), "down")
+		e.Report(e.Spam("unreachable 2"), "down")
 		total += 2
 		time.Sleep(30 * time.Second)
-		gavel.stillRunning(t)
+		gavel.StillRunning(t)
 		require.NoError(t, p.Up())
-		e.assertOnePerReport(total)
-		reply := e.command(e.mod, "!status")
-		assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
-		gavel.stillRunning(t)
+		e.AssertOnePerReport(total)
+		reply := e.Command(e.Mod, "!status")
+		assert.Contains(t, reply.Body, "Synapse "+e.Srv.Version)
+		gavel.StillRunning(t)
 	})
 }
 
@@ -149,9 +140,9 @@ func TestSurvivesHomeserverFaults(t *testing.T) {
 // event is still posted (without the event); deleting seen reports, which
 // shifts every offset in the listing, neither loses nor repeats one.
 func TestReportsDeletedBySomeoneElse(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	p := e.viaProxy()
-	gavel := e.start(func(o *Options) { o.Feed.PageSize = 3 })
+	e := newEnv(t, bottest.NewServer(t))
+	p := e.ViaProxy()
+	gavel := e.Start(func(o *bot.Options) { o.Feed.PageSize = 3 })
 
 	// Deleted between Gavel's listing and its request for the details.
 	// The rule is in place before the report is filed: Gavel may ask for
@@ -163,15 +154,15 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 		if r.Method == http.MethodGet && isDetail && !deleted.Swap(true) {
 			n, err := strconv.ParseInt(id, 10, 64)
 			require.NoError(t, err)
-			require.NoError(t, e.admin.DeleteEventReport(bg, n))
+			require.NoError(t, e.Admin.DeleteEventReport(bg, n))
 		}
 		return nil
 	})
-	doomedEvent := e.spam("deleted under Gavel's feet")
-	e.report(doomedEvent, "doomed")
-	notices := e.waitNotices(1)
-	doomed = field(t, notices[0]).ReportID
-	assert.Equal(t, doomedEvent, field(t, notices[0]).EventID)
+	doomedEvent := e.Spam("deleted under Gavel's feet")
+	e.Report(doomedEvent, "doomed")
+	notices := e.WaitNotices(1)
+	doomed = bottest.Field(t, notices[0]).ReportID
+	assert.Equal(t, doomedEvent, bottest.Field(t, notices[0]).EventID)
 	assert.Contains(t, notices[0].Content.AsMessage().Body, "The reported event is no longer available in Synapse.")
 	p.SetRule(nil)
 
@@ -179,17 +170,17 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 	total := 1
 	for round := range 4 {
 		for i := range 4 {
-			e.report(e.spam("round "+itoa(int64(round))+" report "+itoa(int64(i))), "round")
+			e.Report(e.Spam("round "+bottest.Itoa(int64(round))+" report "+bottest.Itoa(int64(i))), "round")
 			total++
 		}
 		// Delete two reports Gavel has already posted.
 		deletedNow := 0
-		for _, n := range e.notices() {
-			f := field(t, n)
+		for _, n := range e.Notices() {
+			f := bottest.Field(t, n)
 			if deletedNow == 2 || f.ReportID == doomed {
 				continue
 			}
-			if err := e.admin.DeleteEventReport(bg, f.ReportID); err == nil {
+			if err := e.Admin.DeleteEventReport(bg, f.ReportID); err == nil {
 				deletedNow++
 			} else {
 				require.True(t, adminapi.IsNotFound(err), "deleting report %d: %v", f.ReportID, err)
@@ -197,8 +188,8 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	e.assertOnePerReport(total)
-	gavel.stillRunning(t)
+	e.AssertOnePerReport(total)
+	gavel.StillRunning(t)
 }
 
 // TestReportsArrivingWhileGavelPages: reports filed while Gavel reads a
@@ -208,11 +199,11 @@ func TestReportsDeletedBySomeoneElse(t *testing.T) {
 // but lists while a kind has had no report). Every report is still posted
 // exactly once.
 func TestReportsArrivingWhileGavelPages(t *testing.T) {
-	e := newEnv(t, newServer(t))
-	p := e.viaProxy()
+	e := newEnv(t, bottest.NewServer(t))
+	p := e.ViaProxy()
 	const before, during = 23, 5
 	for i := range before {
-		e.report(e.spam("backlog "+itoa(int64(i))), "backlog")
+		e.Report(e.Spam("backlog "+bottest.Itoa(int64(i))), "backlog")
 	}
 	var filed, quota atomic.Int32
 	var directions sync.Map
@@ -220,16 +211,16 @@ func TestReportsArrivingWhileGavelPages(t *testing.T) {
 		// Before Synapse answers for a later page, a new report arrives.
 		if q := r.URL.Query(); faultproxy.IsReportListing(r) && q.Get("from") != "" && q.Get("from") != "0" && quota.Add(-1) >= 0 {
 			directions.Store(q.Get("dir"), true)
-			e.report(e.spam("filed while paging "+itoa(int64(filed.Add(1)))), "paging")
+			e.Report(e.Spam("filed while paging "+bottest.Itoa(int64(filed.Add(1)))), "paging")
 		}
 		return nil
 	}
 	quota.Store(during)
 	p.SetRule(fileWhilePaging)
 	// The first start's full scan.
-	e.start(func(o *Options) { o.Feed.PageSize, o.Feed.ListOnly = 4, true })
+	e.Start(func(o *bot.Options) { o.Feed.PageSize, o.Feed.ListOnly = 4, true })
 	require.Eventually(t, func() bool { return filed.Load() == during }, time.Minute, 100*time.Millisecond)
-	e.assertOnePerReport(before + during)
+	e.AssertOnePerReport(before + during)
 
 	// The usual poll: hold it until ten reports are in, then let it page
 	// back through them while more arrive.
@@ -241,13 +232,13 @@ func TestReportsArrivingWhileGavelPages(t *testing.T) {
 		return nil
 	})
 	for i := range 10 {
-		e.report(e.spam("wave "+itoa(int64(i))), "wave")
+		e.Report(e.Spam("wave "+bottest.Itoa(int64(i))), "wave")
 	}
 	quota.Store(during)
 	p.SetRule(fileWhilePaging)
 	close(release)
 	require.Eventually(t, func() bool { return filed.Load() == 2*during }, time.Minute, 100*time.Millisecond)
-	e.assertOnePerReport(before + 10 + 2*during)
+	e.AssertOnePerReport(before + 10 + 2*during)
 	_, forward := directions.Load("f")
 	_, backward := directions.Load("b")
 	assert.True(t, forward && backward, "reports arrived during both kinds of paging")

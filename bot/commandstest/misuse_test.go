@@ -1,4 +1,4 @@
-package bot
+package commandstest
 
 import (
 	"regexp"
@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/internal/bottest"
 	"github.com/gavel-bot/gavel/internal/faultproxy"
 )
 
@@ -44,10 +45,10 @@ func unexpectedRequests(p *faultproxy.Proxy, mark int) []string {
 // reaches the admin API, and Gavel keeps running.
 func TestMalformedCommands(t *testing.T) {
 	e := newEnv(t, nil)
-	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
-	p := e.viaProxy()
-	gavel := e.start()
-	e.command(e.mod, "!help") // Gavel is up
+	e.Cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.ViaProxy()
+	gavel := e.Start()
+	e.Command(e.Mod, "!help") // Gavel is up
 
 	long := strings.Repeat("a", 10*1024)
 	cases := []struct{ body, reply string }{
@@ -148,10 +149,10 @@ func TestMalformedCommands(t *testing.T) {
 			name = name[:60] + "…"
 		}
 		t.Run(name, func(t *testing.T) {
-			cmd := e.say(e.mod, c.body)
-			reply := e.waitReply(cmd)
+			cmd := e.Say(e.Mod, c.body)
+			reply := e.WaitReply(cmd)
 			time.Sleep(50 * time.Millisecond)
-			assert.Len(t, e.replies(cmd), 1, "exactly one reply")
+			assert.Len(t, e.Replies(cmd), 1, "exactly one reply")
 			body := reply.Content.AsMessage().Body
 			assert.Contains(t, strings.ToLower(body), strings.ToLower(c.reply))
 			assert.Less(t, len(body), 1000, "the reply stays short")
@@ -159,9 +160,9 @@ func TestMalformedCommands(t *testing.T) {
 		})
 	}
 	assert.Empty(t, unexpectedRequests(p, mark), "no malformed command reached the admin API")
-	gavel.stillRunning(t)
-	reply := e.command(e.mod, "!status")
-	assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
+	gavel.StillRunning(t)
+	reply := e.Command(e.Mod, "!status")
+	assert.Contains(t, reply.Body, "Synapse "+e.Srv.Version)
 }
 
 // TestOnlyModeratorsAct: commands from members below min_power_level, from
@@ -170,95 +171,95 @@ func TestMalformedCommands(t *testing.T) {
 // the very next command.
 func TestOnlyModeratorsAct(t *testing.T) {
 	e := newEnv(t, nil)
-	e.cfg.Reports.OnFirstStart = config.FirstStartSkip
-	p := e.viaProxy()
-	gavel := e.start()
-	spam := e.spam("please delete me")
-	e.report(spam, "spam")
-	e.waitNotices(1)
-	reportID := e.reportID(spam)
-	deleteCmd := "!report delete " + itoa(reportID)
+	e.Cfg.Reports.OnFirstStart = config.FirstStartSkip
+	p := e.ViaProxy()
+	gavel := e.Start()
+	spam := e.Spam("please delete me")
+	e.Report(spam, "spam")
+	e.WaitNotices(1)
+	reportID := e.ReportID(spam)
+	deleteCmd := "!report delete " + bottest.Itoa(reportID)
 	stillThere := func() {
 		t.Helper()
-		_, err := e.admin.EventReport(bg, reportID)
+		_, err := e.Admin.EventReport(bg, reportID)
 		require.NoError(t, err, "report %d was deleted", reportID)
 	}
 
 	mark := p.Mark()
 	t.Run("member below min_power_level", func(t *testing.T) {
-		reply := e.command(e.member, deleteCmd)
+		reply := e.Command(e.Member, deleteCmd)
 		assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 0.", reply.Body)
 	})
 
 	t.Run("other rooms and DMs", func(t *testing.T) {
-		other, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.botCli.UserID}})
+		other, err := e.Mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.BotCli.UserID}})
 		require.NoError(t, err)
-		dm, err := e.mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.botCli.UserID}, IsDirect: true, Preset: "trusted_private_chat"})
+		dm, err := e.Mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Invite: []id.UserID{e.BotCli.UserID}, IsDirect: true, Preset: "trusted_private_chat"})
 		require.NoError(t, err)
 		var sent []id.EventID
 		for _, room := range []id.RoomID{other.RoomID, dm.RoomID} {
 			// Gavel's account is in the room (joined by hand: Gavel
 			// itself never accepts such invites), and the moderator is
 			// room admin there.
-			_, err := e.botCli.JoinRoomByID(bg, room)
+			_, err := e.BotCli.JoinRoomByID(bg, room)
 			require.NoError(t, err)
-			resp, err := e.mod.SendText(bg, room, deleteCmd)
+			resp, err := e.Mod.SendText(bg, room, deleteCmd)
 			require.NoError(t, err)
 			sent = append(sent, resp.EventID)
 		}
-		e.command(e.mod, "!help") // a full sync round later
+		e.Command(e.Mod, "!help") // a full sync round later
 		for i, room := range []id.RoomID{other.RoomID, dm.RoomID} {
-			msgs, err := e.mod.Messages(bg, room, "", "", mautrix.DirectionBackward,
-				&mautrix.FilterPart{Senders: []id.UserID{e.botCli.UserID}, Types: []event.Type{event.EventMessage}}, 50)
+			msgs, err := e.Mod.Messages(bg, room, "", "", mautrix.DirectionBackward,
+				&mautrix.FilterPart{Senders: []id.UserID{e.BotCli.UserID}, Types: []event.Type{event.EventMessage}}, 50)
 			require.NoError(t, err)
 			assert.Empty(t, msgs.Chunk, "Gavel answered %s in another room", sent[i])
 		}
 	})
 
 	t.Run("reactions notices and edits", func(t *testing.T) {
-		target := e.say(e.member, "something")
-		_, err := e.mod.SendReaction(bg, e.room, target, deleteCmd)
+		target := e.Say(e.Member, "something")
+		_, err := e.Mod.SendReaction(bg, e.Room, target, deleteCmd)
 		require.NoError(t, err)
-		_, err = e.mod.SendMessageEvent(bg, e.room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: deleteCmd})
+		_, err = e.Mod.SendMessageEvent(bg, e.Room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: deleteCmd})
 		require.NoError(t, err)
 		edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "* " + deleteCmd,
 			NewContent: &event.MessageEventContent{MsgType: event.MsgText, Body: deleteCmd}}
-		edit.SetEdit(e.say(e.mod, "typo"))
-		_, err = e.mod.SendMessageEvent(bg, e.room, event.EventMessage, edit)
+		edit.SetEdit(e.Say(e.Mod, "typo"))
+		_, err = e.Mod.SendMessageEvent(bg, e.Room, event.EventMessage, edit)
 		require.NoError(t, err)
-		e.command(e.mod, "!help") // a full sync round later
+		e.Command(e.Mod, "!help") // a full sync round later
 	})
 
 	t.Run("a user not in the room cannot send there", func(t *testing.T) {
-		outsider := e.srv.User(t, "outsider", false)
-		_, err := outsider.SendText(bg, e.room, deleteCmd)
+		outsider := e.Srv.User(t, "outsider", false)
+		_, err := outsider.SendText(bg, e.Room, deleteCmd)
 		require.Error(t, err, "Synapse refuses, so Gavel never sees it")
 	})
 	assert.Empty(t, unexpectedRequests(p, mark))
 	stillThere()
 
 	t.Run("demoted moderator loses the right at once", func(t *testing.T) {
-		mod2 := e.srv.User(t, "mod2", false)
-		_, err := e.mod.InviteUser(bg, e.room, &mautrix.ReqInviteUser{UserID: mod2.UserID})
+		mod2 := e.Srv.User(t, "mod2", false)
+		_, err := e.Mod.InviteUser(bg, e.Room, &mautrix.ReqInviteUser{UserID: mod2.UserID})
 		require.NoError(t, err)
-		_, err = mod2.JoinRoomByID(bg, e.room)
+		_, err = mod2.JoinRoomByID(bg, e.Room)
 		require.NoError(t, err)
-		e.setPowerLevel(mod2.UserID, 50)
-		reply := e.command(mod2, "!status")
-		assert.Contains(t, reply.Body, "Synapse "+e.srv.Version)
+		e.SetPowerLevel(mod2.UserID, 50)
+		reply := e.Command(mod2, "!status")
+		assert.Contains(t, reply.Body, "Synapse "+e.Srv.Version)
 
-		e.setPowerLevel(mod2.UserID, 10)
-		reply = e.command(mod2, deleteCmd)
+		e.SetPowerLevel(mod2.UserID, 10)
+		reply = e.Command(mod2, deleteCmd)
 		assert.Equal(t, "Sorry, Gavel's commands need power level 50 in this room; yours is 10.", reply.Body)
 		stillThere()
 	})
 
 	t.Run("promoted member gains the right at once", func(t *testing.T) {
-		e.setPowerLevel(e.member.UserID, 50)
-		reply := e.command(e.member, deleteCmd)
-		assert.Equal(t, "Deleted report "+itoa(reportID)+". Its case is closed.", reply.Body)
-		_, err := e.admin.EventReport(bg, reportID)
+		e.SetPowerLevel(e.Member.UserID, 50)
+		reply := e.Command(e.Member, deleteCmd)
+		assert.Equal(t, "Deleted report "+bottest.Itoa(reportID)+". Its case is closed.", reply.Body)
+		_, err := e.Admin.EventReport(bg, reportID)
 		assert.Error(t, err, "the report is gone")
 	})
-	gavel.stillRunning(t)
+	gavel.StillRunning(t)
 }

@@ -1,4 +1,4 @@
-package bot
+package casestest
 
 import (
 	"database/sql"
@@ -14,14 +14,14 @@ import (
 // only) is refused with the advice to send the command again.
 func TestConfirmationAfterARestart(t *testing.T) {
 	e := newEnv(t, nil)
-	r := e.start()
-	target := e.srv.User(t, "victim", false).UserID
-	preview := e.waitReply(e.say(e.mod, "!deactivate "+string(target)))
-	other := e.srv.User(t, "victim", false).UserID
-	old := e.waitReply(e.say(e.mod, "!deactivate "+string(other)))
-	require.NoError(t, r.stop())
+	r := e.Start()
+	target := e.Srv.User(t, "victim", false).UserID
+	preview := e.WaitReply(e.Say(e.Mod, "!deactivate "+string(target)))
+	other := e.Srv.User(t, "victim", false).UserID
+	old := e.WaitReply(e.Say(e.Mod, "!deactivate "+string(other)))
+	require.NoError(t, r.Stop())
 
-	db, err := sql.Open("sqlite", "file:"+e.cfg.Database.URI+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+e.Cfg.Database.URI+"?_pragma=busy_timeout(10000)")
 	require.NoError(t, err)
 	// The second is made as a Gavel before schema v9 left it; the text
 	// of the first then says someone else: only the stored command counts.
@@ -40,10 +40,10 @@ func TestConfirmationAfterARestart(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	e.start()
-	assert.Equal(t, "Deactivated "+string(target)+".", e.answer(e.react(e.mod, preview.ID, "✅")))
+	e.Start()
+	assert.Equal(t, "Deactivated "+string(target)+".", e.answer(e.react(e.Mod, preview.ID, "✅")))
 	assert.True(t, e.deactivated(target))
 	assert.Equal(t, "Not done: this preview was made by an older Gavel, before an upgrade, and cannot be confirmed. Send the command again.",
-		e.answer(e.react(e.mod, old.ID, "✅")))
+		e.answer(e.react(e.Mod, old.ID, "✅")))
 	assert.False(t, e.deactivated(other))
 }
