@@ -82,6 +82,9 @@ func Run(ctx context.Context, path string, out io.Writer) error {
 		}
 		r.ok(c.name, "%s", msg)
 	}
+	if w := Unreachable(r.cfg.Commands, r.state, r.cfg.Matrix.UserID); w != "" {
+		r.line("warn", "roles", "%s", w)
+	}
 	return nil
 }
 
