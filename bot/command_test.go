@@ -15,13 +15,15 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/metrics"
 )
 
 // testBot is a Bot that needs no homeserver: power levels are cached.
 func testBot(t *testing.T, levels map[id.UserID]int) *Bot {
 	cfg := config.Defaults()
 	cfg.Matrix = config.Matrix{Homeserver: "https://matrix.example.org", UserID: "@gavel:example.org", AccessToken: "x", ManagementRoom: "!mods:example.org"}
-	b, err := New(&cfg, nil, zerolog.Nop(), Options{})
+	// Without a store, the metrics read none.
+	b, err := New(&cfg, nil, zerolog.Nop(), Options{Metrics: metrics.New("test", metrics.Sources{})})
 	require.NoError(t, err)
 	b.powerLevels = &event.PowerLevelsEventContent{Users: levels}
 	b.createEvent = &event.Event{Type: event.StateCreate, Sender: "@creator:example.org",

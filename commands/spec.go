@@ -16,6 +16,10 @@
 // aliases are left for the moderation handlers to resolve. Every problem
 // is a *UsageError that says what was wrong and how the command is used.
 //
+// A command's group decides the power level it needs in the management
+// room unless commands.power_levels names the command (Levels, in
+// levels.go: the one place that decides it).
+//
 // Of Gavel's packages it may import: internal/mxid.
 package commands
 

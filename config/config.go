@@ -4,7 +4,7 @@
 // type are errors that name the key and its line; every problem found is
 // reported at once, so a new user fixes the file in one go.
 //
-// Of Gavel's packages it may import: internal/mxid.
+// Of Gavel's packages it may import: commands, internal/mxid.
 package config
 
 import (
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
@@ -89,14 +91,53 @@ type Commands struct {
 	// Prefix starts every command, e.g. "!" in "!help".
 	Prefix string `yaml:"prefix"`
 	// MinPowerLevel is the power level in the management room needed to run
-	// commands.
+	// commands, unless PowerLevels says otherwise.
 	MinPowerLevel int `yaml:"min_power_level"`
+	// PowerLevels gives commands (by name: "room delete") or groups of
+	// commands ("destructive") a level of their own; see Levels.
+	PowerLevels map[string]int `yaml:"power_levels,omitempty"`
 	// DryRun makes every command that would change something reply with
 	// what it would do instead, and call nothing that changes state.
 	DryRun bool `yaml:"dry_run"`
 	// ConfirmTimeout is how long a preview of an action that needs
 	// confirmation waits for a moderator's ✅.
 	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
+}
+
+// Levels returns the power level each command needs in the management
+// room.
+func (c Commands) Levels() commands.Levels {
+	return commands.Levels{Min: c.MinPowerLevel, Set: c.PowerLevels}
+}
+
+// levelProblem says what is wrong with the entry name: level of
+// commands.power_levels, or "".
+func levelProblem(name string, level int) string {
+	names := commands.LevelNames()
+	if !slices.Contains(names, name) {
+		groups := make([]string, 0, len(commands.Groups()))
+		for _, g := range commands.Groups() {
+			groups = append(groups, string(g))
+		}
+		if under := commands.Lookup(name); len(under) > 0 {
+			sub := make([]string, len(under))
+			for i, s := range under {
+				sub[i] = s.Name
+			}
+			return fmt.Sprintf("names no single command: give each of %s its level, or a group (%s)", strings.Join(sub, ", "), strings.Join(groups, ", "))
+		}
+		return fmt.Sprintf("is no command or group%s: name a command as !help does (deactivate, room delete) or a group (%s)",
+			suggest(name, names), strings.Join(groups, ", "))
+	}
+	return levelRange(level)
+}
+
+// levelRange says what is wrong with a power level, or "".
+func levelRange(level int) string {
+	if level < commands.MinLevel || level > commands.MaxLevel {
+		return fmt.Sprintf("must be a power level between %d and %d (Matrix's range), like 100", commands.MinLevel, commands.MaxLevel)
+	}
+	return ""
 }
 
 // Reports configures the report feed.
@@ -327,7 +368,8 @@ func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 	fields := make(map[string]reflect.Value)
 	for i := 0; i < v.NumField(); i++ {
 		if v.Type().Field(i).IsExported() {
-			fields[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i)
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			fields[name] = v.Field(i)
 		}
 	}
 	var errs []error
@@ -336,7 +378,7 @@ func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 		key := prefix + keyNode.Value
 		field, ok := fields[keyNode.Value]
 		if !ok {
-			errs = append(errs, fmt.Errorf("line %d: unknown key %s%s", keyNode.Line, key, suggest(keyNode.Value, fields)))
+			errs = append(errs, fmt.Errorf("line %d: unknown key %s%s", keyNode.Line, key, suggest(keyNode.Value, slices.Collect(maps.Keys(fields)))))
 			continue
 		}
 		if field.Kind() == reflect.Struct && field.Type() != reflect.TypeFor[time.Time]() {
@@ -348,6 +390,10 @@ func decode(node *yaml.Node, v reflect.Value, prefix string) []error {
 		}
 		if field.Kind() == reflect.Slice {
 			errs = append(errs, decodeList(valueNode, field, key)...)
+			continue
+		}
+		if field.Type() == reflect.TypeFor[map[string]int]() {
+			errs = append(errs, decodeLevels(valueNode, field, key)...)
 			continue
 		}
 		errs = append(errs, decodeValue(valueNode, field, key)...)
@@ -383,6 +429,45 @@ func decodeList(node *yaml.Node, v reflect.Value, key string) []error {
 	return errs
 }
 
+// decodeLevels reads commands.power_levels, a mapping of command and
+// group names to power levels, into v; each entry is checked here, where
+// its line is known.
+func decodeLevels(node *yaml.Node, v reflect.Value, key string) []error {
+	if node.Kind != yaml.MappingNode {
+		return []error{fmt.Errorf("line %d: %s must be a mapping of command or group names to power levels, like {destructive: 100, suspend: 100}", node.Line, key)}
+	}
+	levels := make(map[string]int, len(node.Content)/2)
+	lines := map[string]int{}
+	var errs []error
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		keyNode, valueNode := node.Content[i], node.Content[i+1]
+		name, entry := keyNode.Value, key+"."+keyNode.Value
+		if first, twice := lines[name]; twice {
+			errs = append(errs, fmt.Errorf("line %d: %s: given twice (first on line %d); keep one", keyNode.Line, entry, first))
+			continue
+		}
+		lines[name] = keyNode.Line
+		if valueNode.Kind == yaml.ScalarNode && valueNode.Tag == "!!null" {
+			errs = append(errs, fmt.Errorf("line %d: %s: has no level; give one, like 100, or remove the line", keyNode.Line, entry))
+			continue
+		}
+		var level int
+		if e := decodeValue(valueNode, reflect.ValueOf(&level).Elem(), entry); len(e) > 0 {
+			errs = append(errs, e...)
+			continue
+		}
+		if problem := levelProblem(name, level); problem != "" {
+			errs = append(errs, fmt.Errorf("line %d: %s: %s", keyNode.Line, entry, problem))
+			continue
+		}
+		levels[name] = level
+	}
+	if len(errs) == 0 {
+		v.Set(reflect.ValueOf(levels))
+	}
+	return errs
+}
+
 // decodeValue reads a single YAML value into v.
 func decodeValue(node *yaml.Node, v reflect.Value, key string) []error {
 	if err := node.Decode(v.Addr().Interface()); err != nil || node.Kind != yaml.ScalarNode {
@@ -404,12 +489,12 @@ func typeProblem(t reflect.Type) string {
 	}
 }
 
-// suggest offers the known key closest to an unknown one, for typos.
-func suggest(key string, fields map[string]reflect.Value) string {
+// suggest offers the name in known closest to an unknown one, for typos.
+func suggest(name string, known []string) string {
 	best, bestDist := "", 3
-	for known := range fields {
-		if d := editDistance(key, known); d < bestDist {
-			best, bestDist = known, d
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestDist {
+			best, bestDist = k, d
 		}
 	}
 	if best == "" {
@@ -468,6 +553,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Commands.Prefix == "" || strings.ContainsAny(c.Commands.Prefix, " \t\r\n") || len(c.Commands.Prefix) > 8 {
 		bad("commands.prefix", "must be 1 to 8 characters without spaces, like !")
+	}
+	if problem := levelRange(c.Commands.MinPowerLevel); problem != "" {
+		bad("commands.min_power_level", "%s", problem)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Commands.PowerLevels)) {
+		if problem := levelProblem(name, c.Commands.PowerLevels[name]); problem != "" {
+			bad("commands.power_levels."+name, "%s", problem)
+		}
 	}
 	if c.Commands.ConfirmTimeout < time.Second || c.Commands.ConfirmTimeout > 24*time.Hour {
 		bad("commands.confirm_timeout", "must be between 1s and 24h, like 5m")

@@ -391,3 +391,64 @@ func TestListErrorsNameTheElement(t *testing.T) {
 		})
 	}
 }
+
+// TestPowerLevels: commands.power_levels gives commands and groups their
+// own level; unknown names, names of several commands, levels outside
+// Matrix's range and entries given twice are refused with their key and
+// line, all at once.
+func TestPowerLevels(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + "commands:\n  min_power_level: 40\n  power_levels:\n    suspend: 100\n    room delete: 90\n    read: 0\n"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"suspend": 100, "room delete": 90, "read": 0}, cfg.Commands.PowerLevels)
+	levels := cfg.Commands.Levels()
+	assert.Equal(t, 40, levels.Min)
+	assert.Equal(t, cfg.Commands.PowerLevels, levels.Set)
+
+	cfg, err = Parse([]byte(minimal))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.Commands.PowerLevels, "no entries unless given: the defaults are commands.Levels'")
+
+	_, err = Parse([]byte(minimal + `commands:
+  power_levels:
+    deactivat: 100
+    redact: 100
+    suspend: 9007199254740992
+    ban: -9007199254740992
+    kick: lots
+    unban:
+    lock: 60
+    lock: 70
+`))
+	require.Error(t, err)
+	for _, want := range []string{
+		"line 9: commands.power_levels.deactivat: is no command or group (did you mean deactivate?): name a command as !help does (deactivate, room delete) or a group (read, cases, room, server, destructive)",
+		"line 10: commands.power_levels.redact: names no single command: give each of redact user, redact event its level, or a group (read, cases, room, server, destructive)",
+		"line 11: commands.power_levels.suspend: must be a power level between -9007199254740991 and 9007199254740991 (Matrix's range), like 100",
+		"line 12: commands.power_levels.ban: must be a power level between",
+		"line 13: commands.power_levels.kick: must be a whole number",
+		"line 14: commands.power_levels.unban: has no level; give one, like 100, or remove the line",
+		"line 16: commands.power_levels.lock: given twice (first on line 15); keep one",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	_, err = Parse([]byte(minimal + "commands:\n  power_levels: [destructive]\n"))
+	assert.ErrorContains(t, err, "line 8: commands.power_levels must be a mapping of command or group names to power levels, like {destructive: 100, suspend: 100}")
+
+	// A configuration built in code is checked too, by key.
+	cfg, err = Parse([]byte(minimal))
+	require.NoError(t, err)
+	cfg.Commands.PowerLevels = map[string]int{"obliterate": 100}
+	cfg.Commands.MinPowerLevel = 1 << 60
+	err = cfg.Validate()
+	assert.ErrorContains(t, err, "commands.power_levels.obliterate: is no command or group")
+	assert.ErrorContains(t, err, "commands.min_power_level: must be a power level between")
+
+	// What Marshal writes, Parse reads back.
+	cfg.Commands.PowerLevels = map[string]int{"room delete": 100, "cases": 30}
+	cfg.Commands.MinPowerLevel = 50
+	data, err := cfg.Marshal()
+	require.NoError(t, err)
+	back, err := Parse(data)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Commands.PowerLevels, back.Commands.PowerLevels)
+}

@@ -1,10 +1,13 @@
 // Package intake turns a moderator's event in the management room into
 // exactly one recorded reply: a command message, a button pressed on a
 // report's card (a reaction), or ✅/❌ on the preview of an action that
-// waits for confirmation. It checks age, power level and how the event was
-// sent, runs the command through package moderation, and records the
-// event, its reply, its action log entry and any pending confirmation in
-// one transaction, so that a replayed sync never runs a command twice.
+// waits for confirmation. It checks age, how the event was sent and the
+// sender's power level against the one the command needs
+// (commands.Levels: the same whether the command is typed, structured,
+// a card's button or confirmed with ✅), runs the command through package
+// moderation, and records the event, its reply, its action log entry and
+// any pending confirmation in one transaction, so that a replayed sync
+// never runs a command twice.
 //
 // Buttons and confirmations carry typed commands: a button is built in Go
 // for the card's report (moderation.Moderator.Buttons), and a confirmation
@@ -211,7 +214,8 @@ func (in *Intake) count(name string, out moderation.Outcome) {
 // Decide checks age and permission, then runs the command (or answers
 // parseErr, the command's usage error).
 func (in *Intake) Decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) moderation.Outcome {
-	if refusal, refused := in.gate(ctx, evt, "command"); refused {
+	level, refusal, refused := in.gate(ctx, evt, "command")
+	if refused {
 		return moderation.Subject(refusal, cmd)
 	}
 	if parseErr != nil {
@@ -222,23 +226,42 @@ func (in *Intake) Decide(ctx context.Context, evt *event.Event, cmd commands.Com
 		}
 		return moderation.Outcome{Reply: t}
 	}
+	if refusal, refused := in.beyond(cmd, level); refused {
+		return moderation.Subject(refusal, cmd)
+	}
 	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
 }
 
 // gate refuses a moderator's event that is too old to act on (sent while
-// Gavel was not running), or whose sender's power level is too low.
-func (in *Intake) gate(ctx context.Context, evt *event.Event, what string) (moderation.Outcome, bool) {
+// Gavel was not running), or whose sender's power level is too low for
+// any command; else it returns that level, for beyond to check against
+// the command's own.
+func (in *Intake) gate(ctx context.Context, evt *event.Event, what string) (int, moderation.Outcome, bool) {
 	sent := time.UnixMilli(evt.Timestamp)
 	if age := time.Since(sent); age > StaleAfter {
-		return moderation.Refused("Not run: this %s is from %s, %s, while Gavel was not running. Send it again if it still applies.",
+		return 0, moderation.Refused("Not run: this %s is from %s, %s, while Gavel was not running. Send it again if it still applies.",
 			what, sent.UTC().Format("15:04 UTC"), notice.Ago(sent, time.Now())), true
 	}
 	level, err := in.cfg.PowerLevel(ctx, evt.Sender)
 	if err != nil {
-		return moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err)), true
+		return 0, moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err)), true
 	}
-	if need := in.cfg.Commands.MinPowerLevel; level < need {
-		return moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", need, level), true
+	if need := in.cfg.Commands.Levels().Lowest(); level < need {
+		return level, moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", need, level), true
+	}
+	return level, moderation.Outcome{}, false
+}
+
+// beyond refuses cmd when it needs a higher power level than level, the
+// sender's (commands.power_levels): typed, structured, by a button or
+// confirmed with ✅, a command needs the same.
+func (in *Intake) beyond(cmd commands.Command, level int) (moderation.Outcome, bool) {
+	s := commands.SpecOf(cmd)
+	if s == nil {
+		return moderation.Outcome{}, false
+	}
+	if need := in.cfg.Commands.Levels().Of(s); level < need {
+		return moderation.Refused("Not done: %s needs power %d here; yours is %d.", s.Name, need, level), true
 	}
 	return moderation.Outcome{}, false
 }

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -73,7 +74,8 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 	report := m.Report
 	input := key + " on " + report.Ref().String() // until the button is found
 	in.record(ctx, evt, card, card, "button", &input, func(ctx context.Context) moderation.Outcome {
-		if refusal, refused := in.gate(ctx, evt, "reaction"); refused {
+		level, refusal, refused := in.gate(ctx, evt, "reaction")
+		if refused {
 			return refusal
 		}
 		c, err := in.cfg.Store.Cases.Get(ctx, report)
@@ -94,6 +96,9 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 			return moderation.Refused("Not done: report %s's card has no %s button any more (what it did no longer applies).", report.Ref(), key)
 		}
 		input = textcut.Runes(key+" "+b.Text, 200)
+		if refusal, refused := in.beyond(b.Command, level); refused {
+			return moderation.Subject(refusal, b.Command)
+		}
 		out := in.cfg.Mod.Run(ctx, evt.Sender, b.Command)
 		if out.Pending != nil {
 			in.pend(out.Pending, evt.Sender, b.Text, b.Command)
@@ -105,8 +110,12 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 // decidePending confirms (and runs) or cancels a pending action: the
 // first moderator to decide in time wins, and the action runs once. What
 // runs is the stored command, decoded by its name and marked confirmed.
+// A ✅ from a member below the command's level (commands.power_levels)
+// decides nothing: another moderator's can still confirm. ❌ needs
+// commands.min_power_level, or the command's level when that is lower.
 func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.Pending, preview id.EventID, decision string) moderation.Outcome {
-	if refusal, refused := in.gate(ctx, evt, "reaction"); refused {
+	level, refusal, refused := in.gate(ctx, evt, "reaction")
+	if refused {
 		return refusal
 	}
 	var cmd commands.Command
@@ -115,32 +124,52 @@ func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.
 		if cmd, refusal = stored(p); refusal != nil {
 			return *refusal
 		}
+		if refusal, refused := in.beyond(cmd, level); refused {
+			if out, decided := in.decided(ctx, preview); decided {
+				return out // nothing to confirm any more: say so, as to anyone
+			}
+			return moderation.Subject(refusal, cmd)
+		}
+	} else if need := in.cfg.Commands.Levels().Cancel(commands.ByName(p.Name)); level < need {
+		return moderation.Refused("Not done: cancelling %s needs power %d here; yours is %d.", cmp.Or(p.Name, "this command"), need, level)
 	}
 	won, err := in.cfg.Store.Pending.Decide(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
 	if err != nil {
 		return moderation.Refused("Not done: Gavel could not record the decision (database error). React again in a moment.")
 	}
 	if !won {
-		now, err := in.cfg.Store.Pending.ByEvent(ctx, preview)
-		if err != nil || now == nil {
-			return moderation.Refused("Not done: this preview can no longer be decided.")
+		if out, decided := in.decided(ctx, preview); decided {
+			return out
 		}
-		t := notice.New()
-		switch now.State {
-		case store.PendingConfirmed:
-			t.Raw("Already confirmed by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
-		case store.PendingCancelled:
-			t.Raw("Already cancelled by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
-		default:
-			t.Raw("This preview expired at " + now.ExpiresAt.UTC().Format("15:04 UTC") + "; nothing was done. Send the command again.")
-		}
-		return moderation.NotDone(t)
+		return moderation.Refused("Not done: this preview can no longer be decided.")
 	}
 	if decision == store.PendingCancelled {
 		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
 		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
 	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
+}
+
+// decided answers a reaction to preview when its action can no longer be
+// decided (confirmed, cancelled or expired), and reports whether it can
+// not.
+func (in *Intake) decided(ctx context.Context, preview id.EventID) (moderation.Outcome, bool) {
+	now, err := in.cfg.Store.Pending.ByEvent(ctx, preview)
+	if err != nil || now == nil {
+		return moderation.Refused("Not done: this preview can no longer be decided."), true
+	}
+	t := notice.New()
+	switch {
+	case now.State == store.PendingConfirmed:
+		t.Raw("Already confirmed by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+	case now.State == store.PendingCancelled:
+		t.Raw("Already cancelled by ").User(string(now.DecidedBy)).Raw(" at " + now.DecidedAt.UTC().Format("15:04 UTC") + ".")
+	case !time.Now().Before(now.ExpiresAt):
+		t.Raw("This preview expired at " + now.ExpiresAt.UTC().Format("15:04 UTC") + "; nothing was done. Send the command again.")
+	default:
+		return moderation.Outcome{}, false
+	}
+	return moderation.NotDone(t), true
 }
 
 // stored returns the command pending action p runs once confirmed, or the

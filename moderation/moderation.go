@@ -114,6 +114,12 @@ type Config struct {
 	Dossier *dossier.Gatherer
 	// Notify wakes the outbox's sender: FollowTasks queued an edit.
 	Notify func()
+	// Levels returns the power level each command needs in the
+	// management room (read at every !help), and PowerLevel a member's
+	// level there: !help says what each command needs and marks what
+	// the asking member cannot run. Without them it does neither.
+	Levels     func() commands.Levels
+	PowerLevel func(context.Context, id.UserID) (int, error)
 	// Metrics records how long cases wait; nil for none.
 	Metrics *metrics.Metrics
 	Log     zerolog.Logger
@@ -181,7 +187,7 @@ func onBy[C any](h map[reflect.Type]handler, fn func(context.Context, id.UserID,
 // register lists every command's handler.
 func (m *Moderator) register() map[reflect.Type]handler {
 	h := map[reflect.Type]handler{}
-	on(h, m.help)
+	onBy(h, m.help)
 	on(h, m.status)
 	onBy(h, m.listReports)
 	on(h, m.showReport)

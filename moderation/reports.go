@@ -19,8 +19,17 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-func (m *Moderator) help(_ context.Context, c commands.Help) Outcome {
-	return Done(notice.Help(c.Topic, m.Prefix))
+func (m *Moderator) help(ctx context.Context, by id.UserID, c commands.Help) Outcome {
+	var roles *notice.Roles
+	if m.Levels != nil {
+		roles = &notice.Roles{Levels: m.Levels()}
+		if m.PowerLevel != nil {
+			if have, err := m.PowerLevel(ctx, by); err == nil {
+				roles.Have = &have
+			}
+		}
+	}
+	return Done(notice.Help(c.Topic, m.Prefix, roles))
 }
 
 func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {

@@ -122,12 +122,40 @@ func reportItems(t *Text, items []Listed, prefix string, now time.Time, hidden i
 	return t.Syntax(prefix + "report <id>").Raw(" shows one.")
 }
 
-// Help lists the commands by section, one line each, or with a topic the
-// commands it names with their details and arguments.
-func Help(topic, prefix string) *Text {
+// Roles is what !help says about power levels: the level each command
+// needs in the management room, and the asking member's.
+type Roles struct {
+	Levels commands.Levels
+	// Have is the asking member's power level; nil when it is not known,
+	// and nothing is marked.
+	Have *int
+}
+
+// beyond reports whether the member cannot run s, and the level s needs
+// (-1 when r is nil: not known).
+func (r *Roles) beyond(s *commands.Spec) (bool, int) {
+	if r == nil {
+		return false, -1
+	}
+	need := r.Levels.Of(s)
+	return r.Have != nil && *r.Have < need, need
+}
+
+// Help lists the commands by section, one line each, marking those the
+// asking member's power level is too low for; or with a topic the
+// commands it names with their details, arguments and the level each
+// needs. Without roles, levels are not mentioned.
+func Help(topic, prefix string, roles *Roles) *Text {
 	t := New()
 	if topic == "" {
-		t.Bold("Gavel's commands").Raw(" (").Syntax(prefix + "help <command>").Raw(" explains one):").Newline()
+		t.Bold("Gavel's commands").Raw(" (").Syntax(prefix + "help <command>").Raw(" explains one)")
+		for _, s := range commands.All() {
+			if out, _ := roles.beyond(s); out {
+				t.Raw(fmt.Sprintf(". Your power level here is %d: the commands marked need more", *roles.Have))
+				break
+			}
+		}
+		t.Raw(":").Newline()
 		for _, section := range commands.Sections() {
 			specs := commands.InSection(section)
 			if len(specs) == 0 {
@@ -136,6 +164,9 @@ func Help(topic, prefix string) *Text {
 			t.Bold(string(section)).StartList()
 			for _, s := range specs {
 				t.Item().Syntax(prefix + s.Usage).Raw(" — " + s.Summary)
+				if out, need := roles.beyond(s); out {
+					t.Raw(" — ").Bold(fmt.Sprintf("needs power %d here", need))
+				}
 			}
 			t.EndList()
 		}
@@ -155,6 +186,15 @@ func Help(topic, prefix string) *Text {
 			a := &s.Args[i]
 			t.ItemLine().Syntax(a.Usage()).Raw(": " + a.Doc)
 		}
+		if roles == nil {
+			continue
+		}
+		out, need := roles.beyond(s)
+		t.ItemLine().Raw(fmt.Sprintf("Needs power %d here", need))
+		if out {
+			t.Raw(fmt.Sprintf("; yours is %d", *roles.Have))
+		}
+		t.Raw(".")
 	}
 	return t.EndList()
 }

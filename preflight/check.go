@@ -29,10 +29,11 @@ const checkTimeout = 20 * time.Second
 // what failed and what to do.
 var ErrFailed = errors.New("a check failed")
 
-// Run checks the configuration at path and everything Gavel needs at start
-// — the homeserver, both tokens, admin rights, Synapse's version, the
-// management room, encryption settings, Synapse's database for room
-// reports and Gavel's own database — printing one line per check to out,
+// Run checks the configuration at path (and prints the power level each
+// command needs) and everything Gavel needs at start — the homeserver,
+// both tokens, admin rights, Synapse's version, the management room,
+// encryption settings, Synapse's database for room reports and Gavel's
+// own database — printing one line per check to out,
 // and stops at the first failure with ErrFailed. It changes nothing: it
 // joins no room, sends nothing and neither creates nor upgrades the
 // database, so it can run next to a running Gavel. No token is printed.
@@ -47,6 +48,7 @@ func Run(ctx context.Context, path string, out io.Writer) error {
 		r.line("warn", "config", "%s", w)
 	}
 	r.cfg = cfg
+	r.roles()
 	if r.client, err = mautrix.NewClient(cfg.Matrix.Homeserver, cfg.Matrix.UserID, cfg.Matrix.AccessToken); err != nil {
 		return r.fail("config", fmt.Errorf("matrix.homeserver: %w", err))
 	}
@@ -79,6 +81,9 @@ func Run(ctx context.Context, path string, out io.Writer) error {
 			return r.fail(c.name, err)
 		}
 		r.ok(c.name, "%s", msg)
+	}
+	if w := Unreachable(r.cfg.Commands, r.state, r.cfg.Matrix.UserID); w != "" {
+		r.line("warn", "roles", "%s", w)
 	}
 	return nil
 }

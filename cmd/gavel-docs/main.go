@@ -76,7 +76,9 @@ func commandsMarkdown() string {
 		"Users and rooms can be given as ids, aliases, matrix.to links or `matrix:` URIs.\n\n")
 	b.WriteString("Each command belongs to a group that says what it may do: `read` (shows something, changes nothing), `cases` (changes a report's case), " +
 		"`room` (acts in one room, through Gavel's own account), `server` (acts on the server's accounts, rooms and media), " +
-		"`destructive` (cannot be undone: a preview first, to confirm with ✅).\n")
+		"`destructive` (cannot be undone: a preview first, to confirm with ✅). " +
+		"The group decides the power level a command needs in the management room: by default `commands.min_power_level` (50), and 100 for `destructive`; " +
+		"`commands.power_levels` sets it by group or by command ([roles.md](roles.md)).\n")
 	for _, section := range commands.Sections() {
 		b.WriteString("\n## " + string(section) + "\n")
 		for _, s := range commands.InSection(section) {
