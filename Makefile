@@ -87,7 +87,7 @@ bench: build synapse
 # A local Synapse with a bot, a moderator, a management room and a reported
 # message, and Gavel running against it; see the README.
 demo: build synapse
-	$(GO) run ./internal/demo -gavel bin/gavel -port $(DEMO_PORT)
+	$(GO) run ./cmd/gavel-demo -gavel bin/gavel -port $(DEMO_PORT)
 
 # docs/commands.md (and the commands at a glance in README.md) from the
 # command declarations; a test in cmd/gavel-docs fails when they are stale.

@@ -87,6 +87,9 @@ func TestImportRules(t *testing.T) {
 			if imp == "bot" && p.ImportPath != module && !testKit(rel) {
 				t.Errorf("%s imports bot: nothing imports bot but main (the gavel command) and the test kit of its tests; move what it needs out of bot", rel)
 			}
+			if testKit(imp) && !testKit(rel) && p.Name != "main" {
+				t.Errorf("%s imports %s: a test kit is for tests, the benchmark and the demo; Gavel itself never imports one", rel, imp)
+			}
 			if apart := []string{"feed", "moderation", "outbox"}; slices.Contains(apart, rel) && slices.Contains(apart, imp) {
 				t.Errorf("%s imports %s: feed, moderation and outbox do not import each other; pass what one needs of the other through its Config, as bot does", rel, imp)
 			}
@@ -228,6 +231,7 @@ func TestParseRule(t *testing.T) {
 	}
 }
 
-// testKit reports whether rel is a kit that only tests import, which may
-// import bot to run it.
-func testKit(rel string) bool { return rel == "internal/bottest" }
+// testKit reports whether rel is a kit that only tests, the benchmark and
+// the demo import (internal/testkit/…): one may import bot to run it, and
+// no other package may import one.
+func testKit(rel string) bool { return strings.HasPrefix(rel, "internal/testkit/") }

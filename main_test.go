@@ -18,7 +18,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 func TestMain(m *testing.M) { synapsetest.Main(m) }

@@ -1,7 +1,7 @@
 package adminapi_test
 
 // Integration tests: every call against a real Synapse started by
-// internal/synapsetest. Each test makes its own users and rooms, so they
+// internal/testkit/synapsetest. Each test makes its own users and rooms, so they
 // share one server per package.
 
 import (
@@ -22,7 +22,7 @@ import (
 	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/adminapi"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 func TestMain(m *testing.M) { synapsetest.Main(m) }

@@ -10,7 +10,7 @@
 // transaction id, which is what makes "exactly once" hold across crashes
 // and restarts.
 //
-// Nothing imports bot but main and its tests' kit, internal/bottest.
+// Nothing imports bot but main and its tests' kit, internal/testkit/bottest.
 //
 // Of Gavel's packages it may import: adminapi, commands, config, doorbell,
 // dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,

@@ -27,7 +27,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 	"github.com/gavel-bot/gavel/outbox"
 	"github.com/gavel-bot/gavel/store"
 )

@@ -7,7 +7,7 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-// What crypto_test.go (package bot_test, which the kit in internal/bottest
+// What crypto_test.go (package bot_test, which the kit in internal/testkit/bottest
 // lets run Gavel) looks at inside a running Bot.
 
 var ErrNoPickleKey = errNoPickleKey

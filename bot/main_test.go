@@ -9,8 +9,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 func TestMain(m *testing.M) { bottest.Main(m) }

@@ -15,8 +15,8 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 	"github.com/gavel-bot/gavel/store"
 )
 

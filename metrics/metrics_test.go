@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gavel-bot/gavel/internal/metricstest"
+	"github.com/gavel-bot/gavel/internal/testkit/metricstest"
 )
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {

@@ -15,9 +15,9 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/gavel-bot/gavel/adminapi"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/pgtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 func TestMain(m *testing.M) { synapsetest.Main(m) }

@@ -20,9 +20,9 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/netutil"
-	"github.com/gavel-bot/gavel/internal/pgtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 // takeoverBound is how soon a standby must be running Gavel after the

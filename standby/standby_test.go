@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gavel-bot/gavel/internal/pgtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 	"github.com/gavel-bot/gavel/store"
 )
 

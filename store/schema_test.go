@@ -19,7 +19,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 )
 
 // upgradeStep is one "Upgrading database" line dbutil logs.

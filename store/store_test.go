@@ -17,7 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/mxid"
-	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 )
 
 func TestMain(m *testing.M) {

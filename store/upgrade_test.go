@@ -17,7 +17,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 )
 
 // fixtures are the older schema versions with a database written by the

@@ -17,8 +17,8 @@ import (
 
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 )
 
 // caseOf returns the "gavel.case" of the latest edit of card, or nil.

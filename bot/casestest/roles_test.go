@@ -12,7 +12,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 )
 
 // adminWrites returns the requests since mark that could change something

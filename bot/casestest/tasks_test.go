@@ -13,7 +13,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 )
 
 // waitEdited waits until Gavel's latest edit of msg starts with prefix,

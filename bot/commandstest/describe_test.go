@@ -13,7 +13,7 @@ import (
 	"maunium.net/go/mautrix/event/cmdschema"
 
 	"github.com/gavel-bot/gavel/commands"
-	"github.com/gavel-bot/gavel/internal/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 )
 
 // descriptions returns the management room's command descriptions by

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/metricstest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/metricstest"
 	"github.com/gavel-bot/gavel/metrics"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/bot"
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 )
 
 // digestEnv is a homeserver of its own with Gavel stopped after its first

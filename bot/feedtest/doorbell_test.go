@@ -11,9 +11,9 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/netutil"
-	"github.com/gavel-bot/gavel/internal/nginxtest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/nginxtest"
 )
 
 // freeAddr is a loopback address nobody listens on.

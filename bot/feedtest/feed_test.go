@@ -10,7 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 )
 
 func TestReportBecomesANotice(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gavel-bot/gavel/internal/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/event"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 	"github.com/gavel-bot/gavel/store"
 )
 

@@ -13,10 +13,10 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/gavel-bot/gavel/adminapi"
-	"github.com/gavel-bot/gavel/internal/bottest"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/pgtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 // Tests of user reports (MSC4260): each runs on a Synapse of its own, as

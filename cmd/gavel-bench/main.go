@@ -32,10 +32,10 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/netutil"
-	"github.com/gavel-bot/gavel/internal/nginxtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/nginxtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 
 	_ "modernc.org/sqlite" // to read Gavel's database during the backlog
 )

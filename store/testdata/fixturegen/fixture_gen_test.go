@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 )
 
 func fixtureMessage(key string, priority int, body string) Message {

@@ -1,6 +1,6 @@
-// Package netutil holds small network helpers shared by the test harnesses
-// (internal/pgtest, internal/synapsetest). It depends on the standard
-// library only, so any package may import it.
+// Package netutil holds a small network helper shared by the test kits
+// (pgtest, synapsetest) and the tests; it depends on the standard library
+// only.
 //
 // Of Gavel's packages it may import: none.
 package netutil

@@ -18,7 +18,7 @@
 // accounts, rooms, reports, a config file and the gavel binary. Only
 // tests, cmd/gavel-bench and internal/demo import it.
 //
-// Of Gavel's packages it may import: adminapi, config, internal/netutil.
+// Of Gavel's packages it may import: adminapi, config, internal/testkit/netutil.
 package synapsetest
 
 import (
@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/gavel-bot/gavel/adminapi"
-	"github.com/gavel-bot/gavel/internal/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 )
 
 // Server is a running Synapse: either one this package started, or an
@@ -186,7 +186,7 @@ func (s *Server) writeConfig(opts Options) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `# Written by Gavel's internal/synapsetest; paths are inside the chroot.
+	fmt.Fprintf(&b, `# Written by Gavel's internal/testkit/synapsetest; paths are inside the chroot.
 server_name: %q
 public_baseurl: %q
 report_stats: false

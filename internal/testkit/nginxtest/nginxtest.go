@@ -4,7 +4,7 @@
 // to set it up. When nginx is not installed the test is skipped, or fails when CI is
 // set.
 //
-// Of Gavel's packages it may import: internal/netutil.
+// Of Gavel's packages it may import: internal/testkit/netutil.
 package nginxtest
 
 import (
@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gavel-bot/gavel/internal/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 )
 
 // Server is a running nginx.

@@ -7,7 +7,7 @@
 // user may create databases), it uses that server instead. When neither is
 // possible the test is skipped, or fails when CI is set.
 //
-// Of Gavel's packages it may import: internal/netutil.
+// Of Gavel's packages it may import: internal/testkit/netutil.
 package pgtest
 
 import (
@@ -31,7 +31,7 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/gavel-bot/gavel/internal/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 )
 
 type server struct {

@@ -6,7 +6,7 @@
 // it.
 //
 // Of Gavel's packages it may import: adminapi, bot, config,
-// internal/faultproxy, internal/pgtest, internal/synapsetest, notice,
+// internal/testkit/faultproxy, internal/testkit/pgtest, internal/testkit/synapsetest, notice,
 // outbox, store.
 package bottest
 
@@ -32,9 +32,9 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/faultproxy"
-	"github.com/gavel-bot/gavel/internal/pgtest"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/store"
 )

@@ -22,7 +22,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
-	"github.com/gavel-bot/gavel/internal/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
 
 const moderatorPassword = "gavel-demo"
