@@ -57,7 +57,6 @@ type Bot struct {
 	client  *mautrix.Client  // the bot's own account
 	admin   *adminapi.Client // the admin token
 	store   *store.Store
-	parser  *commands.Parser
 	log     zerolog.Logger
 
 	feed   *feed.Feed
@@ -177,7 +176,6 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		active:  opts.Active,
 		client:  cli,
 		store:   st,
-		parser:  commands.NewParser(cli, cfg.Commands.Prefix),
 		log:     log,
 		metrics: opts.Metrics,
 
@@ -212,7 +210,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
 		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
-	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: b.parser, Metrics: b.metrics, Commands: &cfg.Commands,
+	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: commands.NewParser(cli, cfg.Commands.Prefix), Metrics: b.metrics, Commands: &cfg.Commands,
 		PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
 		Log: log})
 	return b, nil

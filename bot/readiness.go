@@ -62,8 +62,3 @@ func (c Current) Joined() bool {
 	b := c()
 	return b != nil && b.joined.Load()
 }
-
-// Readiness is what /readyz checks of this bot, on its own (no standby).
-func (b *Bot) Readiness() *metrics.Readiness {
-	return b.current().Readiness(b.cfg.Reports.PollInterval, b.store, nil)
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
 
+	"github.com/gavel-bot/gavel/bot"
 	"github.com/gavel-bot/gavel/internal/testkit/bottest"
 	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 	"github.com/gavel-bot/gavel/internal/testkit/metricstest"
@@ -62,7 +63,8 @@ func TestMetricsAndReadiness(t *testing.T) {
 	proxy := e.ViaProxy()
 	gavel := e.Start()
 	// As main serves them.
-	srv, err := metrics.Listen("127.0.0.1:0", gavel.Bot.Metrics(), gavel.Bot.Readiness())
+	ready := bot.Current(func() *bot.Bot { return gavel.Bot }).Readiness(e.Cfg.Reports.PollInterval, gavel.Store, nil)
+	srv, err := metrics.Listen("127.0.0.1:0", gavel.Bot.Metrics(), ready)
 	require.NoError(t, err)
 	ctx, stop := context.WithCancel(bg)
 	defer stop()

@@ -126,6 +126,7 @@ func (e *Env) UsePostgres() { e.Cfg.Database.URI = pgtest.URI(e.T) }
 // Running is a Gavel running in the background.
 type Running struct {
 	Bot    *bot.Bot
+	Store  *store.Store // the bot's
 	cancel context.CancelFunc
 	Done   chan error
 	once   sync.Once
@@ -149,7 +150,7 @@ func (e *Env) Start(configure ...func(*bot.Options)) *Running {
 	b, err := bot.New(e.Cfg, st, log, opts)
 	require.NoError(e.T, err)
 	ctx, cancel := context.WithCancel(bg)
-	r := &Running{Bot: b, cancel: cancel, Done: make(chan error, 1)}
+	r := &Running{Bot: b, Store: st, cancel: cancel, Done: make(chan error, 1)}
 	require.NoError(e.T, b.Start(ctx))
 	go func() {
 		err := b.Run(ctx)
