@@ -35,7 +35,7 @@ type Server struct {
 // snippet is the path of contrib/nginx/gavel-doorbell.conf.
 func snippet() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "contrib", "nginx", "gavel-doorbell.conf")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "contrib", "nginx", "gavel-doorbell.conf")
 }
 
 // Installed reports whether nginx is installed, and where.
