@@ -67,6 +67,7 @@ func TestParseEveryCommand(t *testing.T) {
 		"!report resolve U7 --note done":              ResolveReport{ID: ReportRef{Kind: mxid.KindUser, ID: 7}, Note: "done"},
 		"!report claim r3":                            ClaimReport{ID: ReportRef{Kind: mxid.KindRoom, ID: 3}},
 		"!suspend @spam:example.org --report u12":     Suspend{User: "@spam:example.org", Report: ReportRef{Kind: mxid.KindUser, ID: 12}},
+		"!suspend @spam:example.org --REPORT 12":      Suspend{User: "@spam:example.org", Report: ev(12)},
 		"!audit report r4":                            Audit{Report: ReportRef{Kind: mxid.KindRoom, ID: 4}, Limit: DefaultAuditLimit},
 		"!reports --kind user":                        ListReports{Limit: DefaultReportsLimit, Kinds: []mxid.ReportKind{mxid.KindUser}},
 		"!reports --kind=all":                         ListReports{Limit: DefaultReportsLimit},
@@ -176,6 +177,10 @@ func TestParseErrors(t *testing.T) {
 		"!ban !r:example.org @spam:example.org":                           `"!r:example.org" is not a user id`,
 		"!ban @spam:example.org @other:example.org":                       `"@other:example.org" is not a room`,
 		"!kick @a:example.org !r:example.org " + strings.Repeat("x", 501): "the reason is 501 characters long; at most 500",
+		// A mistyped option after a text is refused, not sent as text.
+		`!room delete !r:example.org --message "Closed for spam" --bolck --yes`: `unexpected "--bolck"`,
+		"!report resolve 12 --note done --note twice":                           "--note is given twice",
+		"!redact user @a:example.org --since 1h --since 2h":                     "--since is given twice",
 	} {
 		t.Run(body, func(t *testing.T) {
 			cmd, err := parse(t, p, body)

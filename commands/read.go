@@ -6,7 +6,7 @@ package commands
 // are read in order: a named argument (--key value, --key=value, a switch
 // --key, or audit's "report <id>") wherever it appears, the other words as
 // the positional arguments; a positional text marked Rest takes every word
-// from where it starts. A named text runs up to the next named argument.
+// from where it starts. A named text runs up to the next word that starts with --.
 // The positional words are counted, then read, then the named values, so
 // that a missing argument is said before a malformed one.
 
@@ -77,19 +77,26 @@ func (s *Spec) read(args []string) (Command, error) {
 			}
 			return nil, fmt.Errorf("unknown option %s: %s", mxid.Clip(name), s.hint())
 		}
+		for _, n := range named {
+			if n.arg == a {
+				return nil, fmt.Errorf("%s is given twice", a.intro())
+			}
+		}
 		switch {
 		case a.Kind == ArgSwitch && hasValue:
 			return nil, fmt.Errorf("%s takes no value", a.intro())
 		case a.Kind == ArgSwitch:
 			named = append(named, namedValue{arg: a})
 		case a.Kind == ArgText && a.read == nil:
-			// Text runs up to the next named argument.
+			// Text runs up to the next word that starts with --.
 			var text []string
 			if hasValue {
 				text = append(text, value)
 			}
 			for i+1 < len(args) {
-				if next, _, _ := s.named(args[i+1]); next != nil {
+				// Any --word ends the text: a mistyped option is refused
+				// below, not sent as part of a message.
+				if next, _, _ := s.named(args[i+1]); next != nil || strings.HasPrefix(args[i+1], "--") {
 					break
 				}
 				i++
@@ -344,7 +351,7 @@ func reportOption(args []string) ([]string, ReportRef, error) {
 	var report ReportRef
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(args[i], "=")
-		if name != "--report" {
+		if !strings.EqualFold(name, "--report") {
 			rest = append(rest, args[i])
 			continue
 		}

@@ -118,7 +118,10 @@ func (s *Spec) Parse(args []string) (Command, error) { return s.parse(args) }
 // struct does not have are refused, so that a command stored by another
 // version does not run as something else.
 func (s *Spec) Decode(data json.RawMessage) (Command, error) {
+	// From the declared defaults: a field added after the command was
+	// stored keeps its default rather than zero.
 	v := reflect.New(s.typ)
+	v.Elem().Set(s.proto)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v.Interface()); err != nil {

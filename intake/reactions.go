@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
@@ -89,7 +90,12 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 		}
 		buttons, err := in.cfg.Mod.Buttons(ctx, report)
 		if err != nil {
-			return moderation.Refused("Not done: Gavel could not read report %s to press its button (%v). React again in a moment.", report.Ref(), err)
+			// Synapse's words are not Gavel's: shown inert.
+			t := notice.New().Raw("Not done: Gavel could not read report " + report.Ref().String() + " to press its button (").
+				User(retry.ErrCode(err)).Raw("). React again in a moment.")
+			out := moderation.NotDone(t)
+			out.Action = true // refused, as Refused logs it
+			return out
 		}
 		b := notice.FindButton(buttons, key)
 		if b == nil {

@@ -256,6 +256,9 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 	if !commands.Confirmed(cmd) && !m.DryRun {
 		out := m.previews[reflect.TypeOf(cmd)](ctx, by, cmd) // New checked that there is one
 		if out.Pending != nil {
+			// What the action will be about, so that its preview is in its
+			// report's thread and the pending row keeps the report.
+			out = Subject(out, cmd)
 			now := time.Now()
 			out.Pending.CreatedAt, out.Pending.ExpiresAt = now, now.Add(m.ConfirmTimeout)
 			out.Reply.Raw(" React ✅ to this message within " + notice.Duration(m.ConfirmTimeout) + " to confirm, ❌ to cancel, or send the command again with ").

@@ -73,7 +73,7 @@ func TestUpgradeFixtures(t *testing.T) {
 				assert.Equal(t, want, steps)
 				version, compat := schemaVersion(t, s)
 				assert.Equal(t, latestVersion(), version)
-				assert.Equal(t, 3, compat)
+				assert.Equal(t, 9, compat)
 				checkFixture(t, s, v)
 				checkMautrixStores(t, s, v)
 

@@ -1,4 +1,4 @@
--- v0 -> v9 (compatible with v3+): Latest revision
+-- v0 -> v9 (compatible with v9+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL

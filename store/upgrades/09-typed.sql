@@ -1,4 +1,6 @@
--- v8 -> v9 (compatible with v3+): Cards, confirmations and actions keep their report and command in columns, not in text
+-- v8 -> v9 (compatible with v9+): Cards, confirmations and actions keep their report and command in columns, not in text
+-- Compatible with v9 only: an older Gavel would queue cards without their
+-- report, whose buttons and threads this one could not follow.
 -- report_kind, report_id and report_ts are the report whose card this
 -- outbox message is (NULL for every other message): what a reaction to it
 -- is about. Cards queued before v9 get theirs from the report table.
