@@ -1,4 +1,4 @@
-package commandstest
+package misusetest
 
 import (
 	"net/http"
