@@ -44,7 +44,8 @@ type listedPackage struct {
 // TestImportRules checks every package's imports of Gavel's own packages
 // against the rule its doc comment states (rulePrefix), the one place that
 // says what a package may import. Every package but a program (package
-// main, or a package of tests alone) must state one. Besides, nothing
+// main, or a package of tests alone) must state one, naming no package
+// of Gavel's above internal/ that it does not import. Besides, nothing
 // imports bot but main and the test kit of its tests, and feed,
 // moderation and outbox do not import each other: they meet in store, and
 // bot wires them.
@@ -76,6 +77,14 @@ func TestImportRules(t *testing.T) {
 		for _, a := range allowed {
 			if !known[a] {
 				t.Errorf("%s: its doc comment's import rule names %q, which is not a package of Gavel's: correct or remove it", rel, a)
+			}
+		}
+		for _, a := range allowed {
+			// The small helpers under internal/ may be allowed ahead of
+			// use; another of Gavel's packages is a layering decision, so
+			// a rule names it only while the package uses it.
+			if known[a] && !strings.HasPrefix(a, "internal/") && !slices.Contains(ownImports(p), a) {
+				t.Errorf("%s: its doc comment's import rule allows %s, which it does not import: remove it, so that the rule says what the package uses", rel, a)
 			}
 		}
 		for _, imp := range ownImports(p) {
