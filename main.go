@@ -4,6 +4,7 @@
 //
 //	gavel -config config.yaml
 //	gavel -check -config config.yaml
+//	gavel -healthcheck -config config.yaml
 //	gavel -version
 //	gavel audit -config config.yaml [-since 30d] [-format csv|json]
 package main
@@ -38,9 +39,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "config.yaml", "the configuration file (YAML or JSON)")
 	showVersion := flags.Bool("version", false, "print the version and exit")
+	healthcheck := flags.Bool("healthcheck", false, "ask the running Gavel's /healthz (at metrics.listen) and exit 0 when it answers, else 1: a container's health check")
 	check := flags.Bool("check", false, "check the configuration, the homeserver, the tokens, the room, encryption and the database, changing nothing; exit 1 at the first failure")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: gavel [-config config.yaml] [-check] [-version]")
+		fmt.Fprintln(stderr, "       gavel -healthcheck [-config config.yaml]")
 		fmt.Fprintln(stderr, "       gavel audit [-config config.yaml] [-since 30d] [-format csv|json]")
 		fmt.Fprintln(stderr, "Gavel posts Synapse's abuse reports into a moderators' Matrix room and runs their commands.")
 		flags.PrintDefaults()
@@ -59,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *showVersion {
 		fmt.Fprintln(stdout, "gavel", Version())
 		return 0
+	}
+
+	if *healthcheck {
+		return runHealthcheck(*configPath, stderr)
 	}
 
 	if *check {
