@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,37 +11,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/id"
 
-	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
+	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 )
 
 // TestHealthcheck: gavel -healthcheck exits 0 while the Gavel of the same
 // configuration runs and serves /healthz, and 1 with the reason when
 // nothing answers there or metrics.listen is not set.
 func TestHealthcheck(t *testing.T) {
-	srv := synapsetest.Shared(t)
-	bot := srv.User(t, "gavel", true)
-	mod := srv.User(t, "mod", false)
-	room, err := mod.CreateRoom(bg(), &mautrix.ReqCreateRoom{Invite: []id.UserID{bot.UserID}})
+	g := newGavelSetup(t)
+	bot := g.bot
+	port, err := netutil.FreePort()
 	require.NoError(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := lis.Addr().(*net.TCPAddr).Port
-	require.NoError(t, lis.Close())
 
-	dir := t.TempDir()
-	write := func(name, metrics string) string {
-		path := filepath.Join(dir, name)
-		config := fmt.Sprintf(`{"matrix": {"homeserver": %q, "user_id": %q, "management_room": %q},
-			"database": {"uri": %q}, "logging": {"format": "json"}%s}`, srv.URL, bot.UserID, room.RoomID, filepath.Join(dir, "gavel.db"), metrics)
-		require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
-		return path
-	}
 	// Listening on every interface: the check asks on loopback.
-	path := write("config.json", fmt.Sprintf(`, "metrics": {"listen": "0.0.0.0:%d"}`, port))
-	t.Setenv("GAVEL_ACCESS_TOKEN", bot.AccessToken)
+	path := g.config(t, "config.json", fmt.Sprintf(`, "metrics": {"listen": "0.0.0.0:%d"}`, port))
 
 	var errOut syncBuffer
 	assert.Equal(t, 1, run([]string{"-healthcheck", "-config", path}, &syncBuffer{}, &errOut), "nothing runs yet")
@@ -72,7 +54,7 @@ func TestHealthcheck(t *testing.T) {
 	}
 
 	errOut = syncBuffer{}
-	assert.Equal(t, 1, run([]string{"-healthcheck", "-config", write("nometrics.json", "")}, &syncBuffer{}, &errOut))
+	assert.Equal(t, 1, run([]string{"-healthcheck", "-config", g.config(t, "nometrics.json", "")}, &syncBuffer{}, &errOut))
 	assert.Contains(t, errOut.String(), "metrics.listen, which is not set")
 	assert.NotContains(t, errOut.String(), bot.AccessToken)
 	assert.False(t, strings.Contains(errOut.String(), "goroutine"), "no stack trace")

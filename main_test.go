@@ -68,17 +68,8 @@ func TestConfigProblemsExitWithAMessage(t *testing.T) {
 // TestRunsAndStopsOnSIGTERM runs Gavel as main does against a real Synapse,
 // then sends it SIGTERM.
 func TestRunsAndStopsOnSIGTERM(t *testing.T) {
-	srv := synapsetest.Shared(t)
-	bot := srv.User(t, "gavel", true)
-	mod := srv.User(t, "mod", false)
-	room, err := mod.CreateRoom(bg(), &mautrix.ReqCreateRoom{Invite: []id.UserID{bot.UserID}})
-	require.NoError(t, err)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.json")
-	config := fmt.Sprintf(`{"matrix": {"homeserver": %q, "user_id": %q, "management_room": %q},
-		"database": {"uri": %q}, "logging": {"format": "json"}}`, srv.URL, bot.UserID, room.RoomID, filepath.Join(dir, "gavel.db"))
-	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
-	t.Setenv("GAVEL_ACCESS_TOKEN", bot.AccessToken)
+	g := newGavelSetup(t)
+	bot, dir, path := g.bot, g.dir, g.config(t, "config.json", "")
 
 	var out, errOut syncBuffer
 	code := make(chan int, 1)
@@ -95,7 +86,7 @@ func TestRunsAndStopsOnSIGTERM(t *testing.T) {
 	assert.Contains(t, errOut.String(), `"message":"Stopped"`)
 	assert.NotContains(t, errOut.String(), bot.AccessToken, "the token is never logged")
 	assert.NotContains(t, errOut.String(), "readable by other users", "a 0600 file with the token in the environment is fine")
-	_, err = os.Stat(filepath.Join(dir, "gavel.db"))
+	_, err := os.Stat(filepath.Join(dir, "gavel.db"))
 	assert.NoError(t, err)
 }
 
@@ -164,3 +155,33 @@ func withoutTime(t *testing.T, line string) string {
 }
 
 func bg() context.Context { return context.Background() }
+
+// gavelSetup is what main needs to run against the package's Synapse: a
+// bot account (its token in GAVEL_ACCESS_TOKEN), a management room it is
+// invited to, and a directory for the configuration and the database.
+type gavelSetup struct {
+	srv  *synapsetest.Server
+	bot  *mautrix.Client
+	room id.RoomID
+	dir  string
+}
+
+func newGavelSetup(t *testing.T) *gavelSetup {
+	srv := synapsetest.Shared(t)
+	bot := srv.User(t, "gavel", true)
+	mod := srv.User(t, "mod", false)
+	room, err := mod.CreateRoom(bg(), &mautrix.ReqCreateRoom{Invite: []id.UserID{bot.UserID}})
+	require.NoError(t, err)
+	t.Setenv("GAVEL_ACCESS_TOKEN", bot.AccessToken)
+	return &gavelSetup{srv: srv, bot: bot, room: room.RoomID, dir: t.TempDir()}
+}
+
+// config writes a configuration file named name, with extra JSON members
+// (`, "metrics": {…}`), and returns its path.
+func (g *gavelSetup) config(t *testing.T, name, extra string) string {
+	path := filepath.Join(g.dir, name)
+	config := fmt.Sprintf(`{"matrix": {"homeserver": %q, "user_id": %q, "management_room": %q},
+		"database": {"uri": %q}, "logging": {"format": "json"}%s}`, g.srv.URL, g.bot.UserID, g.room, filepath.Join(g.dir, "gavel.db"), extra)
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+	return path
+}
