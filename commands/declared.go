@@ -411,7 +411,7 @@ const (
 )
 
 var _ = declare(Spec{
-	Name: "redact user", Group: GroupDestructive, Section: SectionRooms,
+	Name: "redact user", Group: GroupDestructive, Section: SectionRooms, InScope: true,
 	Summary: "redact a user's recent messages, in every room or one (a preview first, to confirm with ✅)",
 	Details: fmt.Sprintf("Redacts the user's messages (and joins) sent within --since (default 24h; like 90m, 6h or 7d), in --room or in every room they are in, at most --limit (default %d, at most %d) of their newest events per room. Replies with a preview first; a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. Synapse does it in the background; Gavel edits its reply as the task goes and when it ends.", DefaultRedactLimit, MaxRedactLimit),
 }, func(c *RedactUser) []Arg {

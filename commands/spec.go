@@ -88,6 +88,10 @@ type Spec struct {
 	// Default marks the subcommand that runs when its parent is given
 	// arguments that name no subcommand: "report 12" is "report show 12".
 	Default bool
+	// InScope marks a command outside the read, cases and room groups
+	// that a community desk runs all the same, limited to the rooms in
+	// its scope (redact user: in those rooms only).
+	InScope bool
 
 	// Usage is the command with its arguments: "report delete <id>"
 	// (made from Args).

@@ -42,6 +42,10 @@ type Config struct {
 	Encryption Encryption `yaml:"encryption"`
 	Logging    Logging    `yaml:"logging"`
 	Metrics    Metrics    `yaml:"metrics"`
+	// Desks are the community desks: management rooms beside
+	// Matrix.ManagementRoom (the server desk), each for the reports about
+	// the rooms in its scope.
+	Desks []Desk `yaml:"desks,omitempty"`
 
 	// file is what Load learnt about the file; Warnings reads it.
 	file fileInfo
@@ -67,6 +71,29 @@ type Matrix struct {
 	// ManagementRoom is the moderators' room.
 	ManagementRoom id.RoomID `yaml:"management_room"`
 }
+
+// Desk is a community desk: a management room with a scope.
+type Desk struct {
+	// Name is shown on cards and in !status: [a-z0-9-]+.
+	Name string `yaml:"name"`
+	// Room is the desk's room id; Gavel joins it when invited.
+	Room id.RoomID `yaml:"room"`
+	// Spaces are room ids or aliases of spaces: the rooms in them
+	// (recursively) are in scope.
+	Spaces []string `yaml:"spaces,omitempty"`
+	// Rooms are room ids or aliases in scope.
+	Rooms []string `yaml:"rooms,omitempty"`
+	// ServerDeskCopy: the server desk gets a card of these reports too
+	// (nil: true).
+	ServerDeskCopy *bool `yaml:"server_desk_copy,omitempty"`
+	// PowerLevels are the desk's own roles, as Commands.PowerLevels; the
+	// desk's room's power levels decide who holds them.
+	PowerLevels map[string]int `yaml:"power_levels,omitempty"`
+}
+
+// CopiesToServerDesk reports whether the server desk gets a card of the
+// reports this desk gets.
+func (d Desk) CopiesToServerDesk() bool { return d.ServerDeskCopy == nil || *d.ServerDeskCopy }
 
 // Synapse holds what the admin API needs.
 type Synapse struct {

@@ -376,7 +376,7 @@ func (s *ReportQuery) AddDuplicate(ctx context.Context, d NewDuplicate) (bool, e
 			return nil
 		}
 		cr := c.Report.normal()
-		res, err = s.db.Exec(ctx, changeCaseQuery, cr.Kind, cr.ID, cr.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
+		res, err = s.db.Exec(ctx, changeCaseQuery, cr.Kind, cr.ID, cr.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version, c.Desk)
 		if err != nil {
 			return err
 		}

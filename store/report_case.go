@@ -20,12 +20,12 @@ import (
 
 const (
 	replaceContentQuery = `UPDATE outbox SET content=$2 WHERE key=$1`
-	getCaseQuery        = `SELECT state, changed_by, changed_at, note, version FROM report_case
+	getCaseQuery        = `SELECT state, changed_by, changed_at, note, version, desk FROM report_case
 		WHERE kind=$1 AND report_id=$2 AND received_ts=$3`
-	changeCaseQuery = `INSERT INTO report_case (kind, report_id, received_ts, state, changed_by, changed_at, note, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8 + 1)
+	changeCaseQuery = `INSERT INTO report_case (kind, report_id, received_ts, state, changed_by, changed_at, note, version, desk)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8 + 1, $9)
 		ON CONFLICT (kind, report_id, received_ts) DO UPDATE SET state=excluded.state, changed_by=excluded.changed_by,
-			changed_at=excluded.changed_at, note=excluded.note, version=excluded.version
+			changed_at=excluded.changed_at, note=excluded.note, version=excluded.version, desk=excluded.desk
 		WHERE report_case.version=$8`
 )
 
@@ -68,6 +68,9 @@ type Case struct {
 	By   id.UserID
 	At   time.Time
 	Note string
+	// Desk is the desk the change was made in: its name, "" for the
+	// server desk.
+	Desk string
 	// Version counts the changes: 0 for a case never changed.
 	Version int
 }
@@ -77,7 +80,7 @@ func (s *ReportCaseQuery) Get(ctx context.Context, r ReportKey) (Case, error) {
 	r = r.normal()
 	c := Case{Report: r, State: CaseOpen}
 	var at int64
-	err := s.db.QueryRow(ctx, getCaseQuery, r.Kind, r.ID, r.ReceivedTS).Scan(&c.State, &c.By, &at, &c.Note, &c.Version)
+	err := s.db.QueryRow(ctx, getCaseQuery, r.Kind, r.ID, r.ReceivedTS).Scan(&c.State, &c.By, &at, &c.Note, &c.Version, &c.Desk)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	} else if err != nil {
@@ -123,7 +126,7 @@ func (s *ReportCaseQuery) change(ctx context.Context, c *Case, edit func(version
 	r := c.Report.normal()
 	changed := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, changeCaseQuery, r.Kind, r.ID, r.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version)
+		res, err := s.db.Exec(ctx, changeCaseQuery, r.Kind, r.ID, r.ReceivedTS, c.State, c.By, c.At.UnixMilli(), c.Note, c.Version, c.Desk)
 		if err != nil {
 			return err
 		}
@@ -193,7 +196,7 @@ func (s *ReportCaseQuery) casesIter(ctx context.Context, q CaseQuery) dbutil.Row
 		where = append(where, "r.received_ts<"+arg(q.Before.UnixMilli()))
 	}
 	query := `SELECT r.kind, r.report_id, r.received_ts, COALESCE(c.state, 'open'), COALESCE(c.changed_by, ''),
-			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0)
+			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0), COALESCE(c.desk, '')
 		FROM report r LEFT JOIN report_case c
 			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
@@ -203,7 +206,7 @@ func (s *ReportCaseQuery) casesIter(ctx context.Context, q CaseQuery) dbutil.Row
 var scanCase dbutil.ConvertRowFn[Case] = func(row dbutil.Scannable) (Case, error) {
 	var c Case
 	var at int64
-	err := row.Scan(&c.Report.Kind, &c.Report.ID, &c.Report.ReceivedTS, &c.State, &c.By, &at, &c.Note, &c.Version)
+	err := row.Scan(&c.Report.Kind, &c.Report.ID, &c.Report.ReceivedTS, &c.State, &c.By, &at, &c.Note, &c.Version, &c.Desk)
 	if at != 0 {
 		c.At = time.UnixMilli(at)
 	}

@@ -1,4 +1,4 @@
--- v0 -> v9 (compatible with v9+): Latest revision
+-- v0 -> v10 (compatible with v9+): Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -150,6 +150,8 @@ CREATE TABLE report_case (
 	changed_at  BIGINT NOT NULL,
 	note        TEXT NOT NULL,
 	version     INTEGER NOT NULL,
+	-- The desk the case last changed in ('' for the server desk).
+	desk        TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (kind, report_id, received_ts)
 );
 CREATE INDEX action_report_idx ON action (report_id) WHERE report_id IS NOT NULL;
@@ -183,4 +185,12 @@ CREATE TABLE instance (
 	active     BOOLEAN NOT NULL DEFAULT false,
 	started_at BIGINT NOT NULL,
 	seen_at    BIGINT NOT NULL
+);
+
+-- The rooms in each community desk's scope (see 10-desks.sql).
+CREATE TABLE desk_room (
+	desk    TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	via     TEXT NOT NULL,
+	PRIMARY KEY (desk, room_id)
 );
