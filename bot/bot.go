@@ -12,7 +12,7 @@
 //
 // Nothing imports bot but main and its tests' kit, internal/testkit/bottest.
 //
-// Of Gavel's packages it may import: adminapi, commands, config, doorbell,
+// Of Gavel's packages it may import: adminapi, commands, config, desk, doorbell,
 // dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,
 // internal/textcut, metrics, moderation, notice, outbox, preflight,
 // roomreports, store.
@@ -35,6 +35,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/doorbell"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/feed"
@@ -71,8 +72,10 @@ type Bot struct {
 	doorbell *doorbell.Doorbell
 	// metrics are Options.Metrics, or the bot's own; main serves them.
 	metrics *metrics.Metrics
-	// joined is set while the bot is in the management room, for /readyz.
-	joined atomic.Bool
+	// desks are the server desk and the community desks; rooms what the
+	// session knows of each desk's room.
+	desks *desk.Desks
+	rooms map[id.RoomID]*deskRoom
 
 	// active is Options.Active, or nil.
 	active func() error
@@ -85,15 +88,11 @@ type Bot struct {
 
 	mu             sync.Mutex
 	adminUser      id.UserID // whose token the admin API uses, once Start checked it
-	powerLevels    *event.PowerLevelsEventContent
-	createEvent    *event.Event // the management room's, for room v12 creators
 	synapseVersion string
 
 	// crypto is nil without encryption.pickle_key.
 	crypto   *e2ee.Machine
 	minTrust id.TrustState // encryption.min_command_trust
-	// encrypted is set while the management room is end-to-end encrypted.
-	encrypted atomic.Bool
 	// undecrypted is set while encrypted messages wait for their keys in
 	// the database, and keysRequested holds the sessions whose keys Gavel
 	// asked for; only the sync loop uses them.
@@ -184,6 +183,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		undecrypted: cfg.Encryption.PickleKey != "",
 		keyWait:     opts.KeyWait,
 	}
+	b.desks = desk.FromConfig(cfg)
+	b.rooms = deskRooms(b.desks)
 	if b.metrics == nil {
 		b.metrics = metrics.New(opts.Version, b.current().Sources(st))
 	}
@@ -196,7 +197,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
 	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
-		ManagementRoom: room, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
+		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
 		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel})
@@ -206,12 +207,12 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	// The feed hands moderation what belongs to a case: a duplicate of an
 	// open card, a card's late context, reports deleted outside Gavel.
 	b.feed = feed.New(feed.Config{
-		Admin: b.admin, Store: st, Room: room, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
+		Admin: b.admin, Store: st, Room: room, Desks: b.desks, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
 		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
 	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: commands.NewParser(cli, cfg.Commands.Prefix), Metrics: b.metrics, Commands: &cfg.Commands,
-		PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
+		Desks: b.desks, PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
 		Log: log})
 	return b, nil
 }
@@ -275,7 +276,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err != nil {
 		return startupErr("cannot join matrix.management_room %s (%s): invite %s to the room, or check the room id", room, retry.ErrCode(err), b.cfg.Matrix.UserID)
 	}
-	b.joined.Store(true)
+	b.serverRoom().joined.Store(true)
 	var encryption event.EncryptionEventContent
 	err = b.untilReachable(ctx, "reading the management room's state", func() error {
 		return b.client.StateEvent(ctx, room, event.StateEncryption, "", &encryption)
@@ -293,7 +294,12 @@ func (b *Bot) Start(ctx context.Context) error {
 		}
 	}
 	if encrypted {
-		b.markEncrypted(ctx, &encryption)
+		b.markEncrypted(ctx, b.serverRoom(), &encryption)
+	}
+	b.joinDesks(ctx)
+	b.desks.Connect(b.admin, b.client, b.store, b.log.With().Str("component", "desks").Logger())
+	if err := b.desks.Load(ctx, b.store); err != nil {
+		return err
 	}
 	// Run closes it when Gavel stops.
 	if err := b.roomReports.Connect(ctx); err != nil {
@@ -343,6 +349,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	run("sync", b.syncLoop)
 	run("feed", b.feed.Run)
 	run("tasks", b.mod.FollowTasks)
+	wg.Go(func() { b.desks.Run(ctx) })
 	if b.doorbell != nil {
 		run("doorbell", b.doorbell.Serve)
 	}
@@ -385,7 +392,7 @@ func (b *Bot) health() notice.Status {
 	switch {
 	case b.crypto != nil:
 		s.Device, s.MinTrust = b.client.DeviceID, b.cfg.Encryption.MinCommandTrust
-	case b.encrypted.Load():
+	case b.serverRoom().encrypted.Load():
 		s.EncryptedNoKey = true
 	}
 	return s

@@ -79,27 +79,25 @@ func cryptoStartupErr(err error, userID id.UserID, deviceID id.DeviceID) error {
 	return startupErr("setting up encryption: %v", err)
 }
 
-// markEncrypted records that the management room is encrypted: for the
-// sender, the commands, and mautrix's state store, which decides whether a
+// markEncrypted records that a desk's room is encrypted: for the sender,
+// the commands, and mautrix's state store, which decides whether a
 // message is encrypted.
-func (b *Bot) markEncrypted(ctx context.Context, content *event.EncryptionEventContent) {
-	b.encrypted.Store(true)
+func (b *Bot) markEncrypted(ctx context.Context, r *deskRoom, content *event.EncryptionEventContent) {
+	r.encrypted.Store(true)
 	if b.crypto == nil {
 		return
 	}
-	room := b.cfg.Matrix.ManagementRoom
-	if err := b.client.StateStore.SetEncryptionEvent(ctx, room, content); err != nil {
-		b.log.Error().Err(err).Msg("Could not record that the management room is encrypted")
+	if err := b.client.StateStore.SetEncryptionEvent(ctx, r.desk.Room, content); err != nil {
+		b.log.Error().Err(err).Stringer("room_id", r.desk.Room).Msg("Could not record that a desk's room is encrypted")
 	}
-	b.loadMembers(ctx)
+	b.loadMembers(ctx, r.desk.Room)
 }
 
 // loadMembers reads the management room's members into the state store:
 // the sync filter loads members lazily, but room keys must go to every
 // member's devices. The next message then starts a new Megolm session,
 // shared with all of them: mautrix shares a session only once.
-func (b *Bot) loadMembers(ctx context.Context) {
-	room := b.cfg.Matrix.ManagementRoom
+func (b *Bot) loadMembers(ctx context.Context, room id.RoomID) {
 	if _, err := b.client.Members(ctx, room); err != nil {
 		b.log.Warn().Err(err).Msg("Could not read the management room's members; room keys go to the members Gavel knows of")
 		return
@@ -112,14 +110,15 @@ func (b *Bot) loadMembers(ctx context.Context) {
 // onEncryption handles the management room turning encrypted while Gavel
 // runs.
 func (b *Bot) onEncryption(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Mautrix.EventSource&event.SourceInvite != 0 || b.encrypted.Load() {
+	r := b.room(evt.RoomID)
+	if r == nil || evt.Mautrix.EventSource&event.SourceInvite != 0 || r.encrypted.Load() {
 		return
 	}
 	content, ok := evt.Content.Parsed.(*event.EncryptionEventContent)
 	if !ok {
 		return
 	}
-	b.markEncrypted(ctx, content)
+	b.markEncrypted(ctx, r, content)
 	if b.crypto == nil {
 		b.log.Error().Stringer("by", evt.Sender).Msg("The management room is now end-to-end encrypted, and encryption.pickle_key is empty: Gavel posts nothing there and runs no command until the key is set and Gavel restarted")
 		return
@@ -130,7 +129,7 @@ func (b *Bot) onEncryption(ctx context.Context, evt *event.Event) {
 // onEncrypted decrypts a message from the management room and handles it,
 // or keeps it until its keys arrive.
 func (b *Bot) onEncrypted(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
+	if b.room(evt.RoomID) == nil || evt.Sender == b.client.UserID {
 		return
 	}
 	if b.crypto == nil {
@@ -265,7 +264,7 @@ var errNoPickleKey = errors.New("the management room is end-to-end encrypted and
 // encrypted room. mautrix encrypts what its state store says is encrypted,
 // so a room Gavel knows to be encrypted must be there too.
 func (b *Bot) mustEncrypt(ctx context.Context, room id.RoomID) error {
-	if !b.encrypted.Load() || room != b.cfg.Matrix.ManagementRoom {
+	if r := b.room(room); r == nil || !r.encrypted.Load() {
 		return nil
 	}
 	if b.crypto == nil {
@@ -282,7 +281,7 @@ func (b *Bot) mustEncrypt(ctx context.Context, room id.RoomID) error {
 // and only from devices trusted enough.
 func (b *Bot) securityRefusal(evt *event.Event) string {
 	if evt.Mautrix.EventSource&event.SourceDecrypted == 0 {
-		if b.encrypted.Load() {
+		if r := b.room(evt.RoomID); r != nil && r.encrypted.Load() {
 			return "Not run: this room is end-to-end encrypted, and this command was sent unencrypted. Send it again from a client with encryption on."
 		}
 		return ""

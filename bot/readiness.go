@@ -60,5 +60,5 @@ func (c Current) StartedAt() time.Time {
 // management room.
 func (c Current) Joined() bool {
 	b := c()
-	return b != nil && b.joined.Load()
+	return b != nil && b.serverRoom().joined.Load()
 }

@@ -28,7 +28,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 		if evt.Type == event.StatePowerLevels {
 			// A power level change Gavel cannot read must not leave the
 			// old, perhaps more generous, levels in force.
-			b.forgetPowerLevels()
+			b.forgetPowerLevels(evt.RoomID)
 		}
 		return parseErrors(evt, err)
 	}
@@ -110,16 +110,16 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	}
 }
 
-// filterID returns the sync filter for the management room, creating and
+// filterID returns the sync filter for the desks' rooms, creating and
 // storing it the first time.
 func (b *Bot) filterID(ctx context.Context) (string, error) {
-	key := store.KVFilterID(b.cfg.Matrix.ManagementRoom)
+	rooms := b.desks.Rooms()
+	key := store.KVFilterID(rooms...)
 	filterID, err := b.store.KV.Get(ctx, key)
 	if err != nil || filterID != "" {
 		return filterID, err
 	}
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
-	rooms := []id.RoomID{b.cfg.Matrix.ManagementRoom}
 	filter := &mautrix.Filter{
 		Presence:    none,
 		AccountData: none,
@@ -172,23 +172,32 @@ func (b *Bot) dropHistory(resp *mautrix.RespSync) {
 // two syncs leave a gap that fillGap reads.
 const TimelineLimit = 100
 
-// fillGap reads the messages a limited sync left out of the management
-// room's timeline, so that commands in the gap are answered too. It reads at
-// most gapPages pages back; commands further back are left unanswered.
+// fillGap reads the messages a limited sync left out of each desk room's
+// timeline, so that commands in the gap are answered too.
 func (b *Bot) fillGap(ctx context.Context, resp *mautrix.RespSync) {
-	room, ok := resp.Rooms.Join[b.cfg.Matrix.ManagementRoom]
-	if !ok || !room.Timeline.Limited || room.Timeline.PrevBatch == "" {
+	for roomID, room := range resp.Rooms.Join {
+		if r := b.room(roomID); r != nil {
+			b.fillRoomGap(ctx, r, room)
+		}
+	}
+}
+
+// fillRoomGap reads the messages a limited sync left out of r's timeline.
+// It reads at most gapPages pages back; commands further back are left
+// unanswered.
+func (b *Bot) fillRoomGap(ctx context.Context, r *deskRoom, room *mautrix.SyncJoinedRoom) {
+	if !room.Timeline.Limited || room.Timeline.PrevBatch == "" {
 		return
 	}
-	if b.encrypted.Load() && b.crypto != nil {
+	if r.encrypted.Load() && b.crypto != nil {
 		// Members who joined in the gap need the room's keys too.
-		b.loadMembers(ctx)
+		b.loadMembers(ctx, r.desk.Room)
 	}
 	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted}, NotSenders: []id.UserID{b.cfg.Matrix.UserID}}
 	var older []*event.Event
 	from := room.Timeline.PrevBatch
 	for page := 0; page < gapPages && from != ""; page++ {
-		msgs, err := b.client.Messages(ctx, b.cfg.Matrix.ManagementRoom, from, "", mautrix.DirectionBackward, filter, 100)
+		msgs, err := b.client.Messages(ctx, r.desk.Room, from, "", mautrix.DirectionBackward, filter, 100)
 		if err != nil {
 			b.log.Warn().Err(err).Msg("Could not read the messages a sync skipped; commands among them go unanswered")
 			break
@@ -210,97 +219,15 @@ func (b *Bot) fillGap(ctx context.Context, resp *mautrix.RespSync) {
 const gapPages = 5
 
 func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
-		return
+	if r := b.room(evt.RoomID); r != nil && evt.Sender != b.client.UserID {
+		b.intake.Message(ctx, evt)
 	}
-	b.intake.Message(ctx, evt)
 }
 
-// onReaction passes a moderator's reaction in the management room to the
+// onReaction passes a moderator's reaction in a desk's room to the
 // intake: a button, or a decision on a preview.
 func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Sender == b.client.UserID {
-		return
+	if r := b.room(evt.RoomID); r != nil && evt.Sender != b.client.UserID {
+		b.intake.Reaction(ctx, evt)
 	}
-	b.intake.Reaction(ctx, evt)
-}
-
-func (b *Bot) onPowerLevels(ctx context.Context, evt *event.Event) {
-	// Invites carry stripped state that the inviting server vouches for,
-	// not the room: only the joined room's own state counts.
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.Mautrix.EventSource&event.SourceInvite != 0 {
-		return
-	}
-	if pl, ok := evt.Content.Parsed.(*event.PowerLevelsEventContent); ok {
-		b.mu.Lock()
-		b.powerLevels = pl
-		b.mu.Unlock()
-	}
-}
-
-func (b *Bot) forgetPowerLevels() {
-	b.mu.Lock()
-	b.powerLevels = nil
-	b.mu.Unlock()
-}
-
-// onMember joins the management room when invited back into it, and says
-// so when the bot is removed. Invites to other rooms never reach here: the
-// sync filter covers only the management room.
-func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
-	if evt.RoomID != b.cfg.Matrix.ManagementRoom || evt.GetStateKey() != string(b.client.UserID) {
-		return
-	}
-	switch membership := evt.Content.AsMember().Membership; {
-	case membership == event.MembershipInvite && evt.Mautrix.EventSource&event.SourceInvite != 0:
-		// A pending invite (not an old invite event in the joined room's
-		// timeline).
-		if _, err := b.client.JoinRoomByID(ctx, evt.RoomID); err != nil {
-			b.log.Error().Err(err).Msg("Invited back into the management room, but joining failed")
-		} else {
-			b.joined.Store(true)
-			b.log.Info().Stringer("by", evt.Sender).Msg("Invited back into the management room; joined")
-		}
-	case membership == event.MembershipJoin && evt.Mautrix.EventSource&event.SourceJoin != 0:
-		b.joined.Store(true)
-	case membership == event.MembershipLeave || membership == event.MembershipBan:
-		b.joined.Store(false)
-		b.log.Error().Stringer("by", evt.Sender).Msg("Removed from the management room: reports wait in the outbox until the bot is invited back")
-	}
-}
-
-// powerLevel returns a user's power level in the management room, from the
-// cached power levels or, the first time, from the homeserver. The room's
-// create event comes along: in room version 12 and later its creators
-// outrank every level.
-func (b *Bot) powerLevel(ctx context.Context, userID id.UserID) (int, error) {
-	room := b.cfg.Matrix.ManagementRoom
-	b.mu.Lock()
-	create := b.createEvent
-	b.mu.Unlock()
-	if create == nil {
-		var err error
-		if create, err = b.client.FullStateEvent(ctx, room, event.StateCreate, ""); err != nil {
-			return 0, err
-		}
-		b.mu.Lock()
-		b.createEvent = create
-		b.mu.Unlock()
-	}
-	b.mu.Lock()
-	pl := b.powerLevels
-	b.mu.Unlock()
-	if pl == nil {
-		pl = &event.PowerLevelsEventContent{}
-		if err := b.client.StateEvent(ctx, room, event.StatePowerLevels, "", pl); err != nil {
-			return 0, err
-		}
-		b.mu.Lock()
-		b.powerLevels = pl
-		b.mu.Unlock()
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	pl.CreateEvent = create
-	return pl.GetUserLevel(userID), nil
 }

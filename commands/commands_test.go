@@ -263,7 +263,7 @@ func TestLookup(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, []string{"quarantine media", "quarantine room", "quarantine user"}, names(Lookup("quarantine")))
-	assert.Equal(t, []string{"report show", "report delete", "report claim", "report unclaim", "report resolve", "report dismiss", "report reopen"}, names(Lookup("report")))
+	assert.Equal(t, []string{"report show", "report delete", "report claim", "report unclaim", "report resolve", "report dismiss", "report reopen", "report escalate"}, names(Lookup("report")))
 	assert.Equal(t, []string{"report delete"}, names(Lookup(" Report   delete ")))
 	assert.Equal(t, []string{"status"}, names(Lookup("status")))
 	assert.Empty(t, Lookup("nothing"))

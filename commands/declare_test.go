@@ -14,8 +14,8 @@ import (
 // the destructive ones need confirmation.
 func TestGroupsAndSections(t *testing.T) {
 	groups := map[Group][]string{
-		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status"},
-		GroupCases:       {"report claim", "report unclaim", "report resolve", "report dismiss", "report reopen", "report delete"},
+		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status", "desk refresh"},
+		GroupCases:       {"report claim", "report unclaim", "report resolve", "report dismiss", "report reopen", "report delete", "report escalate"},
 		GroupRoom:        {"redact event", "kick", "ban", "unban"},
 		GroupServer:      {"suspend", "unsuspend", "lock", "unlock", "shadowban", "unshadowban", "room block", "room unblock", "quarantine media", "unquarantine media", "protect media", "unprotect media", "quarantine room", "quarantine user"},
 		GroupDestructive: {"deactivate", "room delete", "redact user"},

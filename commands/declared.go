@@ -159,6 +159,19 @@ var _ = declare(Spec{
 	Summary: "open a resolved or dismissed report again",
 }, func(c *ReopenReport) []Arg { return []Arg{reportID(&c.ID)} })
 
+// EscalateReport hands a report to the server desk: from a community
+// desk, for what only server admins may do.
+type EscalateReport struct {
+	ID   ReportRef
+	Note string // --note
+}
+
+var _ = declare(Spec{
+	Name: "report escalate", Group: GroupCases, Section: SectionReports,
+	Summary: "hand a report to the server desk, for what this desk may not do",
+	Details: "The server desk gets the report's card if it had none, and a message in the card's thread naming this desk, you and the note; the case's history records it. For account-wide and server-wide actions (suspend, deactivate, room block or delete, quarantine), which a community desk may not take.",
+}, func(c *EscalateReport) []Arg { return []Arg{reportID(&c.ID), note(&c.Note)} })
+
 // media is a media item.
 func media(field *MediaRef) Arg {
 	return pos("media", field, "mxc://server/media_id, or a media id of this server")
@@ -484,6 +497,15 @@ var _ = declare(Spec{
 }, func(c *RedactEvent) []Arg {
 	return []Arg{eventArg("event", &c.Room, &c.Event, "a link to the event"), opt("reason", &c.Reason, "why").as(RoleReason), forReport(&c.Report)}
 })
+
+// DeskRefresh reads the desks' spaces again now.
+type DeskRefresh struct{}
+
+var _ = declare(Spec{
+	Name: "desk refresh", Group: GroupRead, Section: SectionGavel,
+	Summary: "read the desks' spaces again now: rooms added or removed are in or out of scope at once",
+	Details: "Gavel reads each desk's spaces every 10 minutes on its own. In a community desk this refreshes that desk; in the server desk, every desk.",
+}, func(c *DeskRefresh) []Arg { return nil })
 
 // Status asks for Gavel's and Synapse's state.
 type Status struct{}

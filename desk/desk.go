@@ -12,7 +12,7 @@
 // it; spaces are read again every RefreshEvery and on !desk refresh.
 //
 // Of Gavel's packages it may import: commands, config,
-// internal/mxid.
+// internal/mxid, notice.
 package desk
 
 import (
@@ -63,12 +63,20 @@ func (d *Desk) Offers(s *commands.Spec) bool {
 	if d.IsServer() || s == nil {
 		return true
 	}
+	if serverWideReads[s.Name] {
+		return false
+	}
 	switch s.Group {
 	case commands.GroupRead, commands.GroupCases, commands.GroupRoom:
 		return true
 	}
 	return s.InScope
 }
+
+// serverWideReads are the read commands that show the whole server (an
+// account's details, every moderator's actions), which a community desk
+// does not see.
+var serverWideReads = map[string]bool{"user": true, "audit": true}
 
 // Scope is where a desk's scope stands, for !status.
 type Scope struct {

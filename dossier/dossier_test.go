@@ -134,7 +134,7 @@ func TestReporterWithDismissedReports(t *testing.T) {
 	require.NoError(t, g.Store.Reports.Skip(bg, earlier))
 	for _, k := range []store.ReportKey{earlier[0].ReportKey, earlier[1].ReportKey} {
 		c := store.Case{Report: k, State: store.CaseDismissed, By: "@mod:example.org", At: time.Now(), Note: "not spam"}
-		changed, err := g.Store.Cases.Change(bg, &c, func(int) *store.Message { return nil })
+		changed, err := g.Store.Cases.Change(bg, &c, func(int) []store.Message { return nil })
 		require.NoError(t, err)
 		require.True(t, changed)
 	}

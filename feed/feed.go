@@ -10,7 +10,7 @@
 // Config.Notify and hands moderation what belongs to a case through
 // Config.Duplicate, LateCard and Deleted.
 //
-// Of Gavel's packages it may import: adminapi, config, dossier,
+// Of Gavel's packages it may import: adminapi, config, desk, dossier,
 // internal/mxid, internal/retry, internal/textcut, metrics, notice,
 // roomreports, store.
 package feed
@@ -28,6 +28,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/metrics"
@@ -89,6 +90,10 @@ type Config struct {
 	Admin  *adminapi.Client
 	Store  *store.Store
 	Room   id.RoomID // the management room
+	// Desks, when set, routes the reports about a room to the community
+	// desks whose scope holds it: each gets a card of its own, and the
+	// server desk too unless none of them copies it there.
+	Desks *desk.Desks
 	Prefix string    // commands.prefix, for the messages that name a command
 	// Server is this homeserver's name: cards offer to suspend local
 	// senders only.

@@ -1,15 +1,19 @@
 package feed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
@@ -147,29 +151,85 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 	}
 	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
 	return f.postCard(ctx, eventRow(r), dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID},
-		buttons, func(d *dossier.Dossier) json.RawMessage { return notice.Card(r, detail, d, buttons) },
+		buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.Card(r, detail, d, buttons) },
 		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).Stringer("room_id", r.RoomID), "New report")
 }
 
 // postCard gathers the context of the report row (about s) within
-// dossier.Budget, renders its card with it (cardOf, shown as a new card:
-// notice.NewCard) and records the report and the card with its buttons
-// together, then logs msg to logged; a context that comes late is edited
-// in.
+// dossier.Budget, renders its card with it and buttons (cardOf, shown as
+// a new card: notice.NewCard) for each desk it goes to (places), and
+// records the report and the cards with their buttons together, then
+// logs msg to logged; a context that comes late is edited in.
 func (f *Feed) postCard(ctx context.Context, row store.Report, s dossier.Subject, buttons []notice.Button,
-	cardOf func(*dossier.Dossier) json.RawMessage, logged *zerolog.Event, msg string) error {
-	// A new card shows its case, as its edits do.
-	render := func(d *dossier.Dossier) json.RawMessage { return notice.NewCard(cardOf(d)) }
+	cardOf func(*dossier.Dossier, []notice.Button) json.RawMessage, logged *zerolog.Event, msg string) error {
 	d, late := f.gather(ctx, s)
-	card, reactions := store.CardMessages(row.ReportKey, f.Room, store.PriorityNotice, render(d), notice.Reactions(buttons))
-	if err := f.Store.Reports.AddNotice(ctx, row, card, reactions...); err != nil {
+	places := f.places(row, s.RoomID, buttons)
+	var first store.Message
+	var more []store.Message
+	renders := make([]func(*dossier.Dossier) json.RawMessage, len(places))
+	for i, p := range places {
+		// A new card shows its case, as its edits do.
+		renders[i] = func(d *dossier.Dossier) json.RawMessage { return notice.NewCard(cardOf(d, p.buttons)) }
+		card, reactions := store.CardMessages(p.key, row.ReportKey, p.room, store.PriorityNotice, renders[i](d), notice.Reactions(p.buttons))
+		if i == 0 {
+			first = card
+		} else {
+			more = append(more, card)
+		}
+		more = append(more, reactions...)
+	}
+	if err := f.Store.Reports.AddNotice(ctx, row, first, more...); err != nil {
 		logged.Discard()
 		return err
 	}
 	f.Metrics.ReportsSeen(string(row.Kind), 1)
+	if len(places) > 1 || places[0].desk != "" {
+		logged.Strs("desks", deskNames(places))
+	}
 	logged.Msg(msg)
-	f.whenLate(ctx, card.Key, late, render)
+	f.whenLate(ctx, places, late, renders)
 	return nil
+}
+
+// place is a desk a report's card goes to: the card's key, the desk's
+// room and name ("" for the server desk), and the buttons it offers there.
+type place struct {
+	key     store.OutboxKey
+	room    id.RoomID
+	desk    string
+	buttons []notice.Button
+}
+
+// places returns where report row, about roomID ("" for a user report),
+// gets a card: the community desks whose scope holds roomID, and the
+// server desk unless every one of them keeps its reports to itself
+// (server_desk_copy: false). The first is the card the report row
+// points at.
+func (f *Feed) places(row store.Report, roomID id.RoomID, buttons []notice.Button) []place {
+	server := place{key: store.NoticeKey(row.ReportKey), room: f.Room, buttons: buttons}
+	if f.Desks == nil || roomID == "" {
+		return []place{server}
+	}
+	desks := f.Desks.Route(roomID)
+	var out []place
+	if len(desks) == 0 || slices.ContainsFunc(desks, func(d *desk.Desk) bool { return d.ServerCopy }) {
+		out = append(out, server)
+	}
+	for _, d := range desks {
+		out = append(out, place{key: store.DeskCardKey(row.ReportKey, d.Name), room: d.Room, desk: d.Name,
+			buttons: d.Buttons(buttons, row.ReportKey.Ref(), f.Prefix)})
+	}
+	return out
+}
+
+// deskNames names the desks of places, "server" for the server desk, for
+// the log.
+func deskNames(places []place) []string {
+	names := make([]string, len(places))
+	for i, p := range places {
+		names[i] = cmp.Or(p.desk, "server")
+	}
+	return names
 }
 
 // gather gathers a card's context within dossier.Budget (see
@@ -181,18 +241,20 @@ func (f *Feed) gather(ctx context.Context, s dossier.Subject) (*dossier.Dossier,
 	return f.Dossier.Gather(ctx, s, dossier.Budget)
 }
 
-// whenLate edits the card under key with the context that came late, once
-// it is there. A crash meanwhile leaves the card as it is: !report shows
-// the whole context.
-func (f *Feed) whenLate(ctx context.Context, key store.OutboxKey, late <-chan *dossier.Dossier, render func(*dossier.Dossier) json.RawMessage) {
+// whenLate edits the cards in places (rendered by renders) with the
+// context that came late, once it is there. A crash meanwhile leaves the
+// cards as they are: !report shows the whole context.
+func (f *Feed) whenLate(ctx context.Context, places []place, late <-chan *dossier.Dossier, renders []func(*dossier.Dossier) json.RawMessage) {
 	if late == nil || f.LateCard == nil {
 		return
 	}
 	go func() {
 		select {
 		case d := <-late:
-			if err := f.LateCard(ctx, key, render(d)); err != nil && ctx.Err() == nil {
-				f.Log.Warn().Err(err).Str("card", string(key)).Msg("Could not add the late context to a card")
+			for i, p := range places {
+				if err := f.LateCard(ctx, p.key, renders[i](d)); err != nil && ctx.Err() == nil {
+					f.Log.Warn().Err(err).Str("card", string(p.key)).Msg("Could not add the late context to a card")
+				}
 			}
 		case <-ctx.Done():
 		}
@@ -227,7 +289,7 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 			// The listing holds all there is to a user report.
 			buttons := notice.UserCardButtons(r, f.Prefix, f.Server)
 			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID},
-				buttons, func(d *dossier.Dossier) json.RawMessage { return notice.UserCard(r, d, buttons) },
+				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.UserCard(r, d, buttons) },
 				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID), "New user report")
 		},
 	}}
@@ -259,7 +321,7 @@ func (f *Feed) roomReports() *kindFeed[adminapi.RoomReport] {
 		post: func(ctx context.Context, r adminapi.RoomReport) error {
 			buttons := notice.RoomCardButtons(r, f.Prefix)
 			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), Reporter: r.UserID, RoomID: r.RoomID},
-				buttons, func(d *dossier.Dossier) json.RawMessage { return notice.RoomCard(r, d, buttons) },
+				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.RoomCard(r, d, buttons) },
 				f.Log.Info().Int64("room_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("room_id", r.RoomID), "New room report")
 		},
 	}}

@@ -16,7 +16,7 @@
 //
 // The Matrix session (package bot) calls it, and nothing else imports it.
 //
-// Of Gavel's packages it may import: commands, config, internal/mxid,
+// Of Gavel's packages it may import: commands, config, desk, internal/mxid,
 // internal/retry, internal/textcut, metrics, moderation, notice, outbox,
 // store.
 package intake
@@ -34,6 +34,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/internal/textcut"
 	"github.com/gavel-bot/gavel/metrics"
@@ -61,8 +62,12 @@ type Config struct {
 	// Commands is the configuration's commands section, read at every
 	// event.
 	Commands *config.Commands
-	// PowerLevel returns a user's power level in the management room.
-	PowerLevel func(context.Context, id.UserID) (int, error)
+	// Desks are the desks whose rooms events come from: each gates its
+	// commands by its own roles, and a community desk runs only what
+	// stays in its scope. Nil: the server desk alone.
+	Desks *desk.Desks
+	// PowerLevel returns a user's power level in a desk's room.
+	PowerLevel func(context.Context, id.RoomID, id.UserID) (int, error)
 	// Refusal says why an event may not run because of how it was sent
 	// (unencrypted in an encrypted room, from an untrusted device), or "".
 	Refusal func(*event.Event) string
@@ -170,8 +175,9 @@ func (in *Intake) record(ctx context.Context, evt *event.Event, replyTo, thread 
 			Target: out.Target, Reason: out.Reason, Report: out.Report, Name: cmp.Or(out.Name, name)}
 	}
 	if thread == "" && !out.Report.IsZero() {
-		// Replies about a report go into its card's thread.
-		thread = in.cardOf(ctx, out.Report)
+		// Replies about a report go into the thread of its card in this
+		// desk.
+		thread = in.cardOf(ctx, out.Report, evt.RoomID)
 	}
 	var extra map[string]any
 	if out.Pending != nil {
@@ -214,7 +220,8 @@ func (in *Intake) count(name string, out moderation.Outcome) {
 // Decide checks age and permission, then runs the command (or answers
 // parseErr, the command's usage error).
 func (in *Intake) Decide(ctx context.Context, evt *event.Event, cmd commands.Command, parseErr error) moderation.Outcome {
-	level, refusal, refused := in.gate(ctx, evt, "command")
+	d := in.desk(evt.RoomID)
+	level, refusal, refused := in.gate(ctx, d, evt, "command")
 	if refused {
 		return moderation.Subject(refusal, cmd)
 	}
@@ -226,41 +233,68 @@ func (in *Intake) Decide(ctx context.Context, evt *event.Event, cmd commands.Com
 		}
 		return moderation.Outcome{Reply: t}
 	}
-	if refusal, refused := in.beyond(cmd, level); refused {
+	if refusal, refused := in.beyond(d, cmd, level); refused {
 		return moderation.Subject(refusal, cmd)
 	}
-	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
+	return in.cfg.Mod.Run(ctx, moderation.Actor{User: evt.Sender, Desk: d}, cmd)
+}
+
+// desk returns the desk whose room is room: the server desk without
+// community desks.
+func (in *Intake) desk(room id.RoomID) *desk.Desk {
+	if in.cfg.Desks == nil {
+		return nil
+	}
+	return in.cfg.Desks.ByRoom(room)
+}
+
+// levels returns the levels commands need in desk d (nil: the server
+// desk, whose levels are the configuration's, read at every event).
+func (in *Intake) levels(d *desk.Desk) commands.Levels {
+	if d == nil || d.IsServer() {
+		return in.cfg.Commands.Levels()
+	}
+	return d.Levels
 }
 
 // gate refuses a moderator's event that is too old to act on (sent while
 // Gavel was not running), or whose sender's power level is too low for
 // any command; else it returns that level, for beyond to check against
 // the command's own.
-func (in *Intake) gate(ctx context.Context, evt *event.Event, what string) (int, moderation.Outcome, bool) {
+func (in *Intake) gate(ctx context.Context, d *desk.Desk, evt *event.Event, what string) (int, moderation.Outcome, bool) {
 	sent := time.UnixMilli(evt.Timestamp)
 	if age := time.Since(sent); age > StaleAfter {
 		return 0, moderation.Refused("Not run: this %s is from %s, %s, while Gavel was not running. Send it again if it still applies.",
 			what, sent.UTC().Format("15:04 UTC"), notice.Ago(sent, time.Now())), true
 	}
-	level, err := in.cfg.PowerLevel(ctx, evt.Sender)
+	level, err := in.cfg.PowerLevel(ctx, evt.RoomID, evt.Sender)
 	if err != nil {
 		return 0, moderation.Refused("Not run: could not read the room's power levels (%s). Try again in a moment.", retry.ErrCode(err)), true
 	}
-	if need := in.cfg.Commands.Levels().Lowest(); level < need {
+	if need := in.levels(d).Lowest(); level < need {
 		return level, moderation.Refused("Sorry, Gavel's commands need power level %d in this room; yours is %d.", need, level), true
 	}
 	return level, moderation.Outcome{}, false
 }
 
-// beyond refuses cmd when it needs a higher power level than level, the
-// sender's (commands.power_levels): typed, structured, by a button or
-// confirmed with ✅, a command needs the same.
-func (in *Intake) beyond(cmd commands.Command, level int) (moderation.Outcome, bool) {
+// beyond refuses cmd when desk d does not run it (a community desk runs
+// only what stays in its scope) or when it needs a higher power level
+// than level, the sender's (commands.power_levels, or the desk's):
+// typed, structured, by a button or confirmed with ✅, a command needs
+// the same.
+func (in *Intake) beyond(d *desk.Desk, cmd commands.Command, level int) (moderation.Outcome, bool) {
 	s := commands.SpecOf(cmd)
 	if s == nil {
 		return moderation.Outcome{}, false
 	}
-	if need := in.cfg.Commands.Levels().Of(s); level < need {
+	if d != nil && !d.Offers(s) {
+		t := notice.New().Raw("Not done: " + s.Name + " acts beyond the rooms of desk " + d.Label() + ", so only the server desk runs it. ").
+			Syntax(in.cfg.Commands.Prefix + "report escalate <id> [--note \"…\"]").Raw(" (or ⏫ on the card) hands the report to the server desk.")
+		out := moderation.NotDone(t)
+		out.Action = true
+		return out, true
+	}
+	if need := in.levels(d).Of(s); level < need {
 		return moderation.Refused("Not done: %s needs power %d here; yours is %d.", s.Name, need, level), true
 	}
 	return moderation.Outcome{}, false
@@ -275,16 +309,25 @@ func (in *Intake) card(ctx context.Context, eventID id.EventID) (store.ReportKey
 	return m.Report, true
 }
 
-// cardOf returns the event id of the card of report r, or "" when it has
-// none posted (a digest, skipped, or not sent yet).
-func (in *Intake) cardOf(ctx context.Context, r commands.ReportRef) id.EventID {
+// cardOf returns the event id of the card of report r in room, or ""
+// when it has none posted there (a digest, skipped, another desk's, or
+// not sent yet).
+func (in *Intake) cardOf(ctx context.Context, r commands.ReportRef, room id.RoomID) id.EventID {
 	seen, err := in.cfg.Store.Reports.Seen(ctx, r.Normal().Kind, r.ID)
 	if err != nil || seen == nil || seen.CardKey == "" {
 		return ""
 	}
-	card, err := in.cfg.Store.Outbox.Get(ctx, seen.CardKey)
-	if err != nil || card == nil {
+	cards, err := in.cfg.Store.Outbox.Cards(ctx, seen.CaseKey)
+	if err != nil {
 		return ""
 	}
-	return card.EventID
+	for _, c := range cards {
+		if c.RoomID == room {
+			return c.EventID
+		}
+	}
+	if card, err := in.cfg.Store.Outbox.Get(ctx, seen.CardKey); err == nil && card != nil && card.RoomID == room {
+		return card.EventID // a card queued before schema v9
+	}
+	return ""
 }

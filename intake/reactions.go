@@ -33,7 +33,10 @@ func (in *Intake) Reaction(ctx context.Context, evt *event.Event) {
 		return
 	}
 	if p != nil {
-		in.confirmation(ctx, evt, p, target, key)
+		// A preview is decided in the room it was posted in.
+		if m, err := in.cfg.Store.Outbox.ByEvent(ctx, target); err == nil && m != nil && m.RoomID == evt.RoomID {
+			in.confirmation(ctx, evt, p, target, key)
+		}
 		return
 	}
 	in.button(ctx, evt, target, key)
@@ -69,13 +72,14 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 		in.cfg.Failed()
 		return
 	}
-	if m == nil || m.Report == (store.ReportKey{}) {
-		return // not a card
+	if m == nil || m.Report == (store.ReportKey{}) || m.RoomID != evt.RoomID {
+		return // not a card, or not one in this room
 	}
+	d := in.desk(evt.RoomID)
 	report := m.Report
 	input := key + " on " + report.Ref().String() // until the button is found
 	in.record(ctx, evt, card, card, "button", &input, func(ctx context.Context) moderation.Outcome {
-		level, refusal, refused := in.gate(ctx, evt, "reaction")
+		level, refusal, refused := in.gate(ctx, d, evt, "reaction")
 		if refused {
 			return refusal
 		}
@@ -97,15 +101,15 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 			out.Action = true // refused, as Refused logs it
 			return out
 		}
-		b := notice.FindButton(buttons, key)
+		b := notice.FindButton(d.Buttons(buttons, report.Ref(), in.cfg.Commands.Prefix), key)
 		if b == nil {
 			return moderation.Refused("Not done: report %s's card has no %s button any more (what it did no longer applies).", report.Ref(), key)
 		}
 		input = textcut.Runes(key+" "+b.Text, 200)
-		if refusal, refused := in.beyond(b.Command, level); refused {
+		if refusal, refused := in.beyond(d, b.Command, level); refused {
 			return moderation.Subject(refusal, b.Command)
 		}
-		out := in.cfg.Mod.Run(ctx, evt.Sender, b.Command)
+		out := in.cfg.Mod.Run(ctx, moderation.Actor{User: evt.Sender, Desk: d}, b.Command)
 		if out.Pending != nil {
 			in.pend(out.Pending, evt.Sender, b.Text, b.Command)
 		}
@@ -120,7 +124,8 @@ func (in *Intake) button(ctx context.Context, evt *event.Event, card id.EventID,
 // decides nothing: another moderator's can still confirm. ❌ needs
 // commands.min_power_level, or the command's level when that is lower.
 func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.Pending, preview id.EventID, decision string) moderation.Outcome {
-	level, refusal, refused := in.gate(ctx, evt, "reaction")
+	d := in.desk(evt.RoomID)
+	level, refusal, refused := in.gate(ctx, d, evt, "reaction")
 	if refused {
 		return refusal
 	}
@@ -130,13 +135,13 @@ func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.
 		if cmd, refusal = stored(p); refusal != nil {
 			return *refusal
 		}
-		if refusal, refused := in.beyond(cmd, level); refused {
+		if refusal, refused := in.beyond(d, cmd, level); refused {
 			if out, decided := in.decided(ctx, preview); decided {
 				return out // nothing to confirm any more: say so, as to anyone
 			}
 			return moderation.Subject(refusal, cmd)
 		}
-	} else if need := in.cfg.Commands.Levels().Cancel(commands.ByName(p.Name)); level < need {
+	} else if need := in.levels(d).Cancel(commands.ByName(p.Name)); level < need {
 		return moderation.Refused("Not done: cancelling %s needs power %d here; yours is %d.", cmp.Or(p.Name, "this command"), need, level)
 	}
 	won, err := in.cfg.Store.Pending.Decide(ctx, p.PreviewKey, decision, evt.Sender, time.Now())
@@ -153,7 +158,7 @@ func (in *Intake) decidePending(ctx context.Context, evt *event.Event, p *store.
 		t := notice.New().Raw("Cancelled by ").User(string(evt.Sender)).Raw(": nothing was done.")
 		return moderation.Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
-	return in.cfg.Mod.Run(ctx, evt.Sender, cmd)
+	return in.cfg.Mod.Run(ctx, moderation.Actor{User: evt.Sender, Desk: d}, cmd)
 }
 
 // decided answers a reaction to preview when its action can no longer be

@@ -25,31 +25,32 @@ import (
 // notice, edited in place through the outbox) in one step, against the
 // state it was made from, so two moderators cannot both make it.
 
-func (m *Moderator) claimReport(ctx context.Context, by id.UserID, c commands.ClaimReport) Outcome {
-	return m.changeCase(ctx, by, c.ID, verbClaim, "")
+func (m *Moderator) claimReport(ctx context.Context, a Actor, c commands.ClaimReport) Outcome {
+	return m.changeCase(ctx, a, c.ID, verbClaim, "")
 }
 
-func (m *Moderator) unclaimReport(ctx context.Context, by id.UserID, c commands.UnclaimReport) Outcome {
-	return m.changeCase(ctx, by, c.ID, verbUnclaim, "")
+func (m *Moderator) unclaimReport(ctx context.Context, a Actor, c commands.UnclaimReport) Outcome {
+	return m.changeCase(ctx, a, c.ID, verbUnclaim, "")
 }
 
-func (m *Moderator) resolveReport(ctx context.Context, by id.UserID, c commands.ResolveReport) Outcome {
-	return m.changeCase(ctx, by, c.ID, verbResolve, c.Note)
+func (m *Moderator) resolveReport(ctx context.Context, a Actor, c commands.ResolveReport) Outcome {
+	return m.changeCase(ctx, a, c.ID, verbResolve, c.Note)
 }
 
-func (m *Moderator) dismissReport(ctx context.Context, by id.UserID, c commands.DismissReport) Outcome {
-	return m.changeCase(ctx, by, c.ID, verbDismiss, c.Note)
+func (m *Moderator) dismissReport(ctx context.Context, a Actor, c commands.DismissReport) Outcome {
+	return m.changeCase(ctx, a, c.ID, verbDismiss, c.Note)
 }
 
-func (m *Moderator) reopenReport(ctx context.Context, by id.UserID, c commands.ReopenReport) Outcome {
-	return m.changeCase(ctx, by, c.ID, verbReopen, "")
+func (m *Moderator) reopenReport(ctx context.Context, a Actor, c commands.ReopenReport) Outcome {
+	return m.changeCase(ctx, a, c.ID, verbReopen, "")
 }
 
 // actedFor records on report seen's case that the action name was taken
 // for it: an open case is claimed by the moderator by, who acted, and the
 // card lists the action. It returns what to add to the action's reply, or
 // nil.
-func (m *Moderator) actedFor(ctx context.Context, by id.UserID, seen *store.SeenReport, name string) *notice.Text {
+func (m *Moderator) actedFor(ctx context.Context, a Actor, seen *store.SeenReport, name string) *notice.Text {
+	by := a.User
 	seen = m.ensureCard(ctx, seen)
 	for range 3 { // a concurrent change to the case: read it again
 		c, err := m.Store.Cases.Get(ctx, seen.CaseKey)
@@ -58,7 +59,7 @@ func (m *Moderator) actedFor(ctx context.Context, by id.UserID, seen *store.Seen
 		}
 		claimed := c.State == store.CaseOpen
 		if claimed {
-			c.State, c.By, c.At, c.Note = store.CaseClaimed, by, time.Now(), ""
+			c.State, c.By, c.At, c.Note, c.Desk = store.CaseClaimed, by, time.Now(), "", a.deskName()
 		}
 		view, err := m.caseView(ctx, c, seen.CardKey)
 		if err != nil {
@@ -123,9 +124,13 @@ func (m *Moderator) seenReport(ctx context.Context, ref commands.ReportRef) (*st
 // changeCase makes the move verb (claim, unclaim, resolve, dismiss,
 // reopen) on report ref's case, for the moderator by, who runs the
 // command, or says why not.
-func (m *Moderator) changeCase(ctx context.Context, by id.UserID, ref commands.ReportRef, verb caseVerb, note string) Outcome {
+func (m *Moderator) changeCase(ctx context.Context, a Actor, ref commands.ReportRef, verb caseVerb, note string) Outcome {
+	by := a.User
 	seen, refused := m.seenReport(ctx, ref)
 	if refused != nil {
+		return *refused
+	}
+	if refused := m.notDesks(ctx, a, seen); refused != nil {
 		return *refused
 	}
 	seen = m.ensureCard(ctx, seen)
@@ -153,7 +158,7 @@ func (m *Moderator) changeCase(ctx context.Context, by id.UserID, ref commands.R
 	}
 	to := caseMoves[verb]
 	was := c
-	c.State, c.By, c.At, c.Note = to, by, time.Now(), note
+	c.State, c.By, c.At, c.Note, c.Desk = to, by, time.Now(), note, a.deskName()
 	view, err := m.caseView(ctx, c, seen.CardKey)
 	if err != nil {
 		return Failed("Not done: Gavel could not read its database. Try again in a moment.")
@@ -316,34 +321,51 @@ func (m *Moderator) deleteArchived(ctx context.Context, archive []store.Archived
 		Code(m.Prefix + "report " + archive[0].Report.Ref().String()).Raw(").")
 }
 
-// cardEdit returns the edit that makes the card under key show the case
-// view, for a given version of the case; the edit is nil when the report
-// has no card (it was in a digest, or skipped at the first start) or the
-// card could not be read (the error says why).
-func (m *Moderator) cardEdit(ctx context.Context, key store.OutboxKey, view notice.Case) (func(version int) *store.Message, error) {
-	none := func(int) *store.Message { return nil }
+// cardEdit returns the edits that make every card of report's case (the
+// one under key, and its copies in other desks) show the case view, for
+// a given version of the case; none when the report has no card (it was
+// in a digest, or skipped at the first start) or the cards could not be
+// read (the error says why).
+func (m *Moderator) cardEdit(ctx context.Context, report store.ReportKey, key store.OutboxKey, view notice.Case) (store.Edits, error) {
+	none := func(int) []store.Message { return nil }
 	if key == "" {
 		return none, nil
 	}
-	card, err := m.Store.Outbox.Get(ctx, key)
-	if err != nil || card == nil {
-		return none, fmt.Errorf("the card %s: %v", key, err)
-	}
-	content, err := notice.CardWithCase(card.Content, view)
+	cards, err := m.Store.Outbox.Cards(ctx, report)
 	if err != nil {
-		return none, err
+		return none, fmt.Errorf("the cards of %s: %v", report.Ref(), err)
 	}
-	return func(version int) *store.Message {
-		return &store.Message{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID,
-			Content: content, RelatesTo: key}
+	if !slices.ContainsFunc(cards, func(c store.Message) bool { return c.Key == key }) {
+		// A card queued before schema v9 without its report.
+		card, err := m.Store.Outbox.Get(ctx, key)
+		if err != nil || card == nil {
+			return none, fmt.Errorf("the card %s: %v", key, err)
+		}
+		cards = append(cards, *card)
+	}
+	edits := make([]store.Message, 0, len(cards))
+	for _, card := range cards {
+		content, err := notice.CardWithCase(card.Content, view)
+		if err != nil {
+			return none, err
+		}
+		edits = append(edits, store.Message{Priority: card.Priority, RoomID: card.RoomID, Content: content, RelatesTo: card.Key})
+	}
+	return func(version int) []store.Message {
+		out := slices.Clone(edits)
+		for i := range out {
+			out[i].Key = store.CaseEditKey(out[i].RelatesTo, version)
+		}
+		return out
 	}, nil
 }
 
 // saveCase records c as its case's new state (see store.ReportCaseQuery.Change), with
-// the edit that makes the card under card show view, and wakes the sender.
-// A card that cannot be edited does not hold the change up.
+// the edits that make the cards of its report (card, and its copies in
+// other desks) show view, and wakes the sender. A card that cannot be
+// edited does not hold the change up.
 func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.OutboxKey, view notice.Case, archive ...store.Archived) (bool, error) {
-	edit, err := m.cardEdit(ctx, card, view)
+	edit, err := m.cardEdit(ctx, c.Report, card, view)
 	if err != nil {
 		m.Log.Warn().Err(err).Stringer("report", c.Report.Ref()).Msg("Could not edit a report's card; its case changes all the same")
 	}
@@ -357,7 +379,7 @@ func (m *Moderator) saveCase(ctx context.Context, c *store.Case, card store.Outb
 // caseView is case c as the card under card shows it, with the actions
 // taken for it and the duplicate reports the card shows.
 func (m *Moderator) caseView(ctx context.Context, c store.Case, card store.OutboxKey) (notice.Case, error) {
-	v := notice.Case{State: string(c.State), By: c.By, At: c.At, Note: c.Note}
+	v := notice.Case{State: string(c.State), By: c.By, At: c.At, Note: c.Note, Desk: c.Desk}
 	if card != "" {
 		dups, err := m.Store.Reports.Duplicates(ctx, card)
 		if err != nil {
@@ -475,7 +497,7 @@ func (m *Moderator) AddDuplicate(ctx context.Context, r adminapi.EventReport, ca
 			return err
 		}
 		view.Also = append(view.Also, notice.Also{ReportID: r.ID, Reporter: r.UserID, Reason: r.Reason})
-		edit, err := m.cardEdit(ctx, card.CardKey, view)
+		edit, err := m.cardEdit(ctx, card.CaseKey, card.CardKey, view)
 		if err != nil {
 			return err
 		}
@@ -537,7 +559,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 	}
 	d, late := m.gather(ctx, r.subject())
 	content, buttons := render(d)
-	card, reactions := store.CardMessages(seen.ReportKey, m.ManagementRoom, store.PriorityReply, content, notice.Reactions(buttons))
+	card, reactions := store.CardMessages(store.NoticeKey(seen.ReportKey), seen.ReportKey, m.ManagementRoom, store.PriorityReply, content, notice.Reactions(buttons))
 	if _, err := m.Store.Reports.PromoteToCard(ctx, seen.ReportKey, card, reactions...); err != nil {
 		m.Log.Warn().Err(err).Stringer("report", seen.Ref()).Msg("Could not give a report from a digest its card")
 		return seen

@@ -228,8 +228,8 @@ func (m *Moderator) LateCard(ctx context.Context, key store.OutboxKey, content j
 		if c.At.IsZero() {
 			c.At = time.Now()
 		}
-		changed, err := m.Store.Cases.ReplaceCard(ctx, &c, key, content, func(version int) *store.Message {
-			return &store.Message{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID, Content: edited, RelatesTo: key}
+		changed, err := m.Store.Cases.ReplaceCard(ctx, &c, key, content, func(version int) []store.Message {
+			return []store.Message{{Key: store.CaseEditKey(key, version), Priority: card.Priority, RoomID: card.RoomID, Content: edited, RelatesTo: key}}
 		})
 		if err != nil {
 			return err

@@ -19,7 +19,7 @@ import (
 // membershipChange is kick, ban or unban through Gavel's own account.
 type membershipChange func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error
 
-func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref commands.RoomRef, verb, done string, change membershipChange, reason string) Outcome {
+func (m *Moderator) changeMembership(ctx context.Context, a Actor, user id.UserID, ref commands.RoomRef, verb, done string, change membershipChange, reason string) Outcome {
 	if refused := m.protected(user); refused != nil {
 		return *refused
 	}
@@ -28,6 +28,9 @@ func (m *Moderator) changeMembership(ctx context.Context, user id.UserID, ref co
 		return Failed("%s", err)
 	}
 	if refused := m.managementRoom(roomID, name, verb+" there"); refused != nil {
+		return *refused
+	}
+	if refused := m.outside(a, roomID, name); refused != nil {
 		return *refused
 	}
 	err = change(ctx, roomID, user, reason)
@@ -64,22 +67,22 @@ func (m *Moderator) membershipFailed(err error, verb string, user id.UserID, roo
 	return NotDone(t)
 }
 
-func (m *Moderator) kick(ctx context.Context, c commands.Kick) Outcome {
-	return m.changeMembership(ctx, c.User, c.Room, "kick", "Kicked", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
+func (m *Moderator) kick(ctx context.Context, a Actor, c commands.Kick) Outcome {
+	return m.changeMembership(ctx, a, c.User, c.Room, "kick", "Kicked", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
 		_, err := m.Matrix.KickUser(ctx, roomID, &mautrix.ReqKickUser{UserID: userID, Reason: reason})
 		return err
 	}, c.Reason)
 }
 
-func (m *Moderator) ban(ctx context.Context, c commands.Ban) Outcome {
-	return m.changeMembership(ctx, c.User, c.Room, "ban", "Banned", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
+func (m *Moderator) ban(ctx context.Context, a Actor, c commands.Ban) Outcome {
+	return m.changeMembership(ctx, a, c.User, c.Room, "ban", "Banned", func(ctx context.Context, roomID id.RoomID, userID id.UserID, reason string) error {
 		_, err := m.Matrix.BanUser(ctx, roomID, &mautrix.ReqBanUser{UserID: userID, Reason: reason})
 		return err
 	}, c.Reason)
 }
 
-func (m *Moderator) unban(ctx context.Context, c commands.Unban) Outcome {
-	return m.changeMembership(ctx, c.User, c.Room, "unban", "Lifted the ban of", func(ctx context.Context, roomID id.RoomID, userID id.UserID, _ string) error {
+func (m *Moderator) unban(ctx context.Context, a Actor, c commands.Unban) Outcome {
+	return m.changeMembership(ctx, a, c.User, c.Room, "unban", "Lifted the ban of", func(ctx context.Context, roomID id.RoomID, userID id.UserID, _ string) error {
 		_, err := m.Matrix.UnbanUser(ctx, roomID, &mautrix.ReqUnbanUser{UserID: userID})
 		return err
 	}, "")

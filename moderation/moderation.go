@@ -7,7 +7,7 @@
 // It does not import bot, feed or outbox: what it needs of them (the last
 // poll, the encryption state, waking the sender) comes in through Config.
 //
-// Of Gavel's packages it may import: adminapi, commands, dossier,
+// Of Gavel's packages it may import: adminapi, commands, desk, dossier,
 // internal/mxid, internal/retry, internal/textcut, metrics, notice,
 // roomreports, store.
 package moderation
@@ -26,6 +26,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
@@ -93,6 +94,13 @@ type Config struct {
 	Health func() notice.Status
 	// ManagementRoom is the moderators' room, which Gavel never blocks.
 	ManagementRoom id.RoomID
+	// Desks are the desks; nil for the server desk alone. A command from a
+	// community desk acts only inside its scope (desks.go).
+	Desks *desk.Desks
+	// RefreshDesk reads a community desk's spaces again (!desk refresh),
+	// and DeskJoined says whether Gavel is in a desk's room (!status).
+	RefreshDesk func(context.Context, *desk.Desk) error
+	DeskJoined  func(id.RoomID) bool
 	// DryRun: commands that change something say what they would do and
 	// call nothing (commands.dry_run).
 	DryRun bool
@@ -119,7 +127,7 @@ type Config struct {
 	// level there: !help says what each command needs and marks what
 	// the asking member cannot run. Without them it does neither.
 	Levels     func() commands.Levels
-	PowerLevel func(context.Context, id.UserID) (int, error)
+	PowerLevel func(context.Context, id.RoomID, id.UserID) (int, error)
 	// Metrics records how long cases wait; nil for none.
 	Metrics *metrics.Metrics
 	Log     zerolog.Logger
@@ -136,9 +144,16 @@ type Moderator struct {
 	tasksWake chan struct{}
 }
 
-// handler runs a command for the moderator by, who sent it (or confirmed
-// it, or pressed its button).
-type handler func(ctx context.Context, by id.UserID, cmd commands.Command) Outcome
+// Actor is who runs a command, and from which desk.
+type Actor struct {
+	// User sent the command (or confirmed it, or pressed its button).
+	User id.UserID
+	// Desk is the desk the command came from; nil is the server desk.
+	Desk *desk.Desk
+}
+
+// handler runs a command for the actor a.
+type handler func(ctx context.Context, a Actor, cmd commands.Command) Outcome
 
 // New returns a Moderator. It fails when a declared command has no
 // handler: that is a programming error, caught by the tests and at
@@ -169,34 +184,48 @@ func everyCommandHandled(h map[reflect.Type]handler) error {
 // preview registers fn as the preview of the command type C, which needs
 // confirmation.
 func preview[C any](m *Moderator, fn func(context.Context, C) Outcome) {
-	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, _ id.UserID, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, _ Actor, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+}
+
+// previewAt registers fn as the preview of the command type C, which
+// depends on the desk it comes from.
+func previewAt[C any](m *Moderator, fn func(context.Context, Actor, C) Outcome) {
+	m.previews[reflect.TypeFor[C]()] = func(ctx context.Context, a Actor, cmd commands.Command) Outcome { return fn(ctx, a, cmd.(C)) }
 }
 
 // on registers fn as the handler of the command type C, which does not
 // depend on who runs it.
 func on[C any](h map[reflect.Type]handler, fn func(context.Context, C) Outcome) {
-	h[reflect.TypeFor[C]()] = func(ctx context.Context, _ id.UserID, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, _ Actor, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
 }
 
 // onBy registers fn as the handler of the command type C, which acts for
 // the moderator running it (a claim is theirs, --mine lists their cases).
 func onBy[C any](h map[reflect.Type]handler, fn func(context.Context, id.UserID, C) Outcome) {
-	h[reflect.TypeFor[C]()] = func(ctx context.Context, by id.UserID, cmd commands.Command) Outcome { return fn(ctx, by, cmd.(C)) }
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, a Actor, cmd commands.Command) Outcome { return fn(ctx, a.User, cmd.(C)) }
+}
+
+// onAt registers fn as the handler of the command type C, which depends
+// on the desk it comes from (its scope) as well as on who runs it.
+func onAt[C any](h map[reflect.Type]handler, fn func(context.Context, Actor, C) Outcome) {
+	h[reflect.TypeFor[C]()] = func(ctx context.Context, a Actor, cmd commands.Command) Outcome { return fn(ctx, a, cmd.(C)) }
 }
 
 // register lists every command's handler.
 func (m *Moderator) register() map[reflect.Type]handler {
 	h := map[reflect.Type]handler{}
-	onBy(h, m.help)
-	on(h, m.status)
-	onBy(h, m.listReports)
-	on(h, m.showReport)
-	onBy(h, m.deleteReport)
-	onBy(h, m.claimReport)
-	onBy(h, m.unclaimReport)
-	onBy(h, m.resolveReport)
-	onBy(h, m.dismissReport)
-	onBy(h, m.reopenReport)
+	onAt(h, m.help)
+	onAt(h, m.status)
+	onAt(h, m.listReports)
+	onAt(h, m.showReport)
+	onAt(h, m.deleteReport)
+	onAt(h, m.claimReport)
+	onAt(h, m.unclaimReport)
+	onAt(h, m.resolveReport)
+	onAt(h, m.dismissReport)
+	onAt(h, m.reopenReport)
+	onAt(h, m.escalateReport)
+	onAt(h, m.refreshDesks)
 	on(h, m.audit)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
@@ -211,34 +240,37 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	on(h, m.unlockAccount)
 	on(h, m.shadowBanAccount)
 	on(h, m.unshadowBanAccount)
-	on(h, m.showRoom)
+	onAt(h, m.showRoom)
 	on(h, m.blockRoom)
 	on(h, m.unblockRoom)
-	on(h, m.kick)
-	on(h, m.ban)
-	on(h, m.unban)
-	on(h, m.redactEvent)
+	onAt(h, m.kick)
+	onAt(h, m.ban)
+	onAt(h, m.unban)
+	onAt(h, m.redactEvent)
 	on(h, m.deactivate)
 	preview(m, m.previewDeactivate)
 	on(h, m.deleteRoom)
 	preview(m, m.previewDeleteRoom)
-	on(h, m.redactUser)
-	preview(m, m.previewRedactUser)
+	onAt(h, m.redactUser)
+	previewAt(m, m.previewRedactUser)
 	return h
 }
 
-// Run runs a parsed command for the moderator by. Commands that change
+// Run runs a parsed command for the actor a. Commands that change
 // something are actions for the log, whatever their result; read-only
 // ones are not.
-func (m *Moderator) Run(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
-	out := m.runCommand(ctx, by, cmd)
+func (m *Moderator) Run(ctx context.Context, a Actor, cmd commands.Command) Outcome {
+	if a.Desk == nil && m.Desks != nil {
+		a.Desk = m.Desks.Server()
+	}
+	out := m.runCommand(ctx, a, cmd)
 	if spec := commands.SpecOf(cmd); spec != nil {
 		out.Name = spec.Name
 	}
 	return out
 }
 
-func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.Command) Outcome {
+func (m *Moderator) runCommand(ctx context.Context, a Actor, cmd commands.Command) Outcome {
 	spec := commands.SpecOf(cmd)
 	h := m.handlers[reflect.TypeOf(cmd)]
 	if spec == nil || h == nil {
@@ -251,10 +283,13 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 		if refused != nil {
 			return *refused
 		}
+		if refused := m.notDesks(ctx, a, seen); refused != nil {
+			return *refused
+		}
 		forReport = seen
 	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
-		out := m.previews[reflect.TypeOf(cmd)](ctx, by, cmd) // New checked that there is one
+		out := m.previews[reflect.TypeOf(cmd)](ctx, a, cmd) // New checked that there is one
 		if out.Pending != nil {
 			// What the action will be about, so that its preview is in its
 			// report's thread and the pending row keeps the report.
@@ -271,11 +306,11 @@ func (m *Moderator) runCommand(ctx context.Context, by id.UserID, cmd commands.C
 		return Outcome{Reply: t, Action: true, OK: true, Result: t.Plain()}
 	}
 	target, reason, report := targetAndReason(cmd)
-	out := h(ctx, by, cmd)
+	out := h(ctx, a, cmd)
 	out.Action = !spec.ReadOnly
 	out.Target, out.Reason, out.Report = target, reason, report
 	if forReport != nil && out.OK {
-		if note := m.actedFor(ctx, by, forReport, spec.Name); note != nil {
+		if note := m.actedFor(ctx, a, forReport, spec.Name); note != nil {
 			out.Reply.Raw(" ").Append(note)
 		}
 	}
@@ -347,13 +382,19 @@ func (m *Moderator) protected(user id.UserID) *Outcome {
 	return &out
 }
 
-// managementRoom refuses to act on the management room (verb says how:
-// "block it", "redact there"), or returns nil.
+// managementRoom refuses to act on a desk's room (the management room or
+// a community desk's; verb says how: "block it", "redact there"), or
+// returns nil.
 func (m *Moderator) managementRoom(roomID id.RoomID, name, verb string) *Outcome {
-	if roomID != m.ManagementRoom {
+	what := "the management room"
+	switch d := m.deskOf(roomID); {
+	case roomID == m.ManagementRoom:
+	case d != nil:
+		what = "desk " + d.Label() + "'s room"
+	default:
 		return nil
 	}
-	t := sentence("Not done: %s is the management room. Gavel does not "+verb+".", name)
+	t := sentence("Not done: %s is "+what+". Gavel does not "+verb+".", name)
 	out := NotDone(t)
 	return &out
 }

@@ -24,8 +24,8 @@ const redactWait = 30 * time.Second
 // admin call for one event: its user redaction, limited to the event's
 // room and to the millisecond it was sent, selects it (and any other
 // message the sender sent in that room in the same millisecond).
-func (m *Moderator) redactEvent(ctx context.Context, c commands.RedactEvent) Outcome {
-	roomID, refused := m.redactionRoom(ctx, c.Room)
+func (m *Moderator) redactEvent(ctx context.Context, a Actor, c commands.RedactEvent) Outcome {
+	roomID, refused := m.redactionRoom(ctx, a, c.Room)
 	if refused != nil {
 		return *refused
 	}
@@ -101,27 +101,39 @@ func (m *Moderator) followRedaction(ctx context.Context, redactID string) (synap
 	}
 }
 
-// redactionRoom resolves the room a redaction is for, refusing the
-// management room.
-func (m *Moderator) redactionRoom(ctx context.Context, ref commands.RoomRef) (id.RoomID, *Outcome) {
+// redactionRoom resolves the room a redaction is for, refusing a desk's
+// room and, from a community desk, a room outside its scope.
+func (m *Moderator) redactionRoom(ctx context.Context, a Actor, ref commands.RoomRef) (id.RoomID, *Outcome) {
 	roomID, err := m.resolveRoom(ctx, ref)
 	if err != nil {
 		out := Failed("%s", err)
 		return "", &out
 	}
-	return roomID, m.managementRoom(roomID, string(roomID), "redact there")
+	if refused := m.managementRoom(roomID, string(roomID), "redact there"); refused != nil {
+		return "", refused
+	}
+	return roomID, m.outside(a, roomID, ref.String())
 }
 
 // redactUserRooms resolves !redact user's --room, refusing the management
 // room, and says in words where the redaction applies.
-func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) ([]id.RoomID, string, *Outcome) {
+func (m *Moderator) redactUserRooms(ctx context.Context, a Actor, c commands.RedactUser) ([]id.RoomID, string, *Outcome) {
 	if refused := m.protected(c.User); refused != nil {
 		return nil, "", refused
+	}
+	if c.Room.IsZero() && a.community() {
+		// In a community desk, "every room" is every room of its scope.
+		rooms := m.Desks.ScopeRooms(a.Desk)
+		if len(rooms) == 0 {
+			out := Failed("Not done: desk %s has no rooms in scope yet. %sdesk refresh reads its spaces.", a.Desk.Label(), m.Prefix)
+			return nil, "", &out
+		}
+		return rooms, "the " + notice.Count(len(rooms), "room", "rooms") + " of desk " + a.Desk.Label(), nil
 	}
 	if c.Room.IsZero() {
 		return []id.RoomID{}, "every room they are in", nil
 	}
-	roomID, refused := m.redactionRoom(ctx, c.Room)
+	roomID, refused := m.redactionRoom(ctx, a, c.Room)
 	if refused != nil {
 		return nil, "", refused
 	}
@@ -129,8 +141,8 @@ func (m *Moderator) redactUserRooms(ctx context.Context, c commands.RedactUser) 
 	return []id.RoomID{roomID}, notice.RoomName(m.roomNamed(ctx, roomID)).Plain(), nil
 }
 
-func (m *Moderator) previewRedactUser(ctx context.Context, c commands.RedactUser) Outcome {
-	_, where, refused := m.redactUserRooms(ctx, c)
+func (m *Moderator) previewRedactUser(ctx context.Context, a Actor, c commands.RedactUser) Outcome {
+	_, where, refused := m.redactUserRooms(ctx, a, c)
 	if refused != nil {
 		return *refused
 	}
@@ -146,8 +158,8 @@ func (m *Moderator) previewRedactUser(ctx context.Context, c commands.RedactUser
 // errRemote stands for what this server cannot count for a remote user.
 var errRemote = fmt.Errorf("a remote user's rooms are not counted")
 
-func (m *Moderator) redactUser(ctx context.Context, c commands.RedactUser) Outcome {
-	rooms, where, refused := m.redactUserRooms(ctx, c)
+func (m *Moderator) redactUser(ctx context.Context, a Actor, c commands.RedactUser) Outcome {
+	rooms, where, refused := m.redactUserRooms(ctx, a, c)
 	if refused != nil {
 		return *refused
 	}

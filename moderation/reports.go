@@ -19,12 +19,19 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-func (m *Moderator) help(ctx context.Context, by id.UserID, c commands.Help) Outcome {
+func (m *Moderator) help(ctx context.Context, a Actor, c commands.Help) Outcome {
 	var roles *notice.Roles
 	if m.Levels != nil {
-		roles = &notice.Roles{Levels: m.Levels()}
+		roles = &notice.Roles{Levels: m.levelsOf(a)}
+		if a.community() {
+			roles.Desk, roles.Offers = a.Desk.Label(), a.Desk.Offers
+		}
+		room := m.ManagementRoom
+		if a.Desk != nil {
+			room = a.Desk.Room
+		}
 		if m.PowerLevel != nil {
-			if have, err := m.PowerLevel(ctx, by); err == nil {
+			if have, err := m.PowerLevel(ctx, room, a.User); err == nil {
 				roles.Have = &have
 			}
 		}
@@ -32,8 +39,9 @@ func (m *Moderator) help(ctx context.Context, by id.UserID, c commands.Help) Out
 	return Done(notice.Help(c.Topic, m.Prefix, roles))
 }
 
-func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
+func (m *Moderator) status(ctx context.Context, a Actor, _ commands.Status) Outcome {
 	s := m.Health()
+	s.Desks = m.deskStatus(a)
 	s.RoomReportsErr = roomreports.ErrNotConfigured
 	// Each count makes Synapse count a whole reports table (hundreds of
 	// milliseconds at 100,000): ask for them all at once.
@@ -82,17 +90,22 @@ func (m *Moderator) status(ctx context.Context, _ commands.Status) Outcome {
 	return Done(notice.StatusReply(s, time.Now()))
 }
 
-func (m *Moderator) listReports(ctx context.Context, by id.UserID, c commands.ListReports) Outcome {
+func (m *Moderator) listReports(ctx context.Context, a Actor, c commands.ListReports) Outcome {
 	f := reportFilter{reporter: c.Reporter, target: c.Sender}
 	if !c.Room.IsZero() {
 		roomID, err := m.resolveRoom(ctx, c.Room)
 		if err != nil {
 			return Done(notice.New().User(notice.Capitalize(err.Error()) + "."))
 		}
+		if refused := m.outside(a, roomID, c.Room.String()); refused != nil {
+			return *refused
+		}
 		f.room = roomID
 	}
-	if c.Cases() {
-		return m.listCases(ctx, by, c, f)
+	if c.Cases() || a.community() {
+		// A community desk lists its own cases, from Gavel's database:
+		// Synapse's list holds every report of the server.
+		return m.listCases(ctx, a, c, f)
 	}
 	// Each kind is a request of its own to Synapse: all at once.
 	var lists [3]kindList
@@ -261,8 +274,12 @@ const listCasesScan = 200
 // listCases lists reports by their case, from Gavel's database, with
 // their details from Synapse (one lookup by id each); f is applied to
 // those details. With --mine, the cases are those by claimed.
-func (m *Moderator) listCases(ctx context.Context, by id.UserID, c commands.ListReports, f reportFilter) Outcome {
+func (m *Moderator) listCases(ctx context.Context, a Actor, c commands.ListReports, f reportFilter) Outcome {
+	by := a.User
 	cq := store.CaseQuery{Kinds: c.Kinds, Limit: listCasesScan}
+	if a.community() {
+		cq.CardsIn = a.Desk.Room
+	}
 	for _, s := range c.States {
 		cq.States = append(cq.States, store.CaseState(s))
 	}
@@ -305,7 +322,16 @@ func (m *Moderator) listCases(ctx context.Context, by id.UserID, c commands.List
 	return Done(notice.CaseList(items, more, m.Prefix, time.Now()))
 }
 
-func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outcome {
+func (m *Moderator) showReport(ctx context.Context, a Actor, c commands.ShowReport) Outcome {
+	if a.community() {
+		seen, refused := m.seenReport(ctx, c.ID)
+		if refused == nil {
+			refused = m.notDesks(ctx, a, seen)
+		}
+		if refused != nil {
+			return *refused
+		}
+	}
 	r, archived, err := m.reportDetail(ctx, c.ID)
 	if err != nil {
 		return Done(notice.New().User(m.explain(err, reportName(c.ID))))
@@ -343,7 +369,17 @@ func (m *Moderator) showReport(ctx context.Context, c commands.ShowReport) Outco
 	return Done(notice.WithCase(t, view, history))
 }
 
-func (m *Moderator) deleteReport(ctx context.Context, by id.UserID, c commands.DeleteReport) Outcome {
+func (m *Moderator) deleteReport(ctx context.Context, a Actor, c commands.DeleteReport) Outcome {
+	by := a.User
+	if a.community() {
+		seen, refused := m.seenReport(ctx, c.ID)
+		if refused == nil {
+			refused = m.notDesks(ctx, a, seen)
+		}
+		if refused != nil {
+			return *refused
+		}
+	}
 	if !deletable(c.ID.Normal().Kind) {
 		return NotDone(notice.New().Raw("Not done: Synapse has no API to delete room reports, and Gavel does not write to its database. ").
 			Code(m.Prefix + "report resolve " + c.ID.String()).Raw(" or ").Code("dismiss").Raw(" closes its case."))

@@ -12,10 +12,13 @@ import (
 	"github.com/gavel-bot/gavel/store"
 )
 
-func (m *Moderator) showRoom(ctx context.Context, c commands.ShowRoom) Outcome {
+func (m *Moderator) showRoom(ctx context.Context, a Actor, c commands.ShowRoom) Outcome {
 	roomID, err := m.resolveRoom(ctx, c.Room)
 	if err != nil {
 		return Done(notice.New().User(notice.Capitalize(err.Error()) + "."))
+	}
+	if refused := m.outside(a, roomID, c.Room.String()); refused != nil {
+		return *refused
 	}
 	info, err := m.Admin.RoomInfo(ctx, roomID)
 	if err != nil {

@@ -36,7 +36,7 @@ func ButtonKey(key string) string { return strings.ReplaceAll(key, "\ufe0f", "")
 var buttonKeys = map[string]bool{}
 
 func init() {
-	for _, k := range []string{"👀", "✅", "🚫", "🗑️", "⛔", "🧹", "🖼️", "🚧", "💥"} {
+	for _, k := range []string{"👀", "✅", "🚫", "🗑️", "⛔", "🧹", "🖼️", "🚧", "💥", "⏫"} {
 		buttonKeys[ButtonKey(k)] = true
 	}
 }
@@ -65,6 +65,12 @@ func caseButtons(ref mxid.ReportRef, prefix string) []Button {
 		{"✅", commands.ResolveReport{ID: ref}, prefix + "report resolve " + n, "resolve"},
 		{"🚫", commands.DismissReport{ID: ref}, prefix + "report dismiss " + n, "dismiss"},
 	}
+}
+
+// EscalateButton hands report ref to the server desk: the button a
+// community desk's cards carry for what that desk may not do.
+func EscalateButton(ref mxid.ReportRef, prefix string) Button {
+	return Button{"⏫", commands.EscalateReport{ID: ref}, prefix + "report escalate " + ref.String(), "escalate to the server desk"}
 }
 
 // redactUserButton redacts user's last day of messages, for report ref.

@@ -18,6 +18,9 @@ type Case struct {
 	By    id.UserID
 	At    time.Time
 	Note  string
+	// Desk is the community desk the last change was made in ("gaming"),
+	// "" for the server desk: cards in every desk say where it was.
+	Desk string
 	// Actions are the commands taken for the report, oldest first
 	// ("suspend", "redact").
 	Actions []string
@@ -65,6 +68,9 @@ func (c Case) Fields() map[string]any {
 	if !c.At.IsZero() {
 		f["ts"] = c.At.UnixMilli()
 	}
+	if c.Desk != "" {
+		f["desk"] = c.Desk
+	}
 	return f
 }
 
@@ -75,9 +81,9 @@ func CaseLine(c Case) *Text {
 	t := New()
 	switch c.State {
 	case "claimed":
-		t.Bold("Claimed").Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+		t.Bold("Claimed").Raw(inDesk(c.Desk) + " by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
 	case "resolved", "dismissed":
-		t.Bold(Capitalize(c.State)).Raw(" by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
+		t.Bold(Capitalize(c.State)).Raw(inDesk(c.Desk) + " by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
 	case "deleted":
 		if c.By != "" {
 			t.Bold("Deleted").Raw(" in Synapse by ").User(string(c.By)).Raw(" " + c.At.UTC().Format("15:04 UTC"))
@@ -102,6 +108,16 @@ func CaseLine(c Case) *Text {
 		t.User(c.Note)
 	}
 	return t
+}
+
+// inDesk is " in #gaming" for a change made in the community desk gaming,
+// "" for one made in the server desk. A desk's name is [a-z0-9-]+
+// (config checks it): nothing in it needs escaping.
+func inDesk(desk string) string {
+	if desk == "" {
+		return ""
+	}
+	return " in #" + desk
 }
 
 // NewCard is a new card: content (Card, UserCard or RoomCard) with the

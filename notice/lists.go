@@ -129,6 +129,16 @@ type Roles struct {
 	// Have is the asking member's power level; nil when it is not known,
 	// and nothing is marked.
 	Have *int
+	// Desk, in a community desk, is its label ("#gaming"), and Offers
+	// says which commands it runs: the others are the server desk's, and
+	// marked so.
+	Desk   string
+	Offers func(*commands.Spec) bool
+}
+
+// elsewhere reports whether s is a command only the server desk runs.
+func (r *Roles) elsewhere(s *commands.Spec) bool {
+	return r != nil && r.Offers != nil && !r.Offers(s)
 }
 
 // beyond reports whether the member cannot run s, and the level s needs
@@ -164,7 +174,9 @@ func Help(topic, prefix string, roles *Roles) *Text {
 			t.Bold(string(section)).StartList()
 			for _, s := range specs {
 				t.Item().Syntax(prefix + s.Usage).Raw(" — " + s.Summary)
-				if out, need := roles.beyond(s); out {
+				if roles.elsewhere(s) {
+					t.Raw(" — ").Bold("server desk only")
+				} else if out, need := roles.beyond(s); out {
 					t.Raw(" — ").Bold(fmt.Sprintf("needs power %d here", need))
 				}
 			}
@@ -187,6 +199,11 @@ func Help(topic, prefix string, roles *Roles) *Text {
 			t.ItemLine().Syntax(a.Usage()).Raw(": " + a.Doc)
 		}
 		if roles == nil {
+			continue
+		}
+		if roles.elsewhere(s) {
+			t.ItemLine().Raw("Not in desk " + roles.Desk + ": it acts beyond this desk's rooms. The server desk runs it; ").
+				Syntax(prefix + "report escalate <id>").Raw(" hands a report there.")
 			continue
 		}
 		out, need := roles.beyond(s)

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
@@ -146,6 +150,27 @@ type Status struct {
 	// Instances are the Gavels sharing a PostgreSQL database, the active
 	// one first; empty on SQLite.
 	Instances []Instance
+	// Desks are the desks !status names: in the server desk every desk,
+	// in a community desk that one; empty without community desks.
+	Desks []DeskStatus
+}
+
+// DeskStatus is a desk as !status shows it.
+type DeskStatus struct {
+	// Name is the community desk's name, "" for the server desk; Here
+	// marks the desk !status was asked in.
+	Name string
+	Room id.RoomID
+	Here bool
+	// Joined: Gavel is in the desk's room (else its cards wait).
+	Joined bool
+	// Rooms in scope, read at RefreshedAt; Err is why the last reading
+	// failed (community desks only).
+	Rooms       int
+	RefreshedAt time.Time
+	Err         error
+	// Roles are the levels the desk's commands need (community desks).
+	Roles commands.Levels
 }
 
 // Instance is one Gavel sharing the database, for !status.
@@ -210,6 +235,9 @@ func StatusReply(s Status, now time.Time) *Text {
 		}
 		t.Raw(".")
 	}
+	for _, d := range s.Desks {
+		deskLine(t.Newline(), d, now)
+	}
 	if s.DryRun {
 		t.Newline().Raw("Dry run: on (commands.dry_run). Commands that would change something only say what they would do.")
 	}
@@ -220,6 +248,41 @@ func StatusReply(s Status, now time.Time) *Text {
 		t.Newline().Raw("Encryption: the room is encrypted, but encryption.pickle_key is empty.")
 	}
 	return t
+}
+
+// deskLine is one desk's line of !status.
+func deskLine(t *Text, d DeskStatus, now time.Time) {
+	if d.Name == "" {
+		t.Raw("Server desk")
+	} else {
+		t.Raw("Desk #" + d.Name)
+	}
+	if d.Here {
+		t.Raw(" (this room)")
+	} else {
+		t.Raw(" (").User(string(d.Room)).Raw(")")
+	}
+	if d.Name == "" {
+		t.Raw(": every report.")
+	} else {
+		t.Raw(": " + Count(d.Rooms, "room", "rooms") + " in scope")
+		if d.RefreshedAt.IsZero() {
+			t.Raw(", never read")
+		} else {
+			t.Raw(", read " + Ago(d.RefreshedAt, now))
+		}
+		if d.Err != nil {
+			t.Raw("; the last reading failed: ").User(d.Err.Error())
+		}
+		t.Raw(". Roles: commands need power " + strconv.Itoa(d.Roles.Min))
+		for _, name := range slices.Sorted(maps.Keys(d.Roles.Set)) {
+			t.Raw(", " + name + " " + strconv.Itoa(d.Roles.Set[name]))
+		}
+		t.Raw(".")
+	}
+	if !d.Joined {
+		t.Raw(" Gavel is not in its room: its messages wait in the outbox until Gavel is invited back.")
+	}
 }
 
 // Media appends " (image/png, 12 KB, uploaded by @bob:example.org)".

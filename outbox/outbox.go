@@ -234,10 +234,13 @@ func (s *Sender) send(ctx context.Context, m store.Message) (id.EventID, error) 
 		if orig == nil || orig.EventID == "" {
 			return "", fmt.Errorf("outbox: %s relates to %s, which is not posted yet", m.Key, m.RelatesTo)
 		}
-		if m.Type == event.EventReaction.Type {
+		switch {
+		case m.Type == event.EventReaction.Type:
 			content["m.relates_to"] = map[string]any{"rel_type": event.RelAnnotation, "event_id": orig.EventID, "key": content["key"]}
 			delete(content, "key")
-		} else {
+		case m.InThread:
+			content["m.relates_to"] = (&event.RelatesTo{}).SetThread(orig.EventID, orig.EventID)
+		default:
 			content = asEdit(content, orig.EventID)
 		}
 	}

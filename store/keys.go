@@ -49,6 +49,22 @@ func NoticeKey(k ReportKey) OutboxKey {
 	return OutboxKey(outboxPrefix + reportPart("report", k))
 }
 
+// DeskCardKey is the key of report k's card in the community desk named
+// desk: "gavel-desk-<desk>-" and the report's part of its notice key
+// ("gavel-desk-gaming-report-12-34"). The server desk's card is under
+// NoticeKey.
+func DeskCardKey(k ReportKey, desk string) OutboxKey {
+	return OutboxKey(outboxPrefix + "desk-" + desk + "-" + reportPart("report", k))
+}
+
+// EscalationKey is the key of the note, in the server desk's card of
+// report k, that desk handed it over at at: "gavel-escalate-<desk>-",
+// the report's part of a notice key and the time in Unix milliseconds. A
+// command runs once (package intake), so its time is its own.
+func EscalationKey(k ReportKey, desk string, at time.Time) OutboxKey {
+	return OutboxKey(outboxPrefix + "escalate-" + desk + "-" + reportPart("report", k) + "-" + strconv.FormatInt(at.UnixMilli(), 10))
+}
+
 // DigestKey is the key of a digest, named after the first report it
 // covers: "gavel-digest-<id>-<received ts>" (for a report of another kind
 // than event, "gavel-<kind>-digest-…").
@@ -146,6 +162,8 @@ func (k OutboxKey) Type() string {
 		return "reply"
 	case strings.HasPrefix(rest, "alert-"):
 		return "alert"
+	case strings.HasPrefix(rest, "desk-"):
+		return "card"
 	}
 	// As reportPart spells them: no kind for an event report.
 	for _, kind := range []string{"", string(KindUser) + "-", string(KindRoom) + "-"} {
@@ -186,8 +204,15 @@ func KVInitializedKind(kind ReportKind) KVKey {
 	return KVInitialized + KVKey("."+string(kind))
 }
 
-// KVFilterID is the key of the sync filter's id for the management room
-// room: "sync.filter_id.v3:" + room. The version goes up whenever the
-// filter changes (v3: reactions, for confirmations), so that an existing
-// database makes the new filter.
-func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v3:" + string(room)) }
+// KVFilterID is the key of the sync filter's id for the desks' rooms:
+// "sync.filter_id.v3:" + the rooms, comma-separated (the management room
+// alone before desks, so an existing database keeps its filter). The
+// version goes up whenever the filter changes (v3: reactions, for
+// confirmations), so that an existing database makes the new filter.
+func KVFilterID(rooms ...id.RoomID) KVKey {
+	names := make([]string, len(rooms))
+	for i, r := range rooms {
+		names[i] = string(r)
+	}
+	return KVKey("sync.filter_id.v3:" + strings.Join(names, ","))
+}

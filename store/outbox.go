@@ -24,12 +24,14 @@ type OutboxQuery struct {
 }
 
 const (
-	messageColumns = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type, report_kind, report_id, report_ts`
-	enqueueQuery   = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type, report_kind, report_id, report_ts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING`
+	messageColumns = `key, priority, room_id, content, attempted_at, sent_at, event_id, error, relates_to, type, report_kind, report_id, report_ts, in_thread`
+	enqueueQuery   = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type, report_kind, report_id, report_ts, in_thread)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING`
 	unsentQuery         = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
 	getMessageQuery     = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
 	messageByEventQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE event_id=$1`
+	// A card is the one message that holds its report (see CardMessages).
+	cardsQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE report_id=$2 AND report_kind=$1 AND report_ts=$3 ORDER BY queued_at`
 	markAttemptedQuery  = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
 	markFailedQuery     = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
 	markSentQuery       = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
@@ -59,6 +61,10 @@ type Message struct {
 	// reaction annotates it. It must be queued after that message, with
 	// the same priority or a later one, so that it is sent after it.
 	RelatesTo OutboxKey
+	// InThread makes the message, instead, a new message in the thread
+	// rooted at RelatesTo: a note in the thread of a card that may not be
+	// posted yet.
+	InThread bool
 	// Report is the report whose card this message is (see CardMessages);
 	// zero for every other message. A reaction to the card is about it.
 	Report ReportKey
@@ -80,12 +86,12 @@ const (
 	PriorityButton = 2
 )
 
-// CardMessages is the card of report r (under NoticeKey(r), with r in its
-// Report), for room, with content, and the reactions Gavel puts on it, with the contents reactions holds (see
-// notice.Reactions): queued after every card and reply, each relating to
-// the card.
-func CardMessages(r ReportKey, room id.RoomID, priority int, content json.RawMessage, reactions []json.RawMessage) (Message, []Message) {
-	key := NoticeKey(r)
+// CardMessages is the card of report r under key (NoticeKey(r) in the
+// server desk, DeskCardKey in a community desk; with r in its Report),
+// for room, with content, and the reactions Gavel puts on it, with the
+// contents reactions holds (see notice.Reactions): queued after every
+// card and reply, each relating to the card.
+func CardMessages(key OutboxKey, r ReportKey, room id.RoomID, priority int, content json.RawMessage, reactions []json.RawMessage) (Message, []Message) {
 	card := Message{Key: key, Priority: priority, RoomID: room, Content: content, Report: r.normal()}
 	messages := make([]Message, len(reactions))
 	for i, c := range reactions {
@@ -100,7 +106,7 @@ var scanMessage dbutil.ConvertRowFn[Message] = func(row dbutil.Scannable) (Messa
 	var attempted, sent sql.NullInt64
 	var eventID, failure, relatesTo, typ, reportKind sql.NullString
 	var reportID, reportTS sql.NullInt64
-	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &relatesTo, &typ, &reportKind, &reportID, &reportTS)
+	err := row.Scan(&m.Key, &m.Priority, &m.RoomID, &content, &attempted, &sent, &eventID, &failure, &relatesTo, &typ, &reportKind, &reportID, &reportTS, &m.InThread)
 	if reportKind.Valid {
 		m.Report = ReportKey{Kind: ReportKind(reportKind.String), ID: reportID.Int64, ReceivedTS: reportTS.Int64}
 	}
@@ -146,13 +152,25 @@ func (s *OutboxQuery) enqueue(ctx context.Context, m Message) error {
 		reportKind = sql.NullString{String: string(r.Kind), Valid: true}
 		reportID, reportTS = sql.NullInt64{Int64: r.ID, Valid: true}, sql.NullInt64{Int64: r.ReceivedTS, Valid: true}
 	}
-	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ, reportKind, reportID, reportTS)
+	_, err := s.db.Exec(ctx, enqueueQuery, m.Key, m.Priority, m.RoomID, string(m.Content), queueTime(), relatesTo, typ, reportKind, reportID, reportTS, m.InThread)
 	return err
 }
 
 // Enqueue adds a message to the outbox unless one with its key is there.
 func (s *OutboxQuery) Enqueue(ctx context.Context, m Message) error {
 	return s.enqueue(ctx, m)
+}
+
+// EnqueueAll queues messages in one transaction, in order.
+func (s *OutboxQuery) EnqueueAll(ctx context.Context, messages ...Message) error {
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		for _, m := range messages {
+			if err := s.enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // EnqueueAndSet queues a message and stores kv key=value in one
@@ -218,6 +236,13 @@ func (s *OutboxQuery) MarkFailed(ctx context.Context, key OutboxKey, reason stri
 func (s *OutboxQuery) MarkSent(ctx context.Context, key OutboxKey, eventID id.EventID) error {
 	_, err := s.db.Exec(ctx, markSentQuery, key, time.Now().UnixMilli(), eventID)
 	return err
+}
+
+// Cards returns the cards of report r, one per desk that shows it, in
+// the order they were queued.
+func (s *OutboxQuery) Cards(ctx context.Context, r ReportKey) ([]Message, error) {
+	r = r.normal()
+	return scanMessage.NewRowIter(s.db.Query(ctx, cardsQuery, r.Kind, r.ID, r.ReceivedTS)).AsList()
 }
 
 // Readdress points the unsent messages queued for other rooms at room:

@@ -30,7 +30,7 @@ func TestRecords(t *testing.T) {
 			{Report: reports[0].ReportKey, State: CaseDismissed, By: "@mod:x", At: time.UnixMilli(100), Note: "not spam"},
 			{Report: reports[1].ReportKey, State: CaseResolved, By: "@mod:x", At: time.UnixMilli(200)},
 		} {
-			changed, err := s.Cases.Change(ctx, &c, func(int) *Message { return nil })
+			changed, err := s.Cases.Change(ctx, &c, func(int) []Message { return nil })
 			require.NoError(t, err)
 			require.True(t, changed)
 		}

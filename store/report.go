@@ -352,9 +352,9 @@ type NewDuplicate struct {
 	// card's case, as read.
 	Card OutboxKey
 	Case *Case
-	// Edit returns the card's edit for the case's new version; Line is a
+	// Edit returns the cards' edits for the case's new version; Line is a
 	// note in the card's thread (nil for none).
-	Edit func(version int) *Message
+	Edit Edits
 	Line *Message
 }
 
@@ -384,11 +384,13 @@ func (s *ReportQuery) AddDuplicate(ctx context.Context, d NewDuplicate) (bool, e
 			return errCaseChanged
 		}
 		added = true
-		for _, m := range []*Message{edit(c.Version + 1), line} {
-			if m != nil {
-				if err := s.outbox.enqueue(ctx, *m); err != nil {
-					return err
-				}
+		messages := edit(c.Version + 1)
+		if line != nil {
+			messages = append(messages, *line)
+		}
+		for _, m := range messages {
+			if err := s.outbox.enqueue(ctx, m); err != nil {
+				return err
 			}
 		}
 		return nil

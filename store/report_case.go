@@ -57,6 +57,10 @@ func Closed(state CaseState) bool {
 	return state == CaseResolved || state == CaseDismissed || state == CaseDeleted
 }
 
+// Edits returns the edits of a report's cards (one per desk that shows
+// it) for the new version of its case; none when it has no card.
+type Edits func(version int) []Message
+
 // errCaseChanged rolls back a transaction whose case changed meanwhile.
 var errCaseChanged = errors.New("the case changed meanwhile")
 
@@ -92,12 +96,12 @@ func (s *ReportCaseQuery) Get(ctx context.Context, r ReportKey) (Case, error) {
 
 // Change records c as the case's new state, made against the version
 // c was read at (c.Version), and queues the message edit returns for the
-// new version (nil for none) in the same transaction; edit must not use
+// new version in the same transaction; edit must not use
 // the store. With archive (not nil), the report (k) is archived in the
 // same transaction, as archive holds it. It reports false, changing
 // nothing, when the case changed since. On success c.Version is the new
 // version.
-func (s *ReportCaseQuery) Change(ctx context.Context, c *Case, edit func(version int) *Message, archive ...Archived) (bool, error) {
+func (s *ReportCaseQuery) Change(ctx context.Context, c *Case, edit Edits, archive ...Archived) (bool, error) {
 	return s.change(ctx, c, edit, func(ctx context.Context) error {
 		for _, a := range archive {
 			if err := s.archive.add(ctx, a); err != nil {
@@ -113,7 +117,7 @@ func (s *ReportCaseQuery) Change(ctx context.Context, c *Case, edit func(version
 // against the version the case c was read at, in one transaction: c's
 // version goes up, so that the edits of a card are ordered. It reports
 // false, changing nothing, when the case changed since.
-func (s *ReportCaseQuery) ReplaceCard(ctx context.Context, c *Case, card OutboxKey, content json.RawMessage, edit func(version int) *Message) (bool, error) {
+func (s *ReportCaseQuery) ReplaceCard(ctx context.Context, c *Case, card OutboxKey, content json.RawMessage, edit Edits) (bool, error) {
 	return s.change(ctx, c, edit, func(ctx context.Context) error {
 		_, err := s.db.Exec(ctx, replaceContentQuery, card, string(content))
 		return err
@@ -122,7 +126,7 @@ func (s *ReportCaseQuery) ReplaceCard(ctx context.Context, c *Case, card OutboxK
 
 // change is Change with also, run in the transaction once the
 // case has changed.
-func (s *ReportCaseQuery) change(ctx context.Context, c *Case, edit func(version int) *Message, also func(ctx context.Context) error) (bool, error) {
+func (s *ReportCaseQuery) change(ctx context.Context, c *Case, edit Edits, also func(ctx context.Context) error) (bool, error) {
 	r := c.Report.normal()
 	changed := false
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
@@ -137,8 +141,10 @@ func (s *ReportCaseQuery) change(ctx context.Context, c *Case, edit func(version
 		if err := also(ctx); err != nil {
 			return err
 		}
-		if m := edit(c.Version + 1); m != nil {
-			return s.outbox.enqueue(ctx, *m)
+		for _, m := range edit(c.Version + 1) {
+			if err := s.outbox.enqueue(ctx, m); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -155,6 +161,9 @@ type CaseQuery struct {
 	States []CaseState  // any of these states
 	By     id.UserID    // last changed by; "" for anyone
 	Before time.Time    // received before; zero for any time
+	// CardsIn: only reports with a card in this room (a desk's); "" for
+	// every report.
+	CardsIn id.RoomID
 	Limit  int
 }
 
@@ -194,6 +203,9 @@ func (s *ReportCaseQuery) casesIter(ctx context.Context, q CaseQuery) dbutil.Row
 	}
 	if !q.Before.IsZero() {
 		where = append(where, "r.received_ts<"+arg(q.Before.UnixMilli()))
+	}
+	if q.CardsIn != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM outbox o WHERE o.report_id=r.report_id AND o.report_kind=r.kind AND o.report_ts=r.received_ts AND o.room_id="+arg(q.CardsIn)+")")
 	}
 	query := `SELECT r.kind, r.report_id, r.received_ts, COALESCE(c.state, 'open'), COALESCE(c.changed_by, ''),
 			COALESCE(c.changed_at, 0), COALESCE(c.note, ''), COALESCE(c.version, 0), COALESCE(c.desk, '')

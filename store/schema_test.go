@@ -297,8 +297,8 @@ func TestUpgradeKeepsReportsAsEventReports(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, CaseOpen, c.State)
 				c.State, c.By = CaseClaimed, "@mod:x"
-				changed, err := s.Cases.Change(ctx, &c, func(v int) *Message {
-					return &Message{Key: CaseEditKey(seen.CardKey, v), RoomID: "!m:x", Content: []byte(`{}`), RelatesTo: seen.CardKey}
+				changed, err := s.Cases.Change(ctx, &c, func(v int) []Message {
+					return []Message{{Key: CaseEditKey(seen.CardKey, v), RoomID: "!m:x", Content: []byte(`{}`), RelatesTo: seen.CardKey}}
 				})
 				require.NoError(t, err)
 				assert.True(t, changed)

@@ -422,8 +422,8 @@ func TestCaseChangesAreMadeOnce(t *testing.T) {
 		assert.Zero(t, c.Version)
 
 		stale := c
-		edit := func(v int) *Message {
-			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}
+		edit := func(v int) []Message {
+			return []Message{{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}}
 		}
 		c.State, c.By, c.At = CaseClaimed, "@mod:x", time.UnixMilli(2000)
 		changed, err := s.Cases.Change(ctx, &c, edit)
@@ -471,8 +471,8 @@ func TestDuplicatesJoinTheirCardsCase(t *testing.T) {
 		c, err := s.Cases.Get(ctx, open1.CaseKey)
 		require.NoError(t, err)
 		stale := c
-		edit := func(v int) *Message {
-			return &Message{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}
+		edit := func(v int) []Message {
+			return []Message{{Key: CaseEditKey(card.Key, v), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`), RelatesTo: card.Key}}
 		}
 		dup := Report{ReportKey: ReportKey{ID: 2, ReceivedTS: 2000}, RoomID: "!r:x", EventID: "$e", TargetUser: "@spammer:x", Reporter: "@bob:x"}
 		line := &Message{Key: DuplicateKey(dup.ReportKey), Priority: PriorityNotice, RoomID: "!m:x", Content: json.RawMessage(`{}`)}
@@ -529,7 +529,7 @@ func TestListCases(t *testing.T) {
 			c, err := s.Cases.Get(ctx, ReportKey{ID: id, ReceivedTS: id * 1000})
 			require.NoError(t, err)
 			c.State, c.By, c.At = state, by, time.UnixMilli(9000)
-			changed, err := s.Cases.Change(ctx, &c, func(int) *Message { return nil })
+			changed, err := s.Cases.Change(ctx, &c, func(int) []Message { return nil })
 			require.NoError(t, err)
 			require.True(t, changed)
 		}

@@ -208,8 +208,8 @@ func checkFixture(t *testing.T, s *Store, v int) {
 	c, err := s.Cases.Get(ctx, r3.CaseKey)
 	require.NoError(t, err)
 	c.State, c.By = CaseClaimed, "@mod:fixture.example"
-	changed, err := s.Cases.Change(ctx, &c, func(version int) *Message {
-		return &Message{Key: CaseEditKey(r3.CardKey, version), RoomID: "!mods:fixture.example", Content: []byte(`{}`), RelatesTo: r3.CardKey}
+	changed, err := s.Cases.Change(ctx, &c, func(version int) []Message {
+		return []Message{{Key: CaseEditKey(r3.CardKey, version), RoomID: "!mods:fixture.example", Content: []byte(`{}`), RelatesTo: r3.CardKey}}
 	})
 	require.NoError(t, err)
 	assert.True(t, changed)

@@ -57,7 +57,9 @@ CREATE TABLE outbox (
 	-- The report whose card this is; NULL for other messages.
 	report_kind  TEXT,
 	report_id    BIGINT,
-	report_ts    BIGINT
+	report_ts    BIGINT,
+	-- A message in the thread rooted at relates_to, not an edit of it.
+	in_thread    BOOLEAN NOT NULL DEFAULT false
 );
 CREATE INDEX outbox_unsent_idx ON outbox (priority, queued_at) WHERE sent_at IS NULL;
 
@@ -194,3 +196,5 @@ CREATE TABLE desk_room (
 	via     TEXT NOT NULL,
 	PRIMARY KEY (desk, room_id)
 );
+-- A report's cards, one per desk (store.OutboxQuery.Cards).
+CREATE INDEX outbox_report_idx ON outbox (report_id) WHERE report_id IS NOT NULL;

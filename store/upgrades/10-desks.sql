@@ -12,3 +12,8 @@ CREATE TABLE desk_room (
 -- The desk (its name; '' for the server desk) the case last changed in.
 -- A v9 Gavel leaves it '': the server desk.
 ALTER TABLE report_case ADD COLUMN desk TEXT NOT NULL DEFAULT '';
+-- A report's cards, one per desk (store.OutboxQuery.Cards).
+CREATE INDEX outbox_report_idx ON outbox (report_id) WHERE report_id IS NOT NULL;
+-- A message in the thread of the message under relates_to (not an edit
+-- of it): the escalation note in a card's thread, queued with the card.
+ALTER TABLE outbox ADD COLUMN in_thread BOOLEAN NOT NULL DEFAULT false;
