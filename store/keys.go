@@ -191,3 +191,17 @@ func KVInitializedKind(kind ReportKind) KVKey {
 // filter changes (v3: reactions, for confirmations), so that an existing
 // database makes the new filter.
 func KVFilterID(room id.RoomID) KVKey { return KVKey("sync.filter_id.v3:" + string(room)) }
+
+// The prefixes of a desk's keys, the desk's name following.
+const (
+	kvDeskRefreshed KVKey = "desk.refreshed."
+	kvDeskSource    KVKey = "desk.source."
+)
+
+// KVDeskRefreshed is the key of when desk's scope was last read (Unix
+// milliseconds): "desk.refreshed.<desk>".
+func KVDeskRefreshed(desk string) KVKey { return kvDeskRefreshed + KVKey(desk) }
+
+// KVDeskSource is the key of what desk's stored scope was read from (see
+// DeskScope.Source): "desk.source.<desk>".
+func KVDeskSource(desk string) KVKey { return kvDeskSource + KVKey(desk) }
