@@ -1,6 +1,6 @@
 // Package adminapi is a typed client for the parts of the Synapse admin API
 // that a moderator needs: event and user reports, media quarantine and
-// protection, rooms and users.
+// protection, rooms and users, and the rooms in a space (its room hierarchy).
 //
 // It builds on mautrix's synapseadmin.Client, which escapes every path
 // segment and supplies authentication, retries and mautrix.HTTPError. Every

@@ -78,6 +78,10 @@ func TestEveryRequestHasAnEndpoint(t *testing.T) {
 		"GET /_synapse/admin/v1/room_reports":             func() error { _, err := c.ListRoomReports(ctx, PageQuery{}); return err },
 		"GET /_synapse/admin/v1/room_reports/{report_id}": func() error { _, err := c.RoomReport(ctx, 12); return err },
 		"GET /_synapse/admin/v1/rooms/{room_id}":          func() error { _, err := c.RoomInfo(ctx, room); return err },
+		"GET /_synapse/admin/v1/rooms/{room_id}/hierarchy": func() error {
+			_, err := c.SpaceRooms(ctx, room, nil)
+			return err
+		},
 		"DELETE /_synapse/admin/v2/rooms/{room_id}": func() error {
 			_, err := c.DeleteRoom(ctx, room, DeleteRoomRequest{})
 			return err

@@ -25,8 +25,8 @@ func testBot(t *testing.T, levels map[id.UserID]int) *Bot {
 	// Without a store, the metrics read none.
 	b, err := New(&cfg, nil, zerolog.Nop(), Options{Metrics: metrics.New("test", metrics.Sources{})})
 	require.NoError(t, err)
-	b.powerLevels = &event.PowerLevelsEventContent{Users: levels}
-	b.createEvent = &event.Event{Type: event.StateCreate, Sender: "@creator:example.org",
+	b.serverRoom().powerLevels = &event.PowerLevelsEventContent{Users: levels}
+	b.serverRoom().createEvent = &event.Event{Type: event.StateCreate, Sender: "@creator:example.org",
 		Content: event.Content{Parsed: &event.CreateEventContent{RoomVersion: "10"}}}
 	return b
 }
@@ -55,10 +55,10 @@ func TestPermissions(t *testing.T) {
 	// In room version 12 the creator outranks every level without being
 	// listed.
 	b.cfg.Commands.MinPowerLevel = 50
-	b.createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "12"}
+	b.serverRoom().createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "12"}
 	out = b.intake.Decide(context.Background(), commandEvent("@creator:example.org", 0), commands.Help{}, nil)
 	assert.Contains(t, out.Reply.Plain(), "Gavel's commands")
-	b.createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "10"}
+	b.serverRoom().createEvent.Content.Parsed = &event.CreateEventContent{RoomVersion: "10"}
 	out = b.intake.Decide(context.Background(), commandEvent("@creator:example.org", 0), commands.Help{}, nil)
 	assert.Contains(t, out.Reply.Plain(), "Sorry", "before v12 the creator has only its listed level")
 }

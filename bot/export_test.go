@@ -16,7 +16,7 @@ var ErrNoPickleKey = errNoPickleKey
 func (b *Bot) DeviceID() id.DeviceID { return b.client.DeviceID }
 
 // Encrypted reports whether Gavel knows the management room is encrypted.
-func (b *Bot) Encrypted() bool { return b.encrypted.Load() }
+func (b *Bot) Encrypted() bool { return b.serverRoom().encrypted.Load() }
 
 // Sender is Gavel's outbox sender.
 func (b *Bot) Sender() *outbox.Sender { return b.sender }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/feed"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -33,12 +34,15 @@ func TestReadinessFollowsTheCurrentBot(t *testing.T) {
 	assert.Equal(t, standing, ready.Check(context.Background(), now))
 	assert.True(t, running.Sources(st).LastPoll().IsZero())
 
+	cfg := config.Defaults()
+	cfg.Matrix.ManagementRoom = "!m:x"
 	b := &Bot{startedAt: now.Add(-2 * time.Minute), feed: feed.New(feed.Config{Store: st, Room: "!m:x", Prefix: "!",
-		Reports: config.Defaults().Reports, Log: zerolog.Nop(), Notify: func() {}})}
+		Reports: config.Defaults().Reports, Log: zerolog.Nop(), Notify: func() {}}), desks: desk.FromConfig(&cfg)}
+	b.rooms = deskRooms(b.desks)
 	current.Store(b)
 	assert.Equal(t, "no poll of the reports has succeeded since Gavel started 2m ago (poll_interval 1m0s); "+
 		"the bot is not in the management room: invite it back", ready.Check(context.Background(), now))
-	b.joined.Store(true)
+	b.serverRoom().joined.Store(true)
 	assert.Equal(t, "no poll of the reports has succeeded since Gavel started 2m ago (poll_interval 1m0s)", ready.Check(context.Background(), now))
 
 	current.Store(nil)

@@ -57,6 +57,9 @@ type fileInfo struct {
 	path   string
 	mode   fs.FileMode
 	tokens []string // the secret keys set in the file itself, not by the environment
+	// lines are the lines of the keys and list elements in the file, by
+	// dotted key ("desks[0].room"), for Validate's messages.
+	lines map[string]int
 }
 
 // Matrix is the bot's own account and the room it works in.
@@ -295,6 +298,8 @@ func Parse(data []byte) (*Config, error) {
 		if errs := decode(root.Content[0], reflect.ValueOf(&cfg).Elem(), ""); len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
+		cfg.file.lines = map[string]int{}
+		keyLines(root.Content[0], "", cfg.file.lines)
 	}
 	if cfg.Matrix.AccessToken != "" {
 		cfg.file.tokens = append(cfg.file.tokens, "matrix.access_token")
@@ -495,6 +500,40 @@ func decodeLevels(node *yaml.Node, v reflect.Value, key string) []error {
 	return errs
 }
 
+// line returns the line of key in the file, or of the nearest key above
+// it that the file gives (a missing key's mapping); 0 when there is none.
+func (f fileInfo) line(key string) int {
+	for key != "" {
+		if line, ok := f.lines[key]; ok {
+			return line
+		}
+		key = key[:max(strings.LastIndexAny(key, ".["), 0)]
+	}
+	return 0
+}
+
+// keyLines records the line of every key and list element under node, by
+// its dotted key as decode names it ("desks[0].spaces[1]").
+func keyLines(node *yaml.Node, prefix string, into map[string]int) {
+	switch node.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key := node.Content[i].Value
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			into[key] = node.Content[i].Line
+			keyLines(node.Content[i+1], key, into)
+		}
+	case yaml.SequenceNode:
+		for i, elem := range node.Content {
+			key := fmt.Sprintf("%s[%d]", prefix, i)
+			into[key] = elem.Line
+			keyLines(elem, key, into)
+		}
+	}
+}
+
 // decodeValue reads a single YAML value into v.
 func decodeValue(node *yaml.Node, v reflect.Value, key string) []error {
 	if err := node.Decode(v.Addr().Interface()); err != nil || node.Kind != yaml.ScalarNode {
@@ -632,5 +671,66 @@ func (c *Config) Validate() error {
 	if c.Logging.Format != "pretty" && c.Logging.Format != "json" {
 		bad("logging.format", "must be pretty or json")
 	}
+	c.validateDesks(func(key, format string, args ...any) {
+		if line := c.file.line(key); line > 0 {
+			bad(fmt.Sprintf("line %d: %s", line, key), format, args...)
+			return
+		}
+		bad(key, format, args...)
+	})
 	return errors.Join(errs...)
+}
+
+// deskName is what a desk's name may be: it is shown on cards and typed
+// in commands.
+var deskName = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// validateDesks checks desks, each problem by its key (and line, which
+// bad adds when the file gave it).
+func (c *Config) validateDesks(bad func(key, format string, args ...any)) {
+	names := map[string]string{}    // a desk's name -> the desk's key
+	rooms := map[id.RoomID]string{} // a desk's room -> the desk's key
+	for i, d := range c.Desks {
+		key := fmt.Sprintf("desks[%d]", i)
+		switch {
+		case d.Name == "":
+			bad(key+".name", "missing; give the desk a short name of a-z, 0-9 and -, like gaming")
+		case !deskName.MatchString(d.Name):
+			bad(key+".name", "must be 1 to 32 characters of a-z, 0-9 and -, like gaming (got %s)", mxid.Shown(d.Name))
+		case names[d.Name] != "":
+			bad(key+".name", "%s is %s's name too; give each desk its own", d.Name, names[d.Name])
+		default:
+			names[d.Name] = key
+		}
+		switch err := mxid.ValidateRoomID(d.Room); {
+		case d.Room == "":
+			bad(key+".room", "missing; set it to the desk's room id, like !gaming-mods:example.org")
+		case err != nil:
+			bad(key+".room", "must be a room id like !gaming-mods:example.org: %v", err)
+		case d.Room == c.Matrix.ManagementRoom:
+			bad(key+".room", "is matrix.management_room, the server desk's room; give the desk a room of its own")
+		case rooms[d.Room] != "":
+			bad(key+".room", "is %s's room too; give each desk a room of its own", rooms[d.Room])
+		default:
+			rooms[d.Room] = key
+		}
+		for j, s := range d.Spaces {
+			if _, err := mxid.ParseRoom(s); err != nil {
+				bad(fmt.Sprintf("%s.spaces[%d]", key, j), "%v", err)
+			}
+		}
+		for j, s := range d.Rooms {
+			if _, err := mxid.ParseRoom(s); err != nil {
+				bad(fmt.Sprintf("%s.rooms[%d]", key, j), "%v", err)
+			}
+		}
+		if len(d.Spaces) == 0 && len(d.Rooms) == 0 {
+			bad(key, "has neither spaces nor rooms: list the spaces (like spaces: [\"#gaming:example.org\"]) or the rooms whose reports this desk gets")
+		}
+		for _, name := range slices.Sorted(maps.Keys(d.PowerLevels)) {
+			if problem := levelProblem(name, d.PowerLevels[name]); problem != "" {
+				bad(key+".power_levels."+name, "%s", problem)
+			}
+		}
+	}
 }

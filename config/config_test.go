@@ -452,3 +452,74 @@ func TestPowerLevels(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cfg.Commands.PowerLevels, back.Commands.PowerLevels)
 }
+
+// TestDesks: desks are read with every key, and each bad entry is refused
+// with its key and line, all at once.
+func TestDesks(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `desks:
+  - name: gaming
+    room: "!gaming-mods:example.org"
+    spaces: ["#gaming:example.org", "!space:example.org"]
+    rooms: ["https://matrix.to/#/#lobby:example.org"]
+    server_desk_copy: false
+    power_levels: {cases: 20, ban: 75}
+  - name: art-2
+    room: "!art:example.org"
+    rooms: ["!gallery:example.org"]
+`))
+	require.NoError(t, err)
+	require.Len(t, cfg.Desks, 2)
+	assert.Equal(t, Desk{Name: "gaming", Room: "!gaming-mods:example.org", Spaces: []string{"#gaming:example.org", "!space:example.org"},
+		Rooms: []string{"https://matrix.to/#/#lobby:example.org"}, ServerDeskCopy: cfg.Desks[0].ServerDeskCopy,
+		PowerLevels: map[string]int{"cases": 20, "ban": 75}}, cfg.Desks[0])
+	assert.False(t, cfg.Desks[0].CopiesToServerDesk())
+	assert.True(t, cfg.Desks[1].CopiesToServerDesk(), "server_desk_copy defaults to true")
+	data, err := cfg.Marshal()
+	require.NoError(t, err)
+	back, err := Parse(data)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Desks, back.Desks, "what Marshal writes, Parse reads back")
+
+	_, err = Parse([]byte(minimal + `desks:
+  - name: Gaming
+    room: "#gaming-mods:example.org"
+    spaces: ["gaming", "#:example.org"]
+  - name: art
+    room: "!mods:example.org"
+    rooms: ["!a b:example.org"]
+  - name: art
+    room: "!art:example.org"
+  - room: "!art:example.org"
+    spaces: ["!s:example.org"]
+`))
+	require.Error(t, err)
+	want := []string{
+		`line 8: desks[0].name: must be 1 to 32 characters of a-z, 0-9 and -, like gaming (got "Gaming")`,
+		`line 9: desks[0].room: must be a room id like !gaming-mods:example.org: invalid room id "#gaming-mods:example.org": this is a room alias; a room id starts with !`,
+		`line 10: desks[0].spaces[0]: "gaming" is not a room: give a room id like !abc:example.org, an alias like #room:example.org, or a matrix.to link`,
+		`line 10: desks[0].spaces[1]: "#:example.org" is not a room alias like #room:example.org`,
+		`line 12: desks[1].room: is matrix.management_room, the server desk's room; give the desk a room of its own`,
+		`line 13: desks[1].rooms[0]: "!a b:example.org" is not a valid room id`,
+		`line 14: desks[2].name: art is desks[1]'s name too; give each desk its own`,
+		`line 14: desks[2]: has neither spaces nor rooms: list the spaces (like spaces: ["#gaming:example.org"]) or the rooms whose reports this desk gets`,
+		`line 16: desks[3].name: missing; give the desk a short name of a-z, 0-9 and -, like gaming`,
+		`line 16: desks[3].room: is desks[2]'s room too; give each desk a room of its own`,
+	}
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
+	assert.Len(t, strings.Split(err.Error(), "\n"), len(want), err.Error())
+
+	_, err = Parse([]byte(minimal + "desks:\n  - name: a\n    room: \"!a:example.org\"\n    rooms: [\"!r:example.org\"]\n    power_levels: {deactivat: 100}\n"))
+	assert.ErrorContains(t, err, "line 11: desks[0].power_levels.deactivat: is no command or group (did you mean deactivate?)")
+	_, err = Parse([]byte(minimal + "desks:\n  - name: a\n    room: \"!a:example.org\"\n    rooms: [\"!r:example.org\"]\n    nmae: x\n"))
+	assert.ErrorContains(t, err, "line 11: unknown key desks[0].nmae (did you mean name?)")
+	_, err = Parse([]byte(minimal + "desks:\n  name: a\n"))
+	assert.ErrorContains(t, err, "line 8: desks: must be a list")
+
+	// A configuration built in code is checked too, by key.
+	cfg, err = Parse([]byte(minimal))
+	require.NoError(t, err)
+	cfg.Desks = []Desk{{Name: "x", Room: "!x:example.org", Rooms: []string{"!r:example.org"}, PowerLevels: map[string]int{"obliterate": 1}}}
+	assert.ErrorContains(t, cfg.Validate(), "desks[0].power_levels.obliterate: is no command or group")
+}

@@ -10,19 +10,26 @@
 // Scope is kept in memory and in the database (store.DeskRooms), so that
 // routing costs no admin API call per report and a restart does not lose
 // it; spaces are read again every RefreshEvery and on !desk refresh.
+// FromConfig makes the desks; Connect gives them the admin API, Gavel's
+// account and the database, Load the stored scopes, Run reads them again
+// at once and every RefreshEvery, Refresh one desk's now (scope.go).
 //
-// Of Gavel's packages it may import: commands, config,
-// internal/mxid, notice.
+// Of Gavel's packages it may import: adminapi, commands, config,
+// internal/mxid, internal/retry, notice, store.
 package desk
 
 import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // RefreshEvery is how often a desk's spaces are read again.
@@ -98,6 +105,14 @@ type Desks struct {
 	// rooms is each community desk's scope, by desk name.
 	rooms map[string]map[id.RoomID]struct{}
 	scope map[string]Scope
+
+	// What reading scopes needs (Connect).
+	admin  *adminapi.Client
+	matrix *mautrix.Client
+	st     *store.Store
+	log    zerolog.Logger
+	// refreshing makes one refresh at a time: Run's and !desk refresh's.
+	refreshing sync.Mutex
 }
 
 // FromConfig returns the desks cfg configures, the server desk first,
@@ -105,7 +120,7 @@ type Desks struct {
 func FromConfig(cfg *config.Config) *Desks {
 	server := &Desk{Room: cfg.Matrix.ManagementRoom, Levels: cfg.Commands.Levels(), ServerCopy: true}
 	ds := &Desks{server: server, all: []*Desk{server}, byRoom: map[id.RoomID]*Desk{server.Room: server},
-		rooms: map[string]map[id.RoomID]struct{}{}, scope: map[string]Scope{}}
+		rooms: map[string]map[id.RoomID]struct{}{}, scope: map[string]Scope{}, log: zerolog.Nop()}
 	for _, c := range cfg.Desks {
 		d := &Desk{Name: c.Name, Room: c.Room, ServerCopy: c.CopiesToServerDesk(), Spaces: c.Spaces, Rooms: c.Rooms,
 			Levels: commands.Levels{Min: cfg.Commands.MinPowerLevel, Set: c.PowerLevels}}

@@ -26,7 +26,7 @@ func TestEachCommandNeedsItsLevel(t *testing.T) {
 	mod, err := moderation.New(moderation.Config{})
 	require.NoError(t, err)
 	in := New(Config{Commands: &cfg, Mod: mod, Log: zerolog.Nop(),
-		PowerLevel: func(_ context.Context, user id.UserID) (int, error) { return levels[user], nil }})
+		PowerLevel: func(_ context.Context, _ id.RoomID, user id.UserID) (int, error) { return levels[user], nil }})
 	decide := func(user id.UserID, cmd commands.Command) string {
 		t.Helper()
 		evt := &event.Event{ID: "$c", Sender: user, RoomID: "!mods:x", Timestamp: time.Now().UnixMilli()}

@@ -46,7 +46,7 @@ func liveModerator(t *testing.T) (*Moderator, *synapsetest.World) {
 
 func (m *Moderator) run(t *testing.T, cmd commands.Command) Outcome {
 	t.Helper()
-	return m.Run(context.Background(), "@mod:example.org", cmd)
+	return m.Run(context.Background(), Actor{User: "@mod:example.org"}, cmd)
 }
 
 var commandSeq atomic.Int64

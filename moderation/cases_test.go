@@ -49,13 +49,13 @@ func TestActionForAReport(t *testing.T) {
 	reportID, key, card := postedReport(t, m, w, "buy now")
 	alice := id.UserID("@alice:example.org")
 
-	out := m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(999999999)})
+	out := m.Run(ctx, Actor{User: alice}, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(999999999)})
 	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", out.Reply.Plain())
 	acc, err := w.Admin.Account(ctx, w.Spammer.UserID)
 	require.NoError(t, err)
 	assert.False(t, bool(acc.Suspended), "nothing is done for a report that does not exist")
 
-	out = m.Run(ctx, alice, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(reportID)})
+	out = m.Run(ctx, Actor{User: alice}, commands.Suspend{User: w.Spammer.UserID, Report: mxid.EventReport(reportID)})
 	require.True(t, out.OK, out.Result)
 	assert.Equal(t, mxid.EventReport(reportID), out.Report)
 	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" Report %d is now claimed by you.", reportID)), out.Reply.Plain())
@@ -82,7 +82,7 @@ func TestCases(t *testing.T) {
 	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
 	run := func(by id.UserID, cmd commands.Command) string {
 		t.Helper()
-		return m.Run(ctx, by, cmd).Reply.Plain()
+		return m.Run(ctx, Actor{User: by}, cmd).Reply.Plain()
 	}
 	name := fmt.Sprintf("Report %d", reportID)
 	edits := 0
@@ -142,7 +142,7 @@ func TestCases(t *testing.T) {
 	c := state()
 	assert.Equal(t, store.CaseDismissed, c.State)
 	assert.Equal(t, 4, c.Version)
-	assert.Contains(t, m.Run(ctx, alice, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
+	assert.Contains(t, m.Run(ctx, Actor{User: alice}, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "Case: Dismissed by @bob:example.org")
 
 	assert.Equal(t, "Report 999999999 does not exist (Synapse: M_NOT_FOUND).", run(alice, commands.ClaimReport{ID: mxid.EventReport(999999999)}))
 }
@@ -157,8 +157,8 @@ func TestListByCase(t *testing.T) {
 	resolved, _, _ := postedReport(t, m, w, "resolved spam")
 	open, _, _ := postedReport(t, m, w, "open spam")
 	alice, bob := id.UserID("@alice:example.org"), id.UserID("@bob:example.org")
-	m.Run(ctx, alice, commands.ClaimReport{ID: mxid.EventReport(claimed)})
-	m.Run(ctx, bob, commands.ResolveReport{ID: mxid.EventReport(resolved), Note: "done"})
+	m.Run(ctx, Actor{User: alice}, commands.ClaimReport{ID: mxid.EventReport(claimed)})
+	m.Run(ctx, Actor{User: bob}, commands.ResolveReport{ID: mxid.EventReport(resolved), Note: "done"})
 	spammer := w.Spammer.UserID
 	list := func(c commands.ListReports) string {
 		t.Helper()
@@ -166,7 +166,7 @@ func TestListByCase(t *testing.T) {
 		if c.Limit == 0 {
 			c.Limit = 50
 		}
-		return m.Run(ctx, alice, c).Reply.Plain()
+		return m.Run(ctx, Actor{User: alice}, c).Reply.Plain()
 	}
 	line := func(reportID int64) string { return fmt.Sprintf("\n• %d · ", reportID) }
 
@@ -212,7 +212,7 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, m.AddDuplicate(ctx, dup.EventReport, evt))
 
-	out := m.Run(ctx, alice, commands.ResolveReport{ID: mxid.EventReport(dupID), Note: "gone"})
+	out := m.Run(ctx, Actor{User: alice}, commands.ResolveReport{ID: mxid.EventReport(dupID), Note: "gone"})
 	assert.True(t, strings.HasSuffix(out.Reply.Plain(), fmt.Sprintf(" 2 reports deleted from Synapse's list; Gavel keeps a copy (`!report %d`).", reportID)), out.Reply.Plain())
 	for _, id := range []int64{reportID, dupID} {
 		_, err := w.Admin.EventReport(ctx, id)
@@ -222,11 +222,11 @@ func TestResolveDeletesInSynapse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseResolved, c.State, "the duplicate's id closed the card's case")
 
-	shown := m.Run(ctx, alice, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain()
+	shown := m.Run(ctx, Actor{User: alice}, commands.ShowReport{ID: mxid.EventReport(reportID)}).Reply.Plain()
 	assert.Contains(t, shown, "archive me", "the archived copy shows the reported message")
 	assert.Contains(t, shown, "Deleted in Synapse when its case was closed; this is Gavel's copy.")
 	assert.Contains(t, shown, "Case: Resolved by @alice:example.org")
-	listed := m.Run(ctx, alice, commands.ListReports{States: []string{"resolved"}, Limit: 50, Sender: w.Spammer.UserID}).Reply.Plain()
+	listed := m.Run(ctx, Actor{User: alice}, commands.ListReports{States: []string{"resolved"}, Limit: 50, Sender: w.Spammer.UserID}).Reply.Plain()
 	assert.Contains(t, listed, fmt.Sprintf("• %d · ", reportID))
 }
 
@@ -237,7 +237,7 @@ func TestDeleteReportClosesItsCase(t *testing.T) {
 	m, w := liveModerator(t)
 	reportID, key, card := postedReport(t, m, w, "delete me")
 	alice := id.UserID("@alice:example.org")
-	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, alice, commands.DeleteReport{ID: mxid.EventReport(reportID)}).Reply.Plain())
+	assert.Equal(t, fmt.Sprintf("Deleted report %d. Its case is closed.", reportID), m.Run(ctx, Actor{User: alice}, commands.DeleteReport{ID: mxid.EventReport(reportID)}).Reply.Plain())
 	c, err := m.Store.Cases.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, store.CaseDeleted, c.State)
@@ -248,5 +248,5 @@ func TestDeleteReportClosesItsCase(t *testing.T) {
 	var content map[string]any
 	require.NoError(t, json.Unmarshal(msg.Content, &content))
 	assert.Regexp(t, `^Deleted in Synapse by @alice:example.org \d\d:\d\d UTC\n`, content["body"])
-	assert.Contains(t, m.Run(ctx, alice, commands.ClaimReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "is already deleted (by @alice:example.org)")
+	assert.Contains(t, m.Run(ctx, Actor{User: alice}, commands.ClaimReport{ID: mxid.EventReport(reportID)}).Reply.Plain(), "is already deleted (by @alice:example.org)")
 }

@@ -59,10 +59,10 @@ func TestReadOnlyCommandsAreNotActions(t *testing.T) {
 	}))
 	defer srv.Close()
 	m := newModerator(t, srv)
-	show := m.Run(context.Background(), "@mod:example.org", commands.ShowReport{ID: mxid.EventReport(12)})
+	show := m.Run(context.Background(), Actor{User: "@mod:example.org"}, commands.ShowReport{ID: mxid.EventReport(12)})
 	assert.False(t, show.Action)
 	assert.Equal(t, "Report 12 does not exist (Synapse: M_NOT_FOUND).", show.Reply.Plain())
-	del := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: mxid.EventReport(12)})
+	del := m.Run(context.Background(), Actor{User: "@mod:example.org"}, commands.DeleteReport{ID: mxid.EventReport(12)})
 	assert.True(t, del.Action)
 	assert.False(t, del.OK)
 	assert.Equal(t, "Report 12 does not exist (Synapse: M_NOT_FOUND).", del.Result)
@@ -89,7 +89,7 @@ func TestReportListStaysSmall(t *testing.T) {
 	}))
 	defer srv.Close()
 	m := newModerator(t, srv)
-	out := m.Run(context.Background(), "@mod:example.org", commands.ListReports{Limit: 50})
+	out := m.Run(context.Background(), Actor{User: "@mod:example.org"}, commands.ListReports{Limit: 50})
 	content := out.Reply.Reply("$cmd")
 	assert.Less(t, len(content), 60000, "below Synapse's 64 KiB event limit")
 	assert.Contains(t, out.Reply.Plain(), "50 open reports, newest first:")
@@ -114,7 +114,7 @@ func TestUnsupportedNamesTheVersion(t *testing.T) {
 	defer srv.Close()
 	m := newModerator(t, srv)
 	m.Health = func() notice.Status { return notice.Status{SynapseVersion: "1.99.0"} }
-	out := m.Run(context.Background(), "@mod:example.org", commands.DeleteReport{ID: mxid.EventReport(12)})
+	out := m.Run(context.Background(), Actor{User: "@mod:example.org"}, commands.DeleteReport{ID: mxid.EventReport(12)})
 	assert.Equal(t, "Not supported by Synapse 1.99.0 (M_UNRECOGNIZED): a newer Synapse has it.", out.Reply.Plain())
 }
 

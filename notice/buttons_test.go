@@ -11,6 +11,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/mxid"
 )
 
 // TestButtonTextIsItsCommand: the text a card shows clients for each
@@ -27,6 +28,7 @@ func TestButtonTextIsItsCommand(t *testing.T) {
 		"event, remote": CardButtons(sampleReport(), nil, "!", "other.org"),
 		"user":          UserCardButtons(adminapi.UserReport{ID: 7, UserID: "@alice:example.org", TargetUserID: "@bob:example.org"}, "!", "example.org"),
 		"room":          RoomCardButtons(adminapi.RoomReport{ID: 3, UserID: "@alice:example.org", RoomID: "!room:example.org"}, "!"),
+		"escalate":      {EscalateButton(mxid.EventReport(7), "!")},
 	}
 	seen := map[string]bool{}
 	for name, buttons := range sets {

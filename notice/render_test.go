@@ -224,7 +224,7 @@ func TestReactions(t *testing.T) {
 	assert.JSONEq(t, `{"key":"🙈"}`, string(reactions[1]))
 
 	report := store.ReportKey{Kind: store.KindEvent, ID: 1, ReceivedTS: 1}
-	card, queued := store.CardMessages(report, "!mods:x", store.PriorityNotice, json.RawMessage(`{}`), reactions)
+	card, queued := store.CardMessages(store.NoticeKey(report), report, "!mods:x", store.PriorityNotice, json.RawMessage(`{}`), reactions)
 	assert.Equal(t, store.NoticeKey(report), card.Key)
 	assert.Equal(t, report, card.Report, "a card carries its report")
 	require.Len(t, queued, 2)

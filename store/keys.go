@@ -216,3 +216,17 @@ func KVFilterID(rooms ...id.RoomID) KVKey {
 	}
 	return KVKey("sync.filter_id.v3:" + strings.Join(names, ","))
 }
+
+// The prefixes of a desk's keys, the desk's name following.
+const (
+	kvDeskRefreshed KVKey = "desk.refreshed."
+	kvDeskSource    KVKey = "desk.source."
+)
+
+// KVDeskRefreshed is the key of when desk's scope was last read (Unix
+// milliseconds): "desk.refreshed.<desk>".
+func KVDeskRefreshed(desk string) KVKey { return kvDeskRefreshed + KVKey(desk) }
+
+// KVDeskSource is the key of what desk's stored scope was read from (see
+// DeskScope.Source): "desk.source.<desk>".
+func KVDeskSource(desk string) KVKey { return kvDeskSource + KVKey(desk) }

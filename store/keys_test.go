@@ -38,6 +38,8 @@ func TestKeysAreTheSameStrings(t *testing.T) {
 		{KVNextBatch, "sync.next_batch"},
 		{KVDeviceID, "encryption.device_id"},
 		{KVFilterID("!mods:example.org"), "sync.filter_id.v3:!mods:example.org"},
+		{KVDeskRefreshed("gaming"), "desk.refreshed.gaming"},
+		{KVDeskSource("gaming"), "desk.source.gaming"},
 	} {
 		assert.Equal(t, c.want, c.got)
 	}

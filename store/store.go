@@ -12,8 +12,9 @@
 // Store.Actions), the actions waiting for a moderator's confirmation
 // (pending.go, Store.Pending), Synapse's tasks followed (task.go,
 // Store.Tasks), the encrypted messages waiting for their keys
-// (undecrypted.go, Store.Undecrypted) and the Gavels sharing a PostgreSQL
-// database (instance.go, Store.Instances); record.go (Store.Records)
+// (undecrypted.go, Store.Undecrypted), the Gavels sharing a PostgreSQL
+// database (instance.go, Store.Instances) and the rooms in each desk's
+// scope (desk_room.go, Store.DeskRooms); record.go (Store.Records)
 // reads users' and reporters' records across report, report_case and
 // action. A transaction travels in the context (dbutil's DoTxn), so a
 // method of one table called inside another's transaction joins it.
@@ -89,6 +90,7 @@ type Store struct {
 	Tasks           *TaskQuery           // task
 	Undecrypted     *UndecryptedQuery    // undecrypted
 	Instances       *InstanceQuery       // instance
+	DeskRooms       *DeskRoomQuery       // desk_room
 	// Records reads users' and reporters' records across report,
 	// report_case and action.
 	Records *RecordQuery
@@ -109,6 +111,7 @@ func newStore(db *dbutil.Database, session string) *Store {
 	s.Commands = &CommandQuery{db: db, fence: s.fence, outbox: s.Outbox, actions: s.Actions, pending: s.Pending, tasks: s.Tasks}
 	s.Undecrypted = &UndecryptedQuery{db: db}
 	s.Instances = &InstanceQuery{db: db}
+	s.DeskRooms = &DeskRoomQuery{db: db, kv: s.KV}
 	s.Records = &RecordQuery{db: db}
 	return s
 }

@@ -64,7 +64,7 @@ func TestCardsCarryTheirReport(t *testing.T) {
 	backends(t, func(t *testing.T, open func() *Store) {
 		s := open()
 		k := ReportKey{ID: 12, ReceivedTS: 34, Kind: KindUser}
-		card, buttons := CardMessages(k, "!mods:example.org", PriorityNotice, []byte(`{}`), []json.RawMessage{json.RawMessage(`{"key":"👀"}`)})
+		card, buttons := CardMessages(NoticeKey(k), k, "!mods:example.org", PriorityNotice, []byte(`{}`), []json.RawMessage{json.RawMessage(`{"key":"👀"}`)})
 		require.NoError(t, s.Reports.AddNotice(ctx, Report{ReportKey: k, TargetUser: "@spam:example.org"}, card, buttons...))
 		require.NoError(t, s.Outbox.MarkSent(ctx, card.Key, "$card"))
 		m, err := s.Outbox.ByEvent(ctx, "$card")
