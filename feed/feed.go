@@ -87,14 +87,14 @@ func (o Options) withDefaults() Options {
 
 // Config is what the feed needs.
 type Config struct {
-	Admin  *adminapi.Client
-	Store  *store.Store
-	Room   id.RoomID // the management room
+	Admin *adminapi.Client
+	Store *store.Store
+	Room  id.RoomID // the management room
 	// Desks, when set, routes the reports about a room to the community
 	// desks whose scope holds it: each gets a card of its own, and the
 	// server desk too unless none of them copies it there.
-	Desks *desk.Desks
-	Prefix string    // commands.prefix, for the messages that name a command
+	Desks  *desk.Desks
+	Prefix string // commands.prefix, for the messages that name a command
 	// Server is this homeserver's name: cards offer to suspend local
 	// senders only.
 	Server  string

@@ -151,7 +151,9 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 	}
 	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
 	return f.postCard(ctx, eventRow(r), dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID},
-		buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.Card(r, detail, d, buttons) },
+		buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage {
+			return notice.Card(r, detail, d, buttons)
+		},
 		f.Log.Info().Int64("report_id", r.ID).Stringer("reporter", r.UserID).Stringer("sender", r.Sender).Stringer("room_id", r.RoomID), "New report")
 }
 
@@ -289,7 +291,9 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 			// The listing holds all there is to a user report.
 			buttons := notice.UserCardButtons(r, f.Prefix, f.Server)
 			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID},
-				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.UserCard(r, d, buttons) },
+				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage {
+					return notice.UserCard(r, d, buttons)
+				},
 				f.Log.Info().Int64("user_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("target_user_id", r.TargetUserID), "New user report")
 		},
 	}}
@@ -321,7 +325,9 @@ func (f *Feed) roomReports() *kindFeed[adminapi.RoomReport] {
 		post: func(ctx context.Context, r adminapi.RoomReport) error {
 			buttons := notice.RoomCardButtons(r, f.Prefix)
 			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), Reporter: r.UserID, RoomID: r.RoomID},
-				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage { return notice.RoomCard(r, d, buttons) },
+				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage {
+					return notice.RoomCard(r, d, buttons)
+				},
 				f.Log.Info().Int64("room_report_id", r.ID).Stringer("reporter", r.UserID).Stringer("room_id", r.RoomID), "New room report")
 		},
 	}}

@@ -31,12 +31,12 @@ const (
 	getMessageQuery     = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
 	messageByEventQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE event_id=$1`
 	// A card is the one message that holds its report (see CardMessages).
-	cardsQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE report_id=$2 AND report_kind=$1 AND report_ts=$3 ORDER BY queued_at`
-	markAttemptedQuery  = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
-	markFailedQuery     = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
-	markSentQuery       = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
-	readdressQuery      = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
-	dropOtherRoomQuery  = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
+	cardsQuery         = `SELECT ` + messageColumns + ` FROM outbox WHERE report_id=$2 AND report_kind=$1 AND report_ts=$3 ORDER BY queued_at`
+	markAttemptedQuery = `UPDATE outbox SET attempted_at=$2 WHERE key=$1 AND attempted_at IS NULL`
+	markFailedQuery    = `UPDATE outbox SET sent_at=$2, error=$3 WHERE key=$1`
+	markSentQuery      = `UPDATE outbox SET sent_at=$2, event_id=$3 WHERE key=$1`
+	readdressQuery     = `UPDATE outbox SET room_id=$1 WHERE sent_at IS NULL AND room_id<>$1 AND priority<>$2`
+	dropOtherRoomQuery = `UPDATE outbox SET sent_at=$2, error=$3 WHERE sent_at IS NULL AND room_id<>$1`
 	// outbox_unsent_idx holds only the unsent messages.
 	outboxDepthQuery = `SELECT COUNT(*), MIN(queued_at) FROM outbox WHERE sent_at IS NULL`
 )

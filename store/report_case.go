@@ -164,7 +164,7 @@ type CaseQuery struct {
 	// CardsIn: only reports with a card in this room (a desk's); "" for
 	// every report.
 	CardsIn id.RoomID
-	Limit  int
+	Limit   int
 }
 
 // List returns the cases q selects, newest report first.
