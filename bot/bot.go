@@ -191,7 +191,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	b.admin = adminapi.Wrap(adminCli, adminapi.WithOnError(b.countAdminError))
 	room, prefix := cfg.Matrix.ManagementRoom, cfg.Commands.Prefix
 	b.sender = outbox.New(outbox.Config{
-		Client: cli, Store: st, Room: room, Prefix: prefix, Metrics: b.metrics,
+		Client: cli, Store: st, Room: room, Desks: b.desks.Rooms()[1:], Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,7 +48,11 @@ type Config struct {
 	Store  *store.Store
 	// Room is the management room: unsent messages for other rooms are
 	// readdressed to it at start-up.
-	Room   id.RoomID
+	Room id.RoomID
+	// Desks are the community desks' rooms: their messages stay theirs,
+	// and a desk room Gavel cannot post to is held back (held) while the
+	// others' messages go on.
+	Desks  []id.RoomID
 	Prefix string
 	Log    zerolog.Logger
 	// Guard, when set, is asked before each send; an error holds the
@@ -68,10 +73,36 @@ type Config struct {
 type Sender struct {
 	Config
 	wake chan struct{}
+	// held are the desk rooms whose last send failed, until when they
+	// are tried again; only Run's goroutine uses it.
+	held map[id.RoomID]held
+}
+
+// held is a desk room held back: until when, and the backoff that grows
+// while its sends keep failing.
+type held struct {
+	until time.Time
+	bo    *retry.Backoff
 }
 
 // New returns a Sender; Run starts it.
-func New(cfg Config) *Sender { return &Sender{Config: cfg, wake: make(chan struct{}, 1)} }
+func New(cfg Config) *Sender {
+	return &Sender{Config: cfg, wake: make(chan struct{}, 1), held: map[id.RoomID]held{}}
+}
+
+// heldRooms returns the desk rooms held back at now (their messages
+// wait), and how soon the first of them is tried again.
+func (s *Sender) heldRooms(now time.Time) ([]id.RoomID, time.Duration) {
+	var rooms []id.RoomID
+	next := 30 * time.Second
+	for room, h := range s.held {
+		if wait := h.until.Sub(now); wait > 0 {
+			rooms = append(rooms, room)
+			next = min(next, wait)
+		}
+	}
+	return rooms, next
+}
 
 // Notify wakes the sender: something new is in the outbox.
 func (s *Sender) Notify() {
@@ -90,7 +121,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	if err := s.recoverSent(ctx); err != nil {
 		return err
 	}
-	moved, dropped, err := s.Store.Outbox.Readdress(ctx, s.Room)
+	moved, dropped, err := s.Store.Outbox.Readdress(ctx, s.Room, s.Desks...)
 	if err != nil {
 		return err
 	}
@@ -101,7 +132,8 @@ func (s *Sender) Run(ctx context.Context) error {
 	for {
 		// One at a time: a reply queued during a flood of notices goes
 		// next, not after the batch.
-		msgs, err := s.Store.Outbox.Unsent(ctx, 1)
+		heldBack, next := s.heldRooms(time.Now())
+		msgs, err := s.Store.Outbox.Unsent(ctx, 1, heldBack...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -113,7 +145,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-s.wake:
-			case <-time.After(30 * time.Second):
+			case <-time.After(next):
 			}
 			continue
 		}
@@ -158,6 +190,7 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 			}
 			s.Metrics.Posted(m.Key.Type())
 			log.Debug().Stringer("event_id", eventID).Msg("Posted")
+			delete(s.held, m.RoomID)
 			return nil
 		}
 		if reason, permanent := permanentFailure(err); permanent {
@@ -169,6 +202,19 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 				return err
 			}
 			continue
+		}
+		if slices.Contains(s.Desks, m.RoomID) {
+			// A desk room: hold it back, and post the others' meanwhile.
+			h := s.held[m.RoomID]
+			if h.bo == nil {
+				h.bo = &retry.Backoff{}
+			}
+			wait := h.bo.Next()
+			h.until = time.Now().Add(wait)
+			s.held[m.RoomID] = h
+			log.Warn().Err(err).Stringer("room_id", m.RoomID).Dur("retry_in", wait).
+				Msg("Could not post to a desk's room; its messages wait, the other rooms' go on")
+			return nil
 		}
 		wait := bo.Next()
 		log.Warn().Err(err).Dur("retry_in", wait).Msg("Could not post to the management room; retrying")

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -185,8 +187,21 @@ func (s *OutboxQuery) EnqueueAndSet(ctx context.Context, m Message, key KVKey, v
 }
 
 // Unsent returns up to limit unsent messages in send order.
-func (s *OutboxQuery) Unsent(ctx context.Context, limit int) ([]Message, error) {
-	return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
+func (s *OutboxQuery) Unsent(ctx context.Context, limit int, except ...id.RoomID) ([]Message, error) {
+	if len(except) == 0 {
+		return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
+	}
+	// Rooms held back (a desk Gavel cannot post to) are skipped: a room's
+	// own messages keep their order.
+	args := []any{limit}
+	marks := make([]string, len(except))
+	for i, r := range except {
+		args = append(args, r)
+		marks[i] = "$" + strconv.Itoa(i+2)
+	}
+	query := `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL AND room_id NOT IN (` + strings.Join(marks, ", ") +
+		`) ORDER BY priority, queued_at LIMIT $1`
+	return scanMessage.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
 }
 
 // Get returns the outbox message with the given key, or nil.
@@ -245,18 +260,30 @@ func (s *OutboxQuery) Cards(ctx context.Context, r ReportKey) ([]Message, error)
 	return scanMessage.NewRowIter(s.db.Query(ctx, cardsQuery, r.Kind, r.ID, r.ReceivedTS)).AsList()
 }
 
-// Readdress points the unsent messages queued for other rooms at room:
-// notices follow the management room when it changes; replies to commands
-// in another room are dropped, since what they reply to is not in room.
-// It returns how many messages were moved and dropped.
-func (s *OutboxQuery) Readdress(ctx context.Context, room id.RoomID) (moved, dropped int64, err error) {
+// Readdress points the unsent messages queued for rooms other than room
+// and the desks' rooms at room: notices follow the management room when
+// it changes (and a desk's when the desk is gone); replies to commands in
+// another room are dropped, since what they reply to is not in room. It
+// returns how many messages were moved and dropped.
+func (s *OutboxQuery) Readdress(ctx context.Context, room id.RoomID, desks ...id.RoomID) (moved, dropped int64, err error) {
+	// keep leaves the desks' rooms alone; their ids follow the query's
+	// own arguments.
+	keep := func(query string, args ...any) (string, []any) {
+		for _, d := range desks {
+			args = append(args, d)
+			query += " AND room_id<>$" + strconv.Itoa(len(args))
+		}
+		return query, args
+	}
 	err = s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		res, err := s.db.Exec(ctx, readdressQuery, room, PriorityReply)
+		query, args := keep(readdressQuery, room, PriorityReply)
+		res, err := s.db.Exec(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		moved, _ = res.RowsAffected()
-		res, err = s.db.Exec(ctx, dropOtherRoomQuery, room, time.Now().UnixMilli(), "the management room changed")
+		query, args = keep(dropOtherRoomQuery, room, time.Now().UnixMilli(), "the management room changed")
+		res, err = s.db.Exec(ctx, query, args...)
 		if err != nil {
 			return err
 		}

@@ -120,6 +120,15 @@ func (e *Env) ViaProxy() *faultproxy.Proxy {
 	return p
 }
 
+// In returns the environment with room as its room: Say, BotMessages,
+// Replies, Command and SetPowerLevel then work in room (a desk's), as the
+// moderator (Mod, who must be in it) sees it.
+func (e *Env) In(room id.RoomID) *Env {
+	c := *e
+	c.Room = room
+	return &c
+}
+
 // UsePostgres switches the environment's database to a fresh PostgreSQL one.
 func (e *Env) UsePostgres() { e.Cfg.Database.URI = pgtest.URI(e.T) }
 
