@@ -195,17 +195,17 @@ func TestDesks(t *testing.T) {
 	waitCard(e, outside, outsideID)
 	mark := p.Mark()
 	refusals := map[string]string{
-		"!redact " + string(outside) + " " + string(outsideEvt.EventID):                   "is not in the scope of desk #gaming",
-		"!redact https://matrix.to/#/" + string(outside) + "/" + string(outsideEvt.EventID): "is not in the scope of desk #gaming",
-		"!ban " + string(e.Spammer.UserID) + " " + string(outsideAlias):                   "is not in the scope of desk #gaming",
-		"!kick " + string(e.Spammer.UserID) + " " + string(outside):                        "is not in the scope of desk #gaming",
+		"!redact " + string(outside) + " " + string(outsideEvt.EventID):                           "is not in the scope of desk #gaming",
+		"!redact https://matrix.to/#/" + string(outside) + "/" + string(outsideEvt.EventID):       "is not in the scope of desk #gaming",
+		"!ban " + string(e.Spammer.UserID) + " " + string(outsideAlias):                           "is not in the scope of desk #gaming",
+		"!kick " + string(e.Spammer.UserID) + " " + string(outside):                               "is not in the scope of desk #gaming",
 		"!redact user " + string(e.Spammer.UserID) + " --room " + string(outsideAlias) + " --yes": "is not in the scope of desk #gaming",
-		"!report claim " + bottest.Itoa(outsideID):                                         "is not one of desk #gaming's reports",
-		"!report " + bottest.Itoa(outsideID):                                               "is not one of desk #gaming's reports",
-		"!suspend " + string(e.Spammer.UserID):                                             "suspend acts beyond the rooms of desk #gaming",
-		"!deactivate " + string(e.Spammer.UserID) + " --yes":                               "deactivate acts beyond the rooms of desk #gaming",
-		"!room delete " + string(e.Public) + " --yes":                                      "room delete acts beyond the rooms of desk #gaming",
-		"!user " + string(e.Spammer.UserID):                                                "user acts beyond the rooms of desk #gaming",
+		"!report claim " + bottest.Itoa(outsideID):                                                "is not one of desk #gaming's reports",
+		"!report " + bottest.Itoa(outsideID):                                                      "is not one of desk #gaming's reports",
+		"!suspend " + string(e.Spammer.UserID):                                                    "suspend acts beyond the rooms of desk #gaming",
+		"!deactivate " + string(e.Spammer.UserID) + " --yes":                                      "deactivate acts beyond the rooms of desk #gaming",
+		"!room delete " + string(e.Public) + " --yes":                                             "room delete acts beyond the rooms of desk #gaming",
+		"!user " + string(e.Spammer.UserID):                                                       "user acts beyond the rooms of desk #gaming",
 	}
 	for cmd, want := range refusals {
 		assert.Contains(t, ge.Command(member, cmd).Body, want, cmd)
