@@ -27,7 +27,7 @@ func (c Current) Sources(st *store.Store) metrics.Sources {
 // successful poll (against pollInterval), that st answers, and that the
 // bot is in the management room.
 func (c Current) Readiness(pollInterval time.Duration, st *store.Store, standby func() string) *metrics.Readiness {
-	r := &metrics.Readiness{PollInterval: pollInterval, Ping: st.Ping, LastPoll: c.LastPoll, Started: c.StartedAt, Joined: c.Joined}
+	r := &metrics.Readiness{PollInterval: pollInterval, Ping: st.Ping, LastPoll: c.LastPoll, Started: c.StartedAt, Joined: c.Joined, DesksLeft: c.DesksLeft}
 	if standby != nil {
 		r.Standby = func() string {
 			if c() == nil {
@@ -54,6 +54,15 @@ func (c Current) StartedAt() time.Time {
 		return b.startedAt
 	}
 	return time.Time{}
+}
+
+// DesksLeft names the community desks whose room the current bot is not
+// in.
+func (c Current) DesksLeft() []string {
+	if b := c(); b != nil {
+		return b.notJoined()
+	}
+	return nil
 }
 
 // Joined reports whether there is a current bot and it is in the

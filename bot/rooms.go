@@ -165,11 +165,11 @@ func (b *Bot) deskJoined(roomID id.RoomID) bool {
 	return r != nil && r.joined.Load()
 }
 
-// notJoined names the desks whose room Gavel is not in, for !status and
+// notJoined names the community desks whose room Gavel is not in, for
 // /readyz.
 func (b *Bot) notJoined() []string {
 	var out []string
-	for _, d := range b.desks.All() {
+	for _, d := range b.desks.All()[1:] {
 		if !b.room(d.Room).joined.Load() {
 			out = append(out, d.Label())
 		}

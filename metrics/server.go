@@ -32,6 +32,9 @@ type Readiness struct {
 	Ping func(ctx context.Context) error
 	// Joined reports whether the bot is in the management room.
 	Joined func() bool
+	// DesksLeft names the community desks whose room the bot is not in
+	// (their cards wait in the outbox).
+	DesksLeft func() []string
 }
 
 // readyPolls is how many poll intervals may pass without a successful poll
@@ -78,6 +81,11 @@ func (r *Readiness) Check(ctx context.Context, now time.Time) string {
 	}
 	if r.Joined != nil && !r.Joined() {
 		why = append(why, "the bot is not in the management room: invite it back")
+	}
+	if r.DesksLeft != nil {
+		for _, d := range r.DesksLeft() {
+			why = append(why, "the bot is not in the room of desk "+d+": its cards wait in the outbox; invite it back")
+		}
 	}
 	return strings.Join(why, "; ")
 }
