@@ -8,19 +8,31 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/internal/retry"
 )
 
 // publishCommands publishes the commands' descriptions for clients
-// (MSC4391) in the management room: it sends those that are missing or
-// differ and empties the bot's own descriptions of commands that are gone.
-// Typed commands work without them, so a failure is one warning, never a
-// reason to stop. It runs beside the other loops: with the usual rate
-// limits, a first publication takes a while.
+// (MSC4391) in each desk's room: in a community desk's, of the commands
+// it runs (see publishIn).
 func (b *Bot) publishCommands(ctx context.Context) {
-	room := b.cfg.Matrix.ManagementRoom
+	for _, d := range b.desks.All() {
+		if b.room(d.Room).joined.Load() {
+			b.publishIn(ctx, d)
+		}
+	}
+}
+
+// publishIn publishes the descriptions in desk d's room: it sends those
+// that are missing or differ and empties the bot's own descriptions of
+// commands that are gone. Typed commands work without them, so a failure
+// is one warning, never a reason to stop. It runs beside the other loops:
+// with the usual rate limits, a first publication takes a while.
+func (b *Bot) publishIn(ctx context.Context, d *desk.Desk) {
+	room := d.Room
 	typ := commands.DescriptionType.Type
 	var state mautrix.RoomStateMap
 	err := b.untilReachable(ctx, "reading the management room's command descriptions", func() (err error) {
@@ -33,7 +45,7 @@ func (b *Bot) publishCommands(ctx context.Context) {
 		}
 		return
 	}
-	plan := commands.Plan(b.client.UserID, state[commands.DescriptionType])
+	plan := commands.Plan(b.client.UserID, state[commands.DescriptionType], d.Offers)
 	if len(plan.Set) == 0 && len(plan.Remove) == 0 {
 		b.log.Debug().Msg("The command descriptions for clients are up to date")
 		return
@@ -52,7 +64,7 @@ func (b *Bot) publishCommands(ctx context.Context) {
 	}
 	sent, removed := 0, 0
 	for _, key := range slices.Sorted(maps.Keys(plan.Set)) {
-		if err := b.sendDescription(ctx, key, plan.Set[key]); err != nil {
+		if err := b.sendDescription(ctx, room, key, plan.Set[key]); err != nil {
 			b.warnPublish(ctx, err)
 			return
 		}
@@ -60,7 +72,7 @@ func (b *Bot) publishCommands(ctx context.Context) {
 	}
 	for _, key := range plan.Remove {
 		// Empty content is how MSC4391 removes a description.
-		if err := b.sendDescription(ctx, key, struct{}{}); err != nil {
+		if err := b.sendDescription(ctx, room, key, struct{}{}); err != nil {
 			b.warnPublish(ctx, err)
 			return
 		}
@@ -71,10 +83,10 @@ func (b *Bot) publishCommands(ctx context.Context) {
 
 // sendDescription sets one description state event, waiting out rate
 // limits and outages.
-func (b *Bot) sendDescription(ctx context.Context, key string, content any) error {
+func (b *Bot) sendDescription(ctx context.Context, room id.RoomID, key string, content any) error {
 	for {
 		err := b.untilReachable(ctx, "publishing the command descriptions", func() error {
-			_, err := b.client.SendStateEvent(ctx, b.cfg.Matrix.ManagementRoom, commands.DescriptionType, key, content)
+			_, err := b.client.SendStateEvent(ctx, room, commands.DescriptionType, key, content)
 			return err
 		})
 		wait, limited := retry.RateLimitWait(err, 5*time.Second)

@@ -81,10 +81,15 @@ type Publication struct {
 // bot: the descriptions missing or different are to be set, and the bot's
 // own non-empty ones that no command has any more are to be removed.
 // Descriptions that other accounts sent under other keys are left alone.
-func Plan(bot id.UserID, current map[string]*event.Event) Publication {
+// With offers, only the commands it keeps are described (a community
+// desk's room describes what that desk runs).
+func Plan(bot id.UserID, current map[string]*event.Event, offers ...func(*Spec) bool) Publication {
 	p := Publication{Set: map[string]*cmdschema.EventContent{}}
 	want := map[string]bool{}
 	for _, s := range specs {
+		if len(offers) > 0 && !offers[0](s) {
+			continue
+		}
 		d := s.Description()
 		key := d.StateKey(bot)
 		want[key] = true

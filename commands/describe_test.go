@@ -259,6 +259,12 @@ func TestPlan(t *testing.T) {
 	for key, d := range first.Set {
 		current[key] = descriptionEvent(t, botID, d)
 	}
+	// A community desk's room describes only what the desk runs; the
+	// descriptions of the others, sent before, are emptied.
+	reads := Plan(botID, current, func(s *Spec) bool { return s.Group == GroupRead })
+	assert.Empty(t, reads.Set)
+	assert.Len(t, reads.Remove, len(All())-len(InGroup(GroupRead)))
+
 	again := Plan(botID, current)
 	assert.Empty(t, again.Set, "nothing is sent again at the next start")
 	assert.Empty(t, again.Remove)
@@ -281,4 +287,15 @@ func TestPlan(t *testing.T) {
 		"a changed description and one someone else sent are sent again")
 	assert.True(t, kick.Equals(plan.Set[kick.StateKey(botID)]))
 	assert.Equal(t, []string{gone}, plan.Remove, "only the bot's stale, non-empty descriptions are removed")
+}
+
+// InGroup returns the commands of group g.
+func InGroup(g Group) []*Spec {
+	var out []*Spec
+	for _, s := range All() {
+		if s.Group == g {
+			out = append(out, s)
+		}
+	}
+	return out
 }
