@@ -263,7 +263,7 @@ func TestPlan(t *testing.T) {
 	// descriptions of the others, sent before, are emptied.
 	reads := Plan(botID, current, func(s *Spec) bool { return s.Group == GroupRead })
 	assert.Empty(t, reads.Set)
-	assert.Len(t, reads.Remove, len(All())-len(InGroup(GroupRead)))
+	assert.Len(t, reads.Remove, len(All())-len(inGroup(GroupRead)))
 
 	again := Plan(botID, current)
 	assert.Empty(t, again.Set, "nothing is sent again at the next start")
@@ -289,8 +289,8 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, []string{gone}, plan.Remove, "only the bot's stale, non-empty descriptions are removed")
 }
 
-// InGroup returns the commands of group g.
-func InGroup(g Group) []*Spec {
+// inGroup returns the commands of group g.
+func inGroup(g Group) []*Spec {
 	var out []*Spec
 	for _, s := range All() {
 		if s.Group == g {
