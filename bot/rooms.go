@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -20,6 +22,10 @@ type deskRoom struct {
 	desk      *desk.Desk
 	joined    atomic.Bool
 	encrypted atomic.Bool
+	// joinedAt is when Gavel joined the room in this run, zero when it
+	// was in it already: messages older than that are the room's history,
+	// not commands (see dropBeforeJoin).
+	joinedAt atomic.Int64
 
 	mu          sync.Mutex
 	powerLevels *event.PowerLevelsEventContent
@@ -45,8 +51,20 @@ func (b *Bot) serverRoom() *deskRoom { return b.rooms[b.desks.Server().Room] }
 // encrypted. A desk Gavel cannot join does not stop Gavel: its cards wait
 // in the outbox, and the log and !status say why.
 func (b *Bot) joinDesks(ctx context.Context) {
+	if len(b.desks.All()) == 1 {
+		return
+	}
+	in := map[id.RoomID]bool{}
+	if joined, err := b.client.JoinedRooms(ctx); err == nil {
+		for _, room := range joined.JoinedRooms {
+			in[room] = true
+		}
+	}
 	for _, d := range b.desks.All()[1:] {
 		r := b.room(d.Room)
+		if !in[d.Room] {
+			r.joinedAt.Store(time.Now().UnixMilli())
+		}
 		if _, err := b.client.JoinRoomByID(ctx, d.Room); err != nil {
 			b.log.Error().Err(err).Str("desk", d.Name).Stringer("room_id", d.Room).
 				Msgf("Cannot join desk %s's room: invite %s to it; its cards wait in the outbox meanwhile", d.Name, b.cfg.Matrix.UserID)
@@ -145,6 +163,7 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 	case membership == event.MembershipInvite && evt.Mautrix.EventSource&event.SourceInvite != 0:
 		// A pending invite (not an old invite event in the joined room's
 		// timeline).
+		r.joinedAt.Store(time.Now().UnixMilli())
 		if _, err := b.client.JoinRoomByID(ctx, evt.RoomID); err != nil {
 			b.log.Error().Err(err).Msg("Invited back into " + where + ", but joining failed")
 		} else {
@@ -163,6 +182,28 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) {
 func (b *Bot) deskJoined(roomID id.RoomID) bool {
 	r := b.room(roomID)
 	return r != nil && r.joined.Load()
+}
+
+// dropBeforeJoin removes, from a sync, the messages of desk rooms that
+// Gavel joined in this run sent before it joined: the room's history,
+// which the first sync after a join brings, is not commands to run.
+func (b *Bot) dropBeforeJoin(resp *mautrix.RespSync) {
+	for roomID, room := range resp.Rooms.Join {
+		r := b.room(roomID)
+		if r == nil || r.joinedAt.Load() == 0 {
+			continue
+		}
+		joined := r.joinedAt.Load()
+		kept := room.Timeline.Events[:0]
+		for _, evt := range room.Timeline.Events {
+			isMessage := evt.Type == event.EventMessage || evt.Type == event.EventReaction || evt.Type == event.EventEncrypted
+			if isMessage && evt.Timestamp < joined {
+				continue
+			}
+			kept = append(kept, evt)
+		}
+		room.Timeline.Events = kept
+	}
 }
 
 // notJoined names the community desks whose room Gavel is not in, for

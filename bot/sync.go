@@ -87,6 +87,9 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 			b.dropHistory(resp)
 		} else {
 			b.fillGap(ctx, resp)
+			// After fillGap: a join's sync is limited, and what it reads
+			// back is the room's history too.
+			b.dropBeforeJoin(resp)
 		}
 		b.syncFailed.Store(false)
 		if err := syncer.ProcessResponse(ctx, resp, since); err != nil {

@@ -72,7 +72,9 @@ func TestCrashBetweenCardEdits(t *testing.T) {
 
 // TestDeskGavelCannotPostTo: Gavel kicked from one desk's room does not
 // hold up the other desks: their cards go on, and the kicked desk's wait
-// in the outbox until Gavel is invited back. !status says which desk.
+// in the outbox until Gavel is invited back. !status and /readyz say
+// which desk; a command sent there meanwhile is not run once Gavel is
+// back.
 func TestDeskGavelCannotPostTo(t *testing.T) {
 	e := bottest.NewEnv(t, nil)
 	e.Cfg.Reports.OnFirstStart = config.FirstStartSkip
@@ -95,8 +97,11 @@ func TestDeskGavelCannotPostTo(t *testing.T) {
 	waitCard(e, e.Public, id1)
 	assert.Contains(t, e.Command(e.Mod, "!report "+bottest.Itoa(id1)).Body, "Report "+bottest.Itoa(id1), "commands are answered meanwhile")
 	assert.Empty(t, cards(ge, e.Public), "the desk's card waits")
+	history := ge.Say(e.Mod, "!status")
 
 	_, err = e.Mod.InviteUser(bg, gaming, &mautrix.ReqInviteUser{UserID: e.BotCli.UserID})
 	require.NoError(t, err)
 	waitCard(ge, e.Public, id1)
+	assert.Contains(t, ge.Command(e.Mod, "!status").Body, "Desk #gaming (this room)")
+	assert.Empty(t, ge.Replies(history), "a command sent while Gavel was out of the room is history, not run when it joins")
 }
