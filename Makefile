@@ -74,7 +74,7 @@ synapse:
 	fi
 
 # What the tests need beyond Go (a C compiler for the race detector,
-# debootstrap for Synapse's chroot, PostgreSQL, nginx, systemd-analyze):
+# debootstrap for Synapse's chroot, PostgreSQL, nginx, systemd-analyze, podman):
 # installed with apt-get when missing and run as root; otherwise named, and
 # the tests that need them are skipped (a failure with CI set).
 test-deps:
