@@ -101,7 +101,8 @@ func random(t *testing.T) string {
 // token in the environment, the database in a named volume, host
 // networking. It files a report and waits for the card, stops the
 // container with SIGTERM (exit code 0), then runs a second container on
-// the same volume: it posts the next report, and nothing twice.
+// the same volume, hardened as the compose file runs it: it posts the
+// next report, and nothing twice.
 func TestImage(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -135,11 +136,12 @@ func TestImage(t *testing.T) {
 	p.run(t, "volume", "create", volume)
 	t.Cleanup(func() { _ = p.cmd("volume", "rm", "--force", volume).Run() })
 
-	runContainer := func(name string) {
+	runContainer := func(name string, hardening ...string) {
 		t.Helper()
-		cmd := p.cmd("run", "--detach", "--name", name, "--network", "host",
-			"--volume", volume+":/data", "--volume", configDir+":/config:ro",
-			"--env", "GAVEL_ACCESS_TOKEN", image)
+		args := append([]string{"run", "--detach", "--name", name, "--network", "host",
+			"--volume", volume + ":/data", "--volume", configDir + ":/config:ro",
+			"--env", "GAVEL_ACCESS_TOKEN"}, hardening...)
+		cmd := p.cmd(append(args, image)...)
 		cmd.Env = append(cmd.Env, "GAVEL_ACCESS_TOKEN="+e.BotCli.AccessToken)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "podman run: %s", out)
@@ -180,7 +182,8 @@ func TestImage(t *testing.T) {
 	require.NoError(t, syscall.Stat(filepath.Join(mount, "gavel.db"), &st), "the database is in the volume")
 	assert.Equal(t, uint32(nonroot), st.Uid, "written by the image's user, not root")
 
-	runContainer(second)
+	// As contrib/compose/compose.yaml runs it.
+	runContainer(second, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges")
 	e.Report(e.Spam("buy more followers"), "spam again")
 	e.AssertOnePerReport(2)
 	stopContainer(second)
