@@ -99,7 +99,8 @@ func random(t *testing.T) string {
 // TestImage builds the image with make image and runs it against a real
 // Synapse as an admin would: configuration in a read-only /config, the
 // token in the environment, the database in a named volume, host
-// networking. It files a report and waits for the card, stops the
+// networking. Its health check passes, a second container on the volume
+// is refused meanwhile; it files a report and waits for the card, stops the
 // container with SIGTERM (exit code 0), then runs a second container on
 // the same volume, hardened as the compose file runs it: it posts the
 // next report, and nothing twice.
@@ -136,14 +137,18 @@ func TestImage(t *testing.T) {
 	p.run(t, "volume", "create", volume)
 	t.Cleanup(func() { _ = p.cmd("volume", "rm", "--force", volume).Run() })
 
+	// gavel runs the image as an admin would; the token goes to podman in
+	// its environment, not on its command line.
+	gavel := func(args ...string) *exec.Cmd {
+		args = append(append([]string{"run", "--network", "host", "--volume", volume + ":/data", "--volume", configDir + ":/config:ro",
+			"--env", "GAVEL_ACCESS_TOKEN"}, args...), image)
+		cmd := p.cmd(args...)
+		cmd.Env = append(cmd.Env, "GAVEL_ACCESS_TOKEN="+e.BotCli.AccessToken)
+		return cmd
+	}
 	runContainer := func(name string, hardening ...string) {
 		t.Helper()
-		args := append([]string{"run", "--detach", "--name", name, "--network", "host",
-			"--volume", volume + ":/data", "--volume", configDir + ":/config:ro",
-			"--env", "GAVEL_ACCESS_TOKEN"}, hardening...)
-		cmd := p.cmd(append(args, image)...)
-		cmd.Env = append(cmd.Env, "GAVEL_ACCESS_TOKEN="+e.BotCli.AccessToken)
-		out, err := cmd.CombinedOutput()
+		out, err := gavel(append([]string{"--detach", "--name", name}, hardening...)...).CombinedOutput()
 		require.NoError(t, err, "podman run: %s", out)
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -173,6 +178,11 @@ func TestImage(t *testing.T) {
 	runContainer(first)
 	// The HEALTHCHECK the image carries: gavel -healthcheck, without a shell.
 	p.run(t, "healthcheck", "run", first)
+	// A second Gavel on the same volume meanwhile is refused by the lock
+	// file next to the database.
+	out, err := gavel("--rm").CombinedOutput()
+	assert.Error(t, err, "a second Gavel on the same SQLite database")
+	assert.Contains(t, string(out), "another Gavel (process 1) is running on the SQLite database /data/gavel.db: stop it first")
 	e.Report(e.Spam("buy followers"), "spam, seen from a container")
 	e.WaitNotices(1)
 	stopContainer(first)
