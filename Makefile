@@ -17,10 +17,11 @@ export GOFLAGS := -tags=goolm $(GOFLAGS)
 # 0.2.0-dev+455a6d7), as gavel -version and !status print it.
 VERSION ?= $(shell git describe --tags --exact-match --match 'v[0-9]*' --dirty 2>/dev/null)
 REVISION ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null)
-# The day of the commit, in UTC, rather than of the build: building a
-# commit again gives the same binary. gavel -version and gavel_build_info
-# show it.
-BUILT ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%d 2>/dev/null)
+# The commit's time rather than the build's, so that building a commit
+# again gives the same binary and image: its day (UTC) is stamped in for
+# gavel -version and gavel_build_info, and the image's files carry it.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+BUILT ?= $(if $(SOURCE_DATE_EPOCH),$(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%d))
 LDFLAGS = -X main.version=$(VERSION) -X main.revision=$(REVISION) -X main.built=$(BUILT)
 DEMO_PORT ?= 8008
 
@@ -48,10 +49,11 @@ FORCE:
 
 # The container image (docs/container.md), with podman and no registry:
 # contrib/container/Containerfile is FROM scratch, so its build context is
-# made here of the release binary for this machine, the CA bundle and Go's
-# zoneinfo. The docker format keeps the HEALTHCHECK, which OCI's drops.
-# Files and the image get the commit's time: the same inputs give the same
-# image id, and a rebuild reuses every layer that did not change.
+# made here of the release binary for this machine (built into DIST as
+# dist builds it, or that one when it is up to date), the CA bundle and
+# Go's zoneinfo. The docker format keeps the HEALTHCHECK, which OCI's
+# drops. Files and the image get the commit's time: the same inputs give
+# the same image id, and a rebuild reuses every layer that did not change.
 IMAGE ?= localhost/gavel:latest
 IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
@@ -59,7 +61,7 @@ image: $(DIST)/gavel-linux-$(IMAGE_ARCH)
 	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
 	cp $< "$$ctx/gavel"; cp $(CA_BUNDLE) "$$ctx/ca-certificates.crt"; \
 	cp "$$($(GO) env GOROOT)/lib/time/zoneinfo.zip" "$$ctx/"; mkdir "$$ctx/data" "$$ctx/tmp"; \
-	set -x; podman build --format docker --arch $(IMAGE_ARCH) --timestamp "$$(git log -1 --format=%ct)" \
+	set -x; podman build --format docker --arch $(IMAGE_ARCH) $(if $(SOURCE_DATE_EPOCH),--timestamp $(SOURCE_DATE_EPOCH)) \
 		$(if $(VERSION),--label org.opencontainers.image.version=$(VERSION)) \
 		--label org.opencontainers.image.revision=$(REVISION) \
 		-f contrib/container/Containerfile -t $(IMAGE) "$$ctx"

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/internal/testkit/metricstest"
 	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 )
@@ -99,7 +100,8 @@ func random(t *testing.T) string {
 // TestImage builds the image with make image and runs it against a real
 // Synapse as an admin would: configuration in a read-only /config, the
 // token in the environment, the database in a named volume, host
-// networking. Its health check passes, a second container on the volume
+// networking. Its health check passes, its gavel_build_info says what
+// gavel -version does, a second container on the volume
 // is refused meanwhile; it files a report and waits for the card, stops the
 // container with SIGTERM (exit code 0), then runs a second container on
 // the same volume, hardened as the compose file runs it: it posts the
@@ -178,6 +180,12 @@ func TestImage(t *testing.T) {
 	runContainer(first)
 	// The HEALTHCHECK the image carries: gavel -healthcheck, without a shell.
 	p.run(t, "healthcheck", "run", first)
+	// gavel_build_info says what gavel -version does.
+	version := versionLine.FindStringSubmatch(p.run(t, "run", "--rm", image, "-version") + "\n")
+	require.NotNil(t, version, "gavel -version in the image")
+	scrape := metricstest.Get(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	_, ok := scrape.Value("gavel_build_info", "version", version[1], "revision", version[2]+version[3], "build_date", version[4], "go_version", version[5])
+	assert.True(t, ok, "gavel_build_info of %q: %s", version[0], scrape.Lines("gavel_build_info"))
 	// A second Gavel on the same volume meanwhile is refused by the lock
 	// file next to the database.
 	out, err := gavel("--rm").CombinedOutput()
