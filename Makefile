@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-deps lint synapse bench demo fuzz docs
+.PHONY: all build dist image test test-deps lint synapse bench demo fuzz docs FORCE
 
 # Gavel's end-to-end encryption uses mautrix's pure-Go Olm (goolm): without
 # this tag mautrix wants libolm through cgo, and Gavel builds without
@@ -17,13 +17,54 @@ export GOFLAGS := -tags=goolm $(GOFLAGS)
 # 0.2.0-dev+455a6d7), as gavel -version and !status print it.
 VERSION ?= $(shell git describe --tags --exact-match --match 'v[0-9]*' --dirty 2>/dev/null)
 REVISION ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null)
+# The commit's time rather than the build's, so that building a commit
+# again gives the same binary and image: its day (UTC) is stamped in for
+# gavel -version and gavel_build_info, and the image's files carry it.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+BUILT ?= $(if $(SOURCE_DATE_EPOCH),$(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%d))
+LDFLAGS = -X main.version=$(VERSION) -X main.revision=$(REVISION) -X main.built=$(BUILT)
 DEMO_PORT ?= 8008
 
 all: lint test
 
-# bin/gavel, statically linked (pure-Go SQLite and Olm, no cgo).
+# bin/gavel, statically linked (pure-Go SQLite and Olm, no cgo), built as
+# the release binaries are (see dist), and as the tests build it
+# (synapsetest.BuildBinary), so that the three share Go's build cache.
 build:
-	CGO_ENABLED=0 $(GO) build -tags goolm -ldflags "-X main.version=$(VERSION) -X main.revision=$(REVISION)" -o bin/gavel .
+	CGO_ENABLED=0 $(GO) build -tags goolm -trimpath -ldflags "$(LDFLAGS)" -o bin/gavel .
+
+# Release builds: a static binary for each of DIST_ARCHS in DIST
+# (dist/gavel-linux-amd64, …) and their SHA256SUMS. -trimpath leaves out
+# where the source and Go were, so that the same commit and Go release
+# give the same bytes on any machine.
+DIST ?= dist
+DIST_ARCHS ?= amd64 arm64
+dist: $(DIST_ARCHS:%=$(DIST)/gavel-linux-%)
+	cd $(DIST) && sha256sum $(DIST_ARCHS:%=gavel-linux-%) > SHA256SUMS
+
+# Always handed to go build, which leaves a binary that is up to date alone.
+$(DIST)/gavel-linux-%: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -tags goolm -trimpath -ldflags "$(LDFLAGS)" -o $@ .
+FORCE:
+
+# The container image (docs/container.md), with podman and no registry:
+# contrib/container/Containerfile is FROM scratch, so its build context is
+# made here of the release binary for this machine (built into DIST as
+# dist builds it, or that one when it is up to date), the CA bundle and
+# Go's zoneinfo. The docker format keeps the HEALTHCHECK, which OCI's
+# drops. Files and the image get the commit's time: the same inputs give
+# the same image id, and a rebuild reuses every layer that did not change.
+IMAGE ?= localhost/gavel:latest
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+image: $(DIST)/gavel-linux-$(IMAGE_ARCH)
+	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
+	cp $< "$$ctx/gavel"; cp $(CA_BUNDLE) "$$ctx/ca-certificates.crt"; \
+	cp "$$($(GO) env GOROOT)/lib/time/zoneinfo.zip" "$$ctx/"; mkdir "$$ctx/data" "$$ctx/tmp"; \
+	set -x; podman build --format docker --arch $(IMAGE_ARCH) $(if $(SOURCE_DATE_EPOCH),--timestamp $(SOURCE_DATE_EPOCH)) \
+		$(if $(VERSION),--label org.opencontainers.image.version=$(VERSION)) \
+		--label org.opencontainers.image.revision=$(REVISION) \
+		-f contrib/container/Containerfile -t $(IMAGE) "$$ctx"
 
 # Installs Synapse into its cache chroot once per machine (about a minute the
 # first time, a no-op after). Without root, and outside CI, the integration
@@ -35,7 +76,7 @@ synapse:
 	fi
 
 # What the tests need beyond Go (a C compiler for the race detector,
-# debootstrap for Synapse's chroot, PostgreSQL, nginx, systemd-analyze):
+# debootstrap for Synapse's chroot, PostgreSQL, nginx, systemd-analyze, podman):
 # installed with apt-get when missing and run as root; otherwise named, and
 # the tests that need them are skipped (a failure with CI set).
 test-deps:

@@ -44,7 +44,7 @@ func (b *syncBuffer) String() string {
 func TestVersionAndUsage(t *testing.T) {
 	var out, errOut syncBuffer
 	assert.Equal(t, 0, run([]string{"-version"}, &out, &errOut))
-	assert.Regexp(t, `^gavel \S+\n$`, out.String())
+	assert.Regexp(t, `^gavel \S+ \(commit \S+, built \S+, go\S+\)\n$`, out.String())
 
 	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "Usage: gavel [-config config.yaml] [-check] [-version]")

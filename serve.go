@@ -39,7 +39,7 @@ func runBot(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 
 	var current atomic.Pointer[bot.Bot] // the bot of the running term
 	running := bot.Current(current.Load)
-	m := metrics.New(Version(), running.Sources(st))
+	m := metrics.ForBuild(buildInfo(), running.Sources(st))
 	if addr := cfg.Metrics.Listen; addr != "" {
 		ready := running.Readiness(cfg.Reports.PollInterval, st, elector.Status)
 		srv, err := metrics.Listen(addr, m, ready)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gavel-bot/gavel/metrics"
 )
 
 func TestVersionOf(t *testing.T) {
@@ -36,6 +38,30 @@ func TestVersionOf(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, versionOf(c.version, c.revision, c.info), name)
 	}
+}
+
+// TestBuildOf: the commit and its day come from the build flags, else
+// from what Go recorded, else are unknown; gavel -version prints them.
+func TestBuildOf(t *testing.T) {
+	const commit = "455a6d7f0c1e2d3b4a5968778695a4b3c2d1e0f9"
+	clone := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: commit}, {Key: "vcs.time", Value: "2026-12-01T23:29:42-02:00"}, {Key: "vcs.modified", Value: "true"}}}
+	pseudo := &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261201052942-455a6d7f0c1e"}}
+	for name, c := range map[string]struct {
+		version, revision, built string
+		info                     *debug.BuildInfo
+		want                     metrics.Build
+	}{
+		"make build of a tag":      {"v0.2.0", "455a6d7", "2026-12-01", clone, metrics.Build{Version: "v0.2.0", Revision: "455a6d7", Date: "2026-12-01"}},
+		"make build of a commit":   {"", "455a6d7", "2026-11-30", nil, metrics.Build{Version: release + "-dev+455a6d7", Revision: "455a6d7", Date: "2026-11-30"}},
+		"go build in a clone":      {"", "", "", clone, metrics.Build{Version: release + "-dev+455a6d7-dirty", Revision: "455a6d7-dirty", Date: "2026-12-02"}},
+		"go install of a commit":   {"", "", "", pseudo, metrics.Build{Version: release + "-dev+455a6d7", Revision: "455a6d7", Date: "2026-12-01"}},
+		"go run, nothing recorded": {"", "", "", &debug.BuildInfo{}, metrics.Build{Version: release + "-dev", Revision: "unknown", Date: "unknown"}},
+	} {
+		assert.Equal(t, c.want, buildOf(c.version, c.revision, c.built, c.info), name)
+	}
+	assert.Equal(t, "gavel v0.2.0 (commit 455a6d7, built 2026-12-01, go1.26.0)",
+		versionLine(metrics.Build{Version: "v0.2.0", Revision: "455a6d7", Date: "2026-12-01"}, "go1.26.0"))
 }
 
 // The release Gavel says it comes after is the newest one in the

@@ -65,9 +65,27 @@ type Metrics struct {
 // moderator.
 var caseBuckets = []float64{60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600}
 
+// Build says which Gavel this is: the labels of gavel_build_info, beside
+// go_version. Each is one of few values and names no one.
+type Build struct {
+	// Version is the release, or the release it comes after
+	// (0.2.0-dev+455a6d7).
+	Version string
+	// Revision is the commit built, abbreviated (455a6d7, 455a6d7-dirty).
+	Revision string
+	// Date is the day of that commit, UTC (2026-12-01).
+	Date string
+}
+
 // New returns the metrics of a Gavel of version, reading src at scrape
 // time.
 func New(version string, src Sources) *Metrics {
+	return ForBuild(Build{Version: version}, src)
+}
+
+// ForBuild returns the metrics of the Gavel build describes, reading src
+// at scrape time.
+func ForBuild(build Build, src Sources) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.reportsSeen = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gavel_reports_seen_total",
@@ -108,13 +126,14 @@ func New(version string, src Sources) *Metrics {
 		Name: "gavel_active",
 		Help: "1 while this Gavel is the active one (polling and answering), 0 otherwise.",
 	})
-	build := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "gavel_build_info",
-		Help:        "Always 1; the labels say which Gavel this is.",
-		ConstLabels: prometheus.Labels{"version": version, "go_version": runtime.Version()},
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "gavel_build_info",
+		Help: "Always 1; the labels say which Gavel this is, as gavel -version does: version, revision (the commit), build_date (the commit's day) and go_version.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision, "build_date": build.Date,
+			"go_version": runtime.Version()},
 	})
-	build.Set(1)
-	m.reg.MustRegister(m.reportsSeen, m.posted, m.poll, m.adminErrors, m.commands, m.actions, m.toClaim, m.toClose, m.active, build,
+	info.Set(1)
+	m.reg.MustRegister(m.reportsSeen, m.posted, m.poll, m.adminErrors, m.commands, m.actions, m.toClaim, m.toClose, m.active, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &scrapeCollector{src: src})
 	return m
 }

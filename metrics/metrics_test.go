@@ -35,7 +35,7 @@ func TestMetricsHandler(t *testing.T) {
 	depth.Store(3)
 	queued := time.Now().Add(-90 * time.Second)
 	lastPoll := time.Unix(1700000000, 500e6)
-	m := New("1.2.3", Sources{
+	m := ForBuild(Build{Version: "1.2.3", Revision: "455a6d7", Date: "2026-12-01"}, Sources{
 		Outbox: func(ctx context.Context) (int64, time.Time, error) { return depth.Load(), queued, nil },
 		Pending: func(ctx context.Context, now time.Time) (int64, error) {
 			return 2, nil
@@ -86,7 +86,7 @@ func TestMetricsHandler(t *testing.T) {
 		{"gavel_case_time_to_claim_seconds", []string{"kind", "event"}, 1},
 		{"gavel_case_time_to_resolve_seconds", []string{"kind", "event", "outcome", "resolved"}, 1},
 		{"gavel_active", nil, 1},
-		{"gavel_build_info", []string{"version", "1.2.3"}, 1},
+		{"gavel_build_info", []string{"version", "1.2.3", "revision", "455a6d7", "build_date", "2026-12-01"}, 1},
 		{"gavel_outbox_depth", nil, 3},
 		{"gavel_confirmations_pending", nil, 2},
 		{"gavel_database_up", nil, 1},
@@ -106,6 +106,7 @@ func TestMetricsHandler(t *testing.T) {
 	assert.True(t, ok, "the Go collector is registered")
 	_, ok = s.Value("gavel_build_info", "go_version", "")
 	assert.False(t, ok, "go_version is set")
+	assert.Empty(t, s.Leaks(), "the build's labels name no one")
 
 	// Read again at the next scrape.
 	depth.Store(0)

@@ -26,6 +26,11 @@ if [ -z "${GAVEL_TEST_POSTGRES:-}" ]; then
 fi
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need nginx "the doorbell tests put nginx in front of Synapse"
 command -v systemd-analyze >/dev/null || need systemd "TestSystemdUnit verifies contrib/systemd/gavel.service"
+# crun, podman's first choice, refuses a cgroup v1 machine with a v2
+# hierarchy beside it; the image test runs containers with runc.
+command -v podman >/dev/null || need podman "TestImage builds and runs the container image"
+command -v runc >/dev/null || need runc "podman runs the image test's containers with it"
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates "make image puts the CA bundle in the image"
 
 ((${#missing[@]})) || exit 0
 

@@ -291,11 +291,13 @@ func WriteConfig(path string, cfg *config.Config, header ...string) error {
 }
 
 // BuildBinary builds the gavel command into dir as make build does:
-// static, without cgo, with pure-Go Olm. It returns the binary's path. The
-// working directory must be inside Gavel's module.
+// static, without cgo, with pure-Go Olm, -trimpath (the flags decide
+// whether Go's build cache serves the compiled packages of one build to
+// the other). It returns the binary's path. The working directory must be
+// inside Gavel's module.
 func BuildBinary(dir string) (string, error) {
 	binary := filepath.Join(dir, "gavel")
-	cmd := exec.Command("go", "build", "-tags", "goolm", "-o", binary, "github.com/gavel-bot/gavel")
+	cmd := exec.Command("go", "build", "-tags", "goolm", "-trimpath", "-o", binary, "github.com/gavel-bot/gavel")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
