@@ -55,7 +55,7 @@ func runHealthcheck(path string, stderr io.Writer) int {
 // loopback.
 func healthzURL(listen string) (string, error) {
 	if listen == "" {
-		return "", fmt.Errorf("-healthcheck asks the running Gavel's /healthz at metrics.listen, which is not set: set it (127.0.0.1:9464, say)")
+		return "", fmt.Errorf("-healthcheck asks the running Gavel's /healthz at metrics.listen, which is not set: set it (127.0.0.1:9110, say)")
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
