@@ -61,6 +61,8 @@ type options struct {
 	// directory (every Gavel's config and log) for a look afterwards.
 	logLevel string
 	keep     bool
+	// deskRooms is the size of the desk's space in the desk rows.
+	deskRooms int
 }
 
 func main() {
@@ -77,6 +79,7 @@ func main() {
 	flag.DurationVar(&o.costWindow, "cost-window", time.Minute, "how long Synapse's time answering an idle Gavel is measured")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the measured Gavels (debug shows every request and how long it took)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory with every Gavel's config and log")
+	flag.IntVar(&o.deskRooms, "desk-rooms", 1000, "rooms in the space of the community desk measured (0 skips the desk rows)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -126,7 +129,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	started := time.Now()
-	steps := []func(context.Context) error{b.latencyAndCommands, b.latencyDoorbell, b.latencySlow, b.idle, b.scaleRows, b.backlog}
+	steps := []func(context.Context) error{b.latencyAndCommands, b.desks, b.latencyDoorbell, b.latencySlow, b.idle, b.scaleRows, b.backlog}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -232,12 +235,17 @@ func (p *gavelProcess) cpu() time.Duration {
 // since returns Gavel's messages in the management room after the event
 // mark, oldest first.
 func (b *bench) since(ctx context.Context, mark id.EventID) ([]*event.Event, error) {
+	return b.sinceIn(ctx, b.w.ManagementRoom, mark)
+}
+
+// sinceIn is since in room.
+func (b *bench) sinceIn(ctx context.Context, room id.RoomID, mark id.EventID) ([]*event.Event, error) {
 	// Not filtered by sender: the mark is the moderator's.
 	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}}
 	var out []*event.Event
 	from := ""
 	for {
-		resp, err := b.w.Moderator.Messages(ctx, b.w.ManagementRoom, from, "", mautrix.DirectionBackward, filter, 1000)
+		resp, err := b.w.Moderator.Messages(ctx, room, from, "", mautrix.DirectionBackward, filter, 1000)
 		if err != nil {
 			return nil, err
 		}
@@ -547,11 +555,21 @@ type follower struct {
 
 // follow follows, as cli, the messages of senders in the management room.
 func (b *bench) follow(ctx context.Context, cli *mautrix.Client, senders ...id.UserID) (*follower, error) {
+	return b.followRoom(ctx, cli, b.w.ManagementRoom, senders...)
+}
+
+// followIn follows Gavel's messages in room (a desk's), as the moderator.
+func (b *bench) followIn(ctx context.Context, room id.RoomID) (*follower, error) {
+	return b.followRoom(ctx, b.w.Moderator, room, b.w.Bot.UserID)
+}
+
+// followRoom is follow in room.
+func (b *bench) followRoom(ctx context.Context, cli *mautrix.Client, inRoom id.RoomID, senders ...id.UserID) (*follower, error) {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
 	filter, err := cli.CreateFilter(ctx, &mautrix.Filter{
 		Presence: none, AccountData: none,
 		Room: &mautrix.RoomFilter{
-			Rooms:    []id.RoomID{b.w.ManagementRoom},
+			Rooms:    []id.RoomID{inRoom},
 			Timeline: &mautrix.FilterPart{Limit: 100, Senders: senders, Types: []event.Type{event.EventMessage}},
 			State:    none, Ephemeral: none, AccountData: none,
 		},
@@ -577,7 +595,7 @@ func (b *bench) follow(ctx context.Context, cli *mautrix.Client, senders ...id.U
 				return
 			}
 			since = resp.NextBatch
-			room := resp.Rooms.Join[b.w.ManagementRoom]
+			room := resp.Rooms.Join[inRoom]
 			if room == nil {
 				continue
 			}
