@@ -228,11 +228,18 @@ func SpaceRooms(ctx context.Context, admin *adminapi.Client, matrix *mautrix.Cli
 			return nil, fmt.Errorf("%s cannot see it (this Synapse has no admin API for a space's rooms, so Gavel reads them as itself): invite Gavel's account to the space, or check the room id: %w", matrix.UserID, err)
 		}
 	}
-	switch {
-	case err != nil:
+	if err != nil {
+		// Synapse 1.160 answers 500 for a room it is not in: say so
+		// when that is why.
+		if _, infoErr := admin.RoomInfo(ctx, space); adminapi.IsNotFound(infoErr) {
+			return nil, errUnknownSpace
+		}
 		return nil, fmt.Errorf("reading its rooms: %w", err)
-	case !slices.Contains(rooms, space):
-		return nil, errors.New("this homeserver knows no such room (Synapse lists nothing for it): check the room id or alias, and that an account of this server is in the space")
+	}
+	if !slices.Contains(rooms, space) {
+		return nil, errUnknownSpace
 	}
 	return rooms, nil
 }
+
+var errUnknownSpace = errors.New("this homeserver knows no such room: check the room id or alias, and that an account of this server is in the space")
