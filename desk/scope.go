@@ -176,20 +176,25 @@ func (ds *Desks) read(ctx context.Context, d *Desk) ([]store.DeskRoom, error) {
 	return rooms, nil
 }
 
-// resolve returns the room id of a room as configured: a room id, an
-// alias or a link to either. Aliases are resolved through Gavel's own
-// account (the admin token's account without one).
+// resolve is Resolve through Gavel's own account (the admin token's
+// account without one).
 func (ds *Desks) resolve(ctx context.Context, s string) (id.RoomID, error) {
+	cli := ds.matrix
+	if cli == nil {
+		cli = ds.admin.Matrix()
+	}
+	return Resolve(ctx, cli, s)
+}
+
+// Resolve returns the room id of a room as configured: a room id, an
+// alias (resolved through cli) or a link to either.
+func Resolve(ctx context.Context, cli *mautrix.Client, s string) (id.RoomID, error) {
 	ref, err := mxid.ParseRoom(s)
 	if err != nil {
 		return "", err
 	}
 	if ref.Alias == "" {
 		return ref.ID, nil
-	}
-	cli := ds.matrix
-	if cli == nil {
-		cli = ds.admin.Matrix()
 	}
 	resp, err := cli.ResolveAlias(ctx, ref.Alias)
 	switch {
