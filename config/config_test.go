@@ -523,3 +523,22 @@ func TestDesks(t *testing.T) {
 	cfg.Desks = []Desk{{Name: "x", Room: "!x:example.org", Rooms: []string{"!r:example.org"}, PowerLevels: map[string]int{"obliterate": 1}}}
 	assert.ErrorContains(t, cfg.Validate(), "desks[0].power_levels.obliterate: is no command or group")
 }
+
+// TestExampleDesks: the commented desks example in config.example.yaml,
+// uncommented, is valid.
+func TestExampleDesks(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	require.NoError(t, err)
+	var block []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "# desks:" || (len(block) > 0 && strings.HasPrefix(line, "#  ")) {
+			block = append(block, strings.TrimPrefix(line, "# "))
+		}
+	}
+	require.NotEmpty(t, block, "config.example.yaml shows desks")
+	cfg, err := Parse([]byte(minimal + strings.Join(block, "\n") + "\n"))
+	require.NoError(t, err, strings.Join(block, "\n"))
+	require.Len(t, cfg.Desks, 1)
+	assert.Equal(t, "gaming", cfg.Desks[0].Name)
+	assert.Equal(t, map[string]int{"cases": 20}, cfg.Desks[0].PowerLevels)
+}

@@ -176,20 +176,25 @@ func (ds *Desks) read(ctx context.Context, d *Desk) ([]store.DeskRoom, error) {
 	return rooms, nil
 }
 
-// resolve returns the room id of a room as configured: a room id, an
-// alias or a link to either. Aliases are resolved through Gavel's own
-// account (the admin token's account without one).
+// resolve is Resolve through Gavel's own account (the admin token's
+// account without one).
 func (ds *Desks) resolve(ctx context.Context, s string) (id.RoomID, error) {
+	cli := ds.matrix
+	if cli == nil {
+		cli = ds.admin.Matrix()
+	}
+	return Resolve(ctx, cli, s)
+}
+
+// Resolve returns the room id of a room as configured: a room id, an
+// alias (resolved through cli) or a link to either.
+func Resolve(ctx context.Context, cli *mautrix.Client, s string) (id.RoomID, error) {
 	ref, err := mxid.ParseRoom(s)
 	if err != nil {
 		return "", err
 	}
 	if ref.Alias == "" {
 		return ref.ID, nil
-	}
-	cli := ds.matrix
-	if cli == nil {
-		cli = ds.admin.Matrix()
 	}
 	resp, err := cli.ResolveAlias(ctx, ref.Alias)
 	switch {
@@ -228,11 +233,18 @@ func SpaceRooms(ctx context.Context, admin *adminapi.Client, matrix *mautrix.Cli
 			return nil, fmt.Errorf("%s cannot see it (this Synapse has no admin API for a space's rooms, so Gavel reads them as itself): invite Gavel's account to the space, or check the room id: %w", matrix.UserID, err)
 		}
 	}
-	switch {
-	case err != nil:
+	if err != nil {
+		// Synapse 1.160 answers 500 for a room it is not in: say so
+		// when that is why.
+		if _, infoErr := admin.RoomInfo(ctx, space); adminapi.IsNotFound(infoErr) {
+			return nil, errUnknownSpace
+		}
 		return nil, fmt.Errorf("reading its rooms: %w", err)
-	case !slices.Contains(rooms, space):
-		return nil, errors.New("this homeserver knows no such room (Synapse lists nothing for it): check the room id or alias, and that an account of this server is in the space")
+	}
+	if !slices.Contains(rooms, space) {
+		return nil, errUnknownSpace
 	}
 	return rooms, nil
 }
+
+var errUnknownSpace = errors.New("this homeserver knows no such room: check the room id or alias, and that an account of this server is in the space")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 	"github.com/gavel-bot/gavel/internal/e2ee"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/roomreports"
@@ -32,8 +33,8 @@ var ErrFailed = errors.New("a check failed")
 // Run checks the configuration at path (and prints the power level each
 // command needs) and everything Gavel needs at start — the homeserver,
 // both tokens, admin rights, Synapse's version, the management room,
-// encryption settings, Synapse's database for room reports and Gavel's
-// own database — printing one line per check to out,
+// encryption settings, Synapse's database for room reports, Gavel's
+// own database and each desk's room and spaces — printing one line per check to out,
 // and stops at the first failure with ErrFailed. It changes nothing: it
 // joins no room, sends nothing and neither creates nor upgrades the
 // database, so it can run next to a running Gavel. No token is printed.
@@ -81,6 +82,9 @@ func Run(ctx context.Context, path string, out io.Writer) error {
 			return r.fail(c.name, err)
 		}
 		r.ok(c.name, "%s", msg)
+	}
+	if err := r.desks(ctx); err != nil {
+		return err
 	}
 	if w := Unreachable(r.cfg.Commands, r.state, r.cfg.Matrix.UserID); w != "" {
 		r.line("warn", "roles", "%s", w)
@@ -144,33 +148,105 @@ func (r *run) synapseVersion(ctx context.Context) (string, error) {
 }
 
 // managementRoom checks the bot is in the room, or invited (Gavel joins
-// when it starts). The membership comes from the room's state through the
-// admin API, which answers for a room the bot has not joined yet.
+// when it starts).
 func (r *run) managementRoom(ctx context.Context) (string, error) {
-	room, bot := r.cfg.Matrix.ManagementRoom, r.cfg.Matrix.UserID
+	msg, state, err := r.inRoom(ctx, r.cfg.Matrix.ManagementRoom, "matrix.management_room")
+	r.state = state
+	return msg, err
+}
+
+// inRoom checks the bot is in room (configured at key), or invited, and
+// returns the room's state. The membership comes from the room's state
+// through the admin API, which answers for a room the bot has not joined
+// yet.
+func (r *run) inRoom(ctx context.Context, room id.RoomID, key string) (string, []*event.Event, error) {
+	bot := r.cfg.Matrix.UserID
 	joined, err := r.client.JoinedRooms(ctx)
 	if err != nil {
-		return "", fmt.Errorf("listing the bot's rooms: %v", err)
+		return "", nil, fmt.Errorf("listing the bot's rooms: %v", err)
 	}
 	var resp struct {
 		State []*event.Event `json:"state"`
 	}
 	_, err = r.admin.Matrix().MakeRequest(ctx, http.MethodGet, r.admin.Matrix().BuildURL(mautrix.SynapseAdminURLPath{"v1", "rooms", room, "state"}), nil, &resp)
 	if retry.Status(err) == http.StatusNotFound {
-		return "", fmt.Errorf("matrix.management_room %s does not exist on this homeserver: check the room id", room)
+		return "", nil, fmt.Errorf("%s %s does not exist on this homeserver: check the room id", key, room)
 	} else if err != nil {
-		return "", fmt.Errorf("reading the state of matrix.management_room %s: %v", room, err)
+		return "", nil, fmt.Errorf("reading the state of %s %s: %v", key, room, err)
 	}
-	r.state = resp.State
 	for _, j := range joined.JoinedRooms {
 		if j == room {
-			return fmt.Sprintf("%s is in matrix.management_room %s", bot, room), nil
+			return fmt.Sprintf("%s is in %s %s", bot, key, room), resp.State, nil
 		}
 	}
 	if membership(resp.State, bot) == event.MembershipInvite {
-		return fmt.Sprintf("%s is invited to matrix.management_room %s and joins it when Gavel starts", bot, room), nil
+		return fmt.Sprintf("%s is invited to %s %s and joins it when Gavel starts", bot, key, room), resp.State, nil
 	}
-	return "", fmt.Errorf("%s is not in matrix.management_room %s (membership: %s): invite it to the room, or check the room id", bot, room, orNone(membership(resp.State, bot)))
+	return "", nil, fmt.Errorf("%s is not in %s %s (membership: %s): invite it to the room, or check the room id", bot, key, room, orNone(membership(resp.State, bot)))
+}
+
+// desks checks each desk: Gavel is in its room or invited, the room's
+// encryption is one Gavel can follow, each of its rooms' aliases
+// resolves and each of its spaces can be read; one line each. It returns
+// the first failure.
+func (r *run) desks(ctx context.Context) error {
+	for i, d := range r.cfg.Desks {
+		key := fmt.Sprintf("desks[%d]", i)
+		name := "desk " + d.Name
+		checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+		msg, state, err := r.inRoom(checkCtx, d.Room, key+".room")
+		cancel()
+		if err != nil {
+			return r.fail(name, err)
+		}
+		if encrypted(state) {
+			if r.cfg.Encryption.PickleKey == "" || !e2ee.Available {
+				return r.fail(name, fmt.Errorf("%s.room %s is end-to-end encrypted, and this Gavel cannot read it: set encryption.pickle_key (or GAVEL_PICKLE_KEY), as for the management room", key, d.Room))
+			}
+			msg += " (end-to-end encrypted)"
+		}
+		r.ok(name, "%s", msg)
+		for j, s := range d.Rooms {
+			checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+			roomID, err := desk.Resolve(checkCtx, r.client, s)
+			cancel()
+			if err != nil {
+				return r.fail(name, fmt.Errorf("%s.rooms[%d] %s: %w", key, j, s, err))
+			}
+			if s != string(roomID) {
+				r.ok(name, "room %s is %s", s, roomID)
+			}
+		}
+		for j, s := range d.Spaces {
+			checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+			n, err := r.space(checkCtx, s)
+			cancel()
+			if err != nil {
+				return r.fail(name, fmt.Errorf("%s.spaces[%d] %s: %w", key, j, s, err))
+			}
+			r.ok(name, "space %s holds %d rooms, itself and its sub-spaces included", s, n)
+		}
+	}
+	return nil
+}
+
+// space returns how many rooms the space s (an id, alias or link) holds.
+func (r *run) space(ctx context.Context, s string) (int, error) {
+	spaceID, err := desk.Resolve(ctx, r.client, s)
+	if err != nil {
+		return 0, err
+	}
+	rooms, err := desk.SpaceRooms(ctx, r.admin, r.client, spaceID)
+	return len(rooms), err
+}
+
+func encrypted(state []*event.Event) bool {
+	for _, evt := range state {
+		if evt.Type == event.StateEncryption && evt.StateKey != nil && *evt.StateKey == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func membership(state []*event.Event, user id.UserID) event.Membership {
@@ -192,12 +268,7 @@ func orNone(m event.Membership) string {
 }
 
 func (r *run) encryption(context.Context) (string, error) {
-	encrypted := false
-	for _, evt := range r.state {
-		if evt.Type == event.StateEncryption && evt.StateKey != nil && *evt.StateKey == "" {
-			encrypted = true
-		}
-	}
+	encrypted := encrypted(r.state)
 	if err := Encryption(r.cfg, encrypted); err != nil {
 		return "", err
 	}

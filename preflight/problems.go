@@ -1,12 +1,12 @@
 // Package preflight holds Gavel's checks of its setup: what bot.Start
 // checks as it starts (the problems.go messages, shared so that both say
 // the same), and `gavel -check`, which runs them all, read-only, and
-// prints one line per check (check.go) and, once, the power level each
-// command needs (roles.go).
+// prints one line per check (check.go), each desk's room, aliases and
+// spaces too, and, once, the power level each command needs (roles.go).
 //
 // Package bot imports it.
 //
-// Of Gavel's packages it may import: adminapi, commands, config,
+// Of Gavel's packages it may import: adminapi, commands, config, desk,
 // internal/e2ee, internal/mxid, internal/retry, internal/textcut,
 // roomreports, store.
 package preflight
