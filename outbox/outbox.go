@@ -16,9 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -49,9 +49,10 @@ type Config struct {
 	// Room is the management room: unsent messages for other rooms are
 	// readdressed to it at start-up.
 	Room id.RoomID
-	// Desks are the community desks' rooms: their messages stay theirs,
-	// and a desk room Gavel cannot post to is held back (held) while the
-	// others' messages go on.
+	// Desks are the community desks' rooms: their messages stay theirs.
+	// Each room has a sender loop of its own, so that a desk room Gavel
+	// cannot post to holds up no other, and a report's cards in two desks
+	// go out side by side.
 	Desks  []id.RoomID
 	Prefix string
 	Log    zerolog.Logger
@@ -72,43 +73,26 @@ type Config struct {
 // Sender posts the outbox.
 type Sender struct {
 	Config
-	wake chan struct{}
-	// held are the desk rooms whose last send failed, until when they
-	// are tried again; only Run's goroutine uses it.
-	held map[id.RoomID]held
-}
-
-// held is a desk room held back: until when, and the backoff that grows
-// while its sends keep failing.
-type held struct {
-	until time.Time
-	bo    *retry.Backoff
+	// wakes wake each room's loop (Run): one per room, buffered.
+	wakes map[id.RoomID]chan struct{}
 }
 
 // New returns a Sender; Run starts it.
 func New(cfg Config) *Sender {
-	return &Sender{Config: cfg, wake: make(chan struct{}, 1), held: map[id.RoomID]held{}}
-}
-
-// heldRooms returns the desk rooms held back at now (their messages
-// wait), and how soon the first of them is tried again.
-func (s *Sender) heldRooms(now time.Time) ([]id.RoomID, time.Duration) {
-	var rooms []id.RoomID
-	next := 30 * time.Second
-	for room, h := range s.held {
-		if wait := h.until.Sub(now); wait > 0 {
-			rooms = append(rooms, room)
-			next = min(next, wait)
-		}
+	s := &Sender{Config: cfg, wakes: map[id.RoomID]chan struct{}{}}
+	for _, room := range append([]id.RoomID{cfg.Room}, cfg.Desks...) {
+		s.wakes[room] = make(chan struct{}, 1)
 	}
-	return rooms, next
+	return s
 }
 
 // Notify wakes the sender: something new is in the outbox.
 func (s *Sender) Notify() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	for _, wake := range s.wakes {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -129,11 +113,31 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.Log.Warn().Int64("moved", moved).Int64("dropped_replies", dropped).
 			Msg("The management room changed: unsent notices go to the new room, replies to commands in the old one are dropped")
 	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(s.wakes))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for room, wake := range s.wakes {
+		wg.Go(func() {
+			if err := s.runRoom(ctx, room, wake); err != nil {
+				errs <- err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// runRoom posts room's messages in order until ctx ends. Rooms are
+// independent: an edit or a reaction relates to a message in its own
+// room.
+func (s *Sender) runRoom(ctx context.Context, room id.RoomID, wake <-chan struct{}) error {
 	for {
 		// One at a time: a reply queued during a flood of notices goes
 		// next, not after the batch.
-		heldBack, next := s.heldRooms(time.Now())
-		msgs, err := s.Store.Outbox.Unsent(ctx, 1, heldBack...)
+		msgs, err := s.Store.Outbox.UnsentIn(ctx, room, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -144,8 +148,8 @@ func (s *Sender) Run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-s.wake:
-			case <-time.After(next):
+			case <-wake:
+			case <-time.After(30 * time.Second):
 			}
 			continue
 		}
@@ -190,7 +194,6 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 			}
 			s.Metrics.Posted(m.Key.Type())
 			log.Debug().Stringer("event_id", eventID).Msg("Posted")
-			delete(s.held, m.RoomID)
 			return nil
 		}
 		if reason, permanent := permanentFailure(err); permanent {
@@ -203,21 +206,8 @@ func (s *Sender) sendOne(ctx context.Context, m store.Message) error {
 			}
 			continue
 		}
-		if slices.Contains(s.Desks, m.RoomID) {
-			// A desk room: hold it back, and post the others' meanwhile.
-			h := s.held[m.RoomID]
-			if h.bo == nil {
-				h.bo = &retry.Backoff{}
-			}
-			wait := h.bo.Next()
-			h.until = time.Now().Add(wait)
-			s.held[m.RoomID] = h
-			log.Warn().Err(err).Stringer("room_id", m.RoomID).Dur("retry_in", wait).
-				Msg("Could not post to a desk's room; its messages wait, the other rooms' go on")
-			return nil
-		}
 		wait := bo.Next()
-		log.Warn().Err(err).Dur("retry_in", wait).Msg("Could not post to the management room; retrying")
+		log.Warn().Err(err).Stringer("room_id", m.RoomID).Dur("retry_in", wait).Msg("Could not post; retrying (the other rooms' messages go on)")
 		if err := retry.Sleep(ctx, wait); err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +29,7 @@ const (
 	enqueueQuery   = `INSERT INTO outbox (key, priority, room_id, content, queued_at, relates_to, type, report_kind, report_id, report_ts, in_thread)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING`
 	unsentQuery         = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL ORDER BY priority, queued_at LIMIT $1`
+	unsentInQuery       = `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL AND room_id=$2 ORDER BY priority, queued_at LIMIT $1`
 	getMessageQuery     = `SELECT ` + messageColumns + ` FROM outbox WHERE key=$1`
 	messageByEventQuery = `SELECT ` + messageColumns + ` FROM outbox WHERE event_id=$1`
 	// A card is the one message that holds its report (see CardMessages).
@@ -187,21 +187,14 @@ func (s *OutboxQuery) EnqueueAndSet(ctx context.Context, m Message, key KVKey, v
 }
 
 // Unsent returns up to limit unsent messages in send order.
-func (s *OutboxQuery) Unsent(ctx context.Context, limit int, except ...id.RoomID) ([]Message, error) {
-	if len(except) == 0 {
-		return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
-	}
-	// Rooms held back (a desk Gavel cannot post to) are skipped: a room's
-	// own messages keep their order.
-	args := []any{limit}
-	marks := make([]string, len(except))
-	for i, r := range except {
-		args = append(args, r)
-		marks[i] = "$" + strconv.Itoa(i+2)
-	}
-	query := `SELECT ` + messageColumns + ` FROM outbox WHERE sent_at IS NULL AND room_id NOT IN (` + strings.Join(marks, ", ") +
-		`) ORDER BY priority, queued_at LIMIT $1`
-	return scanMessage.NewRowIter(s.db.Query(ctx, query, args...)).AsList()
+func (s *OutboxQuery) Unsent(ctx context.Context, limit int) ([]Message, error) {
+	return scanMessage.NewRowIter(s.db.Query(ctx, unsentQuery, limit)).AsList()
+}
+
+// UnsentIn returns up to limit messages for room not sent yet, in the
+// order to send them.
+func (s *OutboxQuery) UnsentIn(ctx context.Context, room id.RoomID, limit int) ([]Message, error) {
+	return scanMessage.NewRowIter(s.db.Query(ctx, unsentInQuery, limit, room)).AsList()
 }
 
 // Get returns the outbox message with the given key, or nil.
