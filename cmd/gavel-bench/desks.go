@@ -118,7 +118,7 @@ func (b *bench) desks(ctx context.Context) error {
 	}
 	b.add("report → card, server desk (a desk's report)", percentiles(server, true), "")
 	b.add("report → card, community desk (same reports)", percentiles(community, true),
-		fmt.Sprintf("p50 within 50 ms of the server desk's (%+d ms)", (median(community) - median(server)).Milliseconds()))
+		fmt.Sprintf("p50 within 50 ms of the server desk's (%+d ms)", (median(community)-median(server)).Milliseconds()))
 	return nil
 }
 
