@@ -11,21 +11,35 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/desk"
 )
 
 // Roles returns the power level each command needs in the management
 // room, one line per group: "server: 50 — suspend, …; 100 — lock", the
 // commands of each level in help's order, the lowest level first.
-func Roles(c config.Commands) []string {
-	levels := c.Levels()
+func Roles(c config.Commands) []string { return levelLines(c.Levels(), nil) }
+
+// DeskRoles is Roles for community desk d: its own power_levels, and
+// only the commands a community desk runs.
+func DeskRoles(min int, d config.Desk) []string {
+	dk := &desk.Desk{Name: d.Name}
+	return levelLines(commands.Levels{Min: min, Set: d.PowerLevels}, dk.Offers)
+}
+
+// levelLines makes Roles' lines from levels, of the commands offers keeps
+// (nil: all).
+func levelLines(levels commands.Levels, offers func(*commands.Spec) bool) []string {
 	var lines []string
 	for _, g := range commands.Groups() {
 		byLevel := map[int][]string{}
 		for _, s := range commands.All() {
-			if s.Group == g {
+			if s.Group == g && (offers == nil || offers(s)) {
 				n := levels.Of(s)
 				byLevel[n] = append(byLevel[n], s.Name)
 			}
+		}
+		if len(byLevel) == 0 {
+			continue
 		}
 		var parts []string
 		for _, n := range slices.Sorted(maps.Keys(byLevel)) {
@@ -42,6 +56,12 @@ func (r *run) roles() {
 	r.ok("roles", "the power level each command needs in matrix.management_room, by group (commands.power_levels and commands.min_power_level; see docs/roles.md):")
 	for _, line := range Roles(r.cfg.Commands) {
 		fmt.Fprintf(r.out, "       %s\n", line)
+	}
+	for _, d := range r.cfg.Desks {
+		r.ok("roles", "desk %s: the power level each command it runs needs in its room (desks[].power_levels; the others are the server desk's):", d.Name)
+		for _, line := range DeskRoles(r.cfg.Commands.MinPowerLevel, d) {
+			fmt.Fprintf(r.out, "       %s\n", line)
+		}
 	}
 }
 
