@@ -199,12 +199,6 @@ func on[C any](h map[reflect.Type]handler, fn func(context.Context, C) Outcome) 
 	h[reflect.TypeFor[C]()] = func(ctx context.Context, _ Actor, cmd commands.Command) Outcome { return fn(ctx, cmd.(C)) }
 }
 
-// onBy registers fn as the handler of the command type C, which acts for
-// the moderator running it (a claim is theirs, --mine lists their cases).
-func onBy[C any](h map[reflect.Type]handler, fn func(context.Context, id.UserID, C) Outcome) {
-	h[reflect.TypeFor[C]()] = func(ctx context.Context, a Actor, cmd commands.Command) Outcome { return fn(ctx, a.User, cmd.(C)) }
-}
-
 // onAt registers fn as the handler of the command type C, which depends
 // on the desk it comes from (its scope) as well as on who runs it.
 func onAt[C any](h map[reflect.Type]handler, fn func(context.Context, Actor, C) Outcome) {
