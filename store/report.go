@@ -404,3 +404,27 @@ func (s *ReportQuery) AddDuplicate(ctx context.Context, d NewDuplicate) (bool, e
 	c.Version++
 	return true, nil
 }
+
+// Received calls fn with each report received in [since, until),
+// duplicates included (dup), in no particular order, without holding
+// them in memory (for !stats). fn must not use the store.
+func (s *ReportQuery) Received(ctx context.Context, since, until time.Time, fn func(k ReportKey, dup bool)) error {
+	rows, err := s.db.Query(ctx, receivedQuery, since.UnixMilli(), until.UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k ReportKey
+		var dup bool
+		if err := rows.Scan(&k.Kind, &k.ID, &k.ReceivedTS, &dup); err != nil {
+			return err
+		}
+		fn(k, dup)
+	}
+	return rows.Err()
+}
+
+// receivedQuery scans the table alone: joined with report_case row by
+// row, !stats over 100,000 reports took 3 times as long as the two scans.
+const receivedQuery = `SELECT kind, report_id, received_ts, state='duplicate' FROM report WHERE received_ts>=$1 AND received_ts<$2`

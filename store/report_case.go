@@ -165,6 +165,8 @@ type CaseQuery struct {
 	// every report.
 	CardsIn id.RoomID
 	Limit   int
+	// oldest: the oldest report first (OldestOpen).
+	oldest bool
 }
 
 // List returns the cases q selects, newest report first.
@@ -212,6 +214,9 @@ func (s *ReportCaseQuery) casesIter(ctx context.Context, q CaseQuery) dbutil.Row
 		FROM report r LEFT JOIN report_case c
 			ON c.kind=r.kind AND c.report_id=r.report_id AND c.received_ts=r.received_ts
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY r.received_ts DESC, r.report_id DESC LIMIT ` + arg(q.Limit)
+	if q.oldest {
+		query = strings.Replace(query, "r.received_ts DESC, r.report_id DESC", "r.received_ts, r.report_id", 1)
+	}
 	return scanCase.NewRowIter(s.db.Query(ctx, query, args...))
 }
 
@@ -223,4 +228,39 @@ var scanCase dbutil.ConvertRowFn[Case] = func(row dbutil.Scannable) (Case, error
 		c.At = time.UnixMilli(at)
 	}
 	return c, err
+}
+
+// Changed calls fn with the case of each report received in [since,
+// until) that was ever changed (a report without one is open), in no
+// particular order, without holding them in memory (for !stats); Note
+// is left empty. fn must not use the store.
+func (s *ReportCaseQuery) Changed(ctx context.Context, since, until time.Time, fn func(Case)) error {
+	rows, err := s.db.Query(ctx, changedCasesQuery, since.UnixMilli(), until.UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Case
+		var at int64
+		if err := rows.Scan(&c.Report.Kind, &c.Report.ID, &c.Report.ReceivedTS, &c.State, &c.By, &at, &c.Version, &c.Desk); err != nil {
+			return err
+		}
+		c.At = time.UnixMilli(at)
+		fn(c)
+	}
+	return rows.Err()
+}
+
+const changedCasesQuery = `SELECT kind, report_id, received_ts, state, changed_by, changed_at, version, desk FROM report_case
+	WHERE received_ts>=$1 AND received_ts<$2`
+
+// OldestOpen returns the open case (nobody claimed or closed it)
+// received longest ago, before before; false when there is none.
+func (s *ReportCaseQuery) OldestOpen(ctx context.Context, before time.Time) (Case, bool, error) {
+	cases, err := s.casesIter(ctx, CaseQuery{States: []CaseState{CaseOpen}, Before: before, Limit: 1, oldest: true}).AsList()
+	if err != nil || len(cases) == 0 {
+		return Case{}, false, err
+	}
+	return cases[0], true, nil
 }
