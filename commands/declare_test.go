@@ -14,7 +14,7 @@ import (
 // the destructive ones need confirmation.
 func TestGroupsAndSections(t *testing.T) {
 	groups := map[Group][]string{
-		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status", "desk refresh"},
+		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status", "desk refresh", "stats"},
 		GroupCases:       {"report claim", "report unclaim", "report resolve", "report dismiss", "report reopen", "report delete", "report escalate"},
 		GroupRoom:        {"redact event", "kick", "ban", "unban"},
 		GroupServer:      {"suspend", "unsuspend", "lock", "unlock", "shadowban", "unshadowban", "room block", "room unblock", "quarantine media", "unquarantine media", "protect media", "unprotect media", "quarantine room", "quarantine user"},
@@ -164,4 +164,13 @@ func TestOneGrammar(t *testing.T) {
 		_, err := parse(t, p, body)
 		assert.ErrorContains(t, err, want, body)
 	}
+}
+
+// TestStatsWindow: --since, else a week for the figures and a month for
+// the chart, at most a year.
+func TestStatsWindow(t *testing.T) {
+	assert.Equal(t, 7*24*time.Hour, Stats{}.Window())
+	assert.Equal(t, 30*24*time.Hour, Stats{Chart: true}.Window())
+	assert.Equal(t, 36*time.Hour, Stats{Since: 36 * time.Hour, Chart: true}.Window())
+	assert.Equal(t, MaxStatsSince, Stats{Since: 1000 * 24 * time.Hour}.Window())
 }

@@ -545,3 +545,41 @@ var _ = declare(Spec{
 		opt("limit", &c.Limit, "how many to show").upTo(MaxAuditLimit),
 	}
 })
+
+// Stats asks for the team's picture over a window: the figures, or the
+// chart (--chart).
+type Stats struct {
+	Since time.Duration // --since: how far back; 0 for the default
+	Chart bool          // --chart: the chart rather than the figures
+}
+
+// Windows of !stats when --since is not given.
+const (
+	DefaultStatsSince      = 7 * 24 * time.Hour
+	DefaultStatsChartSince = 30 * 24 * time.Hour
+	MaxStatsSince          = 366 * 24 * time.Hour
+)
+
+// Window is how far back the figures go: --since, or the default.
+func (s Stats) Window() time.Duration {
+	switch {
+	case s.Since > 0:
+		return min(s.Since, MaxStatsSince)
+	case s.Chart:
+		return DefaultStatsChartSince
+	}
+	return DefaultStatsSince
+}
+
+var _ = declare(Spec{
+	Name: "stats", Group: GroupRead, Section: SectionGavel,
+	Summary: "the team's picture: reports received, cases by outcome, time to claim and to resolve, actions by command and by moderator",
+	Details: "From Gavel's own database, over the reports received within --since (7d by default, 30d with --chart, at most a year): " +
+		"reports by kind, their cases by where they stand, median and 90th percentile time to claim (to the first action for the report) and to resolve, the oldest open case, actions by command and by moderator. " +
+		"--chart posts a chart of the reports received per day by kind and the time to resolve per day instead.",
+}, func(c *Stats) []Arg {
+	return []Arg{
+		opt("since", &c.Since, "how far back, like 36h, 7d or 30d"),
+		opt("chart", &c.Chart, "a chart instead of the figures"),
+	}
+})

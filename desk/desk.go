@@ -81,9 +81,9 @@ func (d *Desk) Offers(s *commands.Spec) bool {
 }
 
 // serverWideReads are the read commands that show the whole server (an
-// account's details, every moderator's actions), which a community desk
-// does not see.
-var serverWideReads = map[string]bool{"user": true, "audit": true}
+// account's details, every moderator's actions, the team's figures),
+// which a community desk does not see.
+var serverWideReads = map[string]bool{"user": true, "audit": true, "stats": true}
 
 // Scope is where a desk's scope stands, for !status.
 type Scope struct {

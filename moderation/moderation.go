@@ -9,7 +9,7 @@
 //
 // Of Gavel's packages it may import: adminapi, commands, desk, dossier,
 // internal/mxid, internal/retry, internal/textcut, metrics, notice,
-// roomreports, store.
+// roomreports, stats, store.
 package moderation
 
 import (
@@ -130,7 +130,10 @@ type Config struct {
 	PowerLevel func(context.Context, id.RoomID, id.UserID) (int, error)
 	// Metrics records how long cases wait; nil for none.
 	Metrics *metrics.Metrics
-	Log     zerolog.Logger
+	// StatsZone is the time zone !stats cuts days in (stats.timezone);
+	// nil for UTC.
+	StatsZone *time.Location
+	Log       zerolog.Logger
 }
 
 // Moderator runs commands.
@@ -221,6 +224,7 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	onAt(h, m.escalateReport)
 	onAt(h, m.refreshDesks)
 	on(h, m.audit)
+	on(h, m.stats)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
 	on(h, m.protectMedia)
