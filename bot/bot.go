@@ -197,7 +197,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
 	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
-		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
+		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Encrypted: b.deskEncrypted, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
 		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel})

@@ -184,6 +184,14 @@ func (b *Bot) deskJoined(roomID id.RoomID) bool {
 	return r != nil && r.joined.Load()
 }
 
+// deskEncrypted says whether a desk's room is encrypted (an image posted
+// there must be an encrypted attachment); true for a room that is not a
+// desk's.
+func (b *Bot) deskEncrypted(roomID id.RoomID) bool {
+	r := b.room(roomID)
+	return r == nil || r.encrypted.Load()
+}
+
 // dropBeforeJoin removes, from a sync, the messages of desk rooms that
 // Gavel joined in this run sent before it joined: the room's history,
 // which the first sync after a join brings, is not commands to run.

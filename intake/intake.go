@@ -188,6 +188,9 @@ func (in *Intake) record(ctx context.Context, evt *event.Event, replyTo, thread 
 		f.Pending = out.Pending
 	}
 	f.Reply.Content = out.Reply.ReplyIn(replyTo, thread, extra)
+	if out.Image != nil {
+		f.Reply.Content = notice.ImageReplyIn(*out.Image, replyTo, thread)
+	}
 	finishCtx, cancel := context.WithTimeout(ctx, outbox.StepTimeout)
 	defer cancel()
 	if _, err := in.cfg.Store.Commands.Finish(finishCtx, evt.ID, f); err != nil {

@@ -58,6 +58,9 @@ type Outcome struct {
 	// Name is the command that ran (its spec's name), set by Run: a
 	// button or a confirmation runs one.
 	Name string
+	// Image, when set, is the reply instead of Reply (which says it in
+	// words for the log): an image already uploaded (!stats --chart).
+	Image *notice.Image
 }
 
 // Done is a successful outcome whose reply is t.
@@ -101,6 +104,8 @@ type Config struct {
 	// and DeskJoined says whether Gavel is in a desk's room (!status).
 	RefreshDesk func(context.Context, *desk.Desk) error
 	DeskJoined  func(id.RoomID) bool
+	// Encrypted says whether a desk's room is encrypted; nil for none is.
+	Encrypted func(id.RoomID) bool
 	// DryRun: commands that change something say what they would do and
 	// call nothing (commands.dry_run).
 	DryRun bool
@@ -224,7 +229,7 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	onAt(h, m.escalateReport)
 	onAt(h, m.refreshDesks)
 	on(h, m.audit)
-	on(h, m.stats)
+	onAt(h, m.stats)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
 	on(h, m.protectMedia)

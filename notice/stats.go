@@ -1,9 +1,13 @@
 package notice
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/mxid"
 )
@@ -154,4 +158,28 @@ func tallies(t *Text, ts []Tally, users bool) {
 		}
 		t.Raw(" " + fmt.Sprint(c.N))
 	}
+}
+
+// Image is an image Gavel uploaded, to post as m.image: URL in a plain
+// room, File (the attachment's key and URL) in an encrypted one, and
+// Info without a thumbnail.
+type Image struct {
+	// Body is what a client shows for the image without it: Gavel's own
+	// words.
+	Body string
+	URL  id.ContentURIString
+	File *event.EncryptedFileInfo
+	Info event.FileInfo
+}
+
+// ImageReplyIn is img as a reply to the event to, in the thread rooted
+// at root when root is set.
+func ImageReplyIn(img Image, to, root id.EventID) json.RawMessage {
+	rel := (&event.RelatesTo{}).SetReplyTo(to)
+	if root != "" {
+		rel.Type, rel.EventID = event.RelThread, root
+	}
+	info := img.Info
+	return marshal(&event.MessageEventContent{MsgType: event.MsgImage, Body: img.Body, URL: img.URL, File: img.File, Info: &info,
+		RelatesTo: rel, Mentions: &event.Mentions{}}, nil)
 }

@@ -4,8 +4,11 @@
 package statstest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/mxid"
@@ -86,4 +90,32 @@ func TestStats(t *testing.T) {
 	assert.Contains(t, day, "Reports received: 2 (2 event)", "the filled reports are two days old")
 	assert.Contains(t, day, "Time to resolve: no case yet")
 	assert.True(t, strings.Contains(day, "By moderator: "+string(e.Mod.UserID)+" 1"), day)
+}
+
+// TestStatsChart: !stats --chart answers with an m.image whose info is
+// the PNG's, uploaded through Gavel's account, once.
+func TestStatsChart(t *testing.T) {
+	e := bottest.NewEnv(t, nil)
+	fill(t, e.Cfg.Database.URI, time.Now())
+	e.Start()
+	cmd := e.Say(e.Mod, "!stats --chart")
+	reply := e.WaitReply(cmd)
+	c := reply.Content.AsMessage()
+	require.Equal(t, event.MsgImage, c.MsgType, c.Body)
+	require.NotNil(t, c.Info)
+	assert.Equal(t, "image/png", c.Info.MimeType)
+	assert.Equal(t, 800, c.Info.Width)
+	assert.Equal(t, 640, c.Info.Height)
+	assert.Nil(t, c.File, "the management room is not encrypted")
+	uri, err := c.URL.Parse()
+	require.NoError(t, err)
+	data, err := e.Mod.DownloadBytes(bg, uri)
+	require.NoError(t, err)
+	assert.Len(t, data, c.Info.Size)
+	img, err := png.Decode(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, image.Rect(0, 0, 800, 640), img.Bounds())
+	assert.Contains(t, c.Body, "Chart: reports received per day")
+	time.Sleep(time.Second) // a second reply would come within this
+	assert.Len(t, e.Replies(cmd), 1)
 }
