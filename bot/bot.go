@@ -196,11 +196,15 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	})
 	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
 	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
+	zone, err := cfg.Stats.Location() // checked by Validate
+	if err != nil {
+		return nil, err
+	}
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Encrypted: b.deskEncrypted, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
-		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel})
+		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, StatsZone: zone, WeeklyStats: cfg.Stats.Weekly})
 	if err != nil {
 		return nil, err
 	}
@@ -350,6 +354,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	run("feed", b.feed.Run)
 	run("tasks", b.mod.FollowTasks)
 	wg.Go(func() { b.desks.Run(ctx) })
+	wg.Go(func() { b.mod.Weekly(ctx) })
 	if b.doorbell != nil {
 		run("doorbell", b.doorbell.Serve)
 	}

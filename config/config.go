@@ -42,6 +42,7 @@ type Config struct {
 	Encryption Encryption `yaml:"encryption"`
 	Logging    Logging    `yaml:"logging"`
 	Metrics    Metrics    `yaml:"metrics"`
+	Stats      Stats      `yaml:"stats"`
 	// Desks are the community desks: management rooms beside
 	// Matrix.ManagementRoom (the server desk), each for the reports about
 	// the rooms in its scope.
@@ -231,6 +232,21 @@ type Metrics struct {
 	// the moderators are: keep it on loopback or a private network.
 	// Empty: off.
 	Listen string `yaml:"listen"`
+}
+
+// Stats configures the team's picture (!stats and the weekly post).
+type Stats struct {
+	// Weekly: every Monday at 09:00 in Timezone, the past week's figures
+	// and chart are posted in the server desk.
+	Weekly bool `yaml:"weekly"`
+	// Timezone is an IANA time zone name, like Europe/Berlin, that cuts
+	// the figures' days and sets the weekly post's hour; empty for UTC.
+	Timezone string `yaml:"timezone"`
+}
+
+// Location is Timezone's location: UTC when it is empty.
+func (s Stats) Location() (*time.Location, error) {
+	return time.LoadLocation(s.Timezone)
 }
 
 // The choices for Reports.OnFirstStart.
@@ -651,6 +667,9 @@ func (c *Config) Validate() error {
 		} else if a == c.Reports.DoorbellListen {
 			bad("metrics.listen", "is reports.doorbell_listen's address too; give each its own port")
 		}
+	}
+	if _, err := c.Stats.Location(); err != nil {
+		bad("stats.timezone", "unknown time zone %q: use an IANA name like Europe/Berlin or America/New_York, or leave it empty for UTC", c.Stats.Timezone)
 	}
 	if t := strings.TrimSpace(c.Reports.NotifyTemplate); c.Reports.NotifyReporter && (t == "" || utf8.RuneCountInString(t) > 2000) {
 		bad("reports.notify_template", "must be a text of 1 to 2000 characters when reports.notify_reporter is on")

@@ -542,3 +542,20 @@ func TestExampleDesks(t *testing.T) {
 	assert.Equal(t, "gaming", cfg.Desks[0].Name)
 	assert.Equal(t, map[string]int{"cases": 20}, cfg.Desks[0].PowerLevels)
 }
+
+// TestStatsTimezone: a time zone Go does not know is refused with its
+// key; empty is UTC.
+func TestStatsTimezone(t *testing.T) {
+	c := Defaults()
+	loc, err := c.Stats.Location()
+	require.NoError(t, err)
+	assert.Equal(t, time.UTC, loc)
+	c.Stats.Timezone = "Mars/Olympus_Mons"
+	err = c.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stats.timezone: unknown time zone "Mars/Olympus_Mons"`)
+	c.Stats.Timezone = "Europe/Berlin"
+	loc, err = c.Stats.Location()
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Berlin", loc.String())
+}

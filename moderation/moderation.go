@@ -31,6 +31,7 @@ import (
 	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/roomreports"
+	"github.com/gavel-bot/gavel/stats"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -138,7 +139,11 @@ type Config struct {
 	// StatsZone is the time zone !stats cuts days in (stats.timezone);
 	// nil for UTC.
 	StatsZone *time.Location
-	Log       zerolog.Logger
+	// WeeklyStats: Weekly posts the weekly picture (stats.weekly), on
+	// Clock (the system's when nil).
+	WeeklyStats bool
+	Clock       stats.Clock
+	Log         zerolog.Logger
 }
 
 // Moderator runs commands.

@@ -11,6 +11,7 @@ import (
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/stats"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // The team's picture (!stats): figures from Gavel's own database over a
@@ -81,4 +82,53 @@ func (m *Moderator) UploadChart(ctx context.Context, room id.RoomID, s notice.St
 	}
 	img.File = &event.EncryptedFileInfo{EncryptedFile: *file, URL: resp.ContentURI.CUString()}
 	return img, nil
+}
+
+// PostWeekly queues the weekly picture for the Monday due in the server
+// desk: the figures of the week before due and their chart, once per
+// week: the kv key store.KVWeeklyStats names the week queued last, and
+// is set with the two messages in one transaction. Called again for a
+// week already queued (a restart that Monday) it does nothing; a stop
+// between the chart's upload and the queuing uploads it again.
+func (m *Moderator) PostWeekly(ctx context.Context, due time.Time) error {
+	week := stats.Week(due)
+	if done, err := m.Store.KV.Get(ctx, store.KVWeeklyStats); err != nil {
+		return err
+	} else if done == week {
+		return nil
+	}
+	s, err := stats.Gather(ctx, m.Store, due.AddDate(0, 0, -7), due, m.statsZone())
+	if err != nil {
+		return err
+	}
+	room := m.ManagementRoom
+	img, err := m.UploadChart(ctx, room, s)
+	if err != nil {
+		return err
+	}
+	text := notice.New().Bold("Weekly picture, " + week + ". ").Append(notice.Figures(s, due))
+	err = m.Store.Outbox.EnqueueAllAndSet(ctx, store.KVWeeklyStats, week,
+		store.Message{Key: store.WeeklyStatsKey(week, false), Priority: store.PriorityNotice, RoomID: room, Content: text.Content(event.MsgNotice, nil)},
+		store.Message{Key: store.WeeklyStatsKey(week, true), Priority: store.PriorityNotice, RoomID: room, Content: notice.ImageReplyIn(*img, "", "")})
+	if err != nil {
+		return err
+	}
+	if m.Notify != nil {
+		m.Notify()
+	}
+	m.Log.Info().Str("week", week).Msg("Queued the weekly picture")
+	return nil
+}
+
+// Weekly posts the weekly picture every Monday at 09:00 in StatsZone
+// until ctx ends, when WeeklyStats is on; else it returns at once.
+func (m *Moderator) Weekly(ctx context.Context) {
+	if !m.WeeklyStats {
+		return
+	}
+	clock := m.Clock
+	if clock == nil {
+		clock = stats.RealClock{}
+	}
+	stats.RunWeekly(ctx, clock, m.statsZone(), m.PostWeekly, m.Log)
 }

@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/store"
 )
 
 // TestChartEncrypted: in an encrypted room the chart is uploaded as an
@@ -62,4 +63,43 @@ func TestChartEncrypted(t *testing.T) {
 	assert.Equal(t, "image/png", mime)
 	_, err = png.Decode(bytes.NewReader(uploaded))
 	assert.NoError(t, err)
+}
+
+// TestPostWeeklyOnce: the weekly picture is queued once per week, its
+// chart uploaded once: called again for the same Monday (a restart)
+// nothing happens; the next Monday it is queued again.
+func TestPostWeeklyOnce(t *testing.T) {
+	uploads := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uploads++
+		w.Write([]byte(`{"content_uri": "mxc://example.org/chart"}`))
+	}))
+	defer srv.Close()
+	m := newModerator(t, srv)
+	m.ManagementRoom = "!mods:example.org"
+	ctx := context.Background()
+	monday := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for range 2 {
+		require.NoError(t, m.PostWeekly(ctx, monday))
+	}
+	assert.Equal(t, 1, uploads)
+	text, err := m.Store.Outbox.Get(ctx, store.WeeklyStatsKey("2026-W50", false))
+	require.NoError(t, err)
+	require.NotNil(t, text)
+	assert.Contains(t, string(text.Content), "Weekly picture, 2026-W50.")
+	assert.Equal(t, id.RoomID("!mods:example.org"), text.RoomID)
+	chart, err := m.Store.Outbox.Get(ctx, store.WeeklyStatsKey("2026-W50", true))
+	require.NoError(t, err)
+	require.NotNil(t, chart)
+	var c event.MessageEventContent
+	require.NoError(t, json.Unmarshal(chart.Content, &c))
+	assert.Equal(t, event.MsgImage, c.MsgType)
+	assert.Nil(t, c.RelatesTo)
+	assert.Equal(t, 800, c.Info.Width)
+
+	require.NoError(t, m.PostWeekly(ctx, monday.AddDate(0, 0, 7)))
+	assert.Equal(t, 2, uploads)
+	next, err := m.Store.Outbox.Get(ctx, store.WeeklyStatsKey("2026-W51", false))
+	require.NoError(t, err)
+	assert.NotNil(t, next)
 }

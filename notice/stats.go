@@ -174,9 +174,13 @@ type Image struct {
 
 // ImageReplyIn is img as a reply to the event to, in the thread rooted
 // at root when root is set.
+// With to empty it is a message of its own.
 func ImageReplyIn(img Image, to, root id.EventID) json.RawMessage {
-	rel := (&event.RelatesTo{}).SetReplyTo(to)
-	if root != "" {
+	var rel *event.RelatesTo
+	if to != "" {
+		rel = (&event.RelatesTo{}).SetReplyTo(to)
+	}
+	if rel != nil && root != "" {
 		rel.Type, rel.EventID = event.RelThread, root
 	}
 	info := img.Info

@@ -180,6 +180,17 @@ func (k OutboxKey) Type() string {
 	return "other"
 }
 
+// WeeklyStatsKey is the key of the weekly picture's message for the ISO
+// week week ("2026-W50"): "gavel-stats-weekly-2026-W50", and its chart's
+// with chart set ("…-chart").
+func WeeklyStatsKey(week string, chart bool) OutboxKey {
+	k := OutboxKey(outboxPrefix + "stats-weekly-" + week)
+	if chart {
+		k += "-chart"
+	}
+	return k
+}
+
 // KVKey names a value in the kv table.
 type KVKey string
 
@@ -192,6 +203,9 @@ const (
 	KVNextBatch KVKey = "sync.next_batch"
 	// KVDeviceID is the device the encryption keys belong to.
 	KVDeviceID KVKey = "encryption.device_id"
+	// KVWeeklyStats is the last week whose weekly picture was queued, as
+	// WeeklyStatsKey names it ("2026-W50").
+	KVWeeklyStats KVKey = "stats.weekly_posted"
 )
 
 // KVInitializedKind is set once the first start's reports of kind are

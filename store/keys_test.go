@@ -82,6 +82,7 @@ func TestKeyTypes(t *testing.T) {
 		FirstStartSummaryKey(KindEvent):                            "other",
 		UnsupportedKindKey(KindUser):                               "other",
 		UndecryptableKey("sess1"):                                  "other",
+		WeeklyStatsKey("2026-W50", true):                           "other",
 		"something-else":                                           "other",
 		"gavel-event-report-1-2":                                   "other",
 	} {

@@ -178,9 +178,17 @@ func (s *OutboxQuery) EnqueueAll(ctx context.Context, messages ...Message) error
 // EnqueueAndSet queues a message and stores kv key=value in one
 // transaction: the first start's summary and the mark that it is done.
 func (s *OutboxQuery) EnqueueAndSet(ctx context.Context, m Message, key KVKey, value string) error {
+	return s.EnqueueAllAndSet(ctx, key, value, m)
+}
+
+// EnqueueAllAndSet queues messages, in order, and stores kv key=value in
+// one transaction: the weekly picture and the mark that its week is done.
+func (s *OutboxQuery) EnqueueAllAndSet(ctx context.Context, key KVKey, value string, messages ...Message) error {
 	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := s.enqueue(ctx, m); err != nil {
-			return err
+		for _, m := range messages {
+			if err := s.enqueue(ctx, m); err != nil {
+				return err
+			}
 		}
 		return s.kv.Set(ctx, key, value)
 	})
