@@ -15,7 +15,7 @@
 // Of Gavel's packages it may import: adminapi, commands, config, desk, doorbell,
 // dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,
 // internal/textcut, metrics, moderation, notice, outbox, preflight,
-// roomreports, store.
+// roomreports, stats, store.
 package bot
 
 import (
@@ -48,6 +48,7 @@ import (
 	"github.com/gavel-bot/gavel/outbox"
 	"github.com/gavel-bot/gavel/preflight"
 	"github.com/gavel-bot/gavel/roomreports"
+	"github.com/gavel-bot/gavel/stats"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -114,6 +115,8 @@ type Options struct {
 	AdminTimeout time.Duration
 	// Feed tunes the report feed; tests make its pages small.
 	Feed feed.Options
+	// StatsClock is the weekly picture's clock; nil for the system's.
+	StatsClock stats.Clock
 	// KeyWait is how long an encrypted message may wait for its keys
 	// (default: as long as a command stays fresh enough to run).
 	KeyWait time.Duration
@@ -204,7 +207,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Encrypted: b.deskEncrypted, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
-		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, StatsZone: zone, WeeklyStats: cfg.Stats.Weekly})
+		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, StatsZone: zone, WeeklyStats: cfg.Stats.Weekly, Clock: opts.StatsClock})
 	if err != nil {
 		return nil, err
 	}
