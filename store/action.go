@@ -157,16 +157,14 @@ func (s *ActionQuery) Acted(ctx context.Context, since, until time.Time, fn func
 		return err
 	}
 	defer rows.Close()
+	var ts, sender, name, report, kind any
 	for rows.Next() {
-		var a Acted
-		var ts, report int64
-		var kind string
-		if err := rows.Scan(&ts, &a.Sender, &a.Name, &report, &kind); err != nil {
+		if err := rows.Scan(&ts, &sender, &name, &report, &kind); err != nil {
 			return err
 		}
-		a.Time = time.UnixMilli(ts)
-		if report != 0 {
-			a.Report = mxid.ReportRef{Kind: ReportKind(kind), ID: report}.Normal()
+		a := Acted{Time: time.UnixMilli(integer(ts)), Sender: id.UserID(text(sender)), Name: text(name)}
+		if r := integer(report); r != 0 {
+			a.Report = mxid.ReportRef{Kind: ReportKind(text(kind)), ID: r}.Normal()
 		}
 		fn(a)
 	}

@@ -241,14 +241,13 @@ func (s *ReportCaseQuery) Changed(ctx context.Context, since, until time.Time, f
 		return err
 	}
 	defer rows.Close()
+	var kind, reportID, ts, state, at any
 	for rows.Next() {
-		var c Case
-		var at int64
-		if err := rows.Scan(&c.Report.Kind, &c.Report.ID, &c.Report.ReceivedTS, &c.State, &at); err != nil {
+		if err := rows.Scan(&kind, &reportID, &ts, &state, &at); err != nil {
 			return err
 		}
-		c.At = time.UnixMilli(at)
-		fn(c)
+		fn(Case{Report: ReportKey{Kind: ReportKind(text(kind)), ID: integer(reportID), ReceivedTS: integer(ts)},
+			State: CaseState(text(state)), At: time.UnixMilli(integer(at))})
 	}
 	return rows.Err()
 }
