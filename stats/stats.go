@@ -58,9 +58,9 @@ type Window struct {
 	received     map[mxid.ReportKind]int
 	days         []day
 	// cases are the window's reports but duplicates, and where they stand.
-	cases map[store.ReportKey]*standing
+	cases map[store.ReportKey]standing
 	// acted is when each report had an action, for its first.
-	acted            map[mxid.ReportRef][]time.Time
+	acted            map[mxid.ReportRef]actedAt
 	byName, bySender map[string]int
 }
 
@@ -81,7 +81,7 @@ type day struct {
 // midnight in loc.
 func NewWindow(since, until time.Time, loc *time.Location) *Window {
 	w := &Window{since: since.In(loc), until: until.In(loc), loc: loc, received: map[mxid.ReportKind]int{},
-		cases: map[store.ReportKey]*standing{}, acted: map[mxid.ReportRef][]time.Time{}, byName: map[string]int{}, bySender: map[string]int{}}
+		cases: map[store.ReportKey]standing{}, acted: map[mxid.ReportRef]actedAt{}, byName: map[string]int{}, bySender: map[string]int{}}
 	s := w.since
 	for d := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc); d.Before(w.until); d = d.AddDate(0, 0, 1) {
 		w.days = append(w.days, day{start: d, received: map[mxid.ReportKind]int{}})
@@ -110,14 +110,14 @@ func (w *Window) Report(k store.ReportKey, dup bool) {
 		d.received[kind]++
 	}
 	if !dup {
-		w.cases[k] = &standing{state: store.CaseOpen}
+		w.cases[k] = standing{state: store.CaseOpen}
 	}
 }
 
 // Case records where the case of a report in the window stands.
 func (w *Window) Case(c store.Case) {
-	if s := w.cases[c.Report]; s != nil {
-		s.state, s.changed = c.State, c.At
+	if _, ok := w.cases[c.Report]; ok {
+		w.cases[c.Report] = standing{state: c.State, changed: c.At}
 	}
 }
 
@@ -130,7 +130,13 @@ func (w *Window) Action(a store.Acted) {
 	w.byName[name]++
 	w.bySender[string(a.Sender)]++
 	if !a.Report.IsZero() {
-		w.acted[a.Report] = append(w.acted[a.Report], a.Time)
+		at := w.acted[a.Report]
+		if at.first.IsZero() {
+			at.first = a.Time
+		} else {
+			at.more = append(at.more, a.Time)
+		}
+		w.acted[a.Report] = at
 	}
 }
 
@@ -139,12 +145,24 @@ func (w *Window) Action(a store.Acted) {
 func (w *Window) firstAction(k store.ReportKey) time.Time {
 	var first time.Time
 	received := time.UnixMilli(k.ReceivedTS)
-	for _, t := range w.acted[k.Ref()] {
-		if !t.Before(received) && (first.IsZero() || t.Before(first)) {
+	at := w.acted[k.Ref()]
+	consider := func(t time.Time) {
+		if !t.IsZero() && !t.Before(received) && (first.IsZero() || t.Before(first)) {
 			first = t
 		}
 	}
+	consider(at.first)
+	for _, t := range at.more {
+		consider(t)
+	}
 	return first
+}
+
+// actedAt is when a report had actions: the first read, and the others
+// (most reports have one).
+type actedAt struct {
+	first time.Time
+	more  []time.Time
 }
 
 // Stats returns the figures of what was added; OldestOpen is the oldest

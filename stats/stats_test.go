@@ -114,3 +114,18 @@ func TestSpread(t *testing.T) {
 	assert.Equal(t, notice.Spread{N: 100, Median: 50 * time.Second, P90: 90 * time.Second}, Spread(ds))
 	assert.Equal(t, notice.Spread{N: 1, Median: time.Second, P90: time.Second}, Spread([]time.Duration{time.Second}))
 }
+
+// TestFirstActionOfReusedID: Synapse reuses report ids after a restart:
+// an action for the id from before the report was received is not its
+// first response, one after is, whatever the order they are read in.
+func TestFirstActionOfReusedID(t *testing.T) {
+	w := NewWindow(now.Add(-7*24*time.Hour), now, time.UTC)
+	k := store.ReportKey{Kind: mxid.KindEvent, ID: 7, ReceivedTS: now.Add(-24 * time.Hour).UnixMilli()}
+	w.Report(k, false)
+	received := time.UnixMilli(k.ReceivedTS)
+	for _, at := range []time.Duration{-time.Hour, 3 * time.Hour, 2 * time.Hour} {
+		w.Action(store.Acted{Time: received.Add(at), Sender: "@mod:x", Name: "report claim", Report: k.Ref()})
+	}
+	assert.Equal(t, notice.Spread{N: 1, Median: 2 * time.Hour, P90: 2 * time.Hour}, w.Stats().Claim)
+	assert.Equal(t, []notice.Tally{{Name: "report claim", N: 3}}, w.Stats().Actions, "each action counts, in the window")
+}
