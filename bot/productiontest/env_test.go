@@ -7,6 +7,7 @@ package productiontest
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/gavel-bot/gavel/internal/testkit/bottest"
@@ -20,9 +21,8 @@ var bg = context.Background()
 type env struct{ *bottest.Env }
 
 func newEnv(t *testing.T) *env {
-	e := &env{bottest.NewEnv(t, nil)}
-	if e.Srv.DoorbellAddr == "" {
-		t.Fatalf("the shared Synapse (%s) has no nginx in front: these tests need a Synapse this package starts, not GAVEL_TEST_HOMESERVER", e.Srv.Shape())
+	if os.Getenv("GAVEL_TEST_HOMESERVER") != "" {
+		t.Skip("these tests need a production-shaped Synapse of their own; they do not run against GAVEL_TEST_HOMESERVER")
 	}
-	return e
+	return &env{bottest.NewEnv(t, nil)}
 }
