@@ -78,8 +78,10 @@ fuzz:
 
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
 # database side of a poll), then cmd/gavel-bench, which runs bin/gavel
-# against a real Synapse and prints the table in docs/performance.md (about 30
-# minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
+# against a real Synapse on SQLite, then on PostgreSQL behind nginx, and
+# prints the table in docs/performance.md (about 50 minutes, 10 of them
+# idle; BENCH_FLAGS=-idle=1m shortens that, -backends sqlite leaves out
+# PostgreSQL).
 bench: build synapse
 	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/
 	$(GO) run ./cmd/gavel-bench -gavel bin/gavel $(BENCH_FLAGS)
