@@ -120,9 +120,11 @@ fuzz:
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
 # database side of a poll, reading a desk's space of 1,000 rooms from a
 # real Synapse: a few minutes, most of them creating the rooms), then
-# cmd/gavel-bench, which runs bin/gavel against a real Synapse and prints
-# the table in docs/performance.md (about 30 minutes, 10 of them idle;
-# BENCH_FLAGS=-idle=1m shortens that).
+# cmd/gavel-bench, which runs bin/gavel against a real Synapse on SQLite,
+# then on PostgreSQL behind nginx, and prints the table in
+# docs/performance.md (about 50 minutes, 10 of them idle;
+# BENCH_FLAGS=-idle=1m shortens that, -backends sqlite leaves out
+# PostgreSQL).
 bench: build synapse
 	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/
 	$(GO) test -run '^$$' -bench RefreshSpace1000 -benchtime 1x -benchmem -timeout 30m ./desk/
