@@ -108,7 +108,7 @@ test: test-deps synapse
 # Fuzz targets, package:target. `make test` runs each for 10 s; `make fuzz`
 # for FUZZTIME each. Failing inputs are written to the package's
 # testdata/fuzz/<target>/, where they become regression tests.
-FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase ./notice:FuzzCardWithDossier
+FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase ./notice:FuzzCardWithDossier ./policy:FuzzRule
 FUZZTIME ?= 10m
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \
@@ -118,11 +118,11 @@ fuzz:
 	done
 
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
-# database side of a poll), then cmd/gavel-bench, which runs bin/gavel
+# database side of a poll, a card against 50,000 policy rules), then cmd/gavel-bench, which runs bin/gavel
 # against a real Synapse and prints the table in docs/performance.md (about 30
 # minutes, 10 of them idle; BENCH_FLAGS=-idle=1m shortens that).
 bench: build synapse
-	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/
+	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/ ./policy/
 	$(GO) run ./cmd/gavel-bench -gavel bin/gavel $(BENCH_FLAGS)
 
 # A local Synapse with a bot, a moderator, a management room and a reported
