@@ -14,8 +14,8 @@
 //
 // Of Gavel's packages it may import: adminapi, commands, config, desk, doorbell,
 // dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,
-// internal/textcut, metrics, moderation, notice, outbox, preflight,
-// roomreports, store.
+// internal/textcut, metrics, moderation, notice, outbox, policy,
+// preflight, roomreports, store.
 package bot
 
 import (
@@ -46,6 +46,7 @@ import (
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/preflight"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
@@ -76,6 +77,8 @@ type Bot struct {
 	// session knows of each desk's room.
 	desks *desk.Desks
 	rooms map[id.RoomID]*deskRoom
+	// policy is the followed policy lists' rules (policy.go).
+	policy *policy.Index
 
 	// active is Options.Active, or nil.
 	active func() error
@@ -185,6 +188,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	}
 	b.desks = desk.FromConfig(cfg)
 	b.rooms = deskRooms(b.desks)
+	b.policy = policyIndex(cfg.PolicyLists)
 	if b.metrics == nil {
 		b.metrics = metrics.New(opts.Version, b.current().Sources(st))
 	}
@@ -200,7 +204,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
-		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel})
+		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, Policy: b.policy})
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +301,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		b.markEncrypted(ctx, b.serverRoom(), &encryption)
 	}
 	b.joinDesks(ctx)
+	b.followPolicyLists(ctx)
 	b.desks.Connect(b.admin, b.client, b.store, b.log.With().Str("component", "desks").Logger())
 	if err := b.desks.Load(ctx, b.store); err != nil {
 		return err

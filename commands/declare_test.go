@@ -14,7 +14,7 @@ import (
 // the destructive ones need confirmation.
 func TestGroupsAndSections(t *testing.T) {
 	groups := map[Group][]string{
-		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status", "desk refresh"},
+		GroupRead:        {"help", "reports", "report show", "user", "room show", "audit", "status", "desk refresh", "policy check", "policy list"},
 		GroupCases:       {"report claim", "report unclaim", "report resolve", "report dismiss", "report reopen", "report delete", "report escalate"},
 		GroupRoom:        {"redact event", "kick", "ban", "unban"},
 		GroupServer:      {"suspend", "unsuspend", "lock", "unlock", "shadowban", "unshadowban", "room block", "room unblock", "quarantine media", "unquarantine media", "protect media", "unprotect media", "quarantine room", "quarantine user"},

@@ -498,6 +498,47 @@ var _ = declare(Spec{
 	return []Arg{eventArg("event", &c.Room, &c.Event, "a link to the event"), opt("reason", &c.Reason, "why").as(RoleReason), forReport(&c.Report)}
 })
 
+// PolicyCheck asks what the followed policy lists say about an entity.
+type PolicyCheck struct{ Entity string }
+
+var _ = declare(Spec{
+	Name: "policy check", Group: GroupRead, Section: SectionPolicy,
+	Summary: "what every followed policy list says about a user, room or server, glob matches included",
+	Details: "Gavel follows the lists in policy_lists from their rooms' state, so this asks nothing of Synapse. For a user, the rules about their server are shown too.",
+}, func(c *PolicyCheck) []Arg {
+	return []Arg{pos("entity", &c.Entity, "a user id, room id or alias, or server name").shown("@user|!room|#alias|server")}
+})
+
+// PolicyList lists a followed list's rules.
+type PolicyList struct {
+	List   string // --list: the list's shortcode; the first list when empty
+	User   string // --user: the rules about this user (globs matching it included)
+	Room   string // --room: the same for a room
+	Server string // --server: the same for a server
+	Limit  int    // --limit
+}
+
+// Limits of !policy list.
+const (
+	DefaultPolicyListLimit = 20
+	MaxPolicyListLimit     = 100
+)
+
+var _ = declare(Spec{
+	Name: "policy list", Group: GroupRead, Section: SectionPolicy,
+	Summary: "a followed policy list's rules, or those about a user, room or server",
+	Details: fmt.Sprintf("Lists the rules of the list named by --list (by default the first in policy_lists), %d by default and at most %d (--limit); with --user, --room or --server only the rules of that kind whose entity is it or a glob matching it.", DefaultPolicyListLimit, MaxPolicyListLimit),
+}, func(c *PolicyList) []Arg {
+	c.Limit = DefaultPolicyListLimit
+	return []Arg{
+		opt("list", &c.List, "the list's shortcode").shown("shortcode"),
+		opt("user", &c.User, "the rules about this user").shown("@user"),
+		opt("room", &c.Room, "the rules about this room").shown("!room|#alias"),
+		opt("server", &c.Server, "the rules about this server").shown("server"),
+		opt("limit", &c.Limit, "how many to show").upTo(MaxPolicyListLimit),
+	}
+})
+
 // DeskRefresh reads the desks' spaces again now.
 type DeskRefresh struct{}
 

@@ -523,3 +523,41 @@ func TestDesks(t *testing.T) {
 	cfg.Desks = []Desk{{Name: "x", Room: "!x:example.org", Rooms: []string{"!r:example.org"}, PowerLevels: map[string]int{"obliterate": 1}}}
 	assert.ErrorContains(t, cfg.Validate(), "desks[0].power_levels.obliterate: is no command or group")
 }
+
+func TestPolicyLists(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `policy_lists:
+  - room: "#bans:example.org"
+    shortcode: main
+    write: true
+  - room: "!community:example.org"
+    shortcode: community
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []PolicyList{{Room: "#bans:example.org", Shortcode: "main", Write: true}, {Room: "!community:example.org", Shortcode: "community"}}, cfg.PolicyLists)
+	assert.Equal(t, DefaultPolicyReasonTemplate, cfg.ReasonTemplate())
+
+	_, err = Parse([]byte(minimal + `policy_lists:
+  - room: "bans"
+    shortcode: Main
+  - room: "!community:example.org"
+    shortcode: community
+  - room: "!community:example.org"
+    shortcode: community
+  - room: "!mods:example.org"
+policy_reason_template: "case {report_id}"
+`))
+	require.Error(t, err)
+	want := []string{
+		`line 8: policy_lists[0].room: "bans" is not a room`,
+		`line 9: policy_lists[0].shortcode: must be 1 to 32 characters of a-z, 0-9 and -, like main (got "Main")`,
+		`line 13: policy_lists[2].shortcode: community is policy_lists[1]'s shortcode too; give each list its own`,
+		`line 12: policy_lists[2].room: is policy_lists[1]'s room too; list each room once`,
+		`line 14: policy_lists[3].shortcode: missing`,
+		`line 14: policy_lists[3].room: is a desk's room; a policy list needs a room of its own`,
+		`policy_reason_template: must hold {reason}`,
+	}
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
+	assert.Len(t, strings.Split(err.Error(), "\n"), len(want), err.Error())
+}

@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/config"
+	"github.com/gavel-bot/gavel/policy"
+	"github.com/gavel-bot/gavel/preflight"
+)
+
+// The followed policy lists (policy_lists): Gavel joins each list's room at
+// start, reads its whole state into the index, and keeps it from there
+// with the rule events that sync brings (the sync filter covers the
+// lists' rooms and the rule types).
+
+// policyIndex is an empty index of the configured lists; a list given by
+// alias gets its room once Start resolved it.
+func policyIndex(lists []config.PolicyList) *policy.Index {
+	out := make([]policy.ListConfig, len(lists))
+	for i, l := range lists {
+		out[i] = policy.ListConfig{Shortcode: l.Shortcode, Write: l.Write}
+		if roomID := id.RoomID(l.Room); len(l.Room) > 0 && l.Room[0] == '!' {
+			out[i].Room = roomID
+		}
+	}
+	return policy.NewIndex(out)
+}
+
+// followPolicyLists joins each list's room and reads its rules. A list
+// Gavel cannot join or read does not stop Gavel: cards go without it, and
+// the log and !status say so.
+func (b *Bot) followPolicyLists(ctx context.Context) {
+	for _, l := range b.cfg.PolicyLists {
+		log := b.log.With().Str("policy_list", l.Shortcode).Str("room", l.Room).Logger()
+		var roomID id.RoomID
+		err := b.untilReachable(ctx, "joining policy list "+l.Shortcode, func() error {
+			resp, err := b.client.JoinRoom(ctx, l.Room, nil)
+			if err == nil {
+				roomID = resp.RoomID
+			}
+			return err
+		})
+		if err != nil {
+			log.Error().Err(err).Msgf("Cannot join policy list %s's room: invite %s to it, or make it public; cards and !policy go without it meanwhile", l.Shortcode, b.cfg.Matrix.UserID)
+			continue
+		}
+		b.policy.SetRoom(l.Shortcode, roomID)
+		start := time.Now()
+		state, err := b.roomState(ctx, roomID)
+		if err != nil {
+			log.Error().Err(err).Msg("Cannot read the policy list's state; cards and !policy go without it until Gavel restarts")
+			continue
+		}
+		b.policy.Load(roomID, state)
+		for _, s := range b.policy.Stats() {
+			if s.Shortcode == l.Shortcode {
+				log.Info().Int("rules", s.Rules).Int("invalid", s.Invalid).Dur("took", time.Since(start)).Msg("Policy list read")
+			}
+		}
+		if l.Write {
+			if problem := preflight.PolicyWritePower(state, b.cfg.Matrix.UserID); problem != "" {
+				log.Error().Msgf("Policy list %s has write: true, but %s: give Gavel's account that power level there, or set write: false", l.Shortcode, problem)
+			}
+		}
+	}
+}
+
+// roomState reads a room's whole state through the client API.
+func (b *Bot) roomState(ctx context.Context, roomID id.RoomID) ([]*event.Event, error) {
+	var state []*event.Event
+	err := b.untilReachable(ctx, "reading a policy list's state", func() error {
+		_, err := b.client.MakeRequest(ctx, http.MethodGet, b.client.BuildClientURL("v3", "rooms", roomID, "state"), nil, &state)
+		return err
+	})
+	for _, evt := range state {
+		evt.RoomID = roomID
+	}
+	return state, err
+}
+
+// onPolicyRule keeps a followed list's rule from sync.
+func (b *Bot) onPolicyRule(_ context.Context, evt *event.Event) {
+	// Invites carry stripped state that the inviting server vouches for.
+	if evt.Mautrix.EventSource&event.SourceInvite != 0 {
+		return
+	}
+	b.policy.Apply(evt)
+}
