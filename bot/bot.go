@@ -204,7 +204,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
-		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, Policy: b.policy})
+		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, Policy: b.policy, PolicyReason: cfg.ReasonTemplate()})
 	if err != nil {
 		return nil, err
 	}

@@ -539,6 +539,55 @@ var _ = declare(Spec{
 	}
 })
 
+// policyEntity is the entity a rule is about.
+func policyEntity(field *string) Arg {
+	return pos("entity", field, "a user id, room id or alias, server name, or a glob of one (* and ?)").shown("@user|!room|#alias|server|glob")
+}
+
+// policyListArg is the list to write to.
+func policyListArg(field *string) Arg {
+	return opt("list", field, "the list's shortcode (by default the first with write: true)").shown("shortcode")
+}
+
+// PolicyBan writes a rule recommending a ban to a list.
+type PolicyBan struct {
+	Entity string
+	List   string    // --list: the list's shortcode; the first writable list when empty
+	Reason string    // --reason: the rule's reason, before the case reference
+	Yes    bool      // --yes: no preview (a glob's)
+	Report ReportRef // --report: the report this is for
+}
+
+var _ = declare(Spec{
+	Name: "policy ban", Group: GroupServer, Section: SectionPolicy,
+	Summary: "ban a user, room or server on a policy list that Gavel writes to: the bots that follow the list enforce it",
+	Details: "Writes an m.policy.rule.user, .room or .server state event recommending m.ban to the list (--list, by default the first with write: true), through Gavel's own account. " +
+		"Its reason is --reason followed by the case (policy_reason_template, \"{reason} (case {report_id})\" by default); the reporter is never named. " +
+		"Gavel bans no one itself: Draupnir, Mjolnir, Meowlnir and the other bots following the list do. A glob (@*:spam.example, *.spam.example) needs a preview and ✅ (--yes skips it); a glob or id that would match Gavel's own account or server, or every server, is refused.",
+}, func(c *PolicyBan) []Arg {
+	return []Arg{
+		policyEntity(&c.Entity), policyListArg(&c.List),
+		opt("reason", &c.Reason, "why, written in the rule").shown(`"text"`).as(RoleReason),
+		skipPreview(&c.Yes, "no preview for a glob: write at once"),
+		forReport(&c.Report),
+	}
+})
+
+// PolicyUnban removes the rules about an entity from a list.
+type PolicyUnban struct {
+	Entity string
+	List   string    // --list
+	Report ReportRef // --report: the report this is for
+}
+
+var _ = declare(Spec{
+	Name: "policy unban", Group: GroupServer, Section: SectionPolicy,
+	Summary: "remove a list's rules about a user, room or server (this unbans no one by itself)",
+	Details: "Empties the state event of each rule about exactly this entity in the list (--list, by default the first with write: true), as the spec says a rule is removed. Whether anyone is unbanned is up to the bots that follow the list.",
+}, func(c *PolicyUnban) []Arg {
+	return []Arg{policyEntity(&c.Entity), policyListArg(&c.List), forReport(&c.Report)}
+})
+
 // DeskRefresh reads the desks' spaces again now.
 type DeskRefresh struct{}
 

@@ -129,8 +129,10 @@ type Config struct {
 	// the asking member cannot run. Without them it does neither.
 	Levels     func() commands.Levels
 	PowerLevel func(context.Context, id.RoomID, id.UserID) (int, error)
-	// Policy is the followed policy lists; nil for none.
-	Policy *policy.Index
+	// Policy is the followed policy lists; nil for none. PolicyReason is
+	// the template of a rule's reason (policy_reason_template).
+	Policy       *policy.Index
+	PolicyReason string
 	// Metrics records how long cases wait; nil for none.
 	Metrics *metrics.Metrics
 	Log     zerolog.Logger
@@ -231,6 +233,9 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	onAt(h, m.refreshDesks)
 	on(h, m.policyCheck)
 	on(h, m.policyList)
+	on(h, m.policyBan)
+	preview(m, m.previewPolicyBan)
+	on(h, m.policyUnban)
 	on(h, m.audit)
 	on(h, m.quarantineMedia)
 	on(h, m.unquarantineMedia)
@@ -295,6 +300,11 @@ func (m *Moderator) runCommand(ctx context.Context, a Actor, cmd commands.Comman
 	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
 		out := m.previews[reflect.TypeOf(cmd)](ctx, a, cmd) // New checked that there is one
+		if out.Reply == nil {
+			// Nothing to confirm: a !policy ban of one user, room or
+			// server, where only a glob gets a preview.
+			return m.runCommand(ctx, a, commands.SetConfirmed(cmd))
+		}
 		if out.Pending != nil {
 			// What the action will be about, so that its preview is in its
 			// report's thread and the pending row keeps the report.

@@ -2,9 +2,13 @@ package notice
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/policy"
 )
 
@@ -169,4 +173,38 @@ func PolicyStatus(t *Text, lists []policy.ListStats) *Text {
 		t.Raw(".")
 	}
 	return t
+}
+
+// PolicyBanPreview is the preview of a glob's ban on a list.
+func PolicyBanPreview(entity string, kind policy.Kind, list, reason string) *Text {
+	t := New().Raw("📜 Write a ban of every " + string(kind) + " matching ").Code(entity).Raw(" to list ").Code(list)
+	if reason != "" {
+		t.Raw(", reason ").Code(reason)
+	}
+	return t.Raw("? Every bot that follows the list (Draupnir, Mjolnir, Meowlnir…) will act on each " + string(kind) + " the glob matches, now and later, on every server that follows it.")
+}
+
+// PolicyBanned is the reply of a rule written.
+func PolicyBanned(entity string, kind policy.Kind, list, reason string) *Text {
+	t := New().Raw("📜 Banned ").Code(entity).Raw(" on list ").Code(list).Raw(" (" + kind.Type().Type)
+	if reason != "" {
+		t.Raw(", reason ").Code(reason)
+	}
+	return t.Raw("). The bots that follow the list enforce it; Gavel itself bans no one.")
+}
+
+// PolicyUnbanned is the reply of rules removed.
+func PolicyUnbanned(entity, list string, removed int) *Text {
+	return New().Raw("Removed " + Count(removed, "rule", "rules") + " about ").Code(entity).Raw(" from list ").Code(list).
+		Raw(". This unbans no one by itself: the bots that follow the list decide whether to lift their bans.")
+}
+
+// PolicyWriteFailed words a rule Gavel could not write: most often its
+// account lacks the power level in the list's room.
+func PolicyWriteFailed(list string, bot id.UserID, err error) *Text {
+	t := New().Raw("Gavel could not write to list ").Code(list).Raw(": ")
+	if retry.Status(err) == http.StatusForbidden {
+		return t.Raw("its account " + string(bot) + " needs the power level to send m.policy.rule.* state events in the list's room (" + retry.ErrCode(err) + "). Give it that level there.")
+	}
+	return t.User(Explain(err, "the list's room")).Raw(".")
 }

@@ -127,6 +127,16 @@ func (r *Rule) Matches(s string) bool {
 	return r.Entity == s
 }
 
+// Matches reports whether entity (a literal or a glob) matches s, as a
+// rule about entity would.
+func Matches(entity, s string) bool {
+	if IsGlob(entity) {
+		g := glob.Compile(entity)
+		return g != nil && g.Match(s)
+	}
+	return entity == s
+}
+
 // content is a rule's content as a list holds it; a value of the wrong
 // type makes the rule invalid.
 type content struct {

@@ -22,7 +22,7 @@ func TestRolesTable(t *testing.T) {
 		"read: 0 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit",
 		"cases: 40 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate",
 		"room: 40 — kick, ban, unban, redact event",
-		"server: 20 — lock; 40 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, unsuspend, unlock, shadowban, unshadowban, room block, room unblock; 100 — suspend",
+		"server: 20 — lock; 40 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, unsuspend, unlock, shadowban, unshadowban, room block, room unblock, policy ban, policy unban; 100 — suspend",
 		"destructive: 100 — deactivate, redact user; 120 — room delete",
 	}, Roles(c))
 }

@@ -5,6 +5,8 @@ package policytest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/gavel-bot/gavel/config"
 	"github.com/gavel-bot/gavel/internal/testkit/bottest"
+	"github.com/gavel-bot/gavel/policy"
+	"github.com/gavel-bot/gavel/preflight"
 )
 
 func TestMain(m *testing.M) { bottest.Main(m) }
@@ -81,4 +85,87 @@ func TestFollowAndAsk(t *testing.T) {
 	assert.Contains(t, e.Command(e.Mod, "!policy list --list main --server x.spam.example").Body, "Those that match:\n• server `m.ban` `*.spam.example`")
 	assert.Contains(t, e.Command(e.Mod, "!policy list --list other").Body, "No followed list is called `other`: the lists are main.")
 	assert.Contains(t, e.Command(e.Mod, "!status").Body, "Policy list main ("+string(list)+"): 2 rules, 1 ignored as invalid; Gavel writes to it.")
+}
+
+// stateRule reads the rule under the stable type of entity's kind and
+// Gavel's state key in a list room, as the moderator sees it.
+func stateRule(t *testing.T, e *bottest.Env, list id.RoomID, entity string) map[string]any {
+	t.Helper()
+	content := map[string]any{}
+	err := e.Mod.StateEvent(bg, list, policy.EntityKind(entity).Type(), policy.StateKey(entity), &content)
+	require.NoError(t, err, "the rule about %s", entity)
+	return content
+}
+
+// TestWriteRules: !policy ban writes a rule through Gavel's account (a
+// glob after a preview and ✅), with the case in its reason and the
+// action on the card; refuses what would reach Gavel itself;
+// !policy unban empties the rule. gavel -check checks the power to write.
+func TestWriteRules(t *testing.T) {
+	e := bottest.NewEnv(t, nil)
+	own := e.BotCli.UserID.Homeserver()
+	list := listRoom(t, e, "", 50)
+	readOnly := listRoom(t, e, "", 0)
+	e.Cfg.PolicyLists = []config.PolicyList{{Room: string(readOnly), Shortcode: "community"}, {Room: string(list), Shortcode: "main", Write: true}}
+	e.Start()
+
+	spam := e.Spam("buy now")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
+	require.Eventually(t, func() bool { return len(e.CardsOf("event")[reportID]) > 0 }, 30*time.Second, 100*time.Millisecond)
+	spammer := string(e.Spammer.UserID)
+
+	reply := e.Command(e.Mod, "!policy ban "+spammer+` --reason "buying <b>now</b>" --report `+bottest.Itoa(reportID)).Body
+	assert.Contains(t, reply, "📜 Banned `"+spammer+"` on list `main` (m.policy.rule.user, reason `buying <b>now</b> (case "+bottest.Itoa(reportID)+")`). The bots that follow the list enforce it")
+	assert.Equal(t, map[string]any{"entity": spammer, "recommendation": "m.ban", "reason": "buying <b>now</b> (case " + bottest.Itoa(reportID) + ")"}, stateRule(t, e, list, spammer))
+	card := e.CardsOf("event")[reportID][0]
+	require.Eventually(t, func() bool {
+		edits := e.Edits(card.ID)
+		return len(edits) > 0 && strings.Contains(edits[len(edits)-1], "policy ban")
+	}, 30*time.Second, 100*time.Millisecond, "the card lists the action")
+	assert.Contains(t, e.Command(e.Mod, "!policy check "+spammer).Body, "main: `m.ban` `"+spammer+"`", "Gavel's own rule is matched at once")
+
+	// A glob: a preview, then ✅.
+	preview := e.Say(e.Mod, "!policy ban @*:spam.example --reason spam")
+	previewEvt := e.WaitReply(preview)
+	assert.Contains(t, previewEvt.Content.AsMessage().Body, "📜 Write a ban of every user matching `@*:spam.example` to list `main`")
+	_, err := e.Mod.SendReaction(bg, e.Room, previewEvt.ID, "✅")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		content := map[string]any{}
+		return e.Mod.StateEvent(bg, list, event.StatePolicyUser, policy.StateKey("@*:spam.example"), &content) == nil && content["entity"] == "@*:spam.example"
+	}, 30*time.Second, 200*time.Millisecond, "the glob's rule is written once confirmed")
+
+	for cmd, want := range map[string]string{
+		"!policy ban @*:" + own:                     "would match Gavel's own account",
+		"!policy ban " + own:                        "would match Gavel's own server",
+		"!policy ban *":                             "would match every server",
+		"!policy ban " + string(e.Room):             "would match a desk's room",
+		"!policy ban @x:y.example --list community": "Gavel only reads list `community`",
+		"!policy ban @nope":                         "Give a user id (@spam:example.org), a room id or alias",
+	} {
+		assert.Contains(t, e.Command(e.Mod, cmd).Body, want, cmd)
+	}
+
+	reply = e.Command(e.Mod, "!policy unban "+spammer).Body
+	assert.Contains(t, reply, "Removed 1 rule about `"+spammer+"` from list `main`. This unbans no one by itself")
+	assert.Empty(t, stateRule(t, e, list, spammer))
+	assert.Contains(t, e.Command(e.Mod, "!policy unban "+spammer).Body, "List `main` has no rule about `"+spammer+"`")
+
+	// gavel -check: main may be written, community may not.
+	e.Cfg.PolicyLists[0].Write = true
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	data, err := e.Cfg.Marshal()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	var out strings.Builder
+	assert.ErrorIs(t, preflight.Run(bg, path, &out), preflight.ErrFailed)
+	assert.Contains(t, out.String(), "FAIL policy lists: policy list community has write: true, but Gavel's account has power level 0 there and m.policy.rule.user needs 50")
+	e.Cfg.PolicyLists = e.Cfg.PolicyLists[1:]
+	data, err = e.Cfg.Marshal()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	out.Reset()
+	require.NoError(t, preflight.Run(bg, path, &out), out.String())
+	assert.Contains(t, out.String(), "ok   policy lists: main ("+string(list)+", 1 rules) is read and written")
 }
