@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mau.fi/util/glob"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -145,7 +144,7 @@ func (m *Moderator) checkPolicyEntity(entity string) *Outcome {
 		if strings.Trim(entity, "*?@!#:.") == "" {
 			return refuse(notice.New().Raw("Not done: ").Code(entity).Raw(" would match every " + string(kind) + ". Gavel does not write such a rule."))
 		}
-		if len(entity) > policy.MaxEntity || glob.Compile(entity) == nil { // as policy.Parse reads it
+		if len(entity) > policy.MaxEntity || !policy.Valid(entity) {
 			return refuse(notice.New().Raw("Not done: ").Code(entity).Raw(" is not a glob Gavel can match (too long, or too many ?)."))
 		}
 	} else {

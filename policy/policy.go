@@ -4,7 +4,8 @@
 // and org.matrix.mjolnir.rule.*. An Index holds the rules of the followed
 // lists in memory, kept from their state (Load at start, Apply for each
 // change sync brings), and answers Match for a card's entities without
-// a request: literal entities by map, globs separately.
+// a request: literal entities by map, globs separately, both
+// case-sensitive, as the bots that enforce the lists match them.
 //
 // Everything in a list is someone else's text: an entity or reason may
 // hold HTML, pings or kilobytes. This package keeps it as given (reasons
@@ -20,7 +21,6 @@ import (
 	"strings"
 	"sync"
 
-	"go.mau.fi/util/glob"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -112,14 +112,14 @@ type Rule struct {
 	Timestamp int64 // the event's, in milliseconds
 	EventID   id.EventID
 
-	glob glob.Glob // for a glob entity
+	glob matcher // for a glob entity
 }
 
 // IsGlob reports whether the rule's entity is a glob.
 func (r *Rule) IsGlob() bool { return r.glob != nil }
 
 // Matches reports whether the rule's entity matches s: equal for a
-// literal entity, the glob (case-insensitive, as mautrix's) for a glob.
+// literal entity, the glob (glob.go) for a glob.
 func (r *Rule) Matches(s string) bool {
 	if r.glob != nil {
 		return r.glob.Match(s)
@@ -131,7 +131,7 @@ func (r *Rule) Matches(s string) bool {
 // rule about entity would.
 func Matches(entity, s string) bool {
 	if IsGlob(entity) {
-		g := glob.Compile(entity)
+		g := compileGlob(entity)
 		return g != nil && g.Match(s)
 	}
 	return entity == s
@@ -189,7 +189,7 @@ func Parse(evt *event.Event) (rule *Rule, invalid bool) {
 		rule.Reason = textcut.Runes(*c.Reason, MaxReason-1) // with its "…"
 	}
 	if IsGlob(entity) {
-		if rule.glob = glob.Compile(entity); rule.glob == nil {
+		if rule.glob = compileGlob(entity); rule.glob == nil {
 			return nil, true
 		}
 	}

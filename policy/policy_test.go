@@ -51,13 +51,17 @@ func TestMatchLiteralAndGlob(t *testing.T) {
 	assert.Equal(t, "community", got[1].Rule.List)
 	assert.True(t, got[1].Rule.IsGlob())
 
-	got = ix.Match(Entities{User: "@x:SPAM.example", Server: "a.spam.example", Room: "!bad:example.org"})
+	got = ix.Match(Entities{User: "@x:spam.example", Server: "a.spam.example", Room: "!bad:example.org"})
 	require.Len(t, got, 3)
 	assert.Equal(t, "*.spam.example", got[0].Rule.Entity)  // main first
 	assert.Equal(t, "@*:spam.example", got[1].Rule.Entity) // then community's, users first
 	assert.Equal(t, Room, got[2].Rule.Kind)
 
 	assert.Empty(t, ix.Match(Entities{User: "@friend:example.org", Server: "spam.example", Room: "!good:example.org"}))
+	// Case-sensitive, globs too, as Draupnir matches them.
+	assert.Empty(t, ix.Match(Entities{User: "@x:SPAM.example", Server: "A.spam.EXAMPLE", Room: "!BAD:example.org"}))
+	assert.Len(t, ix.Match(Entities{User: "@spaammer:example.org"}), 0, "? is one character")
+	assert.Len(t, ix.Match(Entities{User: "@spummer:example.org"}), 1)
 	assert.Empty(t, ix.Match(Entities{}))
 }
 
@@ -121,7 +125,7 @@ func TestEntityKindAndWriting(t *testing.T) {
 }
 
 // bigIndex is a list of n rules, globs of them globs, spread over the
-// kinds.
+// kinds (the globs with ?, in users, one in ten).
 func bigIndex(n, globs int) *Index {
 	ix := newIndex()
 	state := make([]*event.Event, 0, n)
@@ -143,6 +147,9 @@ func bigIndex(n, globs int) *Index {
 				entity = fmt.Sprintf("!*:spam%d.example", i)
 			default:
 				entity = fmt.Sprintf("*.spam%d.example", i)
+			}
+			if i%10 == 0 { // a tenth with ? and two *: regular expressions
+				entity = fmt.Sprintf("@spam??*:*.spam%d.example", i)
 			}
 		}
 		state = append(state, ruleEvent(mainRoom, typ, fmt.Sprint(i), ban(entity, "spam")))
