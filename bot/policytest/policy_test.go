@@ -152,6 +152,24 @@ func TestWriteRules(t *testing.T) {
 	assert.Empty(t, stateRule(t, e, list, spammer))
 	assert.Contains(t, e.Command(e.Mod, "!policy unban "+spammer).Body, "List `main` has no rule about `"+spammer+"`")
 
+	// Draupnir's library reads what Gavel wrote as Gavel does, globs and
+	// a rule of an older type (the moderator's) included.
+	for _, entity := range []string{"*.spam.example", "spam.example", "@sp?m*:evil.example", "!abc:evil.example", "#bad:evil.example", "!*:evil.example", "@Bob:evil.example"} {
+		assert.Contains(t, e.Command(e.Mod, "!policy ban "+entity+" --yes --reason interop").Body, "📜 Banned `"+entity+"`")
+	}
+	rule(t, e.Mod, list, "org.matrix.mjolnir.rule.server", "rule:bad.example", ban("bad.example", "old type"))
+	require.Eventually(t, func() bool {
+		return strings.Contains(e.Command(e.Mod, "!policy check bad.example").Body, "old type")
+	}, 30*time.Second, 500*time.Millisecond)
+	t.Run("Draupnir's library agrees", func(t *testing.T) {
+		interop(t, e, list, map[policy.Kind][]string{
+			policy.User: {"@a:spam.example", "@a:SPAM.example", "@spam:evil.example", "@spammer:evil.example", "@spm:evil.example",
+				"@Bob:evil.example", "@bob:evil.example", spammer, "@x:a.spam.example"},
+			policy.Room:   {"!abc:evil.example", "!xyz:evil.example", "#bad:evil.example", "!abc:good.example", "#good:evil.example"},
+			policy.Server: {"a.spam.example", "spam.example", "x.spam.example.org", "SPAM.example", "bad.example", "evil.example"},
+		})
+	})
+
 	// gavel -check: main may be written, community may not.
 	e.Cfg.PolicyLists[0].Write = true
 	path := filepath.Join(t.TempDir(), "config.yaml")
@@ -167,5 +185,5 @@ func TestWriteRules(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	out.Reset()
 	require.NoError(t, preflight.Run(bg, path, &out), out.String())
-	assert.Contains(t, out.String(), "ok   policy lists: main ("+string(list)+", 1 rules) is read and written")
+	assert.Contains(t, out.String(), "ok   policy lists: main ("+string(list)+", 9 rules) is read and written")
 }
