@@ -198,7 +198,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Client: cli, Store: st, Room: room, Desks: b.desks.Rooms()[1:], Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
-	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
+	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver(), Policy: b.policy}
 	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	b.mod, err = moderation.New(moderation.Config{Admin: b.admin, Matrix: cli, Store: st, Prefix: prefix, Health: b.health,
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
@@ -213,7 +213,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Desks: b.desks, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
-		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
+		RoomReports: b.roomReports, Metrics: b.metrics, Policy: b.policy, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
 	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: commands.NewParser(cli, cfg.Commands.Prefix), Metrics: b.metrics, Commands: &cfg.Commands,
 		Desks: b.desks, PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,

@@ -560,15 +560,16 @@ type PolicyBan struct {
 
 var _ = declare(Spec{
 	Name: "policy ban", Group: GroupServer, Section: SectionPolicy,
-	Summary: "ban a user, room or server on a policy list that Gavel writes to: the bots that follow the list enforce it",
+	Summary: "ban a user, room or server on a policy list Gavel writes to, for the bots that follow it to enforce (a preview first, to confirm with ✅)",
 	Details: "Writes an m.policy.rule.user, .room or .server state event recommending m.ban to the list (--list, by default the first with write: true), through Gavel's own account. " +
 		"Its reason is --reason followed by the case (policy_reason_template, \"{reason} (case {report_id})\" by default); the reporter is never named. " +
-		"Gavel bans no one itself: Draupnir, Mjolnir, Meowlnir and the other bots following the list do. A glob (@*:spam.example, *.spam.example) needs a preview and ✅ (--yes skips it); a glob or id that would match Gavel's own account or server, or every server, is refused.",
+		"Gavel bans no one itself: Draupnir, Mjolnir, Meowlnir and the other bots following the list do. Replies with a preview first (a glob's says that it reaches every match, now and later); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. " +
+		"A glob (@*:spam.example, *.spam.example) or id that would match Gavel's own account, server or rooms, or every user, room or server, is refused.",
 }, func(c *PolicyBan) []Arg {
 	return []Arg{
 		policyEntity(&c.Entity), policyListArg(&c.List),
 		opt("reason", &c.Reason, "why, written in the rule").shown(`"text"`).as(RoleReason),
-		skipPreview(&c.Yes, "no preview for a glob: write at once"),
+		skipPreview(&c.Yes, "no preview: write at once"),
 		forReport(&c.Report),
 	}
 })

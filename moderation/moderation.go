@@ -300,11 +300,6 @@ func (m *Moderator) runCommand(ctx context.Context, a Actor, cmd commands.Comman
 	}
 	if !commands.Confirmed(cmd) && !m.DryRun {
 		out := m.previews[reflect.TypeOf(cmd)](ctx, a, cmd) // New checked that there is one
-		if out.Reply == nil {
-			// Nothing to confirm: a !policy ban of one user, room or
-			// server, where only a glob gets a preview.
-			return m.runCommand(ctx, a, commands.SetConfirmed(cmd))
-		}
 		if out.Pending != nil {
 			// What the action will be about, so that its preview is in its
 			// report's thread and the pending row keeps the report.

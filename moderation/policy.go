@@ -192,10 +192,9 @@ func (m *Moderator) deskRooms() []id.RoomID {
 	return m.Desks.Rooms()
 }
 
+// previewPolicyBan previews a rule: it reaches every server that follows
+// the list, a glob every user, room or server it matches.
 func (m *Moderator) previewPolicyBan(_ context.Context, c commands.PolicyBan) Outcome {
-	if !policy.IsGlob(c.Entity) {
-		return Outcome{} // one user, room or server: no preview
-	}
 	list, refused := m.writableList(c.List)
 	if refused != nil {
 		return *refused

@@ -8,6 +8,8 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/gavel-bot/gavel/commands"
+	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/policy"
 )
@@ -58,7 +60,7 @@ func PolicyContext(t *Text, matches []policy.Match, now time.Time) *Text {
 	if len(matches) == 0 {
 		return t
 	}
-	t.Newline().Raw("Policy lists: ")
+	t.Newline().Bold("Policy lists: ")
 	const most = 5
 	for i, m := range matches {
 		if i == most {
@@ -175,13 +177,37 @@ func PolicyStatus(t *Text, lists []policy.ListStats) *Text {
 	return t
 }
 
-// PolicyBanPreview is the preview of a glob's ban on a list.
+// PolicyBanPreview is the preview of a ban written to a list.
 func PolicyBanPreview(entity string, kind policy.Kind, list, reason string) *Text {
-	t := New().Raw("📜 Write a ban of every " + string(kind) + " matching ").Code(entity).Raw(" to list ").Code(list)
+	t := New().Raw("📜 Write a ban of ")
+	if policy.IsGlob(entity) {
+		t.Raw("every " + string(kind) + " matching ")
+	}
+	t.Code(entity).Raw(" to list ").Code(list)
 	if reason != "" {
 		t.Raw(", reason ").Code(reason)
 	}
-	return t.Raw("? Every bot that follows the list (Draupnir, Mjolnir, Meowlnir…) will act on each " + string(kind) + " the glob matches, now and later, on every server that follows it.")
+	if policy.IsGlob(entity) {
+		return t.Raw("? Every bot that follows the list (Draupnir, Mjolnir, Meowlnir…) will act on each " + string(kind) + " the glob matches, now and later, on every server that follows it.")
+	}
+	return t.Raw("? Every bot that follows the list (Draupnir, Mjolnir, Meowlnir…) will act on it, on every server that follows it.")
+}
+
+// PolicyBanButton (📜) bans user on list, for report ref: for the cards of
+// event and user reports whose user a writable list does not ban yet
+// (policy.Index.BanList).
+func PolicyBanButton(user id.UserID, ref mxid.ReportRef, prefix, list string) Button {
+	return Button{"📜", commands.PolicyBan{Entity: string(user), List: list, Report: ref},
+		prefix + "policy ban " + string(user) + " --list " + list + " --report " + ref.String(), "ban them on policy list " + list + " (asks first)"}
+}
+
+// WithPolicyBan appends 📜 to a card's buttons when a list Gavel writes
+// to does not ban user yet.
+func WithPolicyBan(buttons []Button, ix *policy.Index, user id.UserID, ref mxid.ReportRef, prefix string) []Button {
+	if list, ok := ix.BanList(user); ok && user != "" {
+		return append(buttons, PolicyBanButton(user, ref, prefix, list))
+	}
+	return buttons
 }
 
 // PolicyBanned is the reply of a rule written.

@@ -482,6 +482,30 @@ func (ix *Index) Rule(shortcode string, kind Kind, key string) *Rule {
 	return nil
 }
 
+// BanList returns the first list Gavel writes to (read, write: true)
+// where no ban matches user, for the card's 📜 button; false when there
+// is none.
+func (ix *Index) BanList(user id.UserID) (string, bool) {
+	if ix == nil || user == "" {
+		return "", false
+	}
+	matches := ix.Match(Entities{User: user})
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, l := range ix.lists {
+		if !l.Write || !l.loaded {
+			continue
+		}
+		banned := slices.ContainsFunc(matches, func(m Match) bool {
+			return m.Rule.List == l.Shortcode && event.PolicyRecommendation(m.Rule.Recommendation).IsBanOrTakedown()
+		})
+		if !banned {
+			return l.Shortcode, true
+		}
+	}
+	return "", false
+}
+
 // Stats returns each list's counts, in order.
 func (ix *Index) Stats() []ListStats {
 	if ix == nil {

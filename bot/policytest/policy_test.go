@@ -97,10 +97,12 @@ func stateRule(t *testing.T, e *bottest.Env, list id.RoomID, entity string) map[
 	return content
 }
 
-// TestWriteRules: !policy ban writes a rule through Gavel's account (a
-// glob after a preview and ✅), with the case in its reason and the
-// action on the card; refuses what would reach Gavel itself;
-// !policy unban empties the rule. gavel -check checks the power to write.
+// TestWriteRules: the card's 📜 and !policy ban write a rule through
+// Gavel's account after a preview and ✅ (or --yes), with the case in its
+// reason and the action on the card; the next card shows the rule; what
+// would reach Gavel itself is refused; !policy unban empties the rule;
+// Draupnir's library reads the rules as Gavel does; gavel -check checks
+// the power to write.
 func TestWriteRules(t *testing.T) {
 	e := bottest.NewEnv(t, nil)
 	own := e.BotCli.UserID.Homeserver()
@@ -112,24 +114,59 @@ func TestWriteRules(t *testing.T) {
 	spam := e.Spam("buy now")
 	e.Report(spam, "spam")
 	reportID := e.ReportID(spam)
-	require.Eventually(t, func() bool { return len(e.CardsOf("event")[reportID]) > 0 }, 30*time.Second, 100*time.Millisecond)
+	var card *event.Event
+	require.Eventually(t, func() bool {
+		cards := e.CardsOf("event")[reportID]
+		if len(cards) > 0 {
+			card = cards[0]
+		}
+		return card != nil
+	}, 30*time.Second, 100*time.Millisecond)
 	spammer := string(e.Spammer.UserID)
+	n := bottest.Itoa(reportID)
+	assert.Contains(t, card.Content.AsMessage().Body, "📜 ban them on policy list main (asks first)")
+	assert.NotContains(t, card.Content.AsMessage().Body, "Policy lists:", "nothing matches yet")
 
-	reply := e.Command(e.Mod, "!policy ban "+spammer+` --reason "buying <b>now</b>" --report `+bottest.Itoa(reportID)).Body
-	assert.Contains(t, reply, "📜 Banned `"+spammer+"` on list `main` (m.policy.rule.user, reason `buying <b>now</b> (case "+bottest.Itoa(reportID)+")`). The bots that follow the list enforce it")
-	assert.Equal(t, map[string]any{"entity": spammer, "recommendation": "m.ban", "reason": "buying <b>now</b> (case " + bottest.Itoa(reportID) + ")"}, stateRule(t, e, list, spammer))
-	card := e.CardsOf("event")[reportID][0]
+	// 📜 on the card: a preview, then ✅; the card lists the action.
+	press, err := e.Mod.SendReaction(bg, e.Room, card.ID, "📜")
+	require.NoError(t, err)
+	preview := e.AnswerEvent(press.EventID)
+	assert.Contains(t, preview.Content.AsMessage().Body, "📜 Write a ban of `"+spammer+"` to list `main`, reason `case "+n+"`?")
+	confirm, err := e.Mod.SendReaction(bg, e.Room, preview.ID, "✅")
+	require.NoError(t, err)
+	assert.Contains(t, e.AnswerEvent(confirm.EventID).Content.AsMessage().Body, "📜 Banned `"+spammer+"` on list `main` (m.policy.rule.user, reason `case "+n+"`). The bots that follow the list enforce it")
+	assert.Equal(t, map[string]any{"entity": spammer, "recommendation": "m.ban", "reason": "case " + n}, stateRule(t, e, list, spammer))
 	require.Eventually(t, func() bool {
 		edits := e.Edits(card.ID)
 		return len(edits) > 0 && strings.Contains(edits[len(edits)-1], "policy ban")
 	}, 30*time.Second, 100*time.Millisecond, "the card lists the action")
-	assert.Contains(t, e.Command(e.Mod, "!policy check "+spammer).Body, "main: `m.ban` `"+spammer+"`", "Gavel's own rule is matched at once")
+
+	// The next card about them says so, and has no 📜.
+	spam2 := e.Spam("buy again")
+	e.Report(spam2, "spam again")
+	report2 := e.ReportID(spam2)
+	var card2 *event.Event
+	require.Eventually(t, func() bool {
+		cards := e.CardsOf("event")[report2]
+		if len(cards) > 0 {
+			card2 = cards[0]
+		}
+		return card2 != nil
+	}, 30*time.Second, 100*time.Millisecond)
+	body := card2.Content.AsMessage().Body
+	assert.Contains(t, body, "Policy lists: main — `m.ban` `case "+n+"` (since ")
+	assert.NotContains(t, body, "📜")
+
+	// Typed, with --yes and a reason: the same rule, rewritten.
+	reply := e.Command(e.Mod, "!policy ban "+spammer+` --yes --reason "buying <b>now</b>" --report `+n).Body
+	assert.Contains(t, reply, "📜 Banned `"+spammer+"` on list `main` (m.policy.rule.user, reason `buying <b>now</b> (case "+n+")`). The bots that follow the list enforce it")
+	assert.Equal(t, "buying <b>now</b> (case "+n+")", stateRule(t, e, list, spammer)["reason"])
+	assert.Contains(t, e.Command(e.Mod, "!policy check "+spammer).Body, "main: `m.ban` `"+spammer+"` `buying <b>now</b> (case "+n+")`", "Gavel's own rule is matched at once")
 
 	// A glob: a preview, then ✅.
-	preview := e.Say(e.Mod, "!policy ban @*:spam.example --reason spam")
-	previewEvt := e.WaitReply(preview)
+	previewEvt := e.WaitReply(e.Say(e.Mod, "!policy ban @*:spam.example --reason spam"))
 	assert.Contains(t, previewEvt.Content.AsMessage().Body, "📜 Write a ban of every user matching `@*:spam.example` to list `main`")
-	_, err := e.Mod.SendReaction(bg, e.Room, previewEvt.ID, "✅")
+	_, err = e.Mod.SendReaction(bg, e.Room, previewEvt.ID, "✅")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		content := map[string]any{}
