@@ -31,56 +31,66 @@ func policyIndex(lists []config.PolicyList) *policy.Index {
 	return policy.NewIndex(out)
 }
 
-// followPolicyLists joins each list's room and reads its rules. A list
-// Gavel cannot join or read does not stop Gavel: cards go without it, and
-// the log and !status say so.
+// followPolicyLists joins each list's room and reads its rules, each
+// within policyListWait. A list Gavel cannot join or read in time does
+// not stop Gavel: cards go without it, and the log and !status say so.
 func (b *Bot) followPolicyLists(ctx context.Context) {
 	for _, l := range b.cfg.PolicyLists {
-		log := b.log.With().Str("policy_list", l.Shortcode).Str("room", l.Room).Logger()
-		var roomID id.RoomID
-		err := b.untilReachable(ctx, "joining policy list "+l.Shortcode, func() error {
-			resp, err := b.client.JoinRoom(ctx, l.Room, nil)
-			if err == nil {
-				roomID = resp.RoomID
-			}
-			return err
-		})
-		if err != nil {
-			log.Error().Err(err).Msgf("Cannot join policy list %s's room: invite %s to it, or make it public; cards and !policy go without it meanwhile", l.Shortcode, b.cfg.Matrix.UserID)
-			continue
+		b.followPolicyList(ctx, l)
+	}
+}
+
+// policyListWait bounds joining a list's room (over federation, for a
+// room of another server) and reading its state, while Gavel starts.
+const policyListWait = time.Minute
+
+func (b *Bot) followPolicyList(ctx context.Context, l config.PolicyList) {
+	ctx, cancel := context.WithTimeout(ctx, policyListWait)
+	defer cancel()
+	log := b.log.With().Str("policy_list", l.Shortcode).Str("room", l.Room).Logger()
+	var roomID id.RoomID
+	err := b.untilReachable(ctx, "joining policy list "+l.Shortcode, func() error {
+		resp, err := b.client.JoinRoom(ctx, l.Room, nil)
+		if err == nil {
+			roomID = resp.RoomID
 		}
-		b.policy.SetRoom(l.Shortcode, roomID)
-		start := time.Now()
-		state, err := b.roomState(ctx, roomID)
-		if err != nil {
-			log.Error().Err(err).Msg("Cannot read the policy list's state; cards and !policy go without it until Gavel restarts")
-			continue
+		return err
+	})
+	if err != nil {
+		log.Error().Err(err).Msgf("Cannot join policy list %s's room: invite %s to it, or make it public, and restart Gavel; cards and !policy go without it meanwhile", l.Shortcode, b.cfg.Matrix.UserID)
+		return
+	}
+	b.policy.SetRoom(l.Shortcode, roomID)
+	start := time.Now()
+	state, err := b.roomState(ctx, roomID)
+	if err != nil {
+		log.Error().Err(err).Msg("Cannot read the policy list's state; cards and !policy go without it until Gavel restarts")
+		return
+	}
+	b.policy.Load(roomID, state)
+	for _, s := range b.policy.Stats() {
+		if s.Shortcode == l.Shortcode {
+			log.Info().Int("rules", s.Rules).Int("invalid", s.Invalid).Dur("took", time.Since(start)).Msg("Policy list read")
 		}
-		b.policy.Load(roomID, state)
-		for _, s := range b.policy.Stats() {
-			if s.Shortcode == l.Shortcode {
-				log.Info().Int("rules", s.Rules).Int("invalid", s.Invalid).Dur("took", time.Since(start)).Msg("Policy list read")
-			}
-		}
-		if l.Write {
-			if problem := preflight.PolicyWritePower(state, b.cfg.Matrix.UserID); problem != "" {
-				log.Error().Msgf("Policy list %s has write: true, but %s: give Gavel's account that power level there, or set write: false", l.Shortcode, problem)
-			}
+	}
+	if l.Write {
+		if problem := preflight.PolicyWritePower(state, b.cfg.Matrix.UserID); problem != "" {
+			log.Error().Msgf("Policy list %s has write: true, but %s: give Gavel's account that power level there, or set write: false", l.Shortcode, problem)
 		}
 	}
 }
 
 // roomState reads a room's whole state through the client API.
 func (b *Bot) roomState(ctx context.Context, roomID id.RoomID) ([]*event.Event, error) {
-	var state []*event.Event
-	err := b.untilReachable(ctx, "reading a policy list's state", func() error {
-		_, err := b.client.MakeRequest(ctx, http.MethodGet, b.client.BuildClientURL("v3", "rooms", roomID, "state"), nil, &state)
+	var data []byte
+	err := b.untilReachable(ctx, "reading a policy list's state", func() (err error) {
+		data, err = b.client.MakeRequest(ctx, http.MethodGet, b.client.BuildClientURL("v3", "rooms", roomID, "state"), nil, nil)
 		return err
 	})
-	for _, evt := range state {
-		evt.RoomID = roomID
+	if err != nil {
+		return nil, err
 	}
-	return state, err
+	return policy.DecodeState(roomID, data)
 }
 
 // onPolicyRule keeps a followed list's rule from sync.

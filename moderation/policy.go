@@ -228,11 +228,10 @@ func (m *Moderator) policyBan(ctx context.Context, c commands.PolicyBan) Outcome
 	reason := m.policyReason(c.Reason, c.Report)
 	content := policy.Ban(c.Entity, reason)
 	key := policy.StateKey(c.Entity)
-	resp, err := m.Matrix.SendStateEvent(ctx, list.Room, kind.Type(), key, content)
-	if err != nil {
+	if _, err := m.Matrix.SendStateEvent(ctx, list.Room, kind.Type(), key, content); err != nil {
 		return NotDone(notice.PolicyWriteFailed(list.Shortcode, m.Matrix.UserID, err))
 	}
-	m.applyOwnRule(list.Room, kind.Type(), key, resp.EventID, content)
+	m.applyOwnRule(list.Room, kind.Type(), key, content)
 	return Done(notice.PolicyBanned(c.Entity, kind, list.Shortcode, reason))
 }
 
@@ -249,11 +248,10 @@ func (m *Moderator) policyUnban(ctx context.Context, c commands.PolicyUnban) Out
 			continue
 		}
 		typ := event.Type{Type: r.Type, Class: event.StateEventType}
-		resp, err := m.Matrix.SendStateEvent(ctx, list.Room, typ, r.StateKey, struct{}{})
-		if err != nil {
+		if _, err := m.Matrix.SendStateEvent(ctx, list.Room, typ, r.StateKey, struct{}{}); err != nil {
 			return NotDone(notice.PolicyWriteFailed(list.Shortcode, m.Matrix.UserID, err))
 		}
-		m.applyOwnRule(list.Room, typ, r.StateKey, resp.EventID, nil)
+		m.applyOwnRule(list.Room, typ, r.StateKey, nil)
 		removed++
 	}
 	if removed == 0 {
@@ -265,11 +263,11 @@ func (m *Moderator) policyUnban(ctx context.Context, c commands.PolicyUnban) Out
 
 // applyOwnRule puts a rule Gavel wrote into the index at once: sync
 // leaves out Gavel's own events.
-func (m *Moderator) applyOwnRule(room id.RoomID, typ event.Type, key string, eventID id.EventID, content *event.ModPolicyContent) {
+func (m *Moderator) applyOwnRule(room id.RoomID, typ event.Type, key string, content *event.ModPolicyContent) {
 	raw := json.RawMessage(`{}`)
 	if content != nil {
 		raw, _ = json.Marshal(content)
 	}
-	m.Policy.Apply(&event.Event{Type: typ, StateKey: &key, RoomID: room, ID: eventID, Sender: m.Matrix.UserID,
+	m.Policy.Apply(&event.Event{Type: typ, StateKey: &key, RoomID: room, Sender: m.Matrix.UserID,
 		Timestamp: time.Now().UnixMilli(), Content: event.Content{VeryRaw: raw}})
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -174,4 +175,38 @@ func BenchmarkMatch(b *testing.B) {
 	for b.Loop() {
 		ix.Match(e)
 	}
+}
+
+// BenchmarkLoad is reading a list of 50,000 rules (1,000 globs) at start:
+// the JSON of its /state parsed and loaded into a fresh index. It reports
+// the heap the loaded index keeps (after the state is dropped). Targets:
+// 5 s and 30 MB.
+func BenchmarkLoad(b *testing.B) {
+	var state []map[string]any
+	for _, l := range bigIndex(50_000, 1_000).lists {
+		for key, r := range l.rules {
+			state = append(state, map[string]any{"type": key.typ, "state_key": key.key, "sender": "@mod:example.org", "origin_server_ts": 1_700_000_000_000,
+				"event_id": "$" + key.key + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF", "room_id": mainRoom,
+				"content": map[string]string{"entity": r.Entity, "recommendation": "m.ban", "reason": "spam " + strings.Repeat("x", 40)}})
+		}
+	}
+	data, err := json.Marshal(state)
+	require.NoError(b, err)
+	var retained float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		evts, err := DecodeState(mainRoom, data)
+		require.NoError(b, err)
+		ix := newIndex()
+		ix.Load(mainRoom, evts)
+		evts = nil
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		retained = float64(after.HeapAlloc-before.HeapAlloc) / 1e6
+		runtime.KeepAlive(ix)
+	}
+	b.ReportMetric(retained, "MB-retained")
+	b.ReportMetric(float64(len(data))/1e6, "MB-state")
 }
