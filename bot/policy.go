@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -91,6 +92,33 @@ func (b *Bot) roomState(ctx context.Context, roomID id.RoomID) ([]*event.Event, 
 		return nil, err
 	}
 	return policy.DecodeState(roomID, data)
+}
+
+// policyGaps reads again the whole state of each list whose timeline in
+// resp is limited (a first sync, or more changes than a sync returns), and
+// takes the list's rules out of resp: the state read after resp holds
+// them. When the state cannot be read, resp's rules are applied as they
+// come, and the gap stays until the next one or a restart.
+func (b *Bot) policyGaps(ctx context.Context, resp *mautrix.RespSync) {
+	for roomID, room := range resp.Rooms.Join {
+		if !room.Timeline.Limited || !b.policy.Follows(roomID) {
+			continue
+		}
+		state, err := b.roomState(ctx, roomID)
+		if err != nil {
+			b.log.Warn().Err(err).Stringer("room_id", roomID).Msg("Could not read a policy list's state after a gap in sync; some of its changes may be missing until Gavel restarts")
+			continue
+		}
+		b.policy.Load(roomID, state)
+		b.log.Info().Stringer("room_id", roomID).Int("events", len(state)).Msg("Read a policy list's state again after a gap in sync")
+		kept := room.Timeline.Events[:0]
+		for _, evt := range room.Timeline.Events {
+			if _, rule := policy.KindOf(evt.Type); !rule {
+				kept = append(kept, evt)
+			}
+		}
+		room.Timeline.Events = kept
+	}
 }
 
 // onPolicyRule keeps a followed list's rule from sync.

@@ -87,6 +87,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 				return err
 			}
 		}
+		b.policyGaps(ctx, resp)
 		if since == "" {
 			b.dropHistory(resp)
 		} else {
@@ -136,7 +137,9 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 			// timeline.
 			Timeline: &mautrix.FilterPart{Limit: TimelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
 				Types: append([]event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}, policy.Types()...)},
-			State: &mautrix.FilterPart{Types: append([]event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption}, policy.Types()...),
+			// Not the rules: a list's whole state would come in a first
+			// sync or after a gap; policyGaps reads it with /state then.
+			State: &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption},
 				LazyLoadMembers: true},
 			Ephemeral:   none,
 			AccountData: none,
