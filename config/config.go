@@ -4,7 +4,7 @@
 // type are errors that name the key and its line; every problem found is
 // reported at once, so a new user fixes the file in one go.
 //
-// Of Gavel's packages it may import: commands, internal/mxid.
+// Of Gavel's packages it may import: commands, internal/mxid, policy.
 package config
 
 import (
@@ -29,6 +29,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/policy"
 )
 
 // Config is Gavel's whole configuration. The yaml tags are the keys of
@@ -110,10 +111,6 @@ type PolicyList struct {
 	// power to send m.policy.rule.* state in the room.
 	Write bool `yaml:"write,omitempty"`
 }
-
-// DefaultPolicyReasonTemplate is policy_reason_template's default: the
-// moderator's reason and the case, never the reporter.
-const DefaultPolicyReasonTemplate = "{reason} (case {report_id})"
 
 // CopiesToServerDesk reports whether the server desk gets a card of the
 // reports this desk gets.
@@ -795,14 +792,14 @@ func (c *Config) validatePolicyLists(bad func(key, format string, args ...any)) 
 		}
 	}
 	if t := c.PolicyReasonTemplate; t != "" && (!strings.Contains(t, "{reason}") || utf8.RuneCountInString(t) > 200) {
-		bad("policy_reason_template", "must hold {reason} and be at most 200 characters, like %q", DefaultPolicyReasonTemplate)
+		bad("policy_reason_template", "must hold {reason} and be at most 200 characters, like %q", policy.DefaultReasonTemplate)
 	}
 }
 
 // ReasonTemplate is policy_reason_template, or its default.
 func (c *Config) ReasonTemplate() string {
 	if c.PolicyReasonTemplate == "" {
-		return DefaultPolicyReasonTemplate
+		return policy.DefaultReasonTemplate
 	}
 	return c.PolicyReasonTemplate
 }

@@ -534,7 +534,7 @@ func TestPolicyLists(t *testing.T) {
 `))
 	require.NoError(t, err)
 	assert.Equal(t, []PolicyList{{Room: "#bans:example.org", Shortcode: "main", Write: true}, {Room: "!community:example.org", Shortcode: "community"}}, cfg.PolicyLists)
-	assert.Equal(t, DefaultPolicyReasonTemplate, cfg.ReasonTemplate())
+	assert.Equal(t, "{reason} (case {report_id})", cfg.ReasonTemplate())
 
 	_, err = Parse([]byte(minimal + `policy_lists:
   - room: "bans"

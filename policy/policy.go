@@ -297,18 +297,6 @@ func NewIndex(lists []ListConfig) *Index {
 	return ix
 }
 
-// Lists returns the lists' configuration, in order.
-func (ix *Index) Lists() []ListConfig {
-	if ix == nil {
-		return nil
-	}
-	out := make([]ListConfig, len(ix.lists))
-	for i, l := range ix.lists {
-		out[i] = l.ListConfig
-	}
-	return out
-}
-
 // SetRoom tells the index which room a list is in, once its alias is
 // resolved.
 func (ix *Index) SetRoom(shortcode string, room id.RoomID) {
@@ -497,19 +485,6 @@ func (ix *Index) Rules(shortcode string, kind Kind, entity string) ([]*Rule, boo
 		return out, true
 	}
 	return nil, false
-}
-
-// Rule returns the rule a list holds under the stable type of kind and
-// stateKey, or nil.
-func (ix *Index) Rule(shortcode string, kind Kind, key string) *Rule {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	for _, l := range ix.lists {
-		if l.Shortcode == shortcode {
-			return l.rules[stateKey{kind.Type().Type, key}]
-		}
-	}
-	return nil
 }
 
 // BanList returns the first list Gavel writes to (read, write: true)

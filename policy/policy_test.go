@@ -123,6 +123,8 @@ func TestEntityKindAndWriting(t *testing.T) {
 	assert.Equal(t, "spam", Reason("", "spam", ""))
 	assert.Equal(t, "case 12", Reason("", "", "12"))
 	assert.Equal(t, "[12] spam", Reason("[{report_id}] {reason}", "spam", "12"))
+	assert.Equal(t, "spam", Reason("[{report_id}] {reason}", "spam", ""))
+	assert.Equal(t, "spam, see", Reason("{reason}, see {report_id}", "spam", ""))
 }
 
 // bigIndex is a list of n rules, globs of them globs, spread over the

@@ -3,6 +3,7 @@ package policy
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"regexp"
 	"strings"
 
 	"maunium.net/go/mautrix/event"
@@ -26,16 +27,17 @@ func Ban(entity, reason string) *event.ModPolicyContent {
 }
 
 // Reason fills the reason template: {reason} and {report_id} are
-// replaced, and a template whose report part is left empty loses its
-// empty brackets ("spam ()" -> "spam").
+// replaced. Without a report, the bracketed part that names it goes
+// ("spam (case {report_id})" -> "spam"); without a reason, the brackets
+// around the rest ("(case 12)" -> "case 12").
 func Reason(template, reason, reportID string) string {
 	if template == "" {
 		template = DefaultReasonTemplate
 	}
-	out := strings.NewReplacer("{reason}", reason, "{report_id}", reportID).Replace(template)
 	if reportID == "" {
-		out = strings.ReplaceAll(out, "(case )", "")
+		template = reportPart.ReplaceAllString(template, "")
 	}
+	out := strings.NewReplacer("{reason}", reason, "{report_id}", reportID).Replace(template)
 	if reason == "" {
 		out = strings.TrimPrefix(strings.TrimSpace(out), "(")
 		out = strings.TrimSuffix(out, ")")
@@ -43,5 +45,9 @@ func Reason(template, reason, reportID string) string {
 	return strings.Join(strings.Fields(out), " ")
 }
 
-// DefaultReasonTemplate is policy_reason_template's default.
+// reportPart is the bracketed part of a template that names the report.
+var reportPart = regexp.MustCompile(`[(\[][^()\[\]]*\{report_id\}[^()\[\]]*[)\]]|\{report_id\}`)
+
+// DefaultReasonTemplate is policy_reason_template's default: the
+// moderator's reason and the case, never the reporter.
 const DefaultReasonTemplate = "{reason} (case {report_id})"
