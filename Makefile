@@ -108,7 +108,7 @@ test: test-deps synapse
 # Fuzz targets, package:target. `make test` runs each for 10 s; `make fuzz`
 # for FUZZTIME each. Failing inputs are written to the package's
 # testdata/fuzz/<target>/, where they become regression tests.
-FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase ./notice:FuzzCardWithDossier
+FUZZ_TARGETS := ./commands:FuzzParse ./internal/mxid:FuzzValidators ./notice:FuzzReportNotice ./notice:FuzzCardWithCase ./notice:FuzzCardWithDossier ./policy:FuzzRule
 FUZZTIME ?= 10m
 fuzz:
 	@for target in $(FUZZ_TARGETS); do \
@@ -118,14 +118,16 @@ fuzz:
 	done
 
 # Benchmarks: first the Go micro-benchmarks (rendering a notice, the
-# database side of a poll and of !stats over 100,000 cases, reading a
-# desk's space of 1,000 rooms from a real Synapse: a few minutes, most of
-# them creating the rooms), then
-# cmd/gavel-bench, which runs bin/gavel against a real Synapse and prints
-# the table in docs/performance.md (about 30 minutes, 10 of them idle;
-# BENCH_FLAGS=-idle=1m shortens that).
+# database side of a poll, a card against 50,000 policy rules, !stats over
+# 100,000 cases, reading a desk's space of 1,000 rooms from a real
+# Synapse: a few minutes, most of them creating the rooms), then
+# cmd/gavel-bench, which runs bin/gavel against a real Synapse on SQLite,
+# then on PostgreSQL behind nginx, and prints the table in
+# docs/performance.md (about 50 minutes, 10 of them idle;
+# BENCH_FLAGS=-idle=1m shortens that, -backends sqlite leaves out
+# PostgreSQL).
 bench: build synapse
-	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/ ./stats/
+	$(GO) test -run '^$$' -bench . -benchmem ./notice/ ./store/ ./policy/ ./stats/
 	$(GO) test -run '^$$' -bench RefreshSpace1000 -benchtime 1x -benchmem -timeout 30m ./desk/
 	$(GO) run ./cmd/gavel-bench -gavel bin/gavel $(BENCH_FLAGS)
 

@@ -49,7 +49,7 @@ func TestCheckDesks(t *testing.T) {
 	t.Logf("gavel -check:\n%s", out)
 	assert.Contains(t, out, "ok   database: ", "the desks come after the other checks")
 	assert.Contains(t, out, "ok   roles: desk gaming: the power level each command it runs needs in its room (desks[].power_levels; the others are the server desk's):\n"+
-		"       read: 50 — help, reports, report show, room show, desk refresh, status\n"+
+		"       read: 50 — help, reports, report show, room show, policy check, policy list, desk refresh, status\n"+
 		"       cases: 50 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate\n"+
 		"       room: 50 — kick, ban, unban, redact event\n"+
 		"       destructive: 100 — redact user\n", "the desk's own table, without the server desk's commands")

@@ -66,7 +66,7 @@ func (s *checkSetup) check(t *testing.T, room id.RoomID, botToken, adminToken, p
 }
 
 // checkNames are the checks in the order -check runs them.
-var checkNames = []string{"config", "roles", "homeserver", "bot token", "admin token", "synapse", "management room", "encryption", "synapse.database", "database"}
+var checkNames = []string{"config", "roles", "homeserver", "bot token", "admin token", "synapse", "management room", "encryption", "policy lists", "synapse.database", "database"}
 
 // assertLines checks that out has a line per check up to the one named
 // failed ("" for none), each ok before it.
@@ -109,10 +109,10 @@ func TestCheck(t *testing.T) {
 	assert.Contains(t, out, fmt.Sprintf("ok   management room: %s is in matrix.management_room %s\n", s.bot.UserID, s.room))
 	assert.Contains(t, out, fmt.Sprintf("ok   database: DIR/gavel.db does not exist yet: Gavel creates it at schema v%d\n", store.LatestVersion()))
 	assert.Contains(t, out, "ok   roles: the power level each command needs in matrix.management_room, by group (commands.power_levels and commands.min_power_level; see docs/roles.md):\n"+
-		"       read: 50 — help, reports, report show, user, room show, desk refresh, status, audit\n"+
+		"       read: 50 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit\n"+
 		"       cases: 50 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate\n"+
 		"       room: 50 — kick, ban, unban, redact event\n"+
-		"       server: 50 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, suspend, unsuspend, lock, unlock, shadowban, unshadowban, room block, room unblock\n"+
+		"       server: 50 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, suspend, unsuspend, lock, unlock, shadowban, unshadowban, room block, room unblock, policy ban, policy unban\n"+
 		"       destructive: 100 — deactivate, room delete, redact user\n"+
 		"ok   homeserver: ", "the table, once, with the defaults")
 	assert.Equal(t, 1, strings.Count(out, "roles:"))

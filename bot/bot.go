@@ -14,8 +14,8 @@
 //
 // Of Gavel's packages it may import: adminapi, commands, config, desk, doorbell,
 // dossier, feed, intake, internal/e2ee, internal/mxid, internal/retry,
-// internal/textcut, metrics, moderation, notice, outbox, preflight,
-// roomreports, stats, store.
+// internal/textcut, metrics, moderation, notice, outbox, policy,
+// preflight, roomreports, stats, store.
 package bot
 
 import (
@@ -46,6 +46,7 @@ import (
 	"github.com/gavel-bot/gavel/moderation"
 	"github.com/gavel-bot/gavel/notice"
 	"github.com/gavel-bot/gavel/outbox"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/preflight"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/stats"
@@ -77,6 +78,8 @@ type Bot struct {
 	// session knows of each desk's room.
 	desks *desk.Desks
 	rooms map[id.RoomID]*deskRoom
+	// policy is the followed policy lists' rules (policy.go).
+	policy *policy.Index
 
 	// active is Options.Active, or nil.
 	active func() error
@@ -188,6 +191,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	}
 	b.desks = desk.FromConfig(cfg)
 	b.rooms = deskRooms(b.desks)
+	b.policy = policyIndex(cfg.PolicyLists)
 	if b.metrics == nil {
 		b.metrics = metrics.New(opts.Version, b.current().Sources(st))
 	}
@@ -197,7 +201,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		Client: cli, Store: st, Room: room, Desks: b.desks.Rooms()[1:], Prefix: prefix, Metrics: b.metrics,
 		Log: log.With().Str("component", "outbox").Logger(), Guard: b.mustEncrypt, Decrypt: b.decryptOwn, AfterSend: opts.AfterSend,
 	})
-	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver()}
+	gatherer := &dossier.Gatherer{Admin: b.admin, Store: st, Server: cfg.Matrix.UserID.Homeserver(), Policy: b.policy}
 	b.roomReports = roomreports.New(b.admin, cfg.Synapse.Database)
 	zone, err := cfg.Stats.Location() // checked by Validate
 	if err != nil {
@@ -207,7 +211,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 		ManagementRoom: room, Desks: b.desks, RefreshDesk: b.desks.Refresh, DeskJoined: b.deskJoined, Encrypted: b.deskEncrypted, Protected: b.protected, DryRun: cfg.Commands.DryRun, ConfirmTimeout: cfg.Commands.ConfirmTimeout,
 		DeleteOnResolve: cfg.Reports.DeleteOnResolve, NotifyReporter: cfg.Reports.NotifyReporter, NotifyTemplate: cfg.Reports.NotifyTemplate,
 		Dossier: gatherer, RoomReports: b.roomReports, Notify: b.sender.Notify, Metrics: b.metrics, Log: log.With().Str("component", "tasks").Logger(),
-		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, StatsZone: zone, WeeklyStats: cfg.Stats.Weekly, Clock: opts.StatsClock})
+		Levels: func() commands.Levels { return cfg.Commands.Levels() }, PowerLevel: b.powerLevel, Policy: b.policy, PolicyReason: cfg.ReasonTemplate(),
+		StatsZone: zone, WeeklyStats: cfg.Stats.Weekly, Clock: opts.StatsClock})
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +221,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts Options) 
 	b.feed = feed.New(feed.Config{
 		Admin: b.admin, Store: st, Room: room, Desks: b.desks, Prefix: prefix, Reports: cfg.Reports, Server: cfg.Matrix.UserID.Homeserver(),
 		Log: log.With().Str("component", "feed").Logger(), Notify: b.sender.Notify, Options: opts.Feed, Dossier: gatherer,
-		RoomReports: b.roomReports, Metrics: b.metrics, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
+		RoomReports: b.roomReports, Metrics: b.metrics, Policy: b.policy, Duplicate: b.mod.AddDuplicate, LateCard: b.mod.LateCard, Deleted: b.mod.MarkDeleted,
 	})
 	b.intake = intake.New(intake.Config{Store: st, Mod: b.mod, Parser: commands.NewParser(cli, cfg.Commands.Prefix), Metrics: b.metrics, Commands: &cfg.Commands,
 		Desks: b.desks, PowerLevel: b.powerLevel, Refusal: b.securityRefusal, Failed: func() { b.syncFailed.Store(true) }, Notify: b.sender.Notify,
@@ -304,6 +309,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		b.markEncrypted(ctx, b.serverRoom(), &encryption)
 	}
 	b.joinDesks(ctx)
+	b.followPolicyLists(ctx)
 	b.desks.Connect(b.admin, b.client, b.store, b.log.With().Str("component", "desks").Logger())
 	if err := b.desks.Load(ctx, b.store); err != nil {
 		return err

@@ -595,3 +595,33 @@ func TestEncryptionStartupErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "log the bot in afresh (a plain /login, not a chat client) and put the new token in matrix.access_token")
 	})
 }
+
+// TestEncryptedDesk: a community desk whose room is end-to-end encrypted
+// works as an encrypted management room does: its cards and replies go
+// out encrypted, encrypted commands run there, one sent in the clear is
+// refused. The management room stays in the clear.
+func TestEncryptedDesk(t *testing.T) {
+	e := newEnv(t, nil)
+	e.Cfg.Reports.OnFirstStart = config.FirstStartSkip
+	e.Cfg.Encryption.PickleKey = testPickleKey
+	resp, err := e.Mod.CreateRoom(bg, &mautrix.ReqCreateRoom{Name: "Encrypted desk", Invite: []id.UserID{e.BotCli.UserID},
+		InitialState: []*event.Event{{Type: event.StateEncryption, Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}}})
+	require.NoError(t, err)
+	desk := resp.RoomID
+	e.Cfg.Desks = []config.Desk{{Name: "secret", Room: desk, Rooms: []string{string(e.Public)}}}
+	require.NoError(t, e.Cfg.Validate())
+	e.Start()
+	de := &env{e.In(desk)}
+	mod := de.cryptoUser(e.Mod)
+
+	spam := e.Spam("buy followers")
+	e.Report(spam, "spam")
+	reportID := e.ReportID(spam)
+	mod.waitNotice(reportID) // encrypted, in the desk
+	reply := mod.waitReply(mod.say("!report claim " + bottest.Itoa(reportID)))
+	assert.Contains(t, reply.Body, "Claimed in #secret by "+string(e.Mod.UserID))
+	assert.Equal(t, "Not run: this room is end-to-end encrypted, and this command was sent unencrypted. Send it again from a client with encryption on.",
+		mod.waitReply(mod.sayPlain("!status")).Body)
+	assert.Empty(t, de.BotMessages(), "the homeserver holds no message of Gavel's in the desk in the clear")
+	assert.NotEmpty(t, e.Notices(), "the management room, in the clear, has its card")
+}

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/retry"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -38,6 +39,9 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	syncer.OnEventType(event.StateMember, b.onMember)
 	syncer.OnEventType(event.StateEncryption, b.onEncryption)
 	syncer.OnEventType(event.EventEncrypted, b.onEncrypted)
+	for _, t := range policy.Types() {
+		syncer.OnEventType(t, b.onPolicyRule)
+	}
 	if b.crypto != nil {
 		b.crypto.Hook(syncer)
 	}
@@ -83,6 +87,7 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 				return err
 			}
 		}
+		b.policyGaps(ctx, resp)
 		if since == "" {
 			b.dropHistory(resp)
 		} else {
@@ -113,10 +118,10 @@ func (b *Bot) syncLoop(ctx context.Context) error {
 	}
 }
 
-// filterID returns the sync filter for the desks' rooms, creating and
-// storing it the first time.
+// filterID returns the sync filter for the desks' rooms and the policy
+// lists', creating and storing it the first time.
 func (b *Bot) filterID(ctx context.Context) (string, error) {
-	rooms := b.desks.Rooms()
+	rooms := slices.Concat(b.desks.Rooms(), b.policy.Rooms())
 	key := store.KVFilterID(rooms...)
 	filterID, err := b.store.KV.Get(ctx, key)
 	if err != nil || filterID != "" {
@@ -131,7 +136,9 @@ func (b *Bot) filterID(ctx context.Context) (string, error) {
 			// Gavel's own messages would only crowd commands out of the
 			// timeline.
 			Timeline: &mautrix.FilterPart{Limit: TimelineLimit, NotSenders: []id.UserID{b.cfg.Matrix.UserID},
-				Types: []event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}},
+				Types: append([]event.Type{event.EventMessage, event.EventReaction, event.EventEncrypted, event.StatePowerLevels, event.StateMember, event.StateEncryption}, policy.Types()...)},
+			// Not the rules: a list's whole state would come in a first
+			// sync or after a gap; policyGaps reads it with /state then.
 			State: &mautrix.FilterPart{Types: []event.Type{event.StatePowerLevels, event.StateMember, event.StateEncryption},
 				LazyLoadMembers: true},
 			Ephemeral:   none,

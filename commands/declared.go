@@ -498,6 +498,97 @@ var _ = declare(Spec{
 	return []Arg{eventArg("event", &c.Room, &c.Event, "a link to the event"), opt("reason", &c.Reason, "why").as(RoleReason), forReport(&c.Report)}
 })
 
+// PolicyCheck asks what the followed policy lists say about an entity.
+type PolicyCheck struct{ Entity string }
+
+var _ = declare(Spec{
+	Name: "policy check", Group: GroupRead, Section: SectionPolicy,
+	Summary: "what every followed policy list says about a user, room or server, glob matches included",
+	Details: "Gavel follows the lists in policy_lists from their rooms' state, so this asks nothing of Synapse. For a user, the rules about their server are shown too.",
+}, func(c *PolicyCheck) []Arg {
+	return []Arg{pos("entity", &c.Entity, "a user id, room id or alias, or server name").shown("@user|!room|#alias|server")}
+})
+
+// PolicyList lists a followed list's rules.
+type PolicyList struct {
+	List   string // --list: the list's shortcode; the first list when empty
+	User   string // --user: the rules about this user (globs matching it included)
+	Room   string // --room: the same for a room
+	Server string // --server: the same for a server
+	Limit  int    // --limit
+}
+
+// Limits of !policy list.
+const (
+	DefaultPolicyListLimit = 20
+	MaxPolicyListLimit     = 100
+)
+
+var _ = declare(Spec{
+	Name: "policy list", Group: GroupRead, Section: SectionPolicy,
+	Summary: "a followed policy list's rules, or those about a user, room or server",
+	Details: fmt.Sprintf("Lists the rules of the list named by --list (by default the first in policy_lists), %d by default and at most %d (--limit); with --user, --room or --server only the rules of that kind whose entity is it or a glob matching it.", DefaultPolicyListLimit, MaxPolicyListLimit),
+}, func(c *PolicyList) []Arg {
+	c.Limit = DefaultPolicyListLimit
+	return []Arg{
+		opt("list", &c.List, "the list's shortcode").shown("shortcode"),
+		opt("user", &c.User, "the rules about this user").shown("@user"),
+		opt("room", &c.Room, "the rules about this room").shown("!room|#alias"),
+		opt("server", &c.Server, "the rules about this server").shown("server"),
+		opt("limit", &c.Limit, "how many to show").upTo(MaxPolicyListLimit),
+	}
+})
+
+// policyEntity is the entity a rule is about.
+func policyEntity(field *string) Arg {
+	return pos("entity", field, "a user id, room id or alias, server name, or a glob of one (* and ?)").shown("@user|!room|#alias|server|glob")
+}
+
+// policyListArg is the list to write to.
+func policyListArg(field *string) Arg {
+	return opt("list", field, "the list's shortcode (by default the first with write: true)").shown("shortcode")
+}
+
+// PolicyBan writes a rule recommending a ban to a list.
+type PolicyBan struct {
+	Entity string
+	List   string    // --list: the list's shortcode; the first writable list when empty
+	Reason string    // --reason: the rule's reason, before the case reference
+	Yes    bool      // --yes: no preview (a glob's)
+	Report ReportRef // --report: the report this is for
+}
+
+var _ = declare(Spec{
+	Name: "policy ban", Group: GroupServer, Section: SectionPolicy,
+	Summary: "ban a user, room or server on a policy list Gavel writes to, for the bots that follow it to enforce (a preview first, to confirm with ✅)",
+	Details: "Writes an m.policy.rule.user, .room or .server state event recommending m.ban to the list (--list, by default the first with write: true), through Gavel's own account. " +
+		"Its reason is --reason followed by the case (policy_reason_template, \"{reason} (case {report_id})\" by default); the reporter is never named. " +
+		"Gavel bans no one itself: Draupnir, Mjolnir, Meowlnir and the other bots following the list do. Replies with a preview first (a glob's says that it reaches every match, now and later); a moderator confirms with ✅ or cancels with ❌; --yes skips the preview. " +
+		"A glob (@*:spam.example, *.spam.example) or id that would match Gavel's own account, server or rooms, or every user, room or server, is refused.",
+}, func(c *PolicyBan) []Arg {
+	return []Arg{
+		policyEntity(&c.Entity), policyListArg(&c.List),
+		opt("reason", &c.Reason, "why, written in the rule").shown(`"text"`).as(RoleReason),
+		skipPreview(&c.Yes, "no preview: write at once"),
+		forReport(&c.Report),
+	}
+})
+
+// PolicyUnban removes the rules about an entity from a list.
+type PolicyUnban struct {
+	Entity string
+	List   string    // --list
+	Report ReportRef // --report: the report this is for
+}
+
+var _ = declare(Spec{
+	Name: "policy unban", Group: GroupServer, Section: SectionPolicy,
+	Summary: "remove a list's rules about a user, room or server (this unbans no one by itself)",
+	Details: "Empties the state event of each rule about exactly this entity in the list (--list, by default the first with write: true), as the spec says a rule is removed. Whether anyone is unbanned is up to the bots that follow the list.",
+}, func(c *PolicyUnban) []Arg {
+	return []Arg{policyEntity(&c.Entity), policyListArg(&c.List), forReport(&c.Report)}
+})
+
 // DeskRefresh reads the desks' spaces again now.
 type DeskRefresh struct{}
 

@@ -109,6 +109,9 @@ func sample(a Arg) any {
 	if a.Key == "state" {
 		return "open,resolved"
 	}
+	if a.Key == "entity" {
+		return "@*:spam.example"
+	}
 	return "spam and more spam"
 }
 

@@ -56,12 +56,13 @@ const (
 	SectionAccounts Section = "Accounts"
 	SectionRooms    Section = "Rooms"
 	SectionMedia    Section = "Media"
+	SectionPolicy   Section = "Policy lists"
 	SectionGavel    Section = "Gavel"
 )
 
 // Sections returns the help sections in order.
 func Sections() []Section {
-	return []Section{SectionReports, SectionAccounts, SectionRooms, SectionMedia, SectionGavel}
+	return []Section{SectionReports, SectionAccounts, SectionRooms, SectionMedia, SectionPolicy, SectionGavel}
 }
 
 // InSection returns the commands of section, in the order help shows them.

@@ -4,7 +4,7 @@
 // type are errors that name the key and its line; every problem found is
 // reported at once, so a new user fixes the file in one go.
 //
-// Of Gavel's packages it may import: commands, internal/mxid.
+// Of Gavel's packages it may import: commands, internal/mxid, policy.
 package config
 
 import (
@@ -29,6 +29,7 @@ import (
 
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/policy"
 )
 
 // Config is Gavel's whole configuration. The yaml tags are the keys of
@@ -47,6 +48,12 @@ type Config struct {
 	// Matrix.ManagementRoom (the server desk), each for the reports about
 	// the rooms in its scope.
 	Desks []Desk `yaml:"desks,omitempty"`
+	// PolicyLists are the policy lists Gavel follows (for cards and
+	// !policy check) and, those with Write, writes to (!policy ban).
+	PolicyLists []PolicyList `yaml:"policy_lists,omitempty"`
+	// PolicyReasonTemplate is the reason of a rule Gavel writes, with
+	// {reason} and {report_id} filled in.
+	PolicyReasonTemplate string `yaml:"policy_reason_template,omitempty"`
 
 	// file is what Load learnt about the file; Warnings reads it.
 	file fileInfo
@@ -93,6 +100,17 @@ type Desk struct {
 	// PowerLevels are the desk's own roles, as Commands.PowerLevels; the
 	// desk's room's power levels decide who holds them.
 	PowerLevels map[string]int `yaml:"power_levels,omitempty"`
+}
+
+// PolicyList is a followed policy list.
+type PolicyList struct {
+	// Room is the list's room id or alias; Gavel joins it.
+	Room string `yaml:"room"`
+	// Shortcode names the list in commands and on cards: [a-z0-9-]+.
+	Shortcode string `yaml:"shortcode"`
+	// Write: !policy ban writes rules here; Gavel's account needs the
+	// power to send m.policy.rule.* state in the room.
+	Write bool `yaml:"write,omitempty"`
 }
 
 // CopiesToServerDesk reports whether the server desk gets a card of the
@@ -697,6 +715,13 @@ func (c *Config) Validate() error {
 		}
 		bad(key, format, args...)
 	})
+	c.validatePolicyLists(func(key, format string, args ...any) {
+		if line := c.file.line(key); line > 0 {
+			bad(fmt.Sprintf("line %d: %s", line, key), format, args...)
+			return
+		}
+		bad(key, format, args...)
+	})
 	return errors.Join(errs...)
 }
 
@@ -752,4 +777,48 @@ func (c *Config) validateDesks(bad func(key, format string, args ...any)) {
 			}
 		}
 	}
+}
+
+// validatePolicyLists checks policy_lists and policy_reason_template,
+// each problem by its key (and line, which bad adds).
+func (c *Config) validatePolicyLists(bad func(key, format string, args ...any)) {
+	codes := map[string]string{} // a list's shortcode -> the list's key
+	rooms := map[string]string{} // a list's room -> the list's key
+	for i, l := range c.PolicyLists {
+		key := fmt.Sprintf("policy_lists[%d]", i)
+		switch {
+		case l.Shortcode == "":
+			bad(key+".shortcode", "missing; give the list a short name of a-z, 0-9 and -, like main")
+		case !deskName.MatchString(l.Shortcode):
+			bad(key+".shortcode", "must be 1 to 32 characters of a-z, 0-9 and -, like main (got %s)", mxid.Shown(l.Shortcode))
+		case codes[l.Shortcode] != "":
+			bad(key+".shortcode", "%s is %s's shortcode too; give each list its own", l.Shortcode, codes[l.Shortcode])
+		default:
+			codes[l.Shortcode] = key
+		}
+		ref, err := mxid.ParseRoom(l.Room)
+		switch {
+		case l.Room == "":
+			bad(key+".room", "missing; set it to the list's room id or alias, like #bans:example.org")
+		case err != nil:
+			bad(key+".room", "%v", err)
+		case ref.ID != "" && (ref.ID == c.Matrix.ManagementRoom || slices.ContainsFunc(c.Desks, func(d Desk) bool { return d.Room == ref.ID })):
+			bad(key+".room", "is a desk's room; a policy list needs a room of its own")
+		case rooms[l.Room] != "":
+			bad(key+".room", "is %s's room too; list each room once", rooms[l.Room])
+		default:
+			rooms[l.Room] = key
+		}
+	}
+	if t := c.PolicyReasonTemplate; t != "" && (!strings.Contains(t, "{reason}") || utf8.RuneCountInString(t) > 200) {
+		bad("policy_reason_template", "must hold {reason} and be at most 200 characters, like %q", policy.DefaultReasonTemplate)
+	}
+}
+
+// ReasonTemplate is policy_reason_template, or its default.
+func (c *Config) ReasonTemplate() string {
+	if c.PolicyReasonTemplate == "" {
+		return policy.DefaultReasonTemplate
+	}
+	return c.PolicyReasonTemplate
 }

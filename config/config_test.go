@@ -531,7 +531,10 @@ func TestExampleDesks(t *testing.T) {
 	require.NoError(t, err)
 	var block []string
 	for _, line := range strings.Split(string(data), "\n") {
-		if line == "# desks:" || (len(block) > 0 && strings.HasPrefix(line, "#  ")) {
+		if len(block) > 0 && !strings.HasPrefix(line, "#  ") {
+			break // the example ends at its first other line
+		}
+		if line == "# desks:" || len(block) > 0 {
 			block = append(block, strings.TrimPrefix(line, "# "))
 		}
 	}
@@ -558,4 +561,42 @@ func TestStatsTimezone(t *testing.T) {
 	loc, err = c.Stats.Location()
 	require.NoError(t, err)
 	assert.Equal(t, "Europe/Berlin", loc.String())
+}
+
+func TestPolicyLists(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + `policy_lists:
+  - room: "#bans:example.org"
+    shortcode: main
+    write: true
+  - room: "!community:example.org"
+    shortcode: community
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []PolicyList{{Room: "#bans:example.org", Shortcode: "main", Write: true}, {Room: "!community:example.org", Shortcode: "community"}}, cfg.PolicyLists)
+	assert.Equal(t, "{reason} (case {report_id})", cfg.ReasonTemplate())
+
+	_, err = Parse([]byte(minimal + `policy_lists:
+  - room: "bans"
+    shortcode: Main
+  - room: "!community:example.org"
+    shortcode: community
+  - room: "!community:example.org"
+    shortcode: community
+  - room: "!mods:example.org"
+policy_reason_template: "case {report_id}"
+`))
+	require.Error(t, err)
+	want := []string{
+		`line 8: policy_lists[0].room: "bans" is not a room`,
+		`line 9: policy_lists[0].shortcode: must be 1 to 32 characters of a-z, 0-9 and -, like main (got "Main")`,
+		`line 13: policy_lists[2].shortcode: community is policy_lists[1]'s shortcode too; give each list its own`,
+		`line 12: policy_lists[2].room: is policy_lists[1]'s room too; list each room once`,
+		`line 14: policy_lists[3].shortcode: missing`,
+		`line 14: policy_lists[3].room: is a desk's room; a policy list needs a room of its own`,
+		`policy_reason_template: must hold {reason}`,
+	}
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
+	assert.Len(t, strings.Split(err.Error(), "\n"), len(want), err.Error())
 }

@@ -11,7 +11,7 @@
 // Package notice renders a Dossier.
 //
 // Of Gavel's packages it may import: adminapi, internal/mxid, internal/retry,
-// internal/textcut, store.
+// internal/textcut, policy, store.
 package dossier
 
 import (
@@ -24,6 +24,7 @@ import (
 	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/gavel-bot/gavel/adminapi"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -50,6 +51,10 @@ type Dossier struct {
 	Before, After []*event.Event
 	AroundGone    bool // Synapse no longer has the event (purged)
 	Room          *synapseadmin.RoomInfo
+	// Policy are the followed policy lists' rules that match the
+	// reported user, the reported room and the user's server: from
+	// memory, so always there.
+	Policy []policy.Match
 	// Missing names the parts not gathered in time, or that failed:
 	// "user", "history", "reporter", "messages", "room".
 	Missing []string
@@ -90,6 +95,8 @@ type Gatherer struct {
 	// Server is this homeserver's name: users of other servers are
 	// remote, and Synapse has no account for them.
 	Server string
+	// Policy is the followed policy lists; nil for none.
+	Policy *policy.Index
 }
 
 // part is one piece of a dossier: its name, and how to gather it into d.
@@ -161,7 +168,7 @@ func (g *Gatherer) Gather(ctx context.Context, s Subject, budget time.Duration) 
 	ps := g.parts(s)
 	ctx, cancel := context.WithTimeout(ctx, lateLimit)
 	var mu sync.Mutex
-	d := &Dossier{}
+	d := &Dossier{Policy: g.Policy.Match(policy.Entities{User: s.User, Room: s.RoomID, Server: s.User.Homeserver()})}
 	pending := map[string]bool{}
 	var failed []string
 	for _, p := range ps {

@@ -12,7 +12,7 @@
 //
 // Of Gavel's packages it may import: adminapi, config, desk, dossier,
 // internal/mxid, internal/retry, internal/textcut, metrics, notice,
-// roomreports, store.
+// policy, roomreports, store.
 package feed
 
 import (
@@ -33,6 +33,7 @@ import (
 	"github.com/gavel-bot/gavel/internal/retry"
 	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -119,6 +120,8 @@ type Config struct {
 	Deleted func(ctx context.Context, kind store.ReportKind, listed map[store.ReportKey]bool, started time.Time) error
 	// Metrics counts reports and polls; nil for none.
 	Metrics *metrics.Metrics
+	// Policy is the followed policy lists, for the 📜 button; nil for none.
+	Policy *policy.Index
 	Options
 }
 

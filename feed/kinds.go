@@ -149,7 +149,7 @@ func (f *Feed) postEventReport(ctx context.Context, r adminapi.EventReport) erro
 		// The id now belongs to another report; the next poll sorts it out.
 		return nil
 	}
-	buttons := notice.CardButtons(r, detail, f.Prefix, f.Server)
+	buttons := notice.WithPolicyBan(notice.CardButtons(r, detail, f.Prefix, f.Server), f.Policy, r.Sender, key.Ref(), f.Prefix)
 	return f.postCard(ctx, eventRow(r), dossier.Subject{Report: key, User: r.Sender, Reporter: r.UserID, RoomID: r.RoomID, EventID: r.EventID},
 		buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage {
 			return notice.Card(r, detail, d, buttons)
@@ -289,7 +289,7 @@ func (f *Feed) userReports() *kindFeed[adminapi.UserReport] {
 		digest: notice.UserDigest,
 		post: func(ctx context.Context, r adminapi.UserReport) error {
 			// The listing holds all there is to a user report.
-			buttons := notice.UserCardButtons(r, f.Prefix, f.Server)
+			buttons := notice.WithPolicyBan(notice.UserCardButtons(r, f.Prefix, f.Server), f.Policy, r.TargetUserID, key(r).Ref(), f.Prefix)
 			return f.postCard(ctx, row(r), dossier.Subject{Report: key(r), User: r.TargetUserID, Reporter: r.UserID},
 				buttons, func(d *dossier.Dossier, buttons []notice.Button) json.RawMessage {
 					return notice.UserCard(r, d, buttons)

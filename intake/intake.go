@@ -324,13 +324,24 @@ func (in *Intake) cardOf(ctx context.Context, r commands.ReportRef, room id.Room
 	if err != nil {
 		return ""
 	}
+	if card, err := in.cfg.Store.Outbox.Get(ctx, seen.CardKey); err == nil && card != nil {
+		cards = append(cards, *card) // a card queued before schema v9
+	}
 	for _, c := range cards {
-		if c.RoomID == room {
-			return c.EventID
+		if c.RoomID == room && c.EventID != "" {
+			return threadOf(c)
 		}
 	}
-	if card, err := in.cfg.Store.Outbox.Get(ctx, seen.CardKey); err == nil && card != nil && card.RoomID == room {
-		return card.EventID // a card queued before schema v9
-	}
 	return ""
+}
+
+// threadOf is the thread that replies about card c go in: c's own, or,
+// for a card posted in a digest's thread (a report taken out of a
+// digest), the digest's, since an event in a thread cannot root another.
+func threadOf(c store.Message) id.EventID {
+	var content event.MessageEventContent
+	if json.Unmarshal(c.Content, &content) == nil && content.RelatesTo != nil && content.RelatesTo.Type == event.RelThread {
+		return content.RelatesTo.EventID
+	}
+	return c.EventID
 }

@@ -22,6 +22,7 @@ func TestPendingRunsItsStoredCommand(t *testing.T) {
 		"deactivate":  commands.Deactivate{User: "@spam:example.org", Erase: true},
 		"room delete": commands.DeleteRoom{Room: mxid.RoomRef{ID: "!r:example.org"}, Block: true, Message: "gone", Report: mxid.EventReport(12)},
 		"redact user": commands.RedactUser{User: "@spam:example.org", Since: commands.DefaultRedactSince, Limit: 7, Report: mxid.ReportRef{Kind: mxid.KindUser, ID: 3}},
+		"policy ban":  commands.PolicyBan{Entity: "@*:spam.example", List: "main", Reason: "spam", Report: mxid.EventReport(12)},
 	}
 	confirmable := 0
 	for _, s := range commands.All() {

@@ -551,7 +551,7 @@ func (m *Moderator) ensureCard(ctx context.Context, seen *store.SeenReport) *sto
 		thread = digest.EventID
 	}
 	render := func(d *dossier.Dossier) (json.RawMessage, []notice.Button) {
-		content, buttons := r.card(d, m.Prefix, m.serverName())
+		content, buttons := r.card(d, m.Prefix, m.serverName(), m.Policy)
 		if thread != "" {
 			content = notice.InThread(content, thread)
 		}

@@ -140,7 +140,7 @@ func (m *Moderator) serverCard(ctx context.Context, seen *store.SeenReport) (sto
 		return store.Message{}, nil, &out
 	}
 	d, _ := m.gather(ctx, r.subject())
-	content, buttons := r.card(d, m.Prefix, m.serverName())
+	content, buttons := r.card(d, m.Prefix, m.serverName(), m.Policy)
 	if c, err := m.Store.Cases.Get(ctx, seen.CaseKey); err == nil && c.Version > 0 {
 		if view, err := m.caseView(ctx, c, seen.CardKey); err == nil {
 			if edited, err := notice.CardWithCase(content, view); err == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/internal/mxid"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/store"
 )
@@ -133,8 +134,8 @@ func (r *synapseReport) text() *notice.Text {
 
 // card renders the report's card with context d, as a new card shows it
 // (notice.NewCard), and returns it with its buttons.
-func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.RawMessage, []notice.Button) {
-	buttons := r.buttons(prefix, server)
+func (r *synapseReport) card(d *dossier.Dossier, prefix, server string, ix *policy.Index) (json.RawMessage, []notice.Button) {
+	buttons := r.buttons(prefix, server, ix)
 	var content json.RawMessage
 	switch {
 	case r.User != nil:
@@ -148,14 +149,14 @@ func (r *synapseReport) card(d *dossier.Dossier, prefix, server string) (json.Ra
 }
 
 // buttons are the buttons of the report's card.
-func (r *synapseReport) buttons(prefix, server string) []notice.Button {
+func (r *synapseReport) buttons(prefix, server string, ix *policy.Index) []notice.Button {
 	if r.User != nil {
-		return notice.UserCardButtons(*r.User, prefix, server)
+		return notice.WithPolicyBan(notice.UserCardButtons(*r.User, prefix, server), ix, r.User.TargetUserID, r.Key.Ref(), prefix)
 	}
 	if r.Room != nil {
 		return notice.RoomCardButtons(*r.Room, prefix)
 	}
-	return notice.CardButtons(r.Event.EventReport, r.Event, prefix, server)
+	return notice.WithPolicyBan(notice.CardButtons(r.Event.EventReport, r.Event, prefix, server), ix, r.Event.Sender, r.Key.Ref(), prefix)
 }
 
 // Buttons returns the buttons that fit report k as it is now, built from
@@ -169,7 +170,7 @@ func (m *Moderator) Buttons(ctx context.Context, k store.ReportKey) ([]notice.Bu
 	if r.Key.ReceivedTS != k.ReceivedTS {
 		return nil, fmt.Errorf("%s: Synapse gave its id to another report since", reportName(k.Ref()))
 	}
-	return r.buttons(m.Prefix, m.serverName()), nil
+	return r.buttons(m.Prefix, m.serverName(), m.Policy), nil
 }
 
 // subject is what a dossier about r is gathered for.

@@ -9,7 +9,7 @@
 //
 // Of Gavel's packages it may import: adminapi, commands, desk, dossier,
 // internal/mxid, internal/retry, internal/textcut, metrics, notice,
-// roomreports, stats, store.
+// policy, roomreports, stats, store.
 package moderation
 
 import (
@@ -30,6 +30,7 @@ import (
 	"github.com/gavel-bot/gavel/dossier"
 	"github.com/gavel-bot/gavel/metrics"
 	"github.com/gavel-bot/gavel/notice"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/roomreports"
 	"github.com/gavel-bot/gavel/stats"
 	"github.com/gavel-bot/gavel/store"
@@ -134,6 +135,10 @@ type Config struct {
 	// the asking member cannot run. Without them it does neither.
 	Levels     func() commands.Levels
 	PowerLevel func(context.Context, id.RoomID, id.UserID) (int, error)
+	// Policy is the followed policy lists; nil for none. PolicyReason is
+	// the template of a rule's reason (policy_reason_template).
+	Policy       *policy.Index
+	PolicyReason string
 	// Metrics records how long cases wait; nil for none.
 	Metrics *metrics.Metrics
 	// StatsZone is the time zone !stats cuts days in (stats.timezone);
@@ -233,6 +238,11 @@ func (m *Moderator) register() map[reflect.Type]handler {
 	onAt(h, m.reopenReport)
 	onAt(h, m.escalateReport)
 	onAt(h, m.refreshDesks)
+	on(h, m.policyCheck)
+	on(h, m.policyList)
+	on(h, m.policyBan)
+	preview(m, m.previewPolicyBan)
+	on(h, m.policyUnban)
 	on(h, m.audit)
 	onAt(h, m.stats)
 	on(h, m.quarantineMedia)

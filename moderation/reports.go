@@ -42,6 +42,7 @@ func (m *Moderator) help(ctx context.Context, a Actor, c commands.Help) Outcome 
 func (m *Moderator) status(ctx context.Context, a Actor, _ commands.Status) Outcome {
 	s := m.Health()
 	s.Desks = m.deskStatus(a)
+	s.PolicyLists = m.Policy.Stats()
 	s.RoomReportsErr = roomreports.ErrNotConfigured
 	// Each count makes Synapse count a whole reports table (hundreds of
 	// milliseconds at 100,000): ask for them all at once.

@@ -36,7 +36,7 @@ func ButtonKey(key string) string { return strings.ReplaceAll(key, "\ufe0f", "")
 var buttonKeys = map[string]bool{}
 
 func init() {
-	for _, k := range []string{"👀", "✅", "🚫", "🗑️", "⛔", "🧹", "🖼️", "🚧", "💥", "⏫"} {
+	for _, k := range []string{"👀", "✅", "🚫", "🗑️", "⛔", "🧹", "🖼️", "🚧", "💥", "⏫", "📜"} {
 		buttonKeys[ButtonKey(k)] = true
 	}
 }

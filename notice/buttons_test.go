@@ -29,6 +29,7 @@ func TestButtonTextIsItsCommand(t *testing.T) {
 		"user":          UserCardButtons(adminapi.UserReport{ID: 7, UserID: "@alice:example.org", TargetUserID: "@bob:example.org"}, "!", "example.org"),
 		"room":          RoomCardButtons(adminapi.RoomReport{ID: 3, UserID: "@alice:example.org", RoomID: "!room:example.org"}, "!"),
 		"escalate":      {EscalateButton(mxid.EventReport(7), "!")},
+		"policy":        {PolicyBanButton("@bob:example.org", mxid.ReportRef{Kind: mxid.KindUser, ID: 7}, "!", "main")},
 	}
 	seen := map[string]bool{}
 	for name, buttons := range sets {

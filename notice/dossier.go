@@ -75,6 +75,7 @@ func Dossier(t *Text, d *dossier.Dossier, now time.Time) *Text {
 			t.Raw(" · not encrypted")
 		}
 	}
+	PolicyContext(t, d.Policy, now)
 	switch {
 	case d.AroundGone:
 		t.Newline().Bold("Around it: ").Raw("Synapse no longer has the event (purged).")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/dossier"
+	"github.com/gavel-bot/gavel/policy"
 	"github.com/gavel-bot/gavel/store"
 )
 
@@ -348,7 +349,8 @@ func FuzzCardWithDossier(f *testing.F) {
 		if n, want := strings.Count(msg.Body, "\n"), strings.Count(plain.Body, "\n"); n != want {
 			t.Fatalf("%d lines breaks, want %d: user text added lines: %q", n, want, msg.Body)
 		}
-		if len(msg.Body) > len(plain.Body)+4*(displayNameShown+3*aroundShown+80) {
+		// A list's reason and recommendation are cut as policy reads them.
+		if len(msg.Body) > len(plain.Body)+4*(displayNameShown+3*aroundShown+80+policy.MaxReason+100)+len(sender) {
 			t.Fatalf("the context is not cut short: %d bytes", len(msg.Body))
 		}
 	})
@@ -368,5 +370,18 @@ func fuzzDossier(displayName, body, sender, note string) *dossier.Dossier {
 		Before:   []*event.Event{msg(body), msg(body)},
 		After:    []*event.Event{msg(body)},
 		Room:     &synapseadmin.RoomInfo{JoinedMembers: 12, Public: true, Encryption: "m.megolm.v1.aes-sha2"},
+		Policy:   fuzzPolicy(sender, body, note),
 	}
+}
+
+// fuzzPolicy is what a list says of @bob:example.org, the list's sender,
+// reason and recommendation given, read as Gavel reads a list.
+func fuzzPolicy(sender, reason, recommendation string) []policy.Match {
+	ix := policy.NewIndex([]policy.ListConfig{{Room: "!list:example.org", Shortcode: "main"}})
+	raw, _ := json.Marshal(map[string]string{"entity": "@bob:example.org", "reason": reason, "recommendation": "m.ban" + recommendation})
+	key := "k"
+	evt := &event.Event{Type: event.StatePolicyUser, StateKey: &key, RoomID: "!list:example.org", Sender: id.UserID(sender), Timestamp: 1_700_000_000_000}
+	evt.Content.VeryRaw = raw
+	ix.Load("!list:example.org", []*event.Event{evt})
+	return ix.Match(policy.Entities{User: "@bob:example.org"})
 }

@@ -28,7 +28,7 @@ func TestHelpGroupsCommands(t *testing.T) {
 		section = line
 		sections = append(sections, line)
 	}
-	assert.Equal(t, []string{"Reports and cases", "Accounts", "Rooms", "Media", "Gavel"}, sections)
+	assert.Equal(t, []string{"Reports and cases", "Accounts", "Rooms", "Media", "Policy lists", "Gavel"}, sections)
 	require.Len(t, seen, len(commands.All()), "one line per command:\n%s", plain)
 	for _, s := range commands.All() {
 		assert.Equal(t, string(s.Section), seen["!"+s.Usage], s.Name)

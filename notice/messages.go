@@ -16,6 +16,7 @@ import (
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/commands"
 	"github.com/gavel-bot/gavel/internal/mxid"
+	"github.com/gavel-bot/gavel/policy"
 )
 
 // Alert is a message to the moderators about Gavel itself: m.text, so
@@ -153,6 +154,8 @@ type Status struct {
 	// Desks are the desks !status names: in the server desk every desk,
 	// in a community desk that one; empty without community desks.
 	Desks []DeskStatus
+	// PolicyLists are the followed policy lists' counts.
+	PolicyLists []policy.ListStats
 }
 
 // DeskStatus is a desk as !status shows it.
@@ -238,6 +241,7 @@ func StatusReply(s Status, now time.Time) *Text {
 	for _, d := range s.Desks {
 		deskLine(t.Newline(), d, now)
 	}
+	PolicyStatus(t, s.PolicyLists)
 	if s.DryRun {
 		t.Newline().Raw("Dry run: on (commands.dry_run). Commands that would change something only say what they would do.")
 	}

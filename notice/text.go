@@ -11,7 +11,7 @@
 // except through the methods below, which escape and defang.
 //
 // Of Gavel's packages it may import: adminapi, commands, dossier,
-// internal/mxid, internal/retry, internal/textcut.
+// internal/mxid, internal/retry, internal/textcut, policy.
 package notice
 
 import (

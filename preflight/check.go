@@ -33,8 +33,9 @@ var ErrFailed = errors.New("a check failed")
 // Run checks the configuration at path (and prints the power level each
 // command needs) and everything Gavel needs at start — the homeserver,
 // both tokens, admin rights, Synapse's version, the management room,
-// encryption settings, Synapse's database for room reports, Gavel's
-// own database and each desk's room and spaces — printing one line per check to out,
+// encryption settings, the policy lists, Synapse's database for room
+// reports, Gavel's own database and each desk's room and spaces —
+// printing one line per check to out,
 // and stops at the first failure with ErrFailed. It changes nothing: it
 // joins no room, sends nothing and neither creates nor upgrades the
 // database, so it can run next to a running Gavel. No token is printed.
@@ -72,6 +73,7 @@ func Run(ctx context.Context, path string, out io.Writer) error {
 		{"synapse", r.synapseVersion},
 		{"management room", r.managementRoom},
 		{"encryption", r.encryption},
+		{"policy lists", r.policyLists},
 		{"synapse.database", r.synapseDatabase},
 		{"database", r.database},
 	} {

@@ -7,7 +7,7 @@
 // Package bot imports it.
 //
 // Of Gavel's packages it may import: adminapi, commands, config, desk,
-// internal/e2ee, internal/mxid, internal/retry, internal/textcut,
+// internal/e2ee, internal/mxid, internal/retry, internal/textcut, policy,
 // roomreports, store.
 package preflight
 

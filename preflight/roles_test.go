@@ -19,12 +19,21 @@ func TestRolesTable(t *testing.T) {
 	c.MinPowerLevel = 40
 	c.PowerLevels = map[string]int{"read": 0, "suspend": 100, "lock": 20, "room delete": 120}
 	assert.Equal(t, []string{
-		"read: 0 — help, reports, report show, user, room show, status, audit",
-		"cases: 40 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen",
+		"read: 0 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit",
+		"cases: 40 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate",
 		"room: 40 — kick, ban, unban, redact event",
-		"server: 20 — lock; 40 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, unsuspend, unlock, shadowban, unshadowban, room block, room unblock; 100 — suspend",
+		"server: 20 — lock; 40 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, unsuspend, unlock, shadowban, unshadowban, room block, room unblock, policy ban, policy unban; 100 — suspend",
 		"destructive: 100 — deactivate, redact user; 120 — room delete",
 	}, Roles(c))
+
+	// A community desk's table: its own levels, and only what it runs.
+	d := config.Desk{Name: "gaming", PowerLevels: map[string]int{"cases": 20, "redact user": 50}}
+	assert.Equal(t, []string{
+		"read: 40 — help, reports, report show, room show, policy check, policy list, desk refresh, status",
+		"cases: 20 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate",
+		"room: 40 — kick, ban, unban, redact event",
+		"destructive: 50 — redact user",
+	}, DeskRoles(40, d))
 }
 
 // TestUnreachable: gavel -check warns when no member of the management

@@ -31,6 +31,8 @@ command -v systemd-analyze >/dev/null || need systemd "TestSystemdUnit verifies 
 command -v podman >/dev/null || need podman "TestImage builds and runs the container image"
 command -v runc >/dev/null || need runc "podman runs the image test's containers with it"
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates "make image puts the CA bundle in the image"
+command -v node >/dev/null || need nodejs "the policy-list interop test runs Draupnir's policy library"
+command -v npm >/dev/null || need npm "the policy-list interop test installs Draupnir's policy library with npm ci"
 
 ((${#missing[@]})) || exit 0
 

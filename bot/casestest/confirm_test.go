@@ -55,7 +55,7 @@ func (e *env) deactivated(userID id.UserID) bool {
 // are refused.
 func TestConfirmations(t *testing.T) {
 	e := newEnv(t, nil)
-	e.Cfg.Commands.ConfirmTimeout = 3 * time.Second
+	e.Cfg.Commands.ConfirmTimeout = 6 * time.Second
 	e.Start()
 	victim := func() id.UserID { return e.Srv.User(t, "victim", false).UserID }
 
@@ -65,7 +65,7 @@ func TestConfirmations(t *testing.T) {
 	preview := e.WaitReply(cmd)
 	msg := preview.Content.AsMessage()
 	assert.True(t, strings.HasPrefix(msg.Body, "Deactivate "+string(target)+"? A local account created "), msg.Body)
-	assert.Contains(t, msg.Body, "React ✅ to this message within 3s to confirm, ❌ to cancel, or send the command again with `--yes`.")
+	assert.Contains(t, msg.Body, "React ✅ to this message within 6s to confirm, ❌ to cancel, or send the command again with `--yes`.")
 	confirm, ok := preview.Content.Raw["gavel.confirm"].(map[string]any)
 	require.True(t, ok, "the preview carries gavel.confirm")
 	assert.NotEmpty(t, confirm["id"])
@@ -95,7 +95,7 @@ func TestConfirmations(t *testing.T) {
 	// An expired preview.
 	target = victim()
 	preview = e.WaitReply(e.Say(e.Mod, "!deactivate "+string(target)))
-	time.Sleep(3500 * time.Millisecond)
+	time.Sleep(6500 * time.Millisecond)
 	assert.Contains(t, e.answer(e.react(e.Mod, preview.ID, "✅")), "This preview expired at ")
 	assert.False(t, e.deactivated(target))
 

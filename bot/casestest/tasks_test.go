@@ -11,22 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 )
-
-// waitEdited waits until Gavel's latest edit of msg starts with prefix,
-// and returns all its edits.
-func (e *env) waitEdited(msg id.EventID, prefix string) []string {
-	e.T.Helper()
-	var edits []string
-	require.Eventuallyf(e.T, func() bool {
-		edits = e.Edits(msg)
-		return len(edits) > 0 && strings.HasPrefix(edits[len(edits)-1], prefix)
-	}, 30*time.Second, 100*time.Millisecond, "waiting for an edit of %s to %q (edits so far: %q)", msg, prefix, edits)
-	return edits
-}
 
 // TestLongActionsEditTheirReply: !room delete and !redact user reply at
 // once that Synapse is at it, then edit that reply (m.replace) with the
@@ -42,7 +29,7 @@ func TestLongActionsEditTheirReply(t *testing.T) {
 	reply := e.WaitReply(cmd)
 	assert.Regexp(t, `^Deleting doomed: Synapse has it queued \(task \w+\)\. This message is updated as it goes\.$`,
 		reply.Content.AsMessage().Body)
-	edits := e.waitEdited(reply.ID, "Deleted ")
+	edits := e.WaitEdited(reply.ID, "Deleted ")
 	assert.Equal(t, "Deleted doomed: 1 local user removed.", edits[len(edits)-1])
 	info, err := e.Admin.RoomInfo(bg, doomed.RoomID)
 	if err == nil {
@@ -55,7 +42,7 @@ func TestLongActionsEditTheirReply(t *testing.T) {
 	require.Contains(t, preview.Content.AsMessage().Body, "Redact "+string(e.Spammer.UserID)+"'s messages since ")
 	answer := e.AnswerEvent(e.react(e.Mod, preview.ID, "✅"))
 	assert.True(t, strings.HasPrefix(answer.Content.AsMessage().Body, "Redacting "+string(e.Spammer.UserID)+"'s messages since "), answer.Content.AsMessage().Body)
-	edits = e.waitEdited(answer.ID, "Redacted ")
+	edits = e.WaitEdited(answer.ID, "Redacted ")
 	assert.Regexp(t, `^Redacted `+regexp.QuoteMeta(string(e.Spammer.UserID))+`'s messages since .* in every room they are in\.$`, edits[len(edits)-1])
 	assert.True(t, e.Redacted(spam))
 }
@@ -92,7 +79,7 @@ func TestTaskIsFollowedAfterARestart(t *testing.T) {
 
 	p.SetRule(nil)
 	e.Start()
-	edits := e.waitEdited(reply.ID, "Redacted ")
+	edits := e.WaitEdited(reply.ID, "Redacted ")
 	assert.Len(t, edits, 1, "one edit: the result")
 	assert.True(t, e.Redacted(spam))
 }

@@ -67,7 +67,7 @@ func TestCommandDescriptions(t *testing.T) {
 		got = e.descriptions()
 		evt := got[gone.StateKey(e.BotCli.UserID)]
 		return evt != nil && len(evt.Content.Raw) == 0
-	}, 20*time.Second, 100*time.Millisecond, "the stale description is emptied")
+	}, time.Minute, 100*time.Millisecond, "the stale description is emptied")
 	for _, s := range commands.All() {
 		want := s.Description()
 		evt := got[want.StateKey(e.BotCli.UserID)]

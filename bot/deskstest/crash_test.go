@@ -43,6 +43,14 @@ func TestCrashBetweenCardEdits(t *testing.T) {
 	serverCard := waitCard(e, e.Public, id1)
 	deskCard := waitCard(ge, e.Public, id1)
 
+	// The desk's edit goes out beside the server desk's (a sender loop
+	// per room): slowed down, it is still on its way when Gavel is killed.
+	proxy.SetRule(func(r *http.Request) faultproxy.Fault {
+		if faultproxy.IsSend(r) && strings.Contains(r.URL.Path, "desk-gaming") && strings.Contains(r.URL.Path, "-case-") {
+			time.Sleep(time.Second)
+		}
+		return nil
+	})
 	var killed atomic.Bool
 	proxy.AfterResponse(func(r faultproxy.Request, status int) {
 		if r.Method == http.MethodPut && status == http.StatusOK && strings.Contains(r.String(), "-case-1") && killed.CompareAndSwap(false, true) {
@@ -56,6 +64,7 @@ func TestCrashBetweenCardEdits(t *testing.T) {
 		t.Fatal("gavel was not killed after the first edit")
 	}
 	proxy.AfterResponse(nil)
+	proxy.SetRule(nil)
 	edited := len(e.Edits(serverCard.ID)) + len(ge.Edits(deskCard.ID))
 	assert.Equal(t, 1, edited, "killed between the two edits")
 

@@ -2,6 +2,11 @@
 // (make bench): how soon a report becomes a notice, how fast commands and
 // buttons are answered, how a backlog of 10,000 reports is worked off, and
 // what Gavel costs while idle. It prints one table, with the machine it ran on.
+//
+// It measures on Synapse as the test harness starts it by default (SQLite,
+// clients straight to it), and then on a production-shaped one (PostgreSQL
+// with nginx and the doorbell mirror in front, everyone through nginx):
+// the rows that depend on Synapse's database again, next to the first.
 package main
 
 import (
@@ -35,6 +40,7 @@ import (
 	"github.com/gavel-bot/gavel/internal/testkit/faultproxy"
 	"github.com/gavel-bot/gavel/internal/testkit/netutil"
 	"github.com/gavel-bot/gavel/internal/testkit/nginxtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 	"github.com/gavel-bot/gavel/internal/testkit/synapsetest"
 
 	_ "modernc.org/sqlite" // to read Gavel's database during the backlog
@@ -63,7 +69,15 @@ type options struct {
 	keep     bool
 	// deskRooms is the size of the desk's space in the desk rows.
 	deskRooms int
+	// backends are the Synapses measured: sqlite, postgres or both.
+	backends []string
 }
+
+// The Synapses -backends chooses from.
+const (
+	backendSQLite   = "sqlite"
+	backendPostgres = "postgres"
+)
 
 func main() {
 	var o options
@@ -80,7 +94,16 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "warn", "log level of the measured Gavels (debug shows every request and how long it took)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory with every Gavel's config and log")
 	flag.IntVar(&o.deskRooms, "desk-rooms", 100, "rooms in the space of the community desk measured (0 skips the desk rows; the Go benchmark RefreshSpace1000 reads a space of 1,000)")
+	backends := flag.String("backends", backendSQLite+","+backendPostgres,
+		"the Synapses to measure, comma-separated: sqlite (clients straight to Synapse), postgres (PostgreSQL behind nginx with the doorbell mirror; the rows that depend on Synapse's database)")
 	flag.Parse()
+	for b := range strings.SplitSeq(*backends, ",") {
+		if b = strings.TrimSpace(b); b != backendSQLite && b != backendPostgres {
+			fmt.Fprintf(os.Stderr, "gavel-bench: -backends: unknown %q: give sqlite, postgres or sqlite,postgres\n", b)
+			os.Exit(2)
+		}
+		o.backends = append(o.backends, strings.TrimSpace(b))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
@@ -96,6 +119,9 @@ type bench struct {
 	dir  string
 	w    *synapsetest.World // the bot, moderator, spammer, reporter and rooms
 	rows [][3]string        // measurement, result, target
+	// direct is Synapse's own listener, where the rows of Synapse's time
+	// measure it (without nginx's time, on PostgreSQL).
+	direct string
 	// reporter files the reports; the world's reporter unless a
 	// measurement goes through a proxy.
 	reporter *mautrix.Client
@@ -118,25 +144,53 @@ func run(ctx context.Context, o options) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	progress("starting Synapse")
-	srv, err := synapsetest.Start(ctx, synapsetest.Options{})
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	b := &bench{o: o, srv: srv, dir: dir}
-	if err := b.setup(ctx); err != nil {
-		return err
-	}
+	defer pgtest.Stop()
 	started := time.Now()
-	steps := []func(context.Context) error{b.latencyAndCommands, b.desks, b.latencyDoorbell, b.latencySlow, b.idle, b.scaleRows, b.backlog}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
+	var done []*bench
+	for _, backend := range o.backends {
+		b, err := measure(ctx, o, backend, filepath.Join(dir, backend))
+		if err != nil {
 			return err
 		}
+		done = append(done, b)
 	}
-	b.print(time.Since(started))
+	printTable(done, time.Since(started))
 	return nil
+}
+
+// measure starts a Synapse of the backend's shape and takes its rows: all
+// of them on SQLite; on PostgreSQL those that depend on Synapse's
+// database and what is in front of it (reports, commands, Synapse's time
+// at scale), not Gavel's own idle cost or the backlog.
+func measure(ctx context.Context, o options, backend, dir string) (*bench, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	production := backend == backendPostgres
+	progress("starting Synapse (%s)", backend)
+	srv, err := synapsetest.Start(ctx, synapsetest.Options{Production: production})
+	if err != nil && production {
+		return nil, fmt.Errorf("starting Synapse on PostgreSQL behind nginx: %w (-backends sqlite measures on SQLite alone)", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	progress("Synapse %s, %s, at %s", srv.Version, srv.Shape(), srv.URL)
+	b := &bench{o: o, srv: srv, dir: dir, direct: srv.DirectURL}
+	if err := b.setup(ctx); err != nil {
+		return nil, err
+	}
+	steps := []func(context.Context) error{b.latencyAndCommands, b.desks, b.latencyDoorbell, b.latencySlow, b.idle, b.scaleRows, b.backlog}
+	if production {
+		steps = []func(context.Context) error{b.latencyAndCommands, b.latencyDoorbell, b.scaleRows}
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return nil, fmt.Errorf("on Synapse %s: %w", srv.Shape(), err)
+		}
+	}
+	return b, nil
 }
 
 // setup creates the accounts (gavel, a server admin; moderator; spammer;
@@ -710,7 +764,7 @@ func (b *bench) idleCost(ctx context.Context, n int, target string) (float64, er
 		}
 		open = n
 	}
-	proxy, err := faultproxy.New(b.srv.URL)
+	proxy, err := faultproxy.New(b.direct)
 	if err != nil {
 		return 0, err
 	}
@@ -746,7 +800,7 @@ func (b *bench) idleCost(ctx context.Context, n int, target string) (float64, er
 		fmt.Sprintf("%.0f ms per minute (%d requests)", perMinute, requests.Load()), target)
 
 	// Today's way for comparison: one listing of the newest 100 every 2 s.
-	admin, err := adminapi.New(b.srv.URL, b.w.Bot.AccessToken)
+	admin, err := adminapi.New(b.direct, b.w.Bot.AccessToken)
 	if err != nil {
 		return 0, err
 	}
@@ -773,25 +827,30 @@ func (b *bench) latencyDoorbell(ctx context.Context) error {
 	if b.o.skipDoorbell {
 		return nil
 	}
-	port, err := netutil.FreePort()
-	if err != nil {
-		return err
+	// A production-shaped Synapse has nginx in front already, and
+	// everyone goes through it; otherwise the reporter alone does.
+	doorbell := b.srv.DoorbellAddr
+	if doorbell == "" {
+		port, err := netutil.FreePort()
+		if err != nil {
+			return err
+		}
+		doorbell = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		dir := filepath.Join(b.dir, "nginx")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		proxy, err := nginxtest.Run(b.srv.URL, doorbell, dir)
+		if err != nil {
+			b.add(what, "not run: "+err.Error(), "p50 ≤ 150 ms")
+			return nil
+		}
+		defer proxy.Stop()
+		if b.reporter, err = mautrix.NewClient(proxy.URL, b.w.Reporter.UserID, b.w.Reporter.AccessToken); err != nil {
+			return err
+		}
+		defer func() { b.reporter = nil }()
 	}
-	doorbell := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	dir := filepath.Join(b.dir, "nginx")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	proxy, err := nginxtest.Run(b.srv.URL, doorbell, dir)
-	if err != nil {
-		b.add(what, "not run: "+err.Error(), "p50 ≤ 150 ms")
-		return nil
-	}
-	defer proxy.Stop()
-	if b.reporter, err = mautrix.NewClient(proxy.URL, b.w.Reporter.UserID, b.w.Reporter.AccessToken); err != nil {
-		return err
-	}
-	defer func() { b.reporter = nil }()
 	p, mark, err := b.startReady(ctx, "latency-doorbell", 30*time.Second, func(c *config.Config) { c.Reports.DoorbellListen = doorbell })
 	if err != nil {
 		return err
@@ -869,7 +928,7 @@ func (b *bench) backlog(ctx context.Context) error {
 			return err
 		}
 	}
-	proxy, err := faultproxy.New(b.srv.URL)
+	proxy, err := faultproxy.New(b.direct)
 	if err != nil {
 		return err
 	}
@@ -1005,7 +1064,10 @@ func round(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-func (b *bench) print(took time.Duration) {
+// printTable prints the machine and the table: the first Synapse's rows, each
+// followed by the same measurement on the others, marked with their shape;
+// then what only the others measured.
+func printTable(benches []*bench, took time.Duration) {
 	cpu := "unknown CPU"
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.SplitSeq(string(data), "\n") {
@@ -1022,11 +1084,37 @@ func (b *bench) print(took time.Duration) {
 			mem = fmt.Sprintf(", %.0f GiB", kb/1024/1024)
 		}
 	}
+	first := benches[0]
+	var shapes []string
+	for _, b := range benches {
+		shapes = append(shapes, b.srv.Shape())
+	}
 	fmt.Printf("Gavel benchmark, %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Printf("machine: %s, %d cores%s; %s %s/%s; Synapse %s (SQLite) on loopback; took %s\n\n",
-		cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, b.srv.Version, took.Round(time.Second))
+	fmt.Printf("machine: %s, %d cores%s; %s %s/%s; Synapse %s (%s) on loopback; took %s\n\n",
+		cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, first.srv.Version, strings.Join(shapes, "; "), took.Round(time.Second))
+	rows := slices.Clone(first.rows)
+	for _, b := range benches[1:] {
+		label := func(r [3]string) [3]string {
+			r[0] = "  same, Synapse on " + b.srv.Shape()
+			return r
+		}
+		for _, r := range b.rows {
+			at := slices.IndexFunc(rows, func(f [3]string) bool { return f[0] == r[0] })
+			if at < 0 {
+				r[0] += " (Synapse on " + b.srv.Shape() + ")"
+				rows = append(rows, r)
+				continue
+			}
+			// After the first's row and the others' rows already there.
+			at++
+			for at < len(rows) && strings.HasPrefix(rows[at][0], "  same, ") {
+				at++
+			}
+			rows = slices.Insert(rows, at, label(r))
+		}
+	}
 	width := [3]int{len("measurement"), len("result"), len("target")}
-	for _, r := range b.rows {
+	for _, r := range rows {
 		for i := range r {
 			width[i] = max(width[i], len([]rune(r[i])))
 		}
@@ -1040,7 +1128,7 @@ func (b *bench) print(took time.Duration) {
 	}
 	line([3]string{"measurement", "result", "target"})
 	line([3]string{strings.Repeat("-", width[0]), strings.Repeat("-", width[1]), strings.Repeat("-", width[2])})
-	for _, r := range b.rows {
+	for _, r := range rows {
 		line(r)
 	}
 }

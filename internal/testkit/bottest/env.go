@@ -44,10 +44,19 @@ import (
 // binary it built.
 func Main(m *testing.M) {
 	code := m.Run()
+	synapsetest.StopShared() // before PostgreSQL, which it may keep its data in
 	pgtest.Stop()
-	synapsetest.StopShared()
 	synapsetest.RemoveBinary()
 	os.Exit(code)
+}
+
+// MainProduction is Main for a package whose tests share one
+// production-shaped Synapse (synapsetest.Options.Production): on
+// PostgreSQL, with nginx and its doorbell mirror in front. Everyone, Gavel
+// too, talks to it through nginx.
+func MainProduction(m *testing.M) {
+	synapsetest.ShareWith(synapsetest.Options{Production: true})
+	Main(m)
 }
 
 var bg = context.Background()
@@ -127,6 +136,14 @@ func (e *Env) In(room id.RoomID) *Env {
 	c := *e
 	c.Room = room
 	return &c
+}
+
+// UseDoorbell has Gavel listen where the nginx in front of Synapse rings
+// for every report filed through it.
+func (e *Env) UseDoorbell() {
+	e.T.Helper()
+	require.NotEmpty(e.T, e.Srv.DoorbellAddr, "the doorbell needs a Synapse with nginx in front (synapsetest.Options.Nginx)")
+	e.Cfg.Reports.DoorbellListen = e.Srv.DoorbellAddr
 }
 
 // UsePostgres switches the environment's database to a fresh PostgreSQL one.

@@ -1,6 +1,7 @@
 package bottest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,18 @@ func (e *Env) Edits(msg id.EventID) []string {
 		}
 	}
 	return out
+}
+
+// WaitEdited waits until Gavel's latest edit of msg starts with prefix,
+// and returns all its edits.
+func (e *Env) WaitEdited(msg id.EventID, prefix string) []string {
+	e.T.Helper()
+	var edits []string
+	require.Eventuallyf(e.T, func() bool {
+		edits = e.Edits(msg)
+		return len(edits) > 0 && strings.HasPrefix(edits[len(edits)-1], prefix)
+	}, 30*time.Second, 100*time.Millisecond, "waiting for an edit of %s to %q (edits so far: %q)", msg, prefix, edits)
+	return edits
 }
 
 // AnswerEvent waits for Gavel's answer to a reaction and returns it.

@@ -2,7 +2,8 @@
 // front of a test Synapse, with the doorbell snippet of
 // contrib/nginx/gavel-doorbell.conf, as docs/how-it-works.md tells admins
 // to set it up. When nginx is not installed the test is skipped, or fails when CI is
-// set.
+// set. Its own test checks contrib/nginx/gavel-workers.conf, the routing
+// for a Synapse with workers (docs/workers.md).
 //
 // Of Gavel's packages it may import: internal/testkit/netutil.
 package nginxtest
@@ -32,10 +33,10 @@ type Server struct {
 	done chan struct{}
 }
 
-// snippet is the path of contrib/nginx/gavel-doorbell.conf.
-func snippet() string {
+// snippet is the path of contrib/nginx/<name>.
+func snippet(name string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "contrib", "nginx", "gavel-doorbell.conf")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "contrib", "nginx", name)
 }
 
 // Installed reports whether nginx is installed, and where.
@@ -73,13 +74,26 @@ func Start(t testing.TB, synapseURL, doorbellAddr string) *Server {
 
 // Run starts nginx as Start does, with its files in dir; Stop stops it.
 func Run(synapseURL, doorbellAddr, dir string) (*Server, error) {
+	synapse, err := url.Parse(synapseURL)
+	if err != nil {
+		return nil, err
+	}
+	return run(dir, []upstream{{"synapse", synapse.Host}, {"gavel_doorbell", doorbellAddr}},
+		fmt.Sprintf(`include %s;
+        location / {
+            proxy_pass http://synapse;
+            proxy_set_header Host $host;
+        }`, snippet("gavel-doorbell.conf")))
+}
+
+// upstream is an nginx upstream: its name and its one server's host:port.
+type upstream struct{ name, addr string }
+
+// run starts nginx with the upstreams and, in its server block, body.
+func run(dir string, upstreams []upstream, body string) (*Server, error) {
 	bin, ok := Installed()
 	if !ok {
 		return nil, fmt.Errorf("nginx is not installed (Debian's nginx package)")
-	}
-	upstream, err := url.Parse(synapseURL)
-	if err != nil {
-		return nil, err
 	}
 	port, err := netutil.FreePort()
 	if err != nil {
@@ -101,21 +115,20 @@ http {
     fastcgi_temp_path %[2]s/fastcgi;
     uwsgi_temp_path %[2]s/uwsgi;
     scgi_temp_path %[2]s/scgi;
-    upstream synapse { server %[3]s; }
-    upstream gavel_doorbell { server %[4]s; }
-    server {
-        listen 127.0.0.1:%[5]d;
-        include %[6]s;
-        location / {
-            proxy_pass http://synapse;
-            proxy_set_header Host $host;
-        }
+%[3]s    server {
+        listen 127.0.0.1:%[4]d;
+        %[5]s
     }
 }
-`, user, dir, upstream.Host, doorbellAddr, port, snippet())
+`, user, dir, upstreamBlocks(upstreams), port, body)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, err
+	}
+	// nginx -t names a configuration mistake (in a snippet of contrib/nginx
+	// too) better than a start that fails.
+	if out, err := exec.Command(bin, "-t", "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log")).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("nginx -t rejects the configuration: %v\n%s", err, out)
 	}
 	out, err := os.Create(filepath.Join(dir, "stdout.log"))
 	if err != nil {
@@ -153,6 +166,14 @@ func (s *Server) Stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
+}
+
+func upstreamBlocks(upstreams []upstream) string {
+	var b strings.Builder
+	for _, u := range upstreams {
+		fmt.Fprintf(&b, "    upstream %s { server %s; }\n", u.name, u.addr)
+	}
+	return b.String()
 }
 
 func listening(addr string) bool {

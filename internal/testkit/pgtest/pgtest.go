@@ -102,18 +102,42 @@ func (s *Server) Restart() error {
 	return s.s.launch()
 }
 
+// Database returns the URI of a new, empty database on the shared server,
+// starting the server on first use, for a caller without a test: a
+// TestMain's shared Synapse, the benchmark. The database goes when Stop
+// stops the server (or stays, on a server named by GAVEL_TEST_POSTGRES).
+func Database() (string, error) {
+	shared.once.Do(func() { shared.srv, shared.err = start() })
+	if shared.err != nil {
+		return "", fmt.Errorf("no PostgreSQL: %w", shared.err)
+	}
+	uri, _, err := shared.srv.create()
+	return uri, err
+}
+
+// create creates a new, empty database and returns its URI and name.
+func (srv *server) create() (uri, name string, err error) {
+	name = "gavel_test_" + strings.ToLower(rand.Text()[:10])
+	admin, err := sql.Open("postgres", srv.uri.String())
+	if err != nil {
+		return "", "", err
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		return "", "", fmt.Errorf("creating test database: %w", err)
+	}
+	u := *srv.uri
+	u.Path = "/" + name
+	return u.String(), name, nil
+}
+
 // database creates a new, empty database, dropped when the test ends, and
 // returns its URI.
 func (srv *server) database(t testing.TB) string {
 	t.Helper()
-	name := "gavel_test_" + strings.ToLower(rand.Text()[:10])
-	admin, err := sql.Open("postgres", srv.uri.String())
+	uri, name, err := srv.create()
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
 		admin, err := sql.Open("postgres", srv.uri.String())
@@ -122,9 +146,7 @@ func (srv *server) database(t testing.TB) string {
 			admin.Close()
 		}
 	})
-	u := *srv.uri
-	u.Path = "/" + name
-	return u.String()
+	return uri
 }
 
 // Stop stops the shared server, if this package started one.

@@ -14,11 +14,18 @@
 //	CI                        when set, tests fail instead of skipping when
 //	                          no Synapse can be had
 //
+// By default Synapse keeps its data in SQLite and clients talk to it
+// directly. Options.Production gives the shape production servers have:
+// Synapse on PostgreSQL (internal/testkit/pgtest) with nginx in front
+// (internal/testkit/nginxtest, contrib/nginx's doorbell mirror in place);
+// then URL is nginx's, and everyone, Gavel too, goes through it.
+//
 // world.go builds on it what tests, the benchmark and the demo share:
 // accounts, rooms, reports, a config file and the gavel binary. Only
 // tests, cmd/gavel-bench and internal/demo import it.
 //
-// Of Gavel's packages it may import: adminapi, config, internal/testkit/netutil.
+// Of Gavel's packages it may import: adminapi, config, internal/testkit/netutil,
+// internal/testkit/nginxtest, internal/testkit/pgtest.
 package synapsetest
 
 import (
@@ -38,13 +45,24 @@ import (
 
 	"github.com/gavel-bot/gavel/adminapi"
 	"github.com/gavel-bot/gavel/internal/testkit/netutil"
+	"github.com/gavel-bot/gavel/internal/testkit/nginxtest"
+	"github.com/gavel-bot/gavel/internal/testkit/pgtest"
 )
 
 // Server is a running Synapse: either one this package started, or an
 // existing one named by GAVEL_TEST_HOMESERVER.
 type Server struct {
-	// URL is the client-server API base URL, e.g. http://127.0.0.1:40123.
+	// URL is the client-server API base URL, e.g. http://127.0.0.1:40123:
+	// nginx's when Synapse is behind it.
 	URL string
+	// DirectURL is Synapse's own listener: URL, unless nginx is in front.
+	DirectURL string
+	// DoorbellAddr, with nginx in front, is the host:port nginx's mirror
+	// rings for every report filed through it: a Gavel that wants the
+	// rings sets reports.doorbell_listen to it. Empty without nginx.
+	DoorbellAddr string
+	// Database is "sqlite3" or "postgres": where Synapse keeps its data.
+	Database string
 	// ServerName is the homeserver's server_name, the part after the colon
 	// in its user ids.
 	ServerName string
@@ -61,6 +79,7 @@ type Server struct {
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{}
+	nginx   *nginxtest.Server
 }
 
 // Options configures a server that Start starts.
@@ -74,6 +93,14 @@ type Options struct {
 	// Postgres, when set, is the postgres:// URI of an empty database
 	// Synapse keeps its data in, instead of SQLite.
 	Postgres string
+	// Nginx puts nginx in front of Synapse, set up as docs/how-it-works.md
+	// tells admins to: URL becomes nginx's, and every report filed through
+	// it rings DoorbellAddr.
+	Nginx bool
+	// Production is the shape of a production server: Nginx, and
+	// PostgreSQL (a new database on pgtest's shared server, unless
+	// Postgres names one).
+	Production bool
 }
 
 const (
@@ -105,6 +132,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.ServerName == "" {
 		opts.ServerName = "gavel.test"
 	}
+	if opts.Production {
+		opts.Nginx = true
+		if opts.Postgres == "" {
+			if opts.Postgres, err = pgtest.Database(); err != nil {
+				_ = os.RemoveAll(dir)
+				return nil, err
+			}
+		}
+	}
 	s := &Server{
 		ServerName:   opts.ServerName,
 		SharedSecret: rand.Text(),
@@ -122,6 +158,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			}
 		}
 		s.URL = "http://127.0.0.1:" + strconv.Itoa(s.port)
+		s.DirectURL = s.URL
 		if err = s.writeConfig(opts); err != nil {
 			break
 		}
@@ -129,11 +166,45 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			break
 		}
 	}
+	if err == nil && opts.Nginx {
+		err = s.startNginx()
+	}
 	if err != nil {
-		_ = os.RemoveAll(dir)
+		_ = s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// startNginx puts nginx in front of the running Synapse.
+func (s *Server) startNginx() error {
+	port, err := netutil.FreePort()
+	if err != nil {
+		return err
+	}
+	s.DoorbellAddr = "127.0.0.1:" + strconv.Itoa(port)
+	dir := filepath.Join(s.Dir, "nginx")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	if s.nginx, err = nginxtest.Run(s.DirectURL, s.DoorbellAddr, dir); err != nil {
+		return fmt.Errorf("putting nginx in front of Synapse: %w", err)
+	}
+	s.URL = s.nginx.URL
+	return nil
+}
+
+// Shape says how the server is set up: its database and what is in
+// front, e.g. "PostgreSQL behind nginx".
+func (s *Server) Shape() string {
+	shape := map[string]string{"sqlite3": "SQLite", "postgres": "PostgreSQL"}[s.Database]
+	if shape == "" {
+		shape = "unknown database" // an external server
+	}
+	if s.nginx != nil {
+		shape += " behind nginx"
+	}
+	return shape
 }
 
 // external describes a Synapse someone else runs.
@@ -142,6 +213,7 @@ func external(ctx context.Context, url, secret string) (*Server, error) {
 		return nil, errors.New("GAVEL_TEST_HOMESERVER is set but GAVEL_TEST_SHARED_SECRET is not: tests create users with the homeserver's registration_shared_secret")
 	}
 	s := &Server{URL: strings.TrimSuffix(url, "/"), SharedSecret: secret}
+	s.DirectURL = s.URL
 	if err := s.waitReady(ctx, nil); err != nil {
 		return nil, fmt.Errorf("GAVEL_TEST_HOMESERVER %s: %w", s.URL, err)
 	}
@@ -185,6 +257,10 @@ func (s *Server) writeConfig(opts Options) error {
 	if err != nil {
 		return err
 	}
+	s.Database = "sqlite3"
+	if opts.Postgres != "" {
+		s.Database = "postgres"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Written by Gavel's internal/testkit/synapsetest; paths are inside the chroot.
 server_name: %q
@@ -196,7 +272,7 @@ listeners:
     bind_addresses: ['127.0.0.1']
     type: http
     tls: false
-    x_forwarded: false
+    x_forwarded: %t
     resources: [{names: [client], compress: false}]
 %smedia_store_path: %s/media
 signing_key_path: %s/signing.key
@@ -209,7 +285,7 @@ bcrypt_rounds: 4
 enable_registration: false
 url_preview_enabled: false
 server_notices: {system_mxid_localpart: notices, system_mxid_display_name: "Server notices", room_name: "Server notices"}
-`, s.ServerName, s.URL+"/", d, s.port, database, d, d, s.SharedSecret, rand.Text(), rand.Text())
+`, s.ServerName, s.URL+"/", d, s.port, opts.Nginx, database, d, d, s.SharedSecret, rand.Text(), rand.Text())
 	limit := "{per_second: 9999, burst_count: 9999}"
 	for _, key := range []string{"rc_message", "rc_registration", "rc_admin_redaction", "rc_room_creation", "rc_reports", "rc_media_create"} {
 		fmt.Fprintf(&b, "%s: %s\n", key, limit)
@@ -257,7 +333,7 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	var lastErr error
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_matrix/client/versions", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.DirectURL+"/_matrix/client/versions", nil)
 		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -278,7 +354,7 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan struct{}) error {
 }
 
 func (s *Server) readVersion(ctx context.Context) error {
-	cli, err := adminapi.New(s.URL, "")
+	cli, err := adminapi.New(s.DirectURL, "")
 	if err != nil {
 		return err
 	}
@@ -289,8 +365,9 @@ func (s *Server) readVersion(ctx context.Context) error {
 }
 
 // Restart stops Synapse and starts it again on the same port with the same
-// database, as a homeserver restart in production would. It is not
-// available for an external server.
+// database, as a homeserver restart in production would; nginx, when in
+// front, stays up and answers 502 meanwhile. It is not available for an
+// external server.
 func (s *Server) Restart(ctx context.Context) error {
 	if s.cmd == nil {
 		return errors.New("cannot restart a Synapse this package did not start")
@@ -311,11 +388,14 @@ func (s *Server) StopProcess() error {
 	return s.stopProcess()
 }
 
-// Stop stops Synapse and removes its directory. It does nothing for an
-// external server.
+// Stop stops Synapse (and nginx) and removes its directory. It does
+// nothing for an external server.
 func (s *Server) Stop() error {
 	if s.Dir == "" {
 		return nil
+	}
+	if s.nginx != nil {
+		s.nginx.Stop()
 	}
 	err := s.stopProcess()
 	if rmErr := os.RemoveAll(s.Dir); rmErr != nil && err == nil {

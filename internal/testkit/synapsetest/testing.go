@@ -13,9 +13,15 @@ import (
 
 var shared struct {
 	once sync.Once
+	opts Options
 	srv  *Server
 	err  error
 }
+
+// ShareWith sets the options Shared starts the package's server with, as
+// Options{Production: true} for a package whose tests all run against a
+// production-shaped Synapse. A TestMain calls it before m.Run.
+func ShareWith(opts Options) { shared.opts = opts }
 
 // Main runs a package's tests and then stops the package's shared server.
 // Packages that call Shared use it as their TestMain:
@@ -43,7 +49,7 @@ func StopShared() {
 func Shared(t testing.TB) *Server {
 	t.Helper()
 	shared.once.Do(func() {
-		shared.srv, shared.err = startAndAnnounce()
+		shared.srv, shared.err = startAndAnnounce(shared.opts)
 	})
 	if shared.err != nil {
 		unavailable(t, shared.err)
@@ -89,8 +95,8 @@ func startAndAnnounce(opts ...Options) (*Server, error) {
 	if s.Dir == "" {
 		kind = "using external"
 	}
-	fmt.Printf("synapsetest: %s Synapse %s at %s (server name %s) in %s\n",
-		kind, s.Version, s.URL, s.ServerName, time.Since(start).Round(10*time.Millisecond))
+	fmt.Printf("synapsetest: %s Synapse %s (%s) at %s (server name %s) in %s\n",
+		kind, s.Version, s.Shape(), s.URL, s.ServerName, time.Since(start).Round(10*time.Millisecond))
 	return s, nil
 }
 
