@@ -109,7 +109,7 @@ func TestCheck(t *testing.T) {
 	assert.Contains(t, out, fmt.Sprintf("ok   management room: %s is in matrix.management_room %s\n", s.bot.UserID, s.room))
 	assert.Contains(t, out, fmt.Sprintf("ok   database: DIR/gavel.db does not exist yet: Gavel creates it at schema v%d\n", store.LatestVersion()))
 	assert.Contains(t, out, "ok   roles: the power level each command needs in matrix.management_room, by group (commands.power_levels and commands.min_power_level; see docs/roles.md):\n"+
-		"       read: 50 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit\n"+
+		"       read: 50 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit, stats\n"+
 		"       cases: 50 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate\n"+
 		"       room: 50 — kick, ban, unban, redact event\n"+
 		"       server: 50 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, suspend, unsuspend, lock, unlock, shadowban, unshadowban, room block, room unblock, policy ban, policy unban\n"+

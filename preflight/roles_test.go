@@ -19,7 +19,7 @@ func TestRolesTable(t *testing.T) {
 	c.MinPowerLevel = 40
 	c.PowerLevels = map[string]int{"read": 0, "suspend": 100, "lock": 20, "room delete": 120}
 	assert.Equal(t, []string{
-		"read: 0 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit",
+		"read: 0 — help, reports, report show, user, room show, policy check, policy list, desk refresh, status, audit, stats",
 		"cases: 40 — report delete, report claim, report unclaim, report resolve, report dismiss, report reopen, report escalate",
 		"room: 40 — kick, ban, unban, redact event",
 		"server: 20 — lock; 40 — quarantine media, unquarantine media, quarantine room, quarantine user, protect media, unprotect media, unsuspend, unlock, shadowban, unshadowban, room block, room unblock, policy ban, policy unban; 100 — suspend",
