@@ -708,26 +708,21 @@ func (c *Config) Validate() error {
 	if c.Logging.Format != "pretty" && c.Logging.Format != "json" {
 		bad("logging.format", "must be pretty or json")
 	}
-	c.validateDesks(func(key, format string, args ...any) {
+	// The keys of list entries carry their line where the file gave it.
+	withLine := func(key, format string, args ...any) {
 		if line := c.file.line(key); line > 0 {
-			bad(fmt.Sprintf("line %d: %s", line, key), format, args...)
-			return
+			key = fmt.Sprintf("line %d: %s", line, key)
 		}
 		bad(key, format, args...)
-	})
-	c.validatePolicyLists(func(key, format string, args ...any) {
-		if line := c.file.line(key); line > 0 {
-			bad(fmt.Sprintf("line %d: %s", line, key), format, args...)
-			return
-		}
-		bad(key, format, args...)
-	})
+	}
+	c.validateDesks(withLine)
+	c.validatePolicyLists(withLine)
 	return errors.Join(errs...)
 }
 
-// deskName is what a desk's name may be: it is shown on cards and typed
-// in commands.
-var deskName = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+// shortName is what a desk's name or a policy list's shortcode may be:
+// it is shown on cards and typed in commands.
+var shortName = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
 // validateDesks checks desks, each problem by its key (and line, which
 // bad adds when the file gave it).
@@ -739,7 +734,7 @@ func (c *Config) validateDesks(bad func(key, format string, args ...any)) {
 		switch {
 		case d.Name == "":
 			bad(key+".name", "missing; give the desk a short name of a-z, 0-9 and -, like gaming")
-		case !deskName.MatchString(d.Name):
+		case !shortName.MatchString(d.Name):
 			bad(key+".name", "must be 1 to 32 characters of a-z, 0-9 and -, like gaming (got %s)", mxid.Shown(d.Name))
 		case names[d.Name] != "":
 			bad(key+".name", "%s is %s's name too; give each desk its own", d.Name, names[d.Name])
@@ -789,7 +784,7 @@ func (c *Config) validatePolicyLists(bad func(key, format string, args ...any)) 
 		switch {
 		case l.Shortcode == "":
 			bad(key+".shortcode", "missing; give the list a short name of a-z, 0-9 and -, like main")
-		case !deskName.MatchString(l.Shortcode):
+		case !shortName.MatchString(l.Shortcode):
 			bad(key+".shortcode", "must be 1 to 32 characters of a-z, 0-9 and -, like main (got %s)", mxid.Shown(l.Shortcode))
 		case codes[l.Shortcode] != "":
 			bad(key+".shortcode", "%s is %s's shortcode too; give each list its own", l.Shortcode, codes[l.Shortcode])
